@@ -1,0 +1,104 @@
+//! Command-line arguments and the subcommands behind them.
+
+mod config_cmd;
+mod run;
+mod status;
+mod verify;
+mod view;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use shotline_engine::Config;
+use shotline_engine::config::Loaded;
+
+/// Shotline: every frame from the hot folder into the library and onto verified backups.
+#[derive(Debug, Parser)]
+#[command(name = "shotline", version, about)]
+pub struct Args {
+    /// The config file (default: the platform's config folder, or $SHOTLINE_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Watch the hot folders and back up every frame until stopped (Ctrl-C).
+    Run {
+        /// Session name: the {session} in names (default: today's date).
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+    },
+    /// Shots, jobs per target and state, and the queue.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-read every recorded copy from disk and compare hashes; exit 1 on any problem.
+    Verify {
+        /// Only this backup target's copies.
+        #[arg(long, value_name = "NAME")]
+        target: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show, check or create the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigAction {
+    /// Write the commented default config to the config path (never overwrites).
+    Init {
+        /// Replace an existing file (the old one is kept as .bak).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check the config: values, folders; print the effective settings.
+    Check,
+    /// Print the config file's path.
+    Path,
+    /// Print the commented default config.
+    Default,
+}
+
+/// Run the chosen subcommand.
+pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
+    let file = args.config.as_deref();
+    match args.command {
+        Command::Run { session } => run::run(load(file)?, session),
+        Command::Status { json } => status::status(&load(file)?.config, json),
+        Command::Verify { target, json } => {
+            verify::verify(&load(file)?.config, target.as_deref(), json)
+        }
+        Command::Config { action } => match action {
+            ConfigAction::Init { force } => config_cmd::init(file, force),
+            ConfigAction::Check => config_cmd::check(file),
+            ConfigAction::Path => {
+                println!(
+                    "{}",
+                    file.map(PathBuf::from)
+                        .unwrap_or_else(shotline_engine::paths::config_file)
+                        .display()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            ConfigAction::Default => {
+                print!("{}", shotline_engine::config::DEFAULT_TOML);
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+    }
+}
+
+fn load(file: Option<&std::path::Path>) -> anyhow::Result<Loaded> {
+    Ok(Config::load(file)?)
+}

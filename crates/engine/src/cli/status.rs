@@ -1,0 +1,36 @@
+//! `shotline status [--json]`.
+
+use std::process::ExitCode;
+
+use shotline_engine::Config;
+use shotline_engine::backup::target::human_bytes;
+
+pub fn status(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let status = shotline_engine::status::status(config)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("library   {}", status.library.display());
+    println!(
+        "shots     {} stored, {} duplicates, {} being stored, {} failed",
+        status.shots, status.duplicates, status.ingesting, status.failed
+    );
+    for t in &status.targets {
+        let free = t
+            .free_bytes
+            .map(|f| format!(", {} free", human_bytes(f)))
+            .unwrap_or_default();
+        println!(
+            "backup    {:<12} {:<8} {} verified, {} waiting, {} failed{free}  ({})",
+            t.name,
+            t.state.as_str(),
+            t.verified,
+            t.pending,
+            t.failed,
+            t.path.display()
+        );
+    }
+    println!("queue     {}", status.queue_depth);
+    Ok(ExitCode::SUCCESS)
+}

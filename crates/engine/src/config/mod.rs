@@ -1,0 +1,356 @@
+//! Configuration: built-in defaults, then the TOML file, then `SHOTLINE_*` environment
+//! variables over it; every key optional, unknown keys an error, and every bad value a
+//! [`ConfigError`] that names the key and the fix.
+//!
+//! - [`env`]: the environment overrides.
+//! - [`validate`]: checks that need no file system, and folder checks that do.
+
+mod env;
+mod validate;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::naming::Template;
+use crate::paths;
+use crate::{Error, Result};
+
+pub use validate::{check_folders, prepare_folders};
+
+/// The commented default configuration, as `shotline config default` prints it.
+pub const DEFAULT_TOML: &str = include_str!("default.toml");
+
+/// A configuration value that is wrong: which key, what is wrong, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("config `{key}`: {problem}. Fix: {fix}")]
+pub struct ConfigError {
+    /// The key, as a TOML path (`backup[1].path`), or the file for a syntax error.
+    pub key: String,
+    /// What is wrong.
+    pub problem: String,
+    /// What to do about it.
+    pub fix: String,
+}
+
+impl ConfigError {
+    /// A new error on `key`.
+    pub fn new(key: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// The whole configuration, with defaults filled in and paths absolute.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[studio]`
+    pub studio: Studio,
+    /// `[[hot_folder]]`
+    pub hot_folder: Vec<HotFolder>,
+    /// `[library]`
+    pub library: Library,
+    /// `[[backup]]`
+    pub backup: Vec<Backup>,
+    /// `[camera]`
+    pub camera: Camera,
+    /// `[relay]`
+    pub relay: Relay,
+    /// `[upload]`; absent: no upload.
+    pub upload: Option<Upload>,
+}
+
+/// `[studio]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Studio {
+    /// Channel prefix on the relay.
+    pub id: String,
+}
+
+/// One `[[hot_folder]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HotFolder {
+    /// The folder tethering software writes to.
+    pub path: PathBuf,
+    /// Poll at this interval instead of waiting for file-system events.
+    #[serde(
+        default,
+        with = "duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub poll_interval: Option<Duration>,
+}
+
+/// `[library]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Library {
+    /// The primary copy.
+    pub path: PathBuf,
+    /// Naming template, relative to the library.
+    pub naming: String,
+}
+
+/// One `[[backup]]` target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// Name shown in the UI and the journal; defaults to the folder's name.
+    #[serde(default)]
+    pub name: String,
+    /// The folder that holds the library's tree.
+    pub path: PathBuf,
+    /// Offline unless a file system is mounted at `path`.
+    #[serde(default)]
+    pub require_mount: bool,
+}
+
+/// `[camera]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Camera {
+    /// Watch tethered cameras.
+    pub enabled: bool,
+}
+
+/// `[relay]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Relay {
+    /// A remote relay's WebSocket URL; absent: the embedded relay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Where the embedded relay listens.
+    pub listen: String,
+}
+
+/// `[upload]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upload {
+    /// S3-compatible endpoint URL.
+    pub endpoint: String,
+    /// Region (`auto` for R2).
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// Bucket name.
+    pub bucket: String,
+    /// Object key template.
+    #[serde(default = "default_key")]
+    pub key: String,
+}
+
+fn default_region() -> String {
+    "auto".into()
+}
+
+fn default_key() -> String {
+    "{studio}/{session}/{name}".into()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let root = paths::default_root();
+        Self {
+            studio: Studio::default(),
+            hot_folder: vec![HotFolder {
+                path: root.join("Incoming"),
+                poll_interval: None,
+            }],
+            library: Library::default(),
+            backup: vec![Backup {
+                name: "backup".into(),
+                path: root.join("Backup"),
+                require_mount: false,
+            }],
+            camera: Camera::default(),
+            relay: Relay::default(),
+            upload: None,
+        }
+    }
+}
+
+impl Default for Studio {
+    fn default() -> Self {
+        Self {
+            id: "studio".into(),
+        }
+    }
+}
+
+impl Default for Library {
+    fn default() -> Self {
+        Self {
+            path: paths::default_root().join("Library"),
+            naming: "{date}/{session}/{original}".into(),
+        }
+    }
+}
+
+impl Default for Camera {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+impl Default for Relay {
+    fn default() -> Self {
+        Self {
+            url: None,
+            listen: "127.0.0.1:7878".into(),
+        }
+    }
+}
+
+/// A configuration and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// The file it was read from (which may not exist: then defaults and environment).
+    pub file: PathBuf,
+    /// Whether the file existed.
+    pub file_exists: bool,
+}
+
+impl Config {
+    /// Load from `file` (or the platform's config file), apply the environment, make paths
+    /// absolute and validate. An explicit `file` that does not exist is an error; a missing
+    /// default file means defaults.
+    pub fn load(file: Option<&Path>) -> Result<Loaded> {
+        let (path, explicit) = match file {
+            Some(path) => (path.to_path_buf(), true),
+            None => (
+                paths::config_file(),
+                std::env::var_os(paths::CONFIG_ENV).is_some(),
+            ),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => None,
+            Err(e) => {
+                return Err(ConfigError::new(
+                    path.display().to_string(),
+                    format!("cannot read the config file: {e}"),
+                    "pass an existing file with --config, or create one with `shotline config init`",
+                )
+                .into());
+            }
+        };
+        let file_exists = text.is_some();
+        let mut config = match &text {
+            Some(text) => Self::parse(text, &path)?,
+            None => Config::default(),
+        };
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        config.absolutize(&base);
+        env::apply(&mut config, std::env::vars_os())?;
+        let errors = validate::validate(&config);
+        if !errors.is_empty() {
+            return Err(Error::ConfigMany(errors));
+        }
+        Ok(Loaded {
+            config,
+            file: path,
+            file_exists,
+        })
+    }
+
+    /// Parse TOML text; `origin` names the file in errors.
+    pub fn parse(text: &str, origin: &Path) -> Result<Self, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| {
+            ConfigError::new(
+                origin.display().to_string(),
+                e.to_string().trim_end().replace('\n', "\n    "),
+                "correct the key or value shown; `shotline config default` lists every key",
+            )
+        })?;
+        config.fill_backup_names();
+        Ok(config)
+    }
+
+    /// The naming template, parsed. Validation guarantees it parses.
+    pub fn naming(&self) -> Template {
+        Template::parse(&self.library.naming).unwrap_or_default()
+    }
+
+    /// The relay listen address, parsed. Validation guarantees it parses.
+    pub fn relay_listen(&self) -> Option<SocketAddr> {
+        self.relay.listen.parse().ok()
+    }
+
+    fn fill_backup_names(&mut self) {
+        for (i, backup) in self.backup.iter_mut().enumerate() {
+            if backup.name.is_empty() {
+                backup.name = backup
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| format!("backup{}", i + 1));
+            }
+        }
+    }
+
+    fn absolutize(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| *p = absolute(p, base);
+        self.hot_folder.iter_mut().for_each(|h| fix(&mut h.path));
+        fix(&mut self.library.path);
+        self.backup.iter_mut().for_each(|b| fix(&mut b.path));
+    }
+
+    /// The configuration as TOML (what `shotline config check` shows as effective).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// `~` expanded, and a relative path taken relative to `base`.
+pub(crate) fn absolute(path: &Path, base: &Path) -> PathBuf {
+    let expanded = paths::expand_tilde(path);
+    if expanded.is_absolute() {
+        expanded
+    } else {
+        base.join(expanded)
+    }
+}
+
+impl fmt::Display for Backup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name, self.path.display())
+    }
+}
+
+/// `Option<Duration>` as a human string: `"5s"`, `"1m 30s"`, `"500ms"`.
+mod duration_opt {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(d) => s.serialize_str(&humantime::format_duration(*d).to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map(Some).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a duration ({e}); write e.g. \"5s\" or \"500ms\""
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,270 @@
+//! Validation: [`validate`] checks values without touching the disk; [`check_folders`]
+//! looks at the folders without changing them; [`prepare_folders`] creates what a run needs.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::{Config, ConfigError};
+use crate::naming::Template;
+use crate::paths::{is_within, normalize};
+use crate::platform;
+
+const POLL_MIN_MS: u128 = 100;
+const POLL_MAX_MS: u128 = 3_600_000;
+
+/// Every problem with the values, without touching the disk.
+pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let id = &config.studio.id;
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        errors.push(ConfigError::new(
+            "studio.id",
+            format!("`{id}` is not a valid studio id"),
+            "use 1 to 64 letters, digits, `_`, `.` or `-`, e.g. id = \"north-studio\"",
+        ));
+    }
+    if let Err(e) = Template::parse(&config.library.naming) {
+        errors.push(ConfigError::new("library.naming", e, "use tokens from `shotline config default`, e.g. naming = \"{date}/{session}/{original}\""));
+    }
+    for (i, hot) in config.hot_folder.iter().enumerate() {
+        if let Some(d) = hot.poll_interval {
+            if d.as_millis() < POLL_MIN_MS || d.as_millis() > POLL_MAX_MS {
+                errors.push(ConfigError::new(
+                    format!("hot_folder[{i}].poll_interval"),
+                    format!("{d:?} is outside 100ms to 1h"),
+                    "use a value like \"2s\" or \"30s\"",
+                ));
+            }
+        }
+    }
+    check_overlaps(config, &mut errors);
+    check_backup_names(config, &mut errors);
+    if config.relay_listen().is_none() {
+        errors.push(ConfigError::new(
+            "relay.listen",
+            format!("`{}` is not an address and port", config.relay.listen),
+            "write it like listen = \"127.0.0.1:7878\"",
+        ));
+    }
+    if let Some(url) = &config.relay.url {
+        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+            errors.push(ConfigError::new(
+                "relay.url",
+                format!("`{url}` is not a WebSocket URL"),
+                "write it like url = \"wss://relay.example.com/v1/ws\", or remove it to use the embedded relay",
+            ));
+        }
+    }
+    if let Some(upload) = &config.upload {
+        if !(upload.endpoint.starts_with("https://") || upload.endpoint.starts_with("http://")) {
+            errors.push(ConfigError::new(
+                "upload.endpoint",
+                format!("`{}` is not an http(s) URL", upload.endpoint),
+                "write it like endpoint = \"https://s3.example.com\"",
+            ));
+        }
+        if upload.bucket.is_empty() {
+            errors.push(ConfigError::new(
+                "upload.bucket",
+                "is empty",
+                "name the bucket, e.g. bucket = \"studio-shots\"",
+            ));
+        }
+    }
+    errors
+}
+
+/// The folders of `config`, each with its key.
+fn folders(config: &Config) -> Vec<(String, &Path)> {
+    let mut out = Vec::new();
+    for (i, hot) in config.hot_folder.iter().enumerate() {
+        out.push((format!("hot_folder[{i}].path"), hot.path.as_path()));
+    }
+    out.push(("library.path".to_string(), config.library.path.as_path()));
+    for (i, backup) in config.backup.iter().enumerate() {
+        out.push((format!("backup[{i}].path"), backup.path.as_path()));
+    }
+    out
+}
+
+/// No folder may be inside another: a library inside a hot folder would ingest itself, a
+/// backup inside the library would be copied into itself, two targets on one path are one.
+fn check_overlaps(config: &Config, errors: &mut Vec<ConfigError>) {
+    let all = folders(config);
+    for (i, (key_a, a)) in all.iter().enumerate() {
+        for (key_b, b) in all.iter().skip(i + 1) {
+            let (na, nb) = (normalize(a), normalize(b));
+            let problem = if na == nb {
+                format!("is the same folder as `{key_b}` ({})", a.display())
+            } else if is_within(a, b) {
+                format!("{} is inside `{key_b}` ({})", a.display(), b.display())
+            } else if is_within(b, a) {
+                format!("contains `{key_b}` ({})", b.display())
+            } else {
+                continue;
+            };
+            errors.push(ConfigError::new(
+                key_a.clone(),
+                problem,
+                "give the hot folders, the library and each backup target folders of their own, none inside another",
+            ));
+        }
+    }
+}
+
+fn check_backup_names(config: &Config, errors: &mut Vec<ConfigError>) {
+    let mut seen = HashSet::new();
+    for (i, backup) in config.backup.iter().enumerate() {
+        let name = &backup.name;
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || " _.-".contains(c))
+        {
+            errors.push(ConfigError::new(
+                format!("backup[{i}].name"),
+                format!("`{name}` is not a valid target name"),
+                "use 1 to 64 letters, digits, spaces, `_`, `.` or `-`",
+            ));
+        } else if !seen.insert(name.to_lowercase()) {
+            errors.push(ConfigError::new(
+                format!("backup[{i}].name"),
+                format!("another target is already named `{name}`"),
+                "give every [[backup]] its own name",
+            ));
+        }
+    }
+}
+
+/// What a run would find wrong with the folders, without changing anything: a folder that
+/// is not a folder, cannot be created, or cannot be written. A `require_mount` target whose
+/// drive is not mounted is not an error: it is offline until it is.
+pub fn check_folders(config: &Config) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    for (i, hot) in config.hot_folder.iter().enumerate() {
+        check_folder(
+            &format!("hot_folder[{i}].path"),
+            &hot.path,
+            true,
+            &mut errors,
+        );
+    }
+    check_folder("library.path", &config.library.path, true, &mut errors);
+    for (i, backup) in config.backup.iter().enumerate() {
+        let key = format!("backup[{i}].path");
+        if backup.require_mount {
+            if backup.path.exists() && !platform::is_mount_point(&backup.path).unwrap_or(false) {
+                continue; // offline until the drive is mounted
+            }
+            if !backup.path.exists() {
+                continue;
+            }
+        }
+        let parent_ok = backup.path.parent().is_some_and(|p| will_exist(config, p));
+        if !backup.path.exists() && !parent_ok {
+            errors.push(ConfigError::new(
+                key,
+                format!("{} does not exist, nor does its parent folder", backup.path.display()),
+                "connect the drive, create the folder, or set require_mount = true for a drive that comes and goes",
+            ));
+            continue;
+        }
+        check_folder(&key, &backup.path, false, &mut errors);
+    }
+    errors
+}
+
+/// True when `dir` exists, or a run creates it on the way to a hot folder or the library.
+fn will_exist(config: &Config, dir: &Path) -> bool {
+    dir.is_dir()
+        || config.library.path.starts_with(dir)
+        || config.hot_folder.iter().any(|h| h.path.starts_with(dir))
+}
+
+fn check_folder(key: &str, path: &Path, create_parents: bool, errors: &mut Vec<ConfigError>) {
+    if path.exists() {
+        if !path.is_dir() {
+            errors.push(ConfigError::new(
+                key,
+                format!("{} is not a folder", path.display()),
+                "point it at a folder",
+            ));
+        } else if let Err(e) = probe_writable(path) {
+            errors.push(ConfigError::new(
+                key,
+                format!("cannot write to {}: {e}", path.display()),
+                "give your user write permission on it, or choose another folder",
+            ));
+        }
+        return;
+    }
+    let mut ancestor = path.parent();
+    while let Some(dir) = ancestor {
+        if dir.exists() {
+            if !create_parents && Some(dir) != path.parent() {
+                break;
+            }
+            if let Err(e) = probe_writable(dir) {
+                errors.push(ConfigError::new(
+                    key,
+                    format!(
+                        "{} does not exist and cannot be created in {}: {e}",
+                        path.display(),
+                        dir.display()
+                    ),
+                    "create the folder yourself, or choose one under your home folder",
+                ));
+            }
+            return;
+        }
+        ancestor = dir.parent();
+    }
+}
+
+fn probe_writable(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".shotline-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
+/// Create the folders a run needs (hot folders and library with their parents; a plain
+/// backup folder when its parent exists), then check them all. Returns the errors.
+pub fn prepare_folders(config: &Config) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let mut create = |key: String, path: &Path, parents: bool| {
+        let made = if parents {
+            std::fs::create_dir_all(path)
+        } else {
+            std::fs::create_dir(path)
+        };
+        if let Err(e) = made {
+            if e.kind() != std::io::ErrorKind::AlreadyExists {
+                errors.push(ConfigError::new(
+                    key,
+                    format!("cannot create {}: {e}", path.display()),
+                    "create the folder yourself, or choose another",
+                ));
+            }
+        }
+    };
+    for (i, hot) in config.hot_folder.iter().enumerate() {
+        create(format!("hot_folder[{i}].path"), &hot.path, true);
+    }
+    create("library.path".into(), &config.library.path, true);
+    for (i, backup) in config.backup.iter().enumerate() {
+        let parent_ok = backup.path.parent().is_some_and(Path::is_dir);
+        if !backup.require_mount && parent_ok && !backup.path.exists() {
+            create(format!("backup[{i}].path"), &backup.path, false);
+        }
+    }
+    if errors.is_empty() {
+        errors = check_folders(config);
+    }
+    errors
+}

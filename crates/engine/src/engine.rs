@@ -1,0 +1,244 @@
+//! One run of the engine: take the library's lock, open the journal, finish what a previous
+//! run left, then run the hot folders, ingest and backup services until shutdown.
+
+use std::collections::{HashSet, VecDeque};
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use shotline_protocol::Level;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::backup::{Scheduler, backoff};
+use crate::error::IoContext;
+use crate::ingest::{Candidate, Ingest, Outcome};
+use crate::journal::Journal;
+use crate::source::HotFolders;
+use crate::{Bus, Config, Error, Result};
+
+/// An engine ready to start: folders prepared, library locked, journal open.
+#[derive(Debug)]
+pub struct Engine {
+    config: Config,
+    session: String,
+    journal: Arc<Journal>,
+    bus: Bus,
+    _lock: File,
+}
+
+/// A started engine.
+#[derive(Debug)]
+pub struct Running {
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    journal: Arc<Journal>,
+    _lock: File,
+}
+
+/// Today's date, the default session name.
+pub fn default_session() -> String {
+    chrono::Local::now().format("%Y-%m-%d").to_string()
+}
+
+impl Engine {
+    /// Prepare a run: create the folders, lock the library against a second process, open
+    /// the journal and create jobs for targets added since the last run.
+    pub fn open(config: Config, session: String, bus: Bus) -> Result<Self> {
+        let errors = crate::config::prepare_folders(&config);
+        if !errors.is_empty() {
+            return Err(Error::ConfigMany(errors));
+        }
+        let journal_path = Journal::path_for(&config.library.path);
+        let state_dir = journal_path.parent().map(PathBuf::from).unwrap_or_default();
+        std::fs::create_dir_all(&state_dir).at(&state_dir)?;
+        let lock_path = state_dir.join("lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .at(&lock_path)?;
+        if lock.try_lock().is_err() {
+            return Err(Error::Locked(config.library.path.clone()));
+        }
+        let journal = Arc::new(Journal::open(&journal_path)?);
+        journal.ensure_jobs(&target_names(&config))?;
+        Ok(Self {
+            config,
+            session,
+            journal,
+            bus,
+            _lock: lock,
+        })
+    }
+
+    /// The journal of this run.
+    pub fn journal(&self) -> Arc<Journal> {
+        self.journal.clone()
+    }
+
+    /// Start every service on the current Tokio runtime.
+    pub fn start(self) -> Running {
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let wake = Arc::new(Notify::new());
+        let mut tasks = JoinSet::new();
+        let scheduler = Scheduler::new(
+            self.journal.clone(),
+            self.config.library.path.clone(),
+            &self.config.backup,
+            self.bus.clone(),
+            wake.clone(),
+        );
+        tasks.spawn(scheduler.run(shutdown_rx.clone()));
+
+        let ingest = Ingest::new(
+            self.journal.clone(),
+            self.config.library.path.clone(),
+            self.config.naming(),
+            self.session.clone(),
+            target_names(&self.config),
+            self.bus.clone(),
+        );
+        let (candidates, rx) = mpsc::unbounded_channel();
+        tasks.spawn(ingest_loop(
+            ingest,
+            rx,
+            wake,
+            self.bus.clone(),
+            shutdown_rx.clone(),
+        ));
+        tasks.spawn(
+            HotFolders::new(&self.config.hot_folder, self.bus.clone()).run(candidates, shutdown_rx),
+        );
+        Running {
+            shutdown,
+            tasks,
+            journal: self.journal,
+            _lock: self._lock,
+        }
+    }
+}
+
+impl Running {
+    /// The journal of this run.
+    pub fn journal(&self) -> Arc<Journal> {
+        self.journal.clone()
+    }
+
+    /// Stop: services finish what they are doing (a copy under way completes), then return.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+fn target_names(config: &Config) -> Vec<String> {
+    config.backup.iter().map(|b| b.name.clone()).collect()
+}
+
+/// Ingest candidates one at a time (the library is one disk), unfinished shots of a
+/// previous run first; failures wait with backoff and are tried again.
+async fn ingest_loop(
+    ingest: Ingest,
+    mut rx: mpsc::UnboundedReceiver<Candidate>,
+    wake: Arc<Notify>,
+    bus: Bus,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut queue: VecDeque<Candidate> = VecDeque::new();
+    let mut queued: HashSet<PathBuf> = HashSet::new();
+    let mut retry: Vec<(Instant, u32, Candidate)> = Vec::new();
+    let mut alerted = false;
+    let unfinished = {
+        let ingest = ingest.clone();
+        tokio::task::spawn_blocking(move || ingest.unfinished()).await
+    };
+    for candidate in unfinished.ok().and_then(|r| r.ok()).unwrap_or_default() {
+        queued.insert(candidate.path.clone());
+        queue.push_back(candidate);
+    }
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        while let Ok(candidate) = rx.try_recv() {
+            if queued.insert(candidate.path.clone()) {
+                queue.push_back(candidate);
+            }
+        }
+        let now = Instant::now();
+        retry.retain(|(at, _, candidate)| {
+            if *at > now || queued.contains(&candidate.path) {
+                return true;
+            }
+            queued.insert(candidate.path.clone());
+            queue.push_back(candidate.clone());
+            false
+        });
+        let Some(candidate) = queue.pop_front() else {
+            tokio::select! {
+                Some(candidate) = rx.recv() => {
+                    if queued.insert(candidate.path.clone()) {
+                        queue.push_back(candidate);
+                    }
+                }
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = shutdown.changed() => break,
+            }
+            continue;
+        };
+        queued.remove(&candidate.path);
+        let result = {
+            let (ingest, candidate) = (ingest.clone(), candidate.clone());
+            tokio::task::spawn_blocking(move || ingest.ingest(&candidate)).await
+        };
+        match result {
+            Ok(Ok(outcome)) => {
+                if matches!(outcome, Outcome::Stored(_)) {
+                    wake.notify_one();
+                }
+                retry.retain(|(_, _, c)| c.path != candidate.path);
+                if alerted {
+                    alerted = false;
+                    bus.notify(
+                        Level::Info,
+                        "library_ok",
+                        "Library writable again",
+                        "Frames are being stored again.",
+                    );
+                }
+            }
+            Ok(Err(e)) => {
+                let attempts = retry
+                    .iter()
+                    .find(|(_, _, c)| c.path == candidate.path)
+                    .map_or(0, |r| r.1)
+                    + 1;
+                retry.retain(|(_, _, c)| c.path != candidate.path);
+                if e.is_disk_full() && !alerted {
+                    alerted = true;
+                    bus.notify(Level::Critical, "library_full", "The library disk is full", format!("{e}. New frames wait in the hot folder; free space on the library's disk."));
+                } else if !e.is_disk_full() {
+                    bus.notify(
+                        if attempts >= 3 {
+                            Level::Critical
+                        } else {
+                            Level::Warning
+                        },
+                        "ingest_failed",
+                        format!("Cannot store {}", candidate.original),
+                        format!("{e}. Retrying."),
+                    );
+                }
+                retry.push((
+                    Instant::now() + backoff(attempts).min(Duration::from_secs(30)),
+                    attempts,
+                    candidate,
+                ));
+            }
+            Err(e) => tracing::error!("ingest task failed: {e}"),
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Ingest: a complete source file becomes a shot in the library (the primary copy).
+//!
+//! The order is what makes a crash harmless: the shot and its library name are committed
+//! to the journal first; then the file is copied to a hidden partial name while hashed,
+//! fsynced, checked against a duplicate in the library, renamed into place without
+//! replacing anything, and finally marked stored together with its backup jobs. A restart
+//! finds the reservation and finishes under the same name, so nothing is copied twice
+//! under two names.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Local};
+use shotline_protocol::{Event, ShotCaptured, ShotSource, ShotStored};
+
+use crate::copy::{Sink, fan_out, stamp};
+use crate::error::IoContext;
+use crate::hash::hash_file;
+use crate::journal::{Journal, NewShot, Shot, ShotState};
+use crate::naming::{Fields, Template};
+use crate::{Bus, Error, Result};
+
+/// How often a file that changes during its copy is copied again before we wait for it.
+const COPY_TRIES: usize = 3;
+
+/// A complete file offered by a source.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Candidate {
+    /// The file.
+    pub path: PathBuf,
+    /// Path relative to the hot folder (`/`-separated), or the camera's file name.
+    pub original: String,
+    /// The camera model, or the hot folder's name.
+    pub camera: String,
+    /// Where it came from.
+    pub source: ShotSource,
+}
+
+/// What became of a candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// This version of the file was already handled.
+    Known,
+    /// Now in the library.
+    Stored(Shot),
+    /// Its content was already in the library.
+    Duplicate(Shot),
+    /// The file vanished before it could be copied.
+    Gone,
+}
+
+/// The ingest stage of one library and session.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    journal: Arc<Journal>,
+    library: PathBuf,
+    template: Template,
+    session: String,
+    targets: Vec<String>,
+    bus: Bus,
+}
+
+impl Ingest {
+    /// An ingest stage writing into `library`, creating jobs for `targets`.
+    pub fn new(
+        journal: Arc<Journal>,
+        library: PathBuf,
+        template: Template,
+        session: String,
+        targets: Vec<String>,
+        bus: Bus,
+    ) -> Self {
+        Self {
+            journal,
+            library,
+            template,
+            session,
+            targets,
+            bus,
+        }
+    }
+
+    /// Bring one candidate into the library. Blocking: call from a blocking thread.
+    /// Errors are worth retrying later ([`Error::is_retryable`]) unless they are not.
+    pub fn ingest(&self, candidate: &Candidate) -> Result<Outcome> {
+        let key = candidate.path.to_string_lossy().into_owned();
+        let meta = match std::fs::metadata(&candidate.path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(shot) = self.journal.find_ingesting(&key)? {
+                    self.journal.mark_shot_failed(
+                        shot.id,
+                        "the source file vanished before it was copied",
+                    )?;
+                }
+                return Ok(Outcome::Gone);
+            }
+            Err(e) => return Err(Error::io(&candidate.path, e)),
+        };
+        let (size, mtime) = stamp(&meta);
+        if let Some(shot) = self.journal.find_source(&key, size, mtime)? {
+            if shot.state != ShotState::Ingesting {
+                return Ok(Outcome::Known);
+            }
+        }
+        let shot = match self.journal.find_ingesting(&key)? {
+            Some(shot) => {
+                if (shot.source_size, shot.source_mtime_ns) != (size, mtime) {
+                    self.journal.update_source(shot.id, size, mtime)?;
+                }
+                shot
+            }
+            None => self.reserve(candidate, &key, size, mtime, &meta)?,
+        };
+        match self.store(candidate, &shot) {
+            Ok(outcome) => Ok(outcome),
+            Err(e) => {
+                self.journal.note_shot_error(shot.id, &e.to_string())?;
+                Err(e)
+            }
+        }
+    }
+
+    fn reserve(
+        &self,
+        c: &Candidate,
+        key: &str,
+        size: u64,
+        mtime: i64,
+        meta: &std::fs::Metadata,
+    ) -> Result<Shot> {
+        let when: DateTime<Local> = meta
+            .modified()
+            .map(DateTime::from)
+            .unwrap_or_else(|_| Local::now());
+        let (date, time) = (
+            when.format("%Y-%m-%d").to_string(),
+            when.format("%H%M%S").to_string(),
+        );
+        let new = NewShot {
+            session: &self.session,
+            source: c.source,
+            source_path: key,
+            size,
+            mtime_ns: mtime,
+            original: &c.original,
+        };
+        let shot = self.journal.reserve(
+            &new,
+            |seq| {
+                let fields = Fields {
+                    date: &date,
+                    time: &time,
+                    session: &self.session,
+                    camera: &c.camera,
+                    seq,
+                    original: &c.original,
+                };
+                rel_string(&self.template.render(&fields))
+            },
+            |rel| self.library.join(rel).symlink_metadata().is_ok(),
+        )?;
+        self.bus.publish(Event::ShotCaptured(ShotCaptured {
+            shot_id: shot.id,
+            session: shot.session.clone(),
+            source: c.source,
+            original: c.original.clone(),
+            size,
+        }));
+        Ok(shot)
+    }
+
+    fn store(&self, c: &Candidate, shot: &Shot) -> Result<Outcome> {
+        let mut rel = shot.rel_path.clone().unwrap_or_default();
+        // A crash after the rename but before the journal heard of it leaves our copy
+        // under the reserved name: adopt it if it is the same content, else move aside.
+        let existing = self.library.join(&rel);
+        if existing.symlink_metadata().is_ok() {
+            let (theirs, _) = hash_file(&existing, true).at(&existing)?;
+            let (ours, size) = hash_file(&c.path, false).at(&c.path)?;
+            if theirs == ours {
+                return self.finish(shot, &rel, size, &ours);
+            }
+            rel = self.journal.rereserve(shot.id, &rel, |r| {
+                self.library.join(r).symlink_metadata().is_ok()
+            })?;
+        }
+        let (mut sink, hash, size) = self.copy_stable(c, &self.library.join(&rel))?;
+        if let Some(first) = self.journal.find_stored_by_hash(&hash)? {
+            sink.discard();
+            self.journal
+                .mark_duplicate(shot.id, size, &hash, first.id)?;
+            self.publish_stored(
+                shot,
+                first.rel_path.as_deref().unwrap_or_default(),
+                size,
+                &hash,
+                Some(first.id),
+            );
+            let shot = self.journal.shot(shot.id)?.unwrap_or_else(|| shot.clone());
+            return Ok(Outcome::Duplicate(shot));
+        }
+        sink.seal().at(&sink.partial.clone())?;
+        loop {
+            let final_path = self.library.join(&rel);
+            match sink.commit_to(&final_path) {
+                Ok(()) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    rel = self.journal.rereserve(shot.id, &rel, |r| {
+                        self.library.join(r).symlink_metadata().is_ok()
+                    })?;
+                }
+                Err(e) => {
+                    let partial = sink.partial.clone();
+                    sink.discard();
+                    return Err(Error::io(partial, e));
+                }
+            }
+        }
+        self.finish(shot, &rel, size, &hash)
+    }
+
+    /// Copy to a partial file, re-checking the source's size and mtime around the copy and
+    /// copying again if it changed underneath.
+    fn copy_stable(&self, c: &Candidate, final_path: &Path) -> Result<(Sink, String, u64)> {
+        for _ in 0..COPY_TRIES {
+            let mut source = File::open(&c.path).at(&c.path)?;
+            let before = stamp(&source.metadata().at(&c.path)?);
+            let mut sinks = vec![Sink::create(final_path).at(final_path)?];
+            let copied = fan_out(&mut source, &mut sinks, |_| {});
+            let mut sink = sinks.pop().unwrap_or_else(|| unreachable!("one sink"));
+            let (hash, size) = match copied {
+                Ok(done) => done,
+                Err(e) => {
+                    sink.discard();
+                    return Err(Error::io(&c.path, e));
+                }
+            };
+            if let Some(e) = sink.error.take() {
+                sink.discard();
+                return Err(Error::io(final_path, e));
+            }
+            let after = std::fs::metadata(&c.path).map(|m| stamp(&m)).at(&c.path)?;
+            if before == after && size == after.0 {
+                return Ok((sink, hash, size));
+            }
+            sink.discard();
+        }
+        Err(Error::Unstable(c.path.clone()))
+    }
+
+    fn finish(&self, shot: &Shot, rel: &str, size: u64, hash: &str) -> Result<Outcome> {
+        self.journal
+            .mark_stored(shot.id, size, hash, &self.targets)?;
+        self.publish_stored(shot, rel, size, hash, None);
+        let shot = self.journal.shot(shot.id)?.unwrap_or_else(|| shot.clone());
+        Ok(Outcome::Stored(shot))
+    }
+
+    fn publish_stored(
+        &self,
+        shot: &Shot,
+        rel: &str,
+        size: u64,
+        hash: &str,
+        duplicate_of: Option<i64>,
+    ) {
+        self.bus.publish(Event::ShotStored(ShotStored {
+            shot_id: shot.id,
+            session: shot.session.clone(),
+            path: rel.to_string(),
+            size,
+            hash: hash.to_string(),
+            duplicate_of,
+        }));
+    }
+
+    /// Shots a previous run left unfinished, as candidates to finish under their
+    /// reserved names.
+    pub fn unfinished(&self) -> Result<Vec<Candidate>> {
+        Ok(self
+            .journal
+            .shots_in(ShotState::Ingesting)?
+            .into_iter()
+            .map(|shot| Candidate {
+                path: PathBuf::from(&shot.source_path),
+                original: shot.original,
+                camera: String::new(),
+                source: shot.source,
+            })
+            .collect())
+    }
+}
+
+/// A relative path as the journal stores it: `/`-separated on every platform.
+pub fn rel_string(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}

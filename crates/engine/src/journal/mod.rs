@@ -1,0 +1,99 @@
+//! The journal: SQLite in WAL mode with `synchronous=FULL`, the durable record of every shot,
+//! every (shot, target) backup job and the relay outbox. A job is committed here before
+//! anything upstream hears of it, so a crash at any moment resumes from this file.
+//!
+//! - [`schema`]: versioned migrations.
+//! - [`shots`]: shots and their life from found to stored.
+//! - [`jobs`]: backup jobs per (shot, target).
+//! - [`report`]: the read-only summaries `status` and the UI show.
+
+mod jobs;
+mod report;
+mod schema;
+mod shots;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::Result;
+
+pub use jobs::{Job, JobState};
+pub use report::{Report, TargetReport};
+pub use shots::{NewShot, Shot, ShotState};
+
+/// File name of the journal inside the library's `.shotline` folder.
+pub const FILE_NAME: &str = "journal.sqlite";
+
+/// The journal of one library. Cheap to share behind an `Arc`; calls are short and
+/// serialised on one connection.
+#[derive(Debug)]
+pub struct Journal {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// The journal of the library at `library`: `<library>/.shotline/journal.sqlite`.
+    /// The journal lives with the library it describes, so a library moved to another
+    /// disk keeps its history, and two libraries never share one.
+    pub fn path_for(library: &Path) -> PathBuf {
+        library.join(".shotline").join(FILE_NAME)
+    }
+
+    /// Open (creating and migrating) the journal at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrate(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Open an existing journal for reading only (for `status` and `verify` while a run
+    /// goes on). Errors if there is none.
+    pub fn open_existing(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            return Err(crate::Error::io(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no journal yet: nothing was ingested into this library",
+                ),
+            ));
+        }
+        Self::open(path)
+    }
+
+    /// Where this journal is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (every write is a
+        // transaction), so a poisoned lock is safe to take over.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+//! Versioned migrations, tracked in `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+/// Each entry moves the schema from version `i` to `i + 1`. Append only.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE shots (
+    id              INTEGER PRIMARY KEY,
+    session         TEXT    NOT NULL,
+    source_kind     TEXT    NOT NULL,
+    source_path     TEXT    NOT NULL,
+    source_size     INTEGER NOT NULL,
+    source_mtime_ns INTEGER NOT NULL,
+    original        TEXT    NOT NULL,
+    rel_path        TEXT,
+    state           TEXT    NOT NULL,
+    size            INTEGER,
+    hash            TEXT,
+    duplicate_of    INTEGER REFERENCES shots(id),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    created_ms      INTEGER NOT NULL,
+    stored_ms       INTEGER
+);
+CREATE UNIQUE INDEX shots_rel_path ON shots(rel_path) WHERE rel_path IS NOT NULL;
+CREATE INDEX shots_hash ON shots(hash) WHERE state = 'stored';
+CREATE INDEX shots_source ON shots(source_path, source_size, source_mtime_ns);
+CREATE INDEX shots_state ON shots(state);
+
+CREATE TABLE jobs (
+    shot_id         INTEGER NOT NULL REFERENCES shots(id),
+    target          TEXT    NOT NULL,
+    state           TEXT    NOT NULL,
+    rel_path        TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+    hash            TEXT,
+    verified_ms     INTEGER,
+    PRIMARY KEY (shot_id, target)
+);
+CREATE INDEX jobs_pending ON jobs(target, state, next_attempt_ms);
+
+CREATE TABLE sessions (
+    name     TEXT PRIMARY KEY,
+    next_seq INTEGER NOT NULL
+);
+
+CREATE TABLE outbox (
+    seq      INTEGER PRIMARY KEY,
+    id       TEXT    NOT NULL UNIQUE,
+    channel  TEXT    NOT NULL,
+    ts_ms    INTEGER NOT NULL,
+    event    TEXT    NOT NULL
+);
+"#];
+
+/// Bring the schema up to date, one transaction per step.
+pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > MIGRATIONS.len() {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+            Some(format!(
+                "the journal is from a newer Shotline (schema {version}, this build knows {})",
+                MIGRATIONS.len()
+            )),
+        ));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The schema version this build writes.
+#[cfg(test)]
+pub const VERSION: usize = MIGRATIONS.len();

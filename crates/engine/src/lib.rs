@@ -1,0 +1,36 @@
+//! Shotline's engine: every frame from a hot folder (and, later, a tethered camera) into
+//! the library and onto verified backups, crash-proof. No GUI here; the `shotline` binary
+//! and the desktop app both drive this crate.
+//!
+//! A frame's way through the modules:
+//!
+//! - [`source`]: hot folders are watched; a file is offered once it is complete.
+//! - [`ingest`]: the shot is reserved in the [`journal`], copied into the library under its
+//!   [`naming`] template, hashed ([`hash`]), checked for duplicates, recorded with its jobs.
+//! - [`backup`]: jobs copy each shot to every ready target through [`copy`], verified by
+//!   re-reading from disk, with [`platform`] primitives for fsync, rename and cache control.
+//! - [`bus`]: every state change is an event ([`shotline_protocol::Event`]) for the UIs.
+//! - [`engine`]: starts and stops these services for one run.
+//! - [`config`] and [`paths`]: settings and where things live.
+//! - [`verify`] and [`status`]: the read-only checks behind `shotline verify` and `status`.
+
+pub mod backup;
+pub mod bus;
+pub mod config;
+pub mod copy;
+pub mod engine;
+pub mod error;
+pub mod hash;
+pub mod ingest;
+pub mod journal;
+pub mod naming;
+pub mod paths;
+pub mod platform;
+pub mod source;
+pub mod status;
+pub mod verify;
+
+pub use bus::Bus;
+pub use config::{Config, ConfigError};
+pub use engine::{Engine, Running};
+pub use error::{Error, Result};

@@ -1,0 +1,100 @@
+//! `shotline status`: what the journal holds and how each target looks right now, without
+//! disturbing a run that may be going on.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use shotline_protocol::TargetState;
+
+use crate::backup::target::{Presence, Target};
+use crate::journal::{Journal, Report};
+use crate::{Config, Result};
+
+/// The status of one library.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// The library folder.
+    pub library: PathBuf,
+    /// The journal file (it may not exist yet).
+    pub journal: PathBuf,
+    /// Shots stored.
+    pub shots: u64,
+    /// Duplicates recognised.
+    pub duplicates: u64,
+    /// Shots found but not yet in the library.
+    pub ingesting: u64,
+    /// Shots given up on.
+    pub failed: u64,
+    /// Work left: shots to store and copies to make.
+    pub queue_depth: u64,
+    /// Each target.
+    pub targets: Vec<TargetLine>,
+}
+
+/// One target in [`Status`].
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetLine {
+    /// Name.
+    pub name: String,
+    /// Folder.
+    pub path: PathBuf,
+    /// State as probed now (`full` and `error` show only in a running engine's events).
+    pub state: TargetState,
+    /// Free bytes, if readable.
+    pub free_bytes: Option<u64>,
+    /// Copies still to make.
+    pub pending: u64,
+    /// Copies verified.
+    pub verified: u64,
+    /// Copies given up on.
+    pub failed: u64,
+}
+
+/// Read the status of `config`'s library.
+pub fn status(config: &Config) -> Result<Status> {
+    let path = Journal::path_for(&config.library.path);
+    let names: Vec<String> = config.backup.iter().map(|b| b.name.clone()).collect();
+    let report = if path.exists() {
+        Journal::open(&path)?.report(&names)?
+    } else {
+        Report {
+            targets: Vec::new(),
+            ..Report::default()
+        }
+    };
+    let targets = config
+        .backup
+        .iter()
+        .map(|b| {
+            let counts = report
+                .targets
+                .iter()
+                .find(|t| t.name == b.name)
+                .cloned()
+                .unwrap_or_default();
+            let (state, free_bytes) = match Target::probe(&b.path, b.require_mount) {
+                Presence::Present { free, .. } => (TargetState::Online, free),
+                Presence::Absent(_) => (TargetState::Offline, None),
+            };
+            TargetLine {
+                name: b.name.clone(),
+                path: b.path.clone(),
+                state,
+                free_bytes,
+                pending: counts.pending,
+                verified: counts.verified,
+                failed: counts.failed,
+            }
+        })
+        .collect();
+    Ok(Status {
+        library: config.library.path.clone(),
+        journal: path,
+        shots: report.stored,
+        duplicates: report.duplicates,
+        ingesting: report.ingesting,
+        failed: report.failed,
+        queue_depth: report.queue_depth(),
+        targets,
+    })
+}

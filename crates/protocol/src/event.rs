@@ -1,0 +1,259 @@
+//! Engine events: one variant per kind of state change, each with a typed payload.
+
+use serde::{Deserialize, Serialize};
+
+/// One state change in the engine, as seen by the UI, the tray and the relay.
+///
+/// On the wire: `{"type": "shot_stored", "payload": {..}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
+pub enum Event {
+    /// A source produced a complete file; it is recorded in the journal and being stored.
+    ShotCaptured(ShotCaptured),
+    /// A shot is in the library (the primary copy), or was recognised as a duplicate.
+    ShotStored(ShotStored),
+    /// Bytes written so far of one shot to one backup target.
+    BackupProgress(BackupProgress),
+    /// A backup copy was re-read from disk and its hash matched.
+    BackupVerified(BackupVerified),
+    /// A backup target changed state (online, offline, full, error) or free space.
+    TargetStatus(TargetStatus),
+    /// Totals of the work queue.
+    QueueStatus(QueueStatus),
+    /// Something a person should know about.
+    Notification(Notification),
+}
+
+impl Event {
+    /// The wire name of this event's type, e.g. `"shot_stored"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::ShotCaptured(_) => "shot_captured",
+            Event::ShotStored(_) => "shot_stored",
+            Event::BackupProgress(_) => "backup_progress",
+            Event::BackupVerified(_) => "backup_verified",
+            Event::TargetStatus(_) => "target_status",
+            Event::QueueStatus(_) => "queue_status",
+            Event::Notification(_) => "notification",
+        }
+    }
+
+    /// The channel suffix this event is published on (`<studio>:<suffix>` on the relay).
+    pub fn channel_suffix(&self) -> &'static str {
+        match self {
+            Event::ShotCaptured(_) | Event::ShotStored(_) => "camera",
+            Event::BackupProgress(_) | Event::BackupVerified(_) | Event::TargetStatus(_) => {
+                "backup"
+            }
+            Event::QueueStatus(_) => "status",
+            Event::Notification(_) => "alerts",
+        }
+    }
+}
+
+/// Where a shot came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShotSource {
+    /// A file that appeared in a hot folder.
+    HotFolder,
+    /// A frame downloaded from a tethered camera.
+    Camera,
+}
+
+/// Payload of [`Event::ShotCaptured`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShotCaptured {
+    /// Journal id of the shot.
+    pub shot_id: i64,
+    /// Session the shot belongs to.
+    pub session: String,
+    /// Where it came from.
+    pub source: ShotSource,
+    /// Path relative to the hot folder, or the camera's file name.
+    pub original: String,
+    /// Size in bytes when it was found complete.
+    pub size: u64,
+}
+
+/// Payload of [`Event::ShotStored`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShotStored {
+    /// Journal id of the shot.
+    pub shot_id: i64,
+    /// Session the shot belongs to.
+    pub session: String,
+    /// Path inside the library, `/`-separated; for a duplicate, the earlier shot's path.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// XXH3-128 of the content, 32 lowercase hex digits.
+    pub hash: String,
+    /// Set when the content was already in the library: the id of the earlier shot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<i64>,
+}
+
+/// Payload of [`Event::BackupProgress`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupProgress {
+    /// Journal id of the shot.
+    pub shot_id: i64,
+    /// Name of the backup target.
+    pub target: String,
+    /// Bytes written so far.
+    pub bytes_done: u64,
+    /// Size of the shot.
+    pub bytes_total: u64,
+}
+
+/// Payload of [`Event::BackupVerified`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupVerified {
+    /// Journal id of the shot.
+    pub shot_id: i64,
+    /// Name of the backup target.
+    pub target: String,
+    /// Path inside the target, `/`-separated.
+    pub path: String,
+    /// XXH3-128 read back from the target's disk.
+    pub hash: String,
+}
+
+/// State of a backup target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetState {
+    /// Ready to take copies.
+    Online,
+    /// Folder missing, or its drive not mounted; jobs wait.
+    Offline,
+    /// No space left; jobs wait until space is freed.
+    Full,
+    /// Writes fail for another reason; retried with backoff.
+    Error,
+}
+
+impl TargetState {
+    /// The wire name, e.g. `"online"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetState::Online => "online",
+            TargetState::Offline => "offline",
+            TargetState::Full => "full",
+            TargetState::Error => "error",
+        }
+    }
+}
+
+/// Payload of [`Event::TargetStatus`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetStatus {
+    /// Name of the backup target.
+    pub target: String,
+    /// Its folder.
+    pub path: String,
+    /// Current state.
+    pub state: TargetState,
+    /// Bytes free on its file system, when it can be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_bytes: Option<u64>,
+    /// Size of its file system, when it can be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_bytes: Option<u64>,
+    /// Why it is not online.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Payload of [`Event::QueueStatus`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueStatus {
+    /// Shots recorded in the journal (stored and duplicates).
+    pub shots: u64,
+    /// Shots found but not yet in the library.
+    pub ingesting: u64,
+    /// Backup copies still to make, over all targets.
+    pub backups_pending: u64,
+    /// Backup copies verified, over all targets.
+    pub backups_verified: u64,
+    /// Backup copies given up on after repeated failures.
+    pub backups_failed: u64,
+}
+
+/// Severity of a [`Notification`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// For the record.
+    Info,
+    /// Needs attention soon.
+    Warning,
+    /// Frames are at risk until someone acts.
+    Critical,
+}
+
+/// Payload of [`Event::Notification`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// How urgent it is.
+    pub level: Level,
+    /// A stable category a UI can mute, e.g. `"target_full"`.
+    pub category: String,
+    /// One short line.
+    pub title: String,
+    /// What happened and what to do.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn wire_shape_is_type_and_payload() {
+        let event = Event::Notification(Notification {
+            level: Level::Critical,
+            category: "target_full".into(),
+            title: "Backup full".into(),
+            message: "Free space on backup".into(),
+        });
+        let json = serde_json::to_value(&event).expect("serialise");
+        assert_eq!(json["type"], "notification");
+        assert_eq!(json["payload"]["level"], "critical");
+        assert_eq!(event.kind(), "notification");
+    }
+
+    #[test]
+    fn kind_matches_serialised_type() {
+        let events = [
+            Event::QueueStatus(QueueStatus::default()),
+            Event::TargetStatus(TargetStatus {
+                target: "t".into(),
+                path: "/t".into(),
+                state: TargetState::Full,
+                free_bytes: Some(0),
+                total_bytes: None,
+                message: None,
+            }),
+        ];
+        for event in events {
+            let json = serde_json::to_value(&event).expect("serialise");
+            assert_eq!(json["type"], event.kind());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn shot_stored_round_trips(id in any::<i64>(), path in ".{0,40}", size in any::<u64>(),
+                                   hash in "[0-9a-f]{32}", dup in proptest::option::of(any::<i64>())) {
+            let event = Event::ShotStored(ShotStored {
+                shot_id: id, session: "s".into(), path, size, hash, duplicate_of: dup,
+            });
+            let text = serde_json::to_string(&event).expect("serialise");
+            let back: Event = serde_json::from_str(&text).expect("parse");
+            prop_assert_eq!(back, event);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Wire types shared by the Shotline engine, the relay and the web UIs.
+//!
+//! - [`event`]: the typed [`Event`]s the engine publishes for every state change, serialised
+//!   as `{"type": <event type>, "payload": {..}}` exactly as the relay contract states.
+//!
+//! Everything here is plain data with `serde` derives; nothing performs I/O.
+
+pub mod event;
+
+pub use event::{
+    BackupProgress, BackupVerified, Event, Level, Notification, QueueStatus, ShotCaptured,
+    ShotSource, ShotStored, TargetState, TargetStatus,
+};
