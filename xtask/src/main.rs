@@ -1,1 +1,59 @@
-fn main() {}
+//! `cargo xtask`: project automation.
+//!
+//! - `setup`: install the system packages the workspace needs (apt on Debian/Ubuntu, brew on
+//!   macOS), idempotently.
+//! - `run`: set up, then run Shotline on its defaults (extra arguments go to `shotline run`).
+//! - `test`: set up, then run every test in the workspace.
+//! - `bench <name>`: benchmarks against peer tools, side by side ([`bench`]).
+
+mod bench;
+mod sys;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    let result = match command.as_str() {
+        "setup" => sys::setup(),
+        "run" => sys::setup().and_then(|()| run(&rest)),
+        "test" => sys::setup().and_then(|()| test(&rest)),
+        "bench" => sys::setup().and_then(|()| bench::bench(&rest)),
+        _ => {
+            eprintln!("usage: cargo xtask <setup | run [ARGS] | test [ARGS] | bench backup>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Shotline's main job on its defaults: the headless engine (the desktop app joins here when
+/// it exists and a display is there).
+fn run(rest: &[String]) -> anyhow::Result<()> {
+    let mut args = vec![
+        "run",
+        "--package",
+        "shotline-engine",
+        "--bin",
+        "shotline",
+        "--",
+        "run",
+    ];
+    args.extend(rest.iter().map(String::as_str));
+    sys::cargo(&args)
+}
+
+/// Every test of the workspace.
+fn test(rest: &[String]) -> anyhow::Result<()> {
+    let mut args = vec!["test", "--workspace", "--all-targets"];
+    args.extend(rest.iter().map(String::as_str));
+    sys::cargo(&args)?;
+    sys::cargo(&["test", "--workspace", "--doc"])
+}

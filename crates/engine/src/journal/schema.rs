@@ -55,25 +55,29 @@ CREATE TABLE outbox (
 );
 "#];
 
-/// Bring the schema up to date, one transaction per step.
+/// Bring the schema up to date. Each step takes SQLite's write lock first and reads the
+/// version under it, so two processes opening a new journal at once (a run and a `status`)
+/// never both apply the same step.
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version > MIGRATIONS.len() {
-        return Err(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
-            Some(format!(
-                "the journal is from a newer Shotline (schema {version}, this build knows {})",
-                MIGRATIONS.len()
-            )),
-        ));
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction()?;
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > MIGRATIONS.len() {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+                Some(format!(
+                    "the journal is from a newer Shotline (schema {version}, this build knows {})",
+                    MIGRATIONS.len()
+                )),
+            ));
+        }
+        let Some(sql) = MIGRATIONS.get(version) else {
+            return Ok(());
+        };
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
     }
-    Ok(())
 }
 
 /// The schema version this build writes.

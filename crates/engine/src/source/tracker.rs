@@ -32,7 +32,7 @@ pub enum Hint {
 struct Pending {
     stamp: Option<(u64, i64)>,
     since: Instant,
-    hinted: bool,
+    quiet: Duration,
 }
 
 /// Tracks files until they are complete.
@@ -56,29 +56,38 @@ impl Tracker {
 
     /// Note what the watcher said about `path`.
     pub fn hint(&mut self, path: PathBuf, hint: Hint, now: Instant) {
+        let unhinted = if self.close_hints {
+            QUIET_HOLDOUT
+        } else {
+            QUIET_NO_HINT
+        };
+        let fresh = !self.pending.contains_key(&path);
         let entry = self.pending.entry(path.clone()).or_insert(Pending {
             stamp: None,
             since: now,
-            hinted: false,
+            quiet: unhinted,
         });
         match hint {
             Hint::Changed => {
                 entry.since = now;
-                entry.hinted = false;
+                entry.quiet = unhinted;
             }
             Hint::Complete => {
                 entry.since = now;
-                entry.hinted = true;
+                entry.quiet = QUIET_AFTER_HINT;
             }
-            Hint::Found => {
-                // Written before we looked and untouched since: as good as closed.
+            Hint::Found if fresh => {
+                // Written before we looked and untouched since: as good as closed. Younger
+                // files wait the plain quiet time; if they are still being written, the
+                // watcher's change events put them on the long hold-out.
                 let old = std::fs::metadata(&path)
                     .and_then(|m| m.modified())
                     .ok()
                     .and_then(|t| SystemTime::now().duration_since(t).ok())
                     .is_some_and(|age| age >= QUIET_NO_HINT);
-                entry.hinted |= old;
+                entry.quiet = if old { QUIET_AFTER_HINT } else { QUIET_NO_HINT };
             }
+            Hint::Found => {}
         }
     }
 
@@ -86,7 +95,6 @@ impl Tracker {
     /// this exact version).
     pub fn ready(&mut self, now: Instant) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        let close_hints = self.close_hints;
         self.pending.retain(|path, p| {
             let meta = match std::fs::metadata(path) {
                 Ok(meta) if meta.is_file() => meta,
@@ -98,19 +106,8 @@ impl Tracker {
                     p.since = now;
                 }
                 p.stamp = Some(current);
-                if !p.hinted {
-                    return true;
-                }
             }
-            let quiet = now.saturating_duration_since(p.since);
-            let needed = if p.hinted {
-                QUIET_AFTER_HINT
-            } else if close_hints {
-                QUIET_HOLDOUT
-            } else {
-                QUIET_NO_HINT
-            };
-            if quiet < needed {
+            if now.saturating_duration_since(p.since) < p.quiet {
                 return true;
             }
             out.push((path.clone(), current));
@@ -176,6 +173,21 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(t.ready(later + QUIET_HOLDOUT), vec![path]);
+    }
+
+    #[test]
+    fn a_scanned_file_waits_by_its_age() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let young = dir.path().join("young.jpg");
+        std::fs::write(&young, b"abc").expect("write");
+        let mut t = Tracker::new(true);
+        let start = Instant::now();
+        t.hint(young.clone(), Hint::Found, start);
+        assert!(
+            t.ready(start + QUIET_AFTER_HINT).is_empty(),
+            "a young file is not taken at once"
+        );
+        assert_eq!(t.ready(start + QUIET_NO_HINT), vec![young]);
     }
 
     #[test]

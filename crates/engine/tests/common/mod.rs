@@ -1,0 +1,222 @@
+//! A studio in a temporary folder: a config, and the real `shotline` binary run against it
+//! as a separate process, the way a photographer runs it.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_shotline");
+pub const SESSION: &str = "shoot";
+
+/// A backup target for the config.
+pub struct Target {
+    pub name: &'static str,
+    pub path: PathBuf,
+    pub require_mount: bool,
+}
+
+pub struct Studio {
+    pub dir: tempfile::TempDir,
+    pub hot: PathBuf,
+    pub library: PathBuf,
+    pub config: PathBuf,
+    pub log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Studio {
+    /// A studio whose library names frames `{session}/{original}` (predictable in tests).
+    pub fn new(targets: impl FnOnce(&Path) -> Vec<Target>) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hot = dir.path().join("hot");
+        let library = dir.path().join("library");
+        let mut toml = format!(
+            "[[hot_folder]]\npath = {hot:?}\n\n[library]\npath = {library:?}\nnaming = \"{{session}}/{{original}}\"\n\n[camera]\nenabled = false\n\n[relay]\nlisten = \"127.0.0.1:0\"\n",
+        );
+        for t in targets(dir.path()) {
+            toml.push_str(&format!(
+                "\n[[backup]]\nname = {:?}\npath = {:?}\nrequire_mount = {}\n",
+                t.name, t.path, t.require_mount
+            ));
+        }
+        let config = dir.path().join("shotline.toml");
+        fs::write(&config, toml).expect("write config");
+        fs::create_dir_all(&hot).expect("hot folder");
+        let log = dir.path().join("run.log");
+        Self {
+            dir,
+            hot,
+            library,
+            config,
+            log,
+            child: None,
+        }
+    }
+
+    /// A `shotline` command against this studio, isolated from the user's home.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path().join(".config"))
+            .env_remove("SHOTLINE_CONFIG")
+            .arg("--config")
+            .arg(&self.config);
+        command
+    }
+
+    /// Run a subcommand to completion.
+    pub fn shotline(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run shotline")
+    }
+
+    /// Start `shotline run` in the background, appending its output to the log.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let out = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log");
+        let err = out.try_clone().expect("log");
+        let child = self
+            .command()
+            .args(["run", "--session", SESSION])
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("start shotline run");
+        self.child = Some(child);
+    }
+
+    /// `kill -9`.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill -9");
+            child.wait().expect("reap");
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+            let status = child.wait().expect("wait");
+            assert!(
+                status.success(),
+                "shotline run exited with {status}\n{}",
+                self.output()
+            );
+        }
+    }
+
+    /// Everything the runs printed.
+    pub fn output(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `shotline status --json`.
+    pub fn status(&self) -> Value {
+        let out = self.shotline(&["status", "--json"]);
+        assert!(
+            out.status.success(),
+            "status failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("status json")
+    }
+
+    /// Wait until `done` holds for the status, or fail with `what` and the log.
+    pub fn wait_for(&self, what: &str, timeout: Duration, done: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let status = self.status();
+            if done(&status) {
+                return status;
+            }
+            if start.elapsed() > timeout {
+                panic!(
+                    "timed out waiting for {what}\nstatus: {status:#}\nlog:\n{}",
+                    self.output()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Wait until the log shows `needle`.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
+        let start = Instant::now();
+        while !self.output().contains(needle) {
+            if start.elapsed() > timeout {
+                panic!(
+                    "timed out waiting for `{needle}` in the log:\n{}",
+                    self.output()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The target's counts from a status.
+    pub fn target<'a>(status: &'a Value, name: &str) -> &'a Value {
+        status["targets"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["name"] == name))
+            .expect("target in status")
+    }
+}
+
+impl Drop for Studio {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Every file below `root` (relative path → bytes), skipping the journal folder.
+pub fn tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(root)
+                .expect("below root")
+                .to_string_lossy()
+                .into_owned();
+            if rel == ".shotline" {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(rel, fs::read(&path).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}

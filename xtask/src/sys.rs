@@ -1,0 +1,103 @@
+//! Running commands and installing system packages.
+
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+/// Debian/Ubuntu packages the workspace needs: a C toolchain for the bundled SQLite, and the
+/// peer tools the benchmarks compare against.
+const APT: &[&str] = &["build-essential", "pkg-config", "rsync", "xxhash"];
+/// The same on macOS.
+const BREW: &[&str] = &["pkg-config", "rsync", "xxhash"];
+
+/// Install what is missing; do nothing when everything is there.
+pub fn setup() -> anyhow::Result<()> {
+    if cfg!(target_os = "linux") && which("dpkg-query") {
+        let missing: Vec<&str> = APT.iter().copied().filter(|p| !dpkg_installed(p)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        eprintln!("xtask setup: installing {}", missing.join(" "));
+        let sudo = !is_root();
+        privileged(sudo, &["apt-get", "update", "-q"])?;
+        let mut install = vec!["apt-get", "install", "-y", "-q", "--no-install-recommends"];
+        install.extend(&missing);
+        privileged(sudo, &install)
+    } else if cfg!(target_os = "macos") && which("brew") {
+        for package in BREW {
+            if !Command::new("brew")
+                .args(["list", package])
+                .output()
+                .is_ok_and(|o| o.status.success())
+            {
+                status(Command::new("brew").args(["install", package]))?;
+            }
+        }
+        Ok(())
+    } else {
+        eprintln!("xtask setup: install by hand: {}", APT.join(" "));
+        Ok(())
+    }
+}
+
+fn dpkg_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+/// True when running as root.
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn privileged(sudo: bool, args: &[&str]) -> anyhow::Result<()> {
+    let mut command = if sudo {
+        Command::new("sudo")
+    } else {
+        Command::new(args[0])
+    };
+    if sudo {
+        command.args(args);
+    } else {
+        command.args(&args[1..]);
+    }
+    command.env("DEBIAN_FRONTEND", "noninteractive");
+    status(&mut command)
+}
+
+/// True when `program` is on the PATH.
+pub fn which(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// Run cargo (the same one running xtask) in the workspace root.
+pub fn cargo(args: &[&str]) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    status(Command::new(cargo).args(args).current_dir(workspace_root()))
+}
+
+/// The workspace root (xtask's parent folder).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Into::into)
+        .unwrap_or_default()
+}
+
+/// Run a command, failing unless it succeeds.
+pub fn status(command: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{command:?}");
+    let status = command
+        .status()
+        .with_context(|| format!("starting {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed: {status}");
+    }
+    Ok(())
+}
