@@ -77,11 +77,10 @@ impl Sink {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        if let (Some(file), None) = (self.file.as_mut(), self.error.as_ref()) {
-            if let Err(e) = file.write_all(bytes) {
+        if let (Some(file), None) = (self.file.as_mut(), self.error.as_ref())
+            && let Err(e) = file.write_all(bytes) {
                 self.error = Some(e);
             }
-        }
     }
 
     /// fsync the data and close the file.

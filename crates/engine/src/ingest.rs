@@ -99,11 +99,10 @@ impl Ingest {
             Err(e) => return Err(Error::io(&candidate.path, e)),
         };
         let (size, mtime) = stamp(&meta);
-        if let Some(shot) = self.journal.find_source(&key, size, mtime)? {
-            if shot.state != ShotState::Ingesting {
+        if let Some(shot) = self.journal.find_source(&key, size, mtime)?
+            && shot.state != ShotState::Ingesting {
                 return Ok(Outcome::Known);
             }
-        }
         let shot = match self.journal.find_ingesting(&key)? {
             Some(shot) => {
                 if (shot.source_size, shot.source_mtime_ns) != (size, mtime) {

@@ -52,7 +52,7 @@ fn bad_config_values_name_the_key_and_the_fix_and_change_nothing() {
             format!(
                 "[[backup]]\nname = \"a\"\npath = \"{root}/t\"\n[[backup]]\nname = \"b\"\npath = \"{root}/t\"\n"
             ),
-            "backup[0].path",
+            "backup[1].path",
         ),
         (
             format!("[library]\npath = \"{root}/lib\"\nnaming = \"{{date}}/{{nonsense}}\"\n"),
