@@ -19,6 +19,7 @@ use crate::sys;
 
 const FILES: usize = 40;
 const FILE_BYTES: usize = 25_000_000;
+/// Rounds unless `SHOTLINE_BENCH_ROUNDS` says otherwise.
 const ROUNDS: usize = 3;
 const SESSION: &str = "bench";
 
@@ -30,7 +31,9 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| sys::workspace_root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| sys::workspace_root().join("target"))
 }
 
 fn backup() -> anyhow::Result<()> {
@@ -39,33 +42,56 @@ fn backup() -> anyhow::Result<()> {
             bail!("{tool} is missing: run `cargo xtask setup`");
         }
     }
-    sys::cargo(&["build", "--release", "--package", "shotline-engine", "--bin", "shotline"])?;
+    sys::cargo(&[
+        "build",
+        "--release",
+        "--package",
+        "shotline-engine",
+        "--bin",
+        "shotline",
+    ])?;
     let bin = target_dir().join("release/shotline");
     // Under target/: a real disk, where /tmp may be a tmpfs.
     std::fs::create_dir_all(target_dir())?;
-    let work = tempfile::Builder::new().prefix("bench-backup-").tempdir_in(target_dir())?;
+    let work = tempfile::Builder::new()
+        .prefix("bench-backup-")
+        .tempdir_in(target_dir())?;
     let root = work.path();
     let hot = root.join("frames");
     std::fs::create_dir_all(&hot)?;
-    eprintln!("bench: writing {FILES} frames of {} MB", FILE_BYTES / 1_000_000);
+    eprintln!(
+        "bench: writing {FILES} frames of {} MB",
+        FILE_BYTES / 1_000_000
+    );
     for i in 0..FILES {
         std::fs::write(hot.join(format!("DSC_{i:04}.NEF")), frame(i as u64))?;
     }
     let library = root.join("library");
     let ingest = time_shotline(&bin, root, &hot, &library, &[], FILES)?;
-    eprintln!("bench: ingest into the library took {:.2}s", ingest.as_secs_f64());
+    eprintln!(
+        "bench: ingest into the library took {:.2}s",
+        ingest.as_secs_f64()
+    );
     let session = library.join(SESSION);
     let drops = drop_caches();
     if !drops {
-        eprintln!("bench: not root, so page caches are not dropped: figures flatter every contender");
+        eprintln!(
+            "bench: not root, so page caches are not dropped: figures flatter every contender"
+        );
     }
+    let rounds: usize = std::env::var("SHOTLINE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(ROUNDS);
     let mut times: [Vec<f64>; 3] = Default::default();
-    for round in 0..ROUNDS {
-        let (t1, t2) = (root.join("t1"), root.join("t2"));
+    for round in 0..rounds {
+        // New target names each round: the journal remembers what earlier rounds verified.
+        let (n1, n2) = (format!("r{round}a"), format!("r{round}b"));
+        let (t1, t2) = (root.join(&n1), root.join(&n2));
         let started = [
             {
                 drop_caches();
-                time_shotline(&bin, root, &hot, &library, &[("t1", &t1), ("t2", &t2)], FILES)?
+                time_shotline(&bin, root, &hot, &library, &[(&n1, &t1), (&n2, &t2)], FILES)?
             },
             {
                 clear(&[&t1, &t2])?;
@@ -82,16 +108,41 @@ fn backup() -> anyhow::Result<()> {
         for (i, t) in started.iter().enumerate() {
             times[i].push(t.as_secs_f64());
         }
-        eprintln!("bench: round {} of {ROUNDS}: shotline {:.2}s, naive {:.2}s, rsync {:.2}s", round + 1, started[0].as_secs_f64(), started[1].as_secs_f64(), started[2].as_secs_f64());
+        eprintln!(
+            "bench: round {} of {rounds}: shotline {:.2}s, naive {:.2}s, rsync {:.2}s",
+            round + 1,
+            started[0].as_secs_f64(),
+            started[1].as_secs_f64(),
+            started[2].as_secs_f64()
+        );
     }
     let mb = (FILES * FILE_BYTES) as f64 / 1e6;
     let [shotline, naive, rsync] = times.map(median);
-    println!("backup bench: {FILES} × {} MB = {mb:.0} MB to two targets, median of {ROUNDS} rounds{}", FILE_BYTES / 1_000_000, if drops { ", caches dropped" } else { "" });
-    println!("  shotline (verified from disk)   {:>8.1} MB/s  {shotline:.2}s", mb / shotline);
-    println!("  naive cp + sync + xxhsum        {:>8.1} MB/s  {naive:.2}s", mb / naive);
-    println!("  rsync -a + sync (unverified)    {:>8.1} MB/s  {rsync:.2}s", mb / rsync);
-    println!("  ratio shotline / naive          {:>8.2}x  (goal ≥ 1.30x)", naive / shotline);
-    println!("  ratio shotline / rsync          {:>8.2}x", rsync / shotline);
+    println!(
+        "backup bench: {FILES} × {} MB = {mb:.0} MB to two targets, median of {rounds} rounds{}",
+        FILE_BYTES / 1_000_000,
+        if drops { ", caches dropped" } else { "" }
+    );
+    println!(
+        "  shotline (verified from disk)   {:>8.1} MB/s  {shotline:.2}s",
+        mb / shotline
+    );
+    println!(
+        "  naive cp + sync + xxhsum        {:>8.1} MB/s  {naive:.2}s",
+        mb / naive
+    );
+    println!(
+        "  rsync -a + sync (unverified)    {:>8.1} MB/s  {rsync:.2}s",
+        mb / rsync
+    );
+    println!(
+        "  ratio shotline / naive          {:>8.2}x  (goal ≥ 1.30x)",
+        naive / shotline
+    );
+    println!(
+        "  ratio shotline / rsync          {:>8.2}x",
+        rsync / shotline
+    );
     Ok(())
 }
 
@@ -129,9 +180,20 @@ fn drop_caches() -> bool {
 }
 
 /// Run `shotline run` until `status` shows `expect` shots with every copy verified.
-fn time_shotline(bin: &Path, root: &Path, hot: &Path, library: &Path, targets: &[(&str, &Path)], expect: usize) -> anyhow::Result<Duration> {
+fn time_shotline(
+    bin: &Path,
+    root: &Path,
+    hot: &Path,
+    library: &Path,
+    targets: &[(&str, &Path)],
+    expect: usize,
+) -> anyhow::Result<Duration> {
     let config = root.join("shotline.toml");
-    let mut toml = String::from(if targets.is_empty() { "backup = []\n" } else { "" });
+    let mut toml = String::from(if targets.is_empty() {
+        "backup = []\n"
+    } else {
+        ""
+    });
     toml.push_str(&format!("[[hot_folder]]\npath = {hot:?}\n[library]\npath = {library:?}\nnaming = \"{{session}}/{{original}}\"\n[camera]\nenabled = false\n"));
     for (name, path) in targets {
         toml.push_str(&format!("[[backup]]\nname = {name:?}\npath = {path:?}\n"));
@@ -147,9 +209,15 @@ fn time_shotline(bin: &Path, root: &Path, hot: &Path, library: &Path, targets: &
         .spawn()
         .context("starting shotline")?;
     let done = loop {
-        let out = Command::new(bin).arg("--config").arg(&config).args(["status", "--json"]).output()?;
+        let out = Command::new(bin)
+            .arg("--config")
+            .arg(&config)
+            .args(["status", "--json"])
+            .output()?;
         let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        let verified_everywhere = status["targets"].as_array().is_some_and(|t| t.iter().all(|t| t["verified"] == expect as u64));
+        let verified_everywhere = status["targets"]
+            .as_array()
+            .is_some_and(|t| t.iter().all(|t| t["verified"] == expect as u64));
         if status["shots"] == expect as u64 && status["queue_depth"] == 0 && verified_everywhere {
             break start.elapsed();
         }
@@ -157,9 +225,12 @@ fn time_shotline(bin: &Path, root: &Path, hot: &Path, library: &Path, targets: &
             let _ = child.kill();
             bail!("shotline did not finish in 10 minutes: {status}");
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(50));
     };
-    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status()?;
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()?;
     child.wait()?;
     Ok(done)
 }
@@ -174,7 +245,9 @@ fn naive(source: &Path, t1: &Path, t2: &Path) -> anyhow::Result<Duration> {
 }
 
 fn rsync(source: &Path, t1: &Path, t2: &Path) -> anyhow::Result<Duration> {
-    shell(&format!("set -e; mkdir -p {t1:?} {t2:?}; rsync -a {source:?} {t1:?}/; rsync -a {source:?} {t2:?}/; sync"))
+    shell(&format!(
+        "set -e; mkdir -p {t1:?} {t2:?}; rsync -a {source:?} {t1:?}/; rsync -a {source:?} {t2:?}/; sync"
+    ))
 }
 
 fn shell(script: &str) -> anyhow::Result<Duration> {

@@ -4,7 +4,7 @@
 //!   macOS), idempotently.
 //! - `run`: set up, then run Shotline on its defaults (extra arguments go to `shotline run`).
 //! - `test`: set up, then run every test in the workspace.
-//! - `bench <name>`: benchmarks against peer tools, side by side ([`bench`]).
+//! - `bench <name>`: benchmarks against peer tools, side by side (module `bench`).
 
 mod bench;
 mod sys;
@@ -50,10 +50,25 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
     sys::cargo(&args)
 }
 
-/// Every test of the workspace.
+/// Every test of the workspace, then the checks CI holds every change to: formatting,
+/// clippy with warnings as errors, and docs without warnings.
 fn test(rest: &[String]) -> anyhow::Result<()> {
     let mut args = vec!["test", "--workspace", "--all-targets"];
     args.extend(rest.iter().map(String::as_str));
     sys::cargo(&args)?;
-    sys::cargo(&["test", "--workspace", "--doc"])
+    sys::cargo(&["test", "--workspace", "--doc"])?;
+    sys::cargo(&["fmt", "--all", "--", "--check"])?;
+    sys::cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    sys::cargo_env(
+        &["doc", "--workspace", "--no-deps"],
+        "RUSTDOCFLAGS",
+        "-D warnings",
+    )
 }

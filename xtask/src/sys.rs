@@ -82,6 +82,17 @@ pub fn cargo(args: &[&str]) -> anyhow::Result<()> {
     status(Command::new(cargo).args(args).current_dir(workspace_root()))
 }
 
+/// Run cargo with one extra environment variable.
+pub fn cargo_env(args: &[&str], key: &str, value: &str) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    status(
+        Command::new(cargo)
+            .args(args)
+            .env(key, value)
+            .current_dir(workspace_root()),
+    )
+}
+
 /// The workspace root (xtask's parent folder).
 pub fn workspace_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -5,6 +5,8 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 use crate::hash::{CHUNK, Hasher, hash_file};
 use crate::platform;
@@ -78,9 +80,10 @@ impl Sink {
 
     fn write(&mut self, bytes: &[u8]) {
         if let (Some(file), None) = (self.file.as_mut(), self.error.as_ref())
-            && let Err(e) = file.write_all(bytes) {
-                self.error = Some(e);
-            }
+            && let Err(e) = file.write_all(bytes)
+        {
+            self.error = Some(e);
+        }
     }
 
     /// fsync the data and close the file.
@@ -121,32 +124,93 @@ impl Sink {
     }
 }
 
-/// Read `source` to its end once, hashing it and writing it to every healthy sink.
-/// `progress` hears the bytes done so far after each chunk. A sink that fails stops taking
-/// bytes (its error kept) while the others go on; a read error ends the copy.
+/// Chunks a writer may fall behind the reader; also the number of buffers in flight.
+const DEPTH: usize = 4;
+
+/// One chunk shared by every writer; its buffer goes back to the pool when the last
+/// writer is done with it.
+struct Chunk {
+    buf: Option<Vec<u8>>,
+    len: usize,
+    pool: SyncSender<Vec<u8>>,
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        if let Some(buf) = self.buf.take() {
+            let _ = self.pool.try_send(buf);
+        }
+    }
+}
+
+/// Read `source` to its end once, hashing it, and write it to every healthy sink, each
+/// sink on its own thread so that targets (usually separate drives) write in parallel
+/// while the next chunks are read. `progress` hears the bytes read so far. A sink that
+/// fails stops taking bytes (its error kept) while the others go on; a read error ends
+/// the copy.
 pub fn fan_out(
     source: &mut impl Read,
     sinks: &mut [Sink],
     mut progress: impl FnMut(u64),
 ) -> io::Result<(String, u64)> {
-    let mut hasher = Hasher::new();
-    let mut buf = vec![0u8; CHUNK];
-    let mut done = 0u64;
-    loop {
-        let n = match source.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-        for sink in sinks.iter_mut() {
-            sink.write(&buf[..n]);
-        }
-        done += n as u64;
-        progress(done);
+    let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(DEPTH + 1);
+    for _ in 0..=DEPTH {
+        let _ = pool_tx.try_send(vec![0u8; CHUNK]);
     }
-    Ok((hasher.finish_hex(), done))
+    std::thread::scope(|scope| {
+        let writers: Vec<SyncSender<Arc<Chunk>>> = sinks
+            .iter_mut()
+            .map(|sink| {
+                let (tx, rx) = sync_channel::<Arc<Chunk>>(DEPTH);
+                scope.spawn(move || {
+                    for chunk in rx {
+                        if let Some(buf) = &chunk.buf {
+                            sink.write(&buf[..chunk.len]);
+                        }
+                    }
+                });
+                tx
+            })
+            .collect();
+        let mut hasher = Hasher::new();
+        let mut done = 0u64;
+        while let Ok(mut buf) = pool_rx.recv() {
+            let n = fill(source, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            let chunk = Arc::new(Chunk {
+                buf: Some(buf),
+                len: n,
+                pool: pool_tx.clone(),
+            });
+            for writer in &writers {
+                let _ = writer.send(chunk.clone());
+            }
+            drop(chunk);
+            done += n as u64;
+            progress(done);
+            if n < CHUNK {
+                break;
+            }
+        }
+        Ok((hasher.finish_hex(), done))
+    })
+}
+
+/// Read until `buf` is full or the source ends: whole chunks mean fewer, larger writes.
+fn fill(source: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match source.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// Size and modification time (ns since the epoch) of a file: what "unchanged" means.

@@ -100,9 +100,10 @@ impl Ingest {
         };
         let (size, mtime) = stamp(&meta);
         if let Some(shot) = self.journal.find_source(&key, size, mtime)?
-            && shot.state != ShotState::Ingesting {
-                return Ok(Outcome::Known);
-            }
+            && shot.state != ShotState::Ingesting
+        {
+            return Ok(Outcome::Known);
+        }
         let shot = match self.journal.find_ingesting(&key)? {
             Some(shot) => {
                 if (shot.source_size, shot.source_mtime_ns) != (size, mtime) {

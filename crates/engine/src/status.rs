@@ -55,7 +55,7 @@ pub fn status(config: &Config) -> Result<Status> {
     let path = Journal::path_for(&config.library.path);
     let names: Vec<String> = config.backup.iter().map(|b| b.name.clone()).collect();
     let report = if path.exists() {
-        Journal::open(&path)?.report(&names)?
+        Journal::open_read_only(&path)?.report(&names)?
     } else {
         Report {
             targets: Vec::new(),

@@ -245,3 +245,35 @@ fn verify_names_missing_and_damaged_copies_and_one_run_per_library() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("nope"));
 }
+
+#[test]
+fn an_unwritable_library_is_named() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!(
+            "skipping: a read-only file system needs root to mount (root writes anywhere else)"
+        );
+        return;
+    }
+    let s = studio();
+    let ro = s.dir.path().join("ro");
+    fs::create_dir_all(&ro).expect("mkdir");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs"])
+        .arg(&ro)
+        .status()
+        .expect("mount");
+    assert!(mounted.success());
+    let (code, err) = run_with(
+        &s,
+        &format!(
+            "[library]\npath = {ro:?}\n[[backup]]\npath = {:?}\n",
+            s.dir.path().join("b")
+        ),
+    );
+    let _ = std::process::Command::new("umount").arg(&ro).status();
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("library.path") && err.contains("cannot write"),
+        "{err}"
+    );
+}

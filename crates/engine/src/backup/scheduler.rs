@@ -20,6 +20,9 @@ use crate::journal::{Job, Journal, now_ms};
 
 /// How often targets are probed and due jobs looked for, when nothing wakes us sooner.
 const TICK: Duration = Duration::from_millis(500);
+/// Shots copied at once. Measured with `cargo xtask bench backup`: 4 keeps a disk's queue
+/// full while fsyncs and read-backs wait (2: 1.00x the naive pipeline, 4: 1.06-1.21x).
+const CONCURRENCY: usize = 4;
 /// Verification failures before a copy is given up on and a person is told.
 const MAX_MISMATCHES: u32 = 3;
 /// Other write errors before a copy is given up on.
@@ -64,7 +67,7 @@ impl Scheduler {
             announced: HashSet::new(),
             bus,
             wake,
-            concurrency: 2,
+            concurrency: CONCURRENCY,
             last_queue: None,
         }
     }

@@ -272,8 +272,6 @@ mod tests {
         let err =
             copy_shot(&lib, &hash_bytes(b"frame"), &[dest(&a, "a")], |_| {}).expect_err("changed");
         assert!(matches!(err, SourceProblem::Changed { .. }));
-        assert!(
-            !crate::copy::partial_path(&a.join("2026/s/a.jpg")).exists()
-        );
+        assert!(!crate::copy::partial_path(&a.join("2026/s/a.jpg")).exists());
     }
 }

@@ -7,15 +7,16 @@ use shotline_engine::journal::Journal;
 
 pub fn verify(config: &Config, target: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
     if let Some(name) = target
-        && !config.backup.iter().any(|b| b.name == name) {
-            let known: Vec<_> = config.backup.iter().map(|b| b.name.as_str()).collect();
-            anyhow::bail!(
-                "no backup target named `{name}`; configured: {}",
-                known.join(", ")
-            );
-        }
+        && !config.backup.iter().any(|b| b.name == name)
+    {
+        let known: Vec<_> = config.backup.iter().map(|b| b.name.as_str()).collect();
+        anyhow::bail!(
+            "no backup target named `{name}`; configured: {}",
+            known.join(", ")
+        );
+    }
     let path = Journal::path_for(&config.library.path);
-    let journal = Journal::open_existing(&path)?;
+    let journal = Journal::open_read_only(&path)?;
     let result = shotline_engine::verify::verify(config, &journal, target, |_| {})?;
     if json {
         println!("{}", serde_json::to_string_pretty(&result)?);

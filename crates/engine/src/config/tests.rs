@@ -59,8 +59,16 @@ fn nested_and_shared_folders_are_rejected_with_their_keys() {
     let errors = validate::validate(&config);
     let keys: Vec<_> = errors.iter().map(|e| e.key.as_str()).collect();
     assert_eq!(keys, ["library.path", "backup[1].path"], "{errors:?}");
-    assert!(errors[0].problem.contains("is inside `hot_folder[0].path`"), "{errors:?}");
-    assert!(errors[1].problem.contains("same folder as `backup[0].path`"), "{errors:?}");
+    assert!(
+        errors[0].problem.contains("is inside `hot_folder[0].path`"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1]
+            .problem
+            .contains("same folder as `backup[0].path`"),
+        "{errors:?}"
+    );
 }
 
 #[test]

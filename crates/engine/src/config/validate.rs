@@ -33,13 +33,14 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
     }
     for (i, hot) in config.hot_folder.iter().enumerate() {
         if let Some(d) = hot.poll_interval
-            && (d.as_millis() < POLL_MIN_MS || d.as_millis() > POLL_MAX_MS) {
-                errors.push(ConfigError::new(
-                    format!("hot_folder[{i}].poll_interval"),
-                    format!("{d:?} is outside 100ms to 1h"),
-                    "use a value like \"2s\" or \"30s\"",
-                ));
-            }
+            && (d.as_millis() < POLL_MIN_MS || d.as_millis() > POLL_MAX_MS)
+        {
+            errors.push(ConfigError::new(
+                format!("hot_folder[{i}].poll_interval"),
+                format!("{d:?} is outside 100ms to 1h"),
+                "use a value like \"2s\" or \"30s\"",
+            ));
+        }
     }
     check_overlaps(config, &mut errors);
     check_backup_names(config, &mut errors);
@@ -51,13 +52,14 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
         ));
     }
     if let Some(url) = &config.relay.url
-        && !(url.starts_with("ws://") || url.starts_with("wss://")) {
-            errors.push(ConfigError::new(
+        && !(url.starts_with("ws://") || url.starts_with("wss://"))
+    {
+        errors.push(ConfigError::new(
                 "relay.url",
                 format!("`{url}` is not a WebSocket URL"),
                 "write it like url = \"wss://relay.example.com/v1/ws\", or remove it to use the embedded relay",
             ));
-        }
+    }
     if let Some(upload) = &config.upload {
         if !(upload.endpoint.starts_with("https://") || upload.endpoint.starts_with("http://")) {
             errors.push(ConfigError::new(
@@ -93,16 +95,28 @@ fn folders(config: &Config) -> Vec<(String, &Path)> {
 /// No folder may be inside another: a library inside a hot folder would ingest itself, a
 /// backup inside the library would be copied into itself, two targets on one path are one.
 fn check_overlaps(config: &Config, errors: &mut Vec<ConfigError>) {
-    let all: Vec<_> = folders(config).into_iter().map(|(key, path)| (key, path, normalize(path))).collect();
+    let all: Vec<_> = folders(config)
+        .into_iter()
+        .map(|(key, path)| (key, path, normalize(path)))
+        .collect();
     for (i, (key_a, a, na)) in all.iter().enumerate() {
         for (key_b, b, nb) in all.iter().skip(i + 1) {
             // Reported on the folder that is inside the other; a shared folder on the later key.
             let (key, problem) = if na == nb {
-                (key_b, format!("{} is the same folder as `{key_a}`", b.display()))
+                (
+                    key_b,
+                    format!("{} is the same folder as `{key_a}`", b.display()),
+                )
             } else if na.starts_with(nb) {
-                (key_a, format!("{} is inside `{key_b}` ({})", a.display(), b.display()))
+                (
+                    key_a,
+                    format!("{} is inside `{key_b}` ({})", a.display(), b.display()),
+                )
             } else if nb.starts_with(na) {
-                (key_b, format!("{} is inside `{key_a}` ({})", b.display(), a.display()))
+                (
+                    key_b,
+                    format!("{} is inside `{key_a}` ({})", b.display(), a.display()),
+                )
             } else {
                 continue;
             };
@@ -242,13 +256,14 @@ pub fn prepare_folders(config: &Config) -> Vec<ConfigError> {
             std::fs::create_dir(path)
         };
         if let Err(e) = made
-            && e.kind() != std::io::ErrorKind::AlreadyExists {
-                errors.push(ConfigError::new(
-                    key,
-                    format!("cannot create {}: {e}", path.display()),
-                    "create the folder yourself, or choose another",
-                ));
-            }
+            && e.kind() != std::io::ErrorKind::AlreadyExists
+        {
+            errors.push(ConfigError::new(
+                key,
+                format!("cannot create {}: {e}", path.display()),
+                "create the folder yourself, or choose another",
+            ));
+        }
     };
     for (i, hot) in config.hot_folder.iter().enumerate() {
         create(format!("hot_folder[{i}].path"), &hot.path, true);

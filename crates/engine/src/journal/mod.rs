@@ -60,9 +60,10 @@ impl Journal {
         })
     }
 
-    /// Open an existing journal for reading only (for `status` and `verify` while a run
-    /// goes on). Errors if there is none.
-    pub fn open_existing(path: &Path) -> Result<Self> {
+    /// Open an existing journal read-only, for `status` and `verify` beside a running engine:
+    /// no write lock is ever taken. Errors if there is none, or if its schema is not this
+    /// build's (a run upgrades it).
+    pub fn open_read_only(path: &Path) -> Result<Self> {
         if !path.exists() {
             return Err(crate::Error::io(
                 path,
@@ -72,7 +73,24 @@ impl Journal {
                 ),
             ));
         }
-        Self::open(path)
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let version = schema::version(&conn)?;
+        if version != schema::VERSION {
+            return Err(crate::Error::io(
+                path,
+                std::io::Error::other(format!(
+                    "journal schema {version}, this build reads {}: run `shotline run` once to upgrade it",
+                    schema::VERSION
+                )),
+            ));
+        }
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
     }
 
     /// Where this journal is.

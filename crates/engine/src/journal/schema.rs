@@ -59,6 +59,9 @@ CREATE TABLE outbox (
 /// version under it, so two processes opening a new journal at once (a run and a `status`)
 /// never both apply the same step.
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    if version(conn)? == MIGRATIONS.len() {
+        return Ok(()); // the common case takes no lock
+    }
     loop {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -80,6 +83,10 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     }
 }
 
+/// The schema version of an open journal.
+pub(super) fn version(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
 /// The schema version this build writes.
-#[cfg(test)]
 pub const VERSION: usize = MIGRATIONS.len();
