@@ -2,8 +2,8 @@
 //! variables over it; every key optional, unknown keys an error, and every bad value a
 //! [`ConfigError`] that names the key and the fix.
 //!
-//! - [`env`]: the environment overrides.
-//! - [`validate`]: checks that need no file system, and folder checks that do.
+//! - `env`: the environment overrides.
+//! - `validate`: checks that need no file system, and folder checks that do.
 
 mod env;
 mod validate;

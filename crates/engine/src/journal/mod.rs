@@ -2,10 +2,10 @@
 //! every (shot, target) backup job and the relay outbox. A job is committed here before
 //! anything upstream hears of it, so a crash at any moment resumes from this file.
 //!
-//! - [`schema`]: versioned migrations.
-//! - [`shots`]: shots and their life from found to stored.
-//! - [`jobs`]: backup jobs per (shot, target).
-//! - [`report`]: the read-only summaries `status` and the UI show.
+//! - `schema`: versioned migrations.
+//! - `shots`: shots and their life from found to stored.
+//! - `jobs`: backup jobs per (shot, target).
+//! - `report`: the read-only summaries `status` and the UI show.
 
 mod jobs;
 mod report;
