@@ -53,10 +53,9 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
 /// Every test of the workspace, then the checks CI holds every change to: formatting,
 /// clippy with warnings as errors, and docs without warnings.
 fn test(rest: &[String]) -> anyhow::Result<()> {
-    let mut args = vec!["test", "--workspace", "--all-targets"];
+    let mut args = vec!["test", "--workspace"];
     args.extend(rest.iter().map(String::as_str));
-    sys::cargo(&args)?;
-    sys::cargo(&["test", "--workspace", "--doc"])?;
+    let (passed, failed) = sys::cargo_tests(&args)?;
     sys::cargo(&["fmt", "--all", "--", "--check"])?;
     sys::cargo(&[
         "clippy",
@@ -70,5 +69,8 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
         &["doc", "--workspace", "--no-deps"],
         "RUSTDOCFLAGS",
         "-D warnings",
-    )
+    )?;
+    // One total over every test binary, as the last line.
+    println!("tests: {passed} passed, {failed} failed");
+    Ok(())
 }

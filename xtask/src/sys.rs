@@ -82,6 +82,52 @@ pub fn cargo(args: &[&str]) -> anyhow::Result<()> {
     status(Command::new(cargo).args(args).current_dir(workspace_root()))
 }
 
+/// Run `cargo test ...`, passing its output through, and total the `test result:` lines.
+/// Fails if cargo fails.
+pub fn cargo_tests(args: &[&str]) -> anyhow::Result<(u64, u64)> {
+    use std::io::{BufRead, BufReader};
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut child = Command::new(cargo)
+        .args(args)
+        .current_dir(workspace_root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("starting cargo test")?;
+    let (mut passed, mut failed) = (0, 0);
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line?;
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                passed += count(rest, " passed");
+                failed += count(rest, " failed");
+            }
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!(
+            "cargo {} failed ({passed} passed, {failed} failed): {status}",
+            args.join(" ")
+        );
+    }
+    Ok((passed, failed))
+}
+
+/// The number before `label` in `ok. 3 passed; 0 failed; ...`.
+fn count(text: &str, label: &str) -> u64 {
+    text.split(';')
+        .find_map(|part| {
+            part.trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ")
+                .strip_suffix(label.trim_start())
+                .map(str::trim)
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// Run cargo with one extra environment variable.
 pub fn cargo_env(args: &[&str], key: &str, value: &str) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -111,4 +157,17 @@ pub fn status(command: &mut Command) -> anyhow::Result<()> {
         bail!("{shown} failed: {status}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_are_read_from_cargo_summaries() {
+        let line =
+            "ok. 42 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.85s";
+        assert_eq!((count(line, " passed"), count(line, " failed")), (42, 1));
+        assert_eq!(count("FAILED. 3 passed; 2 failed; 0 ignored", " failed"), 2);
+    }
 }

@@ -16,12 +16,12 @@ pub enum Error {
     #[error("journal: {0}")]
     Journal(#[from] rusqlite::Error),
     /// A file operation failed on a path.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The path involved.
         path: PathBuf,
-        /// The underlying error.
-        source: io::Error,
+        /// The underlying error (shown in the message, so not also a `source`).
+        cause: io::Error,
     },
     /// Another `shotline run` already holds this library.
     #[error("the library {0} is in use by another Shotline process")]
@@ -49,7 +49,7 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 
@@ -72,7 +72,7 @@ impl Error {
     /// True when the error means the disk is full.
     pub fn is_disk_full(&self) -> bool {
         match self {
-            Error::Io { source, .. } => crate::platform::is_disk_full(source),
+            Error::Io { cause, .. } => crate::platform::is_disk_full(cause),
             Error::Journal(rusqlite::Error::SqliteFailure(e, _)) => {
                 e.code == rusqlite::ErrorCode::DiskFull
             }

@@ -54,13 +54,9 @@ pub struct TargetLine {
 pub fn status(config: &Config) -> Result<Status> {
     let path = Journal::path_for(&config.library.path);
     let names: Vec<String> = config.backup.iter().map(|b| b.name.clone()).collect();
-    let report = if path.exists() {
-        Journal::open_read_only(&path)?.report(&names)?
-    } else {
-        Report {
-            targets: Vec::new(),
-            ..Report::default()
-        }
+    let report = match Journal::open_read_only(&path)? {
+        Some(journal) => journal.report(&names)?,
+        None => Report::default(),
     };
     let targets = config
         .backup

@@ -16,7 +16,12 @@ pub fn verify(config: &Config, target: Option<&str>, json: bool) -> anyhow::Resu
         );
     }
     let path = Journal::path_for(&config.library.path);
-    let journal = Journal::open_read_only(&path)?;
+    let Some(journal) = Journal::open_read_only(&path)? else {
+        anyhow::bail!(
+            "no journal at {}: nothing was ingested into this library yet",
+            path.display()
+        );
+    };
     let result = shotline_engine::verify::verify(config, &journal, target, |_| {})?;
     if json {
         println!("{}", serde_json::to_string_pretty(&result)?);

@@ -61,36 +61,30 @@ impl Journal {
     }
 
     /// Open an existing journal read-only, for `status` and `verify` beside a running engine:
-    /// no write lock is ever taken. Errors if there is none, or if its schema is not this
-    /// build's (a run upgrades it).
-    pub fn open_read_only(path: &Path) -> Result<Self> {
+    /// no write lock is ever taken. `None` when there is no journal yet, or a run has only
+    /// just created it (schema 0); an error if its schema is older than this build's.
+    pub fn open_read_only(path: &Path) -> Result<Option<Self>> {
         if !path.exists() {
-            return Err(crate::Error::io(
-                path,
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no journal yet: nothing was ingested into this library",
-                ),
-            ));
+            return Ok(None);
         }
         let flags =
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(Duration::from_secs(10))?;
-        let version = schema::version(&conn)?;
-        if version != schema::VERSION {
-            return Err(crate::Error::io(
+        match schema::version(&conn)? {
+            0 => Ok(None),
+            v if v == schema::VERSION => Ok(Some(Self {
+                conn: Mutex::new(conn),
+                path: path.to_path_buf(),
+            })),
+            v => Err(crate::Error::io(
                 path,
                 std::io::Error::other(format!(
-                    "journal schema {version}, this build reads {}: run `shotline run` once to upgrade it",
+                    "journal schema {v}, this build reads {}: run `shotline run` once to upgrade it",
                     schema::VERSION
                 )),
-            ));
+            )),
         }
-        Ok(Self {
-            conn: Mutex::new(conn),
-            path: path.to_path_buf(),
-        })
     }
 
     /// Where this journal is.

@@ -19,6 +19,13 @@ fn new_shot<'a>(path: &'a str, original: &'a str) -> NewShot<'a> {
     }
 }
 
+/// Reserve a shot for `source` under the fixed library name `name`.
+fn reserve(j: &Journal, source: &str, name: &str) -> Shot {
+    let original = source.rsplit('/').next().unwrap_or(source);
+    j.reserve(&new_shot(source, original), |_| name.into(), |_| false)
+        .expect("reserve")
+}
+
 #[test]
 fn reservations_are_unique_and_sequenced() {
     let (_dir, j) = journal();
@@ -29,13 +36,7 @@ fn reservations_are_unique_and_sequenced() {
             |_| false,
         )
         .expect("a");
-    let b = j
-        .reserve(
-            &new_shot("/in/b.jpg", "b.jpg"),
-            |_| "s1/x.jpg".into(),
-            |_| false,
-        )
-        .expect("b");
+    let b = reserve(&j, "/in/b.jpg", "s1/x.jpg");
     let c = j
         .reserve(
             &new_shot("/in/c.jpg", "c.jpg"),
@@ -63,13 +64,7 @@ fn storing_creates_jobs_and_survives_reopen() {
     let targets = vec!["usb".to_string(), "nas".to_string()];
     {
         let j = Journal::open(&path).expect("open");
-        let shot = j
-            .reserve(
-                &new_shot("/in/a.jpg", "a.jpg"),
-                |_| "a.jpg".into(),
-                |_| false,
-            )
-            .expect("reserve");
+        let shot = reserve(&j, "/in/a.jpg", "a.jpg");
         j.mark_stored(shot.id, 10, "h1", &targets).expect("stored");
         assert_eq!(j.due_jobs(&targets, 10).expect("due").len(), 2);
     }
@@ -87,13 +82,7 @@ fn storing_creates_jobs_and_survives_reopen() {
 #[test]
 fn a_new_target_catches_up_and_retries_wait() {
     let (_dir, j) = journal();
-    let shot = j
-        .reserve(
-            &new_shot("/in/a.jpg", "a.jpg"),
-            |_| "a.jpg".into(),
-            |_| false,
-        )
-        .expect("reserve");
+    let shot = reserve(&j, "/in/a.jpg", "a.jpg");
     j.mark_stored(shot.id, 10, "h", &["a".into()])
         .expect("stored");
     assert_eq!(j.ensure_jobs(&["a".into(), "b".into()]).expect("ensure"), 1);
@@ -112,21 +101,9 @@ fn a_new_target_catches_up_and_retries_wait() {
 #[test]
 fn duplicates_release_their_name() {
     let (_dir, j) = journal();
-    let a = j
-        .reserve(
-            &new_shot("/in/a.jpg", "a.jpg"),
-            |_| "a.jpg".into(),
-            |_| false,
-        )
-        .expect("a");
+    let a = reserve(&j, "/in/a.jpg", "a.jpg");
     j.mark_stored(a.id, 10, "same", &[]).expect("stored");
-    let b = j
-        .reserve(
-            &new_shot("/in/b.jpg", "b.jpg"),
-            |_| "b.jpg".into(),
-            |_| false,
-        )
-        .expect("b");
+    let b = reserve(&j, "/in/b.jpg", "b.jpg");
     assert_eq!(
         j.find_stored_by_hash("same").expect("find").map(|s| s.id),
         Some(a.id)
