@@ -2,10 +2,12 @@
 //!
 //! - [`event`]: the typed [`Event`]s the engine publishes for every state change, serialised
 //!   as `{"type": <event type>, "payload": {..}}` exactly as the relay contract states.
+//! - [`relay`]: the frames of the relay's WebSocket and its error codes.
 //!
 //! Everything here is plain data with `serde` derives; nothing performs I/O.
 
 pub mod event;
+pub mod relay;
 
 pub use event::{
     BackupProgress, BackupVerified, Event, Level, Notification, QueueStatus, ShotCaptured,

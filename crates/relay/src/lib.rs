@@ -1,0 +1,157 @@
+//! Shotline's relay: fans studio events out by channel to live dashboards.
+//!
+//! - [`hub`]: channels in memory: offsets, history, epoch, snapshot, idempotent publish,
+//!   bounded per-subscriber queues.
+//! - [`auth`]: HS256 tokens with a role and channel patterns.
+//! - [`ws`]: the WebSocket protocol (`subscribe`, `unsubscribe`, `publish`, `ping`).
+//! - [`http`]: health, stats, metrics, HTTP publish, polling and Server-Sent Events.
+//!
+//! [`run`] serves a bound listener until a shutdown future resolves, then closes every
+//! WebSocket with "going away" and waits for the connections to end.
+
+pub mod auth;
+pub mod http;
+pub mod hub;
+pub mod ws;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::hub::{Hub, HubConfig};
+
+/// Settings of one relay.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Token signing secret.
+    pub secret: Vec<u8>,
+    /// Events kept per channel for resume.
+    pub history: usize,
+    /// Oldest event kept for resume.
+    pub history_age: Duration,
+    /// WebSocket connections at most.
+    pub max_connections: u64,
+    /// Largest frame or request body, in bytes.
+    pub max_frame: usize,
+    /// Publishes per second per connection (bursts up to twice that).
+    pub publish_rate: u32,
+    /// Browser origins allowed to open a WebSocket; empty: any.
+    pub origins: Vec<String>,
+    /// Frames a subscriber may fall behind before it is cut off.
+    pub queue: usize,
+}
+
+impl Config {
+    /// Defaults around `secret`.
+    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+        Self {
+            secret: secret.into(),
+            history: 1000,
+            history_age: Duration::from_secs(3600),
+            max_connections: 10_000,
+            max_frame: 64 * 1024,
+            publish_rate: 200,
+            origins: Vec::new(),
+            queue: 1024,
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Debug)]
+pub struct State {
+    /// The channels.
+    pub hub: Hub,
+    /// Settings.
+    pub config: Config,
+    /// Open WebSocket connections.
+    pub connections: AtomicU64,
+    next_conn: AtomicU64,
+    started: Instant,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl State {
+    /// A new connection id.
+    pub fn next_conn(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A receiver that turns true at shutdown.
+    pub fn shutdown(&self) -> watch::Receiver<bool> {
+        self.shutdown.clone()
+    }
+
+    /// Resolves once shutdown has begun.
+    pub async fn stopping(&self) {
+        let mut rx = self.shutdown.clone();
+        while !*rx.borrow_and_update() {
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Seconds since start.
+    pub fn uptime(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+}
+
+/// The relay's routes over `state`.
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/health", get(http::health))
+        .route("/stats", get(http::stats))
+        .route("/metrics", get(http::metrics))
+        .route("/v1/ws", get(ws::upgrade))
+        .route(
+            "/v1/channels/{channel}/events",
+            post(http::publish).get(http::poll),
+        )
+        .route("/v1/channels/{channel}/sse", get(http::sse))
+        .with_state(state)
+}
+
+/// Serve on `listener` until `shutdown` resolves; then close every WebSocket with
+/// "going away" (1001) and wait for connections to finish.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop, stopped) = watch::channel(false);
+    let hub = Hub::new(HubConfig {
+        history: config.history,
+        history_age: config.history_age,
+    });
+    let state = Arc::new(State {
+        hub,
+        config,
+        connections: AtomicU64::new(0),
+        next_conn: AtomicU64::new(1),
+        started: Instant::now(),
+        shutdown: stopped,
+    });
+    let app = router(state.clone());
+    let closing = state.clone();
+    let graceful = async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    };
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        closing.stopping().await;
+    });
+    let (served, ()) = tokio::join!(serve.into_future(), graceful);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while state.connections.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    served
+}

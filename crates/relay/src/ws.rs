@@ -1,0 +1,265 @@
+//! One WebSocket connection: authenticated at the upgrade, then frames in, frames out.
+//! Every bad frame gets an `error` frame and the connection goes on; a subscriber that
+//! falls too far behind is closed with code 4008; silence past the timeout closes it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use shotline_protocol::relay::{ClientFrame, ErrorCode, RelayFrame, valid_channel};
+
+use crate::auth::{Claims, Role};
+use crate::http::{TokenQuery, authenticate, error_response};
+use crate::hub::Outbox;
+
+/// Close code for a subscriber that could not keep up.
+pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
+/// Close code for a connection silent past the timeout.
+pub const CLOSE_TIMEOUT: u16 = 4000;
+/// How often the relay pings; a connection silent for three of these is closed.
+const PING_EVERY: Duration = Duration::from_secs(20);
+
+/// `GET /v1/ws`.
+pub async fn upgrade(
+    State(state): State<Arc<crate::State>>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let claims = match authenticate(&state, &headers, q.token.as_deref()) {
+        Ok(claims) => claims,
+        Err(response) => return response,
+    };
+    if let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok())
+        && !state.config.origins.is_empty()
+        && !state.config.origins.iter().any(|o| o == origin)
+    {
+        return error_response(
+            ErrorCode::Forbidden,
+            format!("origin {origin} is not allowed"),
+        );
+    }
+    if state.connections.load(std::sync::atomic::Ordering::Relaxed) >= state.config.max_connections
+    {
+        return error_response(
+            ErrorCode::Overloaded,
+            "too many connections; retry with backoff",
+        );
+    }
+    // Frames over the limit still arrive (up to 4x) so they can be answered with an error.
+    ws.read_buffer_size(4096)
+        .write_buffer_size(4096)
+        .max_message_size(state.config.max_frame * 4)
+        .on_upgrade(move |socket| connection(socket, state, claims))
+        .into_response()
+}
+
+/// Per-connection publish budget: a token bucket.
+struct Bucket {
+    tokens: f64,
+    rate: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate)
+            .min(self.rate * 2.0);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(conn))]
+async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims) {
+    use std::sync::atomic::Ordering;
+    let conn = state.next_conn();
+    tracing::Span::current().record("conn", conn);
+    state.connections.fetch_add(1, Ordering::Relaxed);
+    let (outbox, mut rx, kicked) = Outbox::new(state.config.queue.max(state.config.history + 16));
+    let (mut sink, mut stream) = socket.split();
+    let mut subscriptions: HashSet<String> = HashSet::new();
+    let mut bucket = Bucket {
+        tokens: f64::from(state.config.publish_rate) * 2.0,
+        rate: f64::from(state.config.publish_rate),
+        last: Instant::now(),
+    };
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut heard = Instant::now();
+    let close = loop {
+        tokio::select! {
+            message = stream.next() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    heard = Instant::now();
+                    let reply = handle(&state, &claims, conn, &outbox, &mut subscriptions, &mut bucket, text.as_str());
+                    if let Some(reply) = reply {
+                        outbox.offer(serde_json::to_string(&reply).unwrap_or_default().into());
+                    }
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    heard = Instant::now();
+                    outbox.offer(error_frame(ErrorCode::BadJson, "binary frames are not understood; send JSON text"));
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => heard = Instant::now(),
+                Some(Ok(Message::Close(_))) | None => break None,
+                Some(Err(e)) => {
+                    tracing::debug!("connection error: {e}");
+                    break None;
+                }
+            },
+            Some(frame) = rx.recv() => {
+                if sink.send(Message::Text(frame.as_ref().into())).await.is_err() {
+                    break None;
+                }
+            }
+            _ = kicked.wait() => break Some((CLOSE_SLOW_CONSUMER, "slow consumer: resubscribe with since")),
+            _ = ping.tick() => {
+                if heard.elapsed() > PING_EVERY * 3 {
+                    break Some((CLOSE_TIMEOUT, "no answer to pings"));
+                }
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break None;
+                }
+            }
+            _ = state.stopping() => break Some((1001, "relay going away")),
+        }
+    };
+    if let Some((code, reason)) = close {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+    for channel in subscriptions {
+        state.hub.unsubscribe(&channel, conn);
+    }
+    state.connections.fetch_sub(1, Ordering::Relaxed);
+}
+
+fn error_frame(code: ErrorCode, message: impl Into<String>) -> Arc<str> {
+    serde_json::to_string(&RelayFrame::Error {
+        code,
+        message: message.into(),
+    })
+    .unwrap_or_default()
+    .into()
+}
+
+fn error(code: ErrorCode, message: impl Into<String>) -> Option<RelayFrame> {
+    Some(RelayFrame::Error {
+        code,
+        message: message.into(),
+    })
+}
+
+/// Act on one text frame; the reply, if any, goes out in order with the events.
+fn handle(
+    state: &crate::State,
+    claims: &Claims,
+    conn: u64,
+    outbox: &Outbox,
+    subscriptions: &mut HashSet<String>,
+    bucket: &mut Bucket,
+    text: &str,
+) -> Option<RelayFrame> {
+    if text.len() > state.config.max_frame {
+        return error(
+            ErrorCode::FrameTooLarge,
+            format!(
+                "frame of {} bytes; the limit is {}",
+                text.len(),
+                state.config.max_frame
+            ),
+        );
+    }
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return error(ErrorCode::BadJson, "not JSON");
+    };
+    let frame: ClientFrame = match serde_json::from_value(value.clone()) {
+        Ok(frame) => frame,
+        Err(e) => {
+            let kind = value
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("(none)");
+            return error(ErrorCode::BadFrame, format!("frame of type {kind}: {e}"));
+        }
+    };
+    match frame {
+        ClientFrame::Ping => Some(RelayFrame::Pong),
+        ClientFrame::Subscribe {
+            channel,
+            since,
+            epoch,
+        } => {
+            if let Some(e) = check_channel(claims, &channel) {
+                return Some(e);
+            }
+            state
+                .hub
+                .subscribe(&channel, conn, outbox.clone(), since, epoch.as_deref());
+            subscriptions.insert(channel);
+            None
+        }
+        ClientFrame::Unsubscribe { channel } => {
+            state.hub.unsubscribe(&channel, conn);
+            subscriptions.remove(&channel);
+            None
+        }
+        ClientFrame::Publish { channel, id, event } => {
+            if claims.role != Role::Publisher {
+                return error(ErrorCode::Forbidden, "a subscriber token cannot publish");
+            }
+            if let Some(e) = check_channel(claims, &channel) {
+                return Some(e);
+            }
+            if let Err(why) = crate::http::check_event(&id, &event) {
+                return error(ErrorCode::InvalidEvent, why);
+            }
+            if !bucket.take() {
+                return error(
+                    ErrorCode::RateLimited,
+                    format!(
+                        "more than {} publishes a second; slow down",
+                        state.config.publish_rate
+                    ),
+                );
+            }
+            let published = state.hub.publish(&channel, &id, event);
+            Some(RelayFrame::Ack {
+                id,
+                offset: published.offset,
+            })
+        }
+    }
+}
+
+fn check_channel(claims: &Claims, channel: &str) -> Option<RelayFrame> {
+    if !valid_channel(channel) {
+        return error(
+            ErrorCode::InvalidChannel,
+            "channel names are 1 to 128 of A-Z a-z 0-9 _ . : -",
+        );
+    }
+    if !claims.allows(channel) {
+        return error(
+            ErrorCode::Forbidden,
+            format!("the token does not cover channel {channel}"),
+        );
+    }
+    None
+}

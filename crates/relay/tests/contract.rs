@@ -1,0 +1,577 @@
+//! The relay contract (DESIGN.md) against a real relay on 127.0.0.1:0, with a real
+//! WebSocket client and raw HTTP/1.1: frames, resume, idempotent publish, every bad input
+//! answered as data, tokens, polling, long-polling, SSE, slow consumers, shutdown.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use shotline_relay::auth::{Claims, Role, mint, now_secs};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const SECRET: &[u8] = b"test-secret-0123456789";
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+struct Relay {
+    addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn relay(tune: impl FnOnce(&mut shotline_relay::Config)) -> Relay {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut config = shotline_relay::Config::new(SECRET);
+    tune(&mut config);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(shotline_relay::run(listener, config, async move {
+        let _ = stopped.await;
+    }));
+    Relay {
+        addr,
+        stop: Some(stop),
+        task,
+    }
+}
+
+fn token(role: Role, channels: &[&str]) -> String {
+    mint(
+        &Claims {
+            role,
+            channels: channels.iter().map(|c| c.to_string()).collect(),
+            exp: now_secs() + 600,
+        },
+        SECRET,
+    )
+}
+
+async fn connect(relay: &Relay, token: &str) -> Ws {
+    let mut request = format!("ws://{}/v1/ws", relay.addr)
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect")
+        .0
+}
+
+async fn send(ws: &mut Ws, frame: Value) {
+    ws.send(Message::Text(frame.to_string().into()))
+        .await
+        .expect("send");
+}
+
+async fn recv(ws: &mut Ws) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("a frame in time")
+            .expect("open")
+            .expect("ok");
+        match message {
+            Message::Text(text) => return serde_json::from_str(&text).expect("json"),
+            Message::Close(frame) => {
+                return json!({"type": "closed", "code": frame.map(|f| u16::from(f.code))});
+            }
+            _ => continue,
+        }
+    }
+}
+
+async fn quiet(ws: &mut Ws) -> bool {
+    tokio::time::timeout(Duration::from_millis(300), ws.next())
+        .await
+        .is_err()
+}
+
+fn event(n: u64) -> Value {
+    json!({"type": "shot_stored", "payload": {"n": n}})
+}
+
+/// Raw HTTP/1.1: status and body.
+async fn http(
+    relay: &Relay,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(relay.addr).await.expect("connect");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let body = body.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(40), stream.read_to_end(&mut response))
+        .await
+        .expect("in time")
+        .expect("read");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn publish_subscribe_ack_and_duplicate_ids() {
+    let r = relay(|_| {}).await;
+    let mut sub = connect(&r, &token(Role::Subscriber, &["north:*"])).await;
+    send(
+        &mut sub,
+        json!({"type": "subscribe", "channel": "north:camera"}),
+    )
+    .await;
+    let subscribed = recv(&mut sub).await;
+    assert_eq!(subscribed["type"], "subscribed");
+    assert_eq!(subscribed["offset"], 0);
+    assert!(subscribed["epoch"].is_string());
+
+    let mut publisher = connect(&r, &token(Role::Publisher, &["north:camera"])).await;
+    send(
+        &mut publisher,
+        json!({"type": "publish", "channel": "north:camera", "id": "e1", "event": event(1)}),
+    )
+    .await;
+    assert_eq!(
+        recv(&mut publisher).await,
+        json!({"type": "ack", "id": "e1", "offset": 1})
+    );
+    let got = recv(&mut sub).await;
+    assert_eq!(
+        (
+            got["type"].clone(),
+            got["offset"].clone(),
+            got["id"].clone()
+        ),
+        (json!("event"), json!(1), json!("e1"))
+    );
+    assert_eq!(got["event"], event(1));
+    assert!(got["ts"].as_u64().is_some_and(|ts| ts > 1_600_000_000_000));
+
+    send(
+        &mut publisher,
+        json!({"type": "publish", "channel": "north:camera", "id": "e1", "event": event(1)}),
+    )
+    .await;
+    assert_eq!(
+        recv(&mut publisher).await,
+        json!({"type": "ack", "id": "e1", "offset": 1})
+    );
+    assert!(quiet(&mut sub).await, "a duplicate id was delivered again");
+    send(&mut sub, json!({"type": "ping"})).await;
+    assert_eq!(recv(&mut sub).await, json!({"type": "pong"}));
+}
+
+#[tokio::test]
+async fn resume_with_since_and_an_honest_recovered_flag() {
+    let r = relay(|c| c.history = 3).await;
+    let publisher = token(Role::Publisher, &["s:*"]);
+    for n in 1..=5 {
+        let (status, body) = http(
+            &r,
+            "POST",
+            "/v1/channels/s:backup/events",
+            Some(&publisher),
+            Some(&json!({"id": format!("e{n}"), "event": event(n)}).to_string()),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).expect("json")["offset"],
+            n
+        );
+    }
+    let mut ws = connect(&r, &token(Role::Subscriber, &["s:backup"])).await;
+    send(
+        &mut ws,
+        json!({"type": "subscribe", "channel": "s:backup", "since": 3}),
+    )
+    .await;
+    let subscribed = recv(&mut ws).await;
+    assert_eq!(
+        (
+            subscribed["recovered"].clone(),
+            subscribed["offset"].clone()
+        ),
+        (json!(true), json!(5))
+    );
+    assert_eq!(
+        subscribed["snapshot"],
+        json!([event(5)]),
+        "the latest event of each type"
+    );
+    assert_eq!(recv(&mut ws).await["offset"], 4);
+    assert_eq!(recv(&mut ws).await["offset"], 5);
+
+    let mut late = connect(&r, &token(Role::Subscriber, &["s:backup"])).await;
+    send(
+        &mut late,
+        json!({"type": "subscribe", "channel": "s:backup", "since": 1}),
+    )
+    .await;
+    assert_eq!(
+        recv(&mut late).await["recovered"],
+        false,
+        "offset 2 is no longer held"
+    );
+    let mut other_epoch = connect(&r, &token(Role::Subscriber, &["s:backup"])).await;
+    send(
+        &mut other_epoch,
+        json!({"type": "subscribe", "channel": "s:backup", "since": 4, "epoch": "old"}),
+    )
+    .await;
+    assert_eq!(recv(&mut other_epoch).await["recovered"], false);
+}
+
+#[tokio::test]
+async fn every_bad_frame_gets_an_error_and_the_connection_survives() {
+    let r = relay(|c| {
+        c.max_frame = 1024;
+        c.publish_rate = 2;
+    })
+    .await;
+    let mut ws = connect(&r, &token(Role::Publisher, &["a:*"])).await;
+    let cases: Vec<(String, &str)> = vec![
+        ("{not json".into(), "bad_json"),
+        (json!({"type": "dance"}).to_string(), "bad_frame"),
+        (json!({"type": "subscribe"}).to_string(), "bad_frame"),
+        (json!({"type": "subscribe", "channel": "no spaces"}).to_string(), "invalid_channel"),
+        (json!({"type": "subscribe", "channel": "b:camera"}).to_string(), "forbidden"),
+        (json!({"type": "publish", "channel": "a:x", "id": "1", "event": {"payload": {}}}).to_string(), "invalid_event"),
+        (json!({"type": "publish", "channel": "a:x", "id": "big", "event": {"type": "t", "payload": "x".repeat(2000)}}).to_string(), "frame_too_large"),
+    ];
+    for (frame, code) in cases {
+        ws.send(Message::Text(frame.clone().into()))
+            .await
+            .expect("send");
+        let reply = recv(&mut ws).await;
+        assert_eq!(
+            (reply["type"].as_str(), reply["code"].as_str()),
+            (Some("error"), Some(code)),
+            "{frame}"
+        );
+    }
+    let mut codes = Vec::new();
+    for n in 0..8 {
+        send(
+            &mut ws,
+            json!({"type": "publish", "channel": "a:x", "id": format!("r{n}"), "event": event(n)}),
+        )
+        .await;
+        codes.push(
+            recv(&mut ws).await["type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    assert!(
+        codes.iter().any(|c| c == "error"),
+        "a flood is rate limited: {codes:?}"
+    );
+    send(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(
+        recv(&mut ws).await["type"],
+        "pong",
+        "the connection survived"
+    );
+
+    let mut sub = connect(&r, &token(Role::Subscriber, &["a:*"])).await;
+    send(
+        &mut sub,
+        json!({"type": "publish", "channel": "a:x", "id": "s", "event": event(1)}),
+    )
+    .await;
+    assert_eq!(recv(&mut sub).await["code"], "forbidden");
+}
+
+#[tokio::test]
+async fn tokens_are_checked_at_the_door() {
+    let r = relay(|_| {}).await;
+    let url = format!("ws://{}/v1/ws", r.addr);
+    let refused = |result: Result<_, tokio_tungstenite::tungstenite::Error>| match result {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("connected without a valid token"),
+    };
+    assert_eq!(
+        refused(tokio_tungstenite::connect_async(url.as_str()).await),
+        401
+    );
+    let expired = mint(
+        &Claims {
+            role: Role::Subscriber,
+            channels: vec!["*".into()],
+            exp: now_secs() - 1,
+        },
+        SECRET,
+    );
+    assert_eq!(
+        refused(tokio_tungstenite::connect_async(format!("{url}?token={expired}")).await),
+        401
+    );
+    let forged = mint(
+        &Claims {
+            role: Role::Publisher,
+            channels: vec!["*".into()],
+            exp: now_secs() + 60,
+        },
+        b"wrong-secret-000000",
+    );
+    assert_eq!(
+        refused(tokio_tungstenite::connect_async(format!("{url}?token={forged}")).await),
+        401
+    );
+    let good = token(Role::Subscriber, &["*"]);
+    assert!(
+        tokio_tungstenite::connect_async(format!("{url}?token={good}"))
+            .await
+            .is_ok()
+    );
+
+    let (status, body) = http(
+        &r,
+        "POST",
+        "/v1/channels/x/events",
+        Some(&good),
+        Some(r#"{"id":"1","event":{"type":"t","payload":{}}}"#),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = http(
+        &r,
+        "POST",
+        "/v1/channels/x/events",
+        Some(&expired),
+        Some("{}"),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            serde_json::from_str::<Value>(&body).expect("json")["code"].clone()
+        ),
+        (401, json!("token_expired"))
+    );
+}
+
+#[tokio::test]
+async fn polling_long_polling_health_stats_and_metrics() {
+    let r = relay(|_| {}).await;
+    let publisher = token(Role::Publisher, &["p:*"]);
+    let reader = token(Role::Subscriber, &["p:*"]);
+    let (status, body) = http(
+        &r,
+        "GET",
+        "/v1/channels/p:status/events?since=0",
+        Some(&reader),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let empty: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        (empty["offset"].clone(), empty["events"].clone()),
+        (json!(0), json!([]))
+    );
+
+    let waiting = {
+        let (addr, reader) = (r.addr, reader.clone());
+        tokio::spawn(async move {
+            let r = Relay {
+                addr,
+                stop: None,
+                task: tokio::spawn(async { Ok(()) }),
+            };
+            http(
+                &r,
+                "GET",
+                "/v1/channels/p:status/events?since=0&wait=20",
+                Some(&reader),
+                None,
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    http(
+        &r,
+        "POST",
+        "/v1/channels/p:status/events",
+        Some(&publisher),
+        Some(&json!({"id": "q1", "event": event(7)}).to_string()),
+    )
+    .await;
+    let (status, body) = waiting.await.expect("long poll");
+    assert_eq!(status, 200);
+    let got: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        got["events"][0]["event"],
+        event(7),
+        "the long poll returned as soon as the event came"
+    );
+    assert_eq!(got["offset"], 1);
+
+    assert_eq!(
+        http(&r, "GET", "/health", None, None).await,
+        (200, r#"{"status":"ok"}"#.to_string())
+    );
+    let stats: Value =
+        serde_json::from_str(&http(&r, "GET", "/stats", None, None).await.1).expect("json");
+    for key in [
+        "connections",
+        "subscriptions",
+        "channels",
+        "published",
+        "delivered",
+        "dropped",
+        "uptime",
+    ] {
+        assert!(stats[key].is_u64(), "{key} missing from {stats}");
+    }
+    assert_eq!(stats["published"], 1);
+    let metrics = http(&r, "GET", "/metrics", None, None).await.1;
+    assert!(
+        metrics.contains("shotline_relay_published_total 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn server_sent_events_resume_from_last_event_id() {
+    let r = relay(|_| {}).await;
+    let publisher = token(Role::Publisher, &["e:*"]);
+    for n in 1..=3 {
+        http(
+            &r,
+            "POST",
+            "/v1/channels/e:alerts/events",
+            Some(&publisher),
+            Some(&json!({"id": format!("{n}"), "event": event(n)}).to_string()),
+        )
+        .await;
+    }
+    let mut stream = TcpStream::connect(r.addr).await.expect("connect");
+    let request = format!(
+        "GET /v1/channels/e:alerts/sse?token={} HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 1\r\n\r\n",
+        token(Role::Subscriber, &["e:alerts"])
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("id: 3") {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("in time")
+            .expect("read");
+        assert!(n > 0, "stream ended: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.contains("text/event-stream"), "{seen}");
+    assert!(seen.contains("event: subscribed"));
+    assert!(
+        !seen.contains("id: 1\n"),
+        "replayed an event before Last-Event-ID"
+    );
+    assert!(
+        seen.find("id: 2")
+            .is_some_and(|two| seen.find("id: 3").is_some_and(|three| two < three))
+    );
+}
+
+#[tokio::test]
+async fn a_slow_consumer_is_cut_off_and_others_are_not_slowed() {
+    let r = relay(|c| {
+        c.queue = 16;
+        c.history = 8;
+    })
+    .await;
+    let reader = token(Role::Subscriber, &["f:*"]);
+    let mut slow = connect(&r, &reader).await;
+    let mut fast = connect(&r, &reader).await;
+    send(
+        &mut slow,
+        json!({"type": "subscribe", "channel": "f:camera"}),
+    )
+    .await;
+    send(
+        &mut fast,
+        json!({"type": "subscribe", "channel": "f:camera"}),
+    )
+    .await;
+    assert_eq!(recv(&mut fast).await["type"], "subscribed");
+    let publisher = token(Role::Publisher, &["f:*"]);
+    let payload = "x".repeat(16_000);
+    let mut received = 0;
+    for n in 0..600 {
+        let body =
+            json!({"id": format!("{n}"), "event": {"type": "t", "payload": payload}}).to_string();
+        http(
+            &r,
+            "POST",
+            "/v1/channels/f:camera/events",
+            Some(&publisher),
+            Some(&body),
+        )
+        .await;
+        while let Ok(Some(Ok(_))) =
+            tokio::time::timeout(Duration::from_millis(1), fast.next()).await
+        {
+            received += 1;
+        }
+    }
+    while received < 600 {
+        match tokio::time::timeout(Duration::from_secs(5), fast.next()).await {
+            Ok(Some(Ok(Message::Text(_)))) => received += 1,
+            Ok(Some(Ok(_))) => {}
+            other => panic!("the fast subscriber stalled after {received}: {other:?}"),
+        }
+    }
+    let stats: Value =
+        serde_json::from_str(&http(&r, "GET", "/stats", None, None).await.1).expect("json");
+    assert!(stats["dropped"].as_u64() > Some(0), "{stats}");
+    let mut closed = None;
+    while let Ok(Some(Ok(message))) =
+        tokio::time::timeout(Duration::from_secs(5), slow.next()).await
+    {
+        if let Message::Close(frame) = message {
+            closed = frame.map(|f| u16::from(f.code));
+            break;
+        }
+    }
+    assert_eq!(closed, Some(shotline_relay::ws::CLOSE_SLOW_CONSUMER));
+}
+
+#[tokio::test]
+async fn shutdown_closes_clients_with_going_away() {
+    let mut r = relay(|_| {}).await;
+    let mut ws = connect(&r, &token(Role::Subscriber, &["*"])).await;
+    send(&mut ws, json!({"type": "subscribe", "channel": "g"})).await;
+    assert_eq!(recv(&mut ws).await["type"], "subscribed");
+    let _ = r.stop.take().map(|s| s.send(()));
+    assert_eq!(recv(&mut ws).await, json!({"type": "closed", "code": 1001}));
+    tokio::time::timeout(Duration::from_secs(10), &mut r.task)
+        .await
+        .expect("stopped in time")
+        .expect("join")
+        .expect("served");
+}
