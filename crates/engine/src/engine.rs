@@ -15,6 +15,7 @@ use crate::backup::{Scheduler, backoff};
 use crate::error::IoContext;
 use crate::ingest::{Candidate, Ingest, Outcome};
 use crate::journal::Journal;
+use crate::relay_client::{self, RelayStatus, RelayTarget};
 use crate::source::HotFolders;
 use crate::{Bus, Config, Error, Result};
 
@@ -34,6 +35,7 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
     journal: Arc<Journal>,
+    relay_status: watch::Receiver<RelayStatus>,
     _lock: File,
 }
 
@@ -79,11 +81,33 @@ impl Engine {
         self.journal.clone()
     }
 
-    /// Start every service on the current Tokio runtime.
-    pub fn start(self) -> Running {
+    /// Start every service on the current Tokio runtime; with a relay, deliver every event
+    /// to it (they wait in the journal's outbox either way).
+    pub fn start(self, relay: Option<RelayTarget>) -> Running {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let wake = Arc::new(Notify::new());
         let mut tasks = JoinSet::new();
+        let outbox_wake = Arc::new(Notify::new());
+        let (relay_status, relay_status_rx) = watch::channel(RelayStatus {
+            state: "offline",
+            queued: 0,
+        });
+        tasks.spawn(relay_client::write_outbox(
+            self.journal.clone(),
+            self.bus.subscribe(),
+            self.config.studio.id.clone(),
+            outbox_wake.clone(),
+            shutdown_rx.clone(),
+        ));
+        if let Some(target) = relay {
+            tasks.spawn(relay_client::deliver(
+                self.journal.clone(),
+                target,
+                outbox_wake,
+                relay_status,
+                shutdown_rx.clone(),
+            ));
+        }
         let scheduler = Scheduler::new(
             self.journal.clone(),
             self.config.library.path.clone(),
@@ -116,6 +140,7 @@ impl Engine {
             shutdown,
             tasks,
             journal: self.journal,
+            relay_status: relay_status_rx,
             _lock: self._lock,
         }
     }
@@ -125,6 +150,11 @@ impl Running {
     /// The journal of this run.
     pub fn journal(&self) -> Arc<Journal> {
         self.journal.clone()
+    }
+
+    /// The relay client's state, as it changes.
+    pub fn relay_status(&self) -> watch::Receiver<RelayStatus> {
+        self.relay_status.clone()
     }
 
     /// Stop: services finish what they are doing (a copy under way completes), then return.

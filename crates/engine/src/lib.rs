@@ -9,7 +9,8 @@
 //!   [`naming`] template, hashed ([`hash`]), checked for duplicates, recorded with its jobs.
 //! - [`backup`]: jobs copy each shot to every ready target through [`copy`], verified by
 //!   re-reading from disk, with [`platform`] primitives for fsync, rename and cache control.
-//! - [`bus`]: every state change is an event ([`shotline_protocol::Event`]) for the UIs.
+//! - [`bus`]: every state change is an event ([`shotline_protocol::Event`]) for the UIs,
+//!   and through [`relay_client`]'s durable outbox for the relay.
 //! - [`engine`]: starts and stops these services for one run.
 //! - [`config`] and [`paths`]: settings and where things live.
 //! - [`verify`] and [`status`]: the read-only checks behind `shotline verify` and `status`.
@@ -26,6 +27,7 @@ pub mod journal;
 pub mod naming;
 pub mod paths;
 pub mod platform;
+pub mod relay_client;
 pub mod source;
 pub mod status;
 pub mod verify;

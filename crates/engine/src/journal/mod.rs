@@ -5,9 +5,11 @@
 //! - `schema`: versioned migrations.
 //! - `shots`: shots and their life from found to stored.
 //! - `jobs`: backup jobs per (shot, target).
+//! - `outbox`: events waiting for the relay, each with a unique id.
 //! - `report`: the read-only summaries `status` and the UI show.
 
 mod jobs;
+mod outbox;
 mod report;
 mod schema;
 mod shots;
@@ -21,6 +23,7 @@ use rusqlite::Connection;
 use crate::Result;
 
 pub use jobs::{Job, JobState};
+pub use outbox::Outgoing;
 pub use report::{Report, TargetReport};
 pub use shots::{NewShot, Shot, ShotState};
 

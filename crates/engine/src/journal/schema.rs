@@ -2,8 +2,11 @@
 
 use rusqlite::Connection;
 
-/// Each entry moves the schema from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[r#"
+/// Each entry moves the schema from version `i` to `i + 1`. Append only. Version 2 gives
+/// the journal a random id and the outbox sequence numbers that are never reused, so event
+/// ids (`<journal id>-<seq>`) stay unique for the relay's duplicate check.
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE shots (
     id              INTEGER PRIMARY KEY,
     session         TEXT    NOT NULL,
@@ -53,7 +56,23 @@ CREATE TABLE outbox (
     ts_ms    INTEGER NOT NULL,
     event    TEXT    NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('journal_id', lower(hex(randomblob(8))));
+DROP TABLE outbox;
+CREATE TABLE outbox (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    id       TEXT    UNIQUE,
+    channel  TEXT    NOT NULL,
+    ts_ms    INTEGER NOT NULL,
+    event    TEXT    NOT NULL
+);
+"#,
+];
 
 /// Bring the schema up to date. Each step takes SQLite's write lock first and reads the
 /// version under it, so two processes opening a new journal at once (a run and a `status`)

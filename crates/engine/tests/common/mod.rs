@@ -26,6 +26,8 @@ pub struct Studio {
     pub library: PathBuf,
     pub config: PathBuf,
     pub log: PathBuf,
+    /// Extra environment for every `shotline` process.
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -54,6 +56,7 @@ impl Studio {
             library,
             config,
             log,
+            env: Vec::new(),
             child: None,
         }
     }
@@ -65,6 +68,7 @@ impl Studio {
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path().join(".config"))
             .env_remove("SHOTLINE_CONFIG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .arg("--config")
             .arg(&self.config);
         command
@@ -178,6 +182,23 @@ impl Drop for Studio {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// Raw HTTP/1.1 GET on 127.0.0.1: the body.
+pub fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
 }
 
 /// Every file below `root` (relative path → bytes), skipping the journal folder.

@@ -1,0 +1,197 @@
+//! The engine's events reach a relay: the embedded one `shotline run` starts on its own,
+//! and an external one that was down while frames arrived (they wait in the journal's
+//! outbox and arrive once each, in order, when it is back).
+
+mod common;
+
+use std::collections::HashSet;
+use std::fs;
+use std::time::{Duration, Instant};
+
+use common::{Studio, Target, bytes, http_get};
+use serde_json::Value;
+use shotline_relay::auth::{Claims, Role, mint, now_secs};
+
+fn studio() -> Studio {
+    Studio::new(|root| {
+        vec![Target {
+            name: "b",
+            path: root.join("b"),
+            require_mount: false,
+        }]
+    })
+}
+
+/// Events on `channel` since 0, polled until `enough` holds.
+fn events(addr: &str, channel: &str, token: &str, enough: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let body = http_get(
+            addr,
+            &format!("/v1/channels/{channel}/events?since=0&token={token}"),
+        );
+        let got: Value = serde_json::from_str(&body).unwrap_or_default();
+        let list = got["events"].as_array().cloned().unwrap_or_default();
+        if enough(&list) {
+            return list;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "events on {channel} never came: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn kinds(list: &[Value], kind: &str) -> usize {
+    list.iter().filter(|e| e["event"]["type"] == kind).count()
+}
+
+fn assert_once_in_order(list: &[Value]) {
+    let ids: HashSet<&str> = list.iter().filter_map(|e| e["id"].as_str()).collect();
+    assert_eq!(ids.len(), list.len(), "an event arrived twice");
+    let offsets: Vec<u64> = list.iter().filter_map(|e| e["offset"].as_u64()).collect();
+    assert_eq!(offsets, (1..=list.len() as u64).collect::<Vec<_>>());
+    let seqs: Vec<u64> = list
+        .iter()
+        .filter_map(|e| e["id"].as_str()?.rsplit('-').next()?.parse().ok())
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "out of order: {seqs:?}"
+    );
+}
+
+#[test]
+fn events_reach_the_embedded_relay() {
+    let mut s = studio();
+    s.start();
+    s.wait_for_log("dashboard   token ", Duration::from_secs(30));
+    let log = s.output();
+    let addr = log
+        .split("relay       http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("relay address")
+        .to_string();
+    let token = log
+        .split("dashboard   token ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("token")
+        .to_string();
+    for i in 0..3 {
+        fs::write(s.hot.join(format!("f{i}.jpg")), bytes(i, 5_000)).expect("write");
+    }
+    let camera = events(&addr, "studio:camera", &token, |l| {
+        kinds(l, "shot_stored") == 3
+    });
+    assert_eq!(kinds(&camera, "shot_captured"), 3);
+    assert_once_in_order(&camera);
+    let backup = events(&addr, "studio:backup", &token, |l| {
+        kinds(l, "backup_verified") == 3
+    });
+    assert!(kinds(&backup, "target_status") >= 1);
+    let other = mint(
+        &Claims {
+            role: Role::Subscriber,
+            channels: vec!["studio:*".into()],
+            exp: now_secs() + 60,
+        },
+        b"not-the-secret-00000",
+    );
+    assert!(
+        http_get(
+            &addr,
+            &format!("/v1/channels/studio:camera/events?token={other}")
+        )
+        .contains("unauthorized")
+    );
+    s.stop();
+}
+
+#[test]
+fn a_relay_that_was_down_gets_every_event_once_in_order() {
+    const SECRET: &[u8] = b"relay-down-secret-0123456789";
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut s = studio();
+    let text = fs::read_to_string(&s.config).expect("config");
+    fs::write(
+        &s.config,
+        text.replace(
+            "listen = \"127.0.0.1:0\"",
+            &format!("url = \"ws://{addr}/v1/ws\""),
+        ),
+    )
+    .expect("config");
+    let claims = |role| Claims {
+        role,
+        channels: vec!["studio:*".into()],
+        exp: now_secs() + 600,
+    };
+    s.env.push((
+        "SHOTLINE_RELAY_TOKEN".into(),
+        mint(&claims(Role::Publisher), SECRET),
+    ));
+    let reader = mint(&claims(Role::Subscriber), SECRET);
+
+    s.start();
+    for i in 0..5 {
+        fs::write(s.hot.join(format!("f{i}.jpg")), bytes(i, 5_000)).expect("write");
+    }
+    s.wait_for(
+        "frames stored with the relay down",
+        Duration::from_secs(30),
+        |st| st["shots"] == 5 && st["queue_depth"] == 0,
+    );
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let start_relay = || {
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(&addr))
+            .expect("bind the relay's port");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = runtime.spawn(shotline_relay::run(
+            listener,
+            shotline_relay::Config::new(SECRET),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        (stop, task)
+    };
+    let (stop, task) = start_relay();
+    let camera = events(&addr, "studio:camera", &reader, |l| {
+        kinds(l, "shot_stored") == 5
+    });
+    assert_eq!(kinds(&camera, "shot_captured"), 5);
+    assert_once_in_order(&camera);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        events(&addr, "studio:camera", &reader, |_| true).len(),
+        camera.len(),
+        "events were sent twice"
+    );
+
+    // The relay restarts (new epoch, empty history): only what came after is sent.
+    let _ = stop.send(());
+    runtime.block_on(task).expect("join").expect("served");
+    let (stop, task) = start_relay();
+    fs::write(s.hot.join("late.jpg"), bytes(99, 5_000)).expect("write");
+    let after = events(&addr, "studio:camera", &reader, |l| {
+        kinds(l, "shot_stored") == 1
+    });
+    assert_eq!(
+        kinds(&after, "shot_stored"),
+        1,
+        "events acknowledged before the restart came again"
+    );
+    s.stop();
+    let _ = stop.send(());
+    runtime.block_on(task).expect("join").expect("served");
+}
