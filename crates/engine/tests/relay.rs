@@ -66,7 +66,7 @@ fn assert_once_in_order(list: &[Value]) {
 fn events_reach_the_embedded_relay() {
     let mut s = studio();
     s.start();
-    s.wait_for_log("dashboard   token ", Duration::from_secs(30));
+    s.wait_for_log("subscriber  token ", Duration::from_secs(30));
     let log = s.output();
     let addr = log
         .split("relay       http://")
@@ -75,7 +75,7 @@ fn events_reach_the_embedded_relay() {
         .expect("relay address")
         .to_string();
     let token = log
-        .split("dashboard   token ")
+        .split("subscriber  token ")
         .nth(1)
         .and_then(|r| r.split_whitespace().next())
         .expect("token")

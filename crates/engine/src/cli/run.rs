@@ -125,7 +125,7 @@ async fn relay_target(
     let publisher = mint(&claims(Role::Publisher), &secret);
     let subscriber = mint(&claims(Role::Subscriber), &secret);
     println!("  relay       http://{addr}  (embedded; channels {studio}:*)");
-    println!("  dashboard   token {subscriber}");
+    println!("  subscriber  token {subscriber}");
     (
         Some(RelayTarget {
             url: format!("ws://{addr}/v1/ws"),
