@@ -182,7 +182,7 @@ async fn session(
     let (mut sink, mut stream) = ws.split();
     let mut in_flight: BTreeMap<String, i64> = BTreeMap::new();
     let mut cursor = 0i64;
-    let mut ping = tokio::time::interval(PING);
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING, PING);
     let mut missed = 0;
     loop {
         if in_flight.len() < WINDOW {

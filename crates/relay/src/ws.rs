@@ -96,7 +96,7 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
         rate: f64::from(state.config.publish_rate),
         last: Instant::now(),
     };
-    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     let mut heard = Instant::now();
     let close = loop {
         tokio::select! {

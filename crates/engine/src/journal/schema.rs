@@ -74,32 +74,29 @@ CREATE TABLE outbox (
 "#,
 ];
 
-/// Bring the schema up to date. Each step takes SQLite's write lock first and reads the
-/// version under it, so two processes opening a new journal at once (a run and a `status`)
-/// never both apply the same step.
+/// Bring the schema up to date in one transaction that holds SQLite's write lock: two
+/// processes opening a new journal at once (a run and a `status`) never both apply a step,
+/// and a reader sees either no schema or the whole current one, never a step in between.
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     if version(conn)? == MIGRATIONS.len() {
         return Ok(()); // the common case takes no lock
     }
-    loop {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > MIGRATIONS.len() {
-            return Err(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
-                Some(format!(
-                    "the journal is from a newer Shotline (schema {version}, this build knows {})",
-                    MIGRATIONS.len()
-                )),
-            ));
-        }
-        let Some(sql) = MIGRATIONS.get(version) else {
-            return Ok(());
-        };
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version + 1)?;
-        tx.commit()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > MIGRATIONS.len() {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+            Some(format!(
+                "the journal is from a newer Shotline (schema {current}, this build knows {})",
+                MIGRATIONS.len()
+            )),
+        ));
     }
+    for sql in &MIGRATIONS[current..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
+    tx.commit()
 }
 
 /// The schema version of an open journal.
