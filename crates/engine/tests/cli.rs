@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::time::Duration;
 
-use common::{Studio, Target, bytes};
+use common::{Studio, bytes};
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -17,13 +17,7 @@ fn stdout(out: &std::process::Output) -> String {
 }
 
 fn studio() -> Studio {
-    Studio::new(|root| {
-        vec![Target {
-            name: "backup",
-            path: root.join("backup"),
-            require_mount: false,
-        }]
-    })
+    Studio::with_backup("backup")
 }
 
 /// Run with the config text replaced; returns (exit code, stderr).

@@ -7,18 +7,12 @@ mod common;
 use std::fs;
 use std::time::Duration;
 
-use common::{SESSION, Studio, Target, bytes, tree};
+use common::{SESSION, Studio, bytes, tree};
 
 const WAIT: Duration = Duration::from_secs(60);
 
 fn studio() -> Studio {
-    Studio::new(|root| {
-        vec![Target {
-            name: "b",
-            path: root.join("b"),
-            require_mount: false,
-        }]
-    })
+    Studio::with_backup("b")
 }
 
 #[test]

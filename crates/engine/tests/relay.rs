@@ -8,18 +8,12 @@ use std::collections::HashSet;
 use std::fs;
 use std::time::{Duration, Instant};
 
-use common::{Studio, Target, bytes, http_get};
+use common::{Studio, bytes, http_get};
 use serde_json::Value;
 use shotline_relay::auth::{Claims, Role, mint, now_secs};
 
 fn studio() -> Studio {
-    Studio::new(|root| {
-        vec![Target {
-            name: "b",
-            path: root.join("b"),
-            require_mount: false,
-        }]
-    })
+    Studio::with_backup("b")
 }
 
 /// Events on `channel` since 0, polled until `enough` holds.

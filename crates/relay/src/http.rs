@@ -227,9 +227,13 @@ pub async fn poll(
     }
     let since = q.since.unwrap_or(0);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait.unwrap_or(0).min(30));
+    let (_, _, changed) = state.hub.since(&channel, since);
     loop {
-        let (events, latest, changed) = state.hub.since(&channel, since);
+        // Registered before looking, so a publish in between is not missed.
         let notified = changed.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let (events, latest, _) = state.hub.since(&channel, since);
         if !events.is_empty() || tokio::time::Instant::now() >= deadline {
             let events: Vec<Value> = events
                 .iter()

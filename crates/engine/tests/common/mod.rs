@@ -61,6 +61,17 @@ impl Studio {
         }
     }
 
+    /// A studio with one plain backup folder named `name`.
+    pub fn with_backup(name: &'static str) -> Self {
+        Self::new(|root| {
+            vec![Target {
+                name,
+                path: root.join(name),
+                require_mount: false,
+            }]
+        })
+    }
+
     /// A `shotline` command against this studio, isolated from the user's home.
     pub fn command(&self) -> Command {
         let mut command = Command::new(BIN);
