@@ -39,9 +39,9 @@ enum Command {
         #[arg(long, value_enum)]
         role: RoleArg,
         /// Channels, comma-separated; a trailing `*` matches a prefix (`studio:*`).
-        #[arg(long, value_delimiter = ',', required = true)]
+        #[arg(long, alias = "channel", value_delimiter = ',', required = true)]
         channels: Vec<String>,
-        /// Lifetime, e.g. `12h`, `30d`.
+        /// Lifetime, e.g. `12h`, `30d`, or seconds.
         #[arg(long, default_value = "24h")]
         ttl: String,
     },
@@ -105,8 +105,13 @@ fn relay_config(file: Option<&PathBuf>) -> anyhow::Result<shotline_relay::Config
     Ok(config)
 }
 
+/// `90s`, `12h`, `30d`, or a bare number of seconds.
 fn humantime_parse(text: &str) -> anyhow::Result<Duration> {
-    Ok(humantime::parse_duration(text.trim())?)
+    let text = text.trim();
+    match text.parse::<u64>() {
+        Ok(secs) => Ok(Duration::from_secs(secs)),
+        Err(_) => Ok(humantime::parse_duration(text)?),
+    }
 }
 
 #[tokio::main]

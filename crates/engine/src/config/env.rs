@@ -23,7 +23,7 @@ pub(super) fn apply(
             "SHOTLINE_STUDIO_ID" => config.studio.id = text(),
             "SHOTLINE_LIBRARY_PATH" => config.library.path = path(),
             "SHOTLINE_LIBRARY_NAMING" => config.library.naming = text(),
-            "SHOTLINE_HOT_FOLDER" => {
+            "SHOTLINE_HOT_FOLDER" | "SHOTLINE_HOT_FOLDER_PATH" => {
                 config.hot_folder = std::env::split_paths(&value)
                     .filter(|p| !p.as_os_str().is_empty())
                     .map(|p| HotFolder {
@@ -32,7 +32,7 @@ pub(super) fn apply(
                     })
                     .collect();
             }
-            "SHOTLINE_BACKUP" => config.backup = backups(&value, &cwd),
+            "SHOTLINE_BACKUP" | "SHOTLINE_BACKUP_PATH" => config.backup = backups(&value, &cwd),
             "SHOTLINE_CAMERA_ENABLED" => config.camera.enabled = boolean(name, &text())?,
             "SHOTLINE_RELAY_URL" => config.relay.url = Some(text()).filter(|u| !u.is_empty()),
             "SHOTLINE_RELAY_LISTEN" => config.relay.listen = text(),
@@ -126,6 +126,27 @@ mod tests {
         let names: Vec<_> = config.backup.iter().map(|b| b.name.as_str()).collect();
         assert_eq!(names, ["usb", "nas"]);
         assert_eq!(config.backup[0].path, PathBuf::from("/mnt/usb/b"));
+    }
+
+    #[test]
+    fn single_folder_spellings_are_accepted() {
+        let mut config = Config::default();
+        apply(
+            &mut config,
+            vars(&[
+                ("SHOTLINE_HOT_FOLDER_PATH", "/in"),
+                ("SHOTLINE_BACKUP_PATH", "/mnt/b"),
+            ]),
+        )
+        .expect("apply");
+        assert_eq!(config.hot_folder[0].path, PathBuf::from("/in"));
+        assert_eq!(
+            (
+                config.backup[0].name.as_str(),
+                config.backup[0].path.as_path()
+            ),
+            ("b", std::path::Path::new("/mnt/b"))
+        );
     }
 
     #[test]
