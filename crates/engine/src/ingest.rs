@@ -130,14 +130,25 @@ impl Ingest {
         mtime: i64,
         meta: &std::fs::Metadata,
     ) -> Result<Shot> {
-        let when: DateTime<Local> = meta
-            .modified()
-            .map(DateTime::from)
-            .unwrap_or_else(|_| Local::now());
-        let (date, time) = (
-            when.format("%Y-%m-%d").to_string(),
-            when.format("%H%M%S").to_string(),
-        );
+        // The camera's own word first (EXIF), then the file system's.
+        let capture = crate::metadata::read(&c.path);
+        let (date, time) = match capture.taken {
+            Some(taken) => (
+                taken.format("%Y-%m-%d").to_string(),
+                taken.format("%H%M%S").to_string(),
+            ),
+            None => {
+                let when: DateTime<Local> = meta
+                    .modified()
+                    .map(DateTime::from)
+                    .unwrap_or_else(|_| Local::now());
+                (
+                    when.format("%Y-%m-%d").to_string(),
+                    when.format("%H%M%S").to_string(),
+                )
+            }
+        };
+        let camera = capture.model.unwrap_or_else(|| c.camera.clone());
         let new = NewShot {
             session: &self.session,
             source: c.source,
@@ -153,7 +164,7 @@ impl Ingest {
                     date: &date,
                     time: &time,
                     session: &self.session,
-                    camera: &c.camera,
+                    camera: &camera,
                     seq,
                     original: &c.original,
                 };
@@ -299,4 +310,62 @@ pub fn rel_string(path: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metadata::tests::tiff_with_exif;
+
+    #[test]
+    fn camera_and_capture_time_come_from_exif_else_from_the_folder_and_mtime() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (hot, library) = (dir.path().join("Studio A"), dir.path().join("lib"));
+        std::fs::create_dir_all(&hot).expect("mkdir");
+        let journal = Arc::new(Journal::open(&dir.path().join("j.sqlite")).expect("journal"));
+        let template = Template::parse("{camera}/{date}/{time}-{name}").expect("template");
+        let ingest = Ingest::new(
+            journal,
+            library.clone(),
+            template,
+            "s".into(),
+            vec![],
+            Bus::new(),
+        );
+        let candidate = |name: &str| Candidate {
+            path: hot.join(name),
+            original: name.into(),
+            camera: "Studio A".into(),
+            source: ShotSource::HotFolder,
+        };
+
+        std::fs::write(
+            hot.join("DSC_0001.NEF"),
+            tiff_with_exif("NIKON D750", "2024:05:06 07:08:09"),
+        )
+        .expect("raw");
+        let Outcome::Stored(shot) = ingest.ingest(&candidate("DSC_0001.NEF")).expect("ingest")
+        else {
+            panic!("not stored")
+        };
+        assert_eq!(
+            shot.rel_path.as_deref(),
+            Some("NIKON D750/2024-05-06/070809-DSC_0001.NEF")
+        );
+
+        std::fs::write(hot.join("plain.jpg"), b"no exif here").expect("jpg");
+        let Outcome::Stored(shot) = ingest.ingest(&candidate("plain.jpg")).expect("ingest") else {
+            panic!("not stored")
+        };
+        let rel = shot.rel_path.unwrap_or_default();
+        let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+        assert!(
+            rel.starts_with(&format!("Studio A/{today}/")) && rel.ends_with("-plain.jpg"),
+            "{rel}"
+        );
+        assert_eq!(
+            std::fs::read(library.join(&rel)).expect("stored"),
+            b"no exif here"
+        );
+    }
 }

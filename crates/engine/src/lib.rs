@@ -6,7 +6,8 @@
 //!
 //! - [`source`]: hot folders are watched; a file is offered once it is complete.
 //! - [`ingest`]: the shot is reserved in the [`journal`], copied into the library under its
-//!   [`naming`] template, hashed ([`hash`]), checked for duplicates, recorded with its jobs.
+//!   [`naming`] template (camera and capture time from [`metadata`]), hashed ([`hash`]),
+//!   checked for duplicates, recorded with its jobs.
 //! - [`backup`]: jobs copy each shot to every ready target through [`copy`], verified by
 //!   re-reading from disk, with [`platform`] primitives for fsync, rename and cache control.
 //! - [`bus`]: every state change is an event ([`shotline_protocol::Event`]) for the UIs,
@@ -24,6 +25,7 @@ pub mod error;
 pub mod hash;
 pub mod ingest;
 pub mod journal;
+pub mod metadata;
 pub mod naming;
 pub mod paths;
 pub mod platform;
