@@ -27,6 +27,8 @@ pub struct Status {
     pub failed: u64,
     /// Work left: shots to store and copies to make.
     pub queue_depth: u64,
+    /// Events waiting in the outbox for the relay.
+    pub relay_queued: u64,
     /// Each target.
     pub targets: Vec<TargetLine>,
 }
@@ -54,9 +56,9 @@ pub struct TargetLine {
 pub fn status(config: &Config) -> Result<Status> {
     let path = Journal::path_for(&config.library.path);
     let names: Vec<String> = config.backup.iter().map(|b| b.name.clone()).collect();
-    let report = match Journal::open_read_only(&path)? {
-        Some(journal) => journal.report(&names)?,
-        None => Report::default(),
+    let (report, relay_queued) = match Journal::open_read_only(&path)? {
+        Some(journal) => (journal.report(&names)?, journal.outbox_len()?),
+        None => (Report::default(), 0),
     };
     let targets = config
         .backup
@@ -91,6 +93,7 @@ pub fn status(config: &Config) -> Result<Status> {
         ingesting: report.ingesting,
         failed: report.failed,
         queue_depth: report.queue_depth(),
+        relay_queued,
         targets,
     })
 }

@@ -32,5 +32,6 @@ pub fn status(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
         );
     }
     println!("queue     {}", status.queue_depth);
+    println!("relay     {} events waiting", status.relay_queued);
     Ok(ExitCode::SUCCESS)
 }
