@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, broadcast, watch};
@@ -184,6 +184,10 @@ async fn session(
     let mut cursor = 0i64;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING, PING);
     let mut missed = 0;
+    status.send_replace(RelayStatus {
+        state: "connected",
+        queued: journal.outbox_len().unwrap_or_default(),
+    });
     loop {
         if in_flight.len() < WINDOW {
             let pending = journal
@@ -202,37 +206,28 @@ async fn session(
                 in_flight.insert(event.id, event.seq);
             }
         }
-        status.send_replace(RelayStatus {
-            state: "connected",
-            queued: journal.outbox_len().unwrap_or_default(),
-        });
         tokio::select! {
             _ = wake.notified() => {}
             message = stream.next() => {
                 missed = 0;
-                match message {
-                    Some(Ok(Message::Text(text))) => {
-                        let frame: Value = serde_json::from_str(&text).unwrap_or_default();
-                        match frame["type"].as_str() {
-                            Some("ack") => {
-                                let id = frame["id"].as_str().unwrap_or_default();
-                                if let Some(seq) = in_flight.remove(id) {
-                                    let _ = journal.events_delivered(&[seq]);
-                                }
+                // Take every frame already here, so a burst of acks costs one transaction.
+                let mut acked = Vec::new();
+                let mut next = Some(message);
+                while let Some(message) = next.take() {
+                    match message {
+                        Some(Ok(Message::Text(text))) => {
+                            if !on_frame(&text, &mut in_flight, &mut acked, &mut cursor).await {
+                                continue;
                             }
-                            Some("error") => {
-                                // Which publish it answers is not said: send everything
-                                // unacknowledged again shortly; the relay drops duplicates.
-                                tracing::warn!("relay refused a frame: {}", frame["message"]);
-                                tokio::time::sleep(Duration::from_millis(500)).await;
-                                cursor = in_flight.values().min().map_or(cursor, |s| s - 1);
-                                in_flight.clear();
-                            }
-                            _ => {}
                         }
+                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return false,
+                        Some(Ok(_)) => {}
                     }
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return false,
-                    Some(Ok(_)) => {}
+                    next = stream.next().now_or_never();
+                }
+                if !acked.is_empty() {
+                    let _ = journal.events_delivered(&acked);
+                    status.send_replace(RelayStatus { state: "connected", queued: journal.outbox_len().unwrap_or_default() });
                 }
             }
             _ = ping.tick() => {
@@ -246,6 +241,34 @@ async fn session(
                 return true;
             }
         }
+    }
+}
+
+/// Act on one relay frame: an ack moves its event to `acked`; an error means some
+/// publish was refused without saying which, so everything unacknowledged is sent again
+/// shortly (the relay drops duplicates). Returns false when the loop should stop draining.
+async fn on_frame(
+    text: &str,
+    in_flight: &mut BTreeMap<String, i64>,
+    acked: &mut Vec<i64>,
+    cursor: &mut i64,
+) -> bool {
+    let frame: Value = serde_json::from_str(text).unwrap_or_default();
+    match frame["type"].as_str() {
+        Some("ack") => {
+            if let Some(seq) = in_flight.remove(frame["id"].as_str().unwrap_or_default()) {
+                acked.push(seq);
+            }
+            true
+        }
+        Some("error") => {
+            tracing::warn!("relay refused a frame: {}", frame["message"]);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            *cursor = in_flight.values().min().map_or(*cursor, |s| s - 1);
+            in_flight.clear();
+            false
+        }
+        _ => true,
     }
 }
 

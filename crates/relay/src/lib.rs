@@ -83,11 +83,6 @@ impl State {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// A receiver that turns true at shutdown.
-    pub fn shutdown(&self) -> watch::Receiver<bool> {
-        self.shutdown.clone()
-    }
-
     /// Resolves once shutdown has begun.
     pub async fn stopping(&self) {
         let mut rx = self.shutdown.clone();

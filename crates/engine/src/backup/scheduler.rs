@@ -77,10 +77,16 @@ impl Scheduler {
         let mut tasks: JoinSet<Vec<(String, Signal)>> = JoinSet::new();
         let mut in_flight: HashSet<i64> = HashSet::new();
         let mut ids = std::collections::HashMap::new();
+        let mut looked: Option<Instant> = None;
         loop {
-            self.probe_all().await;
+            // Probing the targets and counting the journal cost disk work: once per tick,
+            // not on every wake of a busy offload.
+            if looked.is_none_or(|t| t.elapsed() >= TICK) {
+                self.probe_all().await;
+                self.publish_queue();
+                looked = Some(Instant::now());
+            }
             self.dispatch(&mut tasks, &mut in_flight, &mut ids);
-            self.publish_queue();
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(TICK) => {}
@@ -197,6 +203,7 @@ impl Scheduler {
                     Some(Dest {
                         target: t.name.clone(),
                         root: t.root.clone(),
+                        require_mount: t.require_mount,
                         rel: job
                             .rel_path
                             .clone()
@@ -373,7 +380,7 @@ impl ShotCopy {
                     .dests
                     .iter()
                     .find(|d| d.target == target)
-                    .is_some_and(|d| !d.root.is_dir());
+                    .is_some_and(|d| !d.present());
                 if root_gone {
                     let _ = self.journal.job_retry(
                         shot_id,

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::target::{Presence, Target};
 use crate::copy::{Sink, create_dirs, fan_out};
 use crate::hash::hash_file;
 use crate::naming::with_suffix;
@@ -17,8 +18,21 @@ pub struct Dest {
     pub target: String,
     /// The target's folder.
     pub root: PathBuf,
+    /// Offline unless a drive is mounted at `root`.
+    pub require_mount: bool,
     /// Path inside it, `/`-separated.
     pub rel: String,
+}
+
+impl Dest {
+    /// Whether the target is there right now, by the same probe the scheduler uses (a
+    /// folder that exists is not enough: an unmounted drive leaves an empty mount point).
+    pub fn present(&self) -> bool {
+        matches!(
+            Target::probe(&self.root, self.require_mount),
+            Presence::Present { .. }
+        )
+    }
 }
 
 /// How one copy ended.
@@ -122,10 +136,11 @@ enum Prepared {
 /// A copy already under the final name (a crash after the rename) with the right content
 /// is adopted; a different file there is never touched, ours goes beside it.
 fn prepare(dest: &Dest, expected: &str) -> io::Result<Prepared> {
-    if !dest.root.is_dir() {
+    // The scheduler's view may be a tick old: look again right before writing anything.
+    if !dest.present() {
         return Err(io::Error::new(
             io::ErrorKind::NotFound,
-            format!("{} is missing", dest.root.display()),
+            format!("{} is offline", dest.root.display()),
         ));
     }
     let mut rel = dest.rel.clone();
@@ -145,18 +160,18 @@ fn prepare(dest: &Dest, expected: &str) -> io::Result<Prepared> {
     }
     let final_path = dest.root.join(&rel);
     if let Some(dir) = final_path.parent() {
-        create_dirs_below(&dest.root, dir)?;
+        create_dirs_below(dest, dir)?;
     }
     Sink::create(&final_path).map(Prepared::Write)
 }
 
 /// Create `dir` inside `root` but never `root` itself: if the drive vanished, its empty
 /// mount point must stay empty.
-fn create_dirs_below(root: &Path, dir: &Path) -> io::Result<()> {
-    if !root.is_dir() {
+fn create_dirs_below(dest: &Dest, dir: &Path) -> io::Result<()> {
+    if !dest.present() {
         return Err(io::Error::new(
             io::ErrorKind::NotFound,
-            format!("{} is missing", root.display()),
+            format!("{} is offline", dest.root.display()),
         ));
     }
     create_dirs(dir)
@@ -206,8 +221,29 @@ mod tests {
         Dest {
             target: name.into(),
             root: root.to_path_buf(),
+            require_mount: false,
             rel: "2026/s/a.jpg".into(),
         }
+    }
+
+    #[test]
+    fn an_empty_mount_point_is_never_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lib = dir.path().join("lib.jpg");
+        std::fs::write(&lib, b"frame").expect("write");
+        let mount_point = dir.path().join("drive");
+        std::fs::create_dir(&mount_point).expect("empty mount point");
+        let dest = Dest {
+            require_mount: true,
+            ..dest(&mount_point, "d")
+        };
+        let out = copy_shot(&lib, &hash_bytes(b"frame"), &[dest], |_| {}).expect("copy");
+        assert!(matches!(out[0].1, Copied::Failed(_)));
+        assert_eq!(
+            std::fs::read_dir(&mount_point).expect("ls").count(),
+            0,
+            "wrote onto the system disk"
+        );
     }
 
     #[test]
