@@ -109,6 +109,8 @@ pub enum ErrorCode {
     RateLimited,
     /// Too many connections.
     Overloaded,
+    /// The relay's shared backend (Redis) is unreachable; retry with backoff.
+    Unavailable,
 }
 
 /// True when `name` is a valid channel name: `[A-Za-z0-9_.:-]{1,128}`.

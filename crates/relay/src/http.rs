@@ -35,7 +35,7 @@ pub fn error_response(code: ErrorCode, message: impl Into<String>) -> Response {
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::FrameTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Overloaded | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
     (
@@ -111,9 +111,25 @@ pub fn check_event(id: &str, event: &Value) -> Result<(), String> {
     }
 }
 
-/// `GET /health`.
-pub async fn health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// `GET /health`: 200 `{"status":"ok"}`, or 503 when the shared backend (Redis) does not
+/// answer within two seconds.
+pub async fn health(State(state): State<Arc<crate::State>>) -> Response {
+    let checked = tokio::time::timeout(Duration::from_secs(2), state.hub.health()).await;
+    let problem = match checked {
+        Ok(Ok(())) => return Json(json!({"status": "ok"})).into_response(),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "redis did not answer within 2 s".to_string(),
+    };
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"status": "unavailable", "error": problem})),
+    )
+        .into_response()
+}
+
+/// The error response for a backend that is down.
+fn unavailable(e: &crate::cluster::Unavailable) -> Response {
+    error_response(ErrorCode::Unavailable, format!("{e}; retry with backoff"))
 }
 
 fn counters(state: &crate::State) -> [(&'static str, u64); 7] {
@@ -202,7 +218,10 @@ pub async fn publish(
     if let Err(why) = check_event(&body.id, &body.event) {
         return error_response(ErrorCode::InvalidEvent, why);
     }
-    let published = state.hub.publish(&channel, &body.id, body.event);
+    let published = match state.hub.publish(&channel, &body.id, body.event).await {
+        Ok(published) => published,
+        Err(e) => return unavailable(&e),
+    };
     Json(json!({"offset": published.offset, "duplicate": published.duplicate})).into_response()
 }
 
@@ -227,19 +246,26 @@ pub async fn poll(
     }
     let since = q.since.unwrap_or(0);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait.unwrap_or(0).min(30));
-    let (_, _, changed) = state.hub.since(&channel, since);
+    let changed = match state.hub.since(&channel, u64::MAX - 1).await {
+        Ok(found) => found.changed,
+        Err(e) => return unavailable(&e),
+    };
     loop {
         // Registered before looking, so a publish in between is not missed.
         let notified = changed.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let (events, latest, _) = state.hub.since(&channel, since);
-        if !events.is_empty() || tokio::time::Instant::now() >= deadline {
-            let events: Vec<Value> = events
+        let found = match state.hub.since(&channel, since).await {
+            Ok(found) => found,
+            Err(e) => return unavailable(&e),
+        };
+        if !found.frames.is_empty() || tokio::time::Instant::now() >= deadline {
+            let events: Vec<Value> = found
+                .frames
                 .iter()
-                .filter_map(|e| serde_json::from_str(&e.frame).ok())
+                .filter_map(|frame| serde_json::from_str(frame).ok())
                 .collect();
-            return Json(json!({"epoch": state.hub.epoch(), "offset": latest, "events": events}))
+            return Json(json!({"epoch": found.epoch, "offset": found.latest, "events": events}))
                 .into_response();
         }
         tokio::select! {
@@ -268,7 +294,13 @@ pub async fn sse(
         .or(q.since);
     let conn = state.next_conn();
     let (outbox, rx, kicked) = Outbox::new(state.config.queue.max(state.config.history + 16));
-    state.hub.subscribe(&channel, conn, outbox, since, None);
+    if let Err(e) = state
+        .hub
+        .subscribe(&channel, conn, outbox, since, None)
+        .await
+    {
+        return unavailable(&e);
+    }
     let stream = SseStream {
         rx,
         kicked,

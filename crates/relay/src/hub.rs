@@ -1,7 +1,12 @@
-//! Channels in memory: ordered offsets, bounded history (count and age) for resume, an
-//! epoch per history generation, the latest event of each type as a snapshot, idempotent
-//! publish by id, and fan-out to subscribers through bounded queues. A subscriber whose
+//! Channels: ordered offsets, bounded history (count and age) for resume, an epoch per
+//! history generation, the latest event of each type as a snapshot, idempotent publish by
+//! id, and fan-out to this node's subscribers through bounded queues. A subscriber whose
 //! queue is full is cut off (and counted); nobody else waits for it.
+//!
+//! The channels' state lives in memory for a single node, or in Redis ([`crate::cluster`])
+//! for several; either way, delivery to local subscribers goes through one path that
+//! drops nothing and repeats nothing: each subscriber remembers the last offset it was
+//! sent, and while its replay is being read, live events wait in a pending list.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -11,6 +16,8 @@ use std::time::Duration;
 use serde_json::Value;
 use shotline_protocol::relay::RelayFrame;
 use tokio::sync::{Notify, mpsc};
+
+use crate::cluster::{Live, Redis, Unavailable};
 
 /// One stored event.
 #[derive(Debug)]
@@ -32,25 +39,44 @@ pub struct Outbox {
     kicked: Arc<Kick>,
 }
 
-/// Set when a connection fell too far behind.
+/// Set when a connection must be cut off: it fell too far behind, or its channel's
+/// history was reset under it.
 #[derive(Debug, Default)]
 pub struct Kick {
     flag: AtomicBool,
+    reset: AtomicBool,
     notify: Notify,
+}
+
+/// Why a connection was cut off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KickReason {
+    /// Its queue was full.
+    Slow,
+    /// A channel it follows started a new epoch; it must subscribe again.
+    Reset,
 }
 
 impl Kick {
     /// Cut the connection off.
-    pub fn trigger(&self) {
+    pub fn trigger(&self, reason: KickReason) {
+        if reason == KickReason::Reset {
+            self.reset.store(true, Ordering::SeqCst);
+        }
         self.flag.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
         self.notify.notify_one();
     }
 
-    /// Wait until cut off.
-    pub async fn wait(&self) {
+    /// Wait until cut off; says why.
+    pub async fn wait(&self) -> KickReason {
         while !self.flag.load(Ordering::SeqCst) {
             self.notify.notified().await;
+        }
+        if self.reset.load(Ordering::SeqCst) {
+            KickReason::Reset
+        } else {
+            KickReason::Slow
         }
     }
 }
@@ -75,7 +101,7 @@ impl Outbox {
         match self.tx.try_send(frame) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.kicked.trigger();
+                self.kicked.trigger(KickReason::Slow);
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -95,7 +121,7 @@ pub struct HubConfig {
 /// Counters for `/stats` and `/metrics`.
 #[derive(Debug, Default)]
 pub struct Counters {
-    /// Events taken (duplicates not counted).
+    /// Events taken through this node (duplicates not counted).
     pub published: AtomicU64,
     /// Frames queued to subscribers.
     pub delivered: AtomicU64,
@@ -105,14 +131,27 @@ pub struct Counters {
     pub subscriptions: AtomicU64,
 }
 
+/// One subscriber of a channel on this node.
+#[derive(Debug)]
+struct Sub {
+    outbox: Outbox,
+    /// The last offset sent to it.
+    last: u64,
+    /// Live events that arrived while its replay was being read.
+    pending: Option<Vec<(u64, Arc<str>)>>,
+}
+
 #[derive(Debug, Default)]
 struct Channel {
+    /// The latest offset this node knows of.
     latest: u64,
+    /// The epoch `latest` belongs to (Redis mode; empty until known).
+    epoch: String,
     history: VecDeque<Arc<Stored>>,
     ids: HashMap<String, u64>,
     id_order: VecDeque<String>,
     snapshot: BTreeMap<String, Value>,
-    subscribers: HashMap<u64, Outbox>,
+    subscribers: HashMap<u64, Sub>,
     changed: Arc<Notify>,
 }
 
@@ -125,18 +164,42 @@ pub struct Published {
     pub duplicate: bool,
 }
 
+/// Events after an offset, for polling.
+#[derive(Debug)]
+pub struct Since {
+    /// The finished `event` frames, in order.
+    pub frames: Vec<Arc<str>>,
+    /// The channel's latest offset.
+    pub latest: u64,
+    /// The channel's epoch.
+    pub epoch: String,
+    /// Notified when the channel gets an event on this node.
+    pub changed: Arc<Notify>,
+}
+
+/// Where the channels' state lives.
+#[derive(Debug)]
+enum Backend {
+    /// In this process; one epoch for the process's life.
+    Memory { epoch: String },
+    /// In Redis, shared by every node.
+    Redis(Box<Redis>),
+}
+
 /// All channels of one relay.
 #[derive(Debug)]
 pub struct Hub {
     channels: Mutex<HashMap<String, Channel>>,
+    backend: Backend,
     config: HubConfig,
-    epoch: String,
+    /// True while the Redis pub/sub link stands (always true in memory).
+    linked: AtomicBool,
     /// Counters.
     pub counters: Counters,
 }
 
 /// How many ids are remembered for duplicate detection beyond the history.
-const MIN_IDS: usize = 10_000;
+pub const MIN_IDS: usize = 10_000;
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -145,31 +208,167 @@ fn now_ms() -> u64 {
         .unwrap_or_default()
 }
 
-impl Hub {
-    /// An empty hub; its epoch is new, so offsets from an earlier relay are not trusted.
-    pub fn new(config: HubConfig) -> Self {
-        Self {
-            channels: Mutex::new(HashMap::new()),
-            config,
-            epoch: format!(
-                "{:x}",
-                now_ms() ^ u64::from(std::process::id()).rotate_left(40)
-            ),
-            counters: Counters::default(),
+/// The events to replay after `since`, and whether they close the gap: `held` are the
+/// events still kept, in order and without holes.
+fn replay<T: Clone>(
+    since: Option<u64>,
+    same_epoch: bool,
+    latest: u64,
+    held: impl Iterator<Item = (u64, T)>,
+) -> (Vec<(u64, T)>, bool) {
+    match since {
+        Some(since) if same_epoch && since <= latest => {
+            let replay: Vec<(u64, T)> = held.filter(|(offset, _)| *offset > since).collect();
+            let recovered = since == latest || replay.first().is_some_and(|(o, _)| *o == since + 1);
+            (replay, recovered)
         }
+        _ => (Vec::new(), false),
+    }
+}
+
+impl Channel {
+    /// Send `frame` (at `offset`) to every subscriber that has not had it; cut off those
+    /// that cannot take it.
+    fn deliver(&mut self, offset: u64, frame: &Arc<str>, counters: &Counters) {
+        self.latest = self.latest.max(offset);
+        let mut cut = Vec::new();
+        for (conn, sub) in &mut self.subscribers {
+            if let Some(pending) = &mut sub.pending {
+                pending.push((offset, frame.clone()));
+            } else if offset > sub.last {
+                sub.last = offset;
+                if sub.outbox.offer(frame.clone()) {
+                    counters.delivered.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    counters.dropped.fetch_add(1, Ordering::Relaxed);
+                    cut.push(*conn);
+                }
+            }
+        }
+        for conn in cut {
+            self.subscribers.remove(&conn);
+            counters.subscriptions.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.changed.notify_waiters();
     }
 
-    /// This hub's epoch.
-    pub fn epoch(&self) -> &str {
-        &self.epoch
+    /// Queue `subscribed` and the replay to a registered subscriber, then whatever waited
+    /// in its pending list, and make it live. False if it was cut off on the way.
+    fn start(
+        &mut self,
+        conn: u64,
+        subscribed: &RelayFrame,
+        replay: Vec<(u64, Arc<str>)>,
+        latest: u64,
+        counters: &Counters,
+    ) -> bool {
+        let Some(sub) = self.subscribers.get_mut(&conn) else {
+            return false;
+        };
+        let mut ok = sub
+            .outbox
+            .offer(serde_json::to_string(subscribed).unwrap_or_default().into());
+        let mut last = latest;
+        for (offset, frame) in replay {
+            ok = ok && sub.outbox.offer(frame);
+            last = last.max(offset);
+        }
+        for (offset, frame) in sub.pending.take().unwrap_or_default() {
+            if offset > last {
+                ok = ok && sub.outbox.offer(frame);
+                last = offset;
+            }
+        }
+        sub.last = last;
+        if !ok {
+            self.subscribers.remove(&conn);
+            counters.subscriptions.fetch_sub(1, Ordering::Relaxed);
+            counters.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        ok
+    }
+}
+
+impl Hub {
+    /// An in-memory hub; its epoch is new, so offsets from an earlier relay are not trusted.
+    pub fn new(config: HubConfig) -> Self {
+        Self::with(
+            config,
+            Backend::Memory {
+                epoch: format!(
+                    "{:x}",
+                    now_ms() ^ u64::from(std::process::id()).rotate_left(40)
+                ),
+            },
+        )
+    }
+
+    /// A hub whose channels live in Redis. Call [`Hub::follow`] to receive events.
+    pub fn with_redis(config: HubConfig, redis: Redis) -> Self {
+        let hub = Self::with(config, Backend::Redis(Box::new(redis)));
+        hub.linked.store(false, Ordering::SeqCst);
+        hub
+    }
+
+    fn with(config: HubConfig, backend: Backend) -> Self {
+        Self {
+            channels: Mutex::new(HashMap::new()),
+            backend,
+            config,
+            linked: AtomicBool::new(true),
+            counters: Counters::default(),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Channel>> {
         self.channels.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether the shared backend answers (always, in memory).
+    pub async fn health(&self) -> Result<(), Unavailable> {
+        match &self.backend {
+            Backend::Memory { .. } => Ok(()),
+            Backend::Redis(redis) => {
+                redis.ping().await?;
+                if self.linked.load(Ordering::SeqCst) {
+                    Ok(())
+                } else {
+                    Err(Unavailable("the pub/sub link to redis is down".into()))
+                }
+            }
+        }
+    }
+
+    /// True when the channels live in Redis.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Redis(_))
+    }
+
     /// Publish `event` (already validated) under `id`.
-    pub fn publish(&self, channel: &str, id: &str, event: Value) -> Published {
+    pub async fn publish(
+        &self,
+        channel: &str,
+        id: &str,
+        event: Value,
+    ) -> Result<Published, Unavailable> {
+        let published = match &self.backend {
+            Backend::Memory { .. } => self.publish_here(channel, id, event),
+            Backend::Redis(redis) => {
+                // Delivered to this node's subscribers, too, by way of pub/sub.
+                let appended = redis.publish(channel, id, &event).await?;
+                Published {
+                    offset: appended.offset,
+                    duplicate: appended.duplicate,
+                }
+            }
+        };
+        if !published.duplicate {
+            self.counters.published.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(published)
+    }
+
+    fn publish_here(&self, channel: &str, id: &str, event: Value) -> Published {
         let mut channels = self.lock();
         let ch = channels.entry(channel.to_string()).or_default();
         if let Some(&offset) = ch.ids.get(id) {
@@ -178,8 +377,7 @@ impl Hub {
                 duplicate: true,
             };
         }
-        ch.latest += 1;
-        let offset = ch.latest;
+        let offset = ch.latest + 1;
         let ts = now_ms();
         let kind = event["type"].as_str().unwrap_or_default().to_string();
         let frame = RelayFrame::Event {
@@ -205,21 +403,7 @@ impl Hub {
                 ch.ids.remove(&old);
             }
         }
-        let mut cut = Vec::new();
-        for (conn, outbox) in &ch.subscribers {
-            if outbox.offer(frame.clone()) {
-                self.counters.delivered.fetch_add(1, Ordering::Relaxed);
-            } else {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                cut.push(*conn);
-            }
-        }
-        for conn in cut {
-            ch.subscribers.remove(&conn);
-            self.counters.subscriptions.fetch_sub(1, Ordering::Relaxed);
-        }
-        ch.changed.notify_waiters();
-        self.counters.published.fetch_add(1, Ordering::Relaxed);
+        ch.deliver(offset, &frame, &self.counters);
         Published {
             offset,
             duplicate: false,
@@ -227,7 +411,7 @@ impl Hub {
     }
 
     fn trim(&self, ch: &mut Channel, now: u64) {
-        let oldest = now.saturating_sub(self.config.history_age.as_millis() as u64);
+        let oldest = self.oldest(now);
         while ch.history.len() > self.config.history
             || ch.history.front().is_some_and(|e| e.ts < oldest)
         {
@@ -235,53 +419,97 @@ impl Hub {
         }
     }
 
+    fn oldest(&self, now: u64) -> u64 {
+        now.saturating_sub(self.config.history_age.as_millis() as u64)
+    }
+
     /// Subscribe connection `conn`: queue `subscribed` and the replay after `since` into
-    /// its outbox, then live events, all under one lock so nothing is missed or reordered.
+    /// its outbox, then live events, with nothing missed, repeated or reordered.
     /// Returns whether the replay was complete.
-    pub fn subscribe(
+    pub async fn subscribe(
         &self,
         channel: &str,
         conn: u64,
         outbox: Outbox,
         since: Option<u64>,
         epoch: Option<&str>,
-    ) -> bool {
-        let mut channels = self.lock();
-        let ch = channels.entry(channel.to_string()).or_default();
-        self.trim(ch, now_ms());
-        let same_epoch = epoch.is_none_or(|e| e == self.epoch);
-        let (replay, recovered): (Vec<Arc<Stored>>, bool) = match since {
-            Some(since) if same_epoch && since <= ch.latest => {
-                let first = ch.history.front().map_or(ch.latest + 1, |e| e.offset);
-                let replay = ch
-                    .history
-                    .iter()
-                    .filter(|e| e.offset > since)
-                    .cloned()
-                    .collect();
-                (replay, since + 1 >= first)
+    ) -> Result<bool, Unavailable> {
+        let redis = match &self.backend {
+            Backend::Memory { epoch: ours } => {
+                let mut channels = self.lock();
+                let ch = channels.entry(channel.to_string()).or_default();
+                self.trim(ch, now_ms());
+                let same_epoch = epoch.is_none_or(|e| e == ours);
+                let (replay, recovered) = replay(
+                    since,
+                    same_epoch,
+                    ch.latest,
+                    ch.history.iter().map(|e| (e.offset, e.frame.clone())),
+                );
+                let subscribed = RelayFrame::Subscribed {
+                    channel: channel.to_string(),
+                    epoch: ours.clone(),
+                    offset: ch.latest,
+                    recovered,
+                    snapshot: ch.snapshot.values().cloned().collect(),
+                };
+                self.register(ch, conn, outbox, false);
+                let latest = ch.latest;
+                ch.start(conn, &subscribed, replay, latest, &self.counters);
+                return Ok(recovered);
             }
-            _ => (Vec::new(), false),
+            Backend::Redis(redis) => redis,
         };
+        // Registered first, so live events that race with the read wait in `pending`.
+        {
+            let mut channels = self.lock();
+            let ch = channels.entry(channel.to_string()).or_default();
+            self.register(ch, conn, outbox, true);
+        }
+        let read = match redis.read(channel, since.map(|s| s + 1), true).await {
+            Ok(read) => read,
+            Err(e) => {
+                self.unsubscribe(channel, conn);
+                return Err(e);
+            }
+        };
+        let oldest = self.oldest(now_ms());
+        let same_epoch = epoch.is_none_or(|e| e == read.epoch);
+        let (replay, recovered) = replay(
+            since,
+            same_epoch,
+            read.latest,
+            read.entries
+                .into_iter()
+                .filter(|e| e.ts >= oldest)
+                .map(|e| (e.offset, e.frame)),
+        );
         let subscribed = RelayFrame::Subscribed {
             channel: channel.to_string(),
-            epoch: self.epoch.clone(),
-            offset: ch.latest,
+            epoch: read.epoch.clone(),
+            offset: read.latest,
             recovered,
-            snapshot: ch.snapshot.values().cloned().collect(),
+            snapshot: read.snapshot,
         };
-        let mut ok = outbox.offer(
-            serde_json::to_string(&subscribed)
-                .unwrap_or_default()
-                .into(),
-        );
-        for event in replay {
-            ok = ok && outbox.offer(event.frame.clone());
+        let mut channels = self.lock();
+        let ch = channels.entry(channel.to_string()).or_default();
+        if ch.epoch != read.epoch {
+            ch.epoch = read.epoch;
+            ch.latest = read.latest;
         }
-        if ok && ch.subscribers.insert(conn, outbox).is_none() {
+        ch.start(conn, &subscribed, replay, read.latest, &self.counters);
+        Ok(recovered)
+    }
+
+    fn register(&self, ch: &mut Channel, conn: u64, outbox: Outbox, pending: bool) {
+        let sub = Sub {
+            outbox,
+            last: 0,
+            pending: pending.then(Vec::new),
+        };
+        if ch.subscribers.insert(conn, sub).is_none() {
             self.counters.subscriptions.fetch_add(1, Ordering::Relaxed);
         }
-        recovered
     }
 
     /// End connection `conn`'s subscription to `channel`.
@@ -293,23 +521,130 @@ impl Hub {
         }
     }
 
-    /// Events after `since` still held, the latest offset, and a notifier for new ones.
-    pub fn since(&self, channel: &str, since: u64) -> (Vec<Arc<Stored>>, u64, Arc<Notify>) {
-        let mut channels = self.lock();
-        let ch = channels.entry(channel.to_string()).or_default();
-        self.trim(ch, now_ms());
-        let events = ch
-            .history
-            .iter()
-            .filter(|e| e.offset > since)
-            .cloned()
-            .collect();
-        (events, ch.latest, ch.changed.clone())
+    /// Events after `since` still held, the latest offset and epoch, and a notifier for
+    /// new ones.
+    pub async fn since(&self, channel: &str, since: u64) -> Result<Since, Unavailable> {
+        let redis = match &self.backend {
+            Backend::Memory { epoch } => {
+                let mut channels = self.lock();
+                let ch = channels.entry(channel.to_string()).or_default();
+                self.trim(ch, now_ms());
+                return Ok(Since {
+                    frames: ch
+                        .history
+                        .iter()
+                        .filter(|e| e.offset > since)
+                        .map(|e| e.frame.clone())
+                        .collect(),
+                    latest: ch.latest,
+                    epoch: epoch.clone(),
+                    changed: ch.changed.clone(),
+                });
+            }
+            Backend::Redis(redis) => redis,
+        };
+        let changed = self
+            .lock()
+            .entry(channel.to_string())
+            .or_default()
+            .changed
+            .clone();
+        let read = redis.read(channel, Some(since + 1), false).await?;
+        let oldest = self.oldest(now_ms());
+        Ok(Since {
+            frames: read
+                .entries
+                .into_iter()
+                .filter(|e| e.ts >= oldest)
+                .map(|e| e.frame)
+                .collect(),
+            latest: read.latest,
+            epoch: read.epoch,
+            changed,
+        })
     }
 
-    /// Number of channels.
+    /// Number of channels this node has seen.
     pub fn channels(&self) -> usize {
         self.lock().len()
+    }
+
+    /// An event from another node (or this one) by way of Redis.
+    fn arrived(&self, live: Live) {
+        let mut channels = self.lock();
+        let Some(ch) = channels.get_mut(&live.channel) else {
+            return;
+        };
+        if ch.epoch != live.epoch {
+            if !ch.epoch.is_empty() {
+                tracing::warn!(
+                    channel = live.channel,
+                    "the channel's history was reset in redis; its subscribers must resubscribe"
+                );
+                for (_, sub) in ch.subscribers.drain() {
+                    sub.outbox.kicked.trigger(KickReason::Reset);
+                    self.counters.subscriptions.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
+            ch.epoch = live.epoch;
+            ch.latest = 0;
+        }
+        ch.deliver(live.offset, &live.frame, &self.counters);
+    }
+
+    /// Read what this node's channels missed while pub/sub was down and deliver it.
+    async fn catch_up(&self, redis: &Redis) {
+        let wanted: Vec<(String, u64)> = self
+            .lock()
+            .iter()
+            .filter(|(_, ch)| !ch.subscribers.is_empty())
+            .map(|(name, ch)| (name.clone(), ch.latest))
+            .collect();
+        for (channel, latest) in wanted {
+            match redis.read(&channel, Some(latest + 1), false).await {
+                Ok(read) => {
+                    for entry in read.entries {
+                        self.arrived(Live {
+                            channel: channel.clone(),
+                            offset: entry.offset,
+                            epoch: read.epoch.clone(),
+                            frame: entry.frame,
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(channel, "catching up after a redis outage: {e}"),
+            }
+        }
+    }
+
+    /// Receive events from Redis for ever, reconnecting with backoff; the caller aborts
+    /// the task at shutdown. Returns at once for an in-memory hub.
+    pub async fn follow(self: Arc<Self>) {
+        let Backend::Redis(redis) = &self.backend else {
+            return;
+        };
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let listener = self.clone();
+            let error = redis
+                .listen(
+                    || async {
+                        self.linked.store(true, Ordering::SeqCst);
+                        self.catch_up(redis).await;
+                    },
+                    move |live| listener.arrived(live),
+                )
+                .await;
+            if self.linked.swap(false, Ordering::SeqCst) {
+                delay = Duration::from_millis(100);
+                tracing::warn!("lost the redis pub/sub link: {error}; reconnecting");
+            } else {
+                tracing::debug!("redis pub/sub: {error}");
+            }
+            let jitter = now_ms() % (delay.as_millis() as u64 + 1);
+            tokio::time::sleep(delay / 2 + Duration::from_millis(jitter / 2)).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
     }
 }
 
@@ -336,41 +671,54 @@ mod tests {
         out
     }
 
-    #[test]
-    fn offsets_are_ordered_and_ids_idempotent() {
+    #[tokio::test]
+    async fn offsets_are_ordered_and_ids_idempotent() {
         let h = hub(10);
         assert_eq!(
-            h.publish("c", "a", ev(1)),
+            h.publish("c", "a", ev(1)).await.expect("publish"),
             Published {
                 offset: 1,
                 duplicate: false
             }
         );
         assert_eq!(
-            h.publish("c", "b", ev(2)),
+            h.publish("c", "b", ev(2)).await.expect("publish"),
             Published {
                 offset: 2,
                 duplicate: false
             }
         );
         assert_eq!(
-            h.publish("c", "a", ev(9)),
+            h.publish("c", "a", ev(9)).await.expect("publish"),
             Published {
                 offset: 1,
                 duplicate: true
             }
         );
-        assert_eq!(h.publish("other", "a", ev(1)).offset, 1);
+        assert_eq!(
+            h.publish("other", "a", ev(1))
+                .await
+                .expect("publish")
+                .offset,
+            1
+        );
     }
 
-    #[test]
-    fn resume_replays_in_order_and_is_honest_about_gaps() {
+    #[tokio::test]
+    async fn resume_replays_in_order_and_is_honest_about_gaps() {
         let h = hub(3);
         for n in 1..=5 {
-            h.publish("c", &n.to_string(), ev(n));
+            h.publish("c", &n.to_string(), ev(n))
+                .await
+                .expect("publish");
         }
         let (outbox, mut rx, _) = Outbox::new(64);
-        assert!(h.subscribe("c", 1, outbox, Some(2), None), "3..5 are held");
+        assert!(
+            h.subscribe("c", 1, outbox, Some(2), None)
+                .await
+                .expect("subscribe"),
+            "3..5 are held"
+        );
         let frames = drain(&mut rx);
         assert_eq!(frames[0]["type"], "subscribed");
         assert_eq!(frames[0]["offset"], 5);
@@ -383,31 +731,48 @@ mod tests {
         assert_eq!(offsets, [Some(3), Some(4), Some(5)]);
 
         let (outbox, mut rx, _) = Outbox::new(64);
-        assert!(!h.subscribe("c", 2, outbox, Some(1), None), "2 was trimmed");
+        assert!(
+            !h.subscribe("c", 2, outbox, Some(1), None)
+                .await
+                .expect("subscribe"),
+            "2 was trimmed"
+        );
         assert_eq!(drain(&mut rx).len(), 4, "what is held is still replayed");
         let (outbox, _rx, _) = Outbox::new(64);
-        assert!(!h.subscribe("c", 3, outbox, Some(4), Some("another-epoch")));
+        assert!(
+            !h.subscribe("c", 3, outbox, Some(4), Some("another-epoch"))
+                .await
+                .expect("subscribe")
+        );
         let (outbox, _rx, _) = Outbox::new(64);
         assert!(
-            !h.subscribe("c", 4, outbox, Some(99), None),
+            !h.subscribe("c", 4, outbox, Some(99), None)
+                .await
+                .expect("subscribe"),
             "ahead of the channel: a restart"
         );
 
-        h.publish("c", "6", ev(6));
+        h.publish("c", "6", ev(6)).await.expect("publish");
         let live = drain(&mut rx);
         assert_eq!(live.len(), 1);
         assert_eq!(live[0]["offset"], 6);
     }
 
-    #[test]
-    fn a_slow_subscriber_is_cut_off_and_others_go_on() {
+    #[tokio::test]
+    async fn a_slow_subscriber_is_cut_off_and_others_go_on() {
         let h = hub(100);
         let (slow, _slow_rx, kicked) = Outbox::new(3);
         let (fast, mut fast_rx, _) = Outbox::new(100);
-        h.subscribe("c", 1, slow, None, None);
-        h.subscribe("c", 2, fast, None, None);
+        h.subscribe("c", 1, slow, None, None)
+            .await
+            .expect("subscribe");
+        h.subscribe("c", 2, fast, None, None)
+            .await
+            .expect("subscribe");
         for n in 1..=10 {
-            h.publish("c", &n.to_string(), ev(n));
+            h.publish("c", &n.to_string(), ev(n))
+                .await
+                .expect("publish");
         }
         assert!(kicked.flag.load(Ordering::SeqCst));
         assert_eq!(drain(&mut fast_rx).len(), 11);

@@ -1,7 +1,7 @@
 //! Shotline's relay: fans studio events out by channel to live dashboards.
 //!
-//! - [`hub`]: channels in memory: offsets, history, epoch, snapshot, idempotent publish,
-//!   bounded per-subscriber queues.
+//! - [`hub`]: channels: offsets, history, epoch, snapshot, idempotent publish, bounded
+//!   per-subscriber queues; in memory, or shared through [`cluster`] (Redis).
 //! - [`auth`]: HS256 tokens with a role and channel patterns.
 //! - [`ws`]: the WebSocket protocol (`subscribe`, `unsubscribe`, `publish`, `ping`).
 //! - [`http`]: health, stats, metrics, HTTP publish, polling and Server-Sent Events.
@@ -10,6 +10,7 @@
 //! WebSocket with "going away" and waits for the connections to end.
 
 pub mod auth;
+pub mod cluster;
 pub mod http;
 pub mod hub;
 pub mod ws;
@@ -45,6 +46,8 @@ pub struct Config {
     pub origins: Vec<String>,
     /// Frames a subscriber may fall behind before it is cut off.
     pub queue: usize,
+    /// Redis URL shared by several relay nodes; `None`: channels in memory.
+    pub redis: Option<String>,
 }
 
 impl Config {
@@ -59,6 +62,7 @@ impl Config {
             publish_rate: 200,
             origins: Vec::new(),
             queue: 1024,
+            redis: None,
         }
     }
 }
@@ -67,7 +71,7 @@ impl Config {
 #[derive(Debug)]
 pub struct State {
     /// The channels.
-    pub hub: Hub,
+    pub hub: Arc<Hub>,
     /// Settings.
     pub config: Config,
     /// Open WebSocket connections.
@@ -115,17 +119,28 @@ pub fn router(state: Arc<State>) -> Router {
 }
 
 /// Serve on `listener` until `shutdown` resolves; then close every WebSocket with
-/// "going away" (1001) and wait for connections to finish.
+/// "going away" (1001) and wait for connections to finish. With `config.redis`, the
+/// channels live in Redis and the relay starts even while Redis is down (its `/health`
+/// says 503 until Redis answers); a malformed URL is an error.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop, stopped) = watch::channel(false);
-    let hub = Hub::new(HubConfig {
+    let limits = HubConfig {
         history: config.history,
         history_age: config.history_age,
+    };
+    let hub = Arc::new(match &config.redis {
+        None => Hub::new(limits),
+        Some(url) => Hub::with_redis(
+            limits,
+            cluster::Redis::open(url, config.history, config.history_age)
+                .map_err(std::io::Error::other)?,
+        ),
     });
+    let follower = tokio::spawn(hub.clone().follow());
     let state = Arc::new(State {
         hub,
         config,
@@ -148,5 +163,6 @@ pub async fn run(
     while state.connections.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    follower.abort();
     served
 }

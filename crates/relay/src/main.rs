@@ -26,10 +26,10 @@ enum Command {
         #[arg(long, env = "SHOTLINE_RELAY_LISTEN", default_value = "127.0.0.1:7878")]
         listen: String,
         /// A TOML file of settings (history, history_age, max_connections, max_frame,
-        /// publish_rate, origins).
+        /// publish_rate, origins, redis).
         #[arg(long, env = "SHOTLINE_RELAY_CONFIG")]
         config: Option<PathBuf>,
-        /// Redis URL for several nodes.
+        /// Redis URL shared by several relay nodes (redis://host:port/db).
         #[arg(long, env = "SHOTLINE_RELAY_REDIS")]
         redis: Option<String>,
     },
@@ -63,6 +63,7 @@ struct FileConfig {
     max_frame: Option<usize>,
     publish_rate: Option<u32>,
     origins: Option<Vec<String>>,
+    redis: Option<String>,
 }
 
 fn secret() -> anyhow::Result<Vec<u8>> {
@@ -102,6 +103,7 @@ fn relay_config(file: Option<&PathBuf>) -> anyhow::Result<shotline_relay::Config
     if let Some(v) = f.origins {
         config.origins = v;
     }
+    config.redis = f.redis;
     Ok(config)
 }
 
@@ -138,12 +140,14 @@ async fn serve_or_mint() -> anyhow::Result<()> {
             config,
             redis,
         } => {
-            if redis.is_some() {
-                bail!(
-                    "--redis: Redis scale-out is not in this build yet; run a single node without --redis"
-                );
+            let mut config = relay_config(config.as_ref())?;
+            if let Some(url) = redis {
+                config.redis = Some(url);
             }
-            let config = relay_config(config.as_ref())?;
+            if let Some(url) = &config.redis {
+                shotline_relay::cluster::Redis::open(url, 1, Duration::ZERO)
+                    .map_err(|e| anyhow::anyhow!("--redis: {e}"))?;
+            }
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;

@@ -16,12 +16,14 @@ use shotline_protocol::relay::{ClientFrame, ErrorCode, RelayFrame, valid_channel
 
 use crate::auth::{Claims, Role};
 use crate::http::{TokenQuery, authenticate, error_response};
-use crate::hub::Outbox;
+use crate::hub::{KickReason, Outbox};
 
 /// Close code for a subscriber that could not keep up.
 pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
 /// Close code for a connection silent past the timeout.
 pub const CLOSE_TIMEOUT: u16 = 4000;
+/// Close code for a connection whose channel started a new epoch (service restart).
+pub const CLOSE_RESET: u16 = 1012;
 /// How often the relay pings; a connection silent for three of these is closed.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
@@ -103,7 +105,7 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
             message = stream.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     heard = Instant::now();
-                    let reply = handle(&state, &claims, conn, &outbox, &mut subscriptions, &mut bucket, text.as_str());
+                    let reply = handle(&state, &claims, conn, &outbox, &mut subscriptions, &mut bucket, text.as_str()).await;
                     if let Some(reply) = reply {
                         outbox.offer(serde_json::to_string(&reply).unwrap_or_default().into());
                     }
@@ -124,7 +126,10 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
                     break None;
                 }
             }
-            _ = kicked.wait() => break Some((CLOSE_SLOW_CONSUMER, "slow consumer: resubscribe with since")),
+            reason = kicked.wait() => break Some(match reason {
+                KickReason::Slow => (CLOSE_SLOW_CONSUMER, "slow consumer: resubscribe with since"),
+                KickReason::Reset => (CLOSE_RESET, "channel history was reset: subscribe again"),
+            }),
             _ = ping.tick() => {
                 if heard.elapsed() > PING_EVERY * 3 {
                     break Some((CLOSE_TIMEOUT, "no answer to pings"));
@@ -167,7 +172,7 @@ fn error(code: ErrorCode, message: impl Into<String>) -> Option<RelayFrame> {
 }
 
 /// Act on one text frame; the reply, if any, goes out in order with the events.
-fn handle(
+async fn handle(
     state: &crate::State,
     claims: &Claims,
     conn: u64,
@@ -209,11 +214,17 @@ fn handle(
             if let Some(e) = check_channel(claims, &channel) {
                 return Some(e);
             }
-            state
+            match state
                 .hub
-                .subscribe(&channel, conn, outbox.clone(), since, epoch.as_deref());
-            subscriptions.insert(channel);
-            None
+                .subscribe(&channel, conn, outbox.clone(), since, epoch.as_deref())
+                .await
+            {
+                Ok(_) => {
+                    subscriptions.insert(channel);
+                    None
+                }
+                Err(e) => error(ErrorCode::Unavailable, format!("{e}; retry with backoff")),
+            }
         }
         ClientFrame::Unsubscribe { channel } => {
             state.hub.unsubscribe(&channel, conn);
@@ -239,11 +250,13 @@ fn handle(
                     ),
                 );
             }
-            let published = state.hub.publish(&channel, &id, event);
-            Some(RelayFrame::Ack {
-                id,
-                offset: published.offset,
-            })
+            match state.hub.publish(&channel, &id, event).await {
+                Ok(published) => Some(RelayFrame::Ack {
+                    id,
+                    offset: published.offset,
+                }),
+                Err(e) => error(ErrorCode::Unavailable, format!("{e}; retry with backoff")),
+            }
         }
     }
 }

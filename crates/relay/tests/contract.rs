@@ -1,6 +1,11 @@
 //! The relay contract (DESIGN.md) against a real relay on 127.0.0.1:0, with a real
 //! WebSocket client and raw HTTP/1.1: frames, resume, idempotent publish, every bad input
 //! answered as data, tokens, polling, long-polling, SSE, slow consumers, shutdown.
+//!
+//! Every test runs twice: with the channels in memory (`memory::`) and in a real
+//! `redis-server` (`redis::`), since a dashboard must not tell the two apart.
+
+mod support;
 
 use std::time::Duration;
 
@@ -15,27 +20,75 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 const SECRET: &[u8] = b"test-secret-0123456789";
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
+/// Where the relay under test keeps its channels.
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Memory,
+    Redis,
+}
+
 struct Relay {
     addr: std::net::SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    _redis: Option<support::RedisServer>,
 }
 
-async fn relay(tune: impl FnOnce(&mut shotline_relay::Config)) -> Relay {
+async fn relay(backend: Backend, tune: impl FnOnce(&mut shotline_relay::Config)) -> Relay {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let mut config = shotline_relay::Config::new(SECRET);
     tune(&mut config);
+    let redis = matches!(backend, Backend::Redis).then(support::RedisServer::start);
+    config.redis = redis.as_ref().map(support::RedisServer::url);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(shotline_relay::run(listener, config, async move {
         let _ = stopped.await;
     }));
-    Relay {
+    let relay = Relay {
         addr,
         stop: Some(stop),
         task,
+        _redis: redis,
+    };
+    // Ready when healthy: with Redis, once the pub/sub link stands.
+    for _ in 0..200 {
+        if http(&relay, "GET", "/health", None, None).await.0 == 200 {
+            return relay;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    panic!("the relay did not become healthy");
 }
+
+/// Each test, once per backend.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Backend::Memory).await;
+            })*
+        }
+        mod redis {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Backend::Redis).await;
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    publish_subscribe_ack_and_duplicate_ids,
+    resume_with_since_and_an_honest_recovered_flag,
+    every_bad_frame_gets_an_error_and_the_connection_survives,
+    tokens_are_checked_at_the_door,
+    polling_long_polling_health_stats_and_metrics,
+    server_sent_events_resume_from_last_event_id,
+    a_slow_consumer_is_cut_off_and_others_are_not_slowed,
+    shutdown_closes_clients_with_going_away,
+);
 
 fn token(role: Role, channels: &[&str]) -> String {
     mint(
@@ -131,9 +184,8 @@ async fn http(
     (status, body)
 }
 
-#[tokio::test]
-async fn publish_subscribe_ack_and_duplicate_ids() {
-    let r = relay(|_| {}).await;
+async fn publish_subscribe_ack_and_duplicate_ids(backend: Backend) {
+    let r = relay(backend, |_| {}).await;
     let mut sub = connect(&r, &token(Role::Subscriber, &["north:*"])).await;
     send(
         &mut sub,
@@ -181,9 +233,8 @@ async fn publish_subscribe_ack_and_duplicate_ids() {
     assert_eq!(recv(&mut sub).await, json!({"type": "pong"}));
 }
 
-#[tokio::test]
-async fn resume_with_since_and_an_honest_recovered_flag() {
-    let r = relay(|c| c.history = 3).await;
+async fn resume_with_since_and_an_honest_recovered_flag(backend: Backend) {
+    let r = relay(backend, |c| c.history = 3).await;
     let publisher = token(Role::Publisher, &["s:*"]);
     for n in 1..=5 {
         let (status, body) = http(
@@ -242,9 +293,8 @@ async fn resume_with_since_and_an_honest_recovered_flag() {
     assert_eq!(recv(&mut other_epoch).await["recovered"], false);
 }
 
-#[tokio::test]
-async fn every_bad_frame_gets_an_error_and_the_connection_survives() {
-    let r = relay(|c| {
+async fn every_bad_frame_gets_an_error_and_the_connection_survives(backend: Backend) {
+    let r = relay(backend, |c| {
         c.max_frame = 1024;
         c.publish_rate = 2;
     })
@@ -304,9 +354,8 @@ async fn every_bad_frame_gets_an_error_and_the_connection_survives() {
     assert_eq!(recv(&mut sub).await["code"], "forbidden");
 }
 
-#[tokio::test]
-async fn tokens_are_checked_at_the_door() {
-    let r = relay(|_| {}).await;
+async fn tokens_are_checked_at_the_door(backend: Backend) {
+    let r = relay(backend, |_| {}).await;
     let url = format!("ws://{}/v1/ws", r.addr);
     let refused = |result: Result<_, tokio_tungstenite::tungstenite::Error>| match result {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
@@ -374,9 +423,8 @@ async fn tokens_are_checked_at_the_door() {
     );
 }
 
-#[tokio::test]
-async fn polling_long_polling_health_stats_and_metrics() {
-    let r = relay(|_| {}).await;
+async fn polling_long_polling_health_stats_and_metrics(backend: Backend) {
+    let r = relay(backend, |_| {}).await;
     let publisher = token(Role::Publisher, &["p:*"]);
     let reader = token(Role::Subscriber, &["p:*"]);
     let (status, body) = http(
@@ -401,6 +449,7 @@ async fn polling_long_polling_health_stats_and_metrics() {
                 addr,
                 stop: None,
                 task: tokio::spawn(async { Ok(()) }),
+                _redis: None,
             };
             http(
                 &r,
@@ -456,9 +505,8 @@ async fn polling_long_polling_health_stats_and_metrics() {
     );
 }
 
-#[tokio::test]
-async fn server_sent_events_resume_from_last_event_id() {
-    let r = relay(|_| {}).await;
+async fn server_sent_events_resume_from_last_event_id(backend: Backend) {
+    let r = relay(backend, |_| {}).await;
     let publisher = token(Role::Publisher, &["e:*"]);
     for n in 1..=3 {
         http(
@@ -498,9 +546,8 @@ async fn server_sent_events_resume_from_last_event_id() {
     );
 }
 
-#[tokio::test]
-async fn a_slow_consumer_is_cut_off_and_others_are_not_slowed() {
-    let r = relay(|c| {
+async fn a_slow_consumer_is_cut_off_and_others_are_not_slowed(backend: Backend) {
+    let r = relay(backend, |c| {
         c.queue = 16;
         c.history = 8;
     })
@@ -561,9 +608,8 @@ async fn a_slow_consumer_is_cut_off_and_others_are_not_slowed() {
     assert_eq!(closed, Some(shotline_relay::ws::CLOSE_SLOW_CONSUMER));
 }
 
-#[tokio::test]
-async fn shutdown_closes_clients_with_going_away() {
-    let mut r = relay(|_| {}).await;
+async fn shutdown_closes_clients_with_going_away(backend: Backend) {
+    let mut r = relay(backend, |_| {}).await;
     let mut ws = connect(&r, &token(Role::Subscriber, &["*"])).await;
     send(&mut ws, json!({"type": "subscribe", "channel": "g"})).await;
     assert_eq!(recv(&mut ws).await["type"], "subscribed");
