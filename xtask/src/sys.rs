@@ -4,11 +4,18 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-/// Debian/Ubuntu packages the workspace needs: a C toolchain for the bundled SQLite, and the
-/// peer tools the benchmarks compare against.
-const APT: &[&str] = &["build-essential", "pkg-config", "rsync", "xxhash"];
+/// Debian/Ubuntu packages the workspace needs: a C toolchain for the bundled SQLite, the
+/// peer tools the benchmarks compare against, and the Redis the relay's scale-out tests
+/// run against.
+const APT: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "rsync",
+    "xxhash",
+    "redis-server",
+];
 /// The same on macOS.
-const BREW: &[&str] = &["pkg-config", "rsync", "xxhash"];
+const BREW: &[&str] = &["pkg-config", "rsync", "xxhash", "redis"];
 
 /// Install what is missing; do nothing when everything is there.
 pub fn setup() -> anyhow::Result<()> {

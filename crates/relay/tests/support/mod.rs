@@ -76,6 +76,21 @@ impl RedisServer {
         panic!("redis-server on port {} did not answer PING", self.port);
     }
 
+    /// Send one inline command; the first line of the reply.
+    pub fn command(&self, command: &str) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to redis");
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        stream
+            .write_all(format!("{command}\r\n").as_bytes())
+            .expect("write to redis");
+        let mut reply = Vec::new();
+        let mut byte = [0u8; 1];
+        while stream.read_exact(&mut byte).is_ok() && byte[0] != b'\n' {
+            reply.push(byte[0]);
+        }
+        String::from_utf8_lossy(&reply).trim_end().to_string()
+    }
+
     /// True when it answers PING.
     pub fn ping(&self) -> bool {
         let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
