@@ -4,10 +4,12 @@
 //!   macOS), idempotently.
 //! - `run`: set up, then run Shotline on its defaults (extra arguments go to `shotline run`).
 //! - `test`: set up, then run every test in the workspace.
+//! - `ui`: build the web UI (bindings, npm packages, TypeScript, dashboard assets).
 //! - `bench <name>`: benchmarks against peer tools, side by side (module `bench`).
 
 mod bench;
 mod sys;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -19,9 +21,10 @@ fn main() -> ExitCode {
         "setup" => sys::setup(),
         "run" => sys::setup().and_then(|()| run(&rest)),
         "test" => sys::setup().and_then(|()| test(&rest)),
+        "ui" => sys::setup().and_then(|()| ui::build()),
         "bench" => sys::setup().and_then(|()| bench::bench(&rest)),
         _ => {
-            eprintln!("usage: cargo xtask <setup | run [ARGS] | test [ARGS] | bench backup>");
+            eprintln!("usage: cargo xtask <setup | run [ARGS] | test [ARGS] | ui | bench backup>");
             return ExitCode::from(2);
         }
     };
@@ -53,9 +56,13 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
 /// Every test of the workspace, then the checks CI holds every change to: formatting,
 /// clippy with warnings as errors, and docs without warnings.
 fn test(rest: &[String]) -> anyhow::Result<()> {
+    ui::build()?;
     let mut args = vec!["test", "--workspace"];
     args.extend(rest.iter().map(String::as_str));
-    let (passed, failed) = sys::cargo_tests(&args)?;
+    let (mut passed, mut failed) = sys::cargo_tests(&args)?;
+    let (e2e_passed, e2e_failed) = ui::e2e()?;
+    passed += e2e_passed;
+    failed += e2e_failed;
     sys::cargo(&["fmt", "--all", "--", "--check"])?;
     sys::cargo(&[
         "clippy",
@@ -67,8 +74,7 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
     ])?;
     sys::cargo_env(
         &["doc", "--workspace", "--no-deps"],
-        "RUSTDOCFLAGS",
-        "-D warnings",
+        &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     // One total over every test binary, as the last line.
     println!("tests: {passed} passed, {failed} failed");

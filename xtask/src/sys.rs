@@ -6,19 +6,25 @@ use anyhow::{Context, bail};
 
 /// Debian/Ubuntu packages the workspace needs: a C toolchain for the bundled SQLite, the
 /// peer tools the benchmarks compare against, and the Redis the relay's scale-out tests
-/// run against.
+/// run against, and Chromium for the web UI's browser tests (Node.js and npm come with the machine).
 const APT: &[&str] = &[
     "build-essential",
     "pkg-config",
     "rsync",
     "xxhash",
     "redis-server",
+    "chromium",
 ];
 /// The same on macOS.
-const BREW: &[&str] = &["pkg-config", "rsync", "xxhash", "redis"];
+const BREW: &[&str] = &["pkg-config", "rsync", "xxhash", "redis", "node"];
 
 /// Install what is missing; do nothing when everything is there.
 pub fn setup() -> anyhow::Result<()> {
+    if !which("node") || !which("npm") {
+        bail!(
+            "Node.js (20 or later) and npm are needed to build the web UI; install them and run again"
+        );
+    }
     if cfg!(target_os = "linux") && which("dpkg-query") {
         let missing: Vec<&str> = APT.iter().copied().filter(|p| !dpkg_installed(p)).collect();
         if missing.is_empty() {
@@ -135,13 +141,13 @@ fn count(text: &str, label: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Run cargo with one extra environment variable.
-pub fn cargo_env(args: &[&str], key: &str, value: &str) -> anyhow::Result<()> {
+/// Run cargo with extra environment variables.
+pub fn cargo_env(args: &[&str], vars: &[(&str, &str)]) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     status(
         Command::new(cargo)
             .args(args)
-            .env(key, value)
+            .envs(vars.iter().copied())
             .current_dir(workspace_root()),
     )
 }

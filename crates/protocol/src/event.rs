@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 ///
 /// On the wire: `{"type": "shot_stored", "payload": {..}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(tag = "type", content = "payload", rename_all = "snake_case")]
 pub enum Event {
+    /// A tethered camera appeared, changed (battery, card space) or went away.
+    CameraStatus(CameraStatus),
     /// A source produced a complete file; it is recorded in the journal and being stored.
     ShotCaptured(ShotCaptured),
     /// A shot is in the library (the primary copy), or was recognised as a duplicate.
@@ -18,6 +21,10 @@ pub enum Event {
     BackupVerified(BackupVerified),
     /// A backup target changed state (online, offline, full, error) or free space.
     TargetStatus(TargetStatus),
+    /// Bytes sent so far of one shot to the cloud bucket.
+    UploadProgress(UploadProgress),
+    /// A shot is in the cloud bucket.
+    UploadComplete(UploadComplete),
     /// Totals of the work queue.
     QueueStatus(QueueStatus),
     /// Something a person should know about.
@@ -28,11 +35,14 @@ impl Event {
     /// The wire name of this event's type, e.g. `"shot_stored"`.
     pub fn kind(&self) -> &'static str {
         match self {
+            Event::CameraStatus(_) => "camera_status",
             Event::ShotCaptured(_) => "shot_captured",
             Event::ShotStored(_) => "shot_stored",
             Event::BackupProgress(_) => "backup_progress",
             Event::BackupVerified(_) => "backup_verified",
             Event::TargetStatus(_) => "target_status",
+            Event::UploadProgress(_) => "upload_progress",
+            Event::UploadComplete(_) => "upload_complete",
             Event::QueueStatus(_) => "queue_status",
             Event::Notification(_) => "notification",
         }
@@ -41,10 +51,11 @@ impl Event {
     /// The channel suffix this event is published on (`<studio>:<suffix>` on the relay).
     pub fn channel_suffix(&self) -> &'static str {
         match self {
-            Event::ShotCaptured(_) | Event::ShotStored(_) => "camera",
+            Event::CameraStatus(_) | Event::ShotCaptured(_) | Event::ShotStored(_) => "camera",
             Event::BackupProgress(_) | Event::BackupVerified(_) | Event::TargetStatus(_) => {
                 "backup"
             }
+            Event::UploadProgress(_) | Event::UploadComplete(_) => "upload",
             Event::QueueStatus(_) => "status",
             Event::Notification(_) => "alerts",
         }
@@ -53,6 +64,7 @@ impl Event {
 
 /// Where a shot came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum ShotSource {
     /// A file that appeared in a hot folder.
@@ -63,6 +75,7 @@ pub enum ShotSource {
 
 /// Payload of [`Event::ShotCaptured`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ShotCaptured {
     /// Journal id of the shot.
     pub shot_id: i64,
@@ -78,6 +91,7 @@ pub struct ShotCaptured {
 
 /// Payload of [`Event::ShotStored`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ShotStored {
     /// Journal id of the shot.
     pub shot_id: i64,
@@ -96,6 +110,7 @@ pub struct ShotStored {
 
 /// Payload of [`Event::BackupProgress`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct BackupProgress {
     /// Journal id of the shot.
     pub shot_id: i64,
@@ -109,6 +124,7 @@ pub struct BackupProgress {
 
 /// Payload of [`Event::BackupVerified`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct BackupVerified {
     /// Journal id of the shot.
     pub shot_id: i64,
@@ -122,6 +138,7 @@ pub struct BackupVerified {
 
 /// State of a backup target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum TargetState {
     /// Ready to take copies.
@@ -148,6 +165,7 @@ impl TargetState {
 
 /// Payload of [`Event::TargetStatus`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct TargetStatus {
     /// Name of the backup target.
     pub target: String,
@@ -166,8 +184,74 @@ pub struct TargetStatus {
     pub message: Option<String>,
 }
 
+/// State of a tethered camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum CameraState {
+    /// Connected and ready to shoot.
+    Connected,
+    /// Unplugged or switched off.
+    Disconnected,
+    /// Claimed by another program.
+    Busy,
+    /// Connected but failing.
+    Error,
+}
+
+/// Payload of [`Event::CameraStatus`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct CameraStatus {
+    /// The camera's port (e.g. `usb:001,005`), which identifies it while plugged in.
+    pub port: String,
+    /// Model name, e.g. `Nikon D750`.
+    pub model: String,
+    /// Current state.
+    pub state: CameraState,
+    /// Battery level in percent, when the camera reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub battery: Option<u8>,
+    /// Free space on the memory card in bytes, when the camera reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_free_bytes: Option<u64>,
+    /// What is wrong and what to do, when it is not connected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Payload of [`Event::UploadProgress`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct UploadProgress {
+    /// Journal id of the shot.
+    pub shot_id: i64,
+    /// Object key in the bucket.
+    pub key: String,
+    /// Bytes sent and acknowledged so far.
+    pub bytes_done: u64,
+    /// Size of the shot.
+    pub bytes_total: u64,
+}
+
+/// Payload of [`Event::UploadComplete`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct UploadComplete {
+    /// Journal id of the shot.
+    pub shot_id: i64,
+    /// Object key in the bucket.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Public URL, when a public base URL is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
 /// Payload of [`Event::QueueStatus`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct QueueStatus {
     /// Shots recorded in the journal (stored and duplicates).
     pub shots: u64,
@@ -183,6 +267,7 @@ pub struct QueueStatus {
 
 /// Severity of a [`Notification`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// For the record.
@@ -195,6 +280,7 @@ pub enum Level {
 
 /// Payload of [`Event::Notification`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Notification {
     /// How urgent it is.
     pub level: Level,
@@ -236,6 +322,26 @@ mod tests {
                 free_bytes: Some(0),
                 total_bytes: None,
                 message: None,
+            }),
+            Event::CameraStatus(CameraStatus {
+                port: "usb:001,005".into(),
+                model: "Nikon D750".into(),
+                state: CameraState::Connected,
+                battery: Some(80),
+                card_free_bytes: None,
+                message: None,
+            }),
+            Event::UploadProgress(UploadProgress {
+                shot_id: 1,
+                key: "k".into(),
+                bytes_done: 1,
+                bytes_total: 2,
+            }),
+            Event::UploadComplete(UploadComplete {
+                shot_id: 1,
+                key: "k".into(),
+                size: 2,
+                url: None,
             }),
         ];
         for event in events {

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 /// Client → relay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
     /// Start receiving a channel; with `since`, replay what came after that offset.
@@ -31,6 +32,7 @@ pub enum ClientFrame {
         /// Unique id; a repeated id is acked with the first offset and not sent again.
         id: String,
         /// `{"type": .., "payload": {..}}`.
+        #[cfg_attr(feature = "ts", ts(as = "crate::event::Event"))]
         event: Value,
     },
     /// Application-level ping.
@@ -39,6 +41,7 @@ pub enum ClientFrame {
 
 /// Relay → client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RelayFrame {
     /// A subscription is live.
@@ -52,6 +55,7 @@ pub enum RelayFrame {
         /// True when everything after the client's `since` was replayed.
         recovered: bool,
         /// The latest event of each type, for a dashboard that just opened.
+        #[cfg_attr(feature = "ts", ts(as = "Vec<crate::event::Event>"))]
         snapshot: Vec<Value>,
     },
     /// One event on a channel.
@@ -65,6 +69,7 @@ pub enum RelayFrame {
         /// When the relay took it, ms since the Unix epoch.
         ts: u64,
         /// `{"type": .., "payload": {..}}`.
+        #[cfg_attr(feature = "ts", ts(as = "crate::event::Event"))]
         event: Value,
     },
     /// A publish was taken (or was a duplicate of `offset`).
@@ -87,6 +92,7 @@ pub enum RelayFrame {
 
 /// Stable error codes of [`RelayFrame::Error`] (and of HTTP error bodies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Not JSON, or not an object.

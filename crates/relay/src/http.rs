@@ -232,6 +232,8 @@ pub struct PollQuery {
     since: Option<u64>,
     /// Seconds to wait for an event when there is none (at most 30).
     wait: Option<u64>,
+    /// SSE: the epoch `since` belongs to; another epoch is not resumed.
+    epoch: Option<String>,
 }
 
 /// `GET /v1/channels/{channel}/events?since=N&wait=S`.

@@ -5,12 +5,14 @@
 //! - [`auth`]: HS256 tokens with a role and channel patterns.
 //! - [`ws`]: the WebSocket protocol (`subscribe`, `unsubscribe`, `publish`, `ping`).
 //! - [`http`]: health, stats, metrics, HTTP publish, polling and Server-Sent Events.
+//! - [`dashboard`]: the live dashboard page at `/`, built from `ui/` and embedded.
 //!
 //! [`run`] serves a bound listener until a shutdown future resolves, then closes every
 //! WebSocket with "going away" and waits for the connections to end.
 
 pub mod auth;
 pub mod cluster;
+pub mod dashboard;
 pub mod http;
 pub mod hub;
 pub mod ws;
@@ -106,6 +108,8 @@ impl State {
 /// The relay's routes over `state`.
 pub fn router(state: Arc<State>) -> Router {
     Router::new()
+        .route("/", get(dashboard::index))
+        .route("/assets/{name}", get(dashboard::asset))
         .route("/health", get(http::health))
         .route("/stats", get(http::stats))
         .route("/metrics", get(http::metrics))

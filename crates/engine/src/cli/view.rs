@@ -160,7 +160,21 @@ fn show(event: &Event, tally: &mut Tally, bars: Option<&mut Bars>) {
             };
             Some(format!("[{level}] {}: {}", n.title, n.message))
         }
-        Event::ShotCaptured(_) | Event::BackupProgress(_) | Event::QueueStatus(_) => None,
+        Event::CameraStatus(c) => Some(format!(
+            "camera     {} on {}: {:?}{}",
+            c.model,
+            c.port,
+            c.state,
+            c.message
+                .as_ref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        )),
+        Event::UploadComplete(u) => Some(format!("uploaded   {}", u.key)),
+        Event::ShotCaptured(_)
+        | Event::BackupProgress(_)
+        | Event::UploadProgress(_)
+        | Event::QueueStatus(_) => None,
     };
     match (bars, line) {
         (Some(bars), line) => bars.event(event, line),

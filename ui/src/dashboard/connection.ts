@@ -1,0 +1,329 @@
+// The dashboard's link to the relay: WebSocket first; Server-Sent Events, then HTTP
+// long-polling when WebSocket fails; back to WebSocket when it recovers. Every transport
+// resumes each channel from the last offset seen (with its epoch), and events are
+// de-duplicated by offset and by publisher id, so a reconnect never shows an event twice
+// and, while the relay still holds them, never loses one.
+
+import type { Event } from "../generated/Event";
+import type { RelayFrame } from "../generated/RelayFrame";
+import type { ClientFrame } from "../generated/ClientFrame";
+
+/** How the dashboard is connected right now. */
+export type Mode = "connecting" | "realtime" | "fallback" | "offline";
+
+/** One event frame from the relay. */
+export type EventFrame = Extract<RelayFrame, { type: "event" }>;
+
+/** What the connection tells the page. */
+export interface Handlers {
+  /** The latest event of each type on a channel (on every (re)subscribe). */
+  snapshot(channel: string, events: Event[]): void;
+  /** A new event, once. */
+  event(frame: EventFrame): void;
+  /** The connection mode changed; `detail` says more for people. */
+  mode(mode: Mode, detail: string): void;
+  /** Events were lost for good (history trimmed or the relay restarted). */
+  gap(channel: string): void;
+}
+
+interface ChannelState {
+  epoch?: string;
+  offset: number;
+  /** A subscribe is on its way: events until its `subscribed` are from before it. */
+  awaiting: boolean;
+  seen: Set<string>;
+  order: string[];
+}
+
+const SEEN_IDS = 5000;
+const MAX_BACKOFF_MS = 30_000;
+
+/** Full jitter: a random delay up to `base * 2^attempt`, capped. */
+export function backoff(attempt: number, base = 500): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, base * 2 ** Math.min(attempt, 16));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+export class RelayConnection {
+  private readonly channels = new Map<string, ChannelState>();
+  private ws?: WebSocket;
+  private wsFailures = 0;
+  private wsTimer?: number;
+  private sources = new Map<string, EventSource>();
+  private polling = false;
+  private pollAbort?: AbortController;
+  private sseFailures = 0;
+  private mode: Mode = "connecting";
+  private stopped = false;
+
+  constructor(
+    private readonly origin: string,
+    private readonly token: string,
+    channels: string[],
+    private readonly on: Handlers,
+  ) {
+    for (const channel of channels) {
+      this.channels.set(channel, { offset: 0, awaiting: false, seen: new Set(), order: [] });
+    }
+  }
+
+  /** Connect; reconnects on its own until `stop`. */
+  start(): void {
+    this.openWebSocket();
+  }
+
+  /** Close everything. */
+  stop(): void {
+    this.stopped = true;
+    this.ws?.close();
+    this.stopFallback();
+    window.clearTimeout(this.wsTimer);
+  }
+
+  private setMode(mode: Mode, detail: string): void {
+    this.mode = mode;
+    this.on.mode(mode, detail);
+  }
+
+  private url(path: string, query: Record<string, string | number | undefined>): string {
+    const url = new URL(path, this.origin);
+    url.searchParams.set("token", this.token);
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url.toString();
+  }
+
+  // ---- WebSocket ---------------------------------------------------------------------
+
+  private openWebSocket(): void {
+    if (this.stopped) return;
+    const url = this.url("/v1/ws", {}).replace(/^http/, "ws");
+    let opened = false;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url);
+    } catch {
+      this.webSocketFailed(false);
+      return;
+    }
+    this.ws = ws;
+    const openTimeout = window.setTimeout(() => {
+      if (!opened) ws.close();
+    }, 5000);
+    ws.onopen = () => {
+      opened = true;
+      window.clearTimeout(openTimeout);
+      this.wsFailures = 0;
+      this.stopFallback();
+      for (const [channel, state] of this.channels) {
+        state.awaiting = true;
+        const frame: ClientFrame =
+          state.epoch === undefined
+            ? { type: "subscribe", channel, since: state.offset }
+            : { type: "subscribe", channel, since: state.offset, epoch: state.epoch };
+        ws.send(JSON.stringify(frame));
+      }
+      this.setMode("realtime", "live over WebSocket");
+    };
+    ws.onmessage = (message) => {
+      let frame: RelayFrame;
+      try {
+        frame = JSON.parse(String(message.data)) as RelayFrame;
+      } catch {
+        return;
+      }
+      this.frame(frame, (channel, epoch) => {
+        const again: ClientFrame = { type: "subscribe", channel, since: 0, epoch };
+        ws.send(JSON.stringify(again));
+      });
+    };
+    ws.onclose = () => {
+      window.clearTimeout(openTimeout);
+      if (this.ws === ws) this.ws = undefined;
+      this.webSocketFailed(opened);
+    };
+  }
+
+  private webSocketFailed(hadOpened: boolean): void {
+    if (this.stopped) return;
+    this.wsFailures = hadOpened ? 1 : this.wsFailures + 1;
+    const delay = backoff(this.wsFailures);
+    if (this.wsFailures >= 2 || !hadOpened) {
+      // WebSocket does not get through: use the HTTP fallbacks meanwhile.
+      this.startFallback();
+    } else {
+      this.setMode("connecting", "reconnecting");
+    }
+    window.clearTimeout(this.wsTimer);
+    this.wsTimer = window.setTimeout(() => this.openWebSocket(), delay);
+  }
+
+  // ---- Frames ------------------------------------------------------------------------
+
+  /** Act on one frame; `restart` re-reads a channel from 0 in a new epoch. */
+  private frame(frame: RelayFrame, restart: (channel: string, epoch: string) => void): void {
+    if (frame.type === "subscribed") {
+      const state = this.channels.get(frame.channel);
+      if (!state) return;
+      state.awaiting = false;
+      this.on.snapshot(frame.channel, frame.snapshot);
+      if (state.epoch !== undefined && state.epoch !== frame.epoch) {
+        // A new history generation: what came before is gone; read the new one from
+        // its start (ids already shown are skipped).
+        state.epoch = frame.epoch;
+        state.offset = 0;
+        this.on.gap(frame.channel);
+        state.awaiting = true;
+        restart(frame.channel, frame.epoch);
+        return;
+      }
+      if (!frame.recovered && state.epoch !== undefined && state.offset < frame.offset) {
+        this.on.gap(frame.channel);
+      }
+      state.epoch = frame.epoch;
+    } else if (frame.type === "event") {
+      this.accept(frame);
+    }
+  }
+
+  private accept(frame: EventFrame): void {
+    const state = this.channels.get(frame.channel);
+    if (!state || state.awaiting || frame.offset <= state.offset) return;
+    state.offset = frame.offset;
+    if (state.seen.has(frame.id)) return;
+    state.seen.add(frame.id);
+    state.order.push(frame.id);
+    if (state.order.length > SEEN_IDS) {
+      const old = state.order.shift();
+      if (old !== undefined) state.seen.delete(old);
+    }
+    this.on.event(frame);
+  }
+
+  // ---- Fallbacks ---------------------------------------------------------------------
+
+  private startFallback(): void {
+    if (this.stopped || this.sources.size > 0 || this.polling) {
+      if (this.mode !== "fallback") this.setMode("offline", "relay unreachable; retrying");
+      return;
+    }
+    if (typeof EventSource !== "undefined" && this.sseFailures < 3) {
+      this.openEventSources();
+    } else {
+      this.startPolling();
+    }
+  }
+
+  private stopFallback(): void {
+    for (const source of this.sources.values()) source.close();
+    this.sources.clear();
+    this.polling = false;
+    this.pollAbort?.abort();
+    this.pollAbort = undefined;
+  }
+
+  private openEventSources(): void {
+    for (const channel of this.channels.keys()) this.openEventSource(channel);
+  }
+
+  private openEventSource(channel: string): void {
+    const state = this.channels.get(channel);
+    if (!state) return;
+    state.awaiting = true;
+    const source = new EventSource(
+      this.url(`/v1/channels/${encodeURIComponent(channel)}/sse`, {
+        since: state.offset,
+        epoch: state.epoch,
+      }),
+    );
+    this.sources.set(channel, source);
+    let opened = false;
+    const onFrame = (message: MessageEvent) => {
+      let frame: RelayFrame;
+      try {
+        frame = JSON.parse(String(message.data)) as RelayFrame;
+      } catch {
+        return;
+      }
+      this.frame(frame, () => {
+        source.close();
+        this.openEventSource(channel);
+      });
+    };
+    source.addEventListener("subscribed", onFrame as EventListener);
+    source.addEventListener("event", onFrame as EventListener);
+    source.onopen = () => {
+      opened = true;
+      this.sseFailures = 0;
+      this.setMode("fallback", "live over Server-Sent Events");
+    };
+    source.onerror = () => {
+      if (this.sources.get(channel) !== source) return;
+      // EventSource retries by itself, resuming with Last-Event-ID; reopen ourselves
+      // so that the epoch goes along, and give up on SSE when it never gets through.
+      source.close();
+      this.sources.delete(channel);
+      if (!opened) this.sseFailures += 1;
+      this.setMode("offline", "relay unreachable; retrying");
+      if (this.sseFailures >= 3) {
+        this.stopFallback();
+        this.startPolling();
+        return;
+      }
+      window.setTimeout(() => {
+        if (!this.stopped && this.mode !== "realtime" && !this.sources.has(channel)) {
+          this.openEventSource(channel);
+        }
+      }, backoff(this.sseFailures));
+    };
+  }
+
+  private startPolling(): void {
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    this.pollAbort = new AbortController();
+    for (const channel of this.channels.keys()) void this.poll(channel, this.pollAbort.signal);
+  }
+
+  private async poll(channel: string, signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (this.polling && !signal.aborted) {
+      const state = this.channels.get(channel);
+      if (!state) return;
+      try {
+        const response = await fetch(
+          this.url(`/v1/channels/${encodeURIComponent(channel)}/events`, {
+            since: state.offset,
+            wait: 25,
+          }),
+          { signal, cache: "no-store" },
+        );
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        const body = (await response.json()) as {
+          epoch: string;
+          offset: number;
+          events: EventFrame[];
+        };
+        failures = 0;
+        this.setMode("fallback", "live over HTTP polling");
+        if (state.epoch !== undefined && state.epoch !== body.epoch) {
+          state.epoch = body.epoch;
+          state.offset = 0;
+          this.on.gap(channel);
+          continue;
+        }
+        state.epoch = body.epoch;
+        state.awaiting = false;
+        const first = body.events[0];
+        if (first && first.offset > state.offset + 1 && state.offset > 0) this.on.gap(channel);
+        for (const frame of body.events) this.accept(frame);
+      } catch {
+        if (signal.aborted) return;
+        failures += 1;
+        this.setMode("offline", "relay unreachable; retrying");
+        await new Promise((resolve) => window.setTimeout(resolve, backoff(failures)));
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+//! `cargo xtask ui`: the web UI's build. TypeScript bindings generated from the protocol
+//! crate (ts-rs) into `ui/src/generated`, the UI's npm packages, the TypeScript compile,
+//! and the relay dashboard's assets in `ui/dist/dashboard`, which the relay binary embeds.
+//! Also runs the dashboard's end-to-end tests in a real Chromium.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context;
+
+use crate::sys::{cargo_env, status, workspace_root};
+
+/// Build everything the dashboard needs; idempotent.
+pub fn build() -> anyhow::Result<()> {
+    let ui = workspace_root().join("ui");
+    let generated = ui.join("src").join("generated");
+    match std::fs::remove_dir_all(&generated) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).context("clearing ui/src/generated");
+        }
+        _ => {}
+    }
+    std::fs::create_dir_all(&generated)?;
+    let generated_str = generated.to_string_lossy().into_owned();
+    cargo_env(
+        &[
+            "test",
+            "--quiet",
+            "--package",
+            "shotline-protocol",
+            "--features",
+            "ts",
+            "--lib",
+            "export_bindings",
+        ],
+        &[
+            ("TS_RS_EXPORT_DIR", generated_str.as_str()),
+            ("TS_RS_LARGE_INT", "number"),
+        ],
+    )?;
+    npm_install(&ui)?;
+    status(
+        Command::new(ui.join("node_modules").join(".bin").join("tsc"))
+            .args(["-p", "tsconfig.json"])
+            .current_dir(&ui),
+    )?;
+    let dist = ui.join("dist").join("dashboard");
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(&dist)?;
+    for file in ["index.html", "dashboard.css"] {
+        std::fs::copy(ui.join("dashboard").join(file), dist.join(file))
+            .with_context(|| format!("copying ui/dashboard/{file}"))?;
+    }
+    for entry in std::fs::read_dir(ui.join("build").join("dashboard"))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "js")
+            && let Some(name) = path.file_name()
+        {
+            std::fs::copy(&path, dist.join(name))?;
+        }
+    }
+    Ok(())
+}
+
+/// `npm ci` when the lock file is there and `node_modules` is missing or older than it.
+fn npm_install(dir: &Path) -> anyhow::Result<()> {
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules").join(".package-lock.json");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if lock.exists() && modified(&installed) >= modified(&lock) && modified(&installed).is_some() {
+        return Ok(());
+    }
+    let verb = if lock.exists() { "ci" } else { "install" };
+    status(
+        Command::new("npm")
+            .args([verb, "--no-audit", "--no-fund"])
+            .current_dir(dir),
+    )
+}
+
+/// The debug binaries `cargo test` built.
+fn bin_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("debug")
+}
+
+/// The dashboard's end-to-end tests (`node --test`, Playwright on Debian's Chromium);
+/// (passed, failed).
+pub fn e2e() -> anyhow::Result<(u64, u64)> {
+    let ui = workspace_root().join("ui");
+    let output = Command::new("node")
+        .args(["--test", "--test-reporter=tap", "tests/"])
+        .env("SHOTLINE_BIN_DIR", bin_dir())
+        .current_dir(&ui)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("starting node --test")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    print!("{text}");
+    let count = |label: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(label))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let (passed, failed) = (count("# pass "), count("# fail "));
+    if !output.status.success() || failed > 0 || passed == 0 {
+        anyhow::bail!("dashboard end-to-end tests failed ({passed} passed, {failed} failed)");
+    }
+    Ok((passed, failed))
+}
