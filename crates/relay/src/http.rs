@@ -298,7 +298,7 @@ pub async fn sse(
     let (outbox, rx, kicked) = Outbox::new(state.config.queue.max(state.config.history + 16));
     if let Err(e) = state
         .hub
-        .subscribe(&channel, conn, outbox, since, None)
+        .subscribe(&channel, conn, outbox, since, q.epoch.as_deref())
         .await
     {
         return unavailable(&e);
