@@ -22,8 +22,9 @@ export interface Handlers {
   event(frame: EventFrame): void;
   /** The connection mode changed; `detail` says more for people. */
   mode(mode: Mode, detail: string): void;
-  /** Events were lost for good (history trimmed or the relay restarted). */
-  gap(channel: string): void;
+  /** Events may be lost for good: the relay trimmed its history past what this page
+   *  saw (`trimmed`), or it restarted with a new history (`restarted`). */
+  gap(channel: string, why: "trimmed" | "restarted"): void;
 }
 
 interface ChannelState {
@@ -99,7 +100,7 @@ export class RelayConnection {
   private openWebSocket(): void {
     if (this.stopped) return;
     const url = this.url("/v1/ws", {}).replace(/^http/, "ws");
-    let opened = false;
+    let opened = false; // true once the relay answered
     let ws: WebSocket;
     try {
       ws = new WebSocket(url);
@@ -112,10 +113,7 @@ export class RelayConnection {
       if (!opened) ws.close();
     }, 5000);
     ws.onopen = () => {
-      opened = true;
       window.clearTimeout(openTimeout);
-      this.wsFailures = 0;
-      this.stopFallback();
       for (const [channel, state] of this.channels) {
         state.awaiting = true;
         const frame: ClientFrame =
@@ -124,9 +122,15 @@ export class RelayConnection {
             : { type: "subscribe", channel, since: state.offset, epoch: state.epoch };
         ws.send(JSON.stringify(frame));
       }
-      this.setMode("realtime", "live over WebSocket");
     };
     ws.onmessage = (message) => {
+      if (!opened) {
+        // Only a relay that answers counts: a proxy may accept the upgrade and drop it.
+        opened = true;
+        this.wsFailures = 0;
+        this.stopFallback();
+        this.setMode("realtime", "live over WebSocket");
+      }
       let frame: RelayFrame;
       try {
         frame = JSON.parse(String(message.data)) as RelayFrame;
@@ -173,13 +177,13 @@ export class RelayConnection {
         // its start (ids already shown are skipped).
         state.epoch = frame.epoch;
         state.offset = 0;
-        this.on.gap(frame.channel);
+        this.on.gap(frame.channel, "restarted");
         state.awaiting = true;
         restart(frame.channel, frame.epoch);
         return;
       }
       if (!frame.recovered && state.epoch !== undefined && state.offset < frame.offset) {
-        this.on.gap(frame.channel);
+        this.on.gap(frame.channel, "trimmed");
       }
       state.epoch = frame.epoch;
     } else if (frame.type === "event") {
@@ -310,13 +314,15 @@ export class RelayConnection {
         if (state.epoch !== undefined && state.epoch !== body.epoch) {
           state.epoch = body.epoch;
           state.offset = 0;
-          this.on.gap(channel);
+          this.on.gap(channel, "restarted");
           continue;
         }
         state.epoch = body.epoch;
         state.awaiting = false;
         const first = body.events[0];
-        if (first && first.offset > state.offset + 1 && state.offset > 0) this.on.gap(channel);
+        if (first && first.offset > state.offset + 1 && state.offset > 0) {
+          this.on.gap(channel, "trimmed");
+        }
         for (const frame of body.events) this.accept(frame);
       } catch {
         if (signal.aborted) return;

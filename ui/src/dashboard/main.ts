@@ -228,7 +228,9 @@ function renderTargets(): void {
       const p = view.progress;
       item.append(el("div", "facts", `copying shot ${p.shot}: ${Math.floor((100 * p.done) / Math.max(1, p.total))}%`));
     }
-    item.append(el("div", "facts", `${view.verified} verified this session`));
+    const verified = el("div", "facts");
+    verified.append(el("span", "verified-count", String(view.verified)), " verified this session");
+    item.append(verified);
     if (status?.message) item.append(el("div", "message", status.message));
     list.append(item);
   }
@@ -318,9 +320,12 @@ function start(): void {
       apply(frame.event, true);
     },
     mode: renderMode,
-    gap: (channel) => {
+    gap: (channel, why) => {
       $("gap").hidden = false;
-      $("gap").textContent = `Some events on ${channel} were no longer held by the relay; the figures shown are its latest state.`;
+      $("gap").textContent =
+        why === "restarted"
+          ? "The relay restarted while this page was connected. Everything it holds now is shown; events it had not sent here before it stopped may be missing (the totals are its latest state)."
+          : `Some events on ${channel} were older than the relay keeps and are not shown; the totals are its latest state.`;
     },
   });
   connection.start();

@@ -126,6 +126,7 @@ async fn relay_target(
     let subscriber = mint(&claims(Role::Subscriber), &secret);
     println!("  relay       http://{addr}  (embedded; channels {studio}:*)");
     println!("  subscriber  token {subscriber}");
+    println!("  dashboard   http://{addr}/?token={subscriber}");
     (
         Some(RelayTarget {
             url: format!("ws://{addr}/v1/ws"),
