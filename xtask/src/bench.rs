@@ -26,7 +26,18 @@ const SESSION: &str = "bench";
 pub fn bench(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("backup") => backup(),
-        _ => bail!("usage: cargo xtask bench backup"),
+        Some("relay") => {
+            let sizes: Vec<usize> = match args.get(1) {
+                Some(list) => list
+                    .split(',')
+                    .map(|n| n.trim().parse())
+                    .collect::<Result<_, _>>()
+                    .context("cargo xtask bench relay [SUBSCRIBERS,...], e.g. 1000,5000")?,
+                None => vec![1000, 5000],
+            };
+            crate::bench_relay::bench(&sizes)
+        }
+        _ => bail!("usage: cargo xtask bench <backup | relay [1000,5000]>"),
     }
 }
 

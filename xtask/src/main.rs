@@ -8,6 +8,7 @@
 //! - `bench <name>`: benchmarks against peer tools, side by side (module `bench`).
 
 mod bench;
+mod bench_relay;
 mod sys;
 mod ui;
 
@@ -24,7 +25,9 @@ fn main() -> ExitCode {
         "ui" => sys::setup().and_then(|()| ui::build()),
         "bench" => sys::setup().and_then(|()| bench::bench(&rest)),
         _ => {
-            eprintln!("usage: cargo xtask <setup | run [ARGS] | test [ARGS] | ui | bench backup>");
+            eprintln!(
+                "usage: cargo xtask <setup | run [ARGS] | test [ARGS] | ui | bench <backup | relay>>"
+            );
             return ExitCode::from(2);
         }
     };

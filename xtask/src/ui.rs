@@ -63,7 +63,7 @@ pub fn build() -> anyhow::Result<()> {
 }
 
 /// `npm ci` when the lock file is there and `node_modules` is missing or older than it.
-fn npm_install(dir: &Path) -> anyhow::Result<()> {
+pub fn npm_install(dir: &Path) -> anyhow::Result<()> {
     let lock = dir.join("package-lock.json");
     let installed = dir.join("node_modules").join(".package-lock.json");
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();

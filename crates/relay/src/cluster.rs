@@ -12,7 +12,7 @@
 //! channel idle past the expiry) the next script starts a new epoch, so clients are told
 //! honestly that they cannot resume.
 
-use std::sync::Arc;
+use crate::hub::Frame;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -103,7 +103,7 @@ pub struct Entry {
     /// Relay time, ms since the Unix epoch.
     pub ts: u64,
     /// The finished `event` frame.
-    pub frame: Arc<str>,
+    pub frame: Frame,
 }
 
 /// A consistent read of a channel.
@@ -129,7 +129,7 @@ pub struct Live {
     /// The channel's epoch.
     pub epoch: String,
     /// The finished `event` frame.
-    pub frame: Arc<str>,
+    pub frame: Frame,
 }
 
 /// A connection to the shared Redis, re-established on demand.

@@ -2,6 +2,7 @@
 //! publisher token, polling with `since` (and long-polling with `wait`), and Server-Sent
 //! Events resumed by `Last-Event-ID`. Tokens come as `Authorization: Bearer` or `?token=`.
 
+use crate::hub::Frame;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -317,7 +318,7 @@ pub async fn sse(
 
 /// An SSE subscription; unsubscribes when the client goes away.
 struct SseStream {
-    rx: tokio::sync::mpsc::Receiver<Arc<str>>,
+    rx: tokio::sync::mpsc::Receiver<Frame>,
     kicked: Arc<crate::hub::Kick>,
     state: Arc<crate::State>,
     channel: String,
@@ -344,7 +345,7 @@ impl SseStream {
                 let value: Value = serde_json::from_str(&frame).unwrap_or_default();
                 let mut event = SseEvent::default()
                     .event(value["type"].as_str().unwrap_or("event"))
-                    .data(frame.as_ref());
+                    .data(frame.as_str());
                 if let Some(offset) = value["offset"]
                     .as_u64()
                     .filter(|_| value["type"] == "event")

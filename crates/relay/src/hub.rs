@@ -19,6 +19,9 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::cluster::{Live, Redis, Unavailable};
 
+/// One serialised frame, shared by every subscriber's queue without copying.
+pub type Frame = axum::extract::ws::Utf8Bytes;
+
 /// One stored event.
 #[derive(Debug)]
 pub struct Stored {
@@ -29,13 +32,13 @@ pub struct Stored {
     /// Relay time, ms since the Unix epoch.
     pub ts: u64,
     /// The event frame, serialised once for every subscriber.
-    pub frame: Arc<str>,
+    pub frame: Frame,
 }
 
 /// A connection's outgoing queue and its cut-off switch.
 #[derive(Debug, Clone)]
 pub struct Outbox {
-    tx: mpsc::Sender<Arc<str>>,
+    tx: mpsc::Sender<Frame>,
     kicked: Arc<Kick>,
 }
 
@@ -83,7 +86,7 @@ impl Kick {
 
 impl Outbox {
     /// A queue of `capacity` frames; the receiver is the connection's.
-    pub fn new(capacity: usize) -> (Self, mpsc::Receiver<Arc<str>>, Arc<Kick>) {
+    pub fn new(capacity: usize) -> (Self, mpsc::Receiver<Frame>, Arc<Kick>) {
         let (tx, rx) = mpsc::channel(capacity);
         let kicked = Arc::new(Kick::default());
         (
@@ -97,7 +100,7 @@ impl Outbox {
     }
 
     /// Queue a frame; false (and the connection cut off) when the queue is full.
-    pub fn offer(&self, frame: Arc<str>) -> bool {
+    pub fn offer(&self, frame: Frame) -> bool {
         match self.tx.try_send(frame) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -138,7 +141,7 @@ struct Sub {
     /// The last offset sent to it.
     last: u64,
     /// Live events that arrived while its replay was being read.
-    pending: Option<Vec<(u64, Arc<str>)>>,
+    pending: Option<Vec<(u64, Frame)>>,
 }
 
 #[derive(Debug, Default)]
@@ -168,7 +171,7 @@ pub struct Published {
 #[derive(Debug)]
 pub struct Since {
     /// The finished `event` frames, in order.
-    pub frames: Vec<Arc<str>>,
+    pub frames: Vec<Frame>,
     /// The channel's latest offset.
     pub latest: u64,
     /// The channel's epoch.
@@ -229,7 +232,7 @@ fn replay<T: Clone>(
 impl Channel {
     /// Send `frame` (at `offset`) to every subscriber that has not had it; cut off those
     /// that cannot take it.
-    fn deliver(&mut self, offset: u64, frame: &Arc<str>, counters: &Counters) {
+    fn deliver(&mut self, offset: u64, frame: &Frame, counters: &Counters) {
         self.latest = self.latest.max(offset);
         let mut cut = Vec::new();
         for (conn, sub) in &mut self.subscribers {
@@ -258,7 +261,7 @@ impl Channel {
         &mut self,
         conn: u64,
         subscribed: &RelayFrame,
-        replay: Vec<(u64, Arc<str>)>,
+        replay: Vec<(u64, Frame)>,
         latest: u64,
         counters: &Counters,
     ) -> bool {
@@ -387,7 +390,7 @@ impl Hub {
             ts,
             event: event.clone(),
         };
-        let frame: Arc<str> = serde_json::to_string(&frame).unwrap_or_default().into();
+        let frame: Frame = serde_json::to_string(&frame).unwrap_or_default().into();
         ch.snapshot.insert(kind, event);
         ch.history.push_back(Arc::new(Stored {
             offset,
@@ -663,7 +666,7 @@ mod tests {
         serde_json::json!({"type": if n.is_multiple_of(2) { "even" } else { "odd" }, "payload": {"n": n}})
     }
 
-    fn drain(rx: &mut mpsc::Receiver<Arc<str>>) -> Vec<Value> {
+    fn drain(rx: &mut mpsc::Receiver<Frame>) -> Vec<Value> {
         let mut out = Vec::new();
         while let Ok(frame) = rx.try_recv() {
             out.push(serde_json::from_str(&frame).expect("json"));

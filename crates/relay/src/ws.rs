@@ -2,6 +2,7 @@
 //! Every bad frame gets an `error` frame and the connection goes on; a subscriber that
 //! falls too far behind is closed with code 4008; silence past the timeout closes it.
 
+use crate::hub::Frame;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +25,8 @@ pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
 pub const CLOSE_TIMEOUT: u16 = 4000;
 /// Close code for a connection whose channel started a new epoch (service restart).
 pub const CLOSE_RESET: u16 = 1012;
+/// Frames written before one flush, at most.
+const BATCH: usize = 64;
 /// How often the relay pings; a connection silent for three of these is closed.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
@@ -122,7 +125,18 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
                 }
             },
             Some(frame) = rx.recv() => {
-                if sink.send(Message::Text(frame.as_ref().into())).await.is_err() {
+                // Everything already queued goes out with one flush.
+                let mut failed = sink.feed(Message::Text(frame)).await.is_err();
+                for _ in 0..BATCH {
+                    if failed {
+                        break;
+                    }
+                    match rx.try_recv() {
+                        Ok(frame) => failed = sink.feed(Message::Text(frame)).await.is_err(),
+                        Err(_) => break,
+                    }
+                }
+                if failed || sink.flush().await.is_err() {
                     break None;
                 }
             }
@@ -155,7 +169,7 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
     state.connections.fetch_sub(1, Ordering::Relaxed);
 }
 
-fn error_frame(code: ErrorCode, message: impl Into<String>) -> Arc<str> {
+fn error_frame(code: ErrorCode, message: impl Into<String>) -> Frame {
     serde_json::to_string(&RelayFrame::Error {
         code,
         message: message.into(),

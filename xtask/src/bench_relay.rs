@@ -1,0 +1,436 @@
+//! `cargo xtask bench relay`: one publisher, N WebSocket subscribers (1k and 5k), 1 KB
+//! events, against the relay (release build) and, on the same load from the same client,
+//! a Socket.IO 4.8 server (Node) doing the same broadcast.
+//!
+//! Per server and N: idle RSS per connection (server RSS after N subscribers settle, less
+//! its RSS before), publish-to-receive latency p50/p99 at a steady 20 events/s, and
+//! delivered messages per second for a burst of events sent back to back (until every
+//! subscriber has every event). Lost or cut-off subscribers are counted and printed.
+//! The client speaks the relay's protocol, and Engine.IO v4 / Socket.IO v5 for the peer.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use tokio::sync::{Mutex, Semaphore};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::sys;
+
+const SECRET: &str = "bench-relay-secret-0123456789";
+const STEADY_EVENTS: u64 = 60;
+const STEADY_RATE: u64 = 20;
+const BURST_EVENTS: u64 = 200;
+const PAD: usize = 1000;
+
+/// Which server is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Relay,
+    SocketIo,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Relay => "shotline-relay",
+            Kind::SocketIo => "socket.io 4.8",
+        }
+    }
+}
+
+/// What one run measured.
+#[derive(Debug, Default, Clone)]
+struct Figures {
+    rss_per_conn: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    msgs_per_sec: f64,
+    missing: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Payload {
+    seq: u64,
+    t: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct RelayEvent {
+    event: RelayInner,
+}
+
+#[derive(Debug, Deserialize)]
+struct RelayInner {
+    payload: Payload,
+}
+
+/// One subscriber's record: (seq, latency µs, receive time µs since the bench clock).
+type Record = Vec<(u64, u32, u64)>;
+
+pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
+    let root = sys::workspace_root();
+    sys::cargo(&[
+        "build",
+        "--release",
+        "--package",
+        "shotline-relay",
+        "--bin",
+        "shotline-relay",
+    ])?;
+    let peers = root.join("xtask").join("peers");
+    crate::ui::npm_install(&peers)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let relay_bin = target.join("release").join("shotline-relay");
+    let tokens = Tokens {
+        subscriber: mint(&relay_bin, "subscriber")?,
+        publisher: mint(&relay_bin, "publisher")?,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut table = Vec::new();
+    for &n in sizes {
+        for kind in [Kind::Relay, Kind::SocketIo] {
+            eprintln!("bench relay: {} with {n} subscribers", kind.name());
+            let mut server = Server::start(kind, &relay_bin, &peers)?;
+            let figures = runtime.block_on(measure(kind, server.port, server.pid(), n, &tokens));
+            server.stop();
+            table.push((n, kind, figures?));
+        }
+    }
+    println!();
+    println!("relay fan-out: 1 publisher, 1 KB events, WebSocket subscribers (loopback)");
+    println!(
+        "  {:>6}  {:<15} {:>12} {:>9} {:>9} {:>12} {:>8}",
+        "subs", "server", "RSS/conn", "p50", "p99", "msg/s", "missing"
+    );
+    for (n, kind, f) in &table {
+        println!(
+            "  {n:>6}  {:<15} {:>9.1} KB {:>6.1} ms {:>6.1} ms {:>12.0} {:>8}",
+            kind.name(),
+            f.rss_per_conn / 1024.0,
+            f.p50_ms,
+            f.p99_ms,
+            f.msgs_per_sec,
+            f.missing
+        );
+    }
+    for &n in sizes {
+        let find = |k| {
+            table
+                .iter()
+                .find(|(m, kind, _)| *m == n && *kind == k)
+                .map(|t| t.2.clone())
+        };
+        if let (Some(ours), Some(peer)) = (find(Kind::Relay), find(Kind::SocketIo)) {
+            println!(
+                "  {n:>6}  ratio relay/socket.io: msg/s {:.2}x, p99 {:.2}x (lower is better), RSS/conn {:.2}x (lower is better)",
+                ours.msgs_per_sec / peer.msgs_per_sec.max(1.0),
+                ours.p99_ms / peer.p99_ms.max(0.001),
+                ours.rss_per_conn / peer.rss_per_conn.max(1.0)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A server process on a free port; killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+impl Server {
+    fn start(kind: Kind, relay_bin: &Path, peers: &Path) -> anyhow::Result<Self> {
+        use std::io::{BufRead, BufReader};
+        let port = free_port()?;
+        let mut command = match kind {
+            Kind::Relay => {
+                let config = std::env::temp_dir().join(format!("bench-relay-{port}.toml"));
+                std::fs::write(
+                    &config,
+                    "publish_rate = 1000000\nmax_connections = 100000\nhistory = 1000\n",
+                )?;
+                let mut c = Command::new(relay_bin);
+                c.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+                    .arg("--config")
+                    .arg(&config)
+                    .env("SHOTLINE_RELAY_SECRET", SECRET)
+                    .env("SHOTLINE_LOG", "warn");
+                c
+            }
+            Kind::SocketIo => {
+                let mut c = Command::new("node");
+                c.arg(peers.join("socketio-server.mjs"))
+                    .arg(port.to_string());
+                c
+            }
+        };
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {}", kind.name()))?;
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            BufReader::new(out).read_line(&mut line)?;
+        }
+        if !line.contains("listening") {
+            bail!("{} did not start: {line:?}", kind.name());
+        }
+        Ok(Self { child, port })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn rss_bytes(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// A token from `shotline-relay token`.
+fn mint(relay_bin: &Path, role: &str) -> anyhow::Result<String> {
+    let out = Command::new(relay_bin)
+        .args([
+            "token",
+            "--role",
+            role,
+            "--channels",
+            "bench",
+            "--ttl",
+            "2h",
+        ])
+        .env("SHOTLINE_RELAY_SECRET", SECRET)
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "shotline-relay token: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?.trim().to_string())
+}
+
+/// Subscriber and publisher tokens.
+#[derive(Debug, Clone)]
+struct Tokens {
+    subscriber: String,
+    publisher: String,
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(kind: Kind, port: u16, token: &str, subscribe: bool) -> anyhow::Result<Ws> {
+    let url = match kind {
+        Kind::Relay => format!("ws://127.0.0.1:{port}/v1/ws?token={token}"),
+        Kind::SocketIo => format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"),
+    };
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+    match kind {
+        Kind::Relay => {
+            if subscribe {
+                ws.send(Message::Text(
+                    r#"{"type":"subscribe","channel":"bench"}"#.into(),
+                ))
+                .await?;
+                // Wait for `subscribed`.
+                while let Some(m) = ws.next().await {
+                    if let Message::Text(t) = m?
+                        && t.contains("\"subscribed\"")
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        Kind::SocketIo => {
+            // Engine.IO open packet, then connect to the main namespace.
+            let _open = ws.next().await.context("no open packet")??;
+            ws.send(Message::Text("40".into())).await?;
+            while let Some(m) = ws.next().await {
+                if let Message::Text(t) = m?
+                    && t.starts_with("40")
+                {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(ws)
+}
+
+fn parse(kind: Kind, text: &str) -> Option<Payload> {
+    match kind {
+        Kind::Relay => serde_json::from_str::<RelayEvent>(text)
+            .ok()
+            .map(|e| e.event.payload),
+        Kind::SocketIo => {
+            let body = text.strip_prefix("42")?;
+            serde_json::from_str::<(String, Payload)>(body)
+                .ok()
+                .map(|(_, p)| p)
+        }
+    }
+}
+
+async fn subscriber(kind: Kind, mut ws: Ws, clock: Instant, want: u64) -> Record {
+    let mut record = Vec::with_capacity(want as usize);
+    while let Some(Ok(message)) = ws.next().await {
+        let Message::Text(text) = message else {
+            continue;
+        };
+        if kind == Kind::SocketIo && text.as_str() == "2" {
+            let _ = ws.send(Message::Text("3".into())).await;
+            continue;
+        }
+        if let Some(p) = parse(kind, &text) {
+            let now = clock.elapsed().as_micros() as u64;
+            record.push((p.seq, (now.saturating_sub(p.t)) as u32, now));
+            if p.seq + 1 >= want {
+                break;
+            }
+        }
+    }
+    record
+}
+
+fn frame(kind: Kind, seq: u64, clock: Instant, pad: &str) -> String {
+    let t = clock.elapsed().as_micros() as u64;
+    let payload = format!(r#"{{"seq":{seq},"t":{t},"pad":"{pad}"}}"#);
+    match kind {
+        Kind::Relay => format!(
+            r#"{{"type":"publish","channel":"bench","id":"{seq}","event":{{"type":"bench","payload":{payload}}}}}"#
+        ),
+        Kind::SocketIo => format!(r#"42["publish",{payload}]"#),
+    }
+}
+
+async fn measure(
+    kind: Kind,
+    port: u16,
+    pid: u32,
+    n: usize,
+    tokens: &Tokens,
+) -> anyhow::Result<Figures> {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_bytes(pid);
+    let clock = Instant::now();
+    let total = STEADY_EVENTS + BURST_EVENTS;
+    let gate = Arc::new(Semaphore::new(100));
+    let records = Arc::new(Mutex::new(Vec::with_capacity(n)));
+    let mut tasks = Vec::with_capacity(n);
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(n.max(1));
+    for _ in 0..n {
+        let (gate, records, ready) = (gate.clone(), records.clone(), ready_tx.clone());
+        let token = tokens.subscriber.clone();
+        tasks.push(tokio::spawn(async move {
+            let ws = {
+                let _permit = gate.acquire().await;
+                connect(kind, port, &token, true).await
+            };
+            let _ = ready.send(()).await;
+            if let Ok(ws) = ws {
+                let record = subscriber(kind, ws, clock, total).await;
+                records.lock().await.push(record);
+            }
+        }));
+    }
+    drop(ready_tx);
+    for _ in 0..n {
+        ready_rx.recv().await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_bytes(pid);
+    let rss_per_conn = after.saturating_sub(before) as f64 / n as f64;
+
+    let publisher = connect(kind, port, &tokens.publisher, false).await?;
+    // Drain the publisher's acks (and Engine.IO pings) so they never back up.
+    let pad = "x".repeat(PAD);
+    let (mut sink, mut stream) = publisher.split();
+    let drain = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+    let mut tick = tokio::time::interval(Duration::from_millis(1000 / STEADY_RATE));
+    for seq in 0..STEADY_EVENTS {
+        tick.tick().await;
+        sink.send(Message::Text(frame(kind, seq, clock, &pad).into()))
+            .await?;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let burst_start = clock.elapsed().as_micros() as u64;
+    for seq in STEADY_EVENTS..total {
+        sink.send(Message::Text(frame(kind, seq, clock, &pad).into()))
+            .await?;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    for task in tasks {
+        if tokio::time::timeout_at(deadline, task).await.is_err() {
+            break;
+        }
+    }
+    drain.abort();
+    let _ = sink.close().await;
+    let records = records.lock().await;
+    let mut steady: Vec<u32> = Vec::new();
+    let mut last_burst = burst_start;
+    let mut delivered_burst = 0u64;
+    let mut missing = 0u64;
+    for record in records.iter() {
+        missing += total.saturating_sub(record.len() as u64);
+        for &(seq, latency, at) in record {
+            if seq < STEADY_EVENTS {
+                steady.push(latency);
+            } else {
+                delivered_burst += 1;
+                last_burst = last_burst.max(at);
+            }
+        }
+    }
+    missing += (n - records.len()) as u64 * total;
+    steady.sort_unstable();
+    let pct = |p: f64| {
+        steady
+            .get(((steady.len() as f64 * p) as usize).min(steady.len().saturating_sub(1)))
+            .map_or(f64::NAN, |us| f64::from(*us) / 1000.0)
+    };
+    let seconds = (last_burst - burst_start) as f64 / 1e6;
+    Ok(Figures {
+        rss_per_conn,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        msgs_per_sec: delivered_burst as f64 / seconds.max(1e-6),
+        missing,
+    })
+}
