@@ -1,6 +1,7 @@
 //! The engine's events reach a relay: the embedded one `shotline run` starts on its own,
 //! and an external one that was down while frames arrived (they wait in the journal's
-//! outbox and arrive once each, in order, when it is back).
+//! outbox and arrive once each, in order, when it is back), also after an hour's worth of
+//! shooting, through the relay's default publish rate limit.
 
 mod common;
 
@@ -18,6 +19,17 @@ fn studio() -> Studio {
 
 /// Events on `channel` since 0, polled until `enough` holds.
 fn events(addr: &str, channel: &str, token: &str, enough: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    events_within(addr, channel, token, Duration::from_secs(30), enough)
+}
+
+/// [`events`] with a time limit.
+fn events_within(
+    addr: &str,
+    channel: &str,
+    token: &str,
+    limit: Duration,
+    enough: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
     let start = Instant::now();
     loop {
         let body = http_get(
@@ -30,8 +42,9 @@ fn events(addr: &str, channel: &str, token: &str, enough: impl Fn(&[Value]) -> b
             return list;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "events on {channel} never came: {body}"
+            start.elapsed() < limit,
+            "events on {channel} never came: {} so far",
+            list.len()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -185,6 +198,89 @@ fn a_relay_that_was_down_gets_every_event_once_in_order() {
         1,
         "events acknowledged before the restart came again"
     );
+    s.stop();
+    let _ = stop.send(());
+    runtime.block_on(task).expect("join").expect("served");
+}
+
+#[test]
+fn an_hour_of_shooting_with_the_relay_down_arrives_once_in_order() {
+    // One frame every five seconds for an hour.
+    const FRAMES: u64 = 720;
+    const SECRET: &[u8] = b"hour-down-secret-0123456789";
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut s = studio();
+    let text = fs::read_to_string(&s.config).expect("config");
+    fs::write(
+        &s.config,
+        text.replace(
+            "listen = \"127.0.0.1:0\"",
+            &format!("url = \"ws://{addr}/v1/ws\""),
+        ),
+    )
+    .expect("config");
+    let claims = |role| Claims {
+        role,
+        channels: vec!["studio:*".into()],
+        exp: now_secs() + 3600,
+    };
+    s.env.push((
+        "SHOTLINE_RELAY_TOKEN".into(),
+        mint(&claims(Role::Publisher), SECRET),
+    ));
+    let reader = mint(&claims(Role::Subscriber), SECRET);
+
+    s.start();
+    for i in 0..FRAMES {
+        fs::write(s.hot.join(format!("f{i:04}.jpg")), bytes(i, 4_000)).expect("write");
+    }
+    s.wait_for(
+        "an hour of frames stored with the relay down",
+        Duration::from_secs(300),
+        |st| st["shots"] == FRAMES && st["queue_depth"] == 0,
+    );
+    let queued = s.status()["relay_queued"].as_u64().unwrap_or_default();
+    assert!(queued >= FRAMES * 4, "only {queued} events waiting");
+
+    // The studio's relay, with its default publish rate limit; history enough for all.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(&addr))
+        .expect("bind the relay's port");
+    let mut config = shotline_relay::Config::new(SECRET);
+    config.history = 100_000;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = runtime.spawn(shotline_relay::run(listener, config, async move {
+        let _ = stopped.await;
+    }));
+    s.wait_for("the outbox to drain", Duration::from_secs(300), |st| {
+        st["relay_queued"] == 0
+    });
+    let mut total = 0;
+    for channel in ["camera", "backup", "status", "alerts"] {
+        let list = events_within(
+            &addr,
+            &format!("studio:{channel}"),
+            &reader,
+            Duration::from_secs(60),
+            |_| true,
+        );
+        assert_once_in_order(&list);
+        total += list.len() as u64;
+        if channel == "camera" {
+            assert_eq!(kinds(&list, "shot_captured") as u64, FRAMES);
+            assert_eq!(kinds(&list, "shot_stored") as u64, FRAMES);
+        }
+        if channel == "backup" {
+            assert_eq!(kinds(&list, "backup_verified") as u64, FRAMES);
+        }
+    }
+    assert!(total >= queued, "{total} events arrived of {queued} queued");
     s.stop();
     let _ = stop.send(());
     runtime.block_on(task).expect("join").expect("served");

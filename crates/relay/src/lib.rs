@@ -159,6 +159,12 @@ pub async fn run(
         shutdown.await;
         let _ = stop.send(true);
     };
+    // Events are small and latency matters: no Nagle delay (with delayed ACKs, up to 40 ms).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {e}");
+        }
+    });
     let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
         closing.stopping().await;
     });

@@ -103,6 +103,10 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
     };
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     let mut heard = Instant::now();
+    // Long-lived futures, registered once rather than on every turn of the loop.
+    let kicked_wait = kicked.wait();
+    let stopping = state.stopping();
+    tokio::pin!(kicked_wait, stopping);
     let close = loop {
         tokio::select! {
             message = stream.next() => match message {
@@ -140,7 +144,7 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
                     break None;
                 }
             }
-            reason = kicked.wait() => break Some(match reason {
+            reason = &mut kicked_wait => break Some(match reason {
                 KickReason::Slow => (CLOSE_SLOW_CONSUMER, "slow consumer: resubscribe with since"),
                 KickReason::Reset => (CLOSE_RESET, "channel history was reset: subscribe again"),
             }),
@@ -152,7 +156,7 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
                     break None;
                 }
             }
-            _ = state.stopping() => break Some((1001, "relay going away")),
+            _ = &mut stopping => break Some((1001, "relay going away")),
         }
     };
     if let Some((code, reason)) = close {
