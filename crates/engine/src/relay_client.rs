@@ -3,8 +3,11 @@
 //! with a unique id the relay uses to drop duplicates. An event leaves the outbox only
 //! when the relay acknowledged it. Disconnects reconnect with exponential backoff and
 //! full jitter (0.5 s up to 30 s); a silent connection is dropped after missed pings.
+//! A publish the relay refuses for now (rate limit, backend down) stops the stream: once
+//! every answer is in, the client pauses and sends again from the first refused event,
+//! so order per channel holds. An event the relay can never take is logged and dropped.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -170,6 +173,79 @@ pub fn full_jitter(attempt: u32) -> Duration {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// Publishes in flight, in the order sent. The relay answers every publish, in order, with
+/// an `ack` or an `error`, so the oldest entry is the one each answer is about.
+#[derive(Debug, Default)]
+struct InFlight {
+    sent: VecDeque<(String, i64)>,
+    /// The first publish refused, to be sent again (with everything after it) once every
+    /// answer is in and the pause is over.
+    refused: Option<i64>,
+    /// How long to pause before sending again.
+    pause: Duration,
+}
+
+/// What an `error` answer means for the publish it refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// Too fast, or the relay busy: send it again after a pause.
+    Retry(Duration),
+    /// The relay will never take it (a malformed event): log it and let it go, so one bad
+    /// event cannot hold back every later one.
+    Drop,
+}
+
+fn refusal(code: &str) -> Refusal {
+    match code {
+        "rate_limited" => Refusal::Retry(Duration::from_millis(1100)),
+        "bad_json" | "bad_frame" | "invalid_event" | "frame_too_large" => Refusal::Drop,
+        _ => Refusal::Retry(Duration::from_millis(500)),
+    }
+}
+
+impl InFlight {
+    /// Take one answer; the seq acknowledged (or given up on) goes to `acked`.
+    fn answer(&mut self, frame: &Value, acked: &mut Vec<i64>) {
+        match frame["type"].as_str() {
+            Some("ack") => {
+                let id = frame["id"].as_str().unwrap_or_default();
+                if let Some(at) = self.sent.iter().position(|(sent, _)| sent == id) {
+                    // Answers come in order; anything before it was answered already.
+                    if let Some((_, seq)) = self.sent.remove(at) {
+                        acked.push(seq);
+                    }
+                }
+            }
+            Some("error") => {
+                let Some((id, seq)) = self.sent.pop_front() else {
+                    return;
+                };
+                let code = frame["code"].as_str().unwrap_or_default();
+                match refusal(code) {
+                    Refusal::Drop => {
+                        tracing::error!(
+                            "the relay will never take event {id} ({code}: {}); it is dropped",
+                            frame["message"]
+                        );
+                        acked.push(seq);
+                    }
+                    Refusal::Retry(pause) => {
+                        if self.refused.is_none() {
+                            tracing::warn!(
+                                "relay refused event {id}: {}; pausing",
+                                frame["message"]
+                            );
+                        }
+                        self.refused = Some(self.refused.map_or(seq, |r| r.min(seq)));
+                        self.pause = self.pause.max(pause);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// One connection: returns true when stopping for shutdown, false when the connection
 /// failed and should be retried.
 async fn session(
@@ -180,7 +256,7 @@ async fn session(
     shutdown: &mut watch::Receiver<bool>,
 ) -> bool {
     let (mut sink, mut stream) = ws.split();
-    let mut in_flight: BTreeMap<String, i64> = BTreeMap::new();
+    let mut flight = InFlight::default();
     let mut cursor = 0i64;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING, PING);
     let mut missed = 0;
@@ -189,25 +265,44 @@ async fn session(
         queued: journal.outbox_len().unwrap_or_default(),
     });
     loop {
-        if in_flight.len() < WINDOW {
+        if let Some(refused) = flight.refused
+            && flight.sent.is_empty()
+        {
+            // Every answer is in: pause, then go on from the first refused event, so the
+            // relay sees the channel's events in order.
+            tokio::select! {
+                _ = tokio::time::sleep(flight.pause) => {}
+                _ = shutdown.changed() => {
+                    let _ = sink.send(Message::Close(None)).await;
+                    return true;
+                }
+            }
+            cursor = refused - 1;
+            flight.refused = None;
+            flight.pause = Duration::ZERO;
+        }
+        if flight.refused.is_none() && flight.sent.len() < WINDOW {
             let pending = journal
-                .events_after(cursor, WINDOW - in_flight.len())
+                .events_after(cursor, WINDOW - flight.sent.len())
                 .unwrap_or_default();
             for event in pending {
                 let frame = json!({"type": "publish", "channel": event.channel, "id": event.id, "event": serde_json::from_str::<Value>(&event.event).unwrap_or_default()});
                 if sink
-                    .send(Message::Text(frame.to_string().into()))
+                    .feed(Message::Text(frame.to_string().into()))
                     .await
                     .is_err()
                 {
                     return false;
                 }
                 cursor = event.seq;
-                in_flight.insert(event.id, event.seq);
+                flight.sent.push_back((event.id, event.seq));
+            }
+            if sink.flush().await.is_err() {
+                return false;
             }
         }
         tokio::select! {
-            _ = wake.notified() => {}
+            _ = wake.notified(), if flight.refused.is_none() => {}
             message = stream.next() => {
                 missed = 0;
                 // Take every frame already here, so a burst of acks costs one transaction.
@@ -216,9 +311,8 @@ async fn session(
                 while let Some(message) = next.take() {
                     match message {
                         Some(Ok(Message::Text(text))) => {
-                            if !on_frame(&text, &mut in_flight, &mut acked, &mut cursor).await {
-                                continue;
-                            }
+                            let frame: Value = serde_json::from_str(&text).unwrap_or_default();
+                            flight.answer(&frame, &mut acked);
                         }
                         Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return false,
                         Some(Ok(_)) => {}
@@ -244,34 +338,6 @@ async fn session(
     }
 }
 
-/// Act on one relay frame: an ack moves its event to `acked`; an error means some
-/// publish was refused without saying which, so everything unacknowledged is sent again
-/// shortly (the relay drops duplicates). Returns false when the loop should stop draining.
-async fn on_frame(
-    text: &str,
-    in_flight: &mut BTreeMap<String, i64>,
-    acked: &mut Vec<i64>,
-    cursor: &mut i64,
-) -> bool {
-    let frame: Value = serde_json::from_str(text).unwrap_or_default();
-    match frame["type"].as_str() {
-        Some("ack") => {
-            if let Some(seq) = in_flight.remove(frame["id"].as_str().unwrap_or_default()) {
-                acked.push(seq);
-            }
-            true
-        }
-        Some("error") => {
-            tracing::warn!("relay refused a frame: {}", frame["message"]);
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            *cursor = in_flight.values().min().map_or(*cursor, |s| s - 1);
-            in_flight.clear();
-            false
-        }
-        _ => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +348,39 @@ mod tests {
             let cap = Duration::from_millis((500u64 << attempt.min(6)).min(30_000));
             assert!(full_jitter(attempt) <= cap);
         }
+    }
+
+    #[test]
+    fn answers_in_order_find_the_first_refused_event() {
+        let mut flight = InFlight::default();
+        for seq in 1..=5 {
+            flight.sent.push_back((format!("j-{seq}"), seq));
+        }
+        let mut acked = Vec::new();
+        flight.answer(
+            &json!({"type": "ack", "id": "j-1", "offset": 1}),
+            &mut acked,
+        );
+        flight.answer(
+            &json!({"type": "ack", "id": "j-2", "offset": 2}),
+            &mut acked,
+        );
+        flight.answer(
+            &json!({"type": "error", "code": "rate_limited", "message": "slow"}),
+            &mut acked,
+        );
+        flight.answer(&json!({"type": "pong"}), &mut acked);
+        flight.answer(
+            &json!({"type": "error", "code": "rate_limited", "message": "slow"}),
+            &mut acked,
+        );
+        flight.answer(
+            &json!({"type": "error", "code": "invalid_event", "message": "bad"}),
+            &mut acked,
+        );
+        assert_eq!(acked, [1, 2, 5], "a malformed event is let go");
+        assert_eq!(flight.refused, Some(3), "resent from the first refused");
+        assert!(flight.sent.is_empty());
+        assert!(flight.pause >= Duration::from_secs(1));
     }
 }

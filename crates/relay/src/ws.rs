@@ -65,16 +65,28 @@ pub async fn upgrade(
         .into_response()
 }
 
-/// Per-connection publish budget: a token bucket.
+/// Per-connection publish budget: a token bucket. Once a publish is refused, every
+/// publish in the next second is refused too (the pause does not grow while it lasts), so
+/// a publisher that resends from its first refused event keeps its order.
 struct Bucket {
     tokens: f64,
     rate: f64,
     last: Instant,
+    cooling: Option<Instant>,
 }
+
+/// How long publishing stays refused after a refusal.
+const COOL_DOWN: Duration = Duration::from_secs(1);
 
 impl Bucket {
     fn take(&mut self) -> bool {
         let now = Instant::now();
+        if let Some(until) = self.cooling {
+            if now < until {
+                return false;
+            }
+            self.cooling = None;
+        }
         self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate)
             .min(self.rate * 2.0);
         self.last = now;
@@ -82,6 +94,7 @@ impl Bucket {
             self.tokens -= 1.0;
             true
         } else {
+            self.cooling = Some(now + COOL_DOWN);
             false
         }
     }
@@ -100,6 +113,7 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
         tokens: f64::from(state.config.publish_rate) * 2.0,
         rate: f64::from(state.config.publish_rate),
         last: Instant::now(),
+        cooling: None,
     };
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     let mut heard = Instant::now();
@@ -263,7 +277,7 @@ async fn handle(
                 return error(
                     ErrorCode::RateLimited,
                     format!(
-                        "more than {} publishes a second; slow down",
+                        "more than {} publishes a second: nothing is taken for a second; then resend from this one",
                         state.config.publish_rate
                     ),
                 );
