@@ -6,6 +6,7 @@
 //! - [`ws`]: the WebSocket protocol (`subscribe`, `unsubscribe`, `publish`, `ping`).
 //! - [`http`]: health, stats, metrics, HTTP publish, polling and Server-Sent Events.
 //! - [`dashboard`]: the live dashboard page at `/`, built from `ui/` and embedded.
+//! - [`tls`]: optional TLS with rustls.
 //!
 //! [`run`] serves a bound listener until a shutdown future resolves, then closes every
 //! WebSocket with "going away" and waits for the connections to end.
@@ -15,6 +16,7 @@ pub mod cluster;
 pub mod dashboard;
 pub mod http;
 pub mod hub;
+pub mod tls;
 pub mod ws;
 
 use std::future::Future;
@@ -50,6 +52,8 @@ pub struct Config {
     pub queue: usize,
     /// Redis URL shared by several relay nodes; `None`: channels in memory.
     pub redis: Option<String>,
+    /// Serve TLS (`https://`, `wss://`) from these PEM files; `None`: plain TCP.
+    pub tls: Option<tls::TlsFiles>,
 }
 
 impl Config {
@@ -65,6 +69,7 @@ impl Config {
             origins: Vec::new(),
             queue: 1024,
             redis: None,
+            tls: None,
         }
     }
 }
@@ -123,7 +128,8 @@ pub fn router(state: Arc<State>) -> Router {
 }
 
 /// Serve on `listener` until `shutdown` resolves; then close every WebSocket with
-/// "going away" (1001) and wait for connections to finish. With `config.redis`, the
+/// "going away" (1001) and wait for connections to finish. With `config.tls`, every
+/// connection is TLS; a certificate or key that cannot be used is an error. With `config.redis`, the
 /// channels live in Redis and the relay starts even while Redis is down (its `/health`
 /// says 503 until Redis answers); a malformed URL is an error.
 pub async fn run(
@@ -131,6 +137,10 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let tls = match &config.tls {
+        Some(files) => Some(tls::server_config(files).map_err(std::io::Error::other)?),
+        None => None,
+    };
     let (stop, stopped) = watch::channel(false);
     let limits = HubConfig {
         history: config.history,
@@ -159,16 +169,29 @@ pub async fn run(
         shutdown.await;
         let _ = stop.send(true);
     };
-    // Events are small and latency matters: no Nagle delay (with delayed ACKs, up to 40 ms).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY: {e}");
+    let until_stopping = async move { closing.stopping().await };
+    let serve = async move {
+        match tls {
+            Some(tls) => {
+                axum::serve(tls::TlsListener::new(listener, tls)?, app)
+                    .with_graceful_shutdown(until_stopping)
+                    .await
+            }
+            None => {
+                // Events are small and latency matters: no Nagle delay (with delayed
+                // ACKs, up to 40 ms).
+                let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                    if let Err(e) = tcp.set_nodelay(true) {
+                        tracing::debug!("TCP_NODELAY: {e}");
+                    }
+                });
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(until_stopping)
+                    .await
+            }
         }
-    });
-    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-        closing.stopping().await;
-    });
-    let (served, ()) = tokio::join!(serve.into_future(), graceful);
+    };
+    let (served, ()) = tokio::join!(serve, graceful);
     let deadline = Instant::now() + Duration::from_secs(5);
     while state.connections.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;

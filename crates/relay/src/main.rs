@@ -26,12 +26,18 @@ enum Command {
         #[arg(long, env = "SHOTLINE_RELAY_LISTEN", default_value = "127.0.0.1:7878")]
         listen: String,
         /// A TOML file of settings (history, history_age, max_connections, max_frame,
-        /// publish_rate, origins, redis).
+        /// publish_rate, origins, redis, tls_cert, tls_key).
         #[arg(long, env = "SHOTLINE_RELAY_CONFIG")]
         config: Option<PathBuf>,
         /// Redis URL shared by several relay nodes (redis://host:port/db).
         #[arg(long, env = "SHOTLINE_RELAY_REDIS")]
         redis: Option<String>,
+        /// Serve TLS with this PEM certificate chain (needs --tls-key).
+        #[arg(long, env = "SHOTLINE_RELAY_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, env = "SHOTLINE_RELAY_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Mint a token signed with $SHOTLINE_RELAY_SECRET.
     Token {
@@ -64,6 +70,8 @@ struct FileConfig {
     publish_rate: Option<u32>,
     origins: Option<Vec<String>>,
     redis: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 fn secret() -> anyhow::Result<Vec<u8>> {
@@ -104,6 +112,14 @@ fn relay_config(file: Option<&PathBuf>) -> anyhow::Result<shotline_relay::Config
         config.origins = v;
     }
     config.redis = f.redis;
+    match (f.tls_cert, f.tls_key) {
+        (Some(cert), Some(key)) => config.tls = Some(shotline_relay::tls::TlsFiles { cert, key }),
+        (None, None) => {}
+        _ => bail!(
+            "in {}: tls_cert and tls_key go together; set both or neither",
+            path.display()
+        ),
+    }
     Ok(config)
 }
 
@@ -139,10 +155,18 @@ async fn serve_or_mint() -> anyhow::Result<()> {
             listen,
             config,
             redis,
+            tls_cert,
+            tls_key,
         } => {
             let mut config = relay_config(config.as_ref())?;
             if let Some(url) = redis {
                 config.redis = Some(url);
+            }
+            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
+                config.tls = Some(shotline_relay::tls::TlsFiles { cert, key });
+            }
+            if let Some(files) = &config.tls {
+                shotline_relay::tls::server_config(files).map_err(|e| anyhow::anyhow!(e))?;
             }
             if let Some(url) = &config.redis {
                 shotline_relay::cluster::Redis::open(url, 1, Duration::ZERO)
@@ -151,8 +175,13 @@ async fn serve_or_mint() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;
+            let scheme = if config.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
             println!(
-                "shotline-relay listening on http://{}",
+                "shotline-relay listening on {scheme}://{}",
                 listener.local_addr()?
             );
             shotline_relay::run(listener, config, stop_signal()).await?;
