@@ -25,6 +25,38 @@ pub fn setup() -> anyhow::Result<()> {
             "Node.js (20 or later) and npm are needed to build the web UI; install them and run again"
         );
     }
+    system_packages()?;
+    moto()
+}
+
+/// The Python virtual environment holding `moto_server` (an S3-compatible server for the
+/// upload tests) and boto3 (an independent S3 client for checking what arrived).
+pub fn venv() -> std::path::PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default();
+    home.join(".cache").join("shotline").join("venv")
+}
+
+fn moto() -> anyhow::Result<()> {
+    let venv = venv();
+    if venv.join("bin").join("moto_server").is_file() {
+        return Ok(());
+    }
+    eprintln!(
+        "xtask setup: installing moto[server] into {}",
+        venv.display()
+    );
+    let python = if which("python3") {
+        "python3"
+    } else {
+        "python"
+    };
+    status(Command::new(python).arg("-m").arg("venv").arg(&venv))?;
+    status(Command::new(venv.join("bin").join("pip")).args(["install", "-q", "moto[server]"]))
+}
+
+fn system_packages() -> anyhow::Result<()> {
     if cfg!(target_os = "linux") && which("dpkg-query") {
         let missing: Vec<&str> = APT.iter().copied().filter(|p| !dpkg_installed(p)).collect();
         if missing.is_empty() {

@@ -1,6 +1,7 @@
 //! One run of the engine: take the library's lock, open the journal, finish what a previous
 //! run left, then run the hot folders, ingest and backup services until shutdown.
 
+use crate::upload::Uploader;
 use std::collections::{HashSet, VecDeque};
 use std::fs::File;
 use std::path::PathBuf;
@@ -116,6 +117,25 @@ impl Engine {
             wake.clone(),
         );
         tasks.spawn(scheduler.run(shutdown_rx.clone()));
+        if let Some(upload) = &self.config.upload {
+            match Uploader::new(
+                upload,
+                &self.config.studio.id,
+                self.journal.clone(),
+                self.config.library.path.clone(),
+                self.bus.clone(),
+            ) {
+                Ok(uploader) => {
+                    tasks.spawn(uploader.run(shutdown_rx.clone()));
+                }
+                Err(why) => self.bus.notify(
+                    Level::Critical,
+                    "upload_settings",
+                    "Uploads are off",
+                    format!("{why}; frames stay in the library and on the backups"),
+                ),
+            }
+        }
 
         let ingest = Ingest::new(
             self.journal.clone(),

@@ -32,6 +32,7 @@ pub mod platform;
 pub mod relay_client;
 pub mod source;
 pub mod status;
+pub mod upload;
 pub mod verify;
 
 pub use bus::Bus;

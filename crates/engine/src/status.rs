@@ -29,8 +29,22 @@ pub struct Status {
     pub queue_depth: u64,
     /// Events waiting in the outbox for the relay.
     pub relay_queued: u64,
+    /// Cloud uploads, when `[upload]` is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uploads: Option<UploadLine>,
     /// Each target.
     pub targets: Vec<TargetLine>,
+}
+
+/// Cloud uploads in [`Status`].
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct UploadLine {
+    /// Frames in the bucket.
+    pub done: u64,
+    /// Frames started and not finished (waiting, in progress or retrying).
+    pub pending: u64,
+    /// Frames given up on (their library file is gone).
+    pub failed: u64,
 }
 
 /// One target in [`Status`].
@@ -56,10 +70,19 @@ pub struct TargetLine {
 pub fn status(config: &Config) -> Result<Status> {
     let path = Journal::path_for(&config.library.path);
     let names: Vec<String> = config.backup.iter().map(|b| b.name.clone()).collect();
-    let (report, relay_queued) = match Journal::open_read_only(&path)? {
-        Some(journal) => (journal.report(&names)?, journal.outbox_len()?),
-        None => (Report::default(), 0),
+    let (report, relay_queued, upload_counts) = match Journal::open_read_only(&path)? {
+        Some(journal) => (
+            journal.report(&names)?,
+            journal.outbox_len()?,
+            journal.upload_counts().unwrap_or_default(),
+        ),
+        None => (Report::default(), 0, Default::default()),
     };
+    let uploads = config.upload.as_ref().map(|_| UploadLine {
+        done: upload_counts.done,
+        pending: upload_counts.pending,
+        failed: upload_counts.failed,
+    });
     let targets = config
         .backup
         .iter()
@@ -94,6 +117,7 @@ pub fn status(config: &Config) -> Result<Status> {
         failed: report.failed,
         queue_depth: report.queue_depth(),
         relay_queued,
+        uploads,
         targets,
     })
 }

@@ -10,6 +10,7 @@ pub mod event;
 pub mod relay;
 
 pub use event::{
-    BackupProgress, BackupVerified, Event, Level, Notification, QueueStatus, ShotCaptured,
-    ShotSource, ShotStored, TargetState, TargetStatus,
+    BackupProgress, BackupVerified, CameraState, CameraStatus, Event, Level, Notification,
+    QueueStatus, ShotCaptured, ShotSource, ShotStored, TargetState, TargetStatus, UploadComplete,
+    UploadProgress,
 };

@@ -50,8 +50,14 @@ pub fn run(loaded: Loaded, session: Option<String>) -> anyhow::Result<ExitCode> 
         }
         println!("  journal     {}", journal.path().display());
         let (relay, embedded) = relay_target(&config).await;
-        if config.upload.is_some() {
-            println!("  upload      not in this build yet: [upload] is ignored");
+        if let Some(upload) = &config.upload {
+            match shotline_engine::upload::credentials() {
+                Ok(_) => println!(
+                    "  upload      {} bucket {} as {}",
+                    upload.endpoint, upload.bucket, upload.key
+                ),
+                Err(why) => println!("  upload      off: {why}"),
+            }
         }
         println!("Drop frames into the hot folder. Ctrl-C stops.");
         let view = View::start(bus.subscribe(), journal.clone(), &config);

@@ -33,5 +33,11 @@ pub fn status(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
     }
     println!("queue     {}", status.queue_depth);
     println!("relay     {} events waiting", status.relay_queued);
+    if let Some(u) = status.uploads {
+        println!(
+            "upload    {} in the bucket, {} to go, {} given up",
+            u.done, u.pending, u.failed
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

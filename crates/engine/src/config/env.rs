@@ -52,6 +52,11 @@ fn upload(config: &mut Config) -> &mut Upload {
         region: super::default_region(),
         bucket: String::new(),
         key: super::default_key(),
+        path_style: None,
+        after_backups: 0,
+        concurrency: super::default_concurrency(),
+        part_size: super::default_part_size(),
+        public_url: None,
     })
 }
 

@@ -147,6 +147,62 @@ pub struct Upload {
     /// Object key template.
     #[serde(default = "default_key")]
     pub key: String,
+    /// Path-style URLs (`endpoint/bucket/key`); default: on, except for AWS endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_style: Option<bool>,
+    /// Upload a frame only once it is verified on this many backup targets (0: at once).
+    #[serde(default)]
+    pub after_backups: u32,
+    /// Frames uploaded at the same time.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Part size of multipart uploads, also the size from which they are used (`8MB`;
+    /// at least 5 MiB, as S3 requires).
+    #[serde(default = "default_part_size")]
+    pub part_size: String,
+    /// Public base URL of the bucket, for links in `upload_complete` events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+impl Upload {
+    /// Whether to use path-style URLs.
+    pub fn path_style(&self) -> bool {
+        self.path_style
+            .unwrap_or_else(|| !self.endpoint.contains("amazonaws.com"))
+    }
+
+    /// [`Upload::part_size`] in bytes (validated by `config check`; 8 MiB if unreadable).
+    pub fn part_size_bytes(&self) -> u64 {
+        parse_size(&self.part_size).unwrap_or(8 << 20)
+    }
+}
+
+/// `8MB`, `16 MiB`, `5242880`: a size in bytes (KB/MB/GB are powers of 1024 here, as
+/// S3's part limits are).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
+fn default_concurrency() -> usize {
+    4
+}
+
+fn default_part_size() -> String {
+    "8MB".into()
 }
 
 fn default_region() -> String {

@@ -75,6 +75,21 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
                 "name the bucket, e.g. bucket = \"studio-shots\"",
             ));
         }
+        match super::parse_size(&upload.part_size) {
+            Some(size) if (5 << 20..=5 << 30).contains(&size) => {}
+            _ => errors.push(ConfigError::new(
+                "upload.part_size",
+                format!("`{}` is not a size from 5MB to 5GB", upload.part_size),
+                "write it like part_size = \"8MB\" (S3 parts are 5 MiB to 5 GiB)",
+            )),
+        }
+        if upload.concurrency == 0 || upload.concurrency > 64 {
+            errors.push(ConfigError::new(
+                "upload.concurrency",
+                format!("{} is outside 1 to 64", upload.concurrency),
+                "write e.g. concurrency = 4",
+            ));
+        }
     }
     errors
 }

@@ -13,6 +13,7 @@ mod outbox;
 mod report;
 mod schema;
 mod shots;
+mod uploads;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -26,6 +27,7 @@ pub use jobs::{Job, JobState};
 pub use outbox::Outgoing;
 pub use report::{Report, TargetReport};
 pub use shots::{NewShot, Shot, ShotState};
+pub use uploads::{Part, UploadCounts, UploadDue};
 
 /// File name of the journal inside the library's `.shotline` folder.
 pub const FILE_NAME: &str = "journal.sqlite";

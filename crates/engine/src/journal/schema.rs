@@ -4,7 +4,9 @@ use rusqlite::Connection;
 
 /// Each entry moves the schema from version `i` to `i + 1`. Append only. Version 2 gives
 /// the journal a random id and the outbox sequence numbers that are never reused, so event
-/// ids (`<journal id>-<seq>`) stay unique for the relay's duplicate check.
+/// ids (`<journal id>-<seq>`) stay unique for the relay's duplicate check. Version 3 adds
+/// cloud uploads: one row per shot, and the finished parts of a multipart upload with
+/// their ETags, so a restart sends only the parts still missing.
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE shots (
@@ -70,6 +72,28 @@ CREATE TABLE outbox (
     channel  TEXT    NOT NULL,
     ts_ms    INTEGER NOT NULL,
     event    TEXT    NOT NULL
+);
+"#,
+    r#"
+CREATE TABLE uploads (
+    shot_id         INTEGER PRIMARY KEY REFERENCES shots(id),
+    key             TEXT    NOT NULL,
+    state           TEXT    NOT NULL,
+    upload_id       TEXT,
+    part_size       INTEGER,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+    done_ms         INTEGER
+);
+CREATE INDEX uploads_state ON uploads(state, next_attempt_ms);
+CREATE TABLE upload_parts (
+    shot_id     INTEGER NOT NULL REFERENCES shots(id),
+    upload_id   TEXT    NOT NULL,
+    part_number INTEGER NOT NULL,
+    etag        TEXT    NOT NULL,
+    size        INTEGER NOT NULL,
+    PRIMARY KEY (shot_id, upload_id, part_number)
 );
 "#,
 ];

@@ -1,0 +1,312 @@
+//! A small blocking S3 client: requests signed by `rusty-s3` (SigV4, presigned URLs, the
+//! metadata header signed with them), sent with `ureq` (rustls). Every body carries a
+//! `Content-MD5` that S3 checks on receipt; the frame's XXH3-128 travels as object
+//! metadata (`x-amz-meta-xxh3`). Answers are sorted into permanent errors (credentials,
+//! bucket, access: retrying cannot help), a vanished multipart upload, and transient ones.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use md5::{Digest, Md5};
+use rusty_s3::actions::{
+    AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, HeadObject, PutObject,
+    UploadPart,
+};
+use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
+
+/// How long a signed URL stays valid.
+const SIGNED_FOR: Duration = Duration::from_secs(3600);
+/// Metadata key holding the frame's hash.
+pub const HASH_META: &str = "x-amz-meta-xxh3";
+
+/// What went wrong with a request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum S3Error {
+    /// Wrong credentials, missing bucket, access denied: retrying will not help until the
+    /// settings change.
+    #[error("{0}")]
+    Permanent(String),
+    /// The multipart upload is gone on the server (aborted or expired).
+    #[error("the multipart upload is gone on the server")]
+    NoSuchUpload,
+    /// Network trouble, a timeout, a 5xx, throttling: try again later.
+    #[error("{0}")]
+    Transient(String),
+}
+
+/// Where to and as whom.
+#[derive(Debug, Clone)]
+pub struct Client {
+    bucket: Bucket,
+    credentials: Credentials,
+    agent: ureq::Agent,
+}
+
+fn md5_base64(data: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Md5::digest(data))
+}
+
+/// The `<Code>` of an S3 XML error body.
+fn error_code(body: &str) -> Option<&str> {
+    let start = body.find("<Code>")? + "<Code>".len();
+    let end = body[start..].find("</Code>")? + start;
+    Some(&body[start..end])
+}
+
+fn classify(status: u16, body: &str, what: &str) -> S3Error {
+    let code = error_code(body).unwrap_or("");
+    let detail = if code.is_empty() {
+        format!("{what}: HTTP {status}")
+    } else {
+        format!("{what}: HTTP {status} {code}")
+    };
+    match (status, code) {
+        (404, "NoSuchUpload") => S3Error::NoSuchUpload,
+        (404, "NoSuchBucket") => S3Error::Permanent(format!(
+            "{detail}: the bucket does not exist; create it or fix upload.bucket"
+        )),
+        (
+            400 | 401 | 403,
+            "InvalidAccessKeyId"
+            | "SignatureDoesNotMatch"
+            | "AccessDenied"
+            | "InvalidToken"
+            | "ExpiredToken"
+            | "AuthorizationHeaderMalformed"
+            | "",
+        ) if status != 400 || !code.is_empty() => S3Error::Permanent(format!(
+            "{detail}: check the access key and secret (SHOTLINE_UPLOAD_ACCESS_KEY_ID, SHOTLINE_UPLOAD_SECRET_ACCESS_KEY) and the bucket's permissions"
+        )),
+        (301 | 307, _) | (400, "PermanentRedirect" | "AuthorizationHeaderMalformed") => {
+            S3Error::Permanent(format!(
+                "{detail}: the bucket is in another region; fix upload.region"
+            ))
+        }
+        (400, "BadDigest" | "InvalidDigest") => {
+            S3Error::Transient(format!("{detail}: the data changed on the way; sent again"))
+        }
+        (408 | 429 | 500..=599, _) | (400, "RequestTimeout") => S3Error::Transient(detail),
+        _ => S3Error::Permanent(detail),
+    }
+}
+
+impl Client {
+    /// A client for `bucket` at `endpoint`.
+    pub fn new(
+        endpoint: &str,
+        region: &str,
+        bucket: &str,
+        path_style: bool,
+        access_key: &str,
+        secret_key: &str,
+    ) -> Result<Self, String> {
+        let url = url::Url::parse(endpoint).map_err(|e| format!("upload.endpoint: {e}"))?;
+        let style = if path_style {
+            UrlStyle::Path
+        } else {
+            UrlStyle::VirtualHost
+        };
+        let bucket = Bucket::new(url, style, bucket.to_string(), region.to_string())
+            .map_err(|e| format!("upload.bucket: {e}"))?;
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_global(Some(Duration::from_secs(300)))
+            .build()
+            .into();
+        Ok(Self {
+            bucket,
+            credentials: Credentials::new(access_key, secret_key),
+            agent,
+        })
+    }
+
+    /// The object's XXH3 metadata, `Some("")` when it exists without one, `None` when
+    /// there is no object.
+    pub fn head_hash(&self, key: &str) -> Result<Option<String>, S3Error> {
+        let url = HeadObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
+        let response = self
+            .agent
+            .head(url.as_str())
+            .call()
+            .map_err(|e| S3Error::Transient(format!("HEAD {key}: {e}")))?;
+        match response.status().as_u16() {
+            200 => Ok(Some(
+                response
+                    .headers()
+                    .get(HASH_META)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string(),
+            )),
+            404 => Ok(None),
+            // A HEAD has no body: the status alone tells.
+            403 => Err(classify(
+                403,
+                "<Code>AccessDenied</Code>",
+                &format!("HEAD {key}"),
+            )),
+            status => Err(classify(status, "", &format!("HEAD {key}"))),
+        }
+    }
+
+    /// One `PUT` of the whole object.
+    pub fn put(&self, key: &str, data: &[u8], hash: &str) -> Result<(), S3Error> {
+        let mut action = PutObject::new(&self.bucket, Some(&self.credentials), key);
+        action.headers_mut().insert(HASH_META, hash.to_string());
+        let url = action.sign(SIGNED_FOR);
+        self.send(
+            self.agent
+                .put(url.as_str())
+                .header(HASH_META, hash)
+                .header("Content-MD5", md5_base64(data)),
+            data,
+            &format!("PUT {key}"),
+        )
+        .map(|_| ())
+    }
+
+    /// Start a multipart upload; its id.
+    pub fn create_multipart(&self, key: &str, hash: &str) -> Result<String, S3Error> {
+        let mut action = CreateMultipartUpload::new(&self.bucket, Some(&self.credentials), key);
+        action.headers_mut().insert(HASH_META, hash.to_string());
+        let url = action.sign(SIGNED_FOR);
+        let (_, body) = self.send(
+            self.agent.post(url.as_str()).header(HASH_META, hash),
+            &[],
+            &format!("create multipart {key}"),
+        )?;
+        CreateMultipartUpload::parse_response(&body)
+            .map(|r| r.upload_id().to_string())
+            .map_err(|e| S3Error::Transient(format!("create multipart {key}: {e}")))
+    }
+
+    /// Send one part; its ETag.
+    pub fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: u16,
+        data: &[u8],
+    ) -> Result<String, S3Error> {
+        let url = UploadPart::new(
+            &self.bucket,
+            Some(&self.credentials),
+            key,
+            number,
+            upload_id,
+        )
+        .sign(SIGNED_FOR);
+        let (etag, _) = self.send(
+            self.agent
+                .put(url.as_str())
+                .header("Content-MD5", md5_base64(data)),
+            data,
+            &format!("part {number} of {key}"),
+        )?;
+        etag.ok_or_else(|| S3Error::Transient(format!("part {number} of {key}: no ETag")))
+    }
+
+    /// Finish a multipart upload from its parts' ETags, in part order.
+    pub fn complete(&self, key: &str, upload_id: &str, etags: &[String]) -> Result<(), S3Error> {
+        let action = CompleteMultipartUpload::new(
+            &self.bucket,
+            Some(&self.credentials),
+            key,
+            upload_id,
+            etags.iter().map(String::as_str),
+        );
+        let url = action.sign(SIGNED_FOR);
+        let body = action.body();
+        let (_, reply) = self.send(
+            self.agent.post(url.as_str()),
+            body.as_bytes(),
+            &format!("complete {key}"),
+        )?;
+        // S3 may answer 200 with an error inside the body.
+        if reply.contains("<Error>") {
+            return Err(classify(500, &reply, &format!("complete {key}")));
+        }
+        Ok(())
+    }
+
+    /// Abort a multipart upload (its parts are deleted on the server).
+    pub fn abort(&self, key: &str, upload_id: &str) -> Result<(), S3Error> {
+        let url = AbortMultipartUpload::new(&self.bucket, Some(&self.credentials), key, upload_id)
+            .sign(SIGNED_FOR);
+        let response = self
+            .agent
+            .delete(url.as_str())
+            .call()
+            .map_err(|e| S3Error::Transient(format!("abort {key}: {e}")))?;
+        match response.status().as_u16() {
+            200..=299 | 404 => Ok(()),
+            status => Err(classify(status, "", &format!("abort {key}"))),
+        }
+    }
+
+    /// Send `data`; the ETag header and the body of a 2xx answer.
+    fn send(
+        &self,
+        request: ureq::RequestBuilder<ureq::typestate::WithBody>,
+        data: &[u8],
+        what: &str,
+    ) -> Result<(Option<String>, String), S3Error> {
+        let mut response = request
+            .send(data)
+            .map_err(|e| S3Error::Transient(format!("{what}: {e}")))?;
+        let status = response.status().as_u16();
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .unwrap_or_default();
+        if (200..300).contains(&status) {
+            Ok((etag, body))
+        } else {
+            Err(classify(status, &body, what))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_sorted_by_what_can_help() {
+        let body = |code: &str| format!("<Error><Code>{code}</Code></Error>");
+        assert!(matches!(
+            classify(403, &body("InvalidAccessKeyId"), "PUT k"),
+            S3Error::Permanent(m) if m.contains("SHOTLINE_UPLOAD_ACCESS_KEY_ID")
+        ));
+        assert!(matches!(
+            classify(404, &body("NoSuchBucket"), "PUT k"),
+            S3Error::Permanent(m) if m.contains("upload.bucket")
+        ));
+        assert_eq!(
+            classify(404, &body("NoSuchUpload"), "part"),
+            S3Error::NoSuchUpload
+        );
+        assert!(matches!(
+            classify(503, &body("SlowDown"), "PUT k"),
+            S3Error::Transient(_)
+        ));
+        assert!(matches!(classify(500, "", "PUT k"), S3Error::Transient(_)));
+        assert!(matches!(
+            classify(400, &body("BadDigest"), "PUT k"),
+            S3Error::Transient(_)
+        ));
+    }
+
+    #[test]
+    fn content_md5_is_base64_of_the_digest() {
+        assert_eq!(md5_base64(b""), "1B2M2Y8AsgTpgAmY7PhCfg==");
+    }
+}

@@ -1,0 +1,263 @@
+//! Uploads to a real S3-compatible server (`moto_server`, installed by `cargo xtask setup`
+//! into `~/.cache/shotline/venv`), checked through boto3, an independent S3 client: every
+//! object's content and hash metadata; multipart for a frame over the part size; `kill -9`
+//! in the middle of a multipart upload resumes without sending finished parts again; a
+//! missing bucket stops uploads with one clear error and no retry storm.
+
+mod common;
+
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{SESSION, Studio, bytes};
+use serde_json::Value;
+
+fn venv_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    home.join(".cache/shotline/venv/bin").join(name)
+}
+
+/// `moto_server` on a free port, its request log in a file; killed when dropped.
+struct Moto {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Moto {
+    fn start(dir: &Path) -> Self {
+        let bin = venv_bin("moto_server");
+        assert!(
+            bin.is_file(),
+            "{} is missing: run `cargo xtask setup`",
+            bin.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let log = dir.join("moto.log");
+        let child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&log).expect("log"))
+            .spawn()
+            .expect("start moto_server");
+        let moto = Self { child, port, log };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Run Python with boto3 against this server; its standard output.
+    fn boto(&self, script: &str) -> String {
+        let out = Command::new(venv_bin("python"))
+            .arg("-c")
+            .arg(format!(
+                "import boto3, json, sys\ns3 = boto3.client('s3', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n{script}",
+                self.endpoint()
+            ))
+            .output()
+            .expect("python");
+        assert!(
+            out.status.success(),
+            "boto3: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Requests of `method` seen so far.
+    fn requests(&self, method: &str) -> usize {
+        fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(&format!("\"{method} ")))
+            .count()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn studio(moto: &Moto, bucket: &str) -> Studio {
+    let mut s = Studio::with_backup("b");
+    let mut text = fs::read_to_string(&s.config).expect("config");
+    text.push_str(&format!(
+        "\n[upload]\nendpoint = \"{}\"\nregion = \"us-east-1\"\nbucket = \"{bucket}\"\nkey = \"{{studio}}/{{session}}/{{name}}\"\npart_size = \"5MB\"\n",
+        moto.endpoint()
+    ));
+    fs::write(&s.config, text).expect("config");
+    s.env
+        .push(("SHOTLINE_UPLOAD_ACCESS_KEY_ID".into(), "test".into()));
+    s.env
+        .push(("SHOTLINE_UPLOAD_SECRET_ACCESS_KEY".into(), "test".into()));
+    s
+}
+
+fn uploaded(status: &Value) -> u64 {
+    status["uploads"]["done"].as_u64().unwrap_or_default()
+}
+
+#[test]
+fn a_session_lands_in_the_bucket_with_content_and_hash_metadata() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let moto = Moto::start(dir.path());
+    moto.boto("s3.create_bucket(Bucket='shots')");
+    let mut s = studio(&moto, "shots");
+    s.start();
+    for i in 0..100u64 {
+        fs::write(
+            s.hot.join(format!("f{i:03}.jpg")),
+            bytes(i, 30_000 + i as usize),
+        )
+        .expect("write");
+    }
+    // Over the 5 MB part size: three parts.
+    fs::write(s.hot.join("big.cr3"), bytes(999, 12 * 1024 * 1024 + 17)).expect("write");
+    s.wait_for("101 uploads", Duration::from_secs(180), |st| {
+        uploaded(st) == 101
+    });
+
+    let download = dir.path().join("download");
+    fs::create_dir(&download).expect("mkdir");
+    let listing = moto.boto(&format!(
+        "out = {{}}\nfor page in s3.get_paginator('list_objects_v2').paginate(Bucket='shots'):\n    for o in page.get('Contents', []):\n        k = o['Key']\n        h = s3.head_object(Bucket='shots', Key=k)\n        s3.download_file('shots', k, '{}/' + k.split('/')[-1])\n        out[k] = [o['Size'], h['Metadata'].get('xxh3', ''), h.get('ETag', '')]\nprint(json.dumps(out))",
+        download.display()
+    ));
+    let listing: Value = serde_json::from_str(listing.trim()).expect("json");
+    let objects = listing.as_object().expect("object");
+    assert_eq!(objects.len(), 101, "{listing}");
+    for (key, facts) in objects {
+        let name = key.rsplit('/').next().expect("name");
+        assert_eq!(key, &format!("studio/{SESSION}/{name}"));
+        let library = s.library.join(SESSION).join(name);
+        let (hash, size) = shotline_engine::hash::hash_file(&library, false).expect("hash");
+        assert_eq!(facts[0].as_u64(), Some(size), "{key}");
+        assert_eq!(
+            facts[1].as_str(),
+            Some(hash.as_str()),
+            "{key}: hash metadata"
+        );
+        assert_eq!(
+            fs::read(download.join(name)).expect("downloaded"),
+            fs::read(&library).expect("library"),
+            "{key}: content"
+        );
+    }
+    let big_etag = objects["studio/shoot/big.cr3"][2]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        big_etag.ends_with("-3\""),
+        "multipart in 3 parts: {big_etag}"
+    );
+
+    // A restart uploads nothing again.
+    s.stop();
+    let puts = moto.requests("PUT");
+    s.start();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        moto.requests("PUT"),
+        puts,
+        "frames already in the bucket sent again"
+    );
+    s.stop();
+}
+
+#[test]
+fn kill_9_mid_multipart_resumes_without_sending_finished_parts_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let moto = Moto::start(dir.path());
+    moto.boto("s3.create_bucket(Bucket='shots')");
+    let mut s = studio(&moto, "shots");
+    // Ten parts, slowed by the server's own speed; killed once some parts are in.
+    s.start();
+    fs::write(s.hot.join("huge.cr3"), bytes(7, 50 * 1024 * 1024)).expect("write");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let parts_before = loop {
+        let parts = moto.boto(
+            "ups = s3.list_multipart_uploads(Bucket='shots').get('Uploads', [])\nprint(sum(len(s3.list_parts(Bucket='shots', Key=u['Key'], UploadId=u['UploadId']).get('Parts', [])) for u in ups))",
+        );
+        let parts: usize = parts.trim().parse().unwrap_or(0);
+        if parts >= 2 {
+            break parts;
+        }
+        assert!(Instant::now() < deadline, "no parts went up");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    s.kill9();
+    let part_puts_before = moto.requests("PUT");
+    s.start();
+    s.wait_for("the upload to finish", Duration::from_secs(120), |st| {
+        uploaded(st) == 1
+    });
+    let part_puts_after = moto.requests("PUT") - part_puts_before;
+    eprintln!("parts before the kill: {parts_before}; parts sent after: {part_puts_after}");
+    assert!(
+        part_puts_after <= 10 - parts_before + 1,
+        "{part_puts_after} parts sent after the restart, {parts_before} were already there"
+    );
+    let etag =
+        moto.boto("print(s3.head_object(Bucket='shots', Key='studio/shoot/huge.cr3')['ETag'])");
+    assert!(etag.trim().ends_with("-10\""), "{etag}");
+    let left =
+        moto.boto("print(len(s3.list_multipart_uploads(Bucket='shots').get('Uploads', [])))");
+    assert_eq!(
+        left.trim(),
+        "0",
+        "an unfinished multipart upload was left behind"
+    );
+    s.stop();
+}
+
+#[test]
+fn a_missing_bucket_is_one_clear_error_and_no_retry_storm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let moto = Moto::start(dir.path());
+    let mut s = studio(&moto, "no-such-bucket");
+    s.start();
+    for i in 0..20u64 {
+        fs::write(s.hot.join(format!("f{i}.jpg")), bytes(i, 10_000)).expect("write");
+    }
+    s.wait_for_log("Uploads stopped", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(5));
+    let log = s.output();
+    assert_eq!(
+        log.matches("[CRITICAL] Uploads stopped").count(),
+        1,
+        "one notification, not one per frame: {log}"
+    );
+    assert!(
+        log.contains("does not exist") && log.contains("upload.bucket"),
+        "{log}"
+    );
+    let requests = moto.requests("PUT") + moto.requests("HEAD");
+    assert!(
+        requests <= 8,
+        "{requests} requests for a bucket that is not there"
+    );
+    assert_eq!(
+        s.status()["shots"],
+        20,
+        "frames are still stored and backed up"
+    );
+    s.stop();
+}
