@@ -37,7 +37,8 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
             };
             crate::bench_relay::bench(&sizes)
         }
-        _ => bail!("usage: cargo xtask bench <backup | relay [1000,5000]>"),
+        Some("upload") => crate::bench_upload::bench(),
+        _ => bail!("usage: cargo xtask bench <backup | relay [1000,5000] | upload>"),
     }
 }
 

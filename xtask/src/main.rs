@@ -9,6 +9,7 @@
 
 mod bench;
 mod bench_relay;
+mod bench_upload;
 mod sys;
 mod ui;
 
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
         "bench" => sys::setup().and_then(|()| bench::bench(&rest)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | run [ARGS] | test [ARGS] | ui | bench <backup | relay>>"
+                "usage: cargo xtask <setup | run [ARGS] | test [ARGS] | ui | bench <backup | relay | upload>>"
             );
             return ExitCode::from(2);
         }

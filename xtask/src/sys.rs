@@ -14,9 +14,10 @@ const APT: &[&str] = &[
     "xxhash",
     "redis-server",
     "chromium",
+    "rclone",
 ];
 /// The same on macOS.
-const BREW: &[&str] = &["pkg-config", "rsync", "xxhash", "redis", "node"];
+const BREW: &[&str] = &["pkg-config", "rsync", "xxhash", "redis", "node", "rclone"];
 
 /// Install what is missing; do nothing when everything is there.
 pub fn setup() -> anyhow::Result<()> {

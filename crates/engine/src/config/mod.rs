@@ -156,7 +156,7 @@ pub struct Upload {
     /// Frames uploaded at the same time.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
-    /// Part size of multipart uploads, also the size from which they are used (`8MB`;
+    /// Part size of multipart uploads, also the size from which they are used (`32MB`;
     /// at least 5 MiB, as S3 requires).
     #[serde(default = "default_part_size")]
     pub part_size: String,
@@ -174,7 +174,7 @@ impl Upload {
 
     /// [`Upload::part_size`] in bytes (validated by `config check`; 8 MiB if unreadable).
     pub fn part_size_bytes(&self) -> u64 {
-        parse_size(&self.part_size).unwrap_or(8 << 20)
+        parse_size(&self.part_size).unwrap_or(32 << 20)
     }
 }
 
@@ -202,7 +202,7 @@ fn default_concurrency() -> usize {
 }
 
 fn default_part_size() -> String {
-    "8MB".into()
+    "32MB".into()
 }
 
 fn default_region() -> String {
