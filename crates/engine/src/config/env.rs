@@ -57,6 +57,7 @@ fn upload(config: &mut Config) -> &mut Upload {
         concurrency: super::default_concurrency(),
         part_size: super::default_part_size(),
         public_url: None,
+        bandwidth: None,
     })
 }
 

@@ -160,6 +160,9 @@ pub struct Upload {
     /// at least 5 MiB, as S3 requires).
     #[serde(default = "default_part_size")]
     pub part_size: String,
+    /// Upload bandwidth limit over all uploads, e.g. `"20MB/s"`; absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<String>,
     /// Public base URL of the bucket, for links in `upload_complete` events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
@@ -170,6 +173,12 @@ impl Upload {
     pub fn path_style(&self) -> bool {
         self.path_style
             .unwrap_or_else(|| !self.endpoint.contains("amazonaws.com"))
+    }
+
+    /// [`Upload::bandwidth`] in bytes per second (validated by `config check`).
+    pub fn bandwidth_bytes(&self) -> Option<u64> {
+        let text = self.bandwidth.as_deref()?;
+        parse_size(text.trim().trim_end_matches("/s")).filter(|b| *b > 0)
     }
 
     /// [`Upload::part_size`] in bytes (validated by `config check`; 8 MiB if unreadable).

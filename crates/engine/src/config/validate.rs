@@ -83,6 +83,16 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
                 "write it like part_size = \"8MB\" (S3 parts are 5 MiB to 5 GiB)",
             )),
         }
+        if upload.bandwidth.is_some() && upload.bandwidth_bytes().is_none() {
+            errors.push(ConfigError::new(
+                "upload.bandwidth",
+                format!(
+                    "`{}` is not a rate",
+                    upload.bandwidth.as_deref().unwrap_or_default()
+                ),
+                "write it like bandwidth = \"20MB/s\", or remove it for no limit",
+            ));
+        }
         if upload.concurrency == 0 || upload.concurrency > 64 {
             errors.push(ConfigError::new(
                 "upload.concurrency",

@@ -126,3 +126,41 @@ fn migrating_twice_is_a_no_op() {
         .expect("version");
     assert_eq!(version, schema::VERSION);
 }
+
+#[test]
+fn uploads_wait_for_backups_and_keep_their_parts() {
+    let (_dir, j) = journal();
+    let targets = vec!["usb".to_string(), "nas".to_string()];
+    let shot = reserve(&j, "/in/a.jpg", "a.jpg");
+    j.mark_stored(shot.id, 10, "h1", &targets).expect("stored");
+    assert_eq!(j.uploads_due(0, 10).expect("due").len(), 1, "at once");
+    assert!(
+        j.uploads_due(1, 10).expect("due").is_empty(),
+        "not before a backup"
+    );
+    j.job_verified(shot.id, "usb", "a.jpg", "h1")
+        .expect("verify");
+    assert_eq!(j.uploads_due(1, 10).expect("due").len(), 1);
+    assert!(j.uploads_due(2, 10).expect("due").is_empty());
+
+    j.upload_started(shot.id, "k").expect("start");
+    j.upload_multipart(shot.id, "up-1", 5).expect("multipart");
+    let part = Part {
+        number: 1,
+        etag: "\"e1\"".into(),
+        size: 5,
+    };
+    j.upload_part_done(shot.id, "up-1", &part).expect("part");
+    let due = &j.uploads_due(0, 10).expect("due")[0];
+    assert_eq!(due.multipart, Some(("up-1".to_string(), 5)));
+    assert_eq!(j.upload_parts(shot.id, "up-1").expect("parts"), [part]);
+    j.upload_retry(shot.id, "timeout", 60_000).expect("retry");
+    assert!(
+        j.uploads_due(0, 10).expect("due").is_empty(),
+        "waits for its retry time"
+    );
+    j.upload_done(shot.id).expect("done");
+    assert_eq!(j.upload_counts().expect("counts").done, 1);
+    assert!(j.upload_parts(shot.id, "up-1").expect("parts").is_empty());
+    assert_eq!(j.uploaded_key(shot.id).expect("key").as_deref(), Some("k"));
+}

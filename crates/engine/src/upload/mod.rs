@@ -6,7 +6,7 @@
 //!   parts (with ETags) are in the journal, so a restart sends only the missing parts.
 //! - Every body carries `Content-MD5`; the frame's XXH3-128 is object metadata, and a key
 //!   that already holds an object with the same hash is not uploaded again.
-//! - Bounded concurrency; transient failures retried with exponential backoff and jitter;
+//! - Bounded concurrency, an optional bandwidth limit over all uploads; transient failures retried with exponential backoff and jitter;
 //!   a permanent one (credentials, bucket, access) stops uploads with one critical
 //!   notification until Shotline is restarted with other settings.
 //! - `upload_progress` per part, `upload_complete` per frame, and one batched
@@ -48,6 +48,37 @@ struct Context {
     public_url: Option<String>,
     bus: Bus,
     stopping: AtomicBool,
+    limit: Option<Limiter>,
+}
+
+/// A bandwidth limit shared by every upload: each request waits for its turn on a virtual
+/// clock that advances by its size over the rate, so the long-run rate stays under it.
+#[derive(Debug)]
+pub struct Limiter {
+    rate: f64,
+    next: std::sync::Mutex<Instant>,
+}
+
+impl Limiter {
+    /// At most `bytes_per_second`.
+    pub fn new(bytes_per_second: u64) -> Self {
+        Self {
+            rate: bytes_per_second.max(1) as f64,
+            next: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Block until `bytes` may be sent.
+    pub fn take(&self, bytes: u64) {
+        let wait = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let start = (*next).max(now);
+            *next = start + Duration::from_secs_f64(bytes as f64 / self.rate);
+            start - now
+        };
+        std::thread::sleep(wait);
+    }
 }
 
 /// The upload service.
@@ -135,6 +166,7 @@ impl Uploader {
                 public_url: config.public_url.clone(),
                 bus,
                 stopping: AtomicBool::new(false),
+                limit: config.bandwidth_bytes().map(Limiter::new),
             }),
             after_backups: config.after_backups,
             concurrency: config.concurrency.max(1),
@@ -279,6 +311,9 @@ fn attempt(ctx: &Context, due: &UploadDue, key: &str) -> Result<Outcome, S3Error
                 due.rel_path
             )));
         }
+        if let Some(limit) = &ctx.limit {
+            limit.take(data.len() as u64);
+        }
         ctx.client.put(key, &data, &due.hash)?;
         progress(ctx, due, key, due.size);
         return finish(ctx, due, key);
@@ -314,6 +349,9 @@ fn attempt(ctx: &Context, due: &UploadDue, key: &str) -> Result<Outcome, S3Error
         file.seek(SeekFrom::Start(offset))
             .and_then(|_| file.read_exact(&mut data))
             .map_err(|e| io_error(&due.rel_path, e))?;
+        if let Some(limit) = &ctx.limit {
+            limit.take(length);
+        }
         let etag = match ctx
             .client
             .upload_part(key, &upload_id, number as u16, &data)
@@ -397,6 +435,17 @@ mod tests {
             "n/IMG_1.jpg"
         );
         assert_eq!(object_key("{path}", "n", "s", "a/b/c.jpg"), "a/b/c.jpg");
+    }
+
+    #[test]
+    fn the_limiter_holds_the_long_run_rate() {
+        let limit = Limiter::new(10_000_000);
+        let start = Instant::now();
+        for _ in 0..5 {
+            limit.take(1_000_000);
+        }
+        // 5 MB at 10 MB/s: the last one may start after 0.4 s, not before.
+        assert!(start.elapsed() >= Duration::from_millis(390));
     }
 
     #[test]
