@@ -10,7 +10,7 @@
 //! - rsync: `rsync -a` to each target, then `sync` (no verification at all).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -211,40 +211,12 @@ fn time_shotline(
         toml.push_str(&format!("[[backup]]\nname = {name:?}\npath = {path:?}\n"));
     }
     std::fs::write(&config, toml)?;
-    let start = Instant::now();
-    let mut child: Child = Command::new(bin)
-        .arg("--config")
-        .arg(&config)
-        .args(["run", "--session", SESSION])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting shotline")?;
-    let done = loop {
-        let out = Command::new(bin)
-            .arg("--config")
-            .arg(&config)
-            .args(["status", "--json"])
-            .output()?;
-        let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    crate::bench_upload::run_until(bin, &config, SESSION, |status| {
         let verified_everywhere = status["targets"]
             .as_array()
             .is_some_and(|t| t.iter().all(|t| t["verified"] == expect as u64));
-        if status["shots"] == expect as u64 && status["queue_depth"] == 0 && verified_everywhere {
-            break start.elapsed();
-        }
-        if start.elapsed() > Duration::from_secs(600) {
-            let _ = child.kill();
-            bail!("shotline did not finish in 10 minutes: {status}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()?;
-    child.wait()?;
-    Ok(done)
+        status["shots"] == expect as u64 && status["queue_depth"] == 0 && verified_everywhere
+    })
 }
 
 fn naive(source: &Path, t1: &Path, t2: &Path) -> anyhow::Result<Duration> {

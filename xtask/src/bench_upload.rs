@@ -83,17 +83,19 @@ fn status(bin: &Path, config: &Path) -> anyhow::Result<serde_json::Value> {
     Ok(serde_json::from_slice(&out.stdout).unwrap_or_default())
 }
 
-/// Run `shotline run` on `config` until `done` holds for its status; the time it took.
-fn run_until(
+/// Run `shotline run --session SESSION` on `config` until `done` holds for its status
+/// (polled every 50 ms), then stop it with SIGTERM; the time from start to done.
+pub fn run_until(
     bin: &Path,
     config: &Path,
+    session: &str,
     done: impl Fn(&serde_json::Value) -> bool,
 ) -> anyhow::Result<Duration> {
     let start = Instant::now();
     let mut child = Command::new(bin)
         .arg("--config")
         .arg(config)
-        .args(["run", "--session", SESSION])
+        .args(["run", "--session", session])
         .env("SHOTLINE_UPLOAD_ACCESS_KEY_ID", "test")
         .env("SHOTLINE_UPLOAD_SECRET_ACCESS_KEY", "test")
         .stdout(Stdio::null())
@@ -159,7 +161,7 @@ pub fn bench() -> anyhow::Result<()> {
             "backup = []\n[[hot_folder]]\npath = {hot:?}\n[library]\npath = {library:?}\nnaming = \"{{session}}/{{original}}\"\n[camera]\nenabled = false\n[relay]\nlisten = \"127.0.0.1:0\"\n"
         );
         std::fs::write(&config, &base)?;
-        run_until(&bin, &config, |s| {
+        run_until(&bin, &config, SESSION, |s| {
             s["shots"] == FILES as u64 && s["queue_depth"] == 0
         })?;
         let bucket = format!("shotline-{round}");
@@ -171,7 +173,9 @@ pub fn bench() -> anyhow::Result<()> {
                 moto.endpoint
             ),
         )?;
-        let ours = run_until(&bin, &config, |s| s["uploads"]["done"] == FILES as u64)?;
+        let ours = run_until(&bin, &config, SESSION, |s| {
+            s["uploads"]["done"] == FILES as u64
+        })?;
         let bucket = format!("rclone-{round}");
         create_bucket(&moto, &bucket)?;
         let start = Instant::now();

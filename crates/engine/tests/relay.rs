@@ -17,6 +17,38 @@ fn studio() -> Studio {
     Studio::with_backup("b")
 }
 
+/// A studio whose `shotline run` publishes to a relay (not started yet) on a free port,
+/// with a publisher token for `secret`; the relay's address and a subscriber token.
+fn studio_with_relay_at_a_free_port(secret: &[u8]) -> (Studio, String, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut s = studio();
+    let text = fs::read_to_string(&s.config).expect("config");
+    fs::write(
+        &s.config,
+        text.replace(
+            "listen = \"127.0.0.1:0\"",
+            &format!("url = \"ws://{addr}/v1/ws\""),
+        ),
+    )
+    .expect("config");
+    let claims = |role| Claims {
+        role,
+        channels: vec!["studio:*".into()],
+        exp: now_secs() + 3600,
+    };
+    s.env.push((
+        "SHOTLINE_RELAY_TOKEN".into(),
+        mint(&claims(Role::Publisher), secret),
+    ));
+    let reader = mint(&claims(Role::Subscriber), secret);
+    (s, addr, reader)
+}
+
 /// Events on `channel` since 0, polled until `enough` holds.
 fn events(addr: &str, channel: &str, token: &str, enough: impl Fn(&[Value]) -> bool) -> Vec<Value> {
     events_within(addr, channel, token, Duration::from_secs(30), enough)
@@ -120,32 +152,7 @@ fn events_reach_the_embedded_relay() {
 #[test]
 fn a_relay_that_was_down_gets_every_event_once_in_order() {
     const SECRET: &[u8] = b"relay-down-secret-0123456789";
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("free port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut s = studio();
-    let text = fs::read_to_string(&s.config).expect("config");
-    fs::write(
-        &s.config,
-        text.replace(
-            "listen = \"127.0.0.1:0\"",
-            &format!("url = \"ws://{addr}/v1/ws\""),
-        ),
-    )
-    .expect("config");
-    let claims = |role| Claims {
-        role,
-        channels: vec!["studio:*".into()],
-        exp: now_secs() + 600,
-    };
-    s.env.push((
-        "SHOTLINE_RELAY_TOKEN".into(),
-        mint(&claims(Role::Publisher), SECRET),
-    ));
-    let reader = mint(&claims(Role::Subscriber), SECRET);
+    let (mut s, addr, reader) = studio_with_relay_at_a_free_port(SECRET);
 
     s.start();
     for i in 0..5 {
@@ -208,32 +215,7 @@ fn an_hour_of_shooting_with_the_relay_down_arrives_once_in_order() {
     // One frame every five seconds for an hour.
     const FRAMES: u64 = 720;
     const SECRET: &[u8] = b"hour-down-secret-0123456789";
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("free port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut s = studio();
-    let text = fs::read_to_string(&s.config).expect("config");
-    fs::write(
-        &s.config,
-        text.replace(
-            "listen = \"127.0.0.1:0\"",
-            &format!("url = \"ws://{addr}/v1/ws\""),
-        ),
-    )
-    .expect("config");
-    let claims = |role| Claims {
-        role,
-        channels: vec!["studio:*".into()],
-        exp: now_secs() + 3600,
-    };
-    s.env.push((
-        "SHOTLINE_RELAY_TOKEN".into(),
-        mint(&claims(Role::Publisher), SECRET),
-    ));
-    let reader = mint(&claims(Role::Subscriber), SECRET);
+    let (mut s, addr, reader) = studio_with_relay_at_a_free_port(SECRET);
 
     s.start();
     for i in 0..FRAMES {

@@ -129,6 +129,35 @@ fn studio(moto: &Moto, bucket: &str) -> Studio {
     s
 }
 
+/// Shoot 20 frames into a studio whose uploads cannot work: uploads stop with one critical
+/// notification, a handful of requests at most (`requests` counts them), and the frames are
+/// still stored. The run's log.
+fn stops_once(s: &mut Studio, requests: impl Fn() -> usize) -> String {
+    s.start();
+    for i in 0..20u64 {
+        fs::write(s.hot.join(format!("f{i}.jpg")), bytes(i, 10_000)).expect("write");
+    }
+    s.wait_for_log("Uploads stopped", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(5));
+    let log = s.output();
+    assert_eq!(
+        log.matches("[CRITICAL] Uploads stopped").count(),
+        1,
+        "one notification, not one per frame: {log}"
+    );
+    let requests = requests();
+    assert!(
+        requests <= 8,
+        "{requests} requests for uploads that cannot work"
+    );
+    assert_eq!(
+        s.status()["shots"],
+        20,
+        "frames are still stored and backed up"
+    );
+    log
+}
+
 fn uploaded(status: &Value) -> u64 {
     status["uploads"]["done"].as_u64().unwrap_or_default()
 }
@@ -251,31 +280,10 @@ fn a_missing_bucket_is_one_clear_error_and_no_retry_storm() {
     let dir = tempfile::tempdir().expect("tempdir");
     let moto = Moto::start(dir.path());
     let mut s = studio(&moto, "no-such-bucket");
-    s.start();
-    for i in 0..20u64 {
-        fs::write(s.hot.join(format!("f{i}.jpg")), bytes(i, 10_000)).expect("write");
-    }
-    s.wait_for_log("Uploads stopped", Duration::from_secs(60));
-    std::thread::sleep(Duration::from_secs(5));
-    let log = s.output();
-    assert_eq!(
-        log.matches("[CRITICAL] Uploads stopped").count(),
-        1,
-        "one notification, not one per frame: {log}"
-    );
+    let log = stops_once(&mut s, || moto.requests("PUT") + moto.requests("HEAD"));
     assert!(
         log.contains("does not exist") && log.contains("upload.bucket"),
         "{log}"
-    );
-    let requests = moto.requests("PUT") + moto.requests("HEAD");
-    assert!(
-        requests <= 8,
-        "{requests} requests for a bucket that is not there"
-    );
-    assert_eq!(
-        s.status()["shots"],
-        20,
-        "frames are still stored and backed up"
     );
     s.stop();
 }
@@ -356,30 +364,11 @@ fn wrong_credentials_are_one_clear_error_and_no_retry_storm() {
         "SHOTLINE_UPLOAD_SECRET_ACCESS_KEY".into(),
         "not-the-secret".into(),
     ));
-    s.start();
-    for i in 0..20u64 {
-        fs::write(s.hot.join(format!("f{i}.jpg")), bytes(i, 10_000)).expect("write");
-    }
-    s.wait_for_log("Uploads stopped", Duration::from_secs(60));
-    std::thread::sleep(Duration::from_secs(5));
-    let log = s.output();
-    assert_eq!(
-        log.matches("[CRITICAL] Uploads stopped").count(),
-        1,
-        "{log}"
-    );
+    let log = stops_once(&mut s, || {
+        requests.load(std::sync::atomic::Ordering::SeqCst)
+    });
     assert!(log.contains("SHOTLINE_UPLOAD_ACCESS_KEY_ID"), "{log}");
     assert!(!log.contains("not-the-secret"), "the secret was logged");
-    let requests = requests.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(
-        requests <= 8,
-        "{requests} requests with credentials that do not work"
-    );
-    assert_eq!(
-        s.status()["shots"],
-        20,
-        "frames are still stored and backed up"
-    );
     s.stop();
 }
 
