@@ -216,6 +216,13 @@ fn a_session_lands_in_the_bucket_with_content_and_hash_metadata() {
         "multipart in 3 parts: {big_etag}"
     );
 
+    // One batched notification for the burst, not one per frame.
+    s.wait_for_log("photos uploaded", Duration::from_secs(30));
+    let log = s.output();
+    assert!(
+        log.matches("photos uploaded").count() < 10,
+        "uploads announced one by one: {log}"
+    );
     // A restart uploads nothing again.
     s.stop();
     let puts = moto.requests("PUT");

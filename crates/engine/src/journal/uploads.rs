@@ -91,18 +91,24 @@ impl Journal {
     /// A multipart upload was created for the shot.
     pub fn upload_multipart(&self, shot_id: i64, upload_id: &str, part_size: u64) -> Result<()> {
         self.conn().execute(
-            "UPDATE uploads SET state = 'multipart', upload_id = ?2, part_size = ?3 WHERE shot_id = ?1",
+            "UPDATE uploads SET state = 'multipart', upload_id = ?2, part_size = ?3, attempts = 0 \
+             WHERE shot_id = ?1",
             params![shot_id, upload_id, part_size as i64],
         )?;
         Ok(())
     }
 
-    /// A part was acknowledged by S3.
+    /// A part was acknowledged by S3 (progress: the failure count starts again).
     pub fn upload_part_done(&self, shot_id: i64, upload_id: &str, part: &Part) -> Result<()> {
-        self.conn().execute(
+        let conn = self.conn();
+        conn.execute(
             "INSERT OR REPLACE INTO upload_parts (shot_id, upload_id, part_number, etag, size) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![shot_id, upload_id, part.number, part.etag, part.size as i64],
+        )?;
+        conn.execute(
+            "UPDATE uploads SET attempts = 0 WHERE shot_id = ?1",
+            params![shot_id],
         )?;
         Ok(())
     }

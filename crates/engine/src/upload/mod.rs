@@ -34,6 +34,8 @@ use s3::{Client, S3Error};
 pub const ACCESS_KEY_ENV: &str = "SHOTLINE_UPLOAD_ACCESS_KEY_ID";
 /// See [`ACCESS_KEY_ENV`].
 pub const SECRET_KEY_ENV: &str = "SHOTLINE_UPLOAD_SECRET_ACCESS_KEY";
+/// Failed attempts without progress after which a multipart upload is started afresh.
+const STALE_AFTER: u32 = 3;
 /// Quiet time after the last finished upload before the batched notification.
 const BATCH_QUIET: Duration = Duration::from_secs(3);
 
@@ -297,6 +299,24 @@ fn attempt(ctx: &Context, due: &UploadDue, key: &str) -> Result<Outcome, S3Error
         }
         Err(e) => return Err(io_error(&path.display().to_string(), e)),
     };
+    let mut due = due.clone();
+    if let Some((upload_id, _)) = &due.multipart
+        && due.attempts >= STALE_AFTER
+    {
+        // Failing again and again without a part going up: the server may have lost the
+        // upload (a restarted server, an expired upload) without saying so. Start afresh.
+        tracing::warn!(
+            key,
+            "multipart upload failed {} times; starting it again",
+            due.attempts
+        );
+        let _ = ctx.client.abort(key, upload_id);
+        ctx.journal
+            .upload_forget_multipart(due.shot_id)
+            .map_err(journal_error)?;
+        due.multipart = None;
+    }
+    let due = &due;
     if due.multipart.is_none() && ctx.client.head_hash(key)?.as_deref() == Some(&due.hash) {
         // Already there with the same content: nothing to send.
         return finish(ctx, due, key);
