@@ -5,11 +5,13 @@
 //! - `run`: set up, then run Shotline on its defaults (extra arguments go to `shotline run`).
 //! - `test`: set up, then run every test in the workspace.
 //! - `ui`: build the web UI (bindings, npm packages, TypeScript, dashboard assets).
+//! - `camera-sim`: build libgphoto2 with its virtual camera (for the camera work to come).
 //! - `bench <name>`: benchmarks against peer tools, side by side (module `bench`).
 
 mod bench;
 mod bench_relay;
 mod bench_upload;
+mod camera_sim;
 mod sys;
 mod ui;
 
@@ -24,10 +26,11 @@ fn main() -> ExitCode {
         "run" => sys::setup().and_then(|()| run(&rest)),
         "test" => sys::setup().and_then(|()| test(&rest)),
         "ui" => sys::setup().and_then(|()| ui::build()),
+        "camera-sim" => camera_sim::camera_sim(),
         "bench" => sys::setup().and_then(|()| bench::bench(&rest)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | run [ARGS] | test [ARGS] | ui | bench <backup | relay | upload>>"
+                "usage: cargo xtask <setup | run [ARGS] | test [ARGS] | ui | camera-sim | bench <backup | relay | upload>>"
             );
             return ExitCode::from(2);
         }

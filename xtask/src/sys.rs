@@ -33,10 +33,15 @@ pub fn setup() -> anyhow::Result<()> {
 /// The Python virtual environment holding `moto_server` (an S3-compatible server for the
 /// upload tests) and boto3 (an independent S3 client for checking what arrived).
 pub fn venv() -> std::path::PathBuf {
+    cache_dir().join("venv")
+}
+
+/// `~/.cache/shotline`: tools built or installed for the tests, kept between runs.
+pub fn cache_dir() -> std::path::PathBuf {
     let home = std::env::var_os("HOME")
         .map(std::path::PathBuf::from)
         .unwrap_or_default();
-    home.join(".cache").join("shotline").join("venv")
+    home.join(".cache").join("shotline")
 }
 
 fn moto() -> anyhow::Result<()> {
@@ -101,7 +106,8 @@ pub fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-fn privileged(sudo: bool, args: &[&str]) -> anyhow::Result<()> {
+/// Run `args` as root (through `sudo` when `sudo`).
+pub fn privileged(sudo: bool, args: &[&str]) -> anyhow::Result<()> {
     let mut command = if sudo {
         Command::new("sudo")
     } else {
