@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match command.as_str() {
         "setup" => sys::setup(),
-        "run" => sys::setup().and_then(|()| run(&rest)),
+        "run" => sys::setup_build().and_then(|()| run(&rest)),
         "test" => sys::setup().and_then(|()| test(&rest)),
         "ui" => sys::setup().and_then(|()| ui::build()),
         "camera-sim" => camera_sim::camera_sim(),

@@ -4,29 +4,34 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-/// Debian/Ubuntu packages the workspace needs: a C toolchain for the bundled SQLite, the
-/// peer tools the benchmarks compare against, and the Redis the relay's scale-out tests
-/// run against, and Chromium for the web UI's browser tests (Node.js and npm come with the machine).
-const APT: &[&str] = &[
-    "build-essential",
-    "pkg-config",
-    "rsync",
-    "xxhash",
-    "redis-server",
-    "chromium",
-    "rclone",
-];
+/// Debian/Ubuntu packages that building and running Shotline needs: a C toolchain for the
+/// bundled SQLite.
+const APT_BUILD: &[&str] = &["build-essential", "pkg-config"];
+/// What the tests and benchmarks need besides: the peer tools the benchmarks compare
+/// against, the Redis the relay's scale-out tests run against, and Chromium for the web
+/// UI's browser tests (Node.js and npm come with the machine).
+const APT_TEST: &[&str] = &["rsync", "xxhash", "redis-server", "chromium", "rclone"];
 /// The same on macOS.
-const BREW: &[&str] = &["pkg-config", "rsync", "xxhash", "redis", "node", "rclone"];
+const BREW_BUILD: &[&str] = &["pkg-config"];
+/// See [`APT_TEST`].
+const BREW_TEST: &[&str] = &["rsync", "xxhash", "redis", "node", "rclone"];
 
-/// Install what is missing; do nothing when everything is there.
+/// Everything for building and running Shotline; nothing when it is all there.
+pub fn setup_build() -> anyhow::Result<()> {
+    system_packages(APT_BUILD, BREW_BUILD)
+}
+
+/// Everything for the tests and benchmarks as well; nothing when it is all there.
 pub fn setup() -> anyhow::Result<()> {
     if !which("node") || !which("npm") {
         bail!(
             "Node.js (20 or later) and npm are needed to build the web UI; install them and run again"
         );
     }
-    system_packages()?;
+    system_packages(
+        &[APT_BUILD, APT_TEST].concat(),
+        &[BREW_BUILD, BREW_TEST].concat(),
+    )?;
     moto()
 }
 
@@ -62,9 +67,9 @@ fn moto() -> anyhow::Result<()> {
     status(Command::new(venv.join("bin").join("pip")).args(["install", "-q", "moto[server]"]))
 }
 
-fn system_packages() -> anyhow::Result<()> {
+fn system_packages(apt: &[&str], brew: &[&str]) -> anyhow::Result<()> {
     if cfg!(target_os = "linux") && which("dpkg-query") {
-        let missing: Vec<&str> = APT.iter().copied().filter(|p| !dpkg_installed(p)).collect();
+        let missing: Vec<&str> = apt.iter().copied().filter(|p| !dpkg_installed(p)).collect();
         if missing.is_empty() {
             return Ok(());
         }
@@ -75,7 +80,7 @@ fn system_packages() -> anyhow::Result<()> {
         install.extend(&missing);
         privileged(sudo, &install)
     } else if cfg!(target_os = "macos") && which("brew") {
-        for package in BREW {
+        for package in brew {
             if !Command::new("brew")
                 .args(["list", package])
                 .output()
@@ -86,7 +91,7 @@ fn system_packages() -> anyhow::Result<()> {
         }
         Ok(())
     } else {
-        eprintln!("xtask setup: install by hand: {}", APT.join(" "));
+        eprintln!("xtask setup: install by hand: {}", apt.join(" "));
         Ok(())
     }
 }
