@@ -72,7 +72,6 @@ export class RelayConnection {
         ws.onopen = () => {
             window.clearTimeout(openTimeout);
             for (const [channel, state] of this.channels) {
-                state.awaiting = true;
                 const frame = state.epoch === undefined
                     ? { type: "subscribe", channel, since: state.offset }
                     : { type: "subscribe", channel, since: state.offset, epoch: state.epoch };
@@ -195,7 +194,6 @@ export class RelayConnection {
         const state = this.channels.get(channel);
         if (!state)
             return;
-        state.awaiting = true;
         const source = new EventSource(this.url(`/v1/channels/${encodeURIComponent(channel)}/sse`, {
             since: state.offset,
             epoch: state.epoch,

@@ -30,7 +30,9 @@ export interface Handlers {
 interface ChannelState {
   epoch?: string;
   offset: number;
-  /** A subscribe is on its way: events until its `subscribed` are from before it. */
+  /** A second subscribe on the same WebSocket (after an epoch change) is on its way:
+   *  events until its `subscribed` are from the first. Cleared by any `subscribed` (a new
+   *  connection's first frame for a channel is always its `subscribed`). */
   awaiting: boolean;
   seen: Set<string>;
   order: string[];
@@ -115,7 +117,6 @@ export class RelayConnection {
     ws.onopen = () => {
       window.clearTimeout(openTimeout);
       for (const [channel, state] of this.channels) {
-        state.awaiting = true;
         const frame: ClientFrame =
           state.epoch === undefined
             ? { type: "subscribe", channel, since: state.offset }
@@ -234,7 +235,6 @@ export class RelayConnection {
   private openEventSource(channel: string): void {
     const state = this.channels.get(channel);
     if (!state) return;
-    state.awaiting = true;
     const source = new EventSource(
       this.url(`/v1/channels/${encodeURIComponent(channel)}/sse`, {
         since: state.offset,
