@@ -197,6 +197,9 @@ test("WebSocket blocked: Server-Sent Events carry on, then back to WebSocket", {
   const browser = await launch();
   try {
     const page = await browser.newPage();
+    const logs = [];
+    page.on("console", (m) => logs.push(m.text()));
+    page.on("pageerror", (e) => logs.push(`pageerror ${e}`));
     // A proxy that accepts the upgrade and drops it at once.
     let blocked = true;
     await page.routeWebSocket(/\/v1\/ws/, (ws) => {
@@ -206,7 +209,20 @@ test("WebSocket blocked: Server-Sent Events carry on, then back to WebSocket", {
     await page.goto(`http://127.0.0.1:${port}/?token=${token("subscriber")}`);
     await until("fallback mode", async () => (await mode(page)) === "fallback", 30_000);
     studio.drop(3);
-    await until("3 frames over SSE", async () => (await verifiedShots(page)).length === 3, 60_000);
+    try {
+      await until("3 frames over SSE", async () => (await verifiedShots(page)).length === 3, 60_000);
+    } catch (e) {
+      const state = await page.evaluate(() => ({
+        mode: document.getElementById("connection")?.dataset.mode,
+        detail: document.getElementById("connection-detail")?.textContent,
+        events: document.getElementById("event-count")?.textContent,
+        shots: document.querySelectorAll("#shots li.shot").length,
+      }));
+      console.error("page:", JSON.stringify(state), "console:", logs.slice(-20).join(" | "));
+      console.error("engine:", studio.engine.output.slice(-3000));
+      console.error("relay:", relay.output.slice(-3000));
+      throw e;
+    }
     assert.equal(await mode(page), "fallback");
 
     blocked = false;
