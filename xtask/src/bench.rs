@@ -18,7 +18,8 @@ use anyhow::{Context, bail};
 use crate::sys;
 
 const FILES: usize = 40;
-const FILE_BYTES: usize = 25_000_000;
+/// Size of a benchmark frame (a large JPEG or a small RAW).
+pub const FILE_BYTES: usize = 25_000_000;
 /// Rounds unless `SHOTLINE_BENCH_ROUNDS` says otherwise.
 const ROUNDS: usize = 3;
 const SESSION: &str = "bench";
@@ -164,7 +165,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Incompressible, cheap to make.
-fn frame(seed: u64) -> Vec<u8> {
+pub fn frame(seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut out = Vec::with_capacity(FILE_BYTES);
     while out.len() < FILE_BYTES {

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+use crate::bench::{FILE_BYTES, frame};
 use crate::sys;
 
 const FILES: usize = 20;
-const FILE_BYTES: usize = 25_000_000;
 const SESSION: &str = "bench";
 const ROUNDS: usize = 3;
 
@@ -59,19 +59,6 @@ fn create_bucket(moto: &Moto, bucket: &str) -> anyhow::Result<()> {
             moto.endpoint
         )),
     )
-}
-
-fn frame(seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(FILE_BYTES);
-    while out.len() < FILE_BYTES {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(FILE_BYTES);
-    out
 }
 
 fn status(bin: &Path, config: &Path) -> anyhow::Result<serde_json::Value> {

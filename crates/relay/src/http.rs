@@ -249,10 +249,7 @@ pub async fn poll(
     }
     let since = q.since.unwrap_or(0);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait.unwrap_or(0).min(30));
-    let changed = match state.hub.since(&channel, u64::MAX - 1).await {
-        Ok(found) => found.changed,
-        Err(e) => return unavailable(&e),
-    };
+    let changed = state.hub.notifier(&channel);
     loop {
         // Registered before looking, so a publish in between is not missed.
         let notified = changed.notified();

@@ -546,12 +546,7 @@ impl Hub {
             }
             Backend::Redis(redis) => redis,
         };
-        let changed = self
-            .lock()
-            .entry(channel.to_string())
-            .or_default()
-            .changed
-            .clone();
+        let changed = self.notifier(channel);
         let read = redis.read(channel, Some(since + 1), false).await?;
         let oldest = self.oldest(now_ms());
         Ok(Since {
@@ -565,6 +560,15 @@ impl Hub {
             epoch: read.epoch,
             changed,
         })
+    }
+
+    /// Notified when `channel` gets an event on this node (no backend round trip).
+    pub fn notifier(&self, channel: &str) -> Arc<Notify> {
+        self.lock()
+            .entry(channel.to_string())
+            .or_default()
+            .changed
+            .clone()
     }
 
     /// Number of channels this node has seen.

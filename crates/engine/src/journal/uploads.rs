@@ -2,7 +2,7 @@
 //! or `failed` when given up on), and each finished part of a multipart upload with its
 //! ETag, recorded as soon as S3 acknowledged it.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{Journal, now_ms};
 use crate::Result;
@@ -176,18 +176,6 @@ impl Journal {
             params![shot_id, error],
         )?;
         Ok(())
-    }
-
-    /// The object key a shot was uploaded under, when done.
-    pub fn uploaded_key(&self, shot_id: i64) -> Result<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT key FROM uploads WHERE shot_id = ?1 AND state = 'done'",
-                [shot_id],
-                |r| r.get(0),
-            )
-            .optional()?)
     }
 
     /// Upload rows by state.

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use shotline_protocol::{Event, Level, UploadComplete, UploadProgress};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::bus::Bus;
@@ -88,7 +88,6 @@ pub struct Uploader {
     ctx: Arc<Context>,
     after_backups: u32,
     concurrency: usize,
-    wake: Arc<Notify>,
 }
 
 /// How one upload ended.
@@ -172,13 +171,7 @@ impl Uploader {
             }),
             after_backups: config.after_backups,
             concurrency: config.concurrency.max(1),
-            wake: Arc::new(Notify::new()),
         })
-    }
-
-    /// Notified to look for work at once (a frame was stored or verified).
-    pub fn waker(&self) -> Arc<Notify> {
-        self.wake.clone()
     }
 
     /// Upload until shutdown.
@@ -232,7 +225,6 @@ impl Uploader {
                         Err(e) => tracing::warn!(shot_id, "upload failed, will retry: {e}"),
                     }
                 }
-                _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 _ = shutdown.changed() => break,
             }
