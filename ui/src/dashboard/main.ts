@@ -33,6 +33,9 @@ const shots = new Map<number, Shot>();
 const cameras = new Map<string, CameraStatus>();
 const targets = new Map<string, TargetView>();
 let totals: QueueStatus | undefined;
+/** Verifications of shots not shown yet: channels arrive over separate streams (SSE), so a
+ *  `backup_verified` may come before its `shot_stored`. */
+const early = new Map<number, Set<string>>();
 let uploadsDone = 0;
 let eventsSeen = 0;
 
@@ -97,8 +100,9 @@ function apply(event: Event, live: boolean): void {
         path: p.path,
         size: p.size,
         duplicate: p.duplicate_of !== undefined && p.duplicate_of !== null,
-        verified: new Set(),
+        verified: early.get(p.shot_id) ?? new Set(),
       });
+      early.delete(p.shot_id);
       while (shots.size > MAX_SHOTS) {
         const oldest = shots.keys().next().value;
         if (oldest === undefined) break;
@@ -118,7 +122,19 @@ function apply(event: Event, live: boolean): void {
     case "backup_verified": {
       const p = event.payload;
       if (live) target(p.target).verified += 1;
-      shot(p.shot_id)?.verified.add(p.target);
+      const known = shot(p.shot_id);
+      if (known) {
+        known.verified.add(p.target);
+      } else {
+        const waiting = early.get(p.shot_id) ?? new Set<string>();
+        waiting.add(p.target);
+        early.set(p.shot_id, waiting);
+        while (early.size > MAX_SHOTS) {
+          const oldest = early.keys().next().value;
+          if (oldest === undefined) break;
+          early.delete(oldest);
+        }
+      }
       renderShot(p.shot_id);
       renderTargets();
       break;
