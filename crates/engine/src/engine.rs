@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shotline_protocol::Level;
+use shotline_protocol::{Level, ShotSource};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -18,7 +18,9 @@ use crate::ingest::{Candidate, Ingest, Outcome};
 use crate::journal::Journal;
 use crate::relay_client::{self, RelayStatus, RelayTarget};
 use crate::source::HotFolders;
+use crate::source::camera::{self, CameraControl};
 use crate::{Bus, Config, Error, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// An engine ready to start: folders prepared, library locked, journal open.
 #[derive(Debug)]
@@ -35,6 +37,7 @@ pub struct Engine {
 pub struct Running {
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
+    camera: Option<(CameraControl, Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
     journal: Arc<Journal>,
     relay_status: watch::Receiver<RelayStatus>,
     _lock: File,
@@ -146,6 +149,11 @@ impl Engine {
             self.bus.clone(),
         );
         let (candidates, rx) = mpsc::unbounded_channel();
+        let camera = if self.config.camera.enabled {
+            self.start_camera(camera::default_driver(), candidates.clone())
+        } else {
+            None
+        };
         tasks.spawn(ingest_loop(
             ingest,
             rx,
@@ -159,6 +167,7 @@ impl Engine {
         Running {
             shutdown,
             tasks,
+            camera,
             journal: self.journal,
             relay_status: relay_status_rx,
             _lock: self._lock,
@@ -166,7 +175,46 @@ impl Engine {
     }
 }
 
+impl Engine {
+    fn start_camera(
+        &self,
+        driver: Box<dyn camera::driver::Driver>,
+        candidates: mpsc::UnboundedSender<Candidate>,
+    ) -> Option<(CameraControl, Arc<AtomicBool>, std::thread::JoinHandle<()>)> {
+        if !camera::SUPPORTED {
+            tracing::info!("camera: this build has no libgphoto2; hot folders only");
+            return None;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let ctx = camera::Context {
+            journal: self.journal.clone(),
+            bus: self.bus.clone(),
+            session: self.session.clone(),
+            library: self.config.library.path.clone(),
+            config: self.config.camera.clone(),
+            candidates,
+        };
+        match camera::spawn(driver, ctx, stop.clone()) {
+            Ok((control, handle)) => Some((control, stop, handle)),
+            Err(e) => {
+                self.bus.notify(
+                    Level::Critical,
+                    "camera_failed",
+                    "Cameras are off",
+                    format!("the camera thread did not start: {e}"),
+                );
+                None
+            }
+        }
+    }
+}
+
 impl Running {
+    /// The camera thread's controls (capture, settings); `None` when cameras are off.
+    pub fn camera(&self) -> Option<CameraControl> {
+        self.camera.as_ref().map(|c| c.0.clone())
+    }
+
     /// The journal of this run.
     pub fn journal(&self) -> Arc<Journal> {
         self.journal.clone()
@@ -180,6 +228,10 @@ impl Running {
     /// Stop: services finish what they are doing (a copy under way completes), then return.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
+        if let Some((_, stop, handle)) = self.camera.take() {
+            stop.store(true, Ordering::Relaxed);
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
         while self.tasks.join_next().await.is_some() {}
     }
 }
@@ -248,6 +300,14 @@ async fn ingest_loop(
             Ok(Ok(outcome)) => {
                 if matches!(outcome, Outcome::Stored(_)) {
                     wake.notify_one();
+                }
+                if candidate.source == ShotSource::Camera && !matches!(outcome, Outcome::Gone) {
+                    // The spool copy of a camera frame: the library has it now.
+                    if let Err(e) = std::fs::remove_file(&candidate.path)
+                        && e.kind() != std::io::ErrorKind::NotFound
+                    {
+                        tracing::warn!("{}: {e}", candidate.path.display());
+                    }
                 }
                 retry.retain(|(_, _, c)| c.path != candidate.path);
                 if alerted {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
-use shotline_protocol::TargetState;
+use shotline_protocol::{CameraStatus, TargetState};
 
 use crate::backup::target::{Presence, Target};
 use crate::journal::{Journal, Report};
@@ -34,6 +34,8 @@ pub struct Status {
     pub uploads: Option<UploadLine>,
     /// Each target.
     pub targets: Vec<TargetLine>,
+    /// Each tethered camera a running engine sees, as last reported.
+    pub cameras: Vec<CameraStatus>,
 }
 
 /// Cloud uploads in [`Status`].
@@ -70,13 +72,14 @@ pub struct TargetLine {
 pub fn status(config: &Config) -> Result<Status> {
     let path = Journal::path_for(&config.library.path);
     let names: Vec<String> = config.backup.iter().map(|b| b.name.clone()).collect();
-    let (report, relay_queued, upload_counts) = match Journal::open_read_only(&path)? {
+    let (report, relay_queued, upload_counts, cameras) = match Journal::open_read_only(&path)? {
         Some(journal) => (
             journal.report(&names)?,
             journal.outbox_len()?,
             journal.upload_counts().unwrap_or_default(),
+            crate::source::camera::service::statuses(&journal),
         ),
-        None => (Report::default(), 0, Default::default()),
+        None => (Report::default(), 0, Default::default(), Vec::new()),
     };
     let uploads = config.upload.as_ref().map(|_| UploadLine {
         done: upload_counts.done,
@@ -119,5 +122,6 @@ pub fn status(config: &Config) -> Result<Status> {
         relay_queued,
         uploads,
         targets,
+        cameras,
     })
 }

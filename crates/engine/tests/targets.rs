@@ -10,38 +10,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{SESSION, Studio, Target, bytes, tree};
+use common::{Mounted, SESSION, Studio, Target, bytes, mount_tmpfs, tree};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-fn mount_tmpfs(at: &Path, size: &str) -> bool {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipping: mounting a tmpfs needs root");
-        return false;
-    }
-    fs::create_dir_all(at).expect("mount point");
-    let ok = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-        .arg(at)
-        .status()
-        .expect("mount")
-        .success();
-    assert!(ok, "mount tmpfs at {}", at.display());
-    true
-}
-
-fn umount(at: &Path) {
-    let _ = Command::new("umount").arg(at).status();
-}
-
-/// Unmounts on drop, so a failed test leaves no mount behind.
-struct Mounted<'a>(&'a Path);
-
-impl Drop for Mounted<'_> {
-    fn drop(&mut self) {
-        umount(self.0);
-    }
-}
 
 fn verified(name: &str, n: u64) -> impl Fn(&serde_json::Value) -> bool {
     let name = name.to_string();

@@ -1,5 +1,6 @@
 //! Command-line arguments and the subcommands behind them.
 
+mod camera;
 mod config_cmd;
 mod run;
 mod status;
@@ -47,10 +48,42 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Fire the shutter of a tethered camera held by the running `shotline run`; prints the
+    /// names of the frames once they are downloaded.
+    Capture {
+        /// The camera's port, e.g. usb:001,005 (default: the first connected camera).
+        #[arg(long, value_name = "PORT")]
+        camera: Option<String>,
+    },
+    /// Tethered cameras: their status, or set a camera setting.
+    Camera {
+        #[command(subcommand)]
+        action: CameraAction,
+    },
     /// Show, check or create the configuration.
     Config {
         #[command(subcommand)]
         action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CameraAction {
+    /// Each camera's model, port, state, battery and free card space.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a camera setting through libgphoto2 (as `gphoto2 --set-config`), e.g.
+    /// `iso=400` or `capturetarget=Memory card`.
+    Set {
+        /// KEY=VALUE
+        #[arg(value_name = "KEY=VALUE")]
+        setting: String,
+        /// The camera's port (default: the first connected camera).
+        #[arg(long, value_name = "PORT")]
+        camera: Option<String>,
     },
 }
 
@@ -79,6 +112,13 @@ pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Verify { target, json } => {
             verify::verify(&load(file)?.config, target.as_deref(), json)
         }
+        Command::Capture { camera } => camera::capture(&load(file)?.config, camera.as_deref()),
+        Command::Camera { action } => match action {
+            CameraAction::List { json } => camera::list(&load(file)?.config, json),
+            CameraAction::Set { setting, camera } => {
+                camera::set(&load(file)?.config, &setting, camera.as_deref())
+            }
+        },
         Command::Config { action } => match action {
             ConfigAction::Init { force } => config_cmd::init(file, force),
             ConfigAction::Check => config_cmd::check(file),

@@ -31,6 +31,9 @@ pub fn status(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
             t.path.display()
         );
     }
+    for c in &status.cameras {
+        println!("camera    {}", super::camera::line(c));
+    }
     println!("queue     {}", status.queue_depth);
     println!("relay     {} events waiting", status.relay_queued);
     if let Some(u) = status.uploads {

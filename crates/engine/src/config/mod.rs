@@ -120,6 +120,12 @@ pub struct Backup {
 pub struct Camera {
     /// Watch tethered cameras.
     pub enabled: bool,
+    /// Delete a frame from the camera's card once it is verified on this many backup
+    /// targets; 0 (the default): never delete from the card.
+    pub delete_after_verified: u32,
+    /// When another program holds a camera, unmount the desktop's gphoto2 volumes (gvfs)
+    /// to free it, as tethering tools do.
+    pub unmount_gvfs: bool,
 }
 
 /// `[relay]`
@@ -263,7 +269,11 @@ impl Default for Library {
 
 impl Default for Camera {
     fn default() -> Self {
-        Self { enabled: true }
+        Self {
+            enabled: true,
+            delete_after_verified: 0,
+            unmount_gvfs: false,
+        }
     }
 }
 

@@ -60,6 +60,17 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
                 "write it like url = \"wss://relay.example.com/v1/ws\", or remove it to use the embedded relay",
             ));
     }
+    let targets = config.backup.len() as u32;
+    if config.camera.delete_after_verified > targets {
+        errors.push(ConfigError::new(
+            "camera.delete_after_verified",
+            format!(
+                "{} is more than the {targets} backup target(s), so no frame would ever be deleted",
+                config.camera.delete_after_verified
+            ),
+            format!("write a number from 0 (never delete from the card) to {targets}"),
+        ));
+    }
     if let Some(upload) = &config.upload {
         if !(upload.endpoint.starts_with("https://") || upload.endpoint.starts_with("http://")) {
             errors.push(ConfigError::new(

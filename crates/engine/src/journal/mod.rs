@@ -6,8 +6,10 @@
 //! - `shots`: shots and their life from found to stored.
 //! - `jobs`: backup jobs per (shot, target).
 //! - `outbox`: events waiting for the relay, each with a unique id.
+//! - `camera`: card files, camera status and requests for the camera thread.
 //! - `report`: the read-only summaries `status` and the UI show.
 
+mod camera;
 mod jobs;
 mod outbox;
 mod report;
@@ -23,6 +25,7 @@ use rusqlite::Connection;
 
 use crate::Result;
 
+pub use camera::{CameraRequest, CardFile, CardState};
 pub use jobs::{Job, JobState};
 pub use outbox::Outgoing;
 pub use report::{Report, TargetReport};

@@ -6,7 +6,10 @@ use rusqlite::Connection;
 /// the journal a random id and the outbox sequence numbers that are never reused, so event
 /// ids (`<journal id>-<seq>`) stay unique for the relay's duplicate check. Version 3 adds
 /// cloud uploads: one row per shot, and the finished parts of a multipart upload with
-/// their ETags, so a restart sends only the parts still missing.
+/// their ETags, so a restart sends only the parts still missing. Version 4 adds tethered
+/// cameras: the files seen on each card (what was there before the session, what was
+/// taken, what was deleted after verification), the last status of each camera, and the
+/// requests (`shotline capture`, `shotline camera set`) a running engine carries out.
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE shots (
@@ -94,6 +97,39 @@ CREATE TABLE upload_parts (
     etag        TEXT    NOT NULL,
     size        INTEGER NOT NULL,
     PRIMARY KEY (shot_id, upload_id, part_number)
+);
+"#,
+    r#"
+CREATE TABLE card_files (
+    camera      TEXT    NOT NULL,
+    folder      TEXT    NOT NULL,
+    name        TEXT    NOT NULL,
+    size        INTEGER NOT NULL,
+    mtime       INTEGER NOT NULL,
+    session     TEXT    NOT NULL,
+    state       TEXT    NOT NULL,
+    source_path TEXT,
+    PRIMARY KEY (camera, folder, name, size, mtime)
+);
+CREATE INDEX card_files_source ON card_files(source_path);
+CREATE TABLE card_baselines (
+    camera  TEXT NOT NULL,
+    session TEXT NOT NULL,
+    PRIMARY KEY (camera, session)
+);
+CREATE TABLE cameras (
+    port       TEXT    PRIMARY KEY,
+    status     TEXT    NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE camera_requests (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    port       TEXT,
+    action     TEXT    NOT NULL,
+    arg        TEXT    NOT NULL DEFAULT '',
+    state      TEXT    NOT NULL,
+    result     TEXT,
+    created_ms INTEGER NOT NULL
 );
 "#,
 ];

@@ -252,3 +252,34 @@ pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Mount a tmpfs of `size` at `at`; false (and a note) when not root.
+pub fn mount_tmpfs(at: &Path, size: &str) -> bool {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipping: mounting a tmpfs needs root");
+        return false;
+    }
+    fs::create_dir_all(at).expect("mount point");
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(at)
+        .status()
+        .expect("mount")
+        .success();
+    assert!(ok, "mount tmpfs at {}", at.display());
+    true
+}
+
+/// Unmount `at`.
+pub fn umount(at: &Path) {
+    let _ = Command::new("umount").arg(at).status();
+}
+
+/// Unmounts on drop, so a failed test leaves no mount behind.
+pub struct Mounted<'a>(pub &'a Path);
+
+impl Drop for Mounted<'_> {
+    fn drop(&mut self) {
+        umount(self.0);
+    }
+}

@@ -1,0 +1,111 @@
+//! `shotline capture`, `shotline camera list|set`: requests to the camera thread of the
+//! running `shotline run`, which holds the cameras (a camera serves one program at a time).
+
+use std::fs::File;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use shotline_engine::Config;
+use shotline_engine::backup::target::human_bytes;
+use shotline_engine::journal::Journal;
+use shotline_engine::source::camera::service;
+use shotline_protocol::CameraStatus;
+
+/// One line about a camera.
+pub fn line(c: &CameraStatus) -> String {
+    let state = serde_json::to_value(c.state)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    let mut text = format!("{} on {}: {state}", c.model, c.port);
+    if let Some(b) = c.battery {
+        text.push_str(&format!(", battery {b}%"));
+    }
+    if let Some(f) = c.card_free_bytes {
+        text.push_str(&format!(", card {} free", human_bytes(f)));
+    }
+    if let Some(m) = &c.message {
+        text.push_str(&format!(" ({m})"));
+    }
+    text
+}
+
+/// The journal of a library a `shotline run` holds, or why not.
+fn running_journal(config: &Config) -> anyhow::Result<Journal> {
+    let path = Journal::path_for(&config.library.path);
+    let lock = path.with_file_name("lock");
+    if let Ok(file) = File::options().write(true).open(&lock)
+        && file.try_lock().is_ok()
+    {
+        anyhow::bail!(
+            "no `shotline run` is running for the library {}: start it first; it holds the cameras",
+            config.library.path.display()
+        );
+    }
+    if !lock.exists() {
+        anyhow::bail!(
+            "no `shotline run` has used the library {} yet: start it first",
+            config.library.path.display()
+        );
+    }
+    if !config.camera.enabled {
+        anyhow::bail!(
+            "cameras are off: set [camera] enabled = true (or SHOTLINE_CAMERA_ENABLED=true) and restart `shotline run`"
+        );
+    }
+    Ok(Journal::open(&path)?)
+}
+
+fn finish(answer: service::Answer) -> anyhow::Result<ExitCode> {
+    match answer {
+        Ok(text) => {
+            if !text.is_empty() {
+                println!("{text}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(why) => {
+            eprintln!("error: {why}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+pub fn capture(config: &Config, port: Option<&str>) -> anyhow::Result<ExitCode> {
+    let journal = running_journal(config)?;
+    finish(service::request(
+        &journal,
+        port,
+        "capture",
+        "",
+        Duration::from_secs(60),
+    )?)
+}
+
+pub fn set(config: &Config, setting: &str, port: Option<&str>) -> anyhow::Result<ExitCode> {
+    if !setting.contains('=') {
+        anyhow::bail!("`{setting}` is not KEY=VALUE, e.g. iso=400");
+    }
+    let journal = running_journal(config)?;
+    finish(service::request(
+        &journal,
+        port,
+        "set",
+        setting,
+        Duration::from_secs(30),
+    )?)
+}
+
+pub fn list(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let status = shotline_engine::status::status(config)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status.cameras)?);
+    } else if status.cameras.is_empty() {
+        println!("no camera (cameras are seen while `shotline run` is running)");
+    } else {
+        for c in &status.cameras {
+            println!("{}", line(c));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,254 @@
+//! The camera layer over libgphoto2 (the `gphoto2` crate). The crate runs every libgphoto2
+//! call on its own worker thread; the camera service calls these from its thread and waits.
+
+use std::path::Path;
+use std::time::Duration;
+
+use gphoto2::list::CameraDescriptor;
+use gphoto2::widget::{RadioWidget, TextWidget, Widget};
+use gphoto2::{Camera, Context, Error, error::ErrorKind};
+
+use super::driver::{
+    CardFile, Device, DeviceEvent, Driver, DriverError, DriverResult, Failure, Found, Info,
+};
+
+/// libgphoto2's camera list and ports.
+pub struct Gphoto {
+    context: Context,
+}
+
+impl std::fmt::Debug for Gphoto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Gphoto")
+    }
+}
+
+impl Gphoto {
+    /// A libgphoto2 context (loads the camera and port drivers).
+    pub fn new() -> DriverResult<Self> {
+        Ok(Self {
+            context: Context::new().map_err(error)?,
+        })
+    }
+}
+
+/// Map a libgphoto2 error to what the service needs to know.
+fn error(e: Error) -> DriverError {
+    let failure = match e.kind() {
+        ErrorKind::IoUsbClaim | ErrorKind::IoLock | ErrorKind::CameraBusy => Failure::Busy,
+        ErrorKind::IoUsbFind
+        | ErrorKind::Io
+        | ErrorKind::IoRead
+        | ErrorKind::IoWrite
+        | ErrorKind::IoUpdate
+        | ErrorKind::UnknownPort
+        | ErrorKind::ModelNotFound => Failure::Gone,
+        ErrorKind::NoSpace | ErrorKind::NoMemory => Failure::CardFull,
+        ErrorKind::NotSupported => Failure::NotSupported,
+        _ => Failure::Other,
+    };
+    DriverError::new(failure, e.to_string())
+}
+
+impl Driver for Gphoto {
+    fn scan(&mut self) -> DriverResult<Vec<Found>> {
+        Ok(self
+            .context
+            .list_cameras()
+            .wait()
+            .map_err(error)?
+            .map(|d| Found {
+                model: d.model,
+                port: d.port,
+            })
+            .collect())
+    }
+
+    fn open(&mut self, found: &Found) -> DriverResult<Box<dyn Device>> {
+        let camera = self
+            .context
+            .get_camera(&CameraDescriptor {
+                model: found.model.clone(),
+                port: found.port.clone(),
+            })
+            .wait()
+            .map_err(error)?;
+        Ok(Box::new(GphotoCamera { camera }))
+    }
+}
+
+struct GphotoCamera {
+    camera: Camera,
+}
+
+impl GphotoCamera {
+    fn text(&self, key: &str) -> Option<String> {
+        let widget = self.camera.config_key::<TextWidget>(key).wait().ok()?;
+        let value = widget.value().trim().to_string();
+        (!value.is_empty()).then_some(value)
+    }
+
+    fn walk(&self, folder: &str, out: &mut Vec<CardFile>, depth: usize) -> DriverResult<()> {
+        let fs = self.camera.fs();
+        for name in fs.list_files(folder).wait().map_err(error)? {
+            out.push(self.stat_in(folder, &name)?);
+        }
+        if depth < 8 {
+            for sub in fs.list_folders(folder).wait().map_err(error)? {
+                let path = if folder.ends_with('/') {
+                    format!("{folder}{sub}")
+                } else {
+                    format!("{folder}/{sub}")
+                };
+                self.walk(&path, out, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn stat_in(&self, folder: &str, name: &str) -> DriverResult<CardFile> {
+        let info = self
+            .camera
+            .fs()
+            .file_info(folder, name)
+            .wait()
+            .map_err(error)?;
+        let file = info.file();
+        Ok(CardFile {
+            folder: folder.to_string(),
+            name: name.to_string(),
+            size: file.size().unwrap_or(0),
+            mtime: file.mtime().map_or(0, i64::from),
+        })
+    }
+}
+
+impl Device for GphotoCamera {
+    fn info(&mut self) -> Info {
+        let battery = self.text("batterylevel").and_then(|b| {
+            b.chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+                .parse::<u8>()
+                .ok()
+        });
+        let card_free_bytes = self.camera.storages().wait().ok().and_then(|storages| {
+            let free: Vec<u64> = storages.iter().filter_map(|s| s.free_kb()).collect();
+            (!free.is_empty()).then(|| free.iter().sum())
+        });
+        Info {
+            serial: self.text("serialnumber"),
+            battery,
+            card_free_bytes,
+        }
+    }
+
+    fn capture_to_card(&mut self) -> bool {
+        let Ok(target) = self
+            .camera
+            .config_key::<RadioWidget>("capturetarget")
+            .wait()
+        else {
+            return false;
+        };
+        let card = target
+            .choices_iter()
+            .find(|c| c.to_ascii_lowercase().contains("card"));
+        match card {
+            Some(card) if target.choice() == card => true,
+            Some(card) => {
+                target.set_choice(&card).is_ok() && self.camera.set_config(&target).wait().is_ok()
+            }
+            None => false,
+        }
+    }
+
+    fn wait_event(&mut self, timeout: Duration) -> DriverResult<DeviceEvent> {
+        use gphoto2::camera::CameraEvent;
+        Ok(
+            match self.camera.wait_event(timeout).wait().map_err(error)? {
+                CameraEvent::Timeout => DeviceEvent::Timeout,
+                CameraEvent::NewFile(path) => DeviceEvent::NewFile {
+                    folder: path.folder().into_owned(),
+                    name: path.name().into_owned(),
+                },
+                CameraEvent::CaptureComplete => DeviceEvent::CaptureComplete,
+                // libgphoto2 passes PTP's StoreFull through as "PTP Event 400a, Param1 …".
+                CameraEvent::Unknown(text) if text.to_ascii_lowercase().contains("event 400a") => {
+                    DeviceEvent::CardFull
+                }
+                CameraEvent::Unknown(text) => DeviceEvent::Other(text),
+                CameraEvent::FileChanged(path) | CameraEvent::NewFolder(path) => {
+                    DeviceEvent::Other(format!("{}/{}", path.folder(), path.name()))
+                }
+            },
+        )
+    }
+
+    fn trigger(&mut self) -> DriverResult<()> {
+        self.camera.trigger_capture().wait().map_err(error)
+    }
+
+    fn list(&mut self) -> DriverResult<Vec<CardFile>> {
+        let mut out = Vec::new();
+        self.walk("/", &mut out, 0)?;
+        Ok(out)
+    }
+
+    fn stat(&mut self, folder: &str, name: &str) -> DriverResult<CardFile> {
+        self.stat_in(folder, name)
+    }
+
+    fn download(&mut self, file: &CardFile, to: &Path) -> DriverResult<()> {
+        self.camera
+            .fs()
+            .download_to(&file.folder, &file.name, to)
+            .wait()
+            .map(drop)
+            .map_err(error)
+    }
+
+    fn delete(&mut self, file: &CardFile) -> DriverResult<()> {
+        self.camera
+            .fs()
+            .delete_file(&file.folder, &file.name)
+            .wait()
+            .map_err(error)
+    }
+
+    fn set_config(&mut self, key: &str, value: &str) -> DriverResult<()> {
+        let widget = self
+            .camera
+            .config_key::<Widget>(key)
+            .wait()
+            .map_err(error)?;
+        let set = match &widget {
+            Widget::Text(w) => w.set_value(value),
+            Widget::Radio(w) => w.set_choice(value),
+            Widget::Toggle(w) => {
+                w.set_toggled(matches!(value, "1" | "true" | "on" | "yes"));
+                Ok(())
+            }
+            Widget::Range(w) => match value.parse::<f32>() {
+                Ok(v) => {
+                    w.set_value(v);
+                    Ok(())
+                }
+                Err(_) => {
+                    return Err(DriverError::new(
+                        Failure::Other,
+                        format!("{key} takes a number, not `{value}`"),
+                    ));
+                }
+            },
+            _ => {
+                return Err(DriverError::new(
+                    Failure::NotSupported,
+                    format!("{key} cannot be set"),
+                ));
+            }
+        };
+        set.map_err(error)?;
+        self.camera.set_config(&widget).wait().map_err(error)
+    }
+}

@@ -1,0 +1,94 @@
+//! Tethered cameras: frames downloaded the moment they are shot, through unplugs, busy
+//! devices and full cards, into the same ingest as hot-folder files.
+//!
+//! - [`driver`]: the camera layer the service drives (libgphoto2, or a test double).
+//! - `gphoto`: that layer over libgphoto2 (feature `gphoto2`; not on Windows).
+//! - [`service`]: the camera thread (detection, events, downloads, reconciliation,
+//!   requests).
+//! - [`spool`]: downloads under a hidden partial name, fsynced, renamed into place.
+//! - [`holder`]: who holds a busy camera, and freeing it from gvfs.
+
+pub mod driver;
+#[cfg(all(feature = "gphoto2", not(windows)))]
+pub mod gphoto;
+pub mod holder;
+pub mod service;
+pub mod spool;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+pub use service::{Answer, Command, Context};
+
+/// The camera layer of this build: libgphoto2 where it is built in, else none.
+pub fn default_driver() -> Box<dyn driver::Driver> {
+    #[cfg(all(feature = "gphoto2", not(windows)))]
+    {
+        match gphoto::Gphoto::new() {
+            Ok(g) => return Box::new(g),
+            Err(e) => tracing::error!("camera: libgphoto2 did not start: {e}"),
+        }
+    }
+    Box::new(driver::NoDriver)
+}
+
+/// Whether this build can talk to cameras.
+pub const SUPPORTED: bool = cfg!(all(feature = "gphoto2", not(windows)));
+
+/// Controls the camera thread from this process (what the desktop app calls).
+#[derive(Debug, Clone)]
+pub struct CameraControl {
+    tx: std_mpsc::Sender<Command>,
+}
+
+impl CameraControl {
+    /// Fire the shutter of the camera on `port` (or the first connected camera); resolves
+    /// to the names of the frames once they are downloaded.
+    pub async fn capture(&self, port: Option<String>) -> Answer {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Capture { port, reply }, rx).await
+    }
+
+    /// Set a camera configuration value (`iso`, `capturetarget`, …).
+    pub async fn set(&self, port: Option<String>, key: String, value: String) -> Answer {
+        let (reply, rx) = oneshot::channel();
+        self.send(
+            Command::Set {
+                port,
+                key,
+                value,
+                reply,
+            },
+            rx,
+        )
+        .await
+    }
+
+    async fn send(&self, command: Command, rx: oneshot::Receiver<Answer>) -> Answer {
+        if self.tx.send(command).is_err() {
+            return Err("the camera service is not running".into());
+        }
+        match tokio::time::timeout(Duration::from_secs(60), rx).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => Err("the camera service stopped".into()),
+            Err(_) => Err("no answer from the camera within 60 s".into()),
+        }
+    }
+}
+
+/// Start the camera thread over `driver`; it runs until `stop` is set.
+pub fn spawn(
+    driver: Box<dyn driver::Driver>,
+    ctx: Context,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<(CameraControl, std::thread::JoinHandle<()>)> {
+    let (tx, rx) = std_mpsc::channel();
+    let handle = std::thread::Builder::new()
+        .name("camera".into())
+        .spawn(move || service::Service::new(driver, ctx, rx).run(&stop))?;
+    Ok((CameraControl { tx }, handle))
+}
