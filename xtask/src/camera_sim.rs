@@ -48,8 +48,8 @@ pub fn env() -> Vec<(&'static str, PathBuf)> {
     ]
 }
 
-/// Build it unless it is there; print the environment.
-pub fn camera_sim() -> anyhow::Result<()> {
+/// Build it unless it is there.
+pub fn ensure() -> anyhow::Result<()> {
     if !cfg!(target_os = "linux") || !sys::which("apt-get") {
         bail!("the virtual camera is built from Debian's source package: Debian or Ubuntu only");
     }
@@ -58,6 +58,12 @@ pub fn camera_sim() -> anyhow::Result<()> {
     if !vusb.is_file() {
         build(&prefix)?;
     }
+    Ok(())
+}
+
+/// Build it unless it is there; print the environment.
+pub fn camera_sim() -> anyhow::Result<()> {
+    ensure()?;
     for (key, value) in env() {
         println!("export {key}={}", value.display());
     }

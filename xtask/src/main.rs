@@ -64,6 +64,8 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
 /// clippy with warnings as errors, and docs without warnings.
 fn test(rest: &[String]) -> anyhow::Result<()> {
     ui::build()?;
+    // The camera tests run against libgphoto2's virtual camera.
+    camera_sim::ensure()?;
     let mut args = vec!["test", "--workspace"];
     args.extend(rest.iter().map(String::as_str));
     let (mut passed, mut failed) = sys::cargo_tests(&args)?;

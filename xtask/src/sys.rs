@@ -5,16 +5,29 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 /// Debian/Ubuntu packages that building and running Shotline needs: a C toolchain for the
-/// bundled SQLite.
-const APT_BUILD: &[&str] = &["build-essential", "pkg-config"];
+/// bundled SQLite, libgphoto2's development files for tethered cameras, and libclang for
+/// the bindings the `gphoto2` crate generates.
+const APT_BUILD: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "libgphoto2-dev",
+    "libclang-dev",
+];
 /// What the tests and benchmarks need besides: the peer tools the benchmarks compare
-/// against, the Redis the relay's scale-out tests run against, and Chromium for the web
+/// against (rsync, xxhsum, rclone, the gphoto2 CLI), the Redis the relay's scale-out tests run against, and Chromium for the web
 /// UI's browser tests (Node.js and npm come with the machine).
-const APT_TEST: &[&str] = &["rsync", "xxhash", "redis-server", "chromium", "rclone"];
+const APT_TEST: &[&str] = &[
+    "rsync",
+    "xxhash",
+    "redis-server",
+    "chromium",
+    "rclone",
+    "gphoto2",
+];
 /// The same on macOS.
-const BREW_BUILD: &[&str] = &["pkg-config"];
+const BREW_BUILD: &[&str] = &["pkg-config", "libgphoto2"];
 /// See [`APT_TEST`].
-const BREW_TEST: &[&str] = &["rsync", "xxhash", "redis", "node", "rclone"];
+const BREW_TEST: &[&str] = &["rsync", "xxhash", "redis", "node", "rclone", "gphoto2"];
 
 /// Everything for building and running Shotline; nothing when it is all there.
 pub fn setup_build() -> anyhow::Result<()> {

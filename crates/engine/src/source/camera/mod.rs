@@ -14,6 +14,8 @@ pub mod gphoto;
 pub mod holder;
 pub mod service;
 pub mod spool;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

@@ -1,0 +1,339 @@
+//! The camera thread's state machine against a camera double (the unplug, busy and
+//! disk-full paths that libgphoto2's virtual camera cannot play): a real journal, bus and
+//! spool, a scripted camera.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use shotline_protocol::{CameraState, Event, Level};
+use tokio::sync::{broadcast, mpsc};
+
+use super::driver::{
+    CardFile, Device, DeviceEvent, Driver, DriverError, DriverResult, Failure, Found, Info,
+};
+use crate::Bus;
+use crate::config;
+use crate::ingest::Candidate;
+use crate::journal::Journal;
+
+#[derive(Default)]
+struct World {
+    present: bool,
+    busy: bool,
+    card: Vec<(CardFile, Vec<u8>)>,
+    events: VecDeque<DeviceEvent>,
+    disk_full_downloads: u32,
+    shots: u32,
+}
+
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<World>>);
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, World> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A frame appears on the card; with `announce`, the camera says so.
+    fn shoot(&self, name: &str, announce: bool) {
+        let mut w = self.lock();
+        w.shots += 1;
+        let file = CardFile {
+            folder: "/DCIM/100FAKE".into(),
+            name: name.into(),
+            size: 4,
+            mtime: 1_700_000_000 + i64::from(w.shots),
+        };
+        w.card.push((file, name.as_bytes()[..4].to_vec()));
+        if announce {
+            w.events.push_back(DeviceEvent::NewFile {
+                folder: "/DCIM/100FAKE".into(),
+                name: name.into(),
+            });
+        }
+    }
+}
+
+fn found() -> Found {
+    Found {
+        model: "Fake D1".into(),
+        port: "usb:001,009".into(),
+    }
+}
+
+struct FakeDriver(Shared);
+
+impl Driver for FakeDriver {
+    fn scan(&mut self) -> DriverResult<Vec<Found>> {
+        Ok(if self.0.lock().present {
+            vec![found()]
+        } else {
+            Vec::new()
+        })
+    }
+
+    fn open(&mut self, _: &Found) -> DriverResult<Box<dyn Device>> {
+        let w = self.0.lock();
+        if w.busy {
+            return Err(DriverError::new(
+                Failure::Busy,
+                "Could not claim the USB device",
+            ));
+        }
+        if !w.present {
+            return Err(DriverError::new(Failure::Gone, "no such device"));
+        }
+        Ok(Box::new(FakeDevice(self.0.clone())))
+    }
+}
+
+struct FakeDevice(Shared);
+
+impl FakeDevice {
+    fn here(&self) -> DriverResult<MutexGuard<'_, World>> {
+        let w = self.0.lock();
+        if w.present {
+            Ok(w)
+        } else {
+            Err(DriverError::new(Failure::Gone, "I/O problem"))
+        }
+    }
+}
+
+impl Device for FakeDevice {
+    fn info(&mut self) -> Info {
+        Info {
+            serial: Some("FAKE0001".into()),
+            battery: Some(80),
+            card_free_bytes: Some(1 << 30),
+        }
+    }
+
+    fn capture_to_card(&mut self) -> bool {
+        true
+    }
+
+    fn wait_event(&mut self, timeout: Duration) -> DriverResult<DeviceEvent> {
+        if let Some(e) = self.here()?.events.pop_front() {
+            return Ok(e);
+        }
+        std::thread::sleep(timeout);
+        self.here().map(|_| DeviceEvent::Timeout)
+    }
+
+    fn trigger(&mut self) -> DriverResult<()> {
+        let n = self.here()?.shots + 1;
+        self.0.shoot(&format!("DSC_{n:04}.NEF"), true);
+        self.0.lock().events.push_back(DeviceEvent::CaptureComplete);
+        Ok(())
+    }
+
+    fn list(&mut self) -> DriverResult<Vec<CardFile>> {
+        Ok(self.here()?.card.iter().map(|(f, _)| f.clone()).collect())
+    }
+
+    fn stat(&mut self, folder: &str, name: &str) -> DriverResult<CardFile> {
+        self.here()?
+            .card
+            .iter()
+            .find(|(f, _)| f.folder == folder && f.name == name)
+            .map(|(f, _)| f.clone())
+            .ok_or_else(|| DriverError::new(Failure::Other, "no such file"))
+    }
+
+    fn download(&mut self, file: &CardFile, to: &std::path::Path) -> DriverResult<()> {
+        let mut w = self.here()?;
+        if w.disk_full_downloads > 0 {
+            w.disk_full_downloads -= 1;
+            return Err(DriverError::new(
+                Failure::DiskFull,
+                "No space left on device",
+            ));
+        }
+        let bytes = w
+            .card
+            .iter()
+            .find(|(f, _)| f == file)
+            .map(|(_, b)| b.clone())
+            .ok_or_else(|| DriverError::new(Failure::Other, "no such file"))?;
+        std::fs::write(to, bytes).map_err(|e| DriverError::new(Failure::Other, e.to_string()))
+    }
+
+    fn delete(&mut self, file: &CardFile) -> DriverResult<()> {
+        self.here()?.card.retain(|(f, _)| f != file);
+        Ok(())
+    }
+
+    fn set_config(&mut self, key: &str, _: &str) -> DriverResult<()> {
+        Err(DriverError::new(Failure::NotSupported, format!("{key}?")))
+    }
+}
+
+struct Rig {
+    world: Shared,
+    events: broadcast::Receiver<Event>,
+    candidates: mpsc::UnboundedReceiver<Candidate>,
+    control: super::CameraControl,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Rig {
+    fn new(card: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let journal = Arc::new(Journal::open(&dir.path().join("j.sqlite")).expect("journal"));
+        let world = Shared::default();
+        for name in card {
+            world.shoot(name, false);
+        }
+        world.lock().present = true;
+        let bus = Bus::new();
+        let events = bus.subscribe();
+        let (tx, candidates) = mpsc::unbounded_channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let ctx = super::Context {
+            journal,
+            bus,
+            session: "s".into(),
+            library: dir.path().join("library"),
+            config: config::Camera::default(),
+            candidates: tx,
+        };
+        let (control, thread) =
+            super::spawn(Box::new(FakeDriver(world.clone())), ctx, stop.clone()).expect("spawn");
+        Self {
+            world,
+            events,
+            candidates,
+            control,
+            stop,
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+
+    /// The first event that `want` picks, within 5 s.
+    fn event<T>(&mut self, what: &str, want: impl Fn(&Event) -> Option<T>) -> T {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            match self.events.try_recv() {
+                Ok(e) => {
+                    if let Some(t) = want(&e) {
+                        return t;
+                    }
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        panic!("no {what} within 5 s");
+    }
+
+    fn state(&mut self, state: CameraState) -> Option<String> {
+        self.event(&format!("{state:?}"), |e| match e {
+            Event::CameraStatus(s) if s.state == state => Some(s.message.clone()),
+            _ => None,
+        })
+    }
+
+    fn notification(&mut self, category: &str) -> Level {
+        self.event(category, |e| match e {
+            Event::Notification(n) if n.category == category => Some(n.level),
+            _ => None,
+        })
+    }
+
+    fn candidate(&mut self) -> Candidate {
+        let start = Instant::now();
+        loop {
+            if let Ok(c) = self.candidates.try_recv() {
+                return c;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "no frame within 5 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn no_candidate(&mut self) {
+        std::thread::sleep(Duration::from_millis(300));
+        if let Ok(c) = self.candidates.try_recv() {
+            panic!("unexpected frame {c:?}");
+        }
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn unplug_reconnect_busy_and_a_full_disk_lose_nothing() {
+    let mut rig = Rig::new(&["OLD_0001.NEF"]);
+    rig.state(CameraState::Connected);
+    rig.no_candidate(); // the card's earlier frames are left alone
+
+    rig.world.shoot("DSC_0002.NEF", true);
+    let c = rig.candidate();
+    assert_eq!(c.original, "DSC_0002.NEF");
+    assert_eq!(std::fs::read(&c.path).expect("spool file"), b"DSC_");
+
+    // Kicked out: said at once, and loudly.
+    let unplugged = Instant::now();
+    rig.world.lock().present = false;
+    rig.state(CameraState::Disconnected);
+    assert!(unplugged.elapsed() < Duration::from_millis(1500));
+    assert_eq!(rig.notification("camera_lost"), Level::Critical);
+
+    // Shot while away, taken when it is back; nothing taken twice.
+    rig.world.shoot("DSC_0003.NEF", false);
+    rig.world.lock().present = true;
+    rig.state(CameraState::Connected);
+    assert_eq!(rig.candidate().original, "DSC_0003.NEF");
+    rig.no_candidate();
+
+    // Held by another program: told which way to free it, connected once free.
+    rig.world.lock().present = false;
+    rig.state(CameraState::Disconnected);
+    {
+        let mut w = rig.world.lock();
+        w.busy = true;
+        w.present = true;
+    }
+    let message = rig.state(CameraState::Busy).unwrap_or_default();
+    assert!(message.contains("held by"), "{message}");
+    rig.world.lock().busy = false;
+    rig.state(CameraState::Connected);
+
+    // The library's disk is full: critical, and the frame comes once there is room.
+    rig.world.lock().disk_full_downloads = 1;
+    rig.world.shoot("DSC_0004.NEF", true);
+    assert_eq!(rig.notification("library_full"), Level::Critical);
+    assert_eq!(rig.candidate().original, "DSC_0004.NEF");
+}
+
+#[test]
+fn a_capture_resolves_to_the_frames_it_produced() {
+    let mut rig = Rig::new(&[]);
+    rig.state(CameraState::Connected);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let answer = runtime.block_on(rig.control.capture(None));
+    assert_eq!(answer, Ok("DSC_0001.NEF".to_string()));
+    assert_eq!(rig.candidate().original, "DSC_0001.NEF");
+    let wrong = runtime.block_on(rig.control.capture(Some("usb:009,009".into())));
+    assert_eq!(wrong, Err("no camera on usb:009,009".to_string()));
+    let set = runtime.block_on(rig.control.set(None, "iso".into(), "400".into()));
+    assert!(set.is_err_and(|e| e.contains("cannot set iso")));
+}
