@@ -39,11 +39,12 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
             crate::bench_relay::bench(&sizes)
         }
         Some("upload") => crate::bench_upload::bench(),
-        _ => bail!("usage: cargo xtask bench <backup | relay [1000,5000] | upload>"),
+        Some("camera") => crate::bench_camera::bench(),
+        _ => bail!("usage: cargo xtask bench <backup | relay [1000,5000] | upload | camera>"),
     }
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| sys::workspace_root().join("target"))

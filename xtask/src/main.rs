@@ -5,10 +5,11 @@
 //! - `run`: set up, then run Shotline on its defaults (extra arguments go to `shotline run`).
 //! - `test`: set up, then run every test in the workspace.
 //! - `ui`: build the web UI (bindings, npm packages, TypeScript, dashboard assets).
-//! - `camera-sim`: build libgphoto2 with its virtual camera (for the camera work to come).
+//! - `camera-sim`: build libgphoto2 with its virtual camera (the camera tests and bench use it).
 //! - `bench <name>`: benchmarks against peer tools, side by side (module `bench`).
 
 mod bench;
+mod bench_camera;
 mod bench_relay;
 mod bench_upload;
 mod camera_sim;
@@ -30,7 +31,7 @@ fn main() -> ExitCode {
         "bench" => sys::setup().and_then(|()| bench::bench(&rest)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | run [ARGS] | test [ARGS] | ui | camera-sim | bench <backup | relay | upload>>"
+                "usage: cargo xtask <setup | run [ARGS] | test [ARGS] | ui | camera-sim | bench <backup | relay | upload | camera>>"
             );
             return ExitCode::from(2);
         }

@@ -89,6 +89,13 @@ impl Ingest {
             Ok(meta) => meta,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(shot) = self.journal.find_ingesting(&key)? {
+                    // A camera download moved into the library just before a crash.
+                    if candidate.source == ShotSource::Camera
+                        && let Some(rel) = shot.rel_path.clone()
+                        && let Ok((hash, size)) = hash_file(&self.library.join(&rel), true)
+                    {
+                        return self.finish(&shot, &rel, size, &hash);
+                    }
                     self.journal.mark_shot_failed(
                         shot.id,
                         "the source file vanished before it was copied",
@@ -197,20 +204,15 @@ impl Ingest {
                 self.library.join(r).symlink_metadata().is_ok()
             })?;
         }
+        if c.source == ShotSource::Camera
+            && let Some(outcome) = self.move_download(c, shot, &rel)?
+        {
+            return Ok(outcome);
+        }
         let (mut sink, hash, size) = self.copy_stable(c, &self.library.join(&rel))?;
         if let Some(first) = self.journal.find_stored_by_hash(&hash)? {
             sink.discard();
-            self.journal
-                .mark_duplicate(shot.id, size, &hash, first.id)?;
-            self.publish_stored(
-                shot,
-                first.rel_path.as_deref().unwrap_or_default(),
-                size,
-                &hash,
-                Some(first.id),
-            );
-            let shot = self.journal.shot(shot.id)?.unwrap_or_else(|| shot.clone());
-            return Ok(Outcome::Duplicate(shot));
+            return self.duplicate(shot, size, &hash, &first);
         }
         sink.seal().at(&sink.partial.clone())?;
         loop {
@@ -259,6 +261,49 @@ impl Ingest {
             sink.discard();
         }
         Err(Error::Unstable(c.path.clone()))
+    }
+
+    /// A camera download is already a complete, fsynced file on the library's disk (the
+    /// spool): hash it and rename it into place instead of copying it. `None` when the
+    /// rename cannot cross to the library's folder (another file system): copy then.
+    fn move_download(&self, c: &Candidate, shot: &Shot, rel: &str) -> Result<Option<Outcome>> {
+        let (hash, size) = hash_file(&c.path, false).at(&c.path)?;
+        if let Some(first) = self.journal.find_stored_by_hash(&hash)? {
+            return self.duplicate(shot, size, &hash, &first).map(Some);
+        }
+        let mut rel = rel.to_string();
+        loop {
+            let final_path = self.library.join(&rel);
+            let dir = final_path.parent().unwrap_or(&self.library).to_path_buf();
+            crate::copy::create_dirs(&dir).at(&dir)?;
+            match crate::platform::rename_noreplace(&c.path, &final_path) {
+                Ok(()) => {
+                    crate::platform::sync_dir(&dir).at(&dir)?;
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    rel = self.journal.rereserve(shot.id, &rel, |r| {
+                        self.library.join(r).symlink_metadata().is_ok()
+                    })?;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => return Ok(None),
+                Err(e) => return Err(Error::io(&c.path, e)),
+            }
+        }
+        self.finish(shot, &rel, size, &hash).map(Some)
+    }
+
+    fn duplicate(&self, shot: &Shot, size: u64, hash: &str, first: &Shot) -> Result<Outcome> {
+        self.journal.mark_duplicate(shot.id, size, hash, first.id)?;
+        self.publish_stored(
+            shot,
+            first.rel_path.as_deref().unwrap_or_default(),
+            size,
+            hash,
+            Some(first.id),
+        );
+        let shot = self.journal.shot(shot.id)?.unwrap_or_else(|| shot.clone());
+        Ok(Outcome::Duplicate(shot))
     }
 
     fn finish(&self, shot: &Shot, rel: &str, size: u64, hash: &str) -> Result<Outcome> {

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use shotline_engine::Config;
 use shotline_engine::backup::target::human_bytes;
@@ -71,15 +71,51 @@ fn finish(answer: service::Answer) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub fn capture(config: &Config, port: Option<&str>) -> anyhow::Result<ExitCode> {
+pub fn capture(
+    config: &Config,
+    port: Option<&str>,
+    wait: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let journal = running_journal(config)?;
-    finish(service::request(
-        &journal,
-        port,
-        "capture",
-        "",
-        Duration::from_secs(60),
-    )?)
+    let (id, answer) = service::request(&journal, port, "capture", "", Duration::from_secs(60))?;
+    let names = match answer {
+        Ok(names) if wait => names,
+        other => return finish(other),
+    };
+    let start = Instant::now();
+    let mut frames = Vec::new();
+    for name in names.lines() {
+        loop {
+            if let Some((path, Some(stored_ms))) = journal.shot_of_card_file(name)? {
+                frames.push(serde_json::json!({
+                    "name": name,
+                    "library_path": config.library.path.join(path),
+                    "stored_ms": stored_ms,
+                }));
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(120) {
+                eprintln!(
+                    "error: {name} was downloaded but is not in the library after 2 minutes: see `shotline status`"
+                );
+                return Ok(ExitCode::from(1));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    if json {
+        let out = serde_json::json!({
+            "fired_ms": journal.camera_request_fired_ms(id)?,
+            "frames": frames,
+        });
+        println!("{out}");
+    } else {
+        for f in &frames {
+            println!("{}", f["library_path"].as_str().unwrap_or_default());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn set(config: &Config, setting: &str, port: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -87,13 +123,7 @@ pub fn set(config: &Config, setting: &str, port: Option<&str>) -> anyhow::Result
         anyhow::bail!("`{setting}` is not KEY=VALUE, e.g. iso=400");
     }
     let journal = running_journal(config)?;
-    finish(service::request(
-        &journal,
-        port,
-        "set",
-        setting,
-        Duration::from_secs(30),
-    )?)
+    finish(service::request(&journal, port, "set", setting, Duration::from_secs(30))?.1)
 }
 
 pub fn list(config: &Config, json: bool) -> anyhow::Result<ExitCode> {

@@ -54,6 +54,13 @@ enum Command {
         /// The camera's port, e.g. usb:001,005 (default: the first connected camera).
         #[arg(long, value_name = "PORT")]
         camera: Option<String>,
+        /// Wait until the frames are in the library and print their paths there.
+        #[arg(long)]
+        wait: bool,
+        /// Print JSON: when the shutter fired, and each frame with its library path and
+        /// when it was stored (implies --wait).
+        #[arg(long)]
+        json: bool,
     },
     /// Tethered cameras: their status, or set a camera setting.
     Camera {
@@ -112,7 +119,9 @@ pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Verify { target, json } => {
             verify::verify(&load(file)?.config, target.as_deref(), json)
         }
-        Command::Capture { camera } => camera::capture(&load(file)?.config, camera.as_deref()),
+        Command::Capture { camera, wait, json } => {
+            camera::capture(&load(file)?.config, camera.as_deref(), wait || json, json)
+        }
         Command::Camera { action } => match action {
             CameraAction::List { json } => camera::list(&load(file)?.config, json),
             CameraAction::Set { setting, camera } => {

@@ -242,6 +242,41 @@ impl Journal {
         Ok(())
     }
 
+    /// Note when a capture request fired the shutter.
+    pub fn camera_request_fired(&self, id: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE camera_requests SET fired_ms = ?2 WHERE id = ?1",
+            params![id, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// When a capture request fired the shutter (ms since the epoch).
+    pub fn camera_request_fired_ms(&self, id: i64) -> Result<Option<i64>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT fired_ms FROM camera_requests WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// The shot made from the card file `name` most recently taken: its library path
+    /// and when it was stored (ms), once it is.
+    pub fn shot_of_card_file(&self, name: &str) -> Result<Option<(String, Option<i64>)>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT COALESCE(d.rel_path, s.rel_path), s.stored_ms FROM card_files c                  JOIN shots s ON s.source_path = c.source_path AND s.source_size = c.size                  LEFT JOIN shots d ON d.id = s.duplicate_of                  WHERE c.name = ?1 AND c.state != 'baseline' AND s.state IN ('stored', 'duplicate')                  ORDER BY s.id DESC LIMIT 1",
+                [name],
+                |r| Ok((r.get::<_, Option<String>>(0)?.unwrap_or_default(), r.get(1)?)),
+            )
+            .optional()?)
+    }
+
     /// A request's state and result.
     pub fn camera_request(&self, id: i64) -> Result<Option<(String, Option<String>)>> {
         let conn = self.conn();

@@ -129,7 +129,8 @@ CREATE TABLE camera_requests (
     arg        TEXT    NOT NULL DEFAULT '',
     state      TEXT    NOT NULL,
     result     TEXT,
-    created_ms INTEGER NOT NULL
+    created_ms INTEGER NOT NULL,
+    fired_ms   INTEGER
 );
 "#,
 ];

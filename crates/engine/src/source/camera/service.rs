@@ -26,9 +26,9 @@ use crate::{Bus, Result};
 /// How often cameras are looked for.
 const SCAN_EVERY: Duration = Duration::from_secs(1);
 /// Time spent waiting for events per round, shared by the open cameras.
-const ROUND: Duration = Duration::from_millis(100);
+const ROUND: Duration = Duration::from_millis(50);
 /// How often requests from other processes are looked for in the journal.
-const REQUESTS_EVERY: Duration = Duration::from_millis(100);
+const REQUESTS_EVERY: Duration = Duration::from_millis(50);
 /// How often battery and card space are read again.
 const INFO_EVERY: Duration = Duration::from_secs(30);
 /// A capture whose camera sends no frame within this is answered with an error.
@@ -784,12 +784,17 @@ impl Service {
             return;
         };
         match device.trigger() {
-            Ok(()) => self.slots[i].captures.push(Waiting {
-                reply,
-                since: Instant::now(),
-                files: Vec::new(),
-                last_file: None,
-            }),
+            Ok(()) => {
+                if let Reply::Journal(id) = &reply {
+                    let _ = self.ctx.journal.camera_request_fired(*id);
+                }
+                self.slots[i].captures.push(Waiting {
+                    reply,
+                    since: Instant::now(),
+                    files: Vec::new(),
+                    last_file: None,
+                });
+            }
             // A camera whose card ran full refuses further captures, often with no more
             // than a generic error.
             Err(e)
@@ -850,15 +855,19 @@ fn answer(journal: &Journal, reply: Reply, result: Answer) {
 }
 
 /// A request from another process through the journal: queue it, wait for the running
-/// engine's answer. Fails at once when no engine holds the library.
+/// engine's answer; its request id and the answer.
 pub fn request(
     journal: &Journal,
     port: Option<&str>,
     action: &str,
     arg: &str,
     timeout: Duration,
-) -> Result<Answer> {
+) -> Result<(i64, Answer)> {
     let id = journal.request_camera(port, action, arg)?;
+    Ok((id, wait_answer(journal, id, timeout)?))
+}
+
+fn wait_answer(journal: &Journal, id: i64, timeout: Duration) -> Result<Answer> {
     let start = Instant::now();
     loop {
         if let Some((state, result)) = journal.camera_request(id)? {
@@ -878,7 +887,7 @@ pub fn request(
                 timeout.as_secs()
             )));
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
 

@@ -1,0 +1,205 @@
+//! `bench camera`: trigger-to-file latency and frames per second over 25 captures of the
+//! virtual camera (libgphoto2 2.5.31's vusb "Nikon D750"), Shotline against the gphoto2
+//! command-line tool in the same run.
+//!
+//! - Shotline: a running `shotline run` holds the camera; each frame is fired with
+//!   `shotline capture --json`, which reports when the engine fired the shutter and when
+//!   the frame was stored in the library (downloaded, fsynced, copied into the library
+//!   with its hash, fsynced, renamed, recorded). Latency: stored − fired. Frames per
+//!   second: 25 over the summed wall time of the 25 commands (request round trip
+//!   and the wait for the library copy included).
+//! - gphoto2: `gphoto2 --trigger-capture --wait-event-and-download=FILEADDED`, one process
+//!   per frame (opening the camera each time, as a script would), latency from start to
+//!   exit with the file written (not fsynced).
+//!
+//! The virtual card is full after 26 frames, hence 25.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::{camera_sim, sys};
+
+const CAPTURES: usize = 25;
+/// A large JPEG.
+const FRAME_BYTES: usize = 8_000_000;
+
+pub fn bench() -> anyhow::Result<()> {
+    if !sys::which("gphoto2") {
+        bail!("the gphoto2 command-line tool is missing: run `cargo xtask setup`");
+    }
+    camera_sim::ensure()?;
+    sys::cargo(&[
+        "build",
+        "--release",
+        "--package",
+        "shotline-engine",
+        "--bin",
+        "shotline",
+    ])?;
+    let bin = crate::bench::target_dir().join("release/shotline");
+    std::fs::create_dir_all(crate::bench::target_dir())?;
+    let work = tempfile::Builder::new()
+        .prefix("bench-camera-")
+        .tempdir_in(crate::bench::target_dir())?;
+    let root = work.path();
+    let card = root.join("vcam/DCIM/100TEST");
+    std::fs::create_dir_all(&card)?;
+    next_frame(root, 0)?;
+    let env: Vec<(&str, std::ffi::OsString)> = camera_sim::env()
+        .into_iter()
+        .map(|(k, v)| (k, v.into_os_string()))
+        .chain([("VCAMERADIR", root.join("vcam").into_os_string())])
+        .collect();
+
+    eprintln!(
+        "bench camera: {CAPTURES} captures of a {} MB JPEG each",
+        FRAME_BYTES / 1_000_000
+    );
+    let cli = gphoto2_cli(root, &env)?;
+    let ours = shotline(&bin, root, &env)?;
+    println!();
+    println!("camera: trigger to file on disk over {CAPTURES} captures of the virtual camera");
+    println!(
+        "{:<34} {:>9} {:>9} {:>9}",
+        "", "p50 ms", "p99 ms", "frames/s"
+    );
+    for (name, r) in [
+        ("Shotline (into the library)", &ours),
+        ("gphoto2 CLI (one file)", &cli),
+    ] {
+        println!("{:<34} {:>9.1} {:>9.1} {:>9.2}", name, r.p50, r.p99, r.fps);
+    }
+    println!(
+        "Shotline p99 / gphoto2 p50: {:.2} (goal: at most 1.00); frames/s ratio {:.2}",
+        ours.p99 / cli.p50,
+        ours.fps / cli.fps
+    );
+    Ok(())
+}
+
+/// Give the virtual camera's next frame its own content (it serves the JPEG's bytes at
+/// download time), so no frame is a duplicate of another.
+fn next_frame(root: &Path, seed: u64) -> anyhow::Result<()> {
+    let mut jpeg = crate::bench::frame(seed);
+    jpeg.truncate(FRAME_BYTES);
+    std::fs::write(root.join("vcam/DCIM/100TEST/IMG_0001.JPG"), &jpeg)?;
+    Ok(())
+}
+
+struct Figures {
+    p50: f64,
+    p99: f64,
+    fps: f64,
+}
+
+fn figures(mut ms: Vec<f64>, wall: Duration) -> Figures {
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
+    Figures {
+        p50: at(0.5),
+        p99: at(0.99),
+        fps: ms.len() as f64 / wall.as_secs_f64(),
+    }
+}
+
+fn gphoto2_cli(root: &Path, env: &[(&str, std::ffi::OsString)]) -> anyhow::Result<Figures> {
+    let out = root.join("gphoto2");
+    std::fs::create_dir_all(&out)?;
+    let mut ms = Vec::new();
+    let mut wall = Duration::ZERO;
+    for i in 0..CAPTURES {
+        next_frame(root, 100 + i as u64)?;
+        let file = out.join(format!("frame-{i:02}.jpg"));
+        let t = Instant::now();
+        let status = Command::new("gphoto2")
+            .args([
+                "--trigger-capture",
+                "--wait-event-and-download=FILEADDED",
+                "--filename",
+            ])
+            .arg(&file)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        wall += t.elapsed();
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        if !status.success()
+            || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) != FRAME_BYTES as u64
+        {
+            bail!("gphoto2 did not download frame {i}");
+        }
+    }
+    Ok(figures(ms, wall))
+}
+
+fn shotline(
+    bin: &Path,
+    root: &Path,
+    env: &[(&str, std::ffi::OsString)],
+) -> anyhow::Result<Figures> {
+    let library = root.join("library");
+    let config = root.join("shotline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[hot_folder]]\npath = {:?}\n[library]\npath = {library:?}\nnaming = \"{{session}}/{{original}}\"\n[[backup]]\nname = \"b1\"\npath = {:?}\n[camera]\nenabled = true\n[relay]\nlisten = \"127.0.0.1:0\"\n",
+            root.join("hot"),
+            root.join("b1"),
+        ),
+    )?;
+    let shotline = |args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.arg("--config")
+            .arg(&config)
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        c
+    };
+    let mut run = shotline(&["run", "--session", "bench"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting shotline run")?;
+    let result = (|| {
+        let start = Instant::now();
+        loop {
+            let out = shotline(&["camera", "list", "--json"]).output()?;
+            let cameras: serde_json::Value =
+                serde_json::from_slice(&out.stdout).unwrap_or_default();
+            if cameras[0]["state"] == "connected" {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                bail!("the virtual camera did not connect: {cameras}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut ms = Vec::new();
+        let mut wall = Duration::ZERO;
+        for i in 0..CAPTURES {
+            next_frame(root, 100 + i as u64)?;
+            let t = Instant::now();
+            let out = shotline(&["capture", "--json"]).output()?;
+            wall += t.elapsed();
+            if !out.status.success() {
+                bail!("capture {i}: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+            let fired = v["fired_ms"].as_i64().context("fired_ms")?;
+            let stored = v["frames"][0]["stored_ms"].as_i64().context("stored_ms")?;
+            ms.push((stored - fired) as f64);
+        }
+        Ok(figures(ms, wall))
+    })();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(run.id().to_string())
+        .status();
+    let _ = run.wait();
+    result
+}
