@@ -26,7 +26,7 @@ use crate::{Bus, Result};
 /// How often cameras are looked for.
 const SCAN_EVERY: Duration = Duration::from_secs(1);
 /// Time spent waiting for events per round, shared by the open cameras.
-const ROUND: Duration = Duration::from_millis(50);
+const ROUND: Duration = Duration::from_millis(100);
 /// How often requests from other processes are looked for in the journal.
 const REQUESTS_EVERY: Duration = Duration::from_millis(50);
 /// How often battery and card space are read again.
