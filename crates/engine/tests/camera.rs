@@ -315,3 +315,49 @@ fn a_full_library_disk_leaves_the_frame_on_the_card_and_takes_it_when_space_retu
     assert!(frames.values().any(|v| *v == bytes(12, FRAME)));
     studio.stop();
 }
+
+#[test]
+fn a_frame_is_deleted_from_the_card_only_once_verified_when_so_configured() {
+    let (mut studio, card) = camera_studio(&[("IMG_0001.JPG", 20)]);
+    let toml = fs::read_to_string(&studio.config).expect("config");
+    fs::write(
+        &studio.config,
+        toml.replace(
+            "[camera]\nenabled = false\n",
+            "[camera]\nenabled = false\ndelete_after_verified = 1\n",
+        ),
+    )
+    .expect("config");
+    studio.env.push(("SHOTLINE_LOG".into(), "info".into()));
+    studio.start();
+    connected(&studio);
+    fs::write(card.join("IMG_0001.JPG"), bytes(21, FRAME)).expect("frame");
+    let out = capture(&studio);
+    let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stored(&studio, 1);
+    studio.wait_for_log(&format!("deleted {name} from the card (verified)"), WAIT);
+    // The frame on the card before the session was never Shotline's to delete.
+    assert!(!studio.output().contains("deleted IMG_0001.JPG"));
+    studio.stop();
+
+    // Asking for more verified copies than there are targets is refused, naming the key.
+    fs::write(
+        &studio.config,
+        toml.replace(
+            "[camera]\nenabled = false\n",
+            "[camera]\nenabled = false\ndelete_after_verified = 2\n",
+        ),
+    )
+    .expect("config");
+    let check = studio.shotline(&["config", "check"]);
+    let text = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        !check.status.success() && text.contains("camera.delete_after_verified"),
+        "{text}"
+    );
+}
