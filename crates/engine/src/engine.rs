@@ -29,6 +29,7 @@ pub struct Engine {
     session: String,
     journal: Arc<Journal>,
     bus: Bus,
+    upload_credentials: Option<(String, String)>,
     _lock: File,
 }
 
@@ -36,6 +37,9 @@ pub struct Engine {
 #[derive(Debug)]
 pub struct Running {
     shutdown: watch::Sender<bool>,
+    paused: Arc<AtomicBool>,
+    wake: Arc<Notify>,
+    bus: Bus,
     tasks: JoinSet<()>,
     camera: Option<(CameraControl, Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
     journal: Arc<Journal>,
@@ -76,8 +80,16 @@ impl Engine {
             session,
             journal,
             bus,
+            upload_credentials: None,
             _lock: lock,
         })
+    }
+
+    /// Upload with these credentials (access key, secret) instead of the environment's:
+    /// the desktop app keeps them in the OS keychain.
+    pub fn with_upload_credentials(mut self, credentials: Option<(String, String)>) -> Self {
+        self.upload_credentials = credentials;
+        self
     }
 
     /// The journal of this run.
@@ -112,13 +124,15 @@ impl Engine {
                 shutdown_rx.clone(),
             ));
         }
+        let paused = Arc::new(AtomicBool::new(false));
         let scheduler = Scheduler::new(
             self.journal.clone(),
             self.config.library.path.clone(),
             &self.config.backup,
             self.bus.clone(),
             wake.clone(),
-        );
+        )
+        .with_pause(paused.clone());
         tasks.spawn(scheduler.run(shutdown_rx.clone()));
         if let Some(upload) = &self.config.upload {
             match Uploader::new(
@@ -127,9 +141,10 @@ impl Engine {
                 self.journal.clone(),
                 self.config.library.path.clone(),
                 self.bus.clone(),
+                self.upload_credentials.clone(),
             ) {
                 Ok(uploader) => {
-                    tasks.spawn(uploader.run(shutdown_rx.clone()));
+                    tasks.spawn(uploader.with_pause(paused.clone()).run(shutdown_rx.clone()));
                 }
                 Err(why) => self.bus.notify(
                     Level::Critical,
@@ -140,6 +155,7 @@ impl Engine {
             }
         }
 
+        let ingest_wake = wake.clone();
         let ingest = Ingest::new(
             self.journal.clone(),
             self.config.library.path.clone(),
@@ -157,7 +173,7 @@ impl Engine {
         tasks.spawn(ingest_loop(
             ingest,
             rx,
-            wake,
+            ingest_wake,
             self.bus.clone(),
             shutdown_rx.clone(),
         ));
@@ -166,6 +182,9 @@ impl Engine {
         );
         Running {
             shutdown,
+            paused,
+            wake,
+            bus: self.bus.clone(),
             tasks,
             camera,
             journal: self.journal,
@@ -210,6 +229,28 @@ impl Engine {
 }
 
 impl Running {
+    /// Pause or resume backups and uploads. Frames still go into the library while
+    /// paused (that copy is what keeps them safe); copies under way finish.
+    pub fn set_paused(&self, paused: bool) {
+        if self.paused.swap(paused, Ordering::Relaxed) != paused {
+            self.wake.notify_one();
+            let (title, message) = if paused {
+                (
+                    "Backups and uploads paused",
+                    "New frames still go into the library.",
+                )
+            } else {
+                ("Backups and uploads resumed", "Waiting copies start now.")
+            };
+            self.bus.notify(Level::Info, "paused", title, message);
+        }
+    }
+
+    /// Whether backups and uploads are paused.
+    pub fn paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+
     /// The camera thread's controls (capture, settings); `None` when cameras are off.
     pub fn camera(&self) -> Option<CameraControl> {
         self.camera.as_ref().map(|c| c.0.clone())

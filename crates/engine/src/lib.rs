@@ -1,10 +1,11 @@
-//! Shotline's engine: every frame from a hot folder (and, later, a tethered camera) into
+//! Shotline's engine: every frame from a hot folder or a tethered camera into
 //! the library and onto verified backups, crash-proof. No GUI here; the `shotline` binary
 //! and the desktop app both drive this crate.
 //!
 //! A frame's way through the modules:
 //!
-//! - [`source`]: hot folders are watched; a file is offered once it is complete.
+//! - [`source`]: hot folders are watched (a file is offered once it is complete), tethered
+//!   cameras are served on their own thread (a frame is offered once downloaded).
 //! - [`ingest`]: the shot is reserved in the [`journal`], copied into the library under its
 //!   [`naming`] template (camera and capture time from [`metadata`]), hashed ([`hash`]),
 //!   checked for duplicates, recorded with its jobs.
@@ -12,7 +13,10 @@
 //!   re-reading from disk, with [`platform`] primitives for fsync, rename and cache control.
 //! - [`bus`]: every state change is an event ([`shotline_protocol::Event`]) for the UIs,
 //!   and through [`relay_client`]'s durable outbox for the relay.
-//! - [`engine`]: starts and stops these services for one run.
+//! - [`engine`]: starts and stops these services for one run; [`relay_setup`] picks the
+//!   relay (configured, or embedded in this process).
+//! - [`upload`]: frames to an S3-compatible bucket.
+//! - [`thumbnail`]: previews for a window's frame list, from bytes already in the frame.
 //! - [`config`] and [`paths`]: settings and where things live.
 //! - [`verify`] and [`status`]: the read-only checks behind `shotline verify` and `status`.
 
@@ -30,8 +34,10 @@ pub mod naming;
 pub mod paths;
 pub mod platform;
 pub mod relay_client;
+pub mod relay_setup;
 pub mod source;
 pub mod status;
+pub mod thumbnail;
 pub mod upload;
 pub mod verify;
 

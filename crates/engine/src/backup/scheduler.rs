@@ -49,6 +49,7 @@ pub struct Scheduler {
     wake: Arc<Notify>,
     concurrency: usize,
     last_queue: Option<QueueStatus>,
+    paused: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Scheduler {
@@ -69,7 +70,14 @@ impl Scheduler {
             wake,
             concurrency: CONCURRENCY,
             last_queue: None,
+            paused: Arc::default(),
         }
+    }
+
+    /// Start no new copy while `paused` holds (copies under way finish).
+    pub fn with_pause(mut self, paused: Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.paused = paused;
+        self
     }
 
     /// Run until `shutdown` turns true, then let the copies under way finish.
@@ -86,7 +94,9 @@ impl Scheduler {
                 self.publish_queue();
                 looked = Some(Instant::now());
             }
-            self.dispatch(&mut tasks, &mut in_flight, &mut ids);
+            if !self.paused.load(std::sync::atomic::Ordering::Relaxed) {
+                self.dispatch(&mut tasks, &mut in_flight, &mut ids);
+            }
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(TICK) => {}

@@ -386,6 +386,35 @@ impl Config {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
     }
+
+    /// Every wrong value, each with its key and fix (no folder is created).
+    pub fn check(&self) -> Vec<ConfigError> {
+        validate::validate(self)
+    }
+
+    /// Check, then write to `path` (fsynced, renamed into place; the old file kept as
+    /// `.bak`). Nothing is written when a value is wrong.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let errors = self.check();
+        if !errors.is_empty() {
+            return Err(Error::ConfigMany(errors));
+        }
+        let io = |e| Error::io(path, e);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let staged = path.with_extension("toml.new");
+        {
+            use std::io::Write;
+            let mut file = std::fs::File::create(&staged).map_err(io)?;
+            file.write_all(self.to_toml().as_bytes()).map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        if path.exists() {
+            std::fs::copy(path, path.with_extension("toml.bak")).map_err(io)?;
+        }
+        std::fs::rename(&staged, path).map_err(io)
+    }
 }
 
 /// `~` expanded, and a relative path taken relative to `base`.

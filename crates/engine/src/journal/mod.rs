@@ -28,7 +28,7 @@ use crate::Result;
 pub use camera::{CameraRequest, CardFile, CardState};
 pub use jobs::{Job, JobState};
 pub use outbox::Outgoing;
-pub use report::{Report, TargetReport};
+pub use report::{RecentShot, Report, TargetReport};
 pub use shots::{NewShot, Shot, ShotState};
 pub use uploads::{Part, UploadCounts, UploadDue};
 

@@ -103,3 +103,63 @@ impl Journal {
         Ok(report)
     }
 }
+
+/// A recent shot with the state of each of its copies, for a window's frame list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecentShot {
+    /// Journal id.
+    pub id: i64,
+    /// Session.
+    pub session: String,
+    /// Path in the library (of the shot it repeats, for a duplicate).
+    pub rel_path: Option<String>,
+    /// The source's name for it.
+    pub original: String,
+    /// `ingesting`, `stored`, `duplicate` or `failed`.
+    pub state: String,
+    /// Size in bytes, once stored.
+    pub size: Option<u64>,
+    /// When it was stored (ms since the epoch).
+    pub stored_ms: Option<i64>,
+    /// Each backup target's job state (`pending`, `copying`, `verified`, `failed`, …).
+    pub targets: Vec<(String, String)>,
+    /// The upload's state (`pending`, `multipart`, `done`, `failed`), if any.
+    pub upload: Option<String>,
+}
+
+impl Journal {
+    /// The `limit` most recent shots, newest first.
+    pub fn recent_shots(&self, limit: usize) -> Result<Vec<RecentShot>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.id, s.session, COALESCE(s.rel_path, d.rel_path), s.original, s.state, \
+                    s.size, s.stored_ms, u.state \
+             FROM shots s LEFT JOIN shots d ON d.id = s.duplicate_of \
+             LEFT JOIN uploads u ON u.shot_id = s.id \
+             ORDER BY s.id DESC LIMIT ?1",
+        )?;
+        let mut shots: Vec<RecentShot> = stmt
+            .query_map([limit as i64], |r| {
+                Ok(RecentShot {
+                    id: r.get(0)?,
+                    session: r.get(1)?,
+                    rel_path: r.get(2)?,
+                    original: r.get(3)?,
+                    state: r.get(4)?,
+                    size: r.get::<_, Option<i64>>(5)?.map(|s| s as u64),
+                    stored_ms: r.get(6)?,
+                    targets: Vec::new(),
+                    upload: r.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut jobs = conn
+            .prepare_cached("SELECT target, state FROM jobs WHERE shot_id = ?1 ORDER BY target")?;
+        for shot in &mut shots {
+            shot.targets = jobs
+                .query_map([shot.id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+        }
+        Ok(shots)
+    }
+}

@@ -88,6 +88,7 @@ pub struct Uploader {
     ctx: Arc<Context>,
     after_backups: u32,
     concurrency: usize,
+    paused: Arc<AtomicBool>,
 }
 
 /// How one upload ended.
@@ -139,15 +140,20 @@ pub fn object_key(template: &str, studio: &str, session: &str, rel_path: &str) -
 }
 
 impl Uploader {
-    /// An uploader for `config`; credentials come from the environment.
+    /// An uploader for `config`, with `credentials` (access key, secret), else those of
+    /// the environment.
     pub fn new(
         config: &UploadConfig,
         studio: &str,
         journal: Arc<Journal>,
         library: PathBuf,
         bus: Bus,
+        credentials: Option<(String, String)>,
     ) -> Result<Self, String> {
-        let (access, secret) = credentials()?;
+        let (access, secret) = match credentials {
+            Some(pair) => pair,
+            None => self::credentials()?,
+        };
         let client = Client::new(
             &config.endpoint,
             &config.region,
@@ -171,7 +177,14 @@ impl Uploader {
             }),
             after_backups: config.after_backups,
             concurrency: config.concurrency.max(1),
+            paused: Arc::default(),
         })
+    }
+
+    /// Start no new upload while `paused` holds.
+    pub fn with_pause(mut self, paused: Arc<AtomicBool>) -> Self {
+        self.paused = paused;
+        self
     }
 
     /// Upload until shutdown.
@@ -182,7 +195,10 @@ impl Uploader {
         let mut finished = 0u64;
         let mut last_finished = Instant::now();
         loop {
-            if stopped_for.is_none() && running.len() < self.concurrency {
+            if stopped_for.is_none()
+                && !self.paused.load(Ordering::Relaxed)
+                && running.len() < self.concurrency
+            {
                 let journal = self.ctx.journal.clone();
                 let (after, limit) = (self.after_backups, self.concurrency * 2 + running.len());
                 let due = tokio::task::spawn_blocking(move || journal.uploads_due(after, limit))
