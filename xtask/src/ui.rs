@@ -1,6 +1,7 @@
 //! `cargo xtask ui`: the web UI's build. TypeScript bindings generated from the protocol
 //! crate (ts-rs) into `ui/src/generated`, the UI's npm packages, the TypeScript compile,
-//! and the relay dashboard's assets in `ui/dist/dashboard`, which the relay binary embeds.
+//! and the assets of the relay's dashboard (`ui/dist/dashboard`, embedded by the relay
+//! binary) and of the desktop window (`ui/dist/desktop`, embedded by the desktop app).
 //! Also runs the dashboard's end-to-end tests in a real Chromium.
 
 use std::path::{Path, PathBuf};
@@ -38,25 +39,46 @@ pub fn build() -> anyhow::Result<()> {
             ("TS_RS_LARGE_INT", "number"),
         ],
     )?;
+    // The desktop window's types (they use the protocol's; exported beside them).
+    cargo_env(
+        &[
+            "test",
+            "--quiet",
+            "--package",
+            "shotline-desktop",
+            "--lib",
+            "export_bindings",
+        ],
+        &[
+            ("TS_RS_EXPORT_DIR", generated_str.as_str()),
+            ("TS_RS_LARGE_INT", "number"),
+        ],
+    )?;
     npm_install(&ui)?;
     status(
         Command::new(ui.join("node_modules").join(".bin").join("tsc"))
             .args(["-p", "tsconfig.json"])
             .current_dir(&ui),
     )?;
-    let dist = ui.join("dist").join("dashboard");
-    let _ = std::fs::remove_dir_all(&dist);
-    std::fs::create_dir_all(&dist)?;
-    for file in ["index.html", "dashboard.css"] {
-        std::fs::copy(ui.join("dashboard").join(file), dist.join(file))
-            .with_context(|| format!("copying ui/dashboard/{file}"))?;
-    }
-    for entry in std::fs::read_dir(ui.join("build").join("dashboard"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "js")
-            && let Some(name) = path.file_name()
-        {
-            std::fs::copy(&path, dist.join(name))?;
+    // The relay's dashboard and the desktop window: static files plus compiled scripts.
+    for (page, statics) in [
+        ("dashboard", &["index.html", "dashboard.css"]),
+        ("desktop", &["index.html", "desktop.css"]),
+    ] {
+        let dist = ui.join("dist").join(page);
+        let _ = std::fs::remove_dir_all(&dist);
+        std::fs::create_dir_all(&dist)?;
+        for file in statics {
+            std::fs::copy(ui.join(page).join(file), dist.join(file))
+                .with_context(|| format!("copying ui/{page}/{file}"))?;
+        }
+        for entry in std::fs::read_dir(ui.join("build").join(page))? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "js")
+                && let Some(name) = path.file_name()
+            {
+                std::fs::copy(&path, dist.join(name))?;
+            }
         }
     }
     Ok(())

@@ -174,6 +174,24 @@ pub struct Upload {
     pub public_url: Option<String>,
 }
 
+impl Default for Upload {
+    /// Empty endpoint and bucket (not valid until filled in); the documented defaults.
+    fn default() -> Self {
+        Self {
+            endpoint: String::new(),
+            region: default_region(),
+            bucket: String::new(),
+            key: default_key(),
+            path_style: None,
+            after_backups: 0,
+            concurrency: default_concurrency(),
+            part_size: default_part_size(),
+            bandwidth: None,
+            public_url: None,
+        }
+    }
+}
+
 impl Upload {
     /// Whether to use path-style URLs.
     pub fn path_style(&self) -> bool {

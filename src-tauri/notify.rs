@@ -1,0 +1,108 @@
+//! From the engine's events to the window, the tray and native notifications: every event
+//! goes to the window; the tray follows the health they fold into; critical alerts and
+//! the batched "N photos uploaded" become native notifications unless muted; a relay that
+//! stays unreachable longer than the set time is one critical notification.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use shotline_protocol::{Event, Level};
+use tauri::{AppHandle, Emitter, Runtime};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::shell::Shell;
+use crate::tray;
+
+/// The event the window listens to.
+pub const ENGINE_EVENT: &str = "engine-event";
+
+/// The category of the engine's batched upload notification.
+const UPLOADS_DONE: &str = "upload_finished";
+
+/// Whether a notification is shown natively: critical ones and finished uploads.
+pub fn is_native(level: Level, category: &str) -> bool {
+    level == Level::Critical || category == UPLOADS_DONE
+}
+
+/// Forward the engine's events until the app ends.
+pub fn spawn<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
+    let mut events = shell.bus().subscribe();
+    let forward_app = app.clone();
+    let forward_shell = shell.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => break,
+            };
+            let _ = forward_app.emit(ENGINE_EVENT, &event);
+            let changed = forward_shell
+                .health
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .apply(&event);
+            if changed {
+                tray::refresh(&forward_app);
+            }
+            if let Event::Notification(n) = &event {
+                let shown = forward_shell
+                    .prefs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .shows(&n.category);
+                if shown && is_native(n.level, &n.category) {
+                    show(&forward_app, &n.title, &n.message);
+                }
+            }
+        }
+    });
+    tauri::async_runtime::spawn(watch_relay(app, shell));
+}
+
+fn show<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
+    use tauri_plugin_notification::NotificationExt;
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!("notification not shown: {e}");
+    }
+}
+
+/// Watch the relay client; tell once when it has been down longer than the set time.
+async fn watch_relay<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
+    let mut down_since: Option<Instant> = None;
+    let mut told = false;
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let state = match shell.relay_status().await {
+            Some(rx) => rx.borrow().state,
+            None => continue,
+        };
+        let minutes = shell
+            .prefs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .relay_alert_minutes
+            .max(1);
+        if state == "connected" {
+            if told {
+                shell.health.lock().unwrap_or_else(|p| p.into_inner()).set_relay_down(false);
+                tray::refresh(&app);
+            }
+            down_since = None;
+            told = false;
+            continue;
+        }
+        let since = *down_since.get_or_insert_with(Instant::now);
+        if !told && since.elapsed() >= Duration::from_secs(u64::from(minutes) * 60) {
+            told = true;
+            shell.health.lock().unwrap_or_else(|p| p.into_inner()).set_relay_down(true);
+            tray::refresh(&app);
+            shell.bus().notify(
+                Level::Critical,
+                "relay_unreachable",
+                "The relay is unreachable",
+                format!("For {minutes} minutes now. Events wait in the journal; dashboards catch up when it is back."),
+            );
+        }
+    }
+}

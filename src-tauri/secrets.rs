@@ -1,0 +1,76 @@
+//! The relay token and the storage keys, in the OS keychain (Keychain on macOS, Credential
+//! Manager on Windows, the kernel keyring on Linux): never in the config file or the logs.
+//! The environment variables of the headless binary still win when set.
+
+use keyring::Entry;
+
+const SERVICE: &str = "studio.shotline.desktop";
+
+/// A secret Shotline keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    /// The relay's publisher token.
+    RelayToken,
+    /// The storage access key id.
+    UploadKey,
+    /// The storage secret access key.
+    UploadSecret,
+}
+
+impl Secret {
+    fn account(self) -> &'static str {
+        match self {
+            Self::RelayToken => "relay-token",
+            Self::UploadKey => "upload-access-key-id",
+            Self::UploadSecret => "upload-secret-access-key",
+        }
+    }
+
+    fn env(self) -> &'static str {
+        match self {
+            Self::RelayToken => "SHOTLINE_RELAY_TOKEN",
+            Self::UploadKey => "SHOTLINE_UPLOAD_ACCESS_KEY_ID",
+            Self::UploadSecret => "SHOTLINE_UPLOAD_SECRET_ACCESS_KEY",
+        }
+    }
+
+    /// The value: the environment's, else the keychain's.
+    pub fn get(self) -> Option<String> {
+        if let Ok(v) = std::env::var(self.env())
+            && !v.is_empty()
+        {
+            return Some(v);
+        }
+        Entry::new(SERVICE, self.account())
+            .ok()?
+            .get_password()
+            .ok()
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Store `value` in the keychain (empty: remove it).
+    pub fn set(self, value: &str) -> Result<(), String> {
+        let entry = Entry::new(SERVICE, self.account()).map_err(|e| self.problem(e))?;
+        let result = if value.is_empty() {
+            match entry.delete_credential() {
+                Err(keyring::Error::NoEntry) => Ok(()),
+                other => other,
+            }
+        } else {
+            entry.set_password(value)
+        };
+        result.map_err(|e| self.problem(e))
+    }
+
+    fn problem(self, e: keyring::Error) -> String {
+        format!(
+            "the OS keychain refused it ({e}); set {} in the environment instead",
+            self.env()
+        )
+    }
+}
+
+/// The upload credentials, when both parts are there.
+pub fn upload_credentials() -> Option<(String, String)> {
+    Some((Secret::UploadKey.get()?, Secret::UploadSecret.get()?))
+}

@@ -1,0 +1,25 @@
+//! The window: made when asked for, destroyed when closed (its WebView with it), so a day
+//! in the tray costs little.
+
+use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+
+/// The window's label; the capability names it.
+pub const MAIN: &str = "main";
+
+/// Show the window, making it if it is not there.
+pub fn show<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window(MAIN) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+        return;
+    }
+    let built = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+        .title("Shotline")
+        .inner_size(960.0, 680.0)
+        .min_inner_size(640.0, 420.0)
+        .build();
+    if let Err(e) = built {
+        tracing::error!("cannot open the window: {e}");
+    }
+}

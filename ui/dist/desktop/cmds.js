@@ -1,0 +1,46 @@
+// The one place the window talks to Rust: typed wrappers over Tauri's IPC (the app's
+// commands, the engine's events, the folder picker). No bundler, so Tauri's own internals
+// are called directly, as its `@tauri-apps/api` does.
+function tauri() {
+    const internals = window.__TAURI_INTERNALS__;
+    if (!internals) {
+        throw new Error("not inside the Shotline app");
+    }
+    return internals;
+}
+export const snapshot = () => tauri().invoke("snapshot");
+export const setPaused = (paused) => tauri().invoke("set_paused", { paused });
+export const thumbnail = (shotId) => tauri().invoke("thumbnail", { shotId });
+export const settings = () => tauri().invoke("settings");
+export const namingExample = (template) => tauri().invoke("naming_example", { template });
+export const capture = () => tauri().invoke("capture");
+export const openLibrary = () => tauri().invoke("open_library");
+export const openDashboard = () => tauri().invoke("open_dashboard");
+/** Save Settings; resolves to the refused values (empty when saved). */
+export async function saveSettings(value) {
+    try {
+        await tauri().invoke("save_settings", { settings: value });
+        return [];
+    }
+    catch (e) {
+        if (Array.isArray(e)) {
+            return e;
+        }
+        return [{ key: "config", message: String(e) }];
+    }
+}
+/** Call `handler` with every engine event. */
+export async function onEngineEvent(handler) {
+    const t = tauri();
+    await t.invoke("plugin:event|listen", {
+        event: "engine-event",
+        target: { kind: "Any" },
+        handler: t.transformCallback((message) => handler(message.payload)),
+    });
+}
+/** The native folder picker; the folder, or null when cancelled. */
+export function pickFolder(title) {
+    return tauri().invoke("plugin:dialog|open", {
+        options: { directory: true, multiple: false, title },
+    });
+}

@@ -1,0 +1,62 @@
+// The one place the window talks to Rust: typed wrappers over Tauri's IPC (the app's
+// commands, the engine's events, the folder picker). No bundler, so Tauri's own internals
+// are called directly, as its `@tauri-apps/api` does.
+
+import type { Event } from "../generated/Event";
+import type { Snapshot } from "../generated/Snapshot";
+import type { Settings } from "../generated/Settings";
+import type { FieldError } from "../generated/FieldError";
+
+interface TauriInternals {
+  invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T>;
+  transformCallback(cb: (payload: unknown) => void, once?: boolean): number;
+}
+
+function tauri(): TauriInternals {
+  const internals = (window as unknown as { __TAURI_INTERNALS__?: TauriInternals }).__TAURI_INTERNALS__;
+  if (!internals) {
+    throw new Error("not inside the Shotline app");
+  }
+  return internals;
+}
+
+export const snapshot = (): Promise<Snapshot> => tauri().invoke("snapshot");
+export const setPaused = (paused: boolean): Promise<void> => tauri().invoke("set_paused", { paused });
+export const thumbnail = (shotId: number): Promise<string | null> =>
+  tauri().invoke("thumbnail", { shotId });
+export const settings = (): Promise<Settings> => tauri().invoke("settings");
+export const namingExample = (template: string): Promise<string> =>
+  tauri().invoke("naming_example", { template });
+export const capture = (): Promise<string> => tauri().invoke("capture");
+export const openLibrary = (): Promise<void> => tauri().invoke("open_library");
+export const openDashboard = (): Promise<void> => tauri().invoke("open_dashboard");
+
+/** Save Settings; resolves to the refused values (empty when saved). */
+export async function saveSettings(value: Settings): Promise<FieldError[]> {
+  try {
+    await tauri().invoke("save_settings", { settings: value });
+    return [];
+  } catch (e) {
+    if (Array.isArray(e)) {
+      return e as FieldError[];
+    }
+    return [{ key: "config", message: String(e) }];
+  }
+}
+
+/** Call `handler` with every engine event. */
+export async function onEngineEvent(handler: (event: Event) => void): Promise<void> {
+  const t = tauri();
+  await t.invoke("plugin:event|listen", {
+    event: "engine-event",
+    target: { kind: "Any" },
+    handler: t.transformCallback((message) => handler((message as { payload: Event }).payload)),
+  });
+}
+
+/** The native folder picker; the folder, or null when cancelled. */
+export function pickFolder(title: string): Promise<string | null> {
+  return tauri().invoke("plugin:dialog|open", {
+    options: { directory: true, multiple: false, title },
+  });
+}
