@@ -2,20 +2,18 @@
 //! the window's capability must allow by name.
 
 fn main() {
-    tauri_build::try_build(
-        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(
-            &[
-                "snapshot",
-                "set_paused",
-                "thumbnail",
-                "settings",
-                "naming_example",
-                "save_settings",
-                "capture",
-                "open_library",
-                "open_dashboard",
-            ],
-        )),
-    )
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
+        tauri_build::AppManifest::new().commands(&[
+            "snapshot",
+            "set_paused",
+            "thumbnail",
+            "settings",
+            "naming_example",
+            "save_settings",
+            "capture",
+            "open_library",
+            "open_dashboard",
+        ]),
+    ))
     .expect("tauri build step");
 }

@@ -113,7 +113,10 @@ impl Health {
     pub fn state(&self) -> TrayState {
         if self.engine_problem.is_some()
             || !self.critical.is_empty()
-            || self.targets.values().any(|s| matches!(s, TargetState::Full | TargetState::Error))
+            || self
+                .targets
+                .values()
+                .any(|s| matches!(s, TargetState::Full | TargetState::Error))
         {
             TrayState::Error
         } else if self.relay_down

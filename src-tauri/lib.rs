@@ -26,22 +26,20 @@ use tauri::{Manager, RunEvent, Runtime};
 
 pub use shell::Shell;
 
-/// The app's builder without plugins or tray: state and commands, generic over the
-/// runtime so `tauri::test` can drive it.
-pub fn builder<R: Runtime>(shell: Arc<Shell>) -> tauri::Builder<R> {
-    tauri::Builder::<R>::new()
-        .manage(shell)
-        .invoke_handler(tauri::generate_handler![
-            commands::snapshot,
-            commands::set_paused,
-            commands::thumbnail,
-            commands::settings,
-            commands::naming_example,
-            commands::save_settings,
-            commands::capture,
-            commands::open_library,
-            commands::open_dashboard,
-        ])
+/// The app's state and commands on `base` (no plugins, no tray), generic over the runtime
+/// so `tauri::test` can drive it with its mock builder.
+pub fn builder<R: Runtime>(base: tauri::Builder<R>, shell: Arc<Shell>) -> tauri::Builder<R> {
+    base.manage(shell).invoke_handler(tauri::generate_handler![
+        commands::snapshot,
+        commands::set_paused,
+        commands::thumbnail,
+        commands::settings,
+        commands::naming_example,
+        commands::save_settings,
+        commands::capture,
+        commands::open_library,
+        commands::open_dashboard,
+    ])
 }
 
 /// Turn starting with the computer on or off (when the autostart plugin is there).
@@ -77,9 +75,10 @@ fn logging(dir: Option<std::path::PathBuf>) -> Option<tracing_appender::non_bloc
         .with_filter(filter());
     let (file, guard) = match dir {
         Some(dir) if std::fs::create_dir_all(&dir).is_ok() => {
-            let (writer, guard) = tracing_appender::non_blocking(
-                tracing_appender::rolling::daily(dir, "shotline-desktop.log"),
-            );
+            let (writer, guard) = tracing_appender::non_blocking(tracing_appender::rolling::daily(
+                dir,
+                "shotline-desktop.log",
+            ));
             let layer = tracing_subscriber::fmt::layer()
                 .with_ansi(false)
                 .with_writer(writer)
@@ -100,7 +99,7 @@ pub fn run() {
     let shell = Arc::new(Shell::new());
     let minimized = std::env::args().any(|a| a == "--minimized");
     let setup_shell = shell.clone();
-    let app = builder::<tauri::Wry>(shell)
+    let app = builder(tauri::Builder::<tauri::Wry>::new(), shell)
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             window::show(app);
         }))
@@ -137,7 +136,10 @@ pub fn run() {
     };
     app.run(|_app, event| {
         // Closing the last window leaves the tray; only Quit ends the app.
-        if let RunEvent::ExitRequested { code: None, api, .. } = event {
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
             api.prevent_exit();
         }
     });

@@ -85,7 +85,11 @@ async fn watch_relay<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
             .max(1);
         if state == "connected" {
             if told {
-                shell.health.lock().unwrap_or_else(|p| p.into_inner()).set_relay_down(false);
+                shell
+                    .health
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .set_relay_down(false);
                 tray::refresh(&app);
             }
             down_since = None;
@@ -95,7 +99,11 @@ async fn watch_relay<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
         let since = *down_since.get_or_insert_with(Instant::now);
         if !told && since.elapsed() >= Duration::from_secs(u64::from(minutes) * 60) {
             told = true;
-            shell.health.lock().unwrap_or_else(|p| p.into_inner()).set_relay_down(true);
+            shell
+                .health
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .set_relay_down(true);
             tray::refresh(&app);
             shell.bus().notify(
                 Level::Critical,

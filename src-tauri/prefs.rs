@@ -2,7 +2,7 @@
 //! muted notification categories, how long the relay may be unreachable before a critical
 //! notification. A JSON file beside the engine's config.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -31,21 +31,21 @@ impl Default for Prefs {
 
 impl Prefs {
     /// Where they are kept: `desktop.json` beside the engine's config file.
-    pub fn path() -> PathBuf {
-        shotline_engine::paths::config_file().with_file_name("desktop.json")
+    pub fn path(config_file: &Path) -> PathBuf {
+        config_file.with_file_name("desktop.json")
     }
 
     /// Load them; defaults when there is no file or it cannot be read.
-    pub fn load() -> Self {
-        std::fs::read_to_string(Self::path())
+    pub fn load(config_file: &Path) -> Self {
+        std::fs::read_to_string(Self::path(config_file))
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default()
     }
 
     /// Save them.
-    pub fn save(&self) -> std::io::Result<()> {
-        let path = Self::path();
+    pub fn save(&self, config_file: &Path) -> std::io::Result<()> {
+        let path = Self::path(config_file);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }

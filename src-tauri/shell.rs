@@ -36,6 +36,7 @@ pub struct Shell {
     dashboard: Mutex<Option<String>>,
     bus: Bus,
     session: String,
+    config_file: PathBuf,
     /// The tray's state, folded from events.
     pub health: Mutex<Health>,
     /// The app's preferences.
@@ -47,17 +48,29 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Shell {
-    /// A shell for today's session; the engine starts with [`Shell::start`].
+    /// A shell for today's session on the platform's config file (or `$SHOTLINE_CONFIG`);
+    /// the engine starts with [`Shell::start`].
     pub fn new() -> Self {
+        Self::for_config(shotline_engine::paths::config_file())
+    }
+
+    /// A shell on the config file `config_file` (preferences beside it).
+    pub fn for_config(config_file: PathBuf) -> Self {
+        let prefs = Prefs::load(&config_file);
         Self {
             live: tokio::sync::Mutex::new(None),
             config: Mutex::new(None),
             dashboard: Mutex::new(None),
             bus: Bus::new(),
             session: default_session(),
+            config_file,
             health: Mutex::new(Health::default()),
-            prefs: Mutex::new(Prefs::load()),
+            prefs: Mutex::new(prefs),
         }
+    }
+
+    fn load(&self) -> shotline_engine::Result<Config> {
+        Config::load_from(&self.config_file, false).map(|l| l.config)
     }
 
     /// The engine's events.
@@ -86,7 +99,7 @@ impl Shell {
     }
 
     async fn open(&self) -> Result<Live, String> {
-        let config = Config::load(None).map_err(|e| e.to_string())?.config;
+        let config = self.load().map_err(|e| e.to_string())?;
         let engine = Engine::open(config.clone(), self.session.clone(), self.bus.clone())
             .map_err(|e| e.to_string())?
             .with_upload_credentials(secrets::upload_credentials());
@@ -120,7 +133,11 @@ impl Shell {
     pub async fn relay_status(
         &self,
     ) -> Option<tokio::sync::watch::Receiver<shotline_engine::relay_client::RelayStatus>> {
-        self.live.lock().await.as_ref().map(|l| l.running.relay_status())
+        self.live
+            .lock()
+            .await
+            .as_ref()
+            .map(|l| l.running.relay_status())
     }
 
     /// Pause or resume backups and uploads.
@@ -142,7 +159,12 @@ impl Shell {
 
     /// Fire the first connected camera.
     pub async fn capture(&self) -> Result<String, String> {
-        let control = self.live.lock().await.as_ref().and_then(|l| l.running.camera());
+        let control = self
+            .live
+            .lock()
+            .await
+            .as_ref()
+            .and_then(|l| l.running.camera());
         match control {
             Some(control) => control.capture(None).await,
             None => Err("cameras are off (Settings → Cameras)".into()),
@@ -255,8 +277,8 @@ impl Shell {
 
     /// Settings as the window shows them.
     pub fn settings(&self) -> Settings {
-        let config = Config::load(None)
-            .map(|l| l.config)
+        let config = self
+            .load()
             .unwrap_or_else(|_| lock(&self.config).clone().unwrap_or_default());
         Settings {
             hot_folders: config
@@ -296,8 +318,9 @@ impl Shell {
     /// Check and save Settings: the config file, the keychain, the preferences. Every
     /// refused value comes back with its key; nothing is saved then.
     pub fn save_settings(&self, form: &Settings) -> Result<(), Vec<FieldError>> {
-        let loaded = Config::load(None).map(|l| l.config);
-        let mut config = loaded.unwrap_or_else(|_| lock(&self.config).clone().unwrap_or_default());
+        let mut config = self
+            .load()
+            .unwrap_or_else(|_| lock(&self.config).clone().unwrap_or_default());
         apply(&mut config, form);
         let mut errors: Vec<FieldError> = config
             .check()
@@ -327,19 +350,26 @@ impl Shell {
             }
         };
         put(Secret::RelayToken, form.relay_token.trim(), "relay.token");
-        put(Secret::UploadKey, form.upload_access_key.trim(), "upload.keys");
-        put(Secret::UploadSecret, form.upload_secret.trim(), "upload.keys");
+        put(
+            Secret::UploadKey,
+            form.upload_access_key.trim(),
+            "upload.keys",
+        );
+        put(
+            Secret::UploadSecret,
+            form.upload_secret.trim(),
+            "upload.keys",
+        );
         if !errors.is_empty() {
             return Err(errors);
         }
-        let path = shotline_engine::paths::config_file();
-        config.save(&path).map_err(|e| {
+        config.save(&self.config_file).map_err(|e| {
             vec![FieldError {
                 key: "config".into(),
                 message: e.to_string(),
             }]
         })?;
-        form.prefs.save().map_err(|e| {
+        form.prefs.save(&self.config_file).map_err(|e| {
             vec![FieldError {
                 key: "prefs".into(),
                 message: e.to_string(),

@@ -320,13 +320,19 @@ impl Config {
     /// absolute and validate. An explicit `file` that does not exist is an error; a missing
     /// default file means defaults.
     pub fn load(file: Option<&Path>) -> Result<Loaded> {
-        let (path, explicit) = match file {
-            Some(path) => (path.to_path_buf(), true),
-            None => (
-                paths::config_file(),
+        match file {
+            Some(path) => Self::load_from(path, true),
+            None => Self::load_from(
+                &paths::config_file(),
                 std::env::var_os(paths::CONFIG_ENV).is_some(),
             ),
-        };
+        }
+    }
+
+    /// Load from `path` as [`Config::load`] does; a missing file means the defaults unless
+    /// it was `explicit`.
+    pub fn load_from(path: &Path, explicit: bool) -> Result<Loaded> {
+        let path = path.to_path_buf();
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => Some(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => None,
