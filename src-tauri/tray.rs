@@ -97,6 +97,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         ],
     )?;
     app.manage(Items { status, pause });
+    app.manage(Shown::default());
     let mut builder = TrayIconBuilder::with_id(TRAY)
         .tooltip("Shotline")
         .menu(&menu)
@@ -153,6 +154,10 @@ fn report(result: Result<(), String>) {
     }
 }
 
+/// The state the tray shows now.
+#[derive(Default)]
+struct Shown(std::sync::Mutex<Option<TrayState>>);
+
 /// Bring icon, tooltip and menu up to date with the shell's health.
 pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     let shell = app.state::<Arc<Shell>>().inner().clone();
@@ -160,6 +165,13 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
         let h = shell.health.lock().unwrap_or_else(|p| p.into_inner());
         (h.state(), h.summary())
     };
+    if let Some(shown) = app.try_state::<Shown>() {
+        let mut shown = shown.0.lock().unwrap_or_else(|p| p.into_inner());
+        if *shown != Some(state) {
+            tracing::info!("tray: {} ({summary})", state.icon());
+            *shown = Some(state);
+        }
+    }
     if let Some(tray) = app.tray_by_id(TRAY) {
         let _ = tray.set_icon(icon(state));
         let _ = tray.set_tooltip(Some(format!("Shotline: {summary}")));

@@ -2,17 +2,21 @@
 //!
 //! - `setup`: install the system packages the workspace needs (apt on Debian/Ubuntu, brew on
 //!   macOS), idempotently.
-//! - `run`: set up, then run Shotline on its defaults (extra arguments go to `shotline run`).
+//! - `run`: set up, then run Shotline on its defaults: the tray app where there is a display,
+//!   else (or with `--headless`, or with arguments, which go to `shotline run`) the engine.
 //! - `test`: set up, then run every test in the workspace.
 //! - `ui`: build the web UI (bindings, npm packages, TypeScript, dashboard assets).
 //! - `camera-sim`: build libgphoto2 with its virtual camera (the camera tests and bench use it).
+//! - `bundle`: the desktop app's installers (.deb and .rpm here).
 //! - `bench <name>`: benchmarks against peer tools, side by side (module `bench`).
 
 mod bench;
 mod bench_camera;
 mod bench_relay;
 mod bench_upload;
+mod bundle;
 mod camera_sim;
+mod desktop;
 mod sys;
 mod ui;
 
@@ -28,10 +32,11 @@ fn main() -> ExitCode {
         "test" => sys::setup().and_then(|()| test(&rest)),
         "ui" => sys::setup().and_then(|()| ui::build()),
         "camera-sim" => camera_sim::camera_sim(),
+        "bundle" => sys::setup().and_then(|()| bundle::bundle().map(drop)),
         "bench" => sys::setup().and_then(|()| bench::bench(&rest)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | run [ARGS] | test [ARGS] | ui | camera-sim | bench <backup | relay | upload | camera>>"
+                "usage: cargo xtask <setup | run [--headless | ARGS] | test [ARGS] | ui | camera-sim | bundle | bench <backup | relay | upload | camera | desktop>>"
             );
             return ExitCode::from(2);
         }
@@ -48,6 +53,15 @@ fn main() -> ExitCode {
 /// Shotline's main job on its defaults: the headless engine (the desktop app joins here when
 /// it exists and a display is there).
 fn run(rest: &[String]) -> anyhow::Result<()> {
+    // The tray app where there is a desktop to show it on; the headless engine otherwise
+    // (a server, an SSH session, CI) or when asked for with --headless.
+    let headless = rest.iter().any(|a| a == "--headless");
+    let display = cfg!(any(target_os = "macos", windows))
+        || std::env::var_os("DISPLAY").is_some()
+        || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if display && !headless && rest.is_empty() {
+        return sys::cargo(&["run", "--package", "shotline-desktop"]);
+    }
     let mut args = vec![
         "run",
         "--package",
@@ -57,7 +71,7 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
         "--",
         "run",
     ];
-    args.extend(rest.iter().map(String::as_str));
+    args.extend(rest.iter().map(String::as_str).filter(|a| *a != "--headless"));
     sys::cargo(&args)
 }
 
@@ -73,6 +87,9 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
     let (e2e_passed, e2e_failed) = ui::e2e()?;
     passed += e2e_passed;
     failed += e2e_failed;
+    let (desktop_passed, desktop_failed) = desktop::e2e()?;
+    passed += desktop_passed;
+    failed += desktop_failed;
     sys::cargo(&["fmt", "--all", "--", "--check"])?;
     sys::cargo(&[
         "clippy",

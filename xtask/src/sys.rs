@@ -5,13 +5,20 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 /// Debian/Ubuntu packages that building and running Shotline needs: a C toolchain for the
-/// bundled SQLite, libgphoto2's development files for tethered cameras, and libclang for
-/// the bindings the `gphoto2` crate generates.
+/// bundled SQLite, libgphoto2's development files for tethered cameras, libclang for the
+/// bindings the `gphoto2` crate generates, and what Tauri builds the desktop app on
+/// (WebKitGTK, GTK, the app indicator, librsvg, libxdo, OpenSSL).
 const APT_BUILD: &[&str] = &[
     "build-essential",
     "pkg-config",
     "libgphoto2-dev",
     "libclang-dev",
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "libxdo-dev",
+    "libssl-dev",
 ];
 /// What the tests and benchmarks need besides: the peer tools the benchmarks compare
 /// against (rsync, xxhsum, rclone, the gphoto2 CLI), the Redis the relay's scale-out tests run against, and Chromium for the web
@@ -23,6 +30,13 @@ const APT_TEST: &[&str] = &[
     "chromium",
     "rclone",
     "gphoto2",
+    "webkit2gtk-driver",
+    "xvfb",
+    "xauth",
+    "dbus",
+    "dbus-x11",
+    "trayer",
+    "dunst",
 ];
 /// The same on macOS.
 const BREW_BUILD: &[&str] = &["pkg-config", "libgphoto2"];
@@ -45,7 +59,17 @@ pub fn setup() -> anyhow::Result<()> {
         &[APT_BUILD, APT_TEST].concat(),
         &[BREW_BUILD, BREW_TEST].concat(),
     )?;
-    moto()
+    moto()?;
+    tauri_driver()
+}
+
+/// `tauri-driver` (the WebDriver server for Tauri apps) for the desktop end-to-end tests.
+fn tauri_driver() -> anyhow::Result<()> {
+    if crate::desktop::driver().is_file() {
+        return Ok(());
+    }
+    eprintln!("xtask setup: installing tauri-driver");
+    status(Command::new("cargo").args(["install", "--locked", "tauri-driver"]))
 }
 
 /// The Python virtual environment holding `moto_server` (an S3-compatible server for the

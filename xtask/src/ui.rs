@@ -133,15 +133,20 @@ fn e2e_once() -> anyhow::Result<(u64, u64)> {
         .context("starting node --test")?;
     let text = String::from_utf8_lossy(&output.stdout);
     print!("{text}");
+    let (passed, failed) = tap_counts(&text);
+    if !output.status.success() || failed > 0 || passed == 0 {
+        anyhow::bail!("dashboard end-to-end tests failed ({passed} passed, {failed} failed)");
+    }
+    Ok((passed, failed))
+}
+
+/// The `# pass N` and `# fail N` counts of node's TAP report.
+pub fn tap_counts(text: &str) -> (u64, u64) {
     let count = |label: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(label))
             .and_then(|n| n.trim().parse().ok())
             .unwrap_or(0)
     };
-    let (passed, failed) = (count("# pass "), count("# fail "));
-    if !output.status.success() || failed > 0 || passed == 0 {
-        anyhow::bail!("dashboard end-to-end tests failed ({passed} passed, {failed} failed)");
-    }
-    Ok((passed, failed))
+    (count("# pass "), count("# fail "))
 }

@@ -1,0 +1,167 @@
+// The desktop app end to end on a real window: the built `shotline-desktop` under Xvfb and
+// a D-Bus session (`cargo xtask test` starts both), `trayer` hosting the tray, `dunst`
+// taking notifications, driven through `tauri-driver` and WebKitWebDriver (W3C WebDriver
+// over plain HTTP, no client library).
+//
+// A studio in a temporary folder: frames dropped into the hot folder appear in the window
+// verified on both drives; a drive pulled out raises a native notification (its `Notify`
+// call is seen on the session bus) and turns the tray to its error state; Settings refuses
+// a bad value with an error beside the field.
+
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+const bin = process.env.SHOTLINE_DESKTOP_BIN;
+const driverBin = process.env.TAURI_DRIVER ?? "tauri-driver";
+const shots = process.env.SHOTLINE_SCREENSHOTS;
+assert.ok(bin && fs.existsSync(bin), `SHOTLINE_DESKTOP_BIN must name the built app (${bin})`);
+assert.ok(process.env.DISPLAY, "needs an X display (Xvfb)");
+assert.ok(process.env.DBUS_SESSION_BUS_ADDRESS, "needs a D-Bus session (dbus-run-session)");
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "shotline-desktop-"));
+const dirs = Object.fromEntries(["hot", "library", "b1", "b2", "home"].map((d) => [d, path.join(root, d)]));
+for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
+const config = path.join(root, "config.toml");
+fs.writeFileSync(config, [
+  `[[hot_folder]]`, `path = ${JSON.stringify(dirs.hot)}`,
+  `[library]`, `path = ${JSON.stringify(dirs.library)}`, `naming = "{session}/{original}"`,
+  `[[backup]]`, `name = "b1"`, `path = ${JSON.stringify(dirs.b1)}`,
+  `[[backup]]`, `name = "b2"`, `path = ${JSON.stringify(dirs.b2)}`,
+  `[camera]`, `enabled = false`,
+  `[relay]`, `listen = "127.0.0.1:0"`, ``,
+].join("\n"));
+
+const children = [];
+function start(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
+  child.output = "";
+  child.stdout.on("data", (d) => { child.output += d; });
+  child.stderr.on("data", (d) => { child.output += d; });
+  children.push(child);
+  return child;
+}
+after(() => { for (const c of children.reverse()) c.kill("SIGTERM"); });
+
+const freePort = () => new Promise((resolve) => {
+  const s = net.createServer();
+  s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(what, check, ms = 60000) {
+  const start = Date.now();
+  let last;
+  while (Date.now() - start < ms) {
+    try { last = await check(); if (last) return last; } catch (e) { last = e; }
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})\napp: ${driver?.output?.slice(-4000)}`);
+}
+
+start("dunst", []);
+start("trayer", ["--edge", "top", "--align", "right", "--width", "10"]);
+const monitor = start("dbus-monitor", ["--session", "interface='org.freedesktop.Notifications',member='Notify'"]);
+
+const appEnv = {
+  ...process.env,
+  HOME: dirs.home,
+  XDG_CONFIG_HOME: path.join(dirs.home, ".config"),
+  XDG_DATA_HOME: path.join(dirs.home, ".local/share"),
+  SHOTLINE_CONFIG: config,
+  SHOTLINE_LOG: "info",
+};
+const port = await freePort();
+const nativePort = await freePort();
+const driver = start(driverBin, ["--port", String(port), "--native-port", String(nativePort)], { env: appEnv });
+const base = `http://127.0.0.1:${port}`;
+
+async function wd(method, url, body) {
+  const res = await fetch(base + url, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${url}: ${JSON.stringify(json.value)}`);
+  return json.value;
+}
+
+await until("tauri-driver", async () => (await fetch(`${base}/status`)).ok, 20000);
+const session = await wd("POST", "/session", {
+  capabilities: { alwaysMatch: { "tauri:options": { application: bin } } },
+});
+const sid = session.sessionId;
+after(async () => { try { await wd("DELETE", `/session/${sid}`); } catch { /* the app may be gone */ } });
+
+const js = (script, ...args) => wd("POST", `/session/${sid}/execute/sync`, { script, args });
+const find = async (css) => {
+  const el = await wd("POST", `/session/${sid}/element`, { using: "css selector", value: css });
+  return Object.values(el)[0];
+};
+const click = async (css) => wd("POST", `/session/${sid}/element/${await find(css)}/click`, {});
+async function type(css, text) {
+  const id = await find(css);
+  await wd("POST", `/session/${sid}/element/${id}/clear`, {});
+  await wd("POST", `/session/${sid}/element/${id}/value`, { text });
+}
+async function screenshot(name) {
+  if (!shots) return;
+  const png = await wd("GET", `/session/${sid}/screenshot`);
+  fs.mkdirSync(shots, { recursive: true });
+  fs.writeFileSync(path.join(shots, name), Buffer.from(png, "base64"));
+}
+
+// A small real JPEG (a 1×1 white pixel) with its own comment, so each frame differs.
+function jpeg(tag) {
+  const head = Buffer.from("ffd8ffe000104a46494600010100000100010000", "hex");
+  const comment = Buffer.concat([Buffer.from([0xff, 0xfe, 0, tag.length + 2]), Buffer.from(tag)]);
+  const body = Buffer.from(
+    "ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b080001000101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b5100002010303020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fbd3ffd9",
+    "hex",
+  );
+  return Buffer.concat([head, comment, body]);
+}
+
+test("frames dropped into the hot folder appear in the window, verified on each drive", async () => {
+  await until("the engine running", async () => (await js("return document.getElementById('summary').textContent")).startsWith("All is well"));
+  for (const name of ["IMG_0001.JPG", "IMG_0002.JPG", "IMG_0003.JPG"]) {
+    fs.writeFileSync(path.join(dirs.hot, name), jpeg(name));
+  }
+  const verified = () => js(`return document.querySelectorAll('.frame .badge.target[data-state="verified"]').length`);
+  await until("3 frames verified on b1 and b2", async () => (await verified()) === 6);
+  const names = await js("return Array.from(document.querySelectorAll('.frame')).map(f => f.dataset.name).sort()");
+  assert.deepEqual(names, ["IMG_0001.JPG", "IMG_0002.JPG", "IMG_0003.JPG"]);
+  assert.equal(await js("return document.getElementById('stored-count').textContent"), "3");
+  await until("thumbnails", async () => (await js("return Array.from(document.querySelectorAll('.frame img')).filter(i => i.src.startsWith('data:image/jpeg')).length")) === 3);
+  await screenshot("desktop.png");
+});
+
+test("a drive pulled out: a native notification on the session bus, the tray turns to error", async () => {
+  fs.renameSync(dirs.b2, `${dirs.b2}.gone`);
+  await until("the Notify call for b2", async () => monitor.output.includes("Backup b2 is offline"));
+  await until("the window's state dot", async () => (await js("return document.getElementById('state-dot').dataset.state")) === "error");
+  await until("the tray's error icon", async () => driver.output.includes("tray: tray-error.png"));
+  assert.match(await js("return document.getElementById('summary').textContent"), /b2/);
+  fs.renameSync(`${dirs.b2}.gone`, dirs.b2);
+  await until("the tray back from error", async () => /tray: tray-(idle|working)\.png/.test(driver.output.split("tray: tray-error.png").pop()));
+});
+
+test("Settings refuses a bad value with an error beside its field", async () => {
+  await click("#toggle-settings");
+  await until("the settings form", async () => js("return !document.getElementById('settings').hidden"));
+  await type("input[name=naming]", "{session}/{bogus}");
+  await until("the naming error", async () => (await js(`return document.querySelector('[data-error-for="library.naming"]').textContent`)).includes("bogus"));
+  await type("input[name=naming]", "{session}/{original}");
+  await until("the example", async () => (await js("return document.getElementById('naming-example').textContent")) === "smith-wedding/DSC_0001.NEF");
+  await type("input[name=relay_listen]", "nonsense");
+  await click("#save");
+  const message = await until("the relay.listen error", () => js(`return document.querySelector('[data-error-for="relay.listen"]').textContent`));
+  assert.match(message, /nonsense/);
+  assert.equal(await js(`return document.querySelector('input[name=relay_listen]').getAttribute('aria-invalid')`), "true");
+  assert.ok(!fs.readFileSync(config, "utf8").includes("nonsense"), "nothing saved");
+  await screenshot("desktop-settings.png");
+});
