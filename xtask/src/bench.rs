@@ -40,7 +40,10 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         }
         Some("upload") => crate::bench_upload::bench(),
         Some("camera") => crate::bench_camera::bench(),
-        _ => bail!("usage: cargo xtask bench <backup | relay [1000,5000] | upload | camera>"),
+        Some("desktop") => crate::bench_desktop::bench(),
+        _ => bail!(
+            "usage: cargo xtask bench <backup | relay [1000,5000] | upload | camera | desktop>"
+        ),
     }
 }
 

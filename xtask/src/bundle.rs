@@ -13,7 +13,11 @@ use crate::sys;
 pub fn bundle() -> anyhow::Result<Vec<PathBuf>> {
     crate::ui::build()?;
     let root = sys::workspace_root();
-    let cli = root.join("ui").join("node_modules").join(".bin").join("tauri");
+    let cli = root
+        .join("ui")
+        .join("node_modules")
+        .join(".bin")
+        .join("tauri");
     let bundles = if cfg!(target_os = "linux") {
         "deb,rpm"
     } else if cfg!(target_os = "macos") {
@@ -28,7 +32,9 @@ pub fn bundle() -> anyhow::Result<Vec<PathBuf>> {
     )?;
     let dir = crate::bench::target_dir().join("release").join("bundle");
     let mut made = Vec::new();
-    for kind in std::fs::read_dir(&dir).with_context(|| format!("no bundles in {}", dir.display()))? {
+    for kind in
+        std::fs::read_dir(&dir).with_context(|| format!("no bundles in {}", dir.display()))?
+    {
         let kind = kind?.path();
         if kind.is_dir() {
             for file in std::fs::read_dir(&kind)? {

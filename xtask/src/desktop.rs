@@ -10,14 +10,18 @@ use crate::sys;
 
 /// The debug build of the app.
 pub fn binary() -> PathBuf {
-    crate::bench::target_dir().join("debug").join("shotline-desktop")
+    crate::bench::target_dir()
+        .join("debug")
+        .join("shotline-desktop")
 }
 
 /// `tauri-driver`, installed by `cargo xtask setup` into cargo's bin folder.
 pub fn driver() -> PathBuf {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
+        });
     cargo_home.join("bin").join("tauri-driver")
 }
 
@@ -32,11 +36,21 @@ impl Display {
     /// Start Xvfb on the first free display number from 90.
     pub fn start() -> anyhow::Result<Self> {
         let n = (90..200)
-            .find(|n| !PathBuf::from(format!("/tmp/.X11-unix/X{n}")).exists() && !PathBuf::from(format!("/tmp/.X{n}-lock")).exists())
+            .find(|n| {
+                !PathBuf::from(format!("/tmp/.X11-unix/X{n}")).exists()
+                    && !PathBuf::from(format!("/tmp/.X{n}-lock")).exists()
+            })
             .context("no free X display number")?;
         let name = format!(":{n}");
         let child = Command::new("Xvfb")
-            .args([name.as_str(), "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
+            .args([
+                name.as_str(),
+                "-screen",
+                "0",
+                "1280x900x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -65,7 +79,13 @@ pub fn e2e() -> anyhow::Result<(u64, u64)> {
     let display = Display::start()?;
     let root = sys::workspace_root();
     let output = Command::new("dbus-run-session")
-        .args(["--", "node", "--test", "--test-reporter=tap", "tests/desktop.test.mjs"])
+        .args([
+            "--",
+            "node",
+            "--test",
+            "--test-reporter=tap",
+            "tests/desktop.test.mjs",
+        ])
         .env("DISPLAY", &display.name)
         .env("SHOTLINE_DESKTOP_BIN", binary())
         .env("TAURI_DRIVER", driver())
@@ -81,4 +101,115 @@ pub fn e2e() -> anyhow::Result<(u64, u64)> {
         bail!("desktop end-to-end tests failed ({passed} passed, {failed} failed)");
     }
     Ok((passed, failed))
+}
+
+/// Build the .deb, install it with `dpkg -i`, start the installed app on a virtual display
+/// and check it runs its engine; then remove the package. One test: (passed, failed).
+pub fn deb_installs_and_starts() -> anyhow::Result<(u64, u64)> {
+    let made = crate::bundle::bundle()?;
+    let deb = made
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .context("the bundle made no .deb")?;
+    let sudo = !sys::is_root();
+    let deb_str = deb.to_string_lossy().into_owned();
+    sys::privileged(sudo, &["dpkg", "-i", &deb_str])?;
+    let result = start_installed();
+    let _ = sys::privileged(sudo, &["dpkg", "-r", "shotline"]);
+    match result {
+        Ok(()) => {
+            println!("ok - the .deb installs with dpkg -i and the installed app starts");
+            Ok((1, 0))
+        }
+        Err(e) => {
+            println!("not ok - the installed app: {e:#}");
+            Ok((0, 1))
+        }
+    }
+}
+
+fn start_installed() -> anyhow::Result<()> {
+    let installed = PathBuf::from("/usr/bin/shotline-desktop");
+    anyhow::ensure!(
+        installed.is_file(),
+        "{} is not installed",
+        installed.display()
+    );
+    let listed = Command::new("dpkg").args(["-L", "shotline"]).output()?;
+    let files = String::from_utf8_lossy(&listed.stdout);
+    anyhow::ensure!(
+        files.contains(".desktop") && files.contains("/icons/"),
+        "the package lacks its menu entry or icons:\n{files}"
+    );
+    let work = tempfile::tempdir()?;
+    let root = work.path();
+    let config = root.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[hot_folder]]\npath = {:?}\n[library]\npath = {:?}\n[[backup]]\nname = \"b\"\npath = {:?}\n[camera]\nenabled = false\n[relay]\nlisten = \"127.0.0.1:0\"\n",
+            root.join("hot"),
+            root.join("library"),
+            root.join("backup")
+        ),
+    )?;
+    std::fs::create_dir_all(root.join("hot"))?;
+    let display = Display::start()?;
+    let log = root.join("app.log");
+    let mut app = Command::new("dbus-run-session")
+        .args(["--"])
+        .arg(&installed)
+        .arg("--minimized")
+        .env("DISPLAY", &display.name)
+        .env("HOME", root)
+        .env("SHOTLINE_CONFIG", &config)
+        .env("SHOTLINE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log)?)
+        .spawn()?;
+    // The installed app takes a frame: it runs its engine, not just a window.
+    std::fs::write(root.join("hot").join("A.JPG"), b"a frame")?;
+    let start = std::time::Instant::now();
+    let stored = root.join("library");
+    let found = loop {
+        let any = walk(&stored)
+            .iter()
+            .any(|p| p.file_name().is_some_and(|n| n == "A.JPG"));
+        if any || start.elapsed() > std::time::Duration::from_secs(60) {
+            break any;
+        }
+        if let Some(status) = app.try_wait()? {
+            bail!(
+                "it exited with {status}:\n{}",
+                std::fs::read_to_string(&log)?
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(app.id().to_string())
+        .status();
+    let _ = app.wait();
+    anyhow::ensure!(
+        found,
+        "no frame stored within 60 s:\n{}",
+        std::fs::read_to_string(&log)?
+    );
+    Ok(())
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.filter_map(|e| e.ok()) {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }

@@ -12,6 +12,7 @@
 
 mod bench;
 mod bench_camera;
+mod bench_desktop;
 mod bench_relay;
 mod bench_upload;
 mod bundle;
@@ -71,7 +72,11 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
         "--",
         "run",
     ];
-    args.extend(rest.iter().map(String::as_str).filter(|a| *a != "--headless"));
+    args.extend(
+        rest.iter()
+            .map(String::as_str)
+            .filter(|a| *a != "--headless"),
+    );
     sys::cargo(&args)
 }
 
@@ -90,6 +95,11 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
     let (desktop_passed, desktop_failed) = desktop::e2e()?;
     passed += desktop_passed;
     failed += desktop_failed;
+    if cfg!(target_os = "linux") {
+        let (deb_passed, deb_failed) = desktop::deb_installs_and_starts()?;
+        passed += deb_passed;
+        failed += deb_failed;
+    }
     sys::cargo(&["fmt", "--all", "--", "--check"])?;
     sys::cargo(&[
         "clippy",

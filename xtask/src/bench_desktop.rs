@@ -1,0 +1,205 @@
+//! `bench desktop`: the app's footprint over 60 s idle, its whole process tree (the app and
+//! the WebKit processes it starts), with the window open and in tray-only mode
+//! (`--minimized`: no WebView at all, as after the window is closed), side by side.
+//! Goals: tray-only at most 80 MB RSS and 0.5 % of one core.
+
+use std::collections::{HashMap, HashSet};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::desktop::Display;
+use crate::sys;
+
+const WARM_UP: Duration = Duration::from_secs(10);
+const MEASURE: Duration = Duration::from_secs(60);
+
+pub fn bench() -> anyhow::Result<()> {
+    sys::cargo(&["build", "--release", "--package", "shotline-desktop"])?;
+    let bin = crate::bench::target_dir().join("release/shotline-desktop");
+    let work = tempfile::tempdir()?;
+    let root = work.path();
+    for d in ["hot", "library", "backup", "home"] {
+        std::fs::create_dir_all(root.join(d))?;
+    }
+    let config = root.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[hot_folder]]\npath = {:?}\n[library]\npath = {:?}\n[[backup]]\nname = \"backup\"\npath = {:?}\n[relay]\nlisten = \"127.0.0.1:0\"\n",
+            root.join("hot"),
+            root.join("library"),
+            root.join("backup")
+        ),
+    )?;
+    let display = Display::start()?;
+    let mut rows = Vec::new();
+    for (label, args) in [("window open", ""), ("tray only", "--minimized")] {
+        eprintln!(
+            "bench desktop: {label}, {}s warm-up then {}s",
+            WARM_UP.as_secs(),
+            MEASURE.as_secs()
+        );
+        let mut session = Command::new("dbus-run-session")
+            .args(["--", "bash", "-c"])
+            .arg(format!("trayer >/dev/null 2>&1 & exec {:?} {args}", bin))
+            .env("DISPLAY", &display.name)
+            .env("HOME", root.join("home"))
+            .env("XDG_CONFIG_HOME", root.join("home/.config"))
+            .env("XDG_DATA_HOME", root.join("home/.local/share"))
+            .env("SHOTLINE_CONFIG", &config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting the app")?;
+        let result = measure(&session);
+        stop(&mut session);
+        rows.push((label, result?));
+    }
+    println!();
+    println!(
+        "desktop: whole process tree, idle, over {}s",
+        MEASURE.as_secs()
+    );
+    println!(
+        "{:<14} {:>10} {:>10} {:>12}",
+        "", "RSS MB", "peak MB", "CPU % core"
+    );
+    for (label, r) in &rows {
+        println!(
+            "{label:<14} {:>10.1} {:>10.1} {:>12.3}",
+            r.rss_mb, r.peak_mb, r.cpu_percent
+        );
+    }
+    let (window, tray) = (&rows[0].1, &rows[1].1);
+    println!(
+        "tray only / window open: RSS {:.2}, CPU {:.2}; goals for tray only: RSS <= 80 MB ({}), CPU <= 0.5 % ({})",
+        tray.rss_mb / window.rss_mb,
+        tray.cpu_percent / window.cpu_percent.max(f64::MIN_POSITIVE),
+        if tray.rss_mb <= 80.0 {
+            "met"
+        } else {
+            "not met"
+        },
+        if tray.cpu_percent <= 0.5 {
+            "met"
+        } else {
+            "not met"
+        },
+    );
+    Ok(())
+}
+
+struct Figures {
+    rss_mb: f64,
+    peak_mb: f64,
+    cpu_percent: f64,
+}
+
+fn stop(child: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+}
+
+/// Every process: pid → (parent, name).
+fn processes() -> HashMap<u32, (u32, String)> {
+    let mut out = HashMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in dir.filter_map(|e| e.ok()) {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if let Ok(stat) = std::fs::read_to_string(entry.path().join("stat"))
+            && let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") "))
+        {
+            let parent = rest
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
+            out.insert(pid, (parent, name.to_string()));
+        }
+    }
+    out
+}
+
+/// The app and its descendants (the WebKit processes).
+fn tree(session: u32) -> HashSet<u32> {
+    let all = processes();
+    let descendants = |root: u32| {
+        let mut set = HashSet::from([root]);
+        loop {
+            let more: Vec<u32> = all
+                .iter()
+                .filter(|(pid, (parent, _))| set.contains(parent) && !set.contains(*pid))
+                .map(|(pid, _)| *pid)
+                .collect();
+            if more.is_empty() {
+                return set;
+            }
+            set.extend(more);
+        }
+    };
+    let app = descendants(session).into_iter().find(|pid| {
+        all.get(pid)
+            .is_some_and(|(_, n)| n.starts_with("shotline-deskto"))
+    });
+    app.map(descendants).unwrap_or_default()
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn cpu_ticks(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(") ")?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0)
+}
+
+fn measure(session: &Child) -> anyhow::Result<Figures> {
+    std::thread::sleep(WARM_UP);
+    let pids = tree(session.id());
+    anyhow::ensure!(!pids.is_empty(), "the app is not running");
+    let ticks = |pids: &HashSet<u32>| pids.iter().map(|p| cpu_ticks(*p)).sum::<u64>();
+    let start_ticks = ticks(&pids);
+    let start = Instant::now();
+    let (mut sum, mut n, mut peak) = (0u64, 0u64, 0u64);
+    while start.elapsed() < MEASURE {
+        let total: u64 = tree(session.id()).iter().map(|p| rss_kb(*p)).sum();
+        sum += total;
+        n += 1;
+        peak = peak.max(total);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let end_ticks = ticks(&tree(session.id()).union(&pids).copied().collect());
+    let seconds = start.elapsed().as_secs_f64();
+    Ok(Figures {
+        rss_mb: sum as f64 / n.max(1) as f64 / 1024.0,
+        peak_mb: peak as f64 / 1024.0,
+        // Linux counts CPU time in 1/100 s.
+        cpu_percent: end_ticks.saturating_sub(start_ticks) as f64 / 100.0 / seconds * 100.0,
+    })
+}
