@@ -1,5 +1,6 @@
 //! The relay token and the storage keys, in the OS keychain (Keychain on macOS, Credential
-//! Manager on Windows, the kernel keyring on Linux): never in the config file or the logs.
+//! Manager on Windows, the Secret Service (GNOME Keyring, KWallet) on Linux): never in the
+//! config file or the logs.
 //! The environment variables of the headless binary still win when set.
 
 use keyring::Entry;

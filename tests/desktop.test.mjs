@@ -6,7 +6,8 @@
 // A studio in a temporary folder: frames dropped into the hot folder appear in the window
 // verified on both drives; a drive pulled out raises a native notification (its `Notify`
 // call is seen on the session bus) and turns the tray to its error state; Settings refuses
-// a bad value with an error beside the field.
+// a bad value with an error beside the field; a relay token goes to the keychain, never
+// into the config file.
 
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -63,6 +64,13 @@ async function until(what, check, ms = 60000) {
 }
 
 start("dunst", []);
+// A Secret Service for the keychain, unlocked (as a desktop login does).
+const keyring = spawn("gnome-keyring-daemon", ["--unlock", "--components=secrets"], {
+  env: { ...process.env, HOME: dirs.home },
+  stdio: ["pipe", "ignore", "ignore"],
+});
+keyring.stdin.end("shotline-test");
+await new Promise((r) => keyring.on("exit", r));
 start("trayer", ["--edge", "top", "--align", "right", "--width", "10"]);
 const monitor = start("dbus-monitor", ["--session", "interface='org.freedesktop.Notifications',member='Notify'"]);
 
@@ -74,6 +82,7 @@ const appEnv = {
   SHOTLINE_CONFIG: config,
   SHOTLINE_LOG: "info",
 };
+delete appEnv.SHOTLINE_RELAY_TOKEN;
 const port = await freePort();
 const nativePort = await freePort();
 const driver = start(driverBin, ["--port", String(port), "--native-port", String(nativePort)], { env: appEnv });
@@ -164,4 +173,18 @@ test("Settings refuses a bad value with an error beside its field", async () => 
   assert.equal(await js(`return document.querySelector('input[name=relay_listen]').getAttribute('aria-invalid')`), "true");
   assert.ok(!fs.readFileSync(config, "utf8").includes("nonsense"), "nothing saved");
   await screenshot("desktop-settings.png");
+});
+
+test("a relay token saved in Settings is kept in the keychain, not in the config file", async () => {
+  await type("input[name=relay_listen]", "127.0.0.1:0");
+  await type("input[name=relay_token]", "token-not-for-files-42");
+  await click("#save");
+  await until("saved", async () => js("return !document.getElementById('saved').hidden"), 30000);
+  assert.ok(!fs.readFileSync(config, "utf8").includes("token-not-for-files-42"), "the token is not in the config");
+  await click("#toggle-settings");
+  await click("#toggle-settings");
+  await until("the stored mark", async () => (await js("return document.getElementById('relay-token-stored').textContent")).includes("keychain"));
+  assert.equal(await js("return document.querySelector('input[name=relay_token]').value"), "", "a stored secret is never shown");
+  const logs = driver.output;
+  assert.ok(!logs.includes("token-not-for-files-42"), "nor in the log");
 });

@@ -47,6 +47,19 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
     }
 }
 
+/// Build the `shotline` binary in release mode; its path.
+pub fn release_shotline() -> anyhow::Result<PathBuf> {
+    sys::cargo(&[
+        "build",
+        "--release",
+        "--package",
+        "shotline-engine",
+        "--bin",
+        "shotline",
+    ])?;
+    Ok(target_dir().join("release/shotline"))
+}
+
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -59,15 +72,7 @@ fn backup() -> anyhow::Result<()> {
             bail!("{tool} is missing: run `cargo xtask setup`");
         }
     }
-    sys::cargo(&[
-        "build",
-        "--release",
-        "--package",
-        "shotline-engine",
-        "--bin",
-        "shotline",
-    ])?;
-    let bin = target_dir().join("release/shotline");
+    let bin = release_shotline()?;
     // Under target/: a real disk, where /tmp may be a tmpfs.
     std::fs::create_dir_all(target_dir())?;
     let work = tempfile::Builder::new()

@@ -31,15 +31,7 @@ pub fn bench() -> anyhow::Result<()> {
         bail!("the gphoto2 command-line tool is missing: run `cargo xtask setup`");
     }
     camera_sim::ensure()?;
-    sys::cargo(&[
-        "build",
-        "--release",
-        "--package",
-        "shotline-engine",
-        "--bin",
-        "shotline",
-    ])?;
-    let bin = crate::bench::target_dir().join("release/shotline");
+    let bin = crate::bench::release_shotline()?;
     std::fs::create_dir_all(crate::bench::target_dir())?;
     let work = tempfile::Builder::new()
         .prefix("bench-camera-")

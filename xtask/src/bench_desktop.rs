@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::desktop::Display;
-use crate::sys;
 
 const WARM_UP: Duration = Duration::from_secs(10);
 const MEASURE: Duration = Duration::from_secs(60);
 
 pub fn bench() -> anyhow::Result<()> {
-    sys::cargo(&["build", "--release", "--package", "shotline-desktop"])?;
+    // The build the installers carry (the Tauri CLI's, with its production features).
+    crate::bundle::bundle()?;
     let bin = crate::bench::target_dir().join("release/shotline-desktop");
     let work = tempfile::tempdir()?;
     let root = work.path();

@@ -112,18 +112,8 @@ pub fn bench() -> anyhow::Result<()> {
     if !sys::which("rclone") {
         bail!("rclone is missing: run `cargo xtask setup`");
     }
-    sys::cargo(&[
-        "build",
-        "--release",
-        "--package",
-        "shotline-engine",
-        "--bin",
-        "shotline",
-    ])?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| sys::workspace_root().join("target"));
-    let bin = target.join("release").join("shotline");
+    let bin = crate::bench::release_shotline()?;
+    let target = crate::bench::target_dir();
     std::fs::create_dir_all(&target)?;
     let work = tempfile::Builder::new()
         .prefix("bench-upload-")

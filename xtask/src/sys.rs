@@ -37,6 +37,7 @@ const APT_TEST: &[&str] = &[
     "dbus-x11",
     "trayer",
     "dunst",
+    "gnome-keyring",
 ];
 /// The same on macOS.
 const BREW_BUILD: &[&str] = &["pkg-config", "libgphoto2"];

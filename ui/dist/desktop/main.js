@@ -310,7 +310,11 @@ async function start() {
         }
     });
     await refresh();
-    // The engine may still be starting: look again until it reports.
-    setInterval(() => void refresh(), 5000);
+    // While the engine is starting (or could not start) look again; once it runs, its
+    // events say when something changed.
+    setInterval(() => {
+        if (!current || current.problem || current.library === "")
+            void refresh();
+    }, 3000);
 }
 void start();
