@@ -1,6 +1,11 @@
 //! `cargo xtask bundle`: the desktop app's installers for this system through the Tauri CLI
-//! (`@tauri-apps/cli` from the UI's npm packages): .deb and .rpm on Linux (AppImage needs a
-//! download and is left to the release workflow), .dmg on macOS, MSI and NSIS on Windows.
+//! (`@tauri-apps/cli`, installed into `~/.cache/shotline/tauri-cli`): .deb and .rpm on
+//! Linux (AppImage needs a download and is left to the release workflow), .dmg on macOS,
+//! MSI and NSIS on Windows.
+//!
+//! The CLI is not in the UI's lock file: its per-platform binaries are optional packages,
+//! and a registry mirror that serves only this platform's leaves the lock unusable for
+//! `npm ci`. `npm install` of the pinned version tolerates that.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,11 +18,7 @@ use crate::sys;
 pub fn bundle() -> anyhow::Result<Vec<PathBuf>> {
     crate::ui::build()?;
     let root = sys::workspace_root();
-    let cli = root
-        .join("ui")
-        .join("node_modules")
-        .join(".bin")
-        .join("tauri");
+    let cli = tauri_cli()?;
     let bundles = if cfg!(target_os = "linux") {
         "deb,rpm"
     } else if cfg!(target_os = "macos") {
@@ -49,4 +50,31 @@ pub fn bundle() -> anyhow::Result<Vec<PathBuf>> {
         println!("{}", file.display());
     }
     Ok(made)
+}
+
+/// The Tauri CLI version, the same in the release workflow.
+pub const TAURI_CLI: &str = "2.12.5";
+
+/// The Tauri CLI, installed once.
+fn tauri_cli() -> anyhow::Result<PathBuf> {
+    let dir = sys::cache_dir().join("tauri-cli");
+    let bin = dir.join("node_modules").join(".bin").join("tauri");
+    let version = std::fs::read_to_string(dir.join("node_modules/@tauri-apps/cli/package.json"))
+        .unwrap_or_default();
+    if !bin.exists() || !version.contains(&format!("\"version\": \"{TAURI_CLI}\"")) {
+        std::fs::create_dir_all(&dir)?;
+        sys::status(
+            Command::new("npm")
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--no-save",
+                    "--no-package-lock",
+                ])
+                .arg(format!("@tauri-apps/cli@{TAURI_CLI}"))
+                .current_dir(&dir),
+        )?;
+    }
+    Ok(bin)
 }
