@@ -46,7 +46,16 @@ function start(cmd, args, opts = {}) {
   children.push(child);
   return child;
 }
-after(() => { for (const c of children.reverse()) c.kill("SIGTERM"); });
+// Children go after the WebDriver session (registered later, so run first) has closed
+// the app; their pipes are let go even if a grandchild still holds one.
+after(() => {
+  for (const c of children.reverse()) {
+    c.kill("SIGTERM");
+    c.stdout.destroy();
+    c.stderr.destroy();
+  }
+  spawn("pkill", ["-f", bin], { stdio: "ignore" }).unref();
+});
 
 const freePort = () => new Promise((resolve) => {
   const s = net.createServer();

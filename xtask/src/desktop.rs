@@ -78,7 +78,10 @@ pub fn e2e() -> anyhow::Result<(u64, u64)> {
     sys::cargo(&["build", "--package", "shotline-desktop"])?;
     let display = Display::start()?;
     let root = sys::workspace_root();
-    let output = Command::new("dbus-run-session")
+    // The report goes to a file: D-Bus services the session starts (the accessibility
+    // bus) can outlive it and would hold a pipe open.
+    let report = tempfile::NamedTempFile::new()?;
+    let status = Command::new("dbus-run-session")
         .args([
             "--",
             "node",
@@ -91,13 +94,16 @@ pub fn e2e() -> anyhow::Result<(u64, u64)> {
         .env("TAURI_DRIVER", driver())
         .env("SHOTLINE_SCREENSHOTS", root.join("docs"))
         .current_dir(&root)
-        .stderr(Stdio::inherit())
-        .output()
+        .stdin(Stdio::null())
+        .stdout(report.reopen()?)
+        .stderr(Stdio::null())
+        .status()
         .context("starting the desktop tests")?;
-    let text = String::from_utf8_lossy(&output.stdout);
+    let _ = Command::new("pkill").arg("-f").arg(binary()).status();
+    let text = std::fs::read_to_string(report.path())?;
     print!("{text}");
     let (passed, failed) = crate::ui::tap_counts(&text);
-    if !output.status.success() || failed > 0 || passed == 0 {
+    if !status.success() || failed > 0 || passed == 0 {
         bail!("desktop end-to-end tests failed ({passed} passed, {failed} failed)");
     }
     Ok((passed, failed))
@@ -191,6 +197,7 @@ fn start_installed() -> anyhow::Result<()> {
         .arg(app.id().to_string())
         .status();
     let _ = app.wait();
+    let _ = Command::new("pkill").arg("-f").arg(&installed).status();
     anyhow::ensure!(
         found,
         "no frame stored within 60 s:\n{}",
