@@ -46,16 +46,16 @@ function start(cmd, args, opts = {}) {
   children.push(child);
   return child;
 }
-// Children go after the WebDriver session (registered later, so run first) has closed
-// the app; their pipes are let go even if a grandchild still holds one.
-after(() => {
+// Stop the helpers (after the WebDriver session has closed the app) and let go of their
+// pipes even if a grandchild still holds one.
+function stopAll() {
   for (const c of children.reverse()) {
     c.kill("SIGTERM");
     c.stdout.destroy();
     c.stderr.destroy();
   }
   spawn("pkill", ["-f", bin], { stdio: "ignore" }).unref();
-});
+}
 
 const freePort = () => new Promise((resolve) => {
   const s = net.createServer();
@@ -113,7 +113,10 @@ const session = await wd("POST", "/session", {
   capabilities: { alwaysMatch: { "tauri:options": { application: bin } } },
 });
 const sid = session.sessionId;
-after(async () => { try { await wd("DELETE", `/session/${sid}`); } catch { /* the app may be gone */ } });
+after(async () => {
+  try { await wd("DELETE", `/session/${sid}`); } catch { /* the app may be gone */ }
+  stopAll();
+});
 
 const js = (script, ...args) => wd("POST", `/session/${sid}/execute/sync`, { script, args });
 const find = async (css) => {
