@@ -6,7 +6,8 @@ use std::sync::Arc;
 use tauri::{AppHandle, Runtime, State};
 
 use crate::dto::{FieldError, Settings, Snapshot};
-use crate::shell::{Shell, naming_example as example};
+use crate::settings::naming_example as example;
+use crate::shell::Shell;
 use crate::tray;
 
 type Shared<'a> = State<'a, Arc<Shell>>;

@@ -2,6 +2,8 @@
 //! a small window, native notifications. The shell is thin; the engine does the work.
 //!
 //! - [`shell`]: the engine's lifecycle and every call the window and tray make.
+//! - [`view`]: the window's view model, from the engine's snapshot.
+//! - [`settings`]: the Settings form, checked by the config's rules and saved.
 //! - [`commands`]: the window's commands, one line or two over the shell.
 //! - [`tray`]: icon per state, tooltip, menu with typed ids.
 //! - [`window`]: made on demand, destroyed on close.
@@ -16,8 +18,10 @@ pub mod health;
 pub mod notify;
 pub mod prefs;
 pub mod secrets;
+pub mod settings;
 pub mod shell;
 pub mod tray;
+pub mod view;
 pub mod window;
 
 use std::sync::Arc;
@@ -67,7 +71,7 @@ pub fn autostart<R: Runtime>(app: &tauri::AppHandle<R>, on: bool) {
 fn logging(dir: Option<std::path::PathBuf>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::prelude::*;
     let filter = || {
-        tracing_subscriber::EnvFilter::try_from_env("SHOTLINE_LOG")
+        tracing_subscriber::EnvFilter::try_from_env(shotline_protocol::env::LOG)
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
     };
     let stderr = tracing_subscriber::fmt::layer()

@@ -28,10 +28,11 @@ impl Secret {
     }
 
     fn env(self) -> &'static str {
+        use shotline_protocol::env;
         match self {
-            Self::RelayToken => "SHOTLINE_RELAY_TOKEN",
-            Self::UploadKey => "SHOTLINE_UPLOAD_ACCESS_KEY_ID",
-            Self::UploadSecret => "SHOTLINE_UPLOAD_SECRET_ACCESS_KEY",
+            Self::RelayToken => env::RELAY_TOKEN,
+            Self::UploadKey => env::UPLOAD_ACCESS_KEY_ID,
+            Self::UploadSecret => env::UPLOAD_SECRET_ACCESS_KEY,
         }
     }
 
@@ -50,7 +51,7 @@ impl Secret {
     }
 
     /// Store `value` in the keychain (empty: remove it).
-    pub fn set(self, value: &str) -> Result<(), String> {
+    pub fn set(self, value: &str) -> Result<(), KeychainError> {
         let entry = Entry::new(SERVICE, self.account()).map_err(|e| self.problem(e))?;
         let result = if value.is_empty() {
             match entry.delete_credential() {
@@ -63,12 +64,20 @@ impl Secret {
         result.map_err(|e| self.problem(e))
     }
 
-    fn problem(self, e: keyring::Error) -> String {
-        format!(
-            "the OS keychain refused it ({e}); set {} in the environment instead",
-            self.env()
-        )
+    fn problem(self, source: keyring::Error) -> KeychainError {
+        KeychainError {
+            source,
+            env: self.env(),
+        }
     }
+}
+
+/// The OS keychain refused to store or remove a secret.
+#[derive(Debug, thiserror::Error)]
+#[error("the OS keychain refused it ({source}); set {env} in the environment instead")]
+pub struct KeychainError {
+    source: keyring::Error,
+    env: &'static str,
 }
 
 /// The upload credentials, when both parts are there.

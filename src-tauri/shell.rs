@@ -5,26 +5,21 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use base64::Engine as _;
-use shotline_engine::config::{Backup, HotFolder, Upload};
 use shotline_engine::engine::default_session;
-use shotline_engine::naming::{Fields, Template};
-use shotline_engine::relay_setup::{self, RelaySetup};
-use shotline_engine::{Bus, Config, Engine, Running};
+use shotline_engine::launch::{self, Launched, Secrets};
+use shotline_engine::{Bus, Config};
 
-use crate::dto::{
-    BackupForm, FieldError, FrameView, Settings, Snapshot, TargetView, Totals, UploadForm,
-    UploadView,
-};
+use crate::dto::{FieldError, Settings, Snapshot};
 use crate::health::Health;
 use crate::prefs::Prefs;
 use crate::secrets::{self, Secret};
+use crate::{settings, view};
 
 /// Frames the window lists.
 const RECENT: usize = 60;
 
 struct Live {
-    running: Running,
-    relay: RelaySetup,
+    launched: Launched,
     config: Config,
 }
 
@@ -87,39 +82,37 @@ impl Shell {
         match self.open().await {
             Ok(started) => {
                 *lock(&self.config) = Some(started.config.clone());
-                *lock(&self.dashboard) = started.relay.dashboard.clone();
+                *lock(&self.dashboard) = started.launched.relay.dashboard.clone();
                 lock(&self.health).set_engine_problem(None);
                 *live = Some(started);
             }
             Err(problem) => {
                 tracing::error!("engine did not start: {problem}");
-                lock(&self.health).set_engine_problem(Some(problem));
+                lock(&self.health).set_engine_problem(Some(problem.to_string()));
             }
         }
     }
 
-    async fn open(&self) -> Result<Live, String> {
-        let config = self.load().map_err(|e| e.to_string())?;
-        let engine = Engine::open(config.clone(), self.session.clone(), self.bus.clone())
-            .map_err(|e| e.to_string())?
-            .with_upload_credentials(secrets::upload_credentials());
-        let mut relay = relay_setup::setup(&config, Secret::RelayToken.get()).await;
-        if let Some(problem) = &relay.problem {
-            tracing::warn!("relay: {problem}");
-        }
-        let running = engine.start(relay.target.take());
-        Ok(Live {
-            running,
-            relay,
-            config,
-        })
+    async fn open(&self) -> shotline_engine::Result<Live> {
+        let config = self.load()?;
+        let secrets = Secrets {
+            relay_token: Secret::RelayToken.get(),
+            upload: secrets::upload_credentials(),
+        };
+        let launched = launch::launch(
+            config.clone(),
+            self.session.clone(),
+            self.bus.clone(),
+            secrets,
+        )
+        .await?;
+        Ok(Live { launched, config })
     }
 
     /// Stop the engine (copies under way finish).
     pub async fn stop(&self) {
-        if let Some(mut live) = self.live.lock().await.take() {
-            live.running.shutdown().await;
-            live.relay.stop();
+        if let Some(live) = self.live.lock().await.take() {
+            live.launched.shutdown().await;
         }
     }
 
@@ -137,13 +130,13 @@ impl Shell {
             .lock()
             .await
             .as_ref()
-            .map(|l| l.running.relay_status())
+            .map(|l| l.launched.running.relay_status())
     }
 
     /// Pause or resume backups and uploads.
     pub async fn set_paused(&self, paused: bool) {
         if let Some(live) = self.live.lock().await.as_ref() {
-            live.running.set_paused(paused);
+            live.launched.running.set_paused(paused);
             lock(&self.health).set_paused(paused);
         }
     }
@@ -154,7 +147,7 @@ impl Shell {
             .lock()
             .await
             .as_ref()
-            .is_some_and(|l| l.running.paused())
+            .is_some_and(|l| l.launched.running.paused())
     }
 
     /// Fire the first connected camera.
@@ -164,9 +157,9 @@ impl Shell {
             .lock()
             .await
             .as_ref()
-            .and_then(|l| l.running.camera());
+            .and_then(|l| l.launched.running.camera());
         match control {
-            Some(control) => control.capture(None).await,
+            Some(control) => control.capture(None).await.map_err(|e| e.to_string()),
             None => Err("cameras are off (Settings → Cameras)".into()),
         }
     }
@@ -181,79 +174,32 @@ impl Shell {
         lock(&self.dashboard).clone()
     }
 
-    /// Everything the window shows.
+    /// Everything the window shows: read off the async runtime, without holding the
+    /// engine's lock while the journal is read and the targets probed.
     pub async fn snapshot(&self) -> Snapshot {
-        let (problem, state, summary) = {
-            let h = lock(&self.health);
-            (h.problem(), h.state(), h.summary())
+        let (viewer, relay, dashboard) = {
+            let live = self.live.lock().await;
+            match live.as_ref() {
+                Some(l) => (
+                    Some(l.launched.running.viewer()),
+                    l.launched.running.relay_status().borrow().state,
+                    l.launched.relay.dashboard.clone(),
+                ),
+                None => (None, "offline", None),
+            }
         };
-        let live = self.live.lock().await;
-        let mut snap = Snapshot {
-            problem,
-            state,
-            summary,
-            paused: live.as_ref().is_some_and(|l| l.running.paused()),
-            session: self.session.clone(),
-            library: String::new(),
-            totals: Totals::default(),
-            targets: Vec::new(),
-            uploads: None,
-            cameras: Vec::new(),
-            relay: live
-                .as_ref()
-                .map_or("offline", |l| l.running.relay_status().borrow().state)
-                .to_string(),
-            dashboard: live.as_ref().and_then(|l| l.relay.dashboard.clone()),
-            frames: Vec::new(),
+        let engine = match viewer {
+            Some(viewer) => tokio::task::spawn_blocking(move || viewer.snapshot(RECENT))
+                .await
+                .ok()
+                .and_then(|r| r.map_err(|e| tracing::warn!("snapshot: {e}")).ok()),
+            None => None,
         };
-        let Some(live) = live.as_ref() else {
-            return snap;
-        };
-        snap.library = live.config.library.path.display().to_string();
-        if let Ok(status) = shotline_engine::status::status(&live.config) {
-            snap.totals = Totals {
-                stored: status.shots,
-                duplicates: status.duplicates,
-                failed: status.failed,
-                queue: status.queue_depth,
-            };
-            snap.targets = status
-                .targets
-                .iter()
-                .map(|t| TargetView {
-                    name: t.name.clone(),
-                    path: t.path.display().to_string(),
-                    state: t.state.as_str().to_string(),
-                    free_bytes: t.free_bytes,
-                    verified: t.verified,
-                    pending: t.pending,
-                    failed: t.failed,
-                })
-                .collect();
-            snap.uploads = status.uploads.map(|u| UploadView {
-                done: u.done,
-                pending: u.pending,
-                failed: u.failed,
-            });
-            snap.cameras = status.cameras;
+        let health = lock(&self.health);
+        match engine {
+            Some(engine) => view::running(&health, &self.session, engine, relay, dashboard),
+            None => view::idle(&health, &self.session),
         }
-        snap.frames = live
-            .running
-            .journal()
-            .recent_shots(RECENT)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| FrameView {
-                id: s.id,
-                name: s.original,
-                path: s.rel_path,
-                state: s.state,
-                size: s.size,
-                targets: s.targets,
-                upload: s.upload,
-            })
-            .collect();
-        snap
     }
 
     /// A frame's preview as a `data:` URL.
@@ -261,7 +207,10 @@ impl Shell {
         let (journal, library) = {
             let live = self.live.lock().await;
             let live = live.as_ref()?;
-            (live.running.journal(), live.config.library.path.clone())
+            (
+                live.launched.running.journal(),
+                live.config.library.path.clone(),
+            )
         };
         let rel = journal.shot(shot_id).ok()??.rel_path?;
         let bytes = tokio::task::spawn_blocking(move || {
@@ -277,106 +226,21 @@ impl Shell {
 
     /// Settings as the window shows them.
     pub fn settings(&self) -> Settings {
-        let config = self
-            .load()
-            .unwrap_or_else(|_| lock(&self.config).clone().unwrap_or_default());
-        Settings {
-            hot_folders: config
-                .hot_folder
-                .iter()
-                .map(|h| h.path.display().to_string())
-                .collect(),
-            library: config.library.path.display().to_string(),
-            naming: config.library.naming.clone(),
-            backups: config
-                .backup
-                .iter()
-                .map(|b| BackupForm {
-                    name: b.name.clone(),
-                    path: b.path.display().to_string(),
-                    require_mount: b.require_mount,
-                })
-                .collect(),
-            camera_enabled: config.camera.enabled,
-            relay_url: config.relay.url.clone().unwrap_or_default(),
-            relay_listen: config.relay.listen.clone(),
-            relay_token: String::new(),
-            relay_token_stored: Secret::RelayToken.get().is_some(),
-            upload: config.upload.as_ref().map(|u| UploadForm {
-                endpoint: u.endpoint.clone(),
-                region: u.region.clone(),
-                bucket: u.bucket.clone(),
-                key: u.key.clone(),
-            }),
-            upload_access_key: String::new(),
-            upload_secret: String::new(),
-            upload_keys_stored: secrets::upload_credentials().is_some(),
-            prefs: lock(&self.prefs).clone(),
-        }
+        settings::form(&self.current_config(), &lock(&self.prefs))
     }
 
     /// Check and save Settings: the config file, the keychain, the preferences. Every
     /// refused value comes back with its key; nothing is saved then.
     pub fn save_settings(&self, form: &Settings) -> Result<(), Vec<FieldError>> {
-        let mut config = self
-            .load()
-            .unwrap_or_else(|_| lock(&self.config).clone().unwrap_or_default());
-        apply(&mut config, form);
-        let mut errors: Vec<FieldError> = config
-            .check()
-            .into_iter()
-            .map(|e| FieldError {
-                key: e.key,
-                message: format!("{}. {}", e.problem, e.fix),
-            })
-            .collect();
-        if form.prefs.relay_alert_minutes == 0 {
-            errors.push(FieldError {
-                key: "prefs.relay_alert_minutes".into(),
-                message: "0 would alert at every reconnect. Write 1 or more minutes.".into(),
-            });
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let mut put = |secret: Secret, value: &str, key: &str| {
-            if !value.is_empty()
-                && let Err(message) = secret.set(value)
-            {
-                errors.push(FieldError {
-                    key: key.into(),
-                    message,
-                });
-            }
-        };
-        put(Secret::RelayToken, form.relay_token.trim(), "relay.token");
-        put(
-            Secret::UploadKey,
-            form.upload_access_key.trim(),
-            "upload.keys",
-        );
-        put(
-            Secret::UploadSecret,
-            form.upload_secret.trim(),
-            "upload.keys",
-        );
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        config.save(&self.config_file).map_err(|e| {
-            vec![FieldError {
-                key: "config".into(),
-                message: e.to_string(),
-            }]
-        })?;
-        form.prefs.save(&self.config_file).map_err(|e| {
-            vec![FieldError {
-                key: "prefs".into(),
-                message: e.to_string(),
-            }]
-        })?;
+        settings::save(&self.config_file, self.current_config(), form)?;
         *lock(&self.prefs) = form.prefs.clone();
         Ok(())
+    }
+
+    /// The config file as it is, else the running config.
+    fn current_config(&self) -> Config {
+        self.load()
+            .unwrap_or_else(|_| lock(&self.config).clone().unwrap_or_default())
     }
 }
 
@@ -384,80 +248,4 @@ impl Default for Shell {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// The form's values onto `config` (everything the form does not show is kept).
-fn apply(config: &mut Config, form: &Settings) {
-    let keep_poll = |path: &str| {
-        config
-            .hot_folder
-            .iter()
-            .find(|h| h.path.display().to_string() == path)
-            .and_then(|h| h.poll_interval)
-    };
-    config.hot_folder = form
-        .hot_folders
-        .iter()
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| HotFolder {
-            path: PathBuf::from(p.trim()),
-            poll_interval: keep_poll(p.trim()),
-        })
-        .collect();
-    config.library.path = PathBuf::from(form.library.trim());
-    config.library.naming = form.naming.clone();
-    config.backup = form
-        .backups
-        .iter()
-        .filter(|b| !b.path.trim().is_empty())
-        .map(|b| {
-            let path = PathBuf::from(b.path.trim());
-            let name = if b.name.trim().is_empty() {
-                path.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "backup".into())
-            } else {
-                b.name.trim().to_string()
-            };
-            Backup {
-                name,
-                path,
-                require_mount: b.require_mount,
-            }
-        })
-        .collect();
-    config.camera.enabled = form.camera_enabled;
-    config.relay.url = Some(form.relay_url.trim().to_string()).filter(|u| !u.is_empty());
-    config.relay.listen = form.relay_listen.trim().to_string();
-    config.upload = match (&form.upload, config.upload.take()) {
-        (None, _) => None,
-        (Some(f), old) => {
-            let mut u: Upload = old.unwrap_or_default();
-            u.endpoint = f.endpoint.trim().to_string();
-            u.region = f.region.trim().to_string();
-            u.bucket = f.bucket.trim().to_string();
-            u.key = f.key.trim().to_string();
-            Some(u)
-        }
-    };
-}
-
-/// What `template` makes of a sample frame, or why it cannot be used.
-pub fn naming_example(template: &str, session: &str) -> Result<String, String> {
-    let template = Template::parse(template)?;
-    let now = chrono_like_now();
-    let path = template.render(&Fields {
-        date: &now.0,
-        time: &now.1,
-        session,
-        camera: "NIKON D750",
-        seq: 1,
-        original: "DSC_0001.NEF",
-    });
-    Ok(path.to_string_lossy().replace('\\', "/"))
-}
-
-fn chrono_like_now() -> (String, String) {
-    let session = default_session();
-    (session, "143005".into())
 }

@@ -2,19 +2,17 @@
 //! run left, then run the hot folders, ingest and backup services until shutdown.
 
 use crate::upload::Uploader;
-use std::collections::{HashSet, VecDeque};
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use shotline_protocol::{Level, ShotSource};
+use shotline_protocol::Level;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::backup::{Scheduler, backoff};
+use crate::backup::Scheduler;
 use crate::error::IoContext;
-use crate::ingest::{Candidate, Ingest, Outcome};
+use crate::ingest::{Candidate, Ingest};
 use crate::journal::Journal;
 use crate::relay_client::{self, RelayStatus, RelayTarget};
 use crate::source::HotFolders;
@@ -41,10 +39,55 @@ pub struct Running {
     wake: Arc<Notify>,
     bus: Bus,
     tasks: JoinSet<()>,
+    /// The outbox writer and the relay client: stopped last, once nothing publishes.
+    relay_tasks: JoinSet<()>,
+    relay_stop: watch::Sender<bool>,
     camera: Option<(CameraControl, Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
     journal: Arc<Journal>,
+    config: Config,
     relay_status: watch::Receiver<RelayStatus>,
     _lock: File,
+}
+
+/// A cheap handle for reading a running engine's state off the async runtime.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    config: Config,
+    journal: Arc<Journal>,
+    paused: Arc<AtomicBool>,
+}
+
+/// Everything a window shows of a running engine, read in one go.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Shots, targets (probed now), uploads, cameras.
+    pub status: crate::status::Status,
+    /// The latest frames with each copy's state.
+    pub recent: Vec<crate::journal::RecentShot>,
+    /// Whether backups and uploads are paused.
+    pub paused: bool,
+}
+
+impl Viewer {
+    /// Read the status and the `recent` latest frames. Blocking (SQLite, and a probe of
+    /// every target): call it from `spawn_blocking`.
+    pub fn snapshot(&self, recent: usize) -> Result<Snapshot> {
+        Ok(Snapshot {
+            status: crate::status::status_of(&self.config, Some(&self.journal))?,
+            recent: self.journal.recent_shots(recent)?,
+            paused: self.paused.load(Ordering::Relaxed),
+        })
+    }
+
+    /// The running config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The journal of the run.
+    pub fn journal(&self) -> &Arc<Journal> {
+        &self.journal
+    }
 }
 
 /// Today's date, the default session name.
@@ -103,27 +146,7 @@ impl Engine {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let wake = Arc::new(Notify::new());
         let mut tasks = JoinSet::new();
-        let outbox_wake = Arc::new(Notify::new());
-        let (relay_status, relay_status_rx) = watch::channel(RelayStatus {
-            state: "offline",
-            queued: 0,
-        });
-        tasks.spawn(relay_client::write_outbox(
-            self.journal.clone(),
-            self.bus.subscribe(),
-            self.config.studio.id.clone(),
-            outbox_wake.clone(),
-            shutdown_rx.clone(),
-        ));
-        if let Some(target) = relay {
-            tasks.spawn(relay_client::deliver(
-                self.journal.clone(),
-                target,
-                outbox_wake,
-                relay_status,
-                shutdown_rx.clone(),
-            ));
-        }
+        let (relay_stop, relay_tasks, relay_status_rx) = self.start_relay(relay);
         let paused = Arc::new(AtomicBool::new(false));
         let scheduler = Scheduler::new(
             self.journal.clone(),
@@ -170,7 +193,7 @@ impl Engine {
         } else {
             None
         };
-        tasks.spawn(ingest_loop(
+        tasks.spawn(crate::ingest::queue::run(
             ingest,
             rx,
             ingest_wake,
@@ -186,8 +209,11 @@ impl Engine {
             wake,
             bus: self.bus.clone(),
             tasks,
+            relay_tasks,
+            relay_stop,
             camera,
             journal: self.journal,
+            config: self.config,
             relay_status: relay_status_rx,
             _lock: self._lock,
         }
@@ -195,6 +221,42 @@ impl Engine {
 }
 
 impl Engine {
+    /// The outbox writer (on the bus's durable stream, attached before any service
+    /// starts) and, with a relay, its delivery; both stop on their own signal.
+    fn start_relay(
+        &self,
+        relay: Option<RelayTarget>,
+    ) -> (
+        watch::Sender<bool>,
+        JoinSet<()>,
+        watch::Receiver<RelayStatus>,
+    ) {
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let wake = Arc::new(Notify::new());
+        let (status, status_rx) = watch::channel(RelayStatus {
+            state: "offline",
+            queued: 0,
+        });
+        tasks.spawn(relay_client::write_outbox(
+            self.journal.clone(),
+            self.bus.attach_outbox(),
+            self.config.studio.id.clone(),
+            wake.clone(),
+            stopped.clone(),
+        ));
+        if let Some(target) = relay {
+            tasks.spawn(relay_client::deliver(
+                self.journal.clone(),
+                target,
+                wake,
+                status,
+                stopped,
+            ));
+        }
+        (stop, tasks, status_rx)
+    }
+
     fn start_camera(
         &self,
         driver: Box<dyn camera::driver::Driver>,
@@ -261,12 +323,27 @@ impl Running {
         self.journal.clone()
     }
 
+    /// A handle for reading this run's state (see [`Viewer::snapshot`]).
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            config: self.config.clone(),
+            journal: self.journal.clone(),
+            paused: self.paused.clone(),
+        }
+    }
+
+    /// The running config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// The relay client's state, as it changes.
     pub fn relay_status(&self) -> watch::Receiver<RelayStatus> {
         self.relay_status.clone()
     }
 
-    /// Stop: services finish what they are doing (a copy under way completes), then return.
+    /// Stop: services finish what they are doing (a copy under way completes), then the
+    /// outbox takes their last events, then return.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         if let Some((_, stop, handle)) = self.camera.take() {
@@ -274,122 +351,11 @@ impl Running {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
         while self.tasks.join_next().await.is_some() {}
+        let _ = self.relay_stop.send(true);
+        while self.relay_tasks.join_next().await.is_some() {}
     }
 }
 
 fn target_names(config: &Config) -> Vec<String> {
     config.backup.iter().map(|b| b.name.clone()).collect()
-}
-
-/// Ingest candidates one at a time (the library is one disk), unfinished shots of a
-/// previous run first; failures wait with backoff and are tried again.
-async fn ingest_loop(
-    ingest: Ingest,
-    mut rx: mpsc::UnboundedReceiver<Candidate>,
-    wake: Arc<Notify>,
-    bus: Bus,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut queue: VecDeque<Candidate> = VecDeque::new();
-    let mut queued: HashSet<PathBuf> = HashSet::new();
-    let mut retry: Vec<(Instant, u32, Candidate)> = Vec::new();
-    let mut alerted = false;
-    let unfinished = {
-        let ingest = ingest.clone();
-        tokio::task::spawn_blocking(move || ingest.unfinished()).await
-    };
-    for candidate in unfinished.ok().and_then(|r| r.ok()).unwrap_or_default() {
-        queued.insert(candidate.path.clone());
-        queue.push_back(candidate);
-    }
-    loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        while let Ok(candidate) = rx.try_recv() {
-            if queued.insert(candidate.path.clone()) {
-                queue.push_back(candidate);
-            }
-        }
-        let now = Instant::now();
-        retry.retain(|(at, _, candidate)| {
-            if *at > now || queued.contains(&candidate.path) {
-                return true;
-            }
-            queued.insert(candidate.path.clone());
-            queue.push_back(candidate.clone());
-            false
-        });
-        let Some(candidate) = queue.pop_front() else {
-            tokio::select! {
-                Some(candidate) = rx.recv() => {
-                    if queued.insert(candidate.path.clone()) {
-                        queue.push_back(candidate);
-                    }
-                }
-                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-                _ = shutdown.changed() => break,
-            }
-            continue;
-        };
-        queued.remove(&candidate.path);
-        let result = {
-            let (ingest, candidate) = (ingest.clone(), candidate.clone());
-            tokio::task::spawn_blocking(move || ingest.ingest(&candidate)).await
-        };
-        match result {
-            Ok(Ok(outcome)) => {
-                if matches!(outcome, Outcome::Stored(_)) {
-                    wake.notify_one();
-                }
-                if candidate.source == ShotSource::Camera && !matches!(outcome, Outcome::Gone) {
-                    // The spool copy of a camera frame: the library has it now.
-                    if let Err(e) = std::fs::remove_file(&candidate.path)
-                        && e.kind() != std::io::ErrorKind::NotFound
-                    {
-                        tracing::warn!("{}: {e}", candidate.path.display());
-                    }
-                }
-                retry.retain(|(_, _, c)| c.path != candidate.path);
-                if alerted {
-                    alerted = false;
-                    bus.notify(
-                        Level::Info,
-                        "library_ok",
-                        "Library writable again",
-                        "Frames are being stored again.",
-                    );
-                }
-            }
-            Ok(Err(e)) => {
-                let attempts = retry
-                    .iter()
-                    .find(|(_, _, c)| c.path == candidate.path)
-                    .map_or(0, |r| r.1)
-                    + 1;
-                retry.retain(|(_, _, c)| c.path != candidate.path);
-                if e.is_disk_full() && !alerted {
-                    alerted = true;
-                    bus.notify(Level::Critical, "library_full", "The library disk is full", format!("{e}. New frames wait in the hot folder; free space on the library's disk."));
-                } else if !e.is_disk_full() {
-                    bus.notify(
-                        if attempts >= 3 {
-                            Level::Critical
-                        } else {
-                            Level::Warning
-                        },
-                        "ingest_failed",
-                        format!("Cannot store {}", candidate.original),
-                        format!("{e}. Retrying."),
-                    );
-                }
-                retry.push((
-                    Instant::now() + backoff(attempts).min(Duration::from_secs(30)),
-                    attempts,
-                    candidate,
-                ));
-            }
-            Err(e) => tracing::error!("ingest task failed: {e}"),
-        }
-    }
 }

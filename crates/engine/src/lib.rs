@@ -14,7 +14,8 @@
 //! - [`bus`]: every state change is an event ([`shotline_protocol::Event`]) for the UIs,
 //!   and through [`relay_client`]'s durable outbox for the relay.
 //! - [`engine`]: starts and stops these services for one run; [`relay_setup`] picks the
-//!   relay (configured, or embedded in this process).
+//!   relay (configured, or embedded in this process); [`launch`] is the start-up sequence
+//!   the `shotline` binary and the desktop app share.
 //! - [`upload`]: frames to an S3-compatible bucket.
 //! - [`thumbnail`]: previews for a window's frame list, from bytes already in the frame.
 //! - [`config`] and [`paths`]: settings and where things live.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod hash;
 pub mod ingest;
 pub mod journal;
+pub mod launch;
 pub mod metadata;
 pub mod naming;
 pub mod paths;

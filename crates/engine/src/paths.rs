@@ -5,7 +5,7 @@ use std::path::{Component, Path, PathBuf};
 use directories::{BaseDirs, ProjectDirs, UserDirs};
 
 /// Environment variable naming the config file, over the platform default.
-pub const CONFIG_ENV: &str = "SHOTLINE_CONFIG";
+pub const CONFIG_ENV: &str = shotline_protocol::env::CONFIG;
 
 /// The config file: `$SHOTLINE_CONFIG`, else `config.toml` in the platform config dir
 /// (`~/.config/shotline` on Linux, `~/Library/Application Support/studio.shotline.Shotline`

@@ -9,7 +9,7 @@ use crate::Config;
 use crate::relay_client::RelayTarget;
 
 /// The environment variable holding the publisher token for a configured relay.
-pub const TOKEN_ENV: &str = "SHOTLINE_RELAY_TOKEN";
+pub const TOKEN_ENV: &str = shotline_protocol::env::RELAY_TOKEN;
 
 /// The relay of a run.
 #[derive(Debug, Default)]

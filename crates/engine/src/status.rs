@@ -68,16 +68,25 @@ pub struct TargetLine {
     pub failed: u64,
 }
 
-/// Read the status of `config`'s library.
+/// Read the status of `config`'s library (blocking: it opens the journal and probes every
+/// target).
 pub fn status(config: &Config) -> Result<Status> {
     let path = Journal::path_for(&config.library.path);
+    let journal = Journal::open_read_only(&path)?;
+    status_of(config, journal.as_ref())
+}
+
+/// The status of `config`'s library from an open `journal` (`None`: there is none yet).
+/// Blocking: it probes every target.
+pub fn status_of(config: &Config, journal: Option<&Journal>) -> Result<Status> {
+    let path = Journal::path_for(&config.library.path);
     let names: Vec<String> = config.backup.iter().map(|b| b.name.clone()).collect();
-    let (report, relay_queued, upload_counts, cameras) = match Journal::open_read_only(&path)? {
+    let (report, relay_queued, upload_counts, cameras) = match journal {
         Some(journal) => (
             journal.report(&names)?,
             journal.outbox_len()?,
             journal.upload_counts().unwrap_or_default(),
-            crate::source::camera::service::statuses(&journal),
+            crate::source::camera::service::statuses(journal),
         ),
         None => (Report::default(), 0, Default::default(), Vec::new()),
     };

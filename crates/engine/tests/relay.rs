@@ -105,20 +105,20 @@ fn assert_once_in_order(list: &[Value]) {
 fn events_reach_the_embedded_relay() {
     let mut s = studio();
     s.start();
-    s.wait_for_log("subscriber  token ", Duration::from_secs(30));
-    let log = s.output();
-    let addr = log
-        .split("relay       http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
+    let ready = s.ready();
+    let addr = ready["relay"]["address"]
+        .as_str()
+        .and_then(|a| a.strip_prefix("http://"))
         .expect("relay address")
         .to_string();
-    let token = log
-        .split("subscriber  token ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
+    let token = ready["relay"]["subscriber_token"]
+        .as_str()
         .expect("token")
         .to_string();
+    assert!(
+        s.output().contains(&token),
+        "the banner shows the same token"
+    );
     for i in 0..3 {
         fs::write(s.hot.join(format!("f{i}.jpg")), bytes(i, 5_000)).expect("write");
     }
@@ -185,7 +185,10 @@ fn a_relay_that_was_down_gets_every_event_once_in_order() {
     });
     assert_eq!(kinds(&camera, "shot_captured"), 5);
     assert_once_in_order(&camera);
-    std::thread::sleep(Duration::from_millis(500));
+    // Every event acknowledged (the outbox is empty): nothing more can come.
+    s.wait_for("the outbox to drain", Duration::from_secs(30), |st| {
+        st["relay_queued"] == 0
+    });
     assert_eq!(
         events(&addr, "studio:camera", &reader, |_| true).len(),
         camera.len(),

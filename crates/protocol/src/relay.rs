@@ -117,6 +117,58 @@ pub enum ErrorCode {
     Overloaded,
     /// The relay's shared backend (Redis) is unreachable; retry with backoff.
     Unavailable,
+    /// The token was revoked by an admin; ask the studio for a new link.
+    Revoked,
+    /// No such thing (a frame id, a share, a connection).
+    NotFound,
+}
+
+impl ErrorCode {
+    /// True when the same request may succeed later unchanged: wait (with backoff) and
+    /// send it again. False when it never will: change the request (or the token) first.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::RateLimited | ErrorCode::Overloaded | ErrorCode::Unavailable
+        )
+    }
+
+    /// True when the token is at fault rather than the request: the same request with
+    /// another token may be taken.
+    pub fn is_auth(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::Unauthorized
+                | ErrorCode::TokenExpired
+                | ErrorCode::Forbidden
+                | ErrorCode::Revoked
+        )
+    }
+
+    /// The wire name, e.g. `"rate_limited"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadJson => "bad_json",
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::InvalidChannel => "invalid_channel",
+            ErrorCode::InvalidEvent => "invalid_event",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Overloaded => "overloaded",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Revoked => "revoked",
+            ErrorCode::NotFound => "not_found",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// True when `name` is a valid channel name: `[A-Za-z0-9_.:-]{1,128}`.
@@ -161,6 +213,35 @@ mod tests {
         .expect("json");
         assert_eq!(err["code"], "frame_too_large");
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"dance"}"#).is_err());
+    }
+
+    #[test]
+    fn wire_names_match_serde_and_retry_is_only_for_load() {
+        use ErrorCode::*;
+        for code in [
+            BadJson,
+            BadFrame,
+            FrameTooLarge,
+            InvalidChannel,
+            InvalidEvent,
+            Unauthorized,
+            TokenExpired,
+            Forbidden,
+            RateLimited,
+            Overloaded,
+            Unavailable,
+            Revoked,
+            NotFound,
+        ] {
+            assert_eq!(
+                serde_json::to_value(code).expect("json"),
+                serde_json::json!(code.as_str())
+            );
+            assert!(!(code.is_retryable() && code.is_auth()), "{code}");
+        }
+        assert!(RateLimited.is_retryable() && Unavailable.is_retryable());
+        assert!(!InvalidEvent.is_retryable() && !Revoked.is_retryable());
+        assert!(Revoked.is_auth() && Forbidden.is_auth() && !BadJson.is_auth());
     }
 
     #[test]

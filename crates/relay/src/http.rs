@@ -2,7 +2,7 @@
 //! publisher token, polling with `since` (and long-polling with `wait`), and Server-Sent
 //! Events resumed by `Last-Event-ID`. Tokens come as `Authorization: Bearer` or `?token=`.
 
-use crate::hub::Frame;
+use crate::queue::Frame;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 use shotline_protocol::relay::{ErrorCode, valid_channel};
 
 use crate::auth::{Claims, Role, now_secs, verify};
-use crate::hub::Outbox;
+use crate::hub::Subscriber;
+use crate::queue::Queue;
 
 /// `?token=`, for clients that cannot set headers.
 #[derive(Debug, Deserialize)]
@@ -129,7 +130,7 @@ pub async fn health(State(state): State<Arc<crate::State>>) -> Response {
 }
 
 /// The error response for a backend that is down.
-fn unavailable(e: &crate::cluster::Unavailable) -> Response {
+fn unavailable(e: &crate::backend::Unavailable) -> Response {
     error_response(ErrorCode::Unavailable, format!("{e}; retry with backoff"))
 }
 
@@ -255,7 +256,7 @@ pub async fn poll(
         let notified = changed.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let found = match state.hub.since(&channel, since).await {
+        let found = match state.hub.since(&channel, since, "anonymous").await {
             Ok(found) => found,
             Err(e) => return unavailable(&e),
         };
@@ -293,10 +294,15 @@ pub async fn sse(
         .and_then(|h| h.parse().ok())
         .or(q.since);
     let conn = state.next_conn();
-    let (outbox, rx, kicked) = Outbox::new(state.config.queue.max(state.config.history + 16));
+    let (queue, rx, kicked) = Queue::new(state.config.queue.max(state.config.history + 16));
+    let subscriber = Subscriber {
+        conn,
+        queue,
+        subject: "anonymous".into(),
+    };
     if let Err(e) = state
         .hub
-        .subscribe(&channel, conn, outbox, since, q.epoch.as_deref())
+        .subscribe(&channel, &subscriber, since, q.epoch.as_deref())
         .await
     {
         return unavailable(&e);
@@ -316,7 +322,7 @@ pub async fn sse(
 /// An SSE subscription; unsubscribes when the client goes away.
 struct SseStream {
     rx: tokio::sync::mpsc::Receiver<Frame>,
-    kicked: Arc<crate::hub::Kick>,
+    kicked: Arc<crate::queue::Kick>,
     state: Arc<crate::State>,
     channel: String,
     conn: u64,

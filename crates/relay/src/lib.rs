@@ -1,21 +1,26 @@
 //! Shotline's relay: fans studio events out by channel to live dashboards.
 //!
-//! - [`hub`]: channels: offsets, history, epoch, snapshot, idempotent publish, bounded
-//!   per-subscriber queues; in memory, or shared through [`cluster`] (Redis).
+//! - [`hub`]: this node's fan-out of channels to subscribers, with resume (`since`,
+//!   `epoch`) and idempotent publish, over a [`backend`]: the channels' offsets, history,
+//!   epoch and snapshot, in memory or shared through Redis.
+//! - [`queue`]: each connection's bounded outgoing queue; a slow one is cut off.
 //! - [`auth`]: HS256 tokens with a role and channel patterns.
 //! - [`ws`]: the WebSocket protocol (`subscribe`, `unsubscribe`, `publish`, `ping`).
 //! - [`http`]: health, stats, metrics, HTTP publish, polling and Server-Sent Events.
 //! - [`dashboard`]: the live dashboard page at `/`, built from `ui/` and embedded.
 //! - [`tls`]: optional TLS with rustls.
+//! - [`settings`]: the settings file and its commented defaults.
 //!
 //! [`run`] serves a bound listener until a shutdown future resolves, then closes every
 //! WebSocket with "going away" and waits for the connections to end.
 
 pub mod auth;
-pub mod cluster;
+pub mod backend;
 pub mod dashboard;
 pub mod http;
 pub mod hub;
+pub mod queue;
+pub mod settings;
 pub mod tls;
 pub mod ws;
 
@@ -146,14 +151,16 @@ pub async fn run(
         history: config.history,
         history_age: config.history_age,
     };
-    let hub = Arc::new(match &config.redis {
-        None => Hub::new(limits),
-        Some(url) => Hub::with_redis(
+    let hub = match &config.redis {
+        None => Hub::memory(limits),
+        Some(url) => Hub::new(
             limits,
-            cluster::Redis::open(url, config.history, config.history_age)
-                .map_err(std::io::Error::other)?,
+            Box::new(
+                backend::Redis::open(url, config.history, config.history_age)
+                    .map_err(std::io::Error::other)?,
+            ),
         ),
-    });
+    };
     let follower = tokio::spawn(hub.clone().follow());
     let state = Arc::new(State {
         hub,

@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use shotline_protocol::env;
 use shotline_relay::auth::{Claims, Role, mint, now_secs};
+use shotline_relay::settings;
 
 /// Environment variable holding the token secret.
-const SECRET_ENV: &str = "SHOTLINE_RELAY_SECRET";
+const SECRET_ENV: &str = env::RELAY_SECRET;
 
 /// Shotline's relay: live studio events for dashboards.
 #[derive(Debug, Parser)]
@@ -23,21 +25,25 @@ enum Command {
     /// Serve until Ctrl-C or SIGTERM.
     Serve {
         /// Address to listen on.
-        #[arg(long, env = "SHOTLINE_RELAY_LISTEN", default_value = "127.0.0.1:7878")]
+        #[arg(long, env = env::RELAY_LISTEN, default_value = "127.0.0.1:7878")]
         listen: String,
-        /// A TOML file of settings (history, history_age, max_connections, max_frame,
-        /// publish_rate, origins, redis, tls_cert, tls_key).
-        #[arg(long, env = "SHOTLINE_RELAY_CONFIG")]
+        /// A TOML file of settings (`shotline-relay config default` prints every key).
+        #[arg(long, env = env::RELAY_CONFIG)]
         config: Option<PathBuf>,
         /// Redis URL shared by several relay nodes (redis://host:port/db).
-        #[arg(long, env = "SHOTLINE_RELAY_REDIS")]
+        #[arg(long, env = env::RELAY_REDIS)]
         redis: Option<String>,
         /// Serve TLS with this PEM certificate chain (needs --tls-key).
-        #[arg(long, env = "SHOTLINE_RELAY_TLS_CERT", requires = "tls_key")]
+        #[arg(long, env = env::RELAY_TLS_CERT, requires = "tls_key")]
         tls_cert: Option<PathBuf>,
         /// The PEM private key of --tls-cert.
-        #[arg(long, env = "SHOTLINE_RELAY_TLS_KEY", requires = "tls_cert")]
+        #[arg(long, env = env::RELAY_TLS_KEY, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+    },
+    /// Show the settings.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
     },
     /// Mint a token signed with $SHOTLINE_RELAY_SECRET.
     Token {
@@ -53,25 +59,16 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum ConfigAction {
+    /// Print the commented default settings file.
+    Default,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum RoleArg {
     Publisher,
     Subscriber,
-}
-
-/// Settings a relay TOML file may hold; every key optional, unknown keys an error.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    history: Option<usize>,
-    history_age: Option<String>,
-    max_connections: Option<u64>,
-    max_frame: Option<usize>,
-    publish_rate: Option<u32>,
-    origins: Option<Vec<String>>,
-    redis: Option<String>,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
 }
 
 fn secret() -> anyhow::Result<Vec<u8>> {
@@ -88,48 +85,10 @@ fn secret() -> anyhow::Result<Vec<u8>> {
 
 fn relay_config(file: Option<&PathBuf>) -> anyhow::Result<shotline_relay::Config> {
     let mut config = shotline_relay::Config::new(secret()?);
-    let Some(path) = file else { return Ok(config) };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let f: FileConfig = toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
-    if let Some(v) = f.history {
-        config.history = v;
-    }
-    if let Some(v) = f.history_age {
-        config.history_age = humantime_parse(&v)
-            .with_context(|| format!("history_age = {v:?}: write e.g. \"1h\""))?;
-    }
-    if let Some(v) = f.max_connections {
-        config.max_connections = v;
-    }
-    if let Some(v) = f.max_frame {
-        config.max_frame = v;
-    }
-    if let Some(v) = f.publish_rate {
-        config.publish_rate = v;
-    }
-    if let Some(v) = f.origins {
-        config.origins = v;
-    }
-    config.redis = f.redis;
-    match (f.tls_cert, f.tls_key) {
-        (Some(cert), Some(key)) => config.tls = Some(shotline_relay::tls::TlsFiles { cert, key }),
-        (None, None) => {}
-        _ => bail!(
-            "in {}: tls_cert and tls_key go together; set both or neither",
-            path.display()
-        ),
+    if let Some(path) = file {
+        settings::apply_file(&mut config, path)?;
     }
     Ok(config)
-}
-
-/// `90s`, `12h`, `30d`, or a bare number of seconds.
-fn humantime_parse(text: &str) -> anyhow::Result<Duration> {
-    let text = text.trim();
-    match text.parse::<u64>() {
-        Ok(secs) => Ok(Duration::from_secs(secs)),
-        Err(_) => Ok(humantime::parse_duration(text)?),
-    }
 }
 
 #[tokio::main]
@@ -146,8 +105,7 @@ async fn main() -> std::process::ExitCode {
 async fn serve_or_mint() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SHOTLINE_LOG")
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env(env::LOG).unwrap_or_else(|_| "info".into()),
         )
         .init();
     match Args::parse().command {
@@ -166,10 +124,10 @@ async fn serve_or_mint() -> anyhow::Result<()> {
                 config.tls = Some(shotline_relay::tls::TlsFiles { cert, key });
             }
             if let Some(files) = &config.tls {
-                shotline_relay::tls::server_config(files).map_err(|e| anyhow::anyhow!(e))?;
+                shotline_relay::tls::server_config(files)?;
             }
             if let Some(url) = &config.redis {
-                shotline_relay::cluster::Redis::open(url, 1, Duration::ZERO)
+                shotline_relay::backend::Redis::open(url, 1, Duration::ZERO)
                     .map_err(|e| anyhow::anyhow!("--redis: {e}"))?;
             }
             let listener = tokio::net::TcpListener::bind(&listen)
@@ -187,12 +145,18 @@ async fn serve_or_mint() -> anyhow::Result<()> {
             shotline_relay::run(listener, config, stop_signal()).await?;
             Ok(())
         }
+        Command::Config {
+            action: ConfigAction::Default,
+        } => {
+            print!("{}", settings::DEFAULT_TOML);
+            Ok(())
+        }
         Command::Token {
             role,
             channels,
             ttl,
         } => {
-            let ttl = humantime_parse(&ttl)
+            let ttl = settings::parse_duration(&ttl)
                 .with_context(|| format!("--ttl {ttl:?}: write e.g. 12h or 30d"))?;
             let role = match role {
                 RoleArg::Publisher => Role::Publisher,

@@ -24,34 +24,39 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// A certificate or key that cannot be used: which file, and what is wrong with it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct TlsError(String);
+
 /// Load `files` into a rustls server configuration (HTTP/1.1, which WebSocket needs); the
 /// error names the file and what is wrong with it.
-pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, String> {
+pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     let name = |p: &Path| p.display().to_string();
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
         .and_then(|certs| certs.collect())
-        .map_err(|e| format!("TLS certificate {}: {e}", name(&files.cert)))?;
+        .map_err(|e| TlsError(format!("TLS certificate {}: {e}", name(&files.cert))))?;
     if certs.is_empty() {
-        return Err(format!(
+        return Err(TlsError(format!(
             "TLS certificate {}: no CERTIFICATE block in the file",
             name(&files.cert)
-        ));
+        )));
     }
     let key = PrivateKeyDer::from_pem_file(&files.key)
-        .map_err(|e| format!("TLS key {}: {e}", name(&files.key)))?;
+        .map_err(|e| TlsError(format!("TLS key {}: {e}", name(&files.key))))?;
     let mut config = ServerConfig::builder_with_provider(Arc::new(
         tokio_rustls::rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| format!("TLS: {e}"))?
+    .map_err(|e| TlsError(format!("TLS: {e}")))?
     .with_no_client_auth()
     .with_single_cert(certs, key)
     .map_err(|e| {
-        format!(
+        TlsError(format!(
             "TLS certificate {} and key {} do not make a pair: {e}",
             name(&files.cert),
             name(&files.key)
-        )
+        ))
     })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))

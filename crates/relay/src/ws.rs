@@ -2,7 +2,7 @@
 //! Every bad frame gets an `error` frame and the connection goes on; a subscriber that
 //! falls too far behind is closed with code 4008; silence past the timeout closes it.
 
-use crate::hub::Frame;
+use crate::queue::Frame;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +17,8 @@ use shotline_protocol::relay::{ClientFrame, ErrorCode, RelayFrame, valid_channel
 
 use crate::auth::{Claims, Role};
 use crate::http::{TokenQuery, authenticate, error_response};
-use crate::hub::{KickReason, Outbox};
+use crate::hub::Subscriber;
+use crate::queue::{KickReason, Queue};
 
 /// Close code for a subscriber that could not keep up.
 pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
@@ -25,6 +26,8 @@ pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
 pub const CLOSE_TIMEOUT: u16 = 4000;
 /// Close code for a connection whose channel started a new epoch (service restart).
 pub const CLOSE_RESET: u16 = 1012;
+/// Close code for a connection an admin cut off, or whose token was revoked.
+pub const CLOSE_DISCONNECTED: u16 = 4003;
 /// Frames written before one flush, at most.
 const BATCH: usize = 64;
 /// How often the relay pings; a connection silent for three of these is closed.
@@ -106,7 +109,7 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
     let conn = state.next_conn();
     tracing::Span::current().record("conn", conn);
     state.connections.fetch_add(1, Ordering::Relaxed);
-    let (outbox, mut rx, kicked) = Outbox::new(state.config.queue.max(state.config.history + 16));
+    let (queue, mut rx, kicked) = Queue::new(state.config.queue.max(state.config.history + 16));
     let (mut sink, mut stream) = socket.split();
     let mut subscriptions: HashSet<String> = HashSet::new();
     let mut bucket = Bucket {
@@ -126,14 +129,14 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
             message = stream.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     heard = Instant::now();
-                    let reply = handle(&state, &claims, conn, &outbox, &mut subscriptions, &mut bucket, text.as_str()).await;
+                    let reply = handle(&state, &claims, conn, &queue, &mut subscriptions, &mut bucket, text.as_str()).await;
                     if let Some(reply) = reply {
-                        outbox.offer(serde_json::to_string(&reply).unwrap_or_default().into());
+                        queue.offer(serde_json::to_string(&reply).unwrap_or_default().into());
                     }
                 }
                 Some(Ok(Message::Binary(_))) => {
                     heard = Instant::now();
-                    outbox.offer(error_frame(ErrorCode::BadJson, "binary frames are not understood; send JSON text"));
+                    queue.offer(error_frame(ErrorCode::BadJson, "binary frames are not understood; send JSON text"));
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => heard = Instant::now(),
                 Some(Ok(Message::Close(_))) | None => break None,
@@ -161,6 +164,7 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
             reason = &mut kicked_wait => break Some(match reason {
                 KickReason::Slow => (CLOSE_SLOW_CONSUMER, "slow consumer: resubscribe with since"),
                 KickReason::Reset => (CLOSE_RESET, "channel history was reset: subscribe again"),
+                KickReason::Disconnected => (CLOSE_DISCONNECTED, "disconnected by the studio"),
             }),
             _ = ping.tick() => {
                 if heard.elapsed() > PING_EVERY * 3 {
@@ -208,7 +212,7 @@ async fn handle(
     state: &crate::State,
     claims: &Claims,
     conn: u64,
-    outbox: &Outbox,
+    queue: &Queue,
     subscriptions: &mut HashSet<String>,
     bucket: &mut Bucket,
     text: &str,
@@ -246,9 +250,14 @@ async fn handle(
             if let Some(e) = check_channel(claims, &channel) {
                 return Some(e);
             }
+            let subscriber = Subscriber {
+                conn,
+                queue: queue.clone(),
+                subject: "anonymous".into(),
+            };
             match state
                 .hub
-                .subscribe(&channel, conn, outbox.clone(), since, epoch.as_deref())
+                .subscribe(&channel, &subscriber, since, epoch.as_deref())
                 .await
             {
                 Ok(_) => {

@@ -15,27 +15,8 @@ use std::time::Duration;
 pub use scheduler::Scheduler;
 pub use target::Target;
 
-/// Delay before retry number `attempts` (1-based): exponential from 2 s, capped at 5 min,
-/// with full jitter over the upper half so retries of many jobs spread out.
-pub fn backoff(attempts: u32) -> Duration {
-    let base = 2_000u64
-        .saturating_mul(1 << attempts.min(10).saturating_sub(1))
-        .min(300_000);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
-        .unwrap_or_default();
-    Duration::from_millis(base / 2 + nanos % (base / 2 + 1))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        assert!(backoff(1) <= Duration::from_secs(2) && backoff(1) >= Duration::from_secs(1));
-        assert!(backoff(4) >= Duration::from_secs(8));
-        assert!(backoff(30) <= Duration::from_secs(300));
-    }
+/// Delay before retry number `attempts` (1-based) of a copy or a probe: from 2 s
+/// doubling to 5 min, with jitter so retries of many jobs spread out.
+pub(crate) fn retry_delay(attempts: u32) -> Duration {
+    shotline_protocol::retry::backoff(attempts, Duration::from_secs(2), Duration::from_secs(300))
 }

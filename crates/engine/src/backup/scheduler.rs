@@ -11,7 +11,7 @@ use shotline_protocol::{BackupProgress, BackupVerified, Event, Level, QueueStatu
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::backoff;
+use super::retry_delay;
 use super::target::{Presence, Target};
 use super::worker::{Copied, Dest, SourceProblem, copy_shot};
 use crate::Bus;
@@ -259,7 +259,9 @@ impl Scheduler {
             };
             let changed = match signal {
                 Signal::Full(needs) => self.targets[i].mark_full(needs),
-                Signal::Error(why) => self.targets[i].mark_error(why, Instant::now() + backoff(3)),
+                Signal::Error(why) => {
+                    self.targets[i].mark_error(why, Instant::now() + retry_delay(3))
+                }
                 Signal::Offline => {
                     let presence =
                         Target::probe(&self.targets[i].root, self.targets[i].require_mount);
@@ -424,7 +426,7 @@ impl ShotCopy {
                 .unwrap_or_default();
             self.bus.notify(Level::Critical, category, format!("Backup of {name} to {target} failed"), format!("{why} ({attempts} attempts). Check the drive; `shotline verify` lists every copy."));
         } else {
-            let at = now_ms() + backoff(attempts).as_millis() as i64;
+            let at = now_ms() + retry_delay(attempts).as_millis() as i64;
             let _ = self.journal.job_retry(shot_id, target, why, at, false);
             tracing::warn!(
                 target,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use shotline_engine::Config;
 use shotline_engine::backup::target::human_bytes;
-use shotline_engine::journal::Journal;
+use shotline_engine::journal::{CameraAction, Journal};
 use shotline_engine::source::camera::service;
 use shotline_protocol::CameraStatus;
 
@@ -56,7 +56,7 @@ fn running_journal(config: &Config) -> anyhow::Result<Journal> {
     Ok(Journal::open(&path)?)
 }
 
-fn finish(answer: service::Answer) -> anyhow::Result<ExitCode> {
+fn finish(answer: shotline_engine::source::camera::Answer) -> anyhow::Result<ExitCode> {
     match answer {
         Ok(text) => {
             if !text.is_empty() {
@@ -78,7 +78,12 @@ pub fn capture(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let journal = running_journal(config)?;
-    let (id, answer) = service::request(&journal, port, "capture", "", Duration::from_secs(60))?;
+    let (id, answer) = service::request(
+        &journal,
+        port,
+        &CameraAction::Capture,
+        Duration::from_secs(60),
+    )?;
     let names = match answer {
         Ok(names) if wait => names,
         other => return finish(other),
@@ -119,11 +124,9 @@ pub fn capture(
 }
 
 pub fn set(config: &Config, setting: &str, port: Option<&str>) -> anyhow::Result<ExitCode> {
-    if !setting.contains('=') {
-        anyhow::bail!("`{setting}` is not KEY=VALUE, e.g. iso=400");
-    }
+    let action = CameraAction::set_from(setting).map_err(anyhow::Error::msg)?;
     let journal = running_journal(config)?;
-    finish(service::request(&journal, port, "set", setting, Duration::from_secs(30))?.1)
+    finish(service::request(&journal, port, &action, Duration::from_secs(30))?.1)
 }
 
 pub fn list(config: &Config, json: bool) -> anyhow::Result<ExitCode> {

@@ -32,6 +32,10 @@ enum Command {
         /// Session name: the {session} in names (default: today's date).
         #[arg(long, value_name = "NAME")]
         session: Option<String>,
+        /// Once running, write where everything is (relay address, tokens, library) to
+        /// this file as JSON, for scripts.
+        #[arg(long, value_name = "PATH")]
+        ready_file: Option<PathBuf>,
     },
     /// Shots, jobs per target and state, and the queue.
     Status {
@@ -114,7 +118,10 @@ enum ConfigAction {
 pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
     let file = args.config.as_deref();
     match args.command {
-        Command::Run { session } => run::run(load(file)?, session),
+        Command::Run {
+            session,
+            ready_file,
+        } => run::run(load(file)?, session, ready_file),
         Command::Status { json } => status::status(&load(file)?.config, json),
         Command::Verify { target, json } => {
             verify::verify(&load(file)?.config, target.as_deref(), json)

@@ -1,18 +1,27 @@
 //! `shotline run`: start the engine, show live progress, stop cleanly on Ctrl-C or SIGTERM
-//! and print a summary.
+//! and print a summary. With `--ready-file`, where everything is also goes to a JSON file
+//! once the engine runs, for scripts and tests (the banner is for people).
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use serde_json::json;
 use shotline_engine::config::Loaded;
 use shotline_engine::engine::default_session;
-use shotline_engine::relay_setup::{self, RelaySetup};
-use shotline_engine::{Bus, Engine};
+use shotline_engine::launch::{self, Launched, Secrets};
+use shotline_engine::relay_setup::RelaySetup;
+use shotline_engine::{Bus, Config};
 
 use super::view::View;
 
-pub fn run(loaded: Loaded, session: Option<String>) -> anyhow::Result<ExitCode> {
-    let config = loaded.config;
+/// `shotline run [--session NAME] [--ready-file PATH]`.
+pub fn run(
+    loaded: Loaded,
+    session: Option<String>,
+    ready_file: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let config = loaded.config.clone();
     let session = session.unwrap_or_else(default_session);
     if session.trim().is_empty() {
         anyhow::bail!("--session needs a name, e.g. --session smith-wedding");
@@ -22,58 +31,68 @@ pub fn run(loaded: Loaded, session: Option<String>) -> anyhow::Result<ExitCode> 
         .build()?;
     runtime.block_on(async {
         let bus = Bus::new();
-        let engine = Engine::open(config.clone(), session.clone(), bus.clone())?;
-        let journal = engine.journal();
-        println!("Shotline is running, session {session}");
-        let origin = if loaded.file_exists {
-            loaded.file.display().to_string()
-        } else {
-            "built-in defaults".into()
-        };
-        println!("  config      {origin}");
-        for hot in &config.hot_folder {
-            let how = hot
-                .poll_interval
-                .map(|d| format!(" (polled every {})", humantime::format_duration(d)))
-                .unwrap_or_default();
-            println!("  hot folder  {}{how}", hot.path.display());
+        let view_events = bus.subscribe();
+        let launched =
+            launch::launch(config.clone(), session.clone(), bus, Secrets::default()).await?;
+        banner(&loaded, &session, &launched.relay);
+        let journal = launched.running.journal();
+        if let Some(path) = &ready_file {
+            write_ready(path, &config, &session, &launched)?;
         }
-        println!("  library     {}", config.library.path.display());
-        for b in &config.backup {
-            let mount = if b.require_mount {
-                " (drive must be mounted)"
-            } else {
-                ""
-            };
-            println!("  backup      {:<12} {}{mount}", b.name, b.path.display());
-        }
-        println!("  journal     {}", journal.path().display());
-        let mut relay = relay_target(&config).await;
-        if let Some(upload) = &config.upload {
-            match shotline_engine::upload::credentials() {
-                Ok(_) => println!(
-                    "  upload      {} bucket {} as {}",
-                    upload.endpoint, upload.bucket, upload.key
-                ),
-                Err(why) => println!("  upload      off: {why}"),
-            }
-        }
-        println!("Drop frames into the hot folder. Ctrl-C stops.");
-        let view = View::start(bus.subscribe(), journal.clone(), &config);
+        let view = View::start(view_events, journal, &config);
         let started = Instant::now();
-        let running = engine.start(relay.target.take());
         wait_for_stop().await;
         eprintln!("stopping: finishing the copy under way...");
-        running.shutdown().await;
-        relay.stop();
+        launched.shutdown().await;
         view.finish(started.elapsed()).await;
         anyhow::Ok(ExitCode::SUCCESS)
     })
 }
 
-/// Set up the relay (configured or embedded) and print where it is.
-async fn relay_target(config: &shotline_engine::Config) -> RelaySetup {
-    let setup = relay_setup::setup(config, None).await;
+/// Where everything is, for people.
+fn banner(loaded: &Loaded, session: &str, relay: &RelaySetup) {
+    let config = &loaded.config;
+    println!("Shotline is running, session {session}");
+    let origin = if loaded.file_exists {
+        loaded.file.display().to_string()
+    } else {
+        "built-in defaults".into()
+    };
+    println!("  config      {origin}");
+    for hot in &config.hot_folder {
+        let how = hot
+            .poll_interval
+            .map(|d| format!(" (polled every {})", humantime::format_duration(d)))
+            .unwrap_or_default();
+        println!("  hot folder  {}{how}", hot.path.display());
+    }
+    println!("  library     {}", config.library.path.display());
+    for b in &config.backup {
+        let mount = if b.require_mount {
+            " (drive must be mounted)"
+        } else {
+            ""
+        };
+        println!("  backup      {:<12} {}{mount}", b.name, b.path.display());
+    }
+    println!(
+        "  journal     {}",
+        shotline_engine::journal::Journal::path_for(&config.library.path).display()
+    );
+    relay_lines(config, relay);
+    if let Some(upload) = &config.upload {
+        match shotline_engine::upload::credentials() {
+            Ok(_) => println!(
+                "  upload      {} bucket {} as {}",
+                upload.endpoint, upload.bucket, upload.key
+            ),
+            Err(why) => println!("  upload      off: {why}"),
+        }
+    }
+    println!("Drop frames into the hot folder. Ctrl-C stops.");
+}
+
+fn relay_lines(config: &Config, setup: &RelaySetup) {
     let studio = &config.studio.id;
     match (&setup.problem, &config.relay.url, &setup.address) {
         (Some(problem), _, _) => println!("  relay       {problem}"),
@@ -87,7 +106,38 @@ async fn relay_target(config: &shotline_engine::Config) -> RelaySetup {
         }
         _ => {}
     }
-    setup
+}
+
+/// The ready file: JSON, written to a temporary name and renamed, so a reader never sees
+/// half of it.
+fn write_ready(
+    path: &Path,
+    config: &Config,
+    session: &str,
+    launched: &Launched,
+) -> anyhow::Result<()> {
+    let relay = &launched.relay;
+    let body = json!({
+        "pid": std::process::id(),
+        "session": session,
+        "studio": config.studio.id,
+        "library": config.library.path,
+        "journal": shotline_engine::journal::Journal::path_for(&config.library.path),
+        "hot_folders": config.hot_folder.iter().map(|h| &h.path).collect::<Vec<_>>(),
+        "relay": {
+            "url": config.relay.url,
+            "address": relay.address,
+            "subscriber_token": relay.subscriber_token,
+            "dashboard": relay.dashboard,
+            "problem": relay.problem,
+        },
+    });
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&body)?)
+        .map_err(|e| anyhow::anyhow!("--ready-file {}: {e}", path.display()))?;
+    std::fs::rename(&tmp, path)
+        .map_err(|e| anyhow::anyhow!("--ready-file {}: {e}", path.display()))?;
+    Ok(())
 }
 
 async fn wait_for_stop() {

@@ -3,6 +3,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use shotline_protocol::env;
+
 use super::{Backup, Config, ConfigError, HotFolder, Upload};
 
 /// Apply every `SHOTLINE_*` override found in `vars`. Unknown `SHOTLINE_*` names are left
@@ -20,10 +22,10 @@ pub(super) fn apply(
         let text = || value.to_string_lossy().into_owned();
         let path = || super::absolute(&PathBuf::from(&value), &cwd);
         match name {
-            "SHOTLINE_STUDIO_ID" => config.studio.id = text(),
-            "SHOTLINE_LIBRARY_PATH" => config.library.path = path(),
-            "SHOTLINE_LIBRARY_NAMING" => config.library.naming = text(),
-            "SHOTLINE_HOT_FOLDER" | "SHOTLINE_HOT_FOLDER_PATH" => {
+            env::STUDIO_ID => config.studio.id = text(),
+            env::LIBRARY_PATH => config.library.path = path(),
+            env::LIBRARY_NAMING => config.library.naming = text(),
+            env::HOT_FOLDER | env::HOT_FOLDER_PATH => {
                 config.hot_folder = std::env::split_paths(&value)
                     .filter(|p| !p.as_os_str().is_empty())
                     .map(|p| HotFolder {
@@ -32,14 +34,14 @@ pub(super) fn apply(
                     })
                     .collect();
             }
-            "SHOTLINE_BACKUP" | "SHOTLINE_BACKUP_PATH" => config.backup = backups(&value, &cwd),
-            "SHOTLINE_CAMERA_ENABLED" => config.camera.enabled = boolean(name, &text())?,
-            "SHOTLINE_RELAY_URL" => config.relay.url = Some(text()).filter(|u| !u.is_empty()),
-            "SHOTLINE_RELAY_LISTEN" => config.relay.listen = text(),
-            "SHOTLINE_UPLOAD_ENDPOINT" => upload(config).endpoint = text(),
-            "SHOTLINE_UPLOAD_REGION" => upload(config).region = text(),
-            "SHOTLINE_UPLOAD_BUCKET" => upload(config).bucket = text(),
-            "SHOTLINE_UPLOAD_KEY" => upload(config).key = text(),
+            env::BACKUP | env::BACKUP_PATH => config.backup = backups(&value, &cwd),
+            env::CAMERA_ENABLED => config.camera.enabled = boolean(name, &text())?,
+            env::RELAY_URL => config.relay.url = Some(text()).filter(|u| !u.is_empty()),
+            env::RELAY_LISTEN => config.relay.listen = text(),
+            env::UPLOAD_ENDPOINT => upload(config).endpoint = text(),
+            env::UPLOAD_REGION => upload(config).region = text(),
+            env::UPLOAD_BUCKET => upload(config).bucket = text(),
+            env::UPLOAD_KEY => upload(config).key = text(),
             _ => {}
         }
     }

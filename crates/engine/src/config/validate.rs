@@ -29,7 +29,7 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
         ));
     }
     if let Err(e) = Template::parse(&config.library.naming) {
-        errors.push(ConfigError::new("library.naming", e, "use tokens from `shotline config default`, e.g. naming = \"{date}/{session}/{original}\""));
+        errors.push(ConfigError::new("library.naming", e.to_string(), "use tokens from `shotline config default`, e.g. naming = \"{date}/{session}/{original}\""));
     }
     for (i, hot) in config.hot_folder.iter().enumerate() {
         if let Some(d) = hot.poll_interval
@@ -77,6 +77,13 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
                 "upload.endpoint",
                 format!("`{}` is not an http(s) URL", upload.endpoint),
                 "write it like endpoint = \"https://s3.example.com\"",
+            ));
+        }
+        if let Err(e) = Template::parse_key(&upload.key) {
+            errors.push(ConfigError::new(
+                "upload.key",
+                e.to_string(),
+                "use {studio} {session} {name} {path} {stem} {ext}, e.g. key = \"{studio}/{session}/{name}\"",
             ));
         }
         if upload.bucket.is_empty() {

@@ -46,6 +46,83 @@ pub struct CardFile {
     pub mtime: i64,
 }
 
+/// What a request asks of the camera thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraAction {
+    /// Fire the shutter.
+    Capture,
+    /// Set a configuration value.
+    Set {
+        /// Config key, e.g. `iso`.
+        key: String,
+        /// New value.
+        value: String,
+    },
+}
+
+impl CameraAction {
+    /// `set` from `KEY=VALUE`; the error says what is wrong.
+    pub fn set_from(setting: &str) -> std::result::Result<Self, String> {
+        match setting.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => Ok(CameraAction::Set {
+                key: key.trim().to_string(),
+                value: value.to_string(),
+            }),
+            _ => Err(format!("`{setting}` is not KEY=VALUE, e.g. iso=400")),
+        }
+    }
+
+    /// The row's `action` and `arg` columns.
+    fn columns(&self) -> (&'static str, String) {
+        match self {
+            CameraAction::Capture => ("capture", String::new()),
+            CameraAction::Set { key, value } => ("set", format!("{key}={value}")),
+        }
+    }
+
+    /// From the row's columns; an unknown action or a malformed setting says why.
+    fn from_columns(action: &str, arg: &str) -> std::result::Result<Self, String> {
+        match action {
+            "capture" => Ok(CameraAction::Capture),
+            "set" => Self::set_from(arg),
+            other => Err(format!("unknown action `{other}`")),
+        }
+    }
+}
+
+/// Where a request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestState {
+    /// Waiting for the running engine's camera thread.
+    Pending,
+    /// Taken up; the shutter may have fired.
+    Running,
+    /// Carried out; the result holds the frames' names.
+    Done,
+    /// Refused or failed; the result says why.
+    Failed,
+}
+
+impl RequestState {
+    fn as_str(self) -> &'static str {
+        match self {
+            RequestState::Pending => "pending",
+            RequestState::Running => "running",
+            RequestState::Done => "done",
+            RequestState::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "pending" => RequestState::Pending,
+            "running" => RequestState::Running,
+            "done" => RequestState::Done,
+            _ => RequestState::Failed,
+        }
+    }
+}
+
 /// A request for the camera thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CameraRequest {
@@ -53,10 +130,8 @@ pub struct CameraRequest {
     pub id: i64,
     /// The camera's port; `None`: the first connected camera.
     pub port: Option<String>,
-    /// `capture` or `set`.
-    pub action: String,
-    /// For `set`: `key=value`.
-    pub arg: String,
+    /// What to do, or why the row cannot be understood.
+    pub action: std::result::Result<CameraAction, String>,
 }
 
 impl Journal {
@@ -206,7 +281,8 @@ impl Journal {
     }
 
     /// Queue a request for the running engine's camera thread; its id.
-    pub fn request_camera(&self, port: Option<&str>, action: &str, arg: &str) -> Result<i64> {
+    pub fn request_camera(&self, port: Option<&str>, action: &CameraAction) -> Result<i64> {
+        let (action, arg) = action.columns();
         let conn = self.conn();
         conn.execute(
             "INSERT INTO camera_requests (port, action, arg, state, created_ms) \
@@ -223,21 +299,21 @@ impl Journal {
             "SELECT id, port, action, arg FROM camera_requests WHERE state = 'pending' ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
+            let (action, arg): (String, String) = (r.get(2)?, r.get(3)?);
             Ok(CameraRequest {
                 id: r.get(0)?,
                 port: r.get(1)?,
-                action: r.get(2)?,
-                arg: r.get(3)?,
+                action: CameraAction::from_columns(&action, &arg),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Finish a request: `state` is `done` or `failed`, `result` what to tell the caller.
-    pub fn finish_camera_request(&self, id: i64, state: &str, result: &str) -> Result<()> {
+    /// Move a request on: `result` is what to tell the caller.
+    pub fn finish_camera_request(&self, id: i64, state: RequestState, result: &str) -> Result<()> {
         self.conn().execute(
             "UPDATE camera_requests SET state = ?2, result = ?3 WHERE id = ?1",
-            params![id, state, result],
+            params![id, state.as_str(), result],
         )?;
         Ok(())
     }
@@ -278,25 +354,15 @@ impl Journal {
     }
 
     /// A request's state and result.
-    pub fn camera_request(&self, id: i64) -> Result<Option<(String, Option<String>)>> {
+    pub fn camera_request(&self, id: i64) -> Result<Option<(RequestState, Option<String>)>> {
         let conn = self.conn();
         Ok(conn
             .query_row(
                 "SELECT state, result FROM camera_requests WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((RequestState::parse(&r.get::<_, String>(0)?), r.get(1)?)),
             )
             .optional()?)
-    }
-
-    /// Give up on requests older than `max_age_ms` that nobody took (no engine running).
-    pub fn expire_camera_requests(&self, max_age_ms: i64) -> Result<()> {
-        self.conn().execute(
-            "UPDATE camera_requests SET state = 'failed', result = 'no running engine took it' \
-             WHERE state = 'pending' AND created_ms < ?1",
-            [now_ms() - max_age_ms],
-        )?;
-        Ok(())
     }
 }
 
@@ -344,26 +410,36 @@ mod tests {
     }
 
     #[test]
-    fn requests_go_from_pending_to_finished_and_unclaimed_ones_expire() {
+    fn requests_go_from_pending_to_finished() {
         let (_d, j) = journal();
-        let a = j.request_camera(None, "capture", "").expect("request");
+        let a = j
+            .request_camera(None, &CameraAction::Capture)
+            .expect("request");
+        let iso = CameraAction::set_from("iso=400").expect("setting");
         let b = j
-            .request_camera(Some("usb:001,002"), "set", "iso=400")
+            .request_camera(Some("usb:001,002"), &iso)
             .expect("request");
         let pending = j.pending_camera_requests().expect("pending");
         assert_eq!(pending.len(), 2);
         assert_eq!(pending[1].port.as_deref(), Some("usb:001,002"));
-        j.finish_camera_request(a, "done", "GPH_0001.JPG")
+        assert_eq!(pending[1].action, Ok(iso));
+        assert_eq!(
+            j.camera_request(a).expect("get").map(|r| r.0),
+            Some(RequestState::Pending)
+        );
+        j.finish_camera_request(a, RequestState::Done, "GPH_0001.JPG")
             .expect("finish");
         assert_eq!(
             j.camera_request(a).expect("get"),
-            Some(("done".into(), Some("GPH_0001.JPG".into())))
+            Some((RequestState::Done, Some("GPH_0001.JPG".into())))
         );
-        j.expire_camera_requests(-1000).expect("expire");
+        j.finish_camera_request(b, RequestState::Failed, "no camera")
+            .expect("finish");
         assert_eq!(
             j.camera_request(b).expect("get").map(|r| r.0),
-            Some("failed".into())
+            Some(RequestState::Failed)
         );
+        assert!(CameraAction::set_from("iso").is_err());
         assert!(j.pending_camera_requests().expect("pending").is_empty());
     }
 }

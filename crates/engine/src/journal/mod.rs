@@ -25,7 +25,7 @@ use rusqlite::Connection;
 
 use crate::Result;
 
-pub use camera::{CameraRequest, CardFile, CardState};
+pub use camera::{CameraAction, CameraRequest, CardFile, CardState, RequestState};
 pub use jobs::{Job, JobState};
 pub use outbox::Outgoing;
 pub use report::{RecentShot, Report, TargetReport};

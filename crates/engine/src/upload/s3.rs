@@ -34,6 +34,18 @@ pub enum S3Error {
     Transient(String),
 }
 
+impl S3Error {
+    /// True when retrying cannot help until the settings change.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, S3Error::Permanent(_))
+    }
+
+    /// True when the same request may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        !self.is_permanent()
+    }
+}
+
 /// Where to and as whom.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -99,15 +111,16 @@ impl Client {
         path_style: bool,
         access_key: &str,
         secret_key: &str,
-    ) -> Result<Self, String> {
-        let url = url::Url::parse(endpoint).map_err(|e| format!("upload.endpoint: {e}"))?;
+    ) -> Result<Self, S3Error> {
+        let url = url::Url::parse(endpoint)
+            .map_err(|e| S3Error::Permanent(format!("upload.endpoint: {e}")))?;
         let style = if path_style {
             UrlStyle::Path
         } else {
             UrlStyle::VirtualHost
         };
         let bucket = Bucket::new(url, style, bucket.to_string(), region.to_string())
-            .map_err(|e| format!("upload.bucket: {e}"))?;
+            .map_err(|e| S3Error::Permanent(format!("upload.bucket: {e}")))?;
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))

@@ -90,9 +90,30 @@ impl Studio {
         self.command().args(args).output().expect("run shotline")
     }
 
-    /// Start `shotline run` in the background, appending its output to the log.
+    /// The file `shotline run --ready-file` writes once the engine runs.
+    pub fn ready_file(&self) -> PathBuf {
+        self.dir.path().join("ready.json")
+    }
+
+    /// Wait for the running engine's ready file: where its relay is, its tokens.
+    pub fn ready(&self) -> Value {
+        let start = Instant::now();
+        loop {
+            if let Ok(text) = fs::read_to_string(self.ready_file()) {
+                return serde_json::from_str(&text).expect("ready file is JSON");
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                panic!("shotline run never became ready\nlog:\n{}", self.output());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Start `shotline run` in the background, appending its output to the log; it
+    /// writes [`Studio::ready_file`] once running.
     pub fn start(&mut self) {
         assert!(self.child.is_none(), "already running");
+        let _ = fs::remove_file(self.ready_file());
         let out = fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -101,7 +122,8 @@ impl Studio {
         let err = out.try_clone().expect("log");
         let child = self
             .command()
-            .args(["run", "--session", SESSION])
+            .args(["run", "--session", SESSION, "--ready-file"])
+            .arg(self.ready_file())
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

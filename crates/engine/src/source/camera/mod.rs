@@ -24,7 +24,40 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-pub use service::{Answer, Command, Context};
+pub use service::{Command, Context};
+
+/// The answer to a camera request: the downloaded file names (one a line), or why not.
+pub type Answer = std::result::Result<String, CameraError>;
+
+/// Why a camera request was not carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CameraError {
+    /// No camera (or not that one) is connected, or no engine serves cameras.
+    #[error("{0}")]
+    NotReady(String),
+    /// The camera's card is full.
+    #[error("{0}")]
+    CardFull(String),
+    /// The library's disk is full: the frame stays on the card.
+    #[error("{0}")]
+    DiskFull(String),
+    /// The camera went away while the request was carried out.
+    #[error("{0}")]
+    Disconnected(String),
+    /// The camera refused or failed (a setting it does not take, a capture error).
+    #[error("{0}")]
+    Failed(String),
+    /// No answer in time.
+    #[error("{0}")]
+    Timeout(String),
+}
+
+impl CameraError {
+    /// True when the same request may work later without anyone changing anything.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, CameraError::Timeout(_) | CameraError::Disconnected(_))
+    }
+}
 
 /// The camera layer of this build: libgphoto2 where it is built in, else none.
 pub fn default_driver() -> Box<dyn driver::Driver> {
@@ -72,12 +105,16 @@ impl CameraControl {
 
     async fn send(&self, command: Command, rx: oneshot::Receiver<Answer>) -> Answer {
         if self.tx.send(command).is_err() {
-            return Err("the camera service is not running".into());
+            return Err(CameraError::NotReady(
+                "the camera service is not running".into(),
+            ));
         }
         match tokio::time::timeout(Duration::from_secs(60), rx).await {
             Ok(Ok(answer)) => answer,
-            Ok(Err(_)) => Err("the camera service stopped".into()),
-            Err(_) => Err("no answer from the camera within 60 s".into()),
+            Ok(Err(_)) => Err(CameraError::NotReady("the camera service stopped".into())),
+            Err(_) => Err(CameraError::Timeout(
+                "no answer from the camera within 60 s".into(),
+            )),
         }
     }
 }

@@ -333,7 +333,12 @@ fn a_capture_resolves_to_the_frames_it_produced() {
     assert_eq!(answer, Ok("DSC_0001.NEF".to_string()));
     assert_eq!(rig.candidate().original, "DSC_0001.NEF");
     let wrong = runtime.block_on(rig.control.capture(Some("usb:009,009".into())));
-    assert_eq!(wrong, Err("no camera on usb:009,009".to_string()));
+    assert_eq!(
+        wrong,
+        Err(super::CameraError::NotReady(
+            "no camera on usb:009,009".to_string()
+        ))
+    );
     let set = runtime.block_on(rig.control.set(None, "iso".into(), "400".into()));
-    assert!(set.is_err_and(|e| e.contains("cannot set iso")));
+    assert!(set.is_err_and(|e| e.to_string().contains("cannot set iso")));
 }

@@ -6,18 +6,24 @@
 //! `shotline:{c}:seq` (latest offset), `:stream` (a Stream whose entry ids are the
 //! offsets, capped at the history length), `:ids` (a sorted set, publisher id → offset,
 //! for idempotent publish), `:snap` (a hash, event type → latest event) and `:epoch`.
-//! A publish is one Lua script: duplicate check, `INCR`, `XADD`, snapshot, `PUBLISH` of
-//! the finished `event` frame on `shotline:ev:c`, so offsets, history and live delivery
-//! always agree. When the keys are lost (Redis restarted without persistence, or the
+//! A publish is one Lua script: duplicate check, `INCR`, `XADD`, snapshot, `PUBLISH` on
+//! `shotline:ev:c` of the event's parts (offset, epoch, time, id, event, excluded
+//! subjects) as a JSON array, so offsets, history and live delivery always agree; every
+//! node builds the frame from the parts with [`super::event_frame`]. When the keys are lost (Redis restarted without persistence, or the
 //! channel idle past the expiry) the next script starts a new epoch, so clients are told
 //! honestly that they cannot resume.
 
-use crate::hub::Frame;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, RedisError, Script, Value as RedisValue};
 use serde_json::Value;
+
+use super::{
+    Appended, Backend, BoxFuture, Entry, Live, LiveSink, MIN_IDS, Publish, Read, Unavailable,
+    event_frame,
+};
 
 /// Prefix of every key and pub/sub channel.
 const PREFIX: &str = "shotline";
@@ -38,8 +44,8 @@ end
 ";
 
 /// KEYS: seq, stream, ids, snap, epoch.
-/// ARGV: id, id as JSON, channel as JSON, event type, event JSON, history length, ids kept,
-/// expiry ms, a fresh epoch, pub/sub channel.
+/// ARGV: id, id as JSON, excluded subjects as a JSON array, event type, event JSON,
+/// history length, ids kept, expiry ms, a fresh epoch, pub/sub channel.
 /// Returns {offset, duplicate (0/1), epoch}.
 const PUBLISH: &str = r#"
 local epoch = ensure_epoch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[9])
@@ -48,14 +54,14 @@ if known then return {tonumber(known), 1, epoch} end
 local offset = redis.call('INCR', KEYS[1])
 local t = redis.call('TIME')
 local ts = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
-local frame = '{"type":"event","channel":' .. ARGV[3] .. ',"offset":' .. offset ..
-  ',"id":' .. ARGV[2] .. ',"ts":' .. ts .. ',"event":' .. ARGV[5] .. '}'
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[6], offset .. '-0', 't', ts, 'f', frame)
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[6], offset .. '-0', 't', ts, 'i', ARGV[1],
+  'e', ARGV[5], 'x', ARGV[3])
 redis.call('ZADD', KEYS[3], offset, ARGV[1])
 redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[7]) + 1))
 redis.call('HSET', KEYS[4], ARGV[4], ARGV[5])
 for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[8]) end
-redis.call('PUBLISH', ARGV[10], offset .. ' ' .. epoch .. ' ' .. frame)
+redis.call('PUBLISH', ARGV[10], '[' .. offset .. ',"' .. epoch .. '",' .. ts .. ',' ..
+  ARGV[2] .. ',' .. ARGV[5] .. ',' .. ARGV[3] .. ']')
 return {offset, 0, epoch}
 "#;
 
@@ -75,65 +81,21 @@ if ARGV[3] == '1' then snap = redis.call('HGETALL', KEYS[4]) end
 return {epoch, latest, entries, snap}
 ";
 
-/// Redis is unreachable or answered with an error.
-#[derive(Debug, thiserror::Error)]
-#[error("redis: {0}")]
-pub struct Unavailable(pub String);
-
 impl From<RedisError> for Unavailable {
     fn from(e: RedisError) -> Self {
         Self(e.to_string())
     }
 }
 
-/// What a publish did.
-#[derive(Debug, Clone)]
-pub struct Appended {
-    /// The event's offset (the first one's, for a duplicate id).
-    pub offset: u64,
-    /// True when the id was seen before and nothing was sent.
-    pub duplicate: bool,
-}
-
-/// One event read back from a channel's stream.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    /// Offset in its channel.
-    pub offset: u64,
-    /// Relay time, ms since the Unix epoch.
-    pub ts: u64,
-    /// The finished `event` frame.
-    pub frame: Frame,
-}
-
-/// A consistent read of a channel.
-#[derive(Debug, Clone)]
-pub struct Read {
-    /// The channel's epoch.
-    pub epoch: String,
-    /// The latest offset.
-    pub latest: u64,
-    /// Events from the first offset asked for, in order.
-    pub entries: Vec<Entry>,
-    /// Latest event of each type, ordered by type.
-    pub snapshot: Vec<Value>,
-}
-
-/// One event as it arrives over pub/sub.
-#[derive(Debug, Clone)]
-pub struct Live {
-    /// The relay channel.
-    pub channel: String,
-    /// Offset in its channel.
-    pub offset: u64,
-    /// The channel's epoch.
-    pub epoch: String,
-    /// The finished `event` frame.
-    pub frame: Frame,
+/// The Redis URL cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("redis URL {url:?}: {why}; write e.g. redis://127.0.0.1:6379/0")]
+pub struct BadUrl {
+    url: String,
+    why: String,
 }
 
 /// A connection to the shared Redis, re-established on demand.
-#[derive(Debug)]
 pub struct Redis {
     client: Client,
     conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
@@ -141,6 +103,16 @@ pub struct Redis {
     read: Script,
     history: usize,
     ttl: Duration,
+    sink: OnceLock<LiveSink>,
+}
+
+impl std::fmt::Debug for Redis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redis")
+            .field("client", &self.client)
+            .field("history", &self.history)
+            .finish_non_exhaustive()
+    }
 }
 
 fn keys(channel: &str) -> [String; 5] {
@@ -192,9 +164,11 @@ fn bad_reply(what: &str) -> Unavailable {
 
 impl Redis {
     /// A client for `url` (`redis://host:port/db`); nothing is connected yet.
-    pub fn open(url: &str, history: usize, history_age: Duration) -> Result<Self, String> {
-        let client = Client::open(url)
-            .map_err(|e| format!("redis URL {url:?}: {e}; write e.g. redis://127.0.0.1:6379/0"))?;
+    pub fn open(url: &str, history: usize, history_age: Duration) -> Result<Self, BadUrl> {
+        let client = Client::open(url).map_err(|e| BadUrl {
+            url: url.into(),
+            why: e.to_string(),
+        })?;
         Ok(Self {
             client,
             conn: tokio::sync::Mutex::new(None),
@@ -202,6 +176,7 @@ impl Redis {
             read: Script::new(&format!("{ENSURE_EPOCH}{READ}")),
             history: history.max(1),
             ttl: history_age.max(MIN_TTL),
+            sink: OnceLock::new(),
         })
     }
 
@@ -241,30 +216,25 @@ impl Redis {
         }
     }
 
-    /// Publish `event` (already validated) under `id` on `channel`.
-    pub async fn publish(
-        &self,
-        channel: &str,
-        id: &str,
-        event: &Value,
-    ) -> Result<Appended, Unavailable> {
-        let kind = event["type"].as_str().unwrap_or_default();
+    async fn append(&self, p: Publish<'_>) -> Result<Appended, Unavailable> {
+        let kind = p.event["type"].as_str().unwrap_or_default();
         let json = |v: &str| serde_json::to_string(v).unwrap_or_default();
+        let exclude = serde_json::to_string(p.exclude).unwrap_or_else(|_| "[]".into());
         let mut invocation = self.publish.prepare_invoke();
-        for key in keys(channel) {
+        for key in keys(p.channel) {
             invocation.key(key);
         }
         invocation
-            .arg(id)
-            .arg(json(id))
-            .arg(json(channel))
+            .arg(p.id)
+            .arg(json(p.id))
+            .arg(exclude)
             .arg(kind)
-            .arg(event.to_string())
+            .arg(p.event.to_string())
             .arg(self.history)
-            .arg(self.history.max(crate::hub::MIN_IDS))
+            .arg(self.history.max(MIN_IDS))
             .arg(self.ttl.as_millis() as u64)
             .arg(fresh_epoch())
-            .arg(topic(channel));
+            .arg(topic(p.channel));
         let mut conn = self.conn().await?;
         let reply: RedisValue = match invocation.invoke_async(&mut conn).await {
             Ok(reply) => reply,
@@ -283,10 +253,7 @@ impl Redis {
         }
     }
 
-    /// The channel's epoch and latest offset, the events from offset `from` on (when
-    /// given; at most the history length), and the snapshot when asked for — all from one
-    /// atomic script.
-    pub async fn read(
+    async fn read_now(
         &self,
         channel: &str,
         from: Option<u64>,
@@ -312,57 +279,28 @@ impl Redis {
         else {
             return Err(bad_reply("read"));
         };
-        let mut entries = Vec::new();
-        for entry in reply.get(2).map(items).unwrap_or_default() {
-            let [id, fields] = items(entry) else {
-                return Err(bad_reply("XRANGE"));
-            };
-            let offset = text(id)
-                .and_then(|id| id.split('-').next().and_then(|o| o.parse().ok()))
-                .ok_or_else(|| bad_reply("XRANGE"))?;
-            let (mut ts, mut frame) = (0, None);
-            for pair in items(fields).chunks(2) {
-                match (pair.first().and_then(text).as_deref(), pair.get(1)) {
-                    (Some("t"), Some(v)) => ts = number(v).unwrap_or_default(),
-                    (Some("f"), Some(v)) => frame = text(v),
-                    _ => {}
-                }
-            }
-            let frame = frame.ok_or_else(|| bad_reply("XRANGE"))?;
-            entries.push(Entry {
-                offset,
-                ts,
-                frame: frame.into(),
-            });
-        }
-        let mut snapshot: Vec<(String, Value)> = reply
-            .get(3)
+        let entries = reply
+            .get(2)
             .map(items)
             .unwrap_or_default()
-            .chunks(2)
-            .filter_map(|pair| {
-                let kind = text(pair.first()?)?;
-                let event = serde_json::from_str(&text(pair.get(1)?)?).ok()?;
-                Some((kind, event))
-            })
-            .collect();
-        snapshot.sort_by(|a, b| a.0.cmp(&b.0));
+            .iter()
+            .map(|entry| stream_entry(channel, entry))
+            .collect::<Result<_, _>>()?;
         Ok(Read {
             epoch,
             latest,
             entries,
-            snapshot: snapshot.into_iter().map(|(_, event)| event).collect(),
+            snapshot: if snapshot {
+                snapshot_of(reply.get(3))
+            } else {
+                Vec::new()
+            },
         })
     }
 
-    /// Subscribe to every channel's events over pub/sub. `on_connected` runs once the
-    /// subscription stands (to catch up on what was missed while it did not); the
-    /// function returns when the connection is lost.
-    pub async fn listen<C, F>(&self, on_connected: C, mut on_event: impl FnMut(Live)) -> Unavailable
-    where
-        C: FnOnce() -> F,
-        F: Future<Output = ()>,
-    {
+    /// Subscribe to every channel's events over pub/sub, into the sink; returns when the
+    /// connection is lost.
+    async fn listen(&self, linked: BoxFuture<'_, ()>) -> Unavailable {
         use futures_util::StreamExt;
         let mut pubsub = match tokio::time::timeout(
             Duration::from_secs(3),
@@ -377,35 +315,120 @@ impl Redis {
         if let Err(e) = pubsub.psubscribe(format!("{PREFIX}:ev:*")).await {
             return e.into();
         }
-        on_connected().await;
+        linked.await;
         let mut messages = pubsub.on_message();
         while let Some(message) = messages.next().await {
             let Some(channel) = message
                 .get_channel_name()
                 .strip_prefix(&format!("{PREFIX}:ev:"))
-                .map(str::to_string)
             else {
                 continue;
             };
-            let Ok(payload) = std::str::from_utf8(message.get_payload_bytes()) else {
-                continue;
-            };
-            let mut parts = payload.splitn(3, ' ');
-            let (Some(offset), Some(epoch), Some(frame)) = (
-                parts.next().and_then(|o| o.parse().ok()),
-                parts.next(),
-                parts.next(),
-            ) else {
-                tracing::warn!(channel, "malformed pub/sub message ignored");
-                continue;
-            };
-            on_event(Live {
-                channel,
-                offset,
-                epoch: epoch.to_string(),
-                frame: frame.into(),
-            });
+            match live(channel, message.get_payload_bytes()) {
+                Some(live) => {
+                    if let Some(sink) = self.sink.get() {
+                        sink(live);
+                    }
+                }
+                None => tracing::warn!(channel, "malformed pub/sub message ignored"),
+            }
         }
         Unavailable("the pub/sub connection closed".into())
+    }
+}
+
+/// One pub/sub message: `[offset, epoch, ts, id, event, exclude]`.
+fn live(channel: &str, payload: &[u8]) -> Option<Live> {
+    let (offset, epoch, ts, id, event, exclude): (u64, String, u64, String, Value, Vec<String>) =
+        serde_json::from_slice(payload).ok()?;
+    Some(Live {
+        channel: channel.to_string(),
+        epoch,
+        entry: Entry {
+            offset,
+            ts,
+            frame: event_frame(channel, offset, &id, ts, &event),
+            exclude,
+        },
+    })
+}
+
+/// One `XRANGE` entry: id `offset-0`, fields t (time), i (id), e (event), x (excluded).
+fn stream_entry(channel: &str, entry: &RedisValue) -> Result<Entry, Unavailable> {
+    let [id, fields] = items(entry) else {
+        return Err(bad_reply("XRANGE"));
+    };
+    let offset = text(id)
+        .and_then(|id| id.split('-').next().and_then(|o| o.parse().ok()))
+        .ok_or_else(|| bad_reply("XRANGE"))?;
+    let (mut ts, mut event_id, mut event, mut exclude) = (0, None, None, Vec::new());
+    for pair in items(fields).chunks(2) {
+        match (pair.first().and_then(text).as_deref(), pair.get(1)) {
+            (Some("t"), Some(v)) => ts = number(v).unwrap_or_default(),
+            (Some("i"), Some(v)) => event_id = text(v),
+            (Some("e"), Some(v)) => event = text(v).and_then(|e| serde_json::from_str(&e).ok()),
+            (Some("x"), Some(v)) => {
+                exclude = text(v)
+                    .and_then(|x| serde_json::from_str(&x).ok())
+                    .unwrap_or_default();
+            }
+            _ => {}
+        }
+    }
+    let (Some(event_id), Some(event)) = (event_id, event) else {
+        return Err(bad_reply("XRANGE"));
+    };
+    Ok(Entry {
+        offset,
+        ts,
+        frame: event_frame(channel, offset, &event_id, ts, &event),
+        exclude,
+    })
+}
+
+/// The snapshot hash as events ordered by type.
+fn snapshot_of(value: Option<&RedisValue>) -> Vec<Value> {
+    let mut snapshot: Vec<(String, Value)> = value
+        .map(items)
+        .unwrap_or_default()
+        .chunks(2)
+        .filter_map(|pair| {
+            let kind = text(pair.first()?)?;
+            let event = serde_json::from_str(&text(pair.get(1)?)?).ok()?;
+            Some((kind, event))
+        })
+        .collect();
+    snapshot.sort_by(|a, b| a.0.cmp(&b.0));
+    snapshot.into_iter().map(|(_, event)| event).collect()
+}
+
+impl Backend for Redis {
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn health(&self) -> BoxFuture<'_, Result<(), Unavailable>> {
+        Box::pin(self.ping())
+    }
+
+    fn set_sink(&self, sink: LiveSink) {
+        let _ = self.sink.set(sink);
+    }
+
+    fn publish<'a>(&'a self, publish: Publish<'a>) -> BoxFuture<'a, Result<Appended, Unavailable>> {
+        Box::pin(self.append(publish))
+    }
+
+    fn read<'a>(
+        &'a self,
+        channel: &'a str,
+        from: Option<u64>,
+        snapshot: bool,
+    ) -> BoxFuture<'a, Result<Read, Unavailable>> {
+        Box::pin(self.read_now(channel, from, snapshot))
+    }
+
+    fn follow<'a>(&'a self, linked: BoxFuture<'a, ()>) -> BoxFuture<'a, Unavailable> {
+        Box::pin(self.listen(linked))
     }
 }

@@ -6,6 +6,11 @@
 //! replacing anything, and finally marked stored together with its backup jobs. A restart
 //! finds the reservation and finishes under the same name, so nothing is copied twice
 //! under two names.
+//!
+//! - this module: one candidate into the library ([`Ingest::ingest`]).
+//! - [`queue`]: the queue every source feeds, with retries and the disk-full alert.
+
+pub mod queue;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,203 @@
+//! The ingest queue: candidates from every source, one at a time (the library is one
+//! disk), unfinished shots of a previous run first. A candidate offered twice while it
+//! waits is taken once; a failure waits with backoff and is tried again, with one alert
+//! for a full library disk and one when it is writable again.
+
+use std::collections::{HashSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use shotline_protocol::retry::backoff;
+use shotline_protocol::{Level, ShotSource};
+use tokio::sync::{Notify, mpsc, watch};
+
+use super::{Candidate, Ingest, Outcome};
+use crate::{Bus, Error};
+
+/// First and longest wait before a failed candidate is tried again.
+const RETRY: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(30));
+/// How often waiting retries are looked at while nothing arrives.
+const TICK: Duration = Duration::from_millis(250);
+
+/// Candidates waiting, and failures waiting for their retry.
+#[derive(Debug, Default)]
+struct Queue {
+    waiting: VecDeque<Candidate>,
+    queued: HashSet<PathBuf>,
+    /// (when, failed attempts, candidate).
+    retry: Vec<(Instant, u32, Candidate)>,
+    /// The library disk is full and the alert was raised.
+    full_alerted: bool,
+}
+
+impl Queue {
+    fn offer(&mut self, candidate: Candidate) {
+        if self.queued.insert(candidate.path.clone()) {
+            self.waiting.push_back(candidate);
+        }
+    }
+
+    /// Move retries that are due (and not queued again already) to the queue.
+    fn due_retries(&mut self, now: Instant) {
+        let mut due = Vec::new();
+        self.retry.retain(|(at, _, candidate)| {
+            let keep = *at > now || self.queued.contains(&candidate.path);
+            if !keep {
+                due.push(candidate.clone());
+            }
+            keep
+        });
+        for candidate in due {
+            self.offer(candidate);
+        }
+    }
+
+    fn next(&mut self) -> Option<Candidate> {
+        let candidate = self.waiting.pop_front()?;
+        self.queued.remove(&candidate.path);
+        Some(candidate)
+    }
+
+    /// Forget an earlier failure; the attempts it had.
+    fn forget(&mut self, candidate: &Candidate) -> u32 {
+        let attempts = self
+            .retry
+            .iter()
+            .find(|(_, _, c)| c.path == candidate.path)
+            .map_or(0, |r| r.1);
+        self.retry.retain(|(_, _, c)| c.path != candidate.path);
+        attempts
+    }
+}
+
+/// Ingest candidates from `rx` until shutdown; `stored` is woken for every new shot.
+pub async fn run(
+    ingest: Ingest,
+    mut rx: mpsc::UnboundedReceiver<Candidate>,
+    stored: Arc<Notify>,
+    bus: Bus,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut queue = Queue::default();
+    let unfinished = {
+        let ingest = ingest.clone();
+        tokio::task::spawn_blocking(move || ingest.unfinished()).await
+    };
+    match unfinished {
+        Ok(Ok(list)) => list.into_iter().for_each(|c| queue.offer(c)),
+        Ok(Err(e)) => tracing::error!("reading unfinished shots: {e}"),
+        Err(e) => tracing::error!("reading unfinished shots: {e}"),
+    }
+    while !*shutdown.borrow() {
+        while let Ok(candidate) = rx.try_recv() {
+            queue.offer(candidate);
+        }
+        queue.due_retries(Instant::now());
+        let Some(candidate) = queue.next() else {
+            tokio::select! {
+                Some(candidate) = rx.recv() => queue.offer(candidate),
+                _ = tokio::time::sleep(TICK) => {}
+                _ = shutdown.changed() => break,
+            }
+            continue;
+        };
+        let result = {
+            let (ingest, candidate) = (ingest.clone(), candidate.clone());
+            tokio::task::spawn_blocking(move || ingest.ingest(&candidate)).await
+        };
+        match result {
+            Ok(Ok(outcome)) => done(&mut queue, &candidate, &outcome, &stored, &bus),
+            Ok(Err(e)) => failed(&mut queue, candidate, &e, &bus),
+            Err(e) => tracing::error!("ingest task failed: {e}"),
+        }
+    }
+}
+
+fn done(queue: &mut Queue, candidate: &Candidate, outcome: &Outcome, stored: &Notify, bus: &Bus) {
+    if matches!(outcome, Outcome::Stored(_)) {
+        stored.notify_one();
+    }
+    if candidate.source == ShotSource::Camera && !matches!(outcome, Outcome::Gone) {
+        // The spool copy of a camera frame: the library has it now.
+        if let Err(e) = std::fs::remove_file(&candidate.path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("{}: {e}", candidate.path.display());
+        }
+    }
+    queue.forget(candidate);
+    if std::mem::take(&mut queue.full_alerted) {
+        bus.notify(
+            Level::Info,
+            "library_ok",
+            "Library writable again",
+            "Frames are being stored again.",
+        );
+    }
+}
+
+fn failed(queue: &mut Queue, candidate: Candidate, e: &Error, bus: &Bus) {
+    let attempts = queue.forget(&candidate) + 1;
+    if e.is_disk_full() {
+        if !queue.full_alerted {
+            queue.full_alerted = true;
+            bus.notify(
+                Level::Critical,
+                "library_full",
+                "The library disk is full",
+                format!(
+                    "{e}. New frames wait in the hot folder; free space on the library's disk."
+                ),
+            );
+        }
+    } else {
+        let level = if attempts >= 3 {
+            Level::Critical
+        } else {
+            Level::Warning
+        };
+        bus.notify(
+            level,
+            "ingest_failed",
+            format!("Cannot store {}", candidate.original),
+            format!("{e}. Retrying."),
+        );
+    }
+    let at = Instant::now() + backoff(attempts, RETRY.0, RETRY.1);
+    queue.retry.push((at, attempts, candidate));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(name: &str) -> Candidate {
+        Candidate {
+            path: PathBuf::from(name),
+            original: name.into(),
+            camera: "hot".into(),
+            source: ShotSource::HotFolder,
+        }
+    }
+
+    #[test]
+    fn a_candidate_offered_twice_waits_once_and_retries_come_back_when_due() {
+        let mut queue = Queue::default();
+        queue.offer(candidate("a"));
+        queue.offer(candidate("a"));
+        queue.offer(candidate("b"));
+        assert_eq!(queue.next(), Some(candidate("a")));
+        let now = Instant::now();
+        queue
+            .retry
+            .push((now + Duration::from_secs(5), 1, candidate("a")));
+        queue.due_retries(now);
+        assert_eq!(queue.next(), Some(candidate("b")));
+        assert_eq!(queue.next(), None, "a is not due yet");
+        queue.due_retries(now + Duration::from_secs(6));
+        assert_eq!(queue.next(), Some(candidate("a")));
+        assert_eq!(queue.forget(&candidate("a")), 1);
+        assert!(queue.retry.is_empty());
+    }
+}

@@ -1,0 +1,246 @@
+//! The camera thread: every libgphoto2 call of the engine happens here. It rescans about
+//! every second, opens new cameras (set to keep frames on the card), serves the open ones
+//! in turn with short `wait_event` timeouts, downloads each new file through the spool
+//! into ingest, takes what was shot while a camera was away (reconciliation), carries out
+//! capture and config requests, and tells every change as a `camera_status` event.
+//!
+//! - this module: the thread's loop and each camera's slot.
+//! - `detect`: rescans, opening, busy and lost cameras, status events.
+//! - `frames`: downloads, reconciliation, captures answered, full cards, deletion.
+//! - `requests`: capture and config requests from this process and from others.
+
+mod detect;
+mod frames;
+mod requests;
+
+pub use requests::{request, statuses};
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use shotline_protocol::{CameraStatus, ShotSource};
+use tokio::sync::{mpsc, oneshot};
+
+use super::Answer;
+use super::driver::{CardFile, Device, Driver, Found, Info};
+use super::spool;
+use crate::Bus;
+use crate::config;
+use crate::ingest::Candidate;
+use crate::journal::Journal;
+use crate::naming::sanitize_component;
+
+/// How often cameras are looked for.
+const SCAN_EVERY: Duration = Duration::from_secs(1);
+/// Time spent waiting for events per round, shared by the open cameras.
+const ROUND: Duration = Duration::from_millis(100);
+/// How often requests from other processes are looked for in the journal.
+const REQUESTS_EVERY: Duration = Duration::from_millis(50);
+/// How often battery and card space are read again.
+const INFO_EVERY: Duration = Duration::from_secs(30);
+/// A capture whose camera sends no frame within this is answered with an error.
+const CAPTURE_TIMEOUT: Duration = Duration::from_secs(30);
+/// After the last frame of a capture, how long to wait for more (RAW + JPEG) when the
+/// camera sends no "capture complete".
+const CAPTURE_SETTLE: Duration = Duration::from_millis(1500);
+/// Consecutive event errors after which a camera is closed and opened again.
+const MAX_EVENT_ERRORS: u32 = 3;
+/// How often the card is checked for frames verified enough to delete.
+const DELETE_EVERY: Duration = Duration::from_secs(2);
+/// Download attempts of one file before it is left for the next reconciliation.
+const MAX_DOWNLOAD_TRIES: u32 = 5;
+
+/// A request for the camera thread from this process (the desktop app, the CLI).
+#[derive(Debug)]
+pub enum Command {
+    /// Fire the shutter of the camera on `port` (or the first connected one).
+    Capture {
+        /// The camera; `None`: the first connected one.
+        port: Option<String>,
+        /// Gets the file names once the frames are downloaded.
+        reply: oneshot::Sender<Answer>,
+    },
+    /// Set a configuration value.
+    Set {
+        /// The camera; `None`: the first connected one.
+        port: Option<String>,
+        /// Config key, e.g. `iso`.
+        key: String,
+        /// New value.
+        value: String,
+        /// Gets the outcome.
+        reply: oneshot::Sender<Answer>,
+    },
+}
+
+/// Where an answer goes.
+#[derive(Debug)]
+enum Reply {
+    Channel(oneshot::Sender<Answer>),
+    Journal(i64),
+}
+
+/// A capture waiting for its frames.
+#[derive(Debug)]
+struct Waiting {
+    reply: Reply,
+    since: Instant,
+    files: Vec<String>,
+    last_file: Option<Instant>,
+}
+
+/// One camera, by port.
+struct Slot {
+    found: Found,
+    /// Identity in the journal: the serial where the camera reports one, else the model.
+    key: String,
+    device: Option<Box<dyn Device>>,
+    status: Option<CameraStatus>,
+    info: Info,
+    info_at: Instant,
+    downloads: VecDeque<(CardFile, u32)>,
+    download_at: Instant,
+    captures: Vec<Waiting>,
+    event_errors: u32,
+    open_at: Instant,
+    delete_at: Instant,
+    gvfs_tried: bool,
+    card_full: bool,
+    was_connected: bool,
+}
+
+impl Slot {
+    fn new(found: Found) -> Self {
+        let now = Instant::now();
+        Self {
+            key: format!("model:{}", found.model),
+            found,
+            device: None,
+            status: None,
+            info: Info::default(),
+            info_at: now,
+            downloads: VecDeque::new(),
+            download_at: now,
+            captures: Vec::new(),
+            event_errors: 0,
+            open_at: now,
+            delete_at: now,
+            gvfs_tried: false,
+            card_full: false,
+            was_connected: false,
+        }
+    }
+}
+
+/// What the camera thread needs from the engine.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The journal.
+    pub journal: Arc<Journal>,
+    /// Events.
+    pub bus: Bus,
+    /// The session frames are shot in.
+    pub session: String,
+    /// The library folder (the spool is inside it).
+    pub library: PathBuf,
+    /// `[camera]`.
+    pub config: config::Camera,
+    /// Where downloaded frames go.
+    pub candidates: mpsc::UnboundedSender<Candidate>,
+}
+
+/// The camera thread's state.
+pub struct Service {
+    driver: Box<dyn Driver>,
+    ctx: Context,
+    spool: PathBuf,
+    slots: Vec<Slot>,
+    commands: std_mpsc::Receiver<Command>,
+    disk_full: bool,
+}
+
+impl Service {
+    /// A service over `driver`, taking commands from `commands`.
+    pub fn new(
+        driver: Box<dyn Driver>,
+        ctx: Context,
+        commands: std_mpsc::Receiver<Command>,
+    ) -> Self {
+        Self {
+            driver,
+            spool: spool::dir(&ctx.library),
+            ctx,
+            slots: Vec::new(),
+            commands,
+            disk_full: false,
+        }
+    }
+
+    /// Run until `stop` is set. Blocking: this is the camera thread.
+    pub fn run(mut self, stop: &AtomicBool) {
+        if let Err(e) = self.ctx.journal.clear_camera_status() {
+            tracing::warn!("camera: {e}");
+        }
+        for path in spool::leftovers(&self.spool) {
+            self.offer_leftover(path);
+        }
+        let mut next_scan = Instant::now();
+        let mut next_requests = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            let now = Instant::now();
+            if now >= next_scan {
+                self.scan();
+                next_scan = now + SCAN_EVERY;
+            }
+            while let Ok(command) = self.commands.try_recv() {
+                self.command(command);
+            }
+            if now >= next_requests {
+                self.journal_requests();
+                next_requests = now + REQUESTS_EVERY;
+            }
+            let open: Vec<usize> = (0..self.slots.len())
+                .filter(|&i| self.slots[i].device.is_some())
+                .collect();
+            if open.is_empty() {
+                match self.commands.recv_timeout(REQUESTS_EVERY) {
+                    Ok(command) => self.command(command),
+                    Err(_) => continue,
+                }
+                continue;
+            }
+            let timeout = (ROUND / open.len() as u32).max(Duration::from_millis(20));
+            for i in open {
+                self.poll(i, timeout);
+                self.downloads(i);
+                self.housekeeping(i);
+            }
+        }
+    }
+
+    /// Offer a download an earlier run left in the spool.
+    fn offer_leftover(&self, path: PathBuf) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // Spool names are `<16 hex>-<sanitised name>`.
+        let fallback = name.split_once('-').map_or(name.as_str(), |(_, n)| n);
+        let camera = self
+            .slots
+            .iter()
+            .find(|s| s.device.is_some())
+            .map(|s| s.found.model.clone())
+            .unwrap_or_else(|| "camera".into());
+        let _ = self.ctx.candidates.send(Candidate {
+            path,
+            original: sanitize_component(fallback),
+            camera,
+            source: ShotSource::Camera,
+        });
+    }
+}

@@ -1,0 +1,213 @@
+//! Requests: capture and config commands from this process (a channel) and from other
+//! processes (rows in the journal that `shotline capture` writes), each answered once.
+
+use std::time::{Duration, Instant};
+
+use super::{Command, Reply, Service, Slot, Waiting};
+use crate::Result;
+use crate::journal::{CameraAction, Journal, RequestState};
+use crate::source::camera::driver::Failure;
+use crate::source::camera::{Answer, CameraError};
+use shotline_protocol::CameraStatus;
+
+impl Service {
+    /// Carry out the requests other processes left in the journal.
+    pub(super) fn journal_requests(&mut self) {
+        let requests = match self.ctx.journal.pending_camera_requests() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("camera requests: {e}");
+                return;
+            }
+        };
+        for r in requests {
+            let _ = self
+                .ctx
+                .journal
+                .finish_camera_request(r.id, RequestState::Running, "");
+            let reply = Reply::Journal(r.id);
+            match r.action {
+                Ok(CameraAction::Capture) => self.capture(r.port.as_deref(), reply),
+                Ok(CameraAction::Set { key, value }) => {
+                    self.set(r.port.as_deref(), &key, &value, reply)
+                }
+                Err(why) => answer(&self.ctx.journal, reply, Err(CameraError::Failed(why))),
+            }
+        }
+    }
+
+    /// Carry out a request from this process.
+    pub(super) fn command(&mut self, command: Command) {
+        match command {
+            Command::Capture { port, reply } => {
+                self.capture(port.as_deref(), Reply::Channel(reply))
+            }
+            Command::Set {
+                port,
+                key,
+                value,
+                reply,
+            } => self.set(port.as_deref(), &key, &value, Reply::Channel(reply)),
+        }
+    }
+
+    pub(super) fn pick(&self, port: Option<&str>) -> std::result::Result<usize, CameraError> {
+        let open = |s: &Slot| s.device.is_some();
+        match port {
+            Some(port) => match self.slots.iter().position(|s| s.found.port == port) {
+                Some(i) if open(&self.slots[i]) => Ok(i),
+                Some(i) => Err(CameraError::NotReady(
+                    self.slots[i]
+                        .status
+                        .as_ref()
+                        .and_then(|s| s.message.clone())
+                        .unwrap_or_else(|| format!("the camera on {port} is not connected")),
+                )),
+                None => Err(CameraError::NotReady(format!("no camera on {port}"))),
+            },
+            None => self
+                .slots
+                .iter()
+                .position(open)
+                .ok_or_else(|| CameraError::NotReady("no camera is connected".into())),
+        }
+    }
+
+    pub(super) fn capture(&mut self, port: Option<&str>, reply: Reply) {
+        let i = match self.pick(port) {
+            Ok(i) => i,
+            Err(e) => return answer(&self.ctx.journal, reply, Err(e)),
+        };
+        let Some(device) = self.slots[i].device.as_mut() else {
+            return;
+        };
+        match device.trigger() {
+            Ok(()) => {
+                if let Reply::Journal(id) = &reply {
+                    let _ = self.ctx.journal.camera_request_fired(*id);
+                }
+                self.slots[i].captures.push(Waiting {
+                    reply,
+                    since: Instant::now(),
+                    files: Vec::new(),
+                    last_file: None,
+                });
+            }
+            // A camera whose card ran full refuses further captures, often with no more
+            // than a generic error.
+            Err(e)
+                if e.failure == Failure::CardFull
+                    || e.message.to_ascii_lowercase().contains("full")
+                    || self.slots[i].card_full =>
+            {
+                answer(
+                    &self.ctx.journal,
+                    reply,
+                    Err(CameraError::CardFull(format!("the card is full: {e}"))),
+                );
+                self.card_full(i, &format!("a capture failed: {e}"));
+            }
+            Err(e) if e.failure == Failure::Gone => {
+                answer(
+                    &self.ctx.journal,
+                    reply,
+                    Err(CameraError::Disconnected(e.to_string())),
+                );
+                self.disconnect(i, &format!("lost: {e}"));
+            }
+            Err(e) => answer(
+                &self.ctx.journal,
+                reply,
+                Err(CameraError::Failed(format!("the capture failed: {e}"))),
+            ),
+        }
+    }
+
+    pub(super) fn set(&mut self, port: Option<&str>, key: &str, value: &str, reply: Reply) {
+        let i = match self.pick(port) {
+            Ok(i) => i,
+            Err(e) => return answer(&self.ctx.journal, reply, Err(e)),
+        };
+        let Some(device) = self.slots[i].device.as_mut() else {
+            return;
+        };
+        let result = device
+            .set_config(key, value)
+            .map(|()| format!("{key} = {value}"))
+            .map_err(|e| CameraError::Failed(format!("cannot set {key}: {e}")));
+        answer(&self.ctx.journal, reply, result);
+    }
+}
+
+/// Answer a request, once, where it came from.
+pub(super) fn answer(journal: &Journal, reply: Reply, result: Answer) {
+    match reply {
+        Reply::Channel(tx) => {
+            let _ = tx.send(result);
+        }
+        Reply::Journal(id) => {
+            let (state, text) = match &result {
+                Ok(text) => (RequestState::Done, text.clone()),
+                Err(e) => (RequestState::Failed, e.to_string()),
+            };
+            if let Err(e) = journal.finish_camera_request(id, state, &text) {
+                tracing::warn!("camera request {id}: {e}");
+            }
+        }
+    }
+}
+
+/// A request from another process through the journal: queue it, wait for the running
+/// engine's answer; its request id and the answer.
+pub fn request(
+    journal: &Journal,
+    port: Option<&str>,
+    action: &CameraAction,
+    timeout: Duration,
+) -> Result<(i64, Answer)> {
+    let id = journal.request_camera(port, action)?;
+    Ok((id, wait_answer(journal, id, timeout)?))
+}
+
+fn wait_answer(journal: &Journal, id: i64, timeout: Duration) -> Result<Answer> {
+    let start = Instant::now();
+    loop {
+        if let Some((state, result)) = journal.camera_request(id)? {
+            match state {
+                RequestState::Done => return Ok(Ok(result.unwrap_or_default())),
+                RequestState::Failed => {
+                    return Ok(Err(CameraError::Failed(result.unwrap_or_default())));
+                }
+                RequestState::Pending if start.elapsed() > Duration::from_secs(5) => {
+                    journal.finish_camera_request(
+                        id,
+                        RequestState::Failed,
+                        "no running engine took it",
+                    )?;
+                    return Ok(Err(CameraError::NotReady(
+                        "no `shotline run` took the request within 5 s: is the camera source enabled?"
+                            .into(),
+                    )));
+                }
+                _ => {}
+            }
+        }
+        if start.elapsed() > timeout {
+            return Ok(Err(CameraError::Timeout(format!(
+                "no answer from the camera within {}s",
+                timeout.as_secs()
+            ))));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Statuses of cameras from the journal (for `status`).
+pub fn statuses(journal: &Journal) -> Vec<CameraStatus> {
+    journal
+        .camera_statuses()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| serde_json::from_str(s).ok())
+        .collect()
+}

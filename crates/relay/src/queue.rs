@@ -1,0 +1,116 @@
+//! A connection's outgoing queue: bounded, so a subscriber that falls too far behind is
+//! cut off (and told why) instead of slowing anyone else; frames are shared, not copied.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::{Notify, mpsc};
+
+pub use crate::backend::Frame;
+
+/// A connection's outgoing queue and its cut-off switch (cheap to clone: one per
+/// subscription holds it).
+#[derive(Debug, Clone)]
+pub struct Queue {
+    tx: mpsc::Sender<Frame>,
+    kicked: Arc<Kick>,
+}
+
+/// Set when a connection must be cut off: it fell too far behind, its channel's history
+/// was reset under it, or an admin disconnected it.
+#[derive(Debug, Default)]
+pub struct Kick {
+    flag: AtomicBool,
+    reason: std::sync::Mutex<Option<KickReason>>,
+    notify: Notify,
+}
+
+/// Why a connection was cut off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KickReason {
+    /// Its queue was full.
+    Slow,
+    /// A channel it follows started a new epoch; it must subscribe again.
+    Reset,
+    /// An admin disconnected it, or its token was revoked.
+    Disconnected,
+}
+
+impl Kick {
+    /// Cut the connection off; the first reason given is the one told.
+    pub fn trigger(&self, reason: KickReason) {
+        self.reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert(reason);
+        self.flag.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+        self.notify.notify_one();
+    }
+
+    /// True once cut off.
+    pub fn is_set(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    /// Wait until cut off; says why.
+    pub async fn wait(&self) -> KickReason {
+        while !self.flag.load(Ordering::SeqCst) {
+            self.notify.notified().await;
+        }
+        self.reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or(KickReason::Slow)
+    }
+}
+
+impl Queue {
+    /// A queue of `capacity` frames; the receiver is the connection's.
+    pub fn new(capacity: usize) -> (Self, mpsc::Receiver<Frame>, Arc<Kick>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let kicked = Arc::new(Kick::default());
+        (
+            Self {
+                tx,
+                kicked: kicked.clone(),
+            },
+            rx,
+            kicked,
+        )
+    }
+
+    /// Queue a frame; false (and the connection cut off) when the queue is full.
+    pub fn offer(&self, frame: Frame) -> bool {
+        match self.tx.try_send(frame) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.kicked.trigger(KickReason::Slow);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Cut the connection off.
+    pub fn kick(&self, reason: KickReason) {
+        self.kicked.trigger(reason);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_cuts_off_and_the_first_reason_stays() {
+        let (queue, _rx, kicked) = Queue::new(1);
+        assert!(queue.offer("a".into()));
+        assert!(!kicked.is_set());
+        assert!(!queue.offer("b".into()));
+        assert!(kicked.is_set());
+        queue.kick(KickReason::Disconnected);
+        let reason = futures_util::FutureExt::now_or_never(kicked.wait());
+        assert_eq!(reason, Some(KickReason::Slow));
+    }
+}
