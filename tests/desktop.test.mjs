@@ -38,8 +38,10 @@ fs.writeFileSync(config, [
 ].join("\n"));
 
 const children = [];
+// Each helper leads a process group of its own (detached), so what it starts (tauri-driver
+// starts WebKitWebDriver, which starts the app) is stopped with it by that group's id.
 function start(cmd, args, opts = {}) {
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], detached: true, ...opts });
   child.output = "";
   child.stdout.on("data", (d) => { child.output += d; });
   child.stderr.on("data", (d) => { child.output += d; });
@@ -50,11 +52,10 @@ function start(cmd, args, opts = {}) {
 // pipes even if a grandchild still holds one.
 function stopAll() {
   for (const c of children.reverse()) {
-    c.kill("SIGTERM");
+    try { process.kill(-c.pid, "SIGTERM"); } catch { /* the group is gone already */ }
     c.stdout.destroy();
     c.stderr.destroy();
   }
-  spawn("pkill", ["-f", bin], { stdio: "ignore" }).unref();
 }
 
 const freePort = () => new Promise((resolve) => {

@@ -126,7 +126,13 @@ function startStudio(port) {
       execFileSync("mv", [partial, join(hot, `frame-${n}.jpg`)]);
     }
   };
-  return { engine, drop };
+  const status = () =>
+    JSON.parse(
+      execFileSync(SHOTLINE, ["status", "--json", "--config", config], {
+        env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: join(dir, ".config") },
+      }).toString(),
+    );
+  return { engine, drop, status };
 }
 
 async function launch() {
@@ -165,7 +171,16 @@ test("frames appear live, survive a relay restart once each, in order", { timeou
     await until("the page to notice", async () => (await mode(page)) === "offline", 30_000);
     // Shot while the relay is away: the engine keeps the events in its journal.
     studio.drop(5);
-    await new Promise((r) => setTimeout(r, 2000));
+    // Stored and backed up while the relay is away; their events wait in the journal.
+    await until(
+      "the frames stored with the relay away",
+      () => {
+        const s = studio.status();
+        return s.shots === 10 && s.queue_depth === 0 && s.relay_queued > 0;
+      },
+      60_000,
+    );
+    assert.equal((await verifiedShots(page)).length, 5, "frames reached the page with the relay down");
     relay = startRelay(port);
     await until("the relay again", () => healthy(port));
     await until("real-time again", async () => (await mode(page)) === "realtime", 60_000);

@@ -41,8 +41,9 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("upload") => crate::bench_upload::bench(),
         Some("camera") => crate::bench_camera::bench(),
         Some("desktop") => crate::bench_desktop::bench(),
+        Some("burst") => crate::bench_burst::bench(),
         _ => bail!(
-            "usage: cargo xtask bench <backup | relay [1000,5000] | upload | camera | desktop>"
+            "usage: cargo xtask bench <backup | burst | relay [1000,5000] | upload | camera | desktop>"
         ),
     }
 }

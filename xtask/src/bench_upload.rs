@@ -61,7 +61,8 @@ fn create_bucket(moto: &Moto, bucket: &str) -> anyhow::Result<()> {
     )
 }
 
-fn status(bin: &Path, config: &Path) -> anyhow::Result<serde_json::Value> {
+/// `shotline status --json` of `config`.
+pub fn status(bin: &Path, config: &Path) -> anyhow::Result<serde_json::Value> {
     let out = Command::new(bin)
         .arg("--config")
         .arg(config)

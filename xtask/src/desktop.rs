@@ -81,7 +81,9 @@ pub fn e2e() -> anyhow::Result<(u64, u64)> {
     // The report goes to a file: D-Bus services the session starts (the accessibility
     // bus) can outlive it and would hold a pipe open.
     let report = tempfile::NamedTempFile::new()?;
-    let status = Command::new("dbus-run-session")
+    let mut command = Command::new("dbus-run-session");
+    group_leader(&mut command);
+    let mut child = command
         .args([
             "--",
             "node",
@@ -97,9 +99,11 @@ pub fn e2e() -> anyhow::Result<(u64, u64)> {
         .stdin(Stdio::null())
         .stdout(report.reopen()?)
         .stderr(Stdio::null())
-        .status()
+        .spawn()
         .context("starting the desktop tests")?;
-    let _ = Command::new("pkill").arg("-f").arg(binary()).status();
+    let status = child.wait()?;
+    // Whatever the session left running (an orphaned app) is in the group we started.
+    kill_group(child.id());
     let text = std::fs::read_to_string(report.path())?;
     print!("{text}");
     let (passed, failed) = crate::ui::tap_counts(&text);
@@ -162,7 +166,9 @@ fn start_installed() -> anyhow::Result<()> {
     std::fs::create_dir_all(root.join("hot"))?;
     let display = Display::start()?;
     let log = root.join("app.log");
-    let mut app = Command::new("dbus-run-session")
+    let mut command = Command::new("dbus-run-session");
+    group_leader(&mut command);
+    let mut app = command
         .args(["--"])
         .arg(&installed)
         .arg("--minimized")
@@ -197,7 +203,7 @@ fn start_installed() -> anyhow::Result<()> {
         .arg(app.id().to_string())
         .status();
     let _ = app.wait();
-    let _ = Command::new("pkill").arg("-f").arg(&installed).status();
+    kill_group(app.id());
     anyhow::ensure!(
         found,
         "no frame stored within 60 s:\n{}",
@@ -219,4 +225,22 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Start the command as the leader of a new process group, so everything it starts can be
+/// stopped by that group's id (not by a name that might match another user's process).
+fn group_leader(command: &mut Command) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+}
+
+/// Stop every process left in the group `leader` led.
+fn kill_group(leader: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{leader}")])
+        .stderr(Stdio::null())
+        .status();
 }

@@ -177,9 +177,9 @@ pub fn cargo(args: &[&str]) -> anyhow::Result<()> {
     status(Command::new(cargo).args(args).current_dir(workspace_root()))
 }
 
-/// Run `cargo test ...`, passing its output through, and total the `test result:` lines.
-/// Fails if cargo fails.
-pub fn cargo_tests(args: &[&str]) -> anyhow::Result<(u64, u64)> {
+/// Run `cargo test ...`, passing its output through, and total the `test result:` lines:
+/// (passed, failed, ignored). Fails if cargo fails.
+pub fn cargo_tests(args: &[&str]) -> anyhow::Result<(u64, u64, u64)> {
     use std::io::{BufRead, BufReader};
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut child = Command::new(cargo)
@@ -188,7 +188,7 @@ pub fn cargo_tests(args: &[&str]) -> anyhow::Result<(u64, u64)> {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .context("starting cargo test")?;
-    let (mut passed, mut failed) = (0, 0);
+    let (mut passed, mut failed, mut ignored) = (0, 0, 0);
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines() {
             let line = line?;
@@ -196,6 +196,7 @@ pub fn cargo_tests(args: &[&str]) -> anyhow::Result<(u64, u64)> {
             if let Some(rest) = line.strip_prefix("test result: ") {
                 passed += count(rest, " passed");
                 failed += count(rest, " failed");
+                ignored += count(rest, " ignored");
             }
         }
     }
@@ -206,7 +207,7 @@ pub fn cargo_tests(args: &[&str]) -> anyhow::Result<(u64, u64)> {
             args.join(" ")
         );
     }
-    Ok((passed, failed))
+    Ok((passed, failed, ignored))
 }
 
 /// The number before `label` in `ok. 3 passed; 0 failed; ...`.

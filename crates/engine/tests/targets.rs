@@ -19,12 +19,11 @@ fn verified(name: &str, n: u64) -> impl Fn(&serde_json::Value) -> bool {
 }
 
 #[test]
+#[ignore = "needs root to mount a tmpfs; cargo xtask test runs it as root"]
 fn a_full_target_pauses_with_a_critical_alert_and_catches_up_when_space_is_freed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let small = dir.path().join("small");
-    if !mount_tmpfs(&small, "8m") {
-        return;
-    }
+    assert!(mount_tmpfs(&small, "8m"));
     let _mounted = Mounted(&small);
     let small_path = small.clone();
     let mut studio = Studio::new(move |root| {
@@ -114,7 +113,7 @@ fn an_unplugged_target_waits_is_never_recreated_and_catches_up() {
     }
     studio.wait_for_log("target     usb offline", WAIT);
     studio.wait_for("the new frames in the library", WAIT, |s| s["shots"] == 6);
-    std::thread::sleep(Duration::from_millis(1500));
+    studio.wait_for_log("[CRITICAL] Backup usb is offline", WAIT);
     assert!(!usb.exists(), "the vanished target folder was recreated");
     assert!(studio.output().contains("[CRITICAL] Backup usb is offline"));
     let status = studio.status();
@@ -127,11 +126,9 @@ fn an_unplugged_target_waits_is_never_recreated_and_catches_up() {
 }
 
 #[test]
+#[ignore = "needs root to mount a tmpfs; cargo xtask test runs it as root"]
 fn require_mount_never_writes_into_an_empty_mount_point() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipping: mounting a tmpfs needs root");
-        return;
-    }
+    common::require_root();
     let mut studio = Studio::new(|root| {
         vec![Target {
             name: "drive",
@@ -146,7 +143,7 @@ fn require_mount_never_writes_into_an_empty_mount_point() {
         fs::write(studio.hot.join(format!("a{i}.jpg")), bytes(i, 10_000)).expect("write");
     }
     studio.wait_for("frames in the library", WAIT, |s| s["shots"] == 2);
-    std::thread::sleep(Duration::from_millis(1500));
+    studio.wait_for_log("[CRITICAL] Backup drive is offline", WAIT);
     assert!(tree(&mnt).is_empty(), "wrote into an empty mount point");
     assert_eq!(
         Studio::target(&studio.status(), "drive")["state"],
@@ -161,7 +158,7 @@ fn require_mount_never_writes_into_an_empty_mount_point() {
     drop(mounted);
     fs::write(studio.hot.join("late.jpg"), bytes(9, 10_000)).expect("write");
     studio.wait_for("the late frame in the library", WAIT, |s| s["shots"] == 3);
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_for_count(&studio, "[CRITICAL] Backup drive is offline", 2);
     assert!(
         tree(&mnt).is_empty(),
         "wrote into the mount point after the drive was unmounted"
@@ -169,4 +166,17 @@ fn require_mount_never_writes_into_an_empty_mount_point() {
     let status = studio.status();
     assert_eq!(Studio::target(&status, "drive")["pending"], 1, "{status:#}");
     studio.stop();
+}
+
+/// Wait until the log holds `needle` at least `n` times.
+fn wait_for_count(studio: &Studio, needle: &str, n: usize) {
+    let start = std::time::Instant::now();
+    while studio.output().matches(needle).count() < n {
+        assert!(
+            start.elapsed() < WAIT,
+            "`{needle}` not {n} times in the log:\n{}",
+            studio.output()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

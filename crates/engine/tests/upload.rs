@@ -138,7 +138,11 @@ fn stops_once(s: &mut Studio, requests: impl Fn() -> usize) -> String {
         fs::write(s.hot.join(format!("f{i}.jpg")), bytes(i, 10_000)).expect("write");
     }
     s.wait_for_log("Uploads stopped", Duration::from_secs(60));
-    std::thread::sleep(Duration::from_secs(5));
+    // Every frame stored and backed up: everything that could start an upload has
+    // happened by then.
+    s.wait_for("the frames stored", Duration::from_secs(60), |st| {
+        st["shots"] == 20 && st["queue_depth"] == 0
+    });
     let log = s.output();
     assert_eq!(
         log.matches("[CRITICAL] Uploads stopped").count(),
@@ -226,11 +230,16 @@ fn a_session_lands_in_the_bucket_with_content_and_hash_metadata() {
     // A restart uploads nothing again.
     s.stop();
     let puts = moto.requests("PUT");
+    let done = uploaded(&s.status());
     s.start();
-    std::thread::sleep(Duration::from_secs(3));
+    // Uploads go oldest first: once a new frame is up, the old ones were looked at.
+    fs::write(s.hot.join("after-restart.jpg"), bytes(999, 10_000)).expect("write");
+    s.wait_for("the new frame's upload", Duration::from_secs(60), |st| {
+        uploaded(st) == done + 1
+    });
     assert_eq!(
         moto.requests("PUT"),
-        puts,
+        puts + 1,
         "frames already in the bucket sent again"
     );
     s.stop();

@@ -134,10 +134,11 @@ fn unavailable(e: &crate::backend::Unavailable) -> Response {
     error_response(ErrorCode::Unavailable, format!("{e}; retry with backoff"))
 }
 
-fn counters(state: &crate::State) -> [(&'static str, u64); 7] {
+fn counters(state: &crate::State) -> [(&'static str, u64); 8] {
     let c = &state.hub.counters;
     [
         ("connections", state.connections.load(Ordering::Relaxed)),
+        ("polls_waiting", state.polls_waiting.load(Ordering::Relaxed)),
         ("subscriptions", c.subscriptions.load(Ordering::Relaxed)),
         ("channels", state.hub.channels() as u64),
         ("published", c.published.load(Ordering::Relaxed)),
@@ -269,11 +270,28 @@ pub async fn poll(
             return Json(json!({"epoch": found.epoch, "offset": found.latest, "events": events}))
                 .into_response();
         }
+        let _waiting = Waiting::new(&state.polls_waiting);
         tokio::select! {
             _ = notified => {}
             _ = tokio::time::sleep_until(deadline) => {}
             _ = state.stopping() => {}
         }
+    }
+}
+
+/// Counts a long poll while it waits.
+struct Waiting<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl<'a> Waiting<'a> {
+    fn new(gauge: &'a std::sync::atomic::AtomicU64) -> Self {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        Self(gauge)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

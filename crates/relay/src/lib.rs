@@ -88,6 +88,8 @@ pub struct State {
     pub config: Config,
     /// Open WebSocket connections.
     pub connections: AtomicU64,
+    /// Long polls waiting for an event.
+    pub polls_waiting: AtomicU64,
     next_conn: AtomicU64,
     started: Instant,
     shutdown: watch::Receiver<bool>,
@@ -166,6 +168,7 @@ pub async fn run(
         hub,
         config,
         connections: AtomicU64::new(0),
+        polls_waiting: AtomicU64::new(0),
         next_conn: AtomicU64::new(1),
         started: Instant::now(),
         shutdown: stopped,

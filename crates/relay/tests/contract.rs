@@ -461,7 +461,20 @@ async fn polling_long_polling_health_stats_and_metrics(backend: Backend) {
             .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The poll is waiting (the relay counts it) before anything is published.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let stats: Value =
+            serde_json::from_str(&http(&r, "GET", "/stats", None, None).await.1).expect("json");
+        if stats["polls_waiting"] == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the long poll never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     http(
         &r,
         "POST",

@@ -221,6 +221,11 @@ pub fn check_folders(config: &Config) -> Vec<ConfigError> {
                 continue;
             }
         }
+        if is_default_backup(backup) {
+            // The built-in backup folder is made with its parents, as the library is.
+            check_folder(&key, &backup.path, true, &mut errors);
+            continue;
+        }
         let parent_ok = backup.path.parent().is_some_and(|p| will_exist(config, p));
         if !backup.path.exists() && !parent_ok {
             errors.push(ConfigError::new(
@@ -233,6 +238,16 @@ pub fn check_folders(config: &Config) -> Vec<ConfigError> {
         check_folder(&key, &backup.path, false, &mut errors);
     }
     errors
+}
+
+/// True for the built-in backup target (a config without `[[backup]]`): a folder beside
+/// the default library, created like it.
+fn is_default_backup(backup: &super::Backup) -> bool {
+    let default = Config::default();
+    default
+        .backup
+        .first()
+        .is_some_and(|d| d.path == backup.path && d.name == backup.name && !backup.require_mount)
 }
 
 /// True when `dir` exists, or a run creates it on the way to a hot folder or the library.
@@ -314,7 +329,9 @@ pub fn prepare_folders(config: &Config) -> Vec<ConfigError> {
     create("library.path".into(), &config.library.path, true);
     for (i, backup) in config.backup.iter().enumerate() {
         let parent_ok = backup.path.parent().is_some_and(Path::is_dir);
-        if !backup.require_mount && parent_ok && !backup.path.exists() {
+        if is_default_backup(backup) && !backup.path.exists() {
+            create(format!("backup[{i}].path"), &backup.path, true);
+        } else if !backup.require_mount && parent_ok && !backup.path.exists() {
             create(format!("backup[{i}].path"), &backup.path, false);
         }
     }

@@ -145,11 +145,18 @@ impl Template {
             _ => original.clone(),
         });
         let mut path = PathBuf::new();
+        let mut previous = String::new();
         for component in text
             .split(['/', '\\'])
             .filter(|c| !c.is_empty() && *c != ".")
         {
-            path.push(sanitize_component(component));
+            let component = sanitize_component(component);
+            // An unnamed session is the date: `{date}/{session}` reads once, not twice.
+            if fields.session == fields.date && component == previous && component == fields.date {
+                continue;
+            }
+            path.push(&component);
+            previous = component;
         }
         if path.as_os_str().is_empty() {
             path.push("_");
@@ -246,6 +253,21 @@ mod tests {
         assert_eq!(
             t.render(&fields("a/b/c.jpg")),
             Path::new("2026-11-22/smith/a/b/c.jpg")
+        );
+    }
+
+    #[test]
+    fn an_unnamed_session_does_not_repeat_the_date() {
+        let t = Template::default();
+        let today = Fields {
+            session: "2026-11-22",
+            ..fields("DSC_1.NEF")
+        };
+        assert_eq!(t.render(&today), Path::new("2026-11-22/DSC_1.NEF"));
+        assert_eq!(
+            t.render(&fields("DSC_1.NEF")),
+            Path::new("2026-11-22/smith/DSC_1.NEF"),
+            "a named session keeps its folder"
         );
     }
 

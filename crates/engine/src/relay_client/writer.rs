@@ -25,6 +25,7 @@ pub async fn write_outbox(
     mut stop: watch::Receiver<bool>,
 ) {
     let mut stopping = false;
+    let mut spent = Spent::default();
     loop {
         let first = if stopping {
             rx.try_recv().ok()
@@ -45,8 +46,33 @@ pub async fn write_outbox(
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
+        let rows = batch.len();
         write(&journal, batch, &mut stop, stopping).await;
+        spent.add(rows, started.elapsed());
         wake.notify_one();
+    }
+    tracing::info!(
+        "relay outbox: {} events in {} batches, {} ms writing",
+        spent.events,
+        spent.batches,
+        spent.time.as_millis()
+    );
+}
+
+/// What the writer did over a run (logged at the end; `cargo xtask bench burst` reads it).
+#[derive(Debug, Default)]
+struct Spent {
+    events: usize,
+    batches: usize,
+    time: Duration,
+}
+
+impl Spent {
+    fn add(&mut self, events: usize, time: Duration) {
+        self.events += events;
+        self.batches += 1;
+        self.time += time;
     }
 }
 

@@ -38,6 +38,8 @@ struct Root {
     tracker: Tracker,
     watcher: Option<Box<dyn Watcher + Send>>,
     missing: bool,
+    /// Files the start-up scan found that are not offered yet (`None` once all are).
+    initial: Option<(usize, std::collections::HashSet<PathBuf>)>,
 }
 
 /// All hot folders of a run.
@@ -64,6 +66,7 @@ impl HotFolders {
                 config: config.clone(),
                 watcher: None,
                 missing: false,
+                initial: None,
             })
             .collect();
         Self {
@@ -83,6 +86,8 @@ impl HotFolders {
         for i in 0..self.roots.len() {
             self.start_watch(i);
             self.scan(i).await;
+            let found = self.roots[i].tracker.pending_paths();
+            self.roots[i].initial = Some((found.len(), found));
         }
         let mut check = tokio::time::interval(CHECK);
         let mut rescan = tokio::time::interval(RESCAN);
@@ -241,6 +246,16 @@ impl HotFolders {
                     camera: root.name.clone(),
                     source: ShotSource::HotFolder,
                 });
+            }
+            if let Some((count, left)) = &mut root.initial {
+                left.retain(|p| root.tracker.is_pending(p));
+                if left.is_empty() {
+                    tracing::info!(
+                        "hot folder {}: initial scan done, {count} file(s) found at start offered",
+                        root.config.path.display()
+                    );
+                    root.initial = None;
+                }
             }
         }
     }

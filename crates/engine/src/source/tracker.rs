@@ -119,6 +119,16 @@ impl Tracker {
             .collect()
     }
 
+    /// The paths still waiting to be complete.
+    pub fn pending_paths(&self) -> std::collections::HashSet<PathBuf> {
+        self.pending.keys().cloned().collect()
+    }
+
+    /// True while `path` waits to be complete.
+    pub fn is_pending(&self, path: &Path) -> bool {
+        self.pending.contains_key(path)
+    }
+
     /// Forget that `path` was offered (ingest could not take it and it must come again).
     pub fn forget(&mut self, path: &Path) {
         self.offered.remove(path);

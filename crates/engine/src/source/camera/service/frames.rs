@@ -68,6 +68,8 @@ impl Service {
             tracing::info!(
                 "camera: taking {missing} frame(s) shot while Shotline was not connected"
             );
+        } else {
+            tracing::info!("camera: card checked, nothing to take");
         }
     }
 
