@@ -16,6 +16,8 @@ pub enum Secret {
     UploadKey,
     /// The storage secret access key.
     UploadSecret,
+    /// The embedded relay's signing secret: kept, so the dashboard link outlives a restart.
+    RelaySecret,
 }
 
 impl Secret {
@@ -24,6 +26,7 @@ impl Secret {
             Self::RelayToken => "relay-token",
             Self::UploadKey => "upload-access-key-id",
             Self::UploadSecret => "upload-secret-access-key",
+            Self::RelaySecret => "relay-secret",
         }
     }
 
@@ -33,6 +36,7 @@ impl Secret {
             Self::RelayToken => env::RELAY_TOKEN,
             Self::UploadKey => env::UPLOAD_ACCESS_KEY_ID,
             Self::UploadSecret => env::UPLOAD_SECRET_ACCESS_KEY,
+            Self::RelaySecret => env::RELAY_SECRET,
         }
     }
 
@@ -78,6 +82,22 @@ impl Secret {
 pub struct KeychainError {
     source: keyring::Error,
     env: &'static str,
+}
+
+/// The embedded relay's secret: the keychain's, else a new one stored there (when the
+/// keychain refuses, a new one for this run only).
+pub fn relay_secret() -> Vec<u8> {
+    if let Some(secret) = Secret::RelaySecret.get().filter(|s| s.len() >= 32) {
+        return secret.into_bytes();
+    }
+    let secret: String = shotline_engine::relay_setup::random_secret()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if let Err(e) = Secret::RelaySecret.set(&secret) {
+        tracing::warn!("the dashboard link will change at the next start: {e}");
+    }
+    secret.into_bytes()
 }
 
 /// The upload credentials, when both parts are there.

@@ -97,6 +97,7 @@ impl Shell {
         let config = self.load()?;
         let secrets = Secrets {
             relay_token: Secret::RelayToken.get(),
+            relay_secret: config.relay.url.is_none().then(secrets::relay_secret),
             upload: secrets::upload_credentials(),
         };
         let launched = launch::launch(

@@ -10,6 +10,8 @@ use crate::{Bus, Config, Engine, Result, Running};
 pub struct Secrets {
     /// The publisher token for a relay at `[relay] url`.
     pub relay_token: Option<String>,
+    /// The embedded relay's signing secret (kept, so its links outlive a restart).
+    pub relay_secret: Option<Vec<u8>>,
     /// Upload credentials (access key, secret).
     pub upload: Option<(String, String)>,
 }
@@ -30,7 +32,7 @@ pub async fn launch(
     bus: Bus,
     secrets: Secrets,
 ) -> Result<Launched> {
-    let mut relay = relay_setup::setup(&config, secrets.relay_token).await;
+    let mut relay = relay_setup::setup(&config, secrets.relay_token, secrets.relay_secret).await;
     if let Some(problem) = &relay.problem {
         tracing::warn!("relay: {problem}");
     }

@@ -1,8 +1,11 @@
 //! Where events go: the configured relay (with its publisher token), or a relay started in
-//! this process on `[relay] listen`, with a publisher and a subscriber token minted from a
-//! secret new each run (printed or shown, never stored).
+//! this process on `[relay] listen`, with a publisher and a subscriber token for the
+//! studio (subject: the studio id) that last `[relay] token_ttl` (30 days). Their secret
+//! is the caller's (the desktop keeps one in the keychain), else `SHOTLINE_RELAY_SECRET`,
+//! else new each run; so the dashboard link outlives a restart when the secret is kept.
+//! The embedded relay keeps its revocations in the library's `.shotline/relay/`.
 
-use shotline_relay::auth::{Claims, Role, mint, now_secs};
+use shotline_relay::auth::{Claims, Role, mint};
 use tokio::sync::oneshot;
 
 use crate::Config;
@@ -38,8 +41,9 @@ impl RelaySetup {
 }
 
 /// Set up the relay for `config`: the remote one with `token` (else `SHOTLINE_RELAY_TOKEN`),
-/// or an embedded one. Call inside a Tokio runtime.
-pub async fn setup(config: &Config, token: Option<String>) -> RelaySetup {
+/// or an embedded one signing with `secret` (else `SHOTLINE_RELAY_SECRET`, else a new
+/// one). Call inside a Tokio runtime.
+pub async fn setup(config: &Config, token: Option<String>, secret: Option<Vec<u8>>) -> RelaySetup {
     let studio = &config.studio.id;
     if let Some(url) = &config.relay.url {
         let token = token
@@ -76,18 +80,25 @@ pub async fn setup(config: &Config, token: Option<String>) -> RelaySetup {
     let Ok(addr) = listener.local_addr() else {
         return RelaySetup::default();
     };
-    let secret = random_secret();
+    let secret = secret
+        .or_else(|| {
+            std::env::var(shotline_protocol::env::RELAY_SECRET)
+                .ok()
+                .filter(|s| s.len() >= 16)
+                .map(String::into_bytes)
+        })
+        .unwrap_or_else(random_secret);
     let mut relay_config = shotline_relay::Config::new(secret.clone());
     relay_config.publish_rate = 100_000; // the engine is the only publisher here
+    relay_config.data =
+        Some(crate::journal::Journal::path_for(&config.library.path).with_file_name("relay"));
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(shotline_relay::run(listener, relay_config, async move {
         let _ = stopped.await;
     }));
-    let claims = |role| Claims {
-        role,
-        channels: vec![format!("{studio}:*")],
-        exp: now_secs() + 10 * 365 * 86_400,
-    };
+    let ttl = config.relay.token_ttl();
+    let claims =
+        |role| Claims::new(role, vec![format!("{studio}:*")], ttl).with_sub(studio.as_str());
     let publisher = mint(&claims(Role::Publisher), &secret);
     let subscriber = mint(&claims(Role::Subscriber), &secret);
     RelaySetup {
@@ -103,8 +114,8 @@ pub async fn setup(config: &Config, token: Option<String>) -> RelaySetup {
     }
 }
 
-/// A secret for the embedded relay, new each run.
-fn random_secret() -> Vec<u8> {
+/// A new secret for the embedded relay.
+pub fn random_secret() -> Vec<u8> {
     use std::hash::{BuildHasher, Hasher};
     (0..4)
         .flat_map(|i: u64| {

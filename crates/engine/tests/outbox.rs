@@ -74,6 +74,7 @@ fn a_burst_on_a_slow_outbox_disk_loses_no_event() {
         role,
         channels: vec!["studio:*".into()],
         exp: now_secs() + 3600,
+        ..Claims::new(Role::Guest, Vec::new(), std::time::Duration::ZERO)
     };
     s.env.push((
         "SHOTLINE_RELAY_TOKEN".into(),

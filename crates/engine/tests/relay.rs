@@ -40,6 +40,7 @@ fn studio_with_relay_at_a_free_port(secret: &[u8]) -> (Studio, String, String) {
         role,
         channels: vec!["studio:*".into()],
         exp: now_secs() + 3600,
+        ..Claims::new(Role::Guest, Vec::new(), std::time::Duration::ZERO)
     };
     s.env.push((
         "SHOTLINE_RELAY_TOKEN".into(),
@@ -136,6 +137,7 @@ fn events_reach_the_embedded_relay() {
             role: Role::Subscriber,
             channels: vec!["studio:*".into()],
             exp: now_secs() + 60,
+            ..Claims::new(Role::Guest, Vec::new(), std::time::Duration::ZERO)
         },
         b"not-the-secret-00000",
     );

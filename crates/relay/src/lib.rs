@@ -4,9 +4,13 @@
 //!   `epoch`) and idempotent publish, over a [`backend`]: the channels' offsets, history,
 //!   epoch and snapshot, in memory or shared through Redis.
 //! - [`queue`]: each connection's bounded outgoing queue; a slow one is cut off.
-//! - [`auth`]: HS256 tokens with a role and channel patterns.
+//! - [`auth`]: tokens (JWT: HS256, or EdDSA/RS256 from a studio backend), roles and
+//!   channel patterns, and token exchange.
+//! - [`access`]: every token checked (revocation too), every connection registered, the
+//!   admin's disconnects and revocations carried out on every node.
 //! - [`ws`]: the WebSocket protocol (`subscribe`, `unsubscribe`, `publish`, `ping`).
 //! - [`http`]: health, stats, metrics, HTTP publish, polling and Server-Sent Events.
+//! - [`admin`]: `POST /v1/tokens` and the admin API; [`cors`]: the origins allow-list.
 //! - [`dashboard`]: the live dashboard page at `/`, built from `ui/` and embedded.
 //! - [`tls`]: optional TLS with rustls.
 //! - [`settings`]: the settings file and its commented defaults.
@@ -14,8 +18,11 @@
 //! [`run`] serves a bound listener until a shutdown future resolves, then closes every
 //! WebSocket with "going away" and waits for the connections to end.
 
+pub mod access;
+pub mod admin;
 pub mod auth;
 pub mod backend;
+pub mod cors;
 pub mod dashboard;
 pub mod http;
 pub mod hub;
@@ -35,55 +42,15 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::hub::{Hub, HubConfig};
-
-/// Settings of one relay.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Token signing secret.
-    pub secret: Vec<u8>,
-    /// Events kept per channel for resume.
-    pub history: usize,
-    /// Oldest event kept for resume.
-    pub history_age: Duration,
-    /// WebSocket connections at most.
-    pub max_connections: u64,
-    /// Largest frame or request body, in bytes.
-    pub max_frame: usize,
-    /// Publishes per second per connection (bursts up to twice that).
-    pub publish_rate: u32,
-    /// Browser origins allowed to open a WebSocket; empty: any.
-    pub origins: Vec<String>,
-    /// Frames a subscriber may fall behind before it is cut off.
-    pub queue: usize,
-    /// Redis URL shared by several relay nodes; `None`: channels in memory.
-    pub redis: Option<String>,
-    /// Serve TLS (`https://`, `wss://`) from these PEM files; `None`: plain TCP.
-    pub tls: Option<tls::TlsFiles>,
-}
-
-impl Config {
-    /// Defaults around `secret`.
-    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
-        Self {
-            secret: secret.into(),
-            history: 1000,
-            history_age: Duration::from_secs(3600),
-            max_connections: 10_000,
-            max_frame: 64 * 1024,
-            publish_rate: 200,
-            origins: Vec::new(),
-            queue: 1024,
-            redis: None,
-            tls: None,
-        }
-    }
-}
+pub use settings::Config;
 
 /// Shared by every handler.
 #[derive(Debug)]
 pub struct State {
     /// The channels.
     pub hub: Arc<Hub>,
+    /// Tokens and connections.
+    pub access: Arc<access::Access>,
     /// Settings.
     pub config: Config,
     /// Open WebSocket connections.
@@ -131,6 +98,15 @@ pub fn router(state: Arc<State>) -> Router {
             post(http::publish).get(http::poll),
         )
         .route("/v1/channels/{channel}/sse", get(http::sse))
+        .route("/v1/tokens", post(admin::exchange))
+        .route("/v1/admin/connections", get(admin::connections))
+        .route("/v1/admin/disconnect", post(admin::disconnect))
+        .route("/v1/admin/revoke", post(admin::revoke))
+        .route("/v1/admin/broadcast", post(admin::broadcast))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cors::layer,
+        ))
         .with_state(state)
 }
 
@@ -163,9 +139,21 @@ pub async fn run(
             ),
         ),
     };
+    let access = Arc::new(
+        access::Access::new(&access::AccessConfig {
+            secret: config.secret.clone(),
+            public_key: config.jwt_public_key.clone(),
+            data: config.data.clone(),
+            redis: config.redis.clone(),
+            guest_rate: config.guest_rate,
+        })
+        .map_err(std::io::Error::other)?,
+    );
     let follower = tokio::spawn(hub.clone().follow());
+    let access_task = tokio::spawn(access.clone().run());
     let state = Arc::new(State {
         hub,
+        access,
         config,
         connections: AtomicU64::new(0),
         polls_waiting: AtomicU64::new(0),
@@ -183,6 +171,7 @@ pub async fn run(
     let serve = async move {
         match tls {
             Some(tls) => {
+                let app = app.into_make_service_with_connect_info::<tls::TlsPeer>();
                 axum::serve(tls::TlsListener::new(listener, tls)?, app)
                     .with_graceful_shutdown(until_stopping)
                     .await
@@ -195,6 +184,7 @@ pub async fn run(
                         tracing::debug!("TCP_NODELAY: {e}");
                     }
                 });
+                let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
                 axum::serve(listener, app)
                     .with_graceful_shutdown(until_stopping)
                     .await
@@ -207,5 +197,6 @@ pub async fn run(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     follower.abort();
+    access_task.abort();
     served
 }

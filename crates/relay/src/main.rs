@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use shotline_protocol::env;
-use shotline_relay::auth::{Claims, Role, mint, now_secs};
+use shotline_relay::auth::{Claims, Role, exchange, mint};
 use shotline_relay::settings;
 
 /// Environment variable holding the token secret.
@@ -39,6 +39,10 @@ enum Command {
         /// The PEM private key of --tls-cert.
         #[arg(long, env = env::RELAY_TLS_KEY, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Where revocations are kept (default: the platform's data folder; with --redis,
+        /// Redis keeps them).
+        #[arg(long, env = env::RELAY_DATA)]
+        data: Option<PathBuf>,
     },
     /// Show the settings.
     Config {
@@ -56,6 +60,15 @@ enum Command {
         /// Lifetime, e.g. `12h`, `30d`, or seconds.
         #[arg(long, default_value = "24h")]
         ttl: String,
+        /// Who the token is for (a user, a device, a guest); default: anonymous.
+        #[arg(long)]
+        sub: Option<String>,
+        /// A name to show people.
+        #[arg(long)]
+        name: Option<String>,
+        /// For a guest: the event types it may publish, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        publish: Option<Vec<String>>,
     },
 }
 
@@ -69,6 +82,8 @@ enum ConfigAction {
 enum RoleArg {
     Publisher,
     Subscriber,
+    Guest,
+    Admin,
 }
 
 fn secret() -> anyhow::Result<Vec<u8>> {
@@ -115,8 +130,17 @@ async fn serve_or_mint() -> anyhow::Result<()> {
             redis,
             tls_cert,
             tls_key,
+            data,
         } => {
             let mut config = relay_config(config.as_ref())?;
+            if let Some(dir) = data {
+                config.data = Some(dir);
+            }
+            if config.data.is_none() && config.redis.is_none() && redis.is_none() {
+                config.data =
+                    directories::ProjectDirs::from("studio", "Shotline", "shotline-relay")
+                        .map(|d| d.data_dir().to_path_buf());
+            }
             if let Some(url) = redis {
                 config.redis = Some(url);
             }
@@ -155,24 +179,34 @@ async fn serve_or_mint() -> anyhow::Result<()> {
             role,
             channels,
             ttl,
+            sub,
+            name,
+            publish,
         } => {
             let ttl = settings::parse_duration(&ttl)
                 .with_context(|| format!("--ttl {ttl:?}: write e.g. 12h or 30d"))?;
             let role = match role {
                 RoleArg::Publisher => Role::Publisher,
                 RoleArg::Subscriber => Role::Subscriber,
+                RoleArg::Guest => Role::Guest,
+                RoleArg::Admin => Role::Admin,
             };
-            println!(
-                "{}",
-                mint(
-                    &Claims {
-                        role,
-                        channels,
-                        exp: now_secs() + ttl.as_secs()
-                    },
-                    &secret()?
-                )
-            );
+            if publish.is_some() && role != Role::Guest {
+                bail!("--publish is for guest tokens (publishers and admins publish any type)");
+            }
+            if name
+                .as_ref()
+                .is_some_and(|n| n.chars().count() > exchange::MAX_NAME)
+            {
+                bail!("--name is at most {} characters", exchange::MAX_NAME);
+            }
+            let claims = Claims {
+                sub,
+                name,
+                publish,
+                ..Claims::new(role, channels, ttl)
+            };
+            println!("{}", mint(&claims, &secret()?));
             Ok(())
         }
     }

@@ -7,8 +7,69 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::Config;
 use crate::tls::TlsFiles;
+
+/// Settings of one relay.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Token signing secret.
+    pub secret: Vec<u8>,
+    /// Events kept per channel for resume.
+    pub history: usize,
+    /// Oldest event kept for resume.
+    pub history_age: Duration,
+    /// WebSocket connections at most.
+    pub max_connections: u64,
+    /// Largest frame or request body, in bytes.
+    pub max_frame: usize,
+    /// Publishes per second per connection (bursts up to twice that).
+    pub publish_rate: u32,
+    /// Browser origins allowed to open a WebSocket; empty: any.
+    pub origins: Vec<String>,
+    /// Frames a subscriber may fall behind before it is cut off.
+    pub queue: usize,
+    /// Redis URL shared by several relay nodes; `None`: channels in memory.
+    pub redis: Option<String>,
+    /// Serve TLS (`https://`, `wss://`) from these PEM files; `None`: plain TCP.
+    pub tls: Option<TlsFiles>,
+    /// How often the relay pings a WebSocket.
+    pub ping_interval: Duration,
+    /// A WebSocket silent this long is closed.
+    pub ping_timeout: Duration,
+    /// Guest publishes a minute, per guest.
+    pub guest_rate: u32,
+    /// Largest frame a guest may send, in bytes.
+    pub guest_max_frame: usize,
+    /// A studio backend's public key (PEM): EdDSA or RS256 tokens it signs are accepted.
+    pub jwt_public_key: Option<Vec<u8>>,
+    /// Where what must outlive the relay is kept (revocations); `None`: in memory only
+    /// (or in Redis, with `redis`).
+    pub data: Option<PathBuf>,
+}
+
+impl Config {
+    /// Defaults around `secret`.
+    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+        Self {
+            secret: secret.into(),
+            history: 1000,
+            history_age: Duration::from_secs(3600),
+            max_connections: 10_000,
+            max_frame: 64 * 1024,
+            publish_rate: 200,
+            origins: Vec::new(),
+            queue: 1024,
+            redis: None,
+            tls: None,
+            ping_interval: Duration::from_secs(20),
+            ping_timeout: Duration::from_secs(60),
+            guest_rate: 60,
+            guest_max_frame: 16 * 1024,
+            jwt_public_key: None,
+            data: None,
+        }
+    }
+}
 
 /// The commented defaults.
 pub const DEFAULT_TOML: &str = include_str!("default.toml");
@@ -41,6 +102,22 @@ struct File {
     redis: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    ping_interval: Option<String>,
+    ping_timeout: Option<String>,
+    guest_rate: Option<u32>,
+    jwt_public_key: Option<String>,
+    data: Option<PathBuf>,
+}
+
+/// A public key setting: the PEM itself, or the path of a PEM file; checked to be a key.
+pub fn public_key(value: &str) -> Result<Vec<u8>, String> {
+    let pem = if value.trim_start().starts_with("-----BEGIN") {
+        value.as_bytes().to_vec()
+    } else {
+        std::fs::read(value).map_err(|e| format!("{value}: {e}"))?
+    };
+    crate::auth::Verifier::new(b"check", Some(&pem)).map_err(|e| e.to_string())?;
+    Ok(pem)
 }
 
 /// `90s`, `12h`, `30d`, or a bare number of seconds.
@@ -111,6 +188,55 @@ pub fn apply_file(config: &mut Config, path: &Path) -> Result<(), SettingsError>
     if f.redis.is_some() {
         config.redis = f.redis;
     }
+    let duration = |key: &str, v: &str| {
+        parse_duration(v)
+            .filter(|d| *d >= Duration::from_secs(1))
+            .ok_or_else(|| {
+                error(
+                    key,
+                    format!("{v:?} is not a duration of 1s or more"),
+                    "write e.g. \"20s\"",
+                )
+            })
+    };
+    if let Some(v) = &f.ping_interval {
+        config.ping_interval = duration("ping_interval", v)?;
+    }
+    if let Some(v) = &f.ping_timeout {
+        config.ping_timeout = duration("ping_timeout", v)?;
+    }
+    if config.ping_timeout <= config.ping_interval {
+        return Err(error(
+            "ping_timeout",
+            format!(
+                "{:?} is not longer than ping_interval ({:?})",
+                config.ping_timeout, config.ping_interval
+            ),
+            "make it two or three times ping_interval, e.g. 60s for 20s",
+        ));
+    }
+    if let Some(v) = f.guest_rate {
+        if v == 0 {
+            return Err(error(
+                "guest_rate",
+                "0 would refuse every guest answer".into(),
+                "write 1 or more (publishes a minute)",
+            ));
+        }
+        config.guest_rate = v;
+    }
+    if let Some(v) = &f.jwt_public_key {
+        config.jwt_public_key = Some(public_key(v).map_err(|problem| {
+            error(
+                "jwt_public_key",
+                problem,
+                "give the path of a PEM file (BEGIN PUBLIC KEY), or the PEM itself",
+            )
+        })?);
+    }
+    if f.data.is_some() {
+        config.data = f.data;
+    }
     match (f.tls_cert, f.tls_key) {
         (Some(cert), Some(key)) => config.tls = Some(TlsFiles { cert, key }),
         (None, None) => {}
@@ -142,6 +268,9 @@ mod tests {
         assert_eq!(config.max_frame, defaults.max_frame);
         assert_eq!(config.publish_rate, defaults.publish_rate);
         assert_eq!(config.queue, defaults.queue);
+        assert_eq!(config.ping_interval, defaults.ping_interval);
+        assert_eq!(config.ping_timeout, defaults.ping_timeout);
+        assert_eq!(config.guest_rate, defaults.guest_rate);
     }
 
     #[test]
@@ -155,5 +284,15 @@ mod tests {
         std::fs::write(&path, "colour = 1\n").expect("write");
         let e = apply_file(&mut config, &path).expect_err("refused");
         assert!(e.to_string().contains("colour"), "{e}");
+        std::fs::write(&path, "ping_interval = \"30s\"\nping_timeout = \"10s\"\n").expect("write");
+        assert_eq!(
+            apply_file(&mut config, &path).expect_err("refused").key,
+            "ping_timeout"
+        );
+        std::fs::write(&path, "jwt_public_key = \"/nowhere.pem\"\n").expect("write");
+        assert_eq!(
+            apply_file(&mut config, &path).expect_err("refused").key,
+            "jwt_public_key"
+        );
     }
 }

@@ -13,10 +13,11 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use shotline_protocol::relay::{ClientFrame, ErrorCode, RelayFrame, valid_channel};
+use shotline_protocol::relay::{ClientFrame, ErrorCode, RelayFrame};
 
-use crate::auth::{Claims, Role};
-use crate::http::{TokenQuery, authenticate, error_response};
+use crate::access::{Registered, Transport};
+use crate::auth::Claims;
+use crate::http::{Remote, TokenQuery, admit, authenticate, error_response, refuse};
 use crate::hub::Subscriber;
 use crate::queue::{KickReason, Queue};
 
@@ -30,13 +31,12 @@ pub const CLOSE_RESET: u16 = 1012;
 pub const CLOSE_DISCONNECTED: u16 = 4003;
 /// Frames written before one flush, at most.
 const BATCH: usize = 64;
-/// How often the relay pings; a connection silent for three of these is closed.
-const PING_EVERY: Duration = Duration::from_secs(20);
 
 /// `GET /v1/ws`.
 pub async fn upgrade(
     State(state): State<Arc<crate::State>>,
     Query(q): Query<TokenQuery>,
+    Remote(remote): Remote,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -64,7 +64,7 @@ pub async fn upgrade(
     ws.read_buffer_size(4096)
         .write_buffer_size(4096)
         .max_message_size(state.config.max_frame * 4)
-        .on_upgrade(move |socket| connection(socket, state, claims))
+        .on_upgrade(move |socket| connection(socket, state, claims, remote))
         .into_response()
 }
 
@@ -103,22 +103,44 @@ impl Bucket {
     }
 }
 
-#[tracing::instrument(skip_all, fields(conn))]
-async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims) {
+/// What one connection keeps.
+struct Conn<'a> {
+    state: &'a crate::State,
+    claims: &'a Claims,
+    conn: u64,
+    queue: Queue,
+    registered: Registered,
+    subscriptions: HashSet<String>,
+    bucket: Bucket,
+}
+
+#[tracing::instrument(skip_all, fields(conn, sub = claims.subject()))]
+async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims, remote: String) {
     use std::sync::atomic::Ordering;
     let conn = state.next_conn();
     tracing::Span::current().record("conn", conn);
     state.connections.fetch_add(1, Ordering::Relaxed);
     let (queue, mut rx, kicked) = Queue::new(state.config.queue.max(state.config.history + 16));
-    let (mut sink, mut stream) = socket.split();
-    let mut subscriptions: HashSet<String> = HashSet::new();
-    let mut bucket = Bucket {
-        tokens: f64::from(state.config.publish_rate) * 2.0,
-        rate: f64::from(state.config.publish_rate),
-        last: Instant::now(),
-        cooling: None,
+    let registered = state
+        .access
+        .register(conn, &claims, Transport::Ws, remote, kicked.clone());
+    let mut c = Conn {
+        state: &state,
+        claims: &claims,
+        conn,
+        queue,
+        registered,
+        subscriptions: HashSet::new(),
+        bucket: Bucket {
+            tokens: f64::from(state.config.publish_rate) * 2.0,
+            rate: f64::from(state.config.publish_rate),
+            last: Instant::now(),
+            cooling: None,
+        },
     };
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    let (mut sink, mut stream) = socket.split();
+    let every = state.config.ping_interval;
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let mut heard = Instant::now();
     // Long-lived futures, registered once rather than on every turn of the loop.
     let kicked_wait = kicked.wait();
@@ -129,14 +151,13 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
             message = stream.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     heard = Instant::now();
-                    let reply = handle(&state, &claims, conn, &queue, &mut subscriptions, &mut bucket, text.as_str()).await;
-                    if let Some(reply) = reply {
-                        queue.offer(serde_json::to_string(&reply).unwrap_or_default().into());
+                    if let Some(reply) = c.handle(text.as_str()).await {
+                        c.queue.offer(serde_json::to_string(&reply).unwrap_or_default().into());
                     }
                 }
                 Some(Ok(Message::Binary(_))) => {
                     heard = Instant::now();
-                    queue.offer(error_frame(ErrorCode::BadJson, "binary frames are not understood; send JSON text"));
+                    c.queue.offer(error_frame(ErrorCode::BadJson, "binary frames are not understood; send JSON text"));
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => heard = Instant::now(),
                 Some(Ok(Message::Close(_))) | None => break None,
@@ -146,18 +167,7 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
                 }
             },
             Some(frame) = rx.recv() => {
-                // Everything already queued goes out with one flush.
-                let mut failed = sink.feed(Message::Text(frame)).await.is_err();
-                for _ in 0..BATCH {
-                    if failed {
-                        break;
-                    }
-                    match rx.try_recv() {
-                        Ok(frame) => failed = sink.feed(Message::Text(frame)).await.is_err(),
-                        Err(_) => break,
-                    }
-                }
-                if failed || sink.flush().await.is_err() {
+                if send_batch(&mut sink, frame, &mut rx).await.is_err() {
                     break None;
                 }
             }
@@ -167,7 +177,7 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
                 KickReason::Disconnected => (CLOSE_DISCONNECTED, "disconnected by the studio"),
             }),
             _ = ping.tick() => {
-                if heard.elapsed() > PING_EVERY * 3 {
+                if heard.elapsed() > state.config.ping_timeout {
                     break Some((CLOSE_TIMEOUT, "no answer to pings"));
                 }
                 if sink.send(Message::Ping(Default::default())).await.is_err() {
@@ -185,10 +195,28 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims)
             })))
             .await;
     }
-    for channel in subscriptions {
-        state.hub.unsubscribe(&channel, conn);
+    for channel in &c.subscriptions {
+        state.hub.unsubscribe(channel, conn);
     }
     state.connections.fetch_sub(1, Ordering::Relaxed);
+}
+
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+
+/// Send `first` and everything else already queued, with one flush.
+async fn send_batch(
+    sink: &mut Sink,
+    first: Frame,
+    rx: &mut tokio::sync::mpsc::Receiver<Frame>,
+) -> Result<(), axum::Error> {
+    sink.feed(Message::Text(first)).await?;
+    for _ in 0..BATCH {
+        match rx.try_recv() {
+            Ok(frame) => sink.feed(Message::Text(frame)).await?,
+            Err(_) => break,
+        }
+    }
+    sink.flush().await
 }
 
 fn error_frame(code: ErrorCode, message: impl Into<String>) -> Frame {
@@ -207,113 +235,103 @@ fn error(code: ErrorCode, message: impl Into<String>) -> Option<RelayFrame> {
     })
 }
 
-/// Act on one text frame; the reply, if any, goes out in order with the events.
-async fn handle(
-    state: &crate::State,
-    claims: &Claims,
-    conn: u64,
-    queue: &Queue,
-    subscriptions: &mut HashSet<String>,
-    bucket: &mut Bucket,
-    text: &str,
-) -> Option<RelayFrame> {
-    if text.len() > state.config.max_frame {
-        return error(
-            ErrorCode::FrameTooLarge,
-            format!(
-                "frame of {} bytes; the limit is {}",
-                text.len(),
-                state.config.max_frame
-            ),
-        );
-    }
-    let Ok(value) = serde_json::from_str::<Value>(text) else {
-        return error(ErrorCode::BadJson, "not JSON");
-    };
-    let frame: ClientFrame = match serde_json::from_value(value.clone()) {
-        Ok(frame) => frame,
-        Err(e) => {
-            let kind = value
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or("(none)");
-            return error(ErrorCode::BadFrame, format!("frame of type {kind}: {e}"));
+impl Conn<'_> {
+    /// Act on one text frame; the reply, if any, goes out in order with the events.
+    async fn handle(&mut self, text: &str) -> Option<RelayFrame> {
+        let limit = self.state.config.max_frame;
+        if text.len() > limit {
+            return error(
+                ErrorCode::FrameTooLarge,
+                format!("frame of {} bytes; the limit is {limit}", text.len()),
+            );
         }
-    };
-    match frame {
-        ClientFrame::Ping => Some(RelayFrame::Pong),
-        ClientFrame::Subscribe {
-            channel,
-            since,
-            epoch,
-        } => {
-            if let Some(e) = check_channel(claims, &channel) {
-                return Some(e);
+        let Ok(value) = serde_json::from_str::<Value>(text) else {
+            return error(ErrorCode::BadJson, "not JSON");
+        };
+        let frame: ClientFrame = match serde_json::from_value(value.clone()) {
+            Ok(frame) => frame,
+            Err(e) => {
+                let kind = value
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("(none)");
+                return error(ErrorCode::BadFrame, format!("frame of type {kind}: {e}"));
             }
-            let subscriber = Subscriber {
-                conn,
-                queue: queue.clone(),
-                subject: "anonymous".into(),
-            };
-            match state
-                .hub
-                .subscribe(&channel, &subscriber, since, epoch.as_deref())
-                .await
-            {
-                Ok(_) => {
-                    subscriptions.insert(channel);
-                    None
-                }
-                Err(e) => error(ErrorCode::Unavailable, format!("{e}; retry with backoff")),
+        };
+        match frame {
+            ClientFrame::Ping => Some(RelayFrame::Pong),
+            ClientFrame::Subscribe {
+                channel,
+                since,
+                epoch,
+            } => self.subscribe(channel, since, epoch).await,
+            ClientFrame::Unsubscribe { channel } => {
+                self.state.hub.unsubscribe(&channel, self.conn);
+                self.registered.unsubscribed(&channel);
+                self.subscriptions.remove(&channel);
+                None
             }
-        }
-        ClientFrame::Unsubscribe { channel } => {
-            state.hub.unsubscribe(&channel, conn);
-            subscriptions.remove(&channel);
-            None
-        }
-        ClientFrame::Publish { channel, id, event } => {
-            if claims.role != Role::Publisher {
-                return error(ErrorCode::Forbidden, "a subscriber token cannot publish");
-            }
-            if let Some(e) = check_channel(claims, &channel) {
-                return Some(e);
-            }
-            if let Err(why) = crate::http::check_event(&id, &event) {
-                return error(ErrorCode::InvalidEvent, why);
-            }
-            if !bucket.take() {
-                return error(
-                    ErrorCode::RateLimited,
-                    format!(
-                        "more than {} publishes a second: nothing is taken for a second; then resend from this one",
-                        state.config.publish_rate
-                    ),
-                );
-            }
-            match state.hub.publish(&channel, &id, event).await {
-                Ok(published) => Some(RelayFrame::Ack {
-                    id,
-                    offset: published.offset,
-                }),
-                Err(e) => error(ErrorCode::Unavailable, format!("{e}; retry with backoff")),
+            ClientFrame::Publish { channel, id, event } => {
+                self.publish(channel, id, event, text.len()).await
             }
         }
     }
-}
 
-fn check_channel(claims: &Claims, channel: &str) -> Option<RelayFrame> {
-    if !valid_channel(channel) {
-        return error(
-            ErrorCode::InvalidChannel,
-            "channel names are 1 to 128 of A-Z a-z 0-9 _ . : -",
-        );
+    async fn subscribe(
+        &mut self,
+        channel: String,
+        since: Option<u64>,
+        epoch: Option<String>,
+    ) -> Option<RelayFrame> {
+        if let Some((code, message)) = refuse(self.claims, &channel, None) {
+            return error(code, message);
+        }
+        let subscriber = Subscriber {
+            conn: self.conn,
+            queue: self.queue.clone(),
+            subject: self.claims.subject().into(),
+        };
+        match self
+            .state
+            .hub
+            .subscribe(&channel, &subscriber, since, epoch.as_deref())
+            .await
+        {
+            Ok(_) => {
+                self.registered.subscribed(&channel);
+                self.subscriptions.insert(channel);
+                None
+            }
+            Err(e) => error(ErrorCode::Unavailable, format!("{e}; retry with backoff")),
+        }
     }
-    if !claims.allows(channel) {
-        return error(
-            ErrorCode::Forbidden,
-            format!("the token does not cover channel {channel}"),
-        );
+
+    async fn publish(
+        &mut self,
+        channel: String,
+        id: String,
+        event: Value,
+        size: usize,
+    ) -> Option<RelayFrame> {
+        let event = match admit(self.state, self.claims, &channel, &id, event, size) {
+            Ok(event) => event,
+            Err((code, message)) => return error(code, message),
+        };
+        if !self.bucket.take() {
+            return error(
+                ErrorCode::RateLimited,
+                format!(
+                    "more than {} publishes a second: nothing is taken for a second; then resend from this one",
+                    self.state.config.publish_rate
+                ),
+            );
+        }
+        match self.state.hub.publish(&channel, &id, event).await {
+            Ok(published) => Some(RelayFrame::Ack {
+                id,
+                offset: published.offset,
+            }),
+            Err(e) => error(ErrorCode::Unavailable, format!("{e}; retry with backoff")),
+        }
     }
-    None
 }

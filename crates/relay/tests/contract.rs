@@ -12,54 +12,10 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use shotline_relay::auth::{Claims, Role, mint, now_secs};
+use support::relay::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-const SECRET: &[u8] = b"test-secret-0123456789";
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
-
-/// Where the relay under test keeps its channels.
-#[derive(Debug, Clone, Copy)]
-enum Backend {
-    Memory,
-    Redis,
-}
-
-struct Relay {
-    addr: std::net::SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-    _redis: Option<support::RedisServer>,
-}
-
-async fn relay(backend: Backend, tune: impl FnOnce(&mut shotline_relay::Config)) -> Relay {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let mut config = shotline_relay::Config::new(SECRET);
-    tune(&mut config);
-    let redis = matches!(backend, Backend::Redis).then(support::RedisServer::start);
-    config.redis = redis.as_ref().map(support::RedisServer::url);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(shotline_relay::run(listener, config, async move {
-        let _ = stopped.await;
-    }));
-    let relay = Relay {
-        addr,
-        stop: Some(stop),
-        task,
-        _redis: redis,
-    };
-    // Ready when healthy: with Redis, once the pub/sub link stands.
-    for _ in 0..200 {
-        if http(&relay, "GET", "/health", None, None).await.0 == 200 {
-            return relay;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the relay did not become healthy");
-}
 
 /// Each test, once per backend.
 macro_rules! on_both_backends {
@@ -89,100 +45,6 @@ on_both_backends!(
     a_slow_consumer_is_cut_off_and_others_are_not_slowed,
     shutdown_closes_clients_with_going_away,
 );
-
-fn token(role: Role, channels: &[&str]) -> String {
-    mint(
-        &Claims {
-            role,
-            channels: channels.iter().map(|c| c.to_string()).collect(),
-            exp: now_secs() + 600,
-        },
-        SECRET,
-    )
-}
-
-async fn connect(relay: &Relay, token: &str) -> Ws {
-    let mut request = format!("ws://{}/v1/ws", relay.addr)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().expect("header"),
-    );
-    tokio_tungstenite::connect_async(request)
-        .await
-        .expect("connect")
-        .0
-}
-
-async fn send(ws: &mut Ws, frame: Value) {
-    ws.send(Message::Text(frame.to_string().into()))
-        .await
-        .expect("send");
-}
-
-async fn recv(ws: &mut Ws) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .expect("a frame in time")
-            .expect("open")
-            .expect("ok");
-        match message {
-            Message::Text(text) => return serde_json::from_str(&text).expect("json"),
-            Message::Close(frame) => {
-                return json!({"type": "closed", "code": frame.map(|f| u16::from(f.code))});
-            }
-            _ => continue,
-        }
-    }
-}
-
-async fn quiet(ws: &mut Ws) -> bool {
-    tokio::time::timeout(Duration::from_millis(300), ws.next())
-        .await
-        .is_err()
-}
-
-fn event(n: u64) -> Value {
-    json!({"type": "shot_stored", "payload": {"n": n}})
-}
-
-/// Raw HTTP/1.1: status and body.
-async fn http(
-    relay: &Relay,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-) -> (u16, String) {
-    let mut stream = TcpStream::connect(relay.addr).await.expect("connect");
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let body = body.unwrap_or("");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    tokio::time::timeout(Duration::from_secs(40), stream.read_to_end(&mut response))
-        .await
-        .expect("in time")
-        .expect("read");
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
 
 async fn publish_subscribe_ack_and_duplicate_ids(backend: Backend) {
     let r = relay(backend, |_| {}).await;
@@ -370,7 +232,8 @@ async fn tokens_are_checked_at_the_door(backend: Backend) {
         &Claims {
             role: Role::Subscriber,
             channels: vec!["*".into()],
-            exp: now_secs() - 1,
+            exp: now_secs() - 120,
+            ..Claims::new(Role::Guest, Vec::new(), std::time::Duration::ZERO)
         },
         SECRET,
     );
@@ -383,6 +246,7 @@ async fn tokens_are_checked_at_the_door(backend: Backend) {
             role: Role::Publisher,
             channels: vec!["*".into()],
             exp: now_secs() + 60,
+            ..Claims::new(Role::Guest, Vec::new(), std::time::Duration::ZERO)
         },
         b"wrong-secret-000000",
     );
@@ -449,7 +313,7 @@ async fn polling_long_polling_health_stats_and_metrics(backend: Backend) {
                 addr,
                 stop: None,
                 task: tokio::spawn(async { Ok(()) }),
-                _redis: None,
+                redis: None,
             };
             http(
                 &r,

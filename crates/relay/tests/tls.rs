@@ -84,6 +84,7 @@ async fn https_and_wss_with_a_trusted_certificate_and_nothing_in_plain_text() {
             role: Role::Subscriber,
             channels: vec!["s:*".into()],
             exp: now_secs() + 60,
+            ..Claims::new(Role::Guest, Vec::new(), std::time::Duration::ZERO)
         },
         SECRET,
     );

@@ -39,6 +39,10 @@ interface ChannelState {
 }
 
 const SEEN_IDS = 5000;
+/** The relay's close code for a connection an admin cut off (or whose token was revoked). */
+const CLOSE_DISCONNECTED = 4003;
+/** Refusals no retry can fix: the token itself is no good. */
+const FINAL = new Set(["revoked", "token_expired", "unauthorized"]);
 const MAX_BACKOFF_MS = 30_000;
 
 /** Full jitter: a random delay up to `base * 2^attempt`, capped. */
@@ -81,6 +85,12 @@ export class RelayConnection {
     this.ws?.close();
     this.stopFallback();
     window.clearTimeout(this.wsTimer);
+  }
+
+  /** The relay will not take this token again: stop, and say what to do. */
+  private refused(detail: string): void {
+    this.stop();
+    this.setMode("offline", detail);
   }
 
   private setMode(mode: Mode, detail: string): void {
@@ -143,9 +153,13 @@ export class RelayConnection {
         ws.send(JSON.stringify(again));
       });
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       window.clearTimeout(openTimeout);
       if (this.ws === ws) this.ws = undefined;
+      if (event.code === CLOSE_DISCONNECTED) {
+        this.refused("disconnected by the studio, or the link was revoked: ask the studio for a new link");
+        return;
+      }
       this.webSocketFailed(opened);
     };
   }
@@ -303,6 +317,13 @@ export class RelayConnection {
           }),
           { signal, cache: "no-store" },
         );
+        if (response.status === 401) {
+          const refusal = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+          if (refusal.code && FINAL.has(refusal.code)) {
+            this.refused(refusal.message ?? refusal.code);
+            return;
+          }
+        }
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         const body = (await response.json()) as {
           epoch: string;

@@ -137,6 +137,23 @@ pub struct Relay {
     pub url: Option<String>,
     /// Where the embedded relay listens.
     pub listen: String,
+    /// How long the embedded relay's tokens (the dashboard link) last.
+    #[serde(
+        default,
+        with = "duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub token_ttl: Option<Duration>,
+}
+
+/// The embedded relay's tokens last this long unless `[relay] token_ttl` says otherwise.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(30 * 86_400);
+
+impl Relay {
+    /// The embedded relay's token lifetime.
+    pub fn token_ttl(&self) -> Duration {
+        self.token_ttl.unwrap_or(DEFAULT_TOKEN_TTL)
+    }
 }
 
 /// `[upload]`
@@ -300,6 +317,7 @@ impl Default for Relay {
         Self {
             url: None,
             listen: "127.0.0.1:7878".into(),
+            token_ttl: None,
         }
     }
 }

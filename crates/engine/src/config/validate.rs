@@ -44,6 +44,17 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
     }
     check_overlaps(config, &mut errors);
     check_backup_names(config, &mut errors);
+    if config
+        .relay
+        .token_ttl
+        .is_some_and(|d| d < std::time::Duration::from_secs(60))
+    {
+        errors.push(ConfigError::new(
+            "relay.token_ttl",
+            "tokens shorter than a minute would expire before anyone used them",
+            "write e.g. token_ttl = \"30d\"",
+        ));
+    }
     if config.relay_listen().is_none() {
         errors.push(ConfigError::new(
             "relay.listen",

@@ -1,0 +1,279 @@
+//! Who may connect and who is connected: every token is checked here (signature, expiry,
+//! revocation), every connection registered, and the admin's disconnects and
+//! revocations carried out on every node.
+//!
+//! - [`revocations`]: revoked tokens, kept under the data folder or in Redis.
+//! - [`registry`]: this node's connections, mirrored to Redis in a cluster.
+//! - `shared`: what the nodes of a cluster share through Redis.
+//! - [`guests`]: the guest publish rate, per subject.
+
+pub mod guests;
+pub mod registry;
+pub mod revocations;
+mod shared;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::auth::{AuthError, Claims, KeyError, Verifier, now_secs};
+use crate::backend::Unavailable;
+use crate::queue::Kick;
+pub use registry::{Connection, Registered, Registry, Target, Transport};
+use revocations::{KEEP_UNKNOWN_SECS, Revoked, Store, StoreError, SubjectRevoked};
+use shared::{Control, Shared};
+
+/// Access cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// The public key is unusable.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The revocations file is unusable.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The Redis URL is unusable.
+    #[error("{0}")]
+    Redis(String),
+}
+
+/// Tokens, connections, revocations.
+#[derive(Debug)]
+pub struct Access {
+    verifier: Verifier,
+    store: Store,
+    registry: Arc<Registry>,
+    shared: Option<Shared>,
+    mirror: Option<tokio::sync::Mutex<mpsc::UnboundedReceiver<registry::Change>>>,
+    /// The guest publish rate.
+    pub guests: guests::Guests,
+}
+
+/// What access needs from the relay's settings.
+#[derive(Debug, Clone)]
+pub struct AccessConfig {
+    /// The HS256 secret.
+    pub secret: Vec<u8>,
+    /// A studio backend's public key (PEM), for EdDSA or RS256 tokens.
+    pub public_key: Option<Vec<u8>>,
+    /// Where revocations are kept (one node); `None`: in memory (or Redis).
+    pub data: Option<PathBuf>,
+    /// Redis shared by a cluster.
+    pub redis: Option<String>,
+    /// Guest publishes a minute.
+    pub guest_rate: u32,
+}
+
+impl Access {
+    /// Access for one node or, with `redis`, a node of a cluster.
+    pub fn new(config: &AccessConfig) -> Result<Self, AccessError> {
+        let verifier = Verifier::new(&config.secret, config.public_key.as_deref())?;
+        let node = format!("{:08x}", rand::random::<u32>());
+        let (shared, store, mirror_tx, mirror_rx) = match &config.redis {
+            Some(url) => {
+                let shared = Shared::open(url, node.clone())
+                    .map_err(|e| AccessError::Redis(e.to_string()))?;
+                let (tx, rx) = mpsc::unbounded_channel();
+                (Some(shared), Store::open(None)?, Some(tx), Some(rx))
+            }
+            None => (None, Store::open(config.data.as_deref())?, None, None),
+        };
+        Ok(Self {
+            verifier,
+            store,
+            registry: Arc::new(Registry::new(node, mirror_tx)),
+            shared,
+            mirror: mirror_rx.map(tokio::sync::Mutex::new),
+            guests: guests::Guests::new(config.guest_rate),
+        })
+    }
+
+    /// The claims of `token`, or why it is refused (invalid, expired, revoked).
+    pub fn authenticate(&self, token: &str) -> Result<Claims, AuthError> {
+        let claims = self.verifier.verify(token.trim())?;
+        if self.store.covers(&claims) {
+            return Err(AuthError::Revoked);
+        }
+        Ok(claims)
+    }
+
+    /// Register a connection until the guard drops.
+    pub fn register(
+        &self,
+        conn: u64,
+        claims: &Claims,
+        transport: Transport,
+        remote: String,
+        kick: Arc<Kick>,
+    ) -> Registered {
+        self.registry.add(conn, claims, transport, remote, kick)
+    }
+
+    /// This node's registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Every node's connections, optionally of one subject.
+    pub async fn connections(&self, sub: Option<&str>) -> Result<Vec<Connection>, Unavailable> {
+        let records = match &self.shared {
+            Some(shared) => shared
+                .connections()
+                .await?
+                .into_iter()
+                .filter(|r| sub.is_none_or(|s| r.connection.sub == s))
+                .collect(),
+            None => self.registry.list(sub),
+        };
+        let mut list: Vec<Connection> = records.into_iter().map(|r| r.connection).collect();
+        list.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(list)
+    }
+
+    /// Cut off the connections `target` means, on every node; how many there were.
+    pub async fn disconnect(&self, target: Target) -> Result<usize, Unavailable> {
+        match &self.shared {
+            Some(shared) => {
+                let count = shared
+                    .connections()
+                    .await?
+                    .iter()
+                    .filter(|r| target.matches(r))
+                    .count();
+                shared.tell(&Control::Disconnect(target)).await?;
+                Ok(count)
+            }
+            None => Ok(self.registry.kick(&target)),
+        }
+    }
+
+    /// Revoke a token (by `jti`) or every token of a subject issued up to now; their
+    /// connections are cut off on every node.
+    pub async fn revoke(&self, jti: Option<&str>, sub: Option<&str>) -> Result<(), RevokeError> {
+        let now = now_secs();
+        let records = match &self.shared {
+            Some(shared) => shared.connections().await?,
+            None => self.registry.list(None),
+        };
+        // Kept until the token would have expired: known from a live connection, else long.
+        let until = |matches: &dyn Fn(&registry::Record) -> bool| {
+            records
+                .iter()
+                .filter(|r| matches(r))
+                .map(|r| r.exp + 60)
+                .max()
+                .unwrap_or(now + KEEP_UNKNOWN_SECS)
+        };
+        let mut revoked = Revoked::default();
+        let mut targets = Vec::new();
+        if let Some(jti) = jti {
+            let t = Target::Jti(jti.to_string());
+            revoked
+                .jti
+                .insert(jti.to_string(), until(&|r| t.matches(r)));
+            targets.push(t);
+        }
+        if let Some(sub) = sub {
+            revoked.sub.insert(
+                sub.to_string(),
+                SubjectRevoked {
+                    before: now,
+                    until: now + KEEP_UNKNOWN_SECS,
+                },
+            );
+            targets.push(Target::SubBefore(sub.to_string(), now));
+        }
+        self.store.add(revoked.clone())?;
+        match &self.shared {
+            Some(shared) => {
+                shared.store(&revoked).await?;
+                shared.tell(&Control::Revoke(revoked)).await?;
+            }
+            None => {
+                for target in &targets {
+                    self.registry.kick(target);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Carry out a control message from any node.
+    fn control(&self, control: Control) {
+        match control {
+            Control::Disconnect(target) => {
+                self.registry.kick(&target);
+            }
+            Control::Revoke(revoked) => {
+                let now = now_secs();
+                for jti in revoked.jti.keys() {
+                    self.registry.kick(&Target::Jti(jti.clone()));
+                }
+                for (sub, r) in &revoked.sub {
+                    self.registry
+                        .kick(&Target::SubBefore(sub.clone(), r.before.min(now)));
+                }
+                if let Err(e) = self.store.add(revoked) {
+                    tracing::error!("keeping a revocation: {e}");
+                }
+            }
+        }
+    }
+
+    /// In a cluster: mirror this node's connections, keep it alive, hear the other
+    /// nodes, and reload the revocations now and then. Runs until aborted; returns at once
+    /// for a single node.
+    pub async fn run(self: Arc<Self>) {
+        let (Some(shared), Some(mirror)) = (&self.shared, &self.mirror) else {
+            return;
+        };
+        let mirror = async {
+            let mut rx = mirror.lock().await;
+            while let Some(change) = rx.recv().await {
+                if let Err(e) = shared.mirror(&change).await {
+                    tracing::warn!("mirroring a connection to redis: {e}");
+                }
+            }
+        };
+        let heartbeat = async {
+            loop {
+                if let Err(e) = shared.heartbeat().await {
+                    tracing::debug!("redis heartbeat: {e}");
+                }
+                match shared.load().await {
+                    Ok(all) => self.store.replace(all),
+                    Err(e) => tracing::debug!("reloading revocations: {e}"),
+                }
+                tokio::time::sleep(shared::NODE_TTL / 3).await;
+            }
+        };
+        let listen = async {
+            let mut attempt = 0;
+            loop {
+                let error = shared.listen(|c| self.control(c)).await;
+                tracing::debug!("redis control channel: {error}");
+                attempt += 1;
+                let pause = shotline_protocol::retry::backoff(
+                    attempt,
+                    Duration::from_millis(100),
+                    Duration::from_secs(5),
+                );
+                tokio::time::sleep(pause).await;
+            }
+        };
+        tokio::join!(mirror, heartbeat, listen);
+    }
+}
+
+/// A revocation could not be kept.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    /// Redis is unreachable.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    /// The revocations file could not be written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,142 @@
+//! Publishing: `POST /v1/channels/{channel}/events`, and the rules every transport holds
+//! a publish to: the size limit of the token's role (guests: 16 KiB), the event's shape,
+//! the types the role may publish, the guest rate, and the stamp on a guest's event.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shotline_protocol::relay::ErrorCode;
+
+use super::{TokenQuery, authenticate, error_response, refuse, unavailable};
+use crate::auth::{Claims, Role};
+
+/// An event must be `{"type": string, "payload": ..}` with a non-empty id.
+pub fn check_event(id: &str, event: &Value) -> Result<(), InvalidEvent> {
+    if id.is_empty() || id.len() > 256 {
+        return Err(InvalidEvent("id must be 1 to 256 characters".into()));
+    }
+    match (
+        event.get("type").and_then(Value::as_str),
+        event.get("payload"),
+    ) {
+        (Some(kind), Some(_)) if !kind.is_empty() => Ok(()),
+        _ => Err(InvalidEvent(
+            "event must be {\"type\": <string>, \"payload\": {..}}".into(),
+        )),
+    }
+}
+
+/// Why an event cannot be taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidEvent(String);
+
+/// A guest's event, stamped with who sent it: `payload.sub` and `payload.name` come from
+/// the token, whatever the guest wrote there, so nobody can answer as another.
+pub fn stamp(claims: &Claims, mut event: Value) -> Value {
+    if claims.role != Role::Guest {
+        return event;
+    }
+    if let Some(payload) = event.get_mut("payload").and_then(Value::as_object_mut) {
+        payload.insert("sub".into(), json!(claims.subject()));
+        payload.insert("name".into(), json!(claims.name));
+    }
+    event
+}
+
+/// Check a publish by `claims`: the size limit for its role, the event's shape, its type
+/// for the role, the guest rate. The event to publish (stamped), or the refusal.
+pub fn admit(
+    state: &crate::State,
+    claims: &Claims,
+    channel: &str,
+    id: &str,
+    event: Value,
+    size: usize,
+) -> Result<Value, (ErrorCode, String)> {
+    let limit = if claims.role == Role::Guest {
+        state.config.guest_max_frame.min(state.config.max_frame)
+    } else {
+        state.config.max_frame
+    };
+    if size > limit {
+        return Err((
+            ErrorCode::FrameTooLarge,
+            format!("{size} bytes; the limit is {limit}"),
+        ));
+    }
+    check_event(id, &event).map_err(|e| (ErrorCode::InvalidEvent, e.to_string()))?;
+    let kind = event["type"].as_str().unwrap_or_default().to_string();
+    if let Some(refusal) = refuse(claims, channel, Some(&kind)) {
+        return Err(refusal);
+    }
+    if claims.role == Role::Guest && !state.access.guests.take(claims.subject()) {
+        return Err((
+            ErrorCode::RateLimited,
+            format!(
+                "more than {} answers a minute; wait a moment and send it again",
+                state.access.guests.per_minute()
+            ),
+        ));
+    }
+    Ok(stamp(claims, event))
+}
+
+/// Body of an HTTP publish.
+#[derive(Debug, Deserialize)]
+struct PublishBody {
+    id: String,
+    event: Value,
+}
+
+/// `POST /v1/channels/{channel}/events` → `{"offset": N}`.
+pub async fn publish(
+    State(state): State<Arc<crate::State>>,
+    Path(channel): Path<String>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let claims = match authenticate(&state, &headers, q.token.as_deref()) {
+        Ok(claims) => claims,
+        Err(response) => return response,
+    };
+    if let Some((code, message)) = refuse(&claims, &channel, None) {
+        return error_response(code, message);
+    }
+    if body.len() > state.config.max_frame {
+        return error_response(
+            ErrorCode::FrameTooLarge,
+            format!(
+                "body of {} bytes; the limit is {}",
+                body.len(),
+                state.config.max_frame
+            ),
+        );
+    }
+    let size = body.len();
+    let body: PublishBody = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(e) => {
+            return error_response(
+                ErrorCode::BadJson,
+                format!("expected {{\"id\": .., \"event\": {{..}}}}: {e}"),
+            );
+        }
+    };
+    let event = match admit(&state, &claims, &channel, &body.id, body.event, size) {
+        Ok(event) => event,
+        Err((code, message)) => return error_response(code, message),
+    };
+    let published = match state.hub.publish(&channel, &body.id, event).await {
+        Ok(published) => published,
+        Err(e) => return unavailable(&e),
+    };
+    Json(json!({"offset": published.offset, "duplicate": published.duplicate})).into_response()
+}
