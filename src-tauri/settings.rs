@@ -172,6 +172,7 @@ fn backup(b: &BackupForm) -> Backup {
         name,
         path,
         require_mount: b.require_mount,
+        seal_every: None,
     }
 }
 

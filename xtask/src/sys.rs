@@ -38,6 +38,8 @@ const APT_TEST: &[&str] = &[
     "trayer",
     "dunst",
     "gnome-keyring",
+    "libxml2-utils",
+    "poppler-utils",
 ];
 /// The same on macOS.
 const BREW_BUILD: &[&str] = &["pkg-config", "libgphoto2"];
@@ -74,7 +76,8 @@ fn tauri_driver() -> anyhow::Result<()> {
 }
 
 /// The Python virtual environment holding `moto_server` (an S3-compatible server for the
-/// upload tests) and boto3 (an independent S3 client for checking what arrived).
+/// upload tests), boto3 (an independent S3 client for checking what arrived) and the ASC MHL
+/// reference tool `ascmhl` (which checks the proof-of-backup histories).
 pub fn venv() -> std::path::PathBuf {
     cache_dir().join("venv")
 }
@@ -89,11 +92,12 @@ pub fn cache_dir() -> std::path::PathBuf {
 
 fn moto() -> anyhow::Result<()> {
     let venv = venv();
-    if venv.join("bin").join("moto_server").is_file() {
+    let bin = venv.join("bin");
+    if bin.join("moto_server").is_file() && bin.join("ascmhl").is_file() {
         return Ok(());
     }
     eprintln!(
-        "xtask setup: installing moto[server] into {}",
+        "xtask setup: installing moto[server] and ascmhl into {}",
         venv.display()
     );
     let python = if which("python3") {
@@ -101,8 +105,10 @@ fn moto() -> anyhow::Result<()> {
     } else {
         "python"
     };
-    status(Command::new(python).arg("-m").arg("venv").arg(&venv))?;
-    status(Command::new(venv.join("bin").join("pip")).args(["install", "-q", "moto[server]"]))
+    if !bin.join("pip").is_file() {
+        status(Command::new(python).arg("-m").arg("venv").arg(&venv))?;
+    }
+    status(Command::new(bin.join("pip")).args(["install", "-q", "moto[server]", "ascmhl"]))
 }
 
 fn system_packages(apt: &[&str], brew: &[&str]) -> anyhow::Result<()> {

@@ -200,6 +200,12 @@ impl Engine {
             self.bus.clone(),
             shutdown_rx.clone(),
         ));
+        tasks.spawn(crate::proof::sealer::run(
+            self.config.clone(),
+            self.journal.clone(),
+            self.bus.clone(),
+            shutdown_rx.clone(),
+        ));
         tasks.spawn(
             HotFolders::new(&self.config.hot_folder, self.bus.clone()).run(candidates, shutdown_rx),
         );
@@ -342,8 +348,9 @@ impl Running {
         self.relay_status.clone()
     }
 
-    /// Stop: services finish what they are doing (a copy under way completes), then the
-    /// outbox takes their last events, then return.
+    /// Stop: services finish what they are doing (a copy under way completes), the
+    /// session's last ASC MHL generations are sealed, then the outbox takes the last
+    /// events, then return.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         if let Some((_, stop, handle)) = self.camera.take() {
@@ -351,6 +358,14 @@ impl Running {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
         while self.tasks.join_next().await.is_some() {}
+        // Session end: what was verified since the last checkpoint gets its generation.
+        crate::proof::sealer::round(
+            &self.config,
+            &self.journal,
+            &self.bus,
+            &mut Default::default(),
+        )
+        .await;
         let _ = self.relay_stop.send(true);
         while self.relay_tasks.join_next().await.is_some() {}
     }

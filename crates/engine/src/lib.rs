@@ -20,6 +20,8 @@
 //! - [`thumbnail`]: previews for a window's frame list, from bytes already in the frame.
 //! - [`config`] and [`paths`]: settings and where things live.
 //! - [`verify`] and [`status`]: the read-only checks behind `shotline verify` and `status`.
+//! - [`proof`]: the proof of backup: ASC MHL histories on every copy, the transfer
+//!   report, and `verify --repair`.
 
 pub mod backup;
 pub mod bus;
@@ -35,6 +37,7 @@ pub mod metadata;
 pub mod naming;
 pub mod paths;
 pub mod platform;
+pub mod proof;
 pub mod relay_client;
 pub mod relay_setup;
 pub mod source;

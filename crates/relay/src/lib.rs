@@ -149,6 +149,7 @@ pub async fn run(
         })
         .map_err(std::io::Error::other)?,
     );
+    access.prepare().await;
     let follower = tokio::spawn(hub.clone().follow());
     let access_task = tokio::spawn(access.clone().run());
     let state = Arc::new(State {

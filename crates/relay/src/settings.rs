@@ -290,6 +290,7 @@ mod tests {
             "ping_timeout"
         );
         std::fs::write(&path, "jwt_public_key = \"/nowhere.pem\"\n").expect("write");
+        let mut config = Config::new("s".repeat(16));
         assert_eq!(
             apply_file(&mut config, &path).expect_err("refused").key,
             "jwt_public_key"

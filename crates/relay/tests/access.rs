@@ -40,13 +40,19 @@ async fn subscribe(ws: &mut Ws, channel: &str) -> Value {
     recv(ws).await
 }
 
+/// Publish and return the answer (`ack` or `error`), past any event frames.
 async fn publish(ws: &mut Ws, channel: &str, id: &str, event: Value) -> Value {
     send(
         ws,
         json!({"type": "publish", "channel": channel, "id": id, "event": event}),
     )
     .await;
-    recv(ws).await
+    loop {
+        let frame = recv(ws).await;
+        if frame["type"] != "event" {
+            return frame;
+        }
+    }
 }
 
 fn like() -> Value {

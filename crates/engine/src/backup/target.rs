@@ -197,6 +197,7 @@ mod tests {
             name: "t".into(),
             path: root.to_path_buf(),
             require_mount,
+            seal_every: None,
         })
     }
 

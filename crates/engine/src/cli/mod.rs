@@ -2,6 +2,7 @@
 
 mod camera;
 mod config_cmd;
+mod proof;
 mod run;
 mod status;
 mod verify;
@@ -48,9 +49,34 @@ enum Command {
         /// Only this backup target's copies.
         #[arg(long, value_name = "NAME")]
         target: Option<String>,
+        /// Put right what is wrong: copy a missing or damaged backup again from the
+        /// library; restore a damaged library copy from a backup (the damaged file is
+        /// moved aside, never deleted).
+        #[arg(long, conflicts_with = "target")]
+        repair: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Seal an ASC MHL generation in the library and on every backup target that is
+    /// there: the copies verified since the last one.
+    Seal {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a session's transfer report (every frame, each copy, what failed) as PDF or
+    /// CSV; prints the file's path last.
+    Report {
+        /// The session (default: today's date).
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+        /// `pdf` or `csv`.
+        #[arg(long, default_value = "pdf", value_parser = ["pdf", "csv"])]
+        format: String,
+        /// Where (default: the library's .shotline/reports/).
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Fire the shutter of a tethered camera held by the running `shotline run`; prints the
     /// names of the frames once they are downloaded.
@@ -123,9 +149,24 @@ pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
             ready_file,
         } => run::run(load(file)?, session, ready_file),
         Command::Status { json } => status::status(&load(file)?.config, json),
-        Command::Verify { target, json } => {
-            verify::verify(&load(file)?.config, target.as_deref(), json)
+        Command::Verify {
+            target,
+            repair,
+            json,
+        } => {
+            let config = load(file)?.config;
+            if repair {
+                proof::repair(&config, json)
+            } else {
+                verify::verify(&config, target.as_deref(), json)
+            }
         }
+        Command::Seal { json } => proof::seal(&load(file)?.config, json),
+        Command::Report {
+            session,
+            format,
+            output,
+        } => proof::report(&load(file)?.config, session, &format, output),
         Command::Capture { camera, wait, json } => {
             camera::capture(&load(file)?.config, camera.as_deref(), wait || json, json)
         }

@@ -88,6 +88,7 @@ fn backups(value: &OsString, cwd: &std::path::Path) -> Vec<Backup> {
             name,
             path,
             require_mount: false,
+            seal_every: None,
         });
     }
     out

@@ -112,6 +112,28 @@ pub struct Backup {
     /// Offline unless a file system is mounted at `path`.
     #[serde(default)]
     pub require_mount: bool,
+    /// Seal an ASC MHL generation on this target at least this often while frames
+    /// arrive (default 10 minutes; also at session end and on `shotline seal`).
+    #[serde(
+        default,
+        with = "duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub seal_every: Option<Duration>,
+}
+
+/// Sealing happens this often unless a target's `seal_every` says otherwise.
+pub const DEFAULT_SEAL_EVERY: Duration = Duration::from_secs(600);
+
+impl Config {
+    /// How often the running engine seals: the shortest `seal_every` of the targets.
+    pub fn seal_every(&self) -> Duration {
+        self.backup
+            .iter()
+            .filter_map(|b| b.seal_every)
+            .min()
+            .unwrap_or(DEFAULT_SEAL_EVERY)
+    }
 }
 
 /// `[camera]`
@@ -277,6 +299,7 @@ impl Default for Config {
                 name: "backup".into(),
                 path: root.join("Backup"),
                 require_mount: false,
+                seal_every: None,
             }],
             camera: Camera::default(),
             relay: Relay::default(),

@@ -7,11 +7,13 @@
 //! - `jobs`: backup jobs per (shot, target).
 //! - `outbox`: events waiting for the relay, each with a unique id.
 //! - `camera`: card files, camera status and requests for the camera thread.
+//! - `proof`: what is sealed into which ASC MHL generation, and the repairs made.
 //! - `report`: the read-only summaries `status` and the UI show.
 
 mod camera;
 mod jobs;
 mod outbox;
+mod proof;
 mod report;
 mod schema;
 mod shots;
@@ -28,6 +30,7 @@ use crate::Result;
 pub use camera::{CameraAction, CameraRequest, CardFile, CardState, RequestState};
 pub use jobs::{Job, JobState};
 pub use outbox::Outgoing;
+pub use proof::{Repair, ReportFrame, Seal, Unsealed};
 pub use report::{RecentShot, Report, TargetReport};
 pub use shots::{NewShot, Shot, ShotState};
 pub use uploads::{Part, UploadCounts, UploadDue};

@@ -10,6 +10,9 @@ use rusqlite::Connection;
 /// cameras: the files seen on each card (what was there before the session, what was
 /// taken, what was deleted after verification), the last status of each camera, and the
 /// requests (`shotline capture`, `shotline camera set`) a running engine carries out.
+/// Version 5 adds the proof of backup: which verified copy went into which ASC MHL
+/// generation of which root (the library, or a target), each sealed generation, and
+/// what `shotline verify --repair` did.
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE shots (
@@ -131,6 +134,30 @@ CREATE TABLE camera_requests (
     result     TEXT,
     created_ms INTEGER NOT NULL,
     fired_ms   INTEGER
+);
+"#,
+    r#"
+CREATE TABLE sealed (
+    root       TEXT    NOT NULL,
+    shot_id    INTEGER NOT NULL REFERENCES shots(id),
+    generation INTEGER NOT NULL,
+    PRIMARY KEY (root, shot_id)
+);
+CREATE TABLE seals (
+    root       TEXT    NOT NULL,
+    generation INTEGER NOT NULL,
+    file       TEXT    NOT NULL,
+    frames     INTEGER NOT NULL,
+    sealed_ms  INTEGER NOT NULL,
+    PRIMARY KEY (root, generation)
+);
+CREATE TABLE repairs (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts_ms   INTEGER NOT NULL,
+    shot_id INTEGER NOT NULL REFERENCES shots(id),
+    place   TEXT    NOT NULL,
+    action  TEXT    NOT NULL,
+    detail  TEXT    NOT NULL
 );
 "#,
 ];

@@ -222,6 +222,20 @@ impl Access {
         }
     }
 
+    /// In a cluster, read the revocations every node keeps before the first connection
+    /// (a node that restarts must refuse what was revoked). Redis down: it goes on and
+    /// reads them once Redis answers.
+    pub async fn prepare(&self) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        match tokio::time::timeout(Duration::from_secs(3), shared.load()).await {
+            Ok(Ok(all)) => self.store.replace(all),
+            Ok(Err(e)) => tracing::warn!("reading revocations from redis: {e}; retrying"),
+            Err(_) => tracing::warn!("reading revocations from redis timed out; retrying"),
+        }
+    }
+
     /// In a cluster: mirror this node's connections, keep it alive, hear the other
     /// nodes, and reload the revocations now and then. Runs until aborted; returns at once
     /// for a single node.

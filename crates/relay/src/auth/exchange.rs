@@ -48,9 +48,17 @@ pub enum Refused {
     Invalid(String),
 }
 
-/// `text` without control characters, trimmed; `None` when nothing is left.
+/// True for characters that steer how text is shown rather than being text: controls,
+/// and the bidirectional overrides and isolates (a name must not turn the page around).
+pub fn is_steering(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` without control characters and bidirectional overrides, trimmed; `None` when
+/// nothing is left.
 pub fn clean_name(text: &str) -> Option<String> {
-    let cleaned: String = text.chars().filter(|c| !c.is_control()).collect();
+    let cleaned: String = text.chars().filter(|c| !is_steering(*c)).collect();
     let cleaned = cleaned.trim();
     (!cleaned.is_empty()).then(|| cleaned.to_string())
 }
