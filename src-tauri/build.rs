@@ -13,6 +13,7 @@ fn main() {
             "capture",
             "open_library",
             "open_dashboard",
+            "transfer_report",
         ]),
     ))
     .expect("tauri build step");

@@ -79,3 +79,14 @@ pub fn open_library<R: Runtime>(app: AppHandle<R>) -> Result<(), String> {
 pub fn open_dashboard<R: Runtime>(app: AppHandle<R>) -> Result<(), String> {
     tray::open_dashboard(&app)
 }
+
+/// Write the current session's transfer report (PDF) and open it.
+#[tauri::command]
+pub async fn transfer_report<R: Runtime>(
+    app: AppHandle<R>,
+    shell: Shared<'_>,
+) -> Result<String, String> {
+    let path = shell.transfer_report().await?;
+    tray::open_file(&app, &path)?;
+    Ok(path.display().to_string())
+}

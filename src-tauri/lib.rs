@@ -43,6 +43,7 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, shell: Arc<Shell>) -> tauri:
         commands::capture,
         commands::open_library,
         commands::open_dashboard,
+        commands::transfer_report,
     ])
 }
 

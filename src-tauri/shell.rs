@@ -225,6 +225,29 @@ impl Shell {
         ))
     }
 
+    /// Write the current session's transfer report (PDF) under the library's
+    /// `.shotline/reports/`; its path.
+    pub async fn transfer_report(&self) -> Result<PathBuf, String> {
+        let (config, journal) = {
+            let live = self.live.lock().await;
+            let live = live.as_ref().ok_or("the engine is not running")?;
+            (live.config.clone(), live.launched.running.journal())
+        };
+        let session = self.session.clone();
+        tokio::task::spawn_blocking(move || {
+            shotline_engine::proof::report::write(
+                &config,
+                &journal,
+                &session,
+                shotline_engine::proof::report::Format::Pdf,
+                None,
+            )
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+    }
+
     /// Settings as the window shows them.
     pub fn settings(&self) -> Settings {
         settings::form(&self.current_config(), &lock(&self.prefs))

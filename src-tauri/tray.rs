@@ -204,6 +204,14 @@ pub fn open_library<R: Runtime>(app: &AppHandle<R>) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// Open a file with the program the desktop uses for it.
+pub fn open_file<R: Runtime>(app: &AppHandle<R>, path: &std::path::Path) -> Result<(), String> {
+    use tauri_plugin_opener::OpenerExt;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|e| e.to_string())
+}
+
 /// Open the live dashboard in the browser.
 pub fn open_dashboard<R: Runtime>(app: &AppHandle<R>) -> Result<(), String> {
     use tauri_plugin_opener::OpenerExt;

@@ -42,8 +42,9 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("camera") => crate::bench_camera::bench(),
         Some("desktop") => crate::bench_desktop::bench(),
         Some("burst") => crate::bench_burst::bench(),
+        Some("seal") => crate::bench_seal::bench(),
         _ => bail!(
-            "usage: cargo xtask bench <backup | burst | relay [1000,5000] | upload | camera | desktop>"
+            "usage: cargo xtask bench <backup | burst | seal | relay [1000,5000] | upload | camera | desktop>"
         ),
     }
 }

@@ -15,6 +15,7 @@ mod bench_burst;
 mod bench_camera;
 mod bench_desktop;
 mod bench_relay;
+mod bench_seal;
 mod bench_upload;
 mod bundle;
 mod camera_sim;
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
         "bench" => sys::setup().and_then(|()| bench::bench(&rest)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | run [--headless | ARGS] | test [ARGS] | ui | camera-sim | bundle | bench <backup | burst | relay | upload | camera | desktop>>"
+                "usage: cargo xtask <setup | run [--headless | ARGS] | test [ARGS] | ui | camera-sim | bundle | bench <backup | burst | seal | relay | upload | camera | desktop>>"
             );
             return ExitCode::from(2);
         }

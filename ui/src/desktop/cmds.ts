@@ -30,6 +30,7 @@ export const namingExample = (template: string): Promise<string> =>
 export const capture = (): Promise<string> => tauri().invoke("capture");
 export const openLibrary = (): Promise<void> => tauri().invoke("open_library");
 export const openDashboard = (): Promise<void> => tauri().invoke("open_dashboard");
+export const transferReport = (): Promise<string> => tauri().invoke("transfer_report");
 
 /** Save Settings; resolves to the refused values (empty when saved). */
 export async function saveSettings(value: Settings): Promise<FieldError[]> {
