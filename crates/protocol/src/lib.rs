@@ -3,7 +3,7 @@
 //! - [`event`]: the typed [`Event`]s the engine publishes for every state change, serialised
 //!   as `{"type": <event type>, "payload": {..}}` exactly as the relay contract states.
 //! - [`relay`]: the frames of the relay's WebSocket and its error codes.
-//! - [`env`]: the environment variables every Shotline program reads, in one table.
+//! - [`env`](mod@env): the environment variables every Shotline program reads, in one table.
 //! - [`retry`]: backoff with jitter, for everything that retries.
 //!
 //! Everything here is plain data with `serde` derives; nothing performs I/O.

@@ -3,7 +3,7 @@
 //! waits is taken once; a failure waits with backoff and is tried again, with one alert
 //! for a full library disk and one when it is writable again.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,8 +25,10 @@ const TICK: Duration = Duration::from_millis(250);
 struct Queue {
     waiting: VecDeque<Candidate>,
     queued: HashSet<PathBuf>,
-    /// (when, failed attempts, candidate).
-    retry: Vec<(Instant, u32, Candidate)>,
+    /// (when, candidate): failures waiting for their retry.
+    retry: Vec<(Instant, Candidate)>,
+    /// Failed attempts so far, per file, until one succeeds.
+    failures: HashMap<PathBuf, u32>,
     /// The library disk is full and the alert was raised.
     full_alerted: bool,
 }
@@ -41,7 +43,7 @@ impl Queue {
     /// Move retries that are due (and not queued again already) to the queue.
     fn due_retries(&mut self, now: Instant) {
         let mut due = Vec::new();
-        self.retry.retain(|(at, _, candidate)| {
+        self.retry.retain(|(at, candidate)| {
             let keep = *at > now || self.queued.contains(&candidate.path);
             if !keep {
                 due.push(candidate.clone());
@@ -59,14 +61,20 @@ impl Queue {
         Some(candidate)
     }
 
-    /// Forget an earlier failure; the attempts it had.
-    fn forget(&mut self, candidate: &Candidate) -> u32 {
-        let attempts = self
-            .retry
-            .iter()
-            .find(|(_, _, c)| c.path == candidate.path)
-            .map_or(0, |r| r.1);
-        self.retry.retain(|(_, _, c)| c.path != candidate.path);
+    /// It worked: forget its failures.
+    fn succeeded(&mut self, candidate: &Candidate) {
+        self.failures.remove(&candidate.path);
+        self.retry.retain(|(_, c)| c.path != candidate.path);
+    }
+
+    /// It failed again: how many times now; it comes back after the backoff.
+    fn failed(&mut self, candidate: Candidate) -> u32 {
+        let attempts = self.failures.entry(candidate.path.clone()).or_default();
+        *attempts += 1;
+        let attempts = *attempts;
+        self.retry.retain(|(_, c)| c.path != candidate.path);
+        let at = Instant::now() + backoff(attempts, RETRY.0, RETRY.1);
+        self.retry.push((at, candidate));
         attempts
     }
 }
@@ -126,7 +134,7 @@ fn done(queue: &mut Queue, candidate: &Candidate, outcome: &Outcome, stored: &No
             tracing::warn!("{}: {e}", candidate.path.display());
         }
     }
-    queue.forget(candidate);
+    queue.succeeded(candidate);
     if std::mem::take(&mut queue.full_alerted) {
         bus.notify(
             Level::Info,
@@ -138,7 +146,8 @@ fn done(queue: &mut Queue, candidate: &Candidate, outcome: &Outcome, stored: &No
 }
 
 fn failed(queue: &mut Queue, candidate: Candidate, e: &Error, bus: &Bus) {
-    let attempts = queue.forget(&candidate) + 1;
+    let original = candidate.original.clone();
+    let attempts = queue.failed(candidate);
     if e.is_disk_full() {
         if !queue.full_alerted {
             queue.full_alerted = true;
@@ -160,12 +169,10 @@ fn failed(queue: &mut Queue, candidate: Candidate, e: &Error, bus: &Bus) {
         bus.notify(
             level,
             "ingest_failed",
-            format!("Cannot store {}", candidate.original),
+            format!("Cannot store {original}"),
             format!("{e}. Retrying."),
         );
     }
-    let at = Instant::now() + backoff(attempts, RETRY.0, RETRY.1);
-    queue.retry.push((at, attempts, candidate));
 }
 
 #[cfg(test)]
@@ -189,15 +196,18 @@ mod tests {
         queue.offer(candidate("b"));
         assert_eq!(queue.next(), Some(candidate("a")));
         let now = Instant::now();
-        queue
-            .retry
-            .push((now + Duration::from_secs(5), 1, candidate("a")));
+        assert_eq!(queue.failed(candidate("a")), 1);
         queue.due_retries(now);
         assert_eq!(queue.next(), Some(candidate("b")));
         assert_eq!(queue.next(), None, "a is not due yet");
-        queue.due_retries(now + Duration::from_secs(6));
+        queue.due_retries(now + RETRY.1);
         assert_eq!(queue.next(), Some(candidate("a")));
-        assert_eq!(queue.forget(&candidate("a")), 1);
-        assert!(queue.retry.is_empty());
+        assert_eq!(
+            queue.failed(candidate("a")),
+            2,
+            "failures add up across retries"
+        );
+        queue.succeeded(&candidate("a"));
+        assert!(queue.retry.is_empty() && queue.failures.is_empty());
     }
 }

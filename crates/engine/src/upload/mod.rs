@@ -59,6 +59,8 @@ pub(crate) struct Context {
     public_url: Option<String>,
     bus: Bus,
     stopping: AtomicBool,
+    /// An upload to the bucket worked in this run.
+    bucket_seen: AtomicBool,
     limit: Option<Limiter>,
 }
 
@@ -131,6 +133,7 @@ impl Uploader {
                 public_url: config.public_url.clone(),
                 bus,
                 stopping: AtomicBool::new(false),
+                bucket_seen: AtomicBool::new(false),
                 limit: config.bandwidth_bytes().map(Limiter::new),
             }),
             after_backups: config.after_backups,
@@ -184,7 +187,7 @@ impl Uploader {
                             last_finished = Instant::now();
                         }
                         Ok(Outcome::Gone | Outcome::Stopped) => {}
-                        Err(S3Error::Permanent(why)) => {
+                        Err(S3Error::Permanent(why) | S3Error::NoSuchBucket(why)) => {
                             if stopped_for.is_none() {
                                 self.ctx.bus.notify(
                                     Level::Critical,

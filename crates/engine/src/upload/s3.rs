@@ -29,6 +29,10 @@ pub enum S3Error {
     /// The multipart upload is gone on the server (aborted or expired).
     #[error("the multipart upload is gone on the server")]
     NoSuchUpload,
+    /// The bucket does not exist: permanent, unless uploads to it worked before (a
+    /// server that restarted empty, while its admin recreates the bucket).
+    #[error("{0}")]
+    NoSuchBucket(String),
     /// Network trouble, a timeout, a 5xx, throttling: try again later.
     #[error("{0}")]
     Transient(String),
@@ -37,7 +41,7 @@ pub enum S3Error {
 impl S3Error {
     /// True when retrying cannot help until the settings change.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, S3Error::Permanent(_))
+        matches!(self, S3Error::Permanent(_) | S3Error::NoSuchBucket(_))
     }
 
     /// True when the same request may succeed later.
@@ -74,7 +78,7 @@ fn classify(status: u16, body: &str, what: &str) -> S3Error {
     };
     match (status, code) {
         (404, "NoSuchUpload") => S3Error::NoSuchUpload,
-        (404, "NoSuchBucket") => S3Error::Permanent(format!(
+        (404, "NoSuchBucket") => S3Error::NoSuchBucket(format!(
             "{detail}: the bucket does not exist; create it or fix upload.bucket"
         )),
         (
@@ -301,7 +305,7 @@ mod tests {
         ));
         assert!(matches!(
             classify(404, &body("NoSuchBucket"), "PUT k"),
-            S3Error::Permanent(m) if m.contains("upload.bucket")
+            S3Error::NoSuchBucket(m) if m.contains("upload.bucket")
         ));
         assert_eq!(
             classify(404, &body("NoSuchUpload"), "part"),

@@ -32,7 +32,17 @@ pub(super) fn upload_one(ctx: &Context, due: &UploadDue) -> Result<Outcome, S3Er
         session: &due.session,
         path: &due.rel_path,
     });
-    let result = attempt(ctx, due, &key);
+    let result = match attempt(ctx, due, &key) {
+        Ok(outcome) => {
+            ctx.bucket_seen.store(true, Ordering::Relaxed);
+            Ok(outcome)
+        }
+        // The bucket was there in this run: the server lost it for now; try again later.
+        Err(S3Error::NoSuchBucket(why)) if ctx.bucket_seen.load(Ordering::Relaxed) => Err(
+            S3Error::Transient(format!("{why} (it was there before; retrying)")),
+        ),
+        Err(e) => Err(e),
+    };
     if let Err(e @ (S3Error::Transient(_) | S3Error::NoSuchUpload)) = &result {
         let _ = ctx
             .journal
