@@ -1,6 +1,7 @@
 //! `cargo xtask bench relay`: one publisher, N WebSocket subscribers (1k and 5k), 1 KB
-//! events, against the relay (release build) and, on the same load from the same client,
-//! a Socket.IO 4.8 server (Node) doing the same broadcast.
+//! events, against the relay (release build) over its own WebSocket protocol and over its
+//! Socket.IO endpoint, and, on the same load from the same client, a Socket.IO 4.8 server
+//! (Node) doing the same broadcast.
 //!
 //! Per server and N: idle RSS per connection (server RSS after N subscribers settle, less
 //! its RSS before), publish-to-receive latency p50/p99 at a steady 20 events/s, and
@@ -31,6 +32,8 @@ const PAD: usize = 1000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Relay,
+    /// The relay's `/socket.io/` endpoint, with the Socket.IO client the peer gets.
+    RelaySocketIo,
     SocketIo,
 }
 
@@ -38,8 +41,14 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Relay => "shotline-relay",
+            Kind::RelaySocketIo => "relay socket.io",
             Kind::SocketIo => "socket.io 4.8",
         }
+    }
+
+    /// Speaks Engine.IO / Socket.IO on the wire.
+    fn socket_io(self) -> bool {
+        self != Kind::Relay
     }
 }
 
@@ -87,7 +96,7 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
         .build()?;
     let mut table = Vec::new();
     for &n in sizes {
-        for kind in [Kind::Relay, Kind::SocketIo] {
+        for kind in [Kind::Relay, Kind::RelaySocketIo, Kind::SocketIo] {
             eprintln!("bench relay: {} with {n} subscribers", kind.name());
             let mut server = Server::start(kind, &relay_bin, &peers)?;
             let figures = runtime.block_on(measure(kind, server.port, server.pid(), n, &tokens));
@@ -126,14 +135,23 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
                 .find(|(m, kind, _)| *m == n && *kind == k)
                 .map(|t| t.2.clone())
         };
-        if let (Some(ours), Some(peer)) = (find(Kind::Relay), find(Kind::SocketIo)) {
+        let ratio = |label: &str, ours: &Figures, peer: &Figures| {
             println!(
-                "  {n:>6}  ratio relay/socket.io: msg/s {:.2}x; p99 {:.2}x and {:.2}x, RSS/conn {:.2}x (lower is better)",
+                "  {n:>6}  ratio {label}: msg/s {:.2}x; p99 {:.2}x and {:.2}x, RSS/conn {:.2}x (lower is better)",
                 ours.msgs_per_sec / peer.msgs_per_sec.max(1.0),
                 ours.latency[0].1 / peer.latency[0].1.max(0.001),
                 ours.latency[1].1 / peer.latency[1].1.max(0.001),
                 ours.rss_per_conn / peer.rss_per_conn.max(1.0)
             );
+        };
+        if let (Some(ours), Some(peer)) = (find(Kind::Relay), find(Kind::SocketIo)) {
+            ratio("relay/socket.io", &ours, &peer);
+        }
+        if let (Some(ours), Some(peer)) = (find(Kind::RelaySocketIo), find(Kind::SocketIo)) {
+            ratio("relay socket.io/socket.io", &ours, &peer);
+        }
+        if let (Some(ours), Some(own)) = (find(Kind::RelaySocketIo), find(Kind::Relay)) {
+            ratio("relay socket.io/relay ws", &ours, &own);
         }
     }
     Ok(())
@@ -156,7 +174,7 @@ impl Server {
         use std::io::{BufRead, BufReader};
         let port = free_port()?;
         let mut command = match kind {
-            Kind::Relay => {
+            Kind::Relay | Kind::RelaySocketIo => {
                 let config = std::env::temp_dir().join(format!("bench-relay-{port}.toml"));
                 std::fs::write(
                     &config,
@@ -255,7 +273,9 @@ type Ws =
 async fn connect(kind: Kind, port: u16, token: &str, subscribe: bool) -> anyhow::Result<Ws> {
     let url = match kind {
         Kind::Relay => format!("ws://127.0.0.1:{port}/v1/ws?token={token}"),
-        Kind::SocketIo => format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"),
+        Kind::RelaySocketIo | Kind::SocketIo => {
+            format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket")
+        }
     };
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     match kind {
@@ -275,15 +295,32 @@ async fn connect(kind: Kind, port: u16, token: &str, subscribe: bool) -> anyhow:
                 }
             }
         }
-        Kind::SocketIo => {
-            // Engine.IO open packet, then connect to the main namespace.
+        Kind::SocketIo | Kind::RelaySocketIo => {
+            // Engine.IO open packet, then connect to the main namespace (with the token).
             let _open = ws.next().await.context("no open packet")??;
-            ws.send(Message::Text("40".into())).await?;
+            let connect = match kind {
+                Kind::RelaySocketIo => format!(r#"40{{"token":"{token}"}}"#),
+                _ => "40".into(),
+            };
+            ws.send(Message::Text(connect.into())).await?;
             while let Some(m) = ws.next().await {
                 if let Message::Text(t) = m?
                     && t.starts_with("40")
                 {
                     break;
+                }
+            }
+            if kind == Kind::RelaySocketIo && subscribe {
+                ws.send(Message::Text(
+                    r#"421["subscribe",{"channel":"bench"}]"#.into(),
+                ))
+                .await?;
+                while let Some(m) = ws.next().await {
+                    if let Message::Text(t) = m?
+                        && t.starts_with("431")
+                    {
+                        break;
+                    }
                 }
             }
         }
@@ -296,7 +333,7 @@ async fn connect(kind: Kind, port: u16, token: &str, subscribe: bool) -> anyhow:
 fn parse(kind: Kind, text: &str) -> Option<Payload> {
     let is_event = match kind {
         Kind::Relay => text.starts_with(r#"{"type":"event""#),
-        Kind::SocketIo => text.starts_with(r#"42["event""#),
+        Kind::SocketIo | Kind::RelaySocketIo => text.starts_with(r#"42["event""#),
     };
     if !is_event {
         return None;
@@ -319,7 +356,7 @@ async fn subscriber(kind: Kind, mut ws: Ws, clock: Instant, want: u64) -> Record
         let Message::Text(text) = message else {
             continue;
         };
-        if kind == Kind::SocketIo && text.as_str() == "2" {
+        if kind.socket_io() && text.as_str() == "2" {
             let _ = ws.send(Message::Text("3".into())).await;
             continue;
         }
@@ -340,6 +377,9 @@ fn frame(kind: Kind, seq: u64, clock: Instant, pad: &str) -> String {
     match kind {
         Kind::Relay => format!(
             r#"{{"type":"publish","channel":"bench","id":"{seq}","event":{{"type":"bench","payload":{payload}}}}}"#
+        ),
+        Kind::RelaySocketIo => format!(
+            r#"42["publish",{{"channel":"bench","id":"{seq}","event":{{"type":"bench","payload":{payload}}}}}]"#
         ),
         Kind::SocketIo => format!(r#"42["publish",{payload}]"#),
     }

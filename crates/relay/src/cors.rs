@@ -1,7 +1,7 @@
 //! Cross-origin requests from the studio's own site: the `origins` allow-list (which also
 //! gates WebSockets) answers CORS preflight and sets `Access-Control-Allow-Origin` on the
-//! relay's `/v1/` API (publish, poll, SSE, tokens, admin), so a dashboard served elsewhere
-//! works. Origins not on the list get no CORS headers (the browser refuses), and their
+//! relay's `/v1/` API (publish, poll, SSE, tokens, admin) and on Socket.IO's polling, so a
+//! dashboard served elsewhere works. Origins not on the list get no CORS headers (the browser refuses), and their
 //! preflight gets 403.
 
 use std::sync::Arc;
@@ -22,6 +22,10 @@ fn headers(response: &mut Response, origin: &HeaderValue) {
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
     h.insert(header::VARY, HeaderValue::from_static("Origin"));
     h.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+    h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static("content-type"),
     );
@@ -34,7 +38,8 @@ pub async fn layer(
     next: Next,
 ) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
-    let api = request.uri().path().starts_with("/v1/");
+    let path = request.uri().path();
+    let api = path.starts_with("/v1/") || path.starts_with("/socket.io");
     let Some(origin) = origin.filter(|_| api) else {
         return next.run(request).await;
     };

@@ -4,6 +4,7 @@
 //!   `epoch`) and idempotent publish, over a [`backend`]: the channels' offsets, history,
 //!   epoch and snapshot, in memory or shared through Redis.
 //! - [`queue`]: each connection's bounded outgoing queue; a slow one is cut off.
+//! - [`rate`]: each connection's publish budget.
 //! - [`auth`]: tokens (JWT: HS256, or EdDSA/RS256 from a studio backend), roles and
 //!   channel patterns, and token exchange.
 //! - [`access`]: every token checked (revocation too), every connection registered, the
@@ -11,6 +12,7 @@
 //! - [`ws`]: the WebSocket protocol (`subscribe`, `unsubscribe`, `publish`, `ping`).
 //! - [`http`]: health, stats, metrics, HTTP publish, polling and Server-Sent Events.
 //! - [`admin`]: `POST /v1/tokens` and the admin API; [`cors`]: the origins allow-list.
+//! - [`socketio`]: the Socket.IO endpoint, bridged onto the hub.
 //! - [`dashboard`]: the live dashboard page at `/`, built from `ui/` and embedded.
 //! - [`tls`]: optional TLS with rustls.
 //! - [`settings`]: the settings file and its commented defaults.
@@ -27,7 +29,9 @@ pub mod dashboard;
 pub mod http;
 pub mod hub;
 pub mod queue;
+pub mod rate;
 pub mod settings;
+pub mod socketio;
 pub mod tls;
 pub mod ws;
 
@@ -86,7 +90,7 @@ impl State {
 
 /// The relay's routes over `state`.
 pub fn router(state: Arc<State>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(dashboard::index))
         .route("/assets/{name}", get(dashboard::asset))
         .route("/health", get(http::health))
@@ -102,7 +106,8 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/v1/admin/connections", get(admin::connections))
         .route("/v1/admin/disconnect", post(admin::disconnect))
         .route("/v1/admin/revoke", post(admin::revoke))
-        .route("/v1/admin/broadcast", post(admin::broadcast))
+        .route("/v1/admin/broadcast", post(admin::broadcast));
+    socketio::mount(routes, state.clone())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cors::layer,

@@ -5,7 +5,7 @@
 use crate::queue::Frame;
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -20,6 +20,7 @@ use crate::auth::Claims;
 use crate::http::{Remote, TokenQuery, admit, authenticate, error_response, refuse};
 use crate::hub::Subscriber;
 use crate::queue::{KickReason, Queue};
+use crate::rate::Budget;
 
 /// Close code for a subscriber that could not keep up.
 pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
@@ -68,41 +69,6 @@ pub async fn upgrade(
         .into_response()
 }
 
-/// Per-connection publish budget: a token bucket. Once a publish is refused, every
-/// publish in the next second is refused too (the pause does not grow while it lasts), so
-/// a publisher that resends from its first refused event keeps its order.
-struct Bucket {
-    tokens: f64,
-    rate: f64,
-    last: Instant,
-    cooling: Option<Instant>,
-}
-
-/// How long publishing stays refused after a refusal.
-const COOL_DOWN: Duration = Duration::from_secs(1);
-
-impl Bucket {
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        if let Some(until) = self.cooling {
-            if now < until {
-                return false;
-            }
-            self.cooling = None;
-        }
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate)
-            .min(self.rate * 2.0);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            self.cooling = Some(now + COOL_DOWN);
-            false
-        }
-    }
-}
-
 /// What one connection keeps.
 struct Conn<'a> {
     state: &'a crate::State,
@@ -111,7 +77,7 @@ struct Conn<'a> {
     queue: Queue,
     registered: Registered,
     subscriptions: HashSet<String>,
-    bucket: Bucket,
+    bucket: Budget,
 }
 
 #[tracing::instrument(skip_all, fields(conn, sub = claims.subject()))]
@@ -131,12 +97,7 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims,
         queue,
         registered,
         subscriptions: HashSet::new(),
-        bucket: Bucket {
-            tokens: f64::from(state.config.publish_rate) * 2.0,
-            rate: f64::from(state.config.publish_rate),
-            last: Instant::now(),
-            cooling: None,
-        },
+        bucket: Budget::new(state.config.publish_rate),
     };
     let (mut sink, mut stream) = socket.split();
     let every = state.config.ping_interval;

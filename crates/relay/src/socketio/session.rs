@@ -1,0 +1,313 @@
+//! One Socket.IO client, bridged onto the hub: its own bounded queue (as every transport
+//! has), forwarded in order as `event`s with the same object as a WebSocket `event` frame;
+//! `subscribe` acked with the `subscribed` object (before its replay), `publish` acked
+//! with `{offset}`; every refusal acked as `{error: {code, message}}`. An admin's
+//! disconnect, a revocation or a full queue disconnects it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use shotline_protocol::relay::ErrorCode;
+use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+use socketioxide::socket::DisconnectReason;
+use socketioxide::{SendError, SocketError};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::access::{Registered, Transport};
+use crate::auth::Claims;
+use crate::http::{admit, refuse};
+use crate::hub::Subscriber;
+use crate::queue::{Frame, Kick, Queue};
+use crate::rate::Budget;
+
+/// What one client keeps.
+struct Session {
+    state: Arc<crate::State>,
+    claims: Arc<Claims>,
+    conn: u64,
+    queue: Queue,
+    registered: Registered,
+    subscriptions: Mutex<HashSet<String>>,
+    /// Subscribes waiting for their `subscribed` frame, by channel.
+    acks: Mutex<HashMap<String, AckSender>>,
+    budget: Mutex<Budget>,
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn refusal(code: ErrorCode, message: impl Into<String>) -> Value {
+    json!({"error": {"code": code, "message": message.into()}})
+}
+
+/// A client passed the door: register it, wire its events, start its forwarder.
+pub async fn connected(socket: SocketRef, State(state): State<Arc<crate::State>>) {
+    let Some(claims) = socket.extensions.get::<Arc<Claims>>() else {
+        let _ = socket.disconnect();
+        return;
+    };
+    let conn = state.next_conn();
+    state.connections.fetch_add(1, Ordering::Relaxed);
+    let (queue, rx, kicked) = Queue::new(state.config.queue.max(state.config.history + 16));
+    let remote = socket
+        .req_parts()
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.to_string())
+        .or_else(|| {
+            socket
+                .req_parts()
+                .extensions
+                .get::<axum::extract::ConnectInfo<crate::tls::TlsPeer>>()
+                .map(|c| c.0.0.to_string())
+        })
+        .unwrap_or_default();
+    let registered =
+        state
+            .access
+            .register(conn, &claims, Transport::SocketIo, remote, kicked.clone());
+    let (stop, stopped) = oneshot::channel();
+    let session = Arc::new(Session {
+        budget: Mutex::new(Budget::new(state.config.publish_rate)),
+        state,
+        claims,
+        conn,
+        queue,
+        registered,
+        subscriptions: Mutex::new(HashSet::new()),
+        acks: Mutex::new(HashMap::new()),
+        stop: Mutex::new(Some(stop)),
+    });
+    // Handlers first, before anything awaits: an event that comes before them is lost.
+    // Each handler only queues its command, at once and in arrival order (socket.io runs
+    // handlers' futures as tasks of their own, in no order); one task carries them out.
+    let (commands, queued) = mpsc::unbounded_channel();
+    for (name, kind) in [
+        ("subscribe", Kind::Subscribe),
+        ("unsubscribe", Kind::Unsubscribe),
+        ("publish", Kind::Publish),
+    ] {
+        let commands = commands.clone();
+        socket.on(
+            name,
+            move |TryData(data): TryData<Value>, ack: AckSender| {
+                let _ = commands.send((kind, data.ok(), ack));
+                std::future::ready(())
+            },
+        );
+    }
+    let s = session.clone();
+    socket.on_disconnect(async move |_: SocketRef, _: DisconnectReason| s.close());
+    tokio::spawn(serve(session.clone(), queued));
+    tokio::spawn(forward(socket, session, rx, kicked, stopped));
+}
+
+/// A command a client sent.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Subscribe,
+    Unsubscribe,
+    Publish,
+}
+
+/// Carry out the client's commands one at a time, in the order they came.
+async fn serve(
+    session: Arc<Session>,
+    mut queued: mpsc::UnboundedReceiver<(Kind, Option<Value>, AckSender)>,
+) {
+    while let Some((kind, data, ack)) = queued.recv().await {
+        match kind {
+            Kind::Subscribe => session.subscribe(data, ack).await,
+            Kind::Unsubscribe => session.unsubscribe(data, ack),
+            Kind::Publish => session.publish(data, ack).await,
+        }
+    }
+}
+
+impl Session {
+    async fn subscribe(&self, data: Option<Value>, ack: AckSender) {
+        let Some(channel) = data
+            .as_ref()
+            .and_then(|d| d["channel"].as_str())
+            .map(str::to_string)
+        else {
+            let _ = ack.send(&refusal(
+                ErrorCode::BadFrame,
+                "send {channel, since?, epoch?}",
+            ));
+            return;
+        };
+        if let Some((code, message)) = refuse(&self.claims, &channel, None) {
+            let _ = ack.send(&refusal(code, message));
+            return;
+        }
+        let since = data.as_ref().and_then(|d| d["since"].as_u64());
+        let epoch = data
+            .as_ref()
+            .and_then(|d| d["epoch"].as_str())
+            .map(str::to_string);
+        // The forwarder answers with the `subscribed` frame, in order before the replay.
+        lock(&self.acks).insert(channel.clone(), ack);
+        let subscriber = Subscriber {
+            conn: self.conn,
+            queue: self.queue.clone(),
+            subject: self.claims.subject().into(),
+        };
+        match self
+            .state
+            .hub
+            .subscribe(&channel, &subscriber, since, epoch.as_deref())
+            .await
+        {
+            Ok(_) => {
+                self.registered.subscribed(&channel);
+                lock(&self.subscriptions).insert(channel);
+            }
+            Err(e) => {
+                if let Some(ack) = lock(&self.acks).remove(&channel) {
+                    let _ = ack.send(&refusal(
+                        ErrorCode::Unavailable,
+                        format!("{e}; retry with backoff"),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn unsubscribe(&self, data: Option<Value>, ack: AckSender) {
+        let Some(channel) = data.as_ref().and_then(|d| d["channel"].as_str()) else {
+            let _ = ack.send(&refusal(ErrorCode::BadFrame, "send {channel}"));
+            return;
+        };
+        self.state.hub.unsubscribe(channel, self.conn);
+        self.registered.unsubscribed(channel);
+        lock(&self.subscriptions).remove(channel);
+        let _ = ack.send(&json!({"channel": channel}));
+    }
+
+    async fn publish(&self, data: Option<Value>, ack: AckSender) {
+        let Some(data) = data else {
+            let _ = ack.send(&refusal(ErrorCode::BadFrame, "send {channel, id, event}"));
+            return;
+        };
+        let (Some(channel), Some(id)) = (data["channel"].as_str(), data["id"].as_str()) else {
+            let _ = ack.send(&refusal(ErrorCode::BadFrame, "send {channel, id, event}"));
+            return;
+        };
+        let size = data.to_string().len();
+        let event = match admit(
+            &self.state,
+            &self.claims,
+            channel,
+            id,
+            data["event"].clone(),
+            size,
+        ) {
+            Ok(event) => event,
+            Err((code, message)) => {
+                let _ = ack.send(&refusal(code, message));
+                return;
+            }
+        };
+        if !lock(&self.budget).take() {
+            let _ = ack.send(&refusal(
+                ErrorCode::RateLimited,
+                format!(
+                    "more than {} publishes a second: nothing is taken for a second; then resend from this one",
+                    self.state.config.publish_rate
+                ),
+            ));
+            return;
+        }
+        match self.state.hub.publish(channel, id, event).await {
+            Ok(published) => {
+                let _ = ack.send(&json!({"offset": published.offset}));
+            }
+            Err(e) => {
+                let _ = ack.send(&refusal(
+                    ErrorCode::Unavailable,
+                    format!("{e}; retry with backoff"),
+                ));
+            }
+        }
+    }
+
+    /// The client is gone: leave every channel, stop the forwarder.
+    fn close(&self) {
+        for channel in lock(&self.subscriptions).drain() {
+            self.state.hub.unsubscribe(&channel, self.conn);
+        }
+        if let Some(stop) = lock(&self.stop).take() {
+            let _ = stop.send(());
+            self.state.connections.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Emit `frame` (a relay frame as JSON text): `subscribed` answers its subscribe's ack,
+/// anything else is the `event` event. False when the client is gone.
+fn emit(socket: &SocketRef, session: &Session, frame: &Frame) -> Result<(), SendError> {
+    if frame.starts_with("{\"type\":\"subscribed\"") {
+        let value: Value = serde_json::from_str(frame).unwrap_or_default();
+        let channel = value["channel"].as_str().unwrap_or_default();
+        if let Some(ack) = lock(&session.acks).remove(channel) {
+            return ack.send(&value);
+        }
+        return Ok(());
+    }
+    let raw = RawValue::from_string(frame.to_string())
+        .unwrap_or_else(|_| RawValue::from_string("null".into()).unwrap_or_default());
+    socket.emit("event", &raw)
+}
+
+/// The client's queue, in order, until it is gone, cut off, or the relay stops.
+async fn forward(
+    socket: SocketRef,
+    session: Arc<Session>,
+    mut rx: mpsc::Receiver<Frame>,
+    kicked: Arc<Kick>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let state = session.state.clone();
+    loop {
+        let frame = tokio::select! {
+            frame = rx.recv() => frame,
+            _ = kicked.wait() => None,
+            _ = &mut stopped => return,
+            _ = state.stopping() => None,
+        };
+        let Some(frame) = frame else { break };
+        // socket.io's own buffer is small (ours is the real one): wait for room.
+        loop {
+            match emit(&socket, &session, &frame) {
+                Ok(()) => break,
+                Err(SendError::Socket(SocketError::InternalChannelFull)) => {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    if kicked.is_set() {
+                        break;
+                    }
+                }
+                Err(SendError::Socket(SocketError::Closed)) => return,
+                Err(e) => {
+                    tracing::warn!("socket.io emit: {e}");
+                    break;
+                }
+            }
+        }
+    }
+    // Cut off (an admin, a revocation, too slow, shutdown): disconnect once there is room.
+    for _ in 0..500 {
+        match socket.clone().disconnect() {
+            Err(SocketError::InternalChannelFull) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            _ => return,
+        }
+    }
+}
