@@ -4,6 +4,10 @@
 // de-duplicated by offset and by publisher id, so a reconnect never shows an event twice
 // and, while the relay still holds them, never loses one.
 const SEEN_IDS = 5000;
+/** The relay's close code for a connection an admin cut off (or whose token was revoked). */
+const CLOSE_DISCONNECTED = 4003;
+/** Refusals no retry can fix: the token itself is no good. */
+const FINAL = new Set(["revoked", "token_expired", "unauthorized"]);
 const MAX_BACKOFF_MS = 30000;
 /** Full jitter: a random delay up to `base * 2^attempt`, capped. */
 export function backoff(attempt, base = 500) {
@@ -36,6 +40,11 @@ export class RelayConnection {
         this.ws?.close();
         this.stopFallback();
         window.clearTimeout(this.wsTimer);
+    }
+    /** The relay will not take this token again: stop, and say what to do. */
+    refused(detail) {
+        this.stop();
+        this.setMode("offline", detail);
     }
     setMode(mode, detail) {
         this.mode = mode;
@@ -98,10 +107,14 @@ export class RelayConnection {
                 ws.send(JSON.stringify(again));
             });
         };
-        ws.onclose = () => {
+        ws.onclose = (event) => {
             window.clearTimeout(openTimeout);
             if (this.ws === ws)
                 this.ws = undefined;
+            if (event.code === CLOSE_DISCONNECTED) {
+                this.refused("disconnected by the studio, or the link was revoked: ask the studio for a new link");
+                return;
+            }
             this.webSocketFailed(opened);
         };
     }
@@ -261,6 +274,13 @@ export class RelayConnection {
                     since: state.offset,
                     wait: 25,
                 }), { signal, cache: "no-store" });
+                if (response.status === 401) {
+                    const refusal = (await response.json().catch(() => ({})));
+                    if (refusal.code && FINAL.has(refusal.code)) {
+                        this.refused(refusal.message ?? refusal.code);
+                        return;
+                    }
+                }
                 if (!response.ok)
                     throw new Error(`HTTP ${response.status}`);
                 const body = (await response.json());

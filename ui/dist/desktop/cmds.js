@@ -16,6 +16,7 @@ export const namingExample = (template) => tauri().invoke("naming_example", { te
 export const capture = () => tauri().invoke("capture");
 export const openLibrary = () => tauri().invoke("open_library");
 export const openDashboard = () => tauri().invoke("open_dashboard");
+export const transferReport = () => tauri().invoke("transfer_report");
 /** Save Settings; resolves to the refused values (empty when saved). */
 export async function saveSettings(value) {
     try {

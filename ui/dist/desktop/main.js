@@ -284,6 +284,7 @@ function wire() {
     $("capture").addEventListener("click", () => void cmds.capture().catch((e) => alert(String(e))));
     $("open-library").addEventListener("click", () => void cmds.openLibrary());
     $("open-dashboard").addEventListener("click", () => void cmds.openDashboard());
+    $("transfer-report").addEventListener("click", () => void cmds.transferReport().catch((e) => alert(String(e))));
     $("toggle-settings").addEventListener("click", () => {
         if ($("settings").hidden)
             void openSettings();

@@ -234,7 +234,8 @@ pub fn http_get(addr: &str, path: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Every file below `root` (relative path → bytes), skipping the journal folder.
+/// Every file below `root` (relative path → bytes), skipping the journal folder and the
+/// ASC MHL history (the frames, and only the frames).
 pub fn tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
@@ -249,7 +250,7 @@ pub fn tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
                 .expect("below root")
                 .to_string_lossy()
                 .into_owned();
-            if rel == ".shotline" {
+            if rel == ".shotline" || rel == "ascmhl" {
                 continue;
             }
             if path.is_dir() {
