@@ -1,7 +1,8 @@
 //! `cargo xtask ui`: the web UI's build. TypeScript bindings generated from the protocol
 //! crate (ts-rs) into `ui/src/generated`, the UI's npm packages, the TypeScript compile,
-//! and the assets of the relay's dashboard (`ui/dist/dashboard`, embedded by the relay
-//! binary) and of the desktop window (`ui/dist/desktop`, embedded by the desktop app).
+//! and the assets of the relay's dashboard and live gallery (`ui/dist/dashboard`,
+//! `ui/dist/gallery`, embedded by the relay binary) and of the desktop window
+//! (`ui/dist/desktop`, embedded by the desktop app).
 //! Also runs the dashboard's end-to-end tests in a real Chromium.
 
 use std::path::{Path, PathBuf};
@@ -64,6 +65,7 @@ pub fn build() -> anyhow::Result<()> {
     for (page, statics) in [
         ("dashboard", &["index.html", "dashboard.css"]),
         ("desktop", &["index.html", "desktop.css"]),
+        ("gallery", &["index.html", "gallery.css"]),
     ] {
         let dist = ui.join("dist").join(page);
         let _ = std::fs::remove_dir_all(&dist);

@@ -118,6 +118,8 @@ impl Engine {
         }
         let journal = Arc::new(Journal::open(&journal_path)?);
         journal.ensure_jobs(&target_names(&config))?;
+        // For other processes (`shotline share create`): the session being shot.
+        journal.set_meta("session", &session)?;
         Ok(Self {
             config,
             session,
@@ -146,7 +148,7 @@ impl Engine {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let wake = Arc::new(Notify::new());
         let mut tasks = JoinSet::new();
-        let (relay_stop, relay_tasks, relay_status_rx) = self.start_relay(relay);
+        let (relay_stop, relay_tasks, relay_status_rx) = self.start_relay(relay.clone());
         let paused = Arc::new(AtomicBool::new(false));
         let scheduler = Scheduler::new(
             self.journal.clone(),
@@ -178,7 +180,30 @@ impl Engine {
             }
         }
 
-        let ingest_wake = wake.clone();
+        let preview_wake = Arc::new(Notify::new());
+        let preview_made = Arc::new(Notify::new());
+        tasks.spawn(crate::preview::worker::run(
+            self.journal.clone(),
+            self.config.library.path.clone(),
+            preview_wake.clone(),
+            preview_made.clone(),
+            shutdown_rx.clone(),
+        ));
+        if let Some(target) = &relay {
+            let publisher = crate::share::publisher::Publisher::new(
+                self.journal.clone(),
+                self.config.library.path.clone(),
+                &self.config.studio.id,
+                target,
+                self.bus.clone(),
+            );
+            tasks.spawn(crate::share::publisher::run(
+                publisher,
+                preview_made,
+                shutdown_rx.clone(),
+            ));
+        }
+        let ingest_wake = vec![wake.clone(), preview_wake];
         let ingest = Ingest::new(
             self.journal.clone(),
             self.config.library.path.clone(),

@@ -18,6 +18,8 @@
 //!   the `shotline` binary and the desktop app share.
 //! - [`upload`]: frames to an S3-compatible bucket.
 //! - [`thumbnail`]: previews for a window's frame list, from bytes already in the frame.
+//! - [`preview`]: the live gallery's previews of every stored frame, made off the copy
+//!   path; [`share`]: shares of a session, sent to the relay for their guests.
 //! - [`config`] and [`paths`]: settings and where things live.
 //! - [`verify`] and [`status`]: the read-only checks behind `shotline verify` and `status`.
 //! - [`proof`]: the proof of backup: ASC MHL histories on every copy, the transfer
@@ -37,9 +39,11 @@ pub mod metadata;
 pub mod naming;
 pub mod paths;
 pub mod platform;
+pub mod preview;
 pub mod proof;
 pub mod relay_client;
 pub mod relay_setup;
+pub mod share;
 pub mod source;
 pub mod status;
 pub mod thumbnail;

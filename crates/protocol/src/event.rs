@@ -1,6 +1,10 @@
 //! Engine events: one variant per kind of state change, each with a typed payload.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+
+pub use crate::gallery::{GalleryComment, GalleryFrame, GalleryLabel, GalleryLike, GalleryRating};
 
 /// One state change in the engine, as seen by the UI, the tray and the relay.
 ///
@@ -29,6 +33,16 @@ pub enum Event {
     QueueStatus(QueueStatus),
     /// Something a person should know about.
     Notification(Notification),
+    /// A frame of a shared session, for its guests.
+    GalleryFrame(GalleryFrame),
+    /// A guest's rating of a frame.
+    GalleryRating(GalleryRating),
+    /// A guest's colour label on a frame.
+    GalleryLabel(GalleryLabel),
+    /// A guest liked a frame (or no longer does).
+    GalleryLike(GalleryLike),
+    /// A guest's comment on a frame.
+    GalleryComment(GalleryComment),
 }
 
 impl Event {
@@ -45,12 +59,19 @@ impl Event {
             Event::UploadComplete(_) => "upload_complete",
             Event::QueueStatus(_) => "queue_status",
             Event::Notification(_) => "notification",
+            Event::GalleryFrame(_) => "gallery_frame",
+            Event::GalleryRating(_) => "gallery_rating",
+            Event::GalleryLabel(_) => "gallery_label",
+            Event::GalleryLike(_) => "gallery_like",
+            Event::GalleryComment(_) => "gallery_comment",
         }
     }
 
-    /// The channel suffix this event is published on (`<studio>:<suffix>` on the relay).
-    pub fn channel_suffix(&self) -> &'static str {
-        match self {
+    /// The channel suffix this event is published on (`<studio>:<suffix>` on the relay);
+    /// a share's frames go to `gallery:<share id>`. Guests' answers are published by the
+    /// guests themselves, on their share's channel.
+    pub fn channel_suffix(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
             Event::CameraStatus(_) | Event::ShotCaptured(_) | Event::ShotStored(_) => "camera",
             Event::BackupProgress(_) | Event::BackupVerified(_) | Event::TargetStatus(_) => {
                 "backup"
@@ -58,7 +79,12 @@ impl Event {
             Event::UploadProgress(_) | Event::UploadComplete(_) => "upload",
             Event::QueueStatus(_) => "status",
             Event::Notification(_) => "alerts",
-        }
+            Event::GalleryFrame(f) => return Cow::Owned(format!("gallery:{}", f.share)),
+            Event::GalleryRating(_)
+            | Event::GalleryLabel(_)
+            | Event::GalleryLike(_)
+            | Event::GalleryComment(_) => "gallery",
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //!
 //! - [`event`]: the typed [`Event`]s the engine publishes for every state change, serialised
 //!   as `{"type": <event type>, "payload": {..}}` exactly as the relay contract states.
+//! - [`gallery`]: the live gallery's events (frames, and guests' answers).
 //! - [`relay`]: the frames of the relay's WebSocket and its error codes.
 //! - [`env`](mod@env): the environment variables every Shotline program reads, in one table.
 //! - [`retry`]: backoff with jitter, for everything that retries.
@@ -10,6 +11,7 @@
 
 pub mod env;
 pub mod event;
+pub mod gallery;
 pub mod relay;
 pub mod retry;
 
@@ -18,3 +20,4 @@ pub use event::{
     QueueStatus, ShotCaptured, ShotSource, ShotStored, TargetState, TargetStatus, UploadComplete,
     UploadProgress,
 };
+pub use gallery::{GalleryComment, GalleryFrame, GalleryLabel, GalleryLike, GalleryRating, Label};

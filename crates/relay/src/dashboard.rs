@@ -1,38 +1,66 @@
-//! The live dashboard page at `/`: static assets built from `ui/` by `cargo xtask ui` and
-//! embedded in the binary, served with a strict Content-Security-Policy. The page itself
-//! takes its subscriber token from `?token=` and talks to the relay's public endpoints.
+//! The live dashboard page at `/`, and every page's assets at `/assets/<page>/<name>`
+//! (the dashboard's and the gallery's): static files built from `ui/` by `cargo xtask ui`
+//! and embedded in the binary, served with a strict Content-Security-Policy. The
+//! dashboard takes its subscriber token from `?token=` and talks to the relay's public
+//! endpoints.
 
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// Only this origin's scripts, styles and connections (WebSocket included).
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+/// Only this origin's scripts, styles and connections (WebSocket included); images also
+/// from `blob:` (the gallery's previews, fetched with the guest's token).
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
                    connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const INDEX: &str = include_str!("../../../ui/dist/dashboard/index.html");
 
-/// (name, content type, content) of every asset under `/assets/`.
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// (path under `/assets/`, content type, content) of every asset.
 const ASSETS: &[(&str, &str, &str)] = &[
     (
-        "main.js",
-        "text/javascript; charset=utf-8",
+        "dashboard/main.js",
+        JS,
         include_str!("../../../ui/dist/dashboard/main.js"),
     ),
     (
-        "connection.js",
-        "text/javascript; charset=utf-8",
+        "dashboard/connection.js",
+        JS,
         include_str!("../../../ui/dist/dashboard/connection.js"),
     ),
     (
-        "dashboard.css",
-        "text/css; charset=utf-8",
+        "dashboard/dashboard.css",
+        CSS,
         include_str!("../../../ui/dist/dashboard/dashboard.css"),
+    ),
+    (
+        "gallery/main.js",
+        JS,
+        include_str!("../../../ui/dist/gallery/main.js"),
+    ),
+    (
+        "gallery/grid.js",
+        JS,
+        include_str!("../../../ui/dist/gallery/grid.js"),
+    ),
+    (
+        "gallery/gallery.css",
+        CSS,
+        include_str!("../../../ui/dist/gallery/gallery.css"),
     ),
 ];
 
-fn page(content_type: &str, body: &'static str) -> Response {
+/// `body` with the strict headers every page and asset gets.
+pub fn page(content_type: &str, body: &'static str) -> Response {
+    with_status(StatusCode::OK, content_type, body)
+}
+
+/// [`page`] with another status.
+pub fn with_status(status: StatusCode, content_type: &str, body: &'static str) -> Response {
     (
+        status,
         [
             (header::CONTENT_TYPE, content_type),
             (header::CONTENT_SECURITY_POLICY, CSP),
@@ -50,9 +78,10 @@ pub async fn index() -> Response {
     page("text/html; charset=utf-8", INDEX)
 }
 
-/// `GET /assets/{name}`.
-pub async fn asset(Path(name): Path<String>) -> Response {
-    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+/// `GET /assets/{page}/{name}`.
+pub async fn asset(Path((page_name, name)): Path<(String, String)>) -> Response {
+    let path = format!("{page_name}/{name}");
+    match ASSETS.iter().find(|(n, _, _)| *n == path) {
         Some((_, content_type, body)) => page(content_type, body),
         None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
     }
@@ -67,13 +96,33 @@ mod tests {
         for (name, _, body) in ASSETS {
             assert!(!body.is_empty(), "{name} is empty");
         }
-        for reference in ["/assets/main.js", "/assets/dashboard.css"] {
+        for reference in ["/assets/dashboard/main.js", "/assets/dashboard/dashboard.css"] {
             assert!(INDEX.contains(reference), "index.html lost {reference}");
         }
-        let main = ASSETS.iter().find(|a| a.0 == "main.js").map(|a| a.2);
-        assert!(
-            main.is_some_and(|m| m.contains("./connection.js")),
-            "main.js imports connection.js, which must be served"
-        );
+        for reference in ["/assets/gallery/main.js", "/assets/gallery/gallery.css"] {
+            assert!(
+                crate::gallery::page::INDEX.contains(reference),
+                "the gallery's index.html lost {reference}"
+            );
+        }
+        // Every module a served script imports is served at the path it resolves to.
+        for (path, _, body) in ASSETS.iter().filter(|a| a.0.ends_with(".js")) {
+            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+            for import in body.lines().filter_map(|l| {
+                let l = l.trim();
+                l.starts_with("import ")
+                    .then(|| l.rsplit_once(" from \"").map(|(_, r)| r.trim_end_matches("\";")))
+                    .flatten()
+            }) {
+                let resolved = match import.strip_prefix("../") {
+                    Some(up) => up.to_string(),
+                    None => format!("{dir}/{}", import.trim_start_matches("./")),
+                };
+                assert!(
+                    ASSETS.iter().any(|a| a.0 == resolved),
+                    "{path} imports {import}, which is not served at /assets/{resolved}"
+                );
+            }
+        }
     }
 }

@@ -13,7 +13,9 @@
 //! - [`http`]: health, stats, metrics, HTTP publish, polling and Server-Sent Events.
 //! - [`admin`]: `POST /v1/tokens` and the admin API; [`cors`]: the origins allow-list.
 //! - [`socketio`]: the Socket.IO endpoint, bridged onto the hub.
-//! - [`dashboard`]: the live dashboard page at `/`, built from `ui/` and embedded.
+//! - [`gallery`]: the live gallery's shares, previews and page (`/g/{share}`).
+//! - [`dashboard`]: the live dashboard page at `/` and every page's assets, built from
+//!   `ui/` and embedded.
 //! - [`tls`]: optional TLS with rustls.
 //! - [`settings`]: the settings file and its commented defaults.
 //!
@@ -26,6 +28,7 @@ pub mod auth;
 pub mod backend;
 pub mod cors;
 pub mod dashboard;
+pub mod gallery;
 pub mod http;
 pub mod hub;
 pub mod queue;
@@ -41,7 +44,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -55,6 +59,8 @@ pub struct State {
     pub hub: Arc<Hub>,
     /// Tokens and connections.
     pub access: Arc<access::Access>,
+    /// The gallery's previews.
+    pub blobs: gallery::blobs::Blobs,
     /// Settings.
     pub config: Config,
     /// Open WebSocket connections.
@@ -92,7 +98,18 @@ impl State {
 pub fn router(state: Arc<State>) -> Router {
     let routes = Router::new()
         .route("/", get(dashboard::index))
-        .route("/assets/{name}", get(dashboard::asset))
+        .route("/assets/{page}/{name}", get(dashboard::asset))
+        .route("/g/{share}", get(gallery::gallery))
+        .route(
+            "/v1/shares/{share}",
+            put(gallery::put_share).delete(gallery::close_share),
+        )
+        .route(
+            "/v1/blobs/{channel}/{name}",
+            put(gallery::put_blob)
+                .get(gallery::get_blob)
+                .layer(DefaultBodyLimit::max(gallery::blobs::MAX_BLOB)),
+        )
         .route("/health", get(http::health))
         .route("/stats", get(http::stats))
         .route("/metrics", get(http::metrics))
@@ -155,11 +172,17 @@ pub async fn run(
         .map_err(std::io::Error::other)?,
     );
     access.prepare().await;
+    let blobs = gallery::blobs::Blobs::open(
+        config.data.as_deref(),
+        config.redis.as_deref(),
+        config.previews_limit,
+    )?;
     let follower = tokio::spawn(hub.clone().follow());
     let access_task = tokio::spawn(access.clone().run());
     let state = Arc::new(State {
         hub,
         access,
+        blobs,
         config,
         connections: AtomicU64::new(0),
         polls_waiting: AtomicU64::new(0),

@@ -42,9 +42,11 @@ pub struct Config {
     pub guest_max_frame: usize,
     /// A studio backend's public key (PEM): EdDSA or RS256 tokens it signs are accepted.
     pub jwt_public_key: Option<Vec<u8>>,
-    /// Where what must outlive the relay is kept (revocations); `None`: in memory only
-    /// (or in Redis, with `redis`).
+    /// Where what must outlive the relay is kept (revocations, shares, the gallery's
+    /// previews); `None`: in memory only (or in Redis, with `redis`).
     pub data: Option<PathBuf>,
+    /// The gallery's previews kept at most, in bytes; past it the oldest shares' go first.
+    pub previews_limit: u64,
 }
 
 impl Config {
@@ -67,6 +69,7 @@ impl Config {
             guest_max_frame: 16 * 1024,
             jwt_public_key: None,
             data: None,
+            previews_limit: 2_000_000_000,
         }
     }
 }
@@ -107,6 +110,7 @@ struct File {
     guest_rate: Option<u32>,
     jwt_public_key: Option<String>,
     data: Option<PathBuf>,
+    previews_limit: Option<String>,
 }
 
 /// A public key setting: the PEM itself, or the path of a PEM file; checked to be a key.
@@ -127,6 +131,28 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         Ok(secs) => Some(Duration::from_secs(secs)),
         Err(_) => humantime::parse_duration(text).ok(),
     }
+}
+
+/// `2GB`, `500MB`, `64KiB`, or a bare number of bytes.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    (number >= 0.0).then(|| (number * factor) as u64)
 }
 
 /// Apply the settings file at `path` over `config`.
@@ -237,6 +263,15 @@ pub fn apply_file(config: &mut Config, path: &Path) -> Result<(), SettingsError>
     if f.data.is_some() {
         config.data = f.data;
     }
+    if let Some(v) = &f.previews_limit {
+        config.previews_limit = parse_size(v).filter(|n| *n >= 1_000_000).ok_or_else(|| {
+            error(
+                "previews_limit",
+                format!("{v:?} is not a size of 1MB or more"),
+                "write e.g. \"2GB\"",
+            )
+        })?;
+    }
     match (f.tls_cert, f.tls_key) {
         (Some(cert), Some(key)) => config.tls = Some(TlsFiles { cert, key }),
         (None, None) => {}
@@ -271,6 +306,7 @@ mod tests {
         assert_eq!(config.ping_interval, defaults.ping_interval);
         assert_eq!(config.ping_timeout, defaults.ping_timeout);
         assert_eq!(config.guest_rate, defaults.guest_rate);
+        assert_eq!(config.previews_limit, defaults.previews_limit);
     }
 
     #[test]
@@ -289,6 +325,14 @@ mod tests {
             apply_file(&mut config, &path).expect_err("refused").key,
             "ping_timeout"
         );
+        std::fs::write(&path, "previews_limit = \"lots\"\n").expect("write");
+        let mut config = Config::new("s".repeat(16));
+        assert_eq!(
+            apply_file(&mut config, &path).expect_err("refused").key,
+            "previews_limit"
+        );
+        assert_eq!(parse_size("2GB"), Some(2_000_000_000));
+        assert_eq!(parse_size("64 KiB"), Some(65_536));
         std::fs::write(&path, "jwt_public_key = \"/nowhere.pem\"\n").expect("write");
         let mut config = Config::new("s".repeat(16));
         assert_eq!(

@@ -45,6 +45,7 @@ export class RelayConnection {
     refused(detail) {
         this.stop();
         this.setMode("offline", detail);
+        this.on.refused?.(detail);
     }
     setMode(mode, detail) {
         this.mode = mode;

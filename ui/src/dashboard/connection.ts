@@ -25,6 +25,9 @@ export interface Handlers {
   /** Events may be lost for good: the relay trimmed its history past what this page
    *  saw (`trimmed`), or it restarted with a new history (`restarted`). */
   gap(channel: string, why: "trimmed" | "restarted"): void;
+  /** The relay will not take this token again (revoked, expired, cut off by the
+   *  studio); the connection has stopped. */
+  refused?(detail: string): void;
 }
 
 interface ChannelState {
@@ -91,6 +94,7 @@ export class RelayConnection {
   private refused(detail: string): void {
     this.stop();
     this.setMode("offline", detail);
+    this.on.refused?.(detail);
   }
 
   private setMode(mode: Mode, detail: string): void {

@@ -2,6 +2,11 @@
 import type { BackupProgress } from "./BackupProgress";
 import type { BackupVerified } from "./BackupVerified";
 import type { CameraStatus } from "./CameraStatus";
+import type { GalleryComment } from "./GalleryComment";
+import type { GalleryFrame } from "./GalleryFrame";
+import type { GalleryLabel } from "./GalleryLabel";
+import type { GalleryLike } from "./GalleryLike";
+import type { GalleryRating } from "./GalleryRating";
 import type { Notification } from "./Notification";
 import type { QueueStatus } from "./QueueStatus";
 import type { ShotCaptured } from "./ShotCaptured";
@@ -15,4 +20,4 @@ import type { UploadProgress } from "./UploadProgress";
  *
  * On the wire: `{"type": "shot_stored", "payload": {..}}`.
  */
-export type Event = { "type": "camera_status", "payload": CameraStatus } | { "type": "shot_captured", "payload": ShotCaptured } | { "type": "shot_stored", "payload": ShotStored } | { "type": "backup_progress", "payload": BackupProgress } | { "type": "backup_verified", "payload": BackupVerified } | { "type": "target_status", "payload": TargetStatus } | { "type": "upload_progress", "payload": UploadProgress } | { "type": "upload_complete", "payload": UploadComplete } | { "type": "queue_status", "payload": QueueStatus } | { "type": "notification", "payload": Notification };
+export type Event = { "type": "camera_status", "payload": CameraStatus } | { "type": "shot_captured", "payload": ShotCaptured } | { "type": "shot_stored", "payload": ShotStored } | { "type": "backup_progress", "payload": BackupProgress } | { "type": "backup_verified", "payload": BackupVerified } | { "type": "target_status", "payload": TargetStatus } | { "type": "upload_progress", "payload": UploadProgress } | { "type": "upload_complete", "payload": UploadComplete } | { "type": "queue_status", "payload": QueueStatus } | { "type": "notification", "payload": Notification } | { "type": "gallery_frame", "payload": GalleryFrame } | { "type": "gallery_rating", "payload": GalleryRating } | { "type": "gallery_label", "payload": GalleryLabel } | { "type": "gallery_like", "payload": GalleryLike } | { "type": "gallery_comment", "payload": GalleryComment };

@@ -1,7 +1,6 @@
 //! `shotline capture`, `shotline camera list|set`: requests to the camera thread of the
 //! running `shotline run`, which holds the cameras (a camera serves one program at a time).
 
-use std::fs::File;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -30,30 +29,15 @@ pub fn line(c: &CameraStatus) -> String {
     text
 }
 
-/// The journal of a library a `shotline run` holds, or why not.
+/// The journal of a library a `shotline run` holds (with its cameras on), or why not.
 fn running_journal(config: &Config) -> anyhow::Result<Journal> {
-    let path = Journal::path_for(&config.library.path);
-    let lock = path.with_file_name("lock");
-    if let Ok(file) = File::options().write(true).open(&lock)
-        && file.try_lock().is_ok()
-    {
-        anyhow::bail!(
-            "no `shotline run` is running for the library {}: start it first; it holds the cameras",
-            config.library.path.display()
-        );
-    }
-    if !lock.exists() {
-        anyhow::bail!(
-            "no `shotline run` has used the library {} yet: start it first",
-            config.library.path.display()
-        );
-    }
+    let journal = super::running_journal(config, "it holds the cameras")?;
     if !config.camera.enabled {
         anyhow::bail!(
             "cameras are off: set [camera] enabled = true (or SHOTLINE_CAMERA_ENABLED=true) and restart `shotline run`"
         );
     }
-    Ok(Journal::open(&path)?)
+    Ok(journal)
 }
 
 fn finish(answer: shotline_engine::source::camera::Answer) -> anyhow::Result<ExitCode> {

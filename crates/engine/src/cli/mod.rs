@@ -4,6 +4,7 @@ mod camera;
 mod config_cmd;
 mod proof;
 mod run;
+mod share;
 mod status;
 mod verify;
 mod view;
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use shotline_engine::Config;
 use shotline_engine::config::Loaded;
+use shotline_engine::journal::Journal;
 
 /// Shotline: every frame from the hot folder into the library and onto verified backups.
 #[derive(Debug, Parser)]
@@ -102,6 +104,40 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Live gallery shares: a session opened to the studio's clients.
+    Share {
+        #[command(subcommand)]
+        action: ShareAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ShareAction {
+    /// Share a session (needs the running `shotline run`, which makes the link); prints
+    /// the share id, then the link as the last line.
+    Create {
+        /// The session (default: the one `shotline run` is shooting).
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+        /// How long the link works, e.g. 7d or 12h.
+        #[arg(long, default_value = "7d", value_name = "DURATION")]
+        ttl: String,
+        /// A title the guests see.
+        #[arg(long, value_name = "TEXT")]
+        title: Option<String>,
+    },
+    /// Every share: id, session, state, frames, link.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close a share: open pages are cut off, its link answers 410.
+    Revoke {
+        /// The share id.
+        #[arg(value_name = "ID")]
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +212,18 @@ pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
                 camera::set(&load(file)?.config, &setting, camera.as_deref())
             }
         },
+        Command::Share { action } => {
+            let config = load(file)?.config;
+            match action {
+                ShareAction::Create {
+                    session,
+                    ttl,
+                    title,
+                } => share::create(&config, session, &ttl, title.as_deref()),
+                ShareAction::List { json } => share::list(&config, json),
+                ShareAction::Revoke { id } => share::revoke(&config, &id),
+            }
+        }
         Command::Config { action } => match action {
             ConfigAction::Init { force } => config_cmd::init(file, force),
             ConfigAction::Check => config_cmd::check(file),
@@ -194,6 +242,28 @@ pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
             }
         },
     }
+}
+
+/// The journal of a library a `shotline run` holds, or why not (`what_it_does`: why it
+/// must be running, for the message).
+fn running_journal(config: &Config, what_it_does: &str) -> anyhow::Result<Journal> {
+    let path = Journal::path_for(&config.library.path);
+    let lock = path.with_file_name("lock");
+    if let Ok(file) = std::fs::File::options().write(true).open(&lock)
+        && file.try_lock().is_ok()
+    {
+        anyhow::bail!(
+            "no `shotline run` is running for the library {}: start it first; {what_it_does}",
+            config.library.path.display()
+        );
+    }
+    if !lock.exists() {
+        anyhow::bail!(
+            "no `shotline run` has used the library {} yet: start it first",
+            config.library.path.display()
+        );
+    }
+    Ok(Journal::open(&path)?)
 }
 
 fn load(file: Option<&std::path::Path>) -> anyhow::Result<Loaded> {

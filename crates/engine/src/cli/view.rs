@@ -171,7 +171,17 @@ fn show(event: &Event, tally: &mut Tally, bars: Option<&mut Bars>) {
                 .unwrap_or_default()
         )),
         Event::UploadComplete(u) => Some(format!("uploaded   {}", u.key)),
+        Event::GalleryFrame(f) => Some(format!("shared     {} in gallery {}", f.name, f.share)),
+        Event::GalleryComment(c) => Some(format!(
+            "comment    on frame {} by {}: {}",
+            c.frame,
+            c.name.as_deref().unwrap_or("a guest"),
+            c.text
+        )),
         Event::ShotCaptured(_)
+        | Event::GalleryRating(_)
+        | Event::GalleryLabel(_)
+        | Event::GalleryLike(_)
         | Event::BackupProgress(_)
         | Event::UploadProgress(_)
         | Event::QueueStatus(_) => None,

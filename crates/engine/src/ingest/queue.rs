@@ -79,11 +79,12 @@ impl Queue {
     }
 }
 
-/// Ingest candidates from `rx` until shutdown; `stored` is woken for every new shot.
+/// Ingest candidates from `rx` until shutdown; each of `stored` is woken for every new
+/// shot (backups, previews).
 pub async fn run(
     ingest: Ingest,
     mut rx: mpsc::UnboundedReceiver<Candidate>,
-    stored: Arc<Notify>,
+    stored: Vec<Arc<Notify>>,
     bus: Bus,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -122,9 +123,15 @@ pub async fn run(
     }
 }
 
-fn done(queue: &mut Queue, candidate: &Candidate, outcome: &Outcome, stored: &Notify, bus: &Bus) {
+fn done(
+    queue: &mut Queue,
+    candidate: &Candidate,
+    outcome: &Outcome,
+    stored: &[Arc<Notify>],
+    bus: &Bus,
+) {
     if matches!(outcome, Outcome::Stored(_)) {
-        stored.notify_one();
+        stored.iter().for_each(|n| n.notify_one());
     }
     if candidate.source == ShotSource::Camera && !matches!(outcome, Outcome::Gone) {
         // The spool copy of a camera frame: the library has it now.

@@ -7,10 +7,12 @@
 //! - `jobs`: backup jobs per (shot, target).
 //! - `outbox`: events waiting for the relay, each with a unique id.
 //! - `camera`: card files, camera status and requests for the camera thread.
+//! - `gallery`: previews, shares and what each share published.
 //! - `proof`: what is sealed into which ASC MHL generation, and the repairs made.
 //! - `report`: the read-only summaries `status` and the UI show.
 
 mod camera;
+mod gallery;
 mod jobs;
 mod outbox;
 mod proof;
@@ -27,6 +29,7 @@ use rusqlite::Connection;
 
 use crate::Result;
 
+pub use gallery::{NeedsPreview, Share, ShareFrame};
 pub use camera::{CameraAction, CameraRequest, CardFile, CardState, RequestState};
 pub use jobs::{Job, JobState};
 pub use outbox::Outgoing;

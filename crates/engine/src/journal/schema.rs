@@ -12,7 +12,9 @@ use rusqlite::Connection;
 /// requests (`shotline capture`, `shotline camera set`) a running engine carries out.
 /// Version 5 adds the proof of backup: which verified copy went into which ASC MHL
 /// generation of which root (the library, or a target), each sealed generation, and
-/// what `shotline verify --repair` did.
+/// what `shotline verify --repair` did. Version 6 adds the live gallery: each frame's
+/// previews, the shares (a session opened to guests) and which frames each share has
+/// published.
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE shots (
@@ -158,6 +160,33 @@ CREATE TABLE repairs (
     place   TEXT    NOT NULL,
     action  TEXT    NOT NULL,
     detail  TEXT    NOT NULL
+);
+"#,
+    r#"
+CREATE TABLE previews (
+    shot_id  INTEGER PRIMARY KEY REFERENCES shots(id),
+    state    TEXT    NOT NULL,
+    width    INTEGER,
+    height   INTEGER,
+    error    TEXT,
+    made_ms  INTEGER NOT NULL
+);
+CREATE TABLE shares (
+    id          TEXT    PRIMARY KEY,
+    session     TEXT    NOT NULL,
+    title       TEXT,
+    token       TEXT,
+    link        TEXT,
+    created_ms  INTEGER NOT NULL,
+    expires_ms  INTEGER NOT NULL,
+    revoked_ms  INTEGER,
+    registered  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE share_frames (
+    share        TEXT    NOT NULL REFERENCES shares(id),
+    shot_id      INTEGER NOT NULL REFERENCES shots(id),
+    published_ms INTEGER NOT NULL,
+    PRIMARY KEY (share, shot_id)
 );
 "#,
 ];

@@ -3,6 +3,7 @@
 //! revocations carried out on every node.
 //!
 //! - [`revocations`]: revoked tokens, kept under the data folder or in Redis.
+//! - [`shares`]: the live gallery's shares; a closed one's tokens are refused.
 //! - [`registry`]: this node's connections, mirrored to Redis in a cluster.
 //! - `shared`: what the nodes of a cluster share through Redis.
 //! - [`guests`]: the guest publish rate, per subject.
@@ -10,6 +11,7 @@
 pub mod guests;
 pub mod registry;
 pub mod revocations;
+pub mod shares;
 mod shared;
 
 use std::path::PathBuf;
@@ -23,6 +25,7 @@ use crate::backend::Unavailable;
 use crate::queue::Kick;
 pub use registry::{Connection, Registered, Registry, Target, Transport};
 use revocations::{KEEP_UNKNOWN_SECS, Revoked, Store, StoreError, SubjectRevoked};
+use shares::{ShareRecord, Shares};
 use shared::{Control, Shared};
 
 /// Access cannot be set up.
@@ -44,6 +47,7 @@ pub enum AccessError {
 pub struct Access {
     verifier: Verifier,
     store: Store,
+    shares: Shares,
     registry: Arc<Registry>,
     shared: Option<Shared>,
     mirror: Option<tokio::sync::Mutex<mpsc::UnboundedReceiver<registry::Change>>>,
@@ -80,9 +84,15 @@ impl Access {
             }
             None => (None, Store::open(config.data.as_deref())?, None, None),
         };
+        let shares = Shares::open(if shared.is_some() {
+            None
+        } else {
+            config.data.as_deref()
+        })?;
         Ok(Self {
             verifier,
             store,
+            shares,
             registry: Arc::new(Registry::new(node, mirror_tx)),
             shared,
             mirror: mirror_rx.map(tokio::sync::Mutex::new),
@@ -90,13 +100,45 @@ impl Access {
         })
     }
 
-    /// The claims of `token`, or why it is refused (invalid, expired, revoked).
+    /// The claims of `token`, or why it is refused (invalid, expired, revoked, or a
+    /// token of a share the studio closed).
     pub fn authenticate(&self, token: &str) -> Result<Claims, AuthError> {
         let claims = self.verifier.verify(token.trim())?;
-        if self.store.covers(&claims) {
+        if self.store.covers(&claims) || self.shares.shuts_out(&claims) {
             return Err(AuthError::Revoked);
         }
         Ok(claims)
+    }
+
+    /// The share `id`: in a cluster as Redis has it now (a share made through another
+    /// node), else as this node knows it.
+    pub async fn share(&self, id: &str) -> Option<ShareRecord> {
+        if let Some(shared) = &self.shared
+            && let Ok(all) = shared.load_shares(now_secs()).await
+        {
+            let found = all.get(id).cloned();
+            self.shares.replace(all);
+            return found;
+        }
+        self.shares.get(id)
+    }
+
+    /// Keep a share, new or changed, on every node; once closed, its tokens are refused
+    /// and its connections cut off everywhere.
+    pub async fn put_share(&self, share: ShareRecord) -> Result<(), RevokeError> {
+        self.shares.put(share.clone(), now_secs())?;
+        match &self.shared {
+            Some(shared) => {
+                shared.store_share(&share).await?;
+                shared.tell(&Control::Share(share)).await?;
+            }
+            None => {
+                if share.closed.is_some() {
+                    self.registry.kick(&Target::Share(share.channel));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Register a connection until the guard drops.
@@ -219,6 +261,15 @@ impl Access {
                     tracing::error!("keeping a revocation: {e}");
                 }
             }
+            Control::Share(share) => {
+                let closed = share.closed.is_some().then(|| share.channel.clone());
+                if let Err(e) = self.shares.put(share, now_secs()) {
+                    tracing::error!("keeping a share: {e}");
+                }
+                if let Some(channel) = closed {
+                    self.registry.kick(&Target::Share(channel));
+                }
+            }
         }
     }
 
@@ -229,8 +280,12 @@ impl Access {
         let Some(shared) = &self.shared else {
             return;
         };
-        match tokio::time::timeout(Duration::from_secs(3), shared.load()).await {
-            Ok(Ok(all)) => self.store.replace(all),
+        let load = async { Ok::<_, Unavailable>((shared.load().await?, shared.load_shares(now_secs()).await?)) };
+        match tokio::time::timeout(Duration::from_secs(3), load).await {
+            Ok(Ok((revoked, shares))) => {
+                self.store.replace(revoked);
+                self.shares.replace(shares);
+            }
             Ok(Err(e)) => tracing::warn!("reading revocations from redis: {e}; retrying"),
             Err(_) => tracing::warn!("reading revocations from redis timed out; retrying"),
         }
@@ -260,6 +315,10 @@ impl Access {
                     Ok(all) => self.store.replace(all),
                     Err(e) => tracing::debug!("reloading revocations: {e}"),
                 }
+                match shared.load_shares(now_secs()).await {
+                    Ok(all) => self.shares.replace(all),
+                    Err(e) => tracing::debug!("reloading shares: {e}"),
+                }
                 tokio::time::sleep(shared::NODE_TTL / 3).await;
             }
         };
@@ -281,7 +340,7 @@ impl Access {
     }
 }
 
-/// A revocation could not be kept.
+/// A revocation (or a share) could not be kept.
 #[derive(Debug, thiserror::Error)]
 pub enum RevokeError {
     /// Redis is unreachable.

@@ -73,6 +73,9 @@ pub struct Record {
     pub iat: Option<u64>,
     /// The token's expiry.
     pub exp: u64,
+    /// The token's channels.
+    #[serde(default)]
+    pub scope: Vec<String>,
 }
 
 /// A change for the Redis mirror.
@@ -116,6 +119,9 @@ pub enum Target {
     Jti(String),
     /// Every connection of a subject's tokens issued at or before a time (seconds).
     SubBefore(String, u64),
+    /// Every connection whose token reaches only this channel (a closed share's), but
+    /// the publisher's and admins'.
+    Share(String),
 }
 
 impl Target {
@@ -127,6 +133,11 @@ impl Target {
             Target::Jti(jti) => record.jti.as_ref() == Some(jti),
             Target::SubBefore(sub, before) => {
                 record.connection.sub == *sub && record.iat.is_none_or(|iat| iat <= *before)
+            }
+            Target::Share(channel) => {
+                record.connection.role < Role::Publisher
+                    && !record.scope.is_empty()
+                    && record.scope.iter().all(|c| c == channel)
             }
         }
     }
@@ -187,6 +198,7 @@ impl Registry {
             jti: claims.jti.clone(),
             iat: claims.iat,
             exp: claims.exp,
+            scope: claims.channels.clone(),
         };
         self.mirror(Change::Put(Box::new(record.clone())));
         self.lock().insert(conn, Entry { record, kick });

@@ -76,12 +76,43 @@ pub struct Store {
     file: Option<PathBuf>,
 }
 
-/// The revocations file could not be read or written.
+/// A file the relay keeps (revocations, shares) could not be read or written.
 #[derive(Debug, thiserror::Error)]
-#[error("revocations file {path}: {source}")]
+#[error("{path}: {source}")]
 pub struct StoreError {
     path: String,
     source: std::io::Error,
+}
+
+impl StoreError {
+    /// `source` happened on `path`.
+    pub fn new(path: &Path, source: std::io::Error) -> Self {
+        Self {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// Write `value` as JSON to `file` atomically: a partial file, synced, renamed over it.
+pub fn write_atomically(file: &Path, value: &impl Serialize) -> Result<(), StoreError> {
+    let error = |source| StoreError::new(file, source);
+    let tmp = file.with_extension("json.partial");
+    let bytes = serde_json::to_vec_pretty(value)
+        .unwrap_or_else(|e| unreachable!("kept state serialises: {e}"));
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp).map_err(error)?;
+        f.write_all(&bytes).map_err(error)?;
+        f.sync_all().map_err(error)?;
+    }
+    std::fs::rename(&tmp, file).map_err(error)?;
+    if let Some(dir) = file.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 impl Store {
@@ -91,10 +122,7 @@ impl Store {
             return Ok(Self::default());
         };
         let file = dir.join("revocations.json");
-        let error = |source| StoreError {
-            path: file.display().to_string(),
-            source,
-        };
+        let error = |source| StoreError::new(&file, source);
         std::fs::create_dir_all(dir).map_err(error)?;
         let revoked = match std::fs::read(&file) {
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -134,29 +162,10 @@ impl Store {
     }
 
     fn save(&self, revoked: &Revoked) -> Result<(), StoreError> {
-        let Some(file) = &self.file else {
-            return Ok(());
-        };
-        let error = |source| StoreError {
-            path: file.display().to_string(),
-            source,
-        };
-        let tmp = file.with_extension("json.partial");
-        let bytes = serde_json::to_vec_pretty(revoked)
-            .unwrap_or_else(|e| unreachable!("revocations serialise: {e}"));
-        {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp).map_err(error)?;
-            f.write_all(&bytes).map_err(error)?;
-            f.sync_all().map_err(error)?;
+        match &self.file {
+            Some(file) => write_atomically(file, revoked),
+            None => Ok(()),
         }
-        std::fs::rename(&tmp, file).map_err(error)?;
-        if let Some(dir) = file.parent()
-            && let Ok(d) = std::fs::File::open(dir)
-        {
-            let _ = d.sync_all();
-        }
-        Ok(())
     }
 }
 

@@ -1,5 +1,6 @@
 //! Access state every node of a cluster shares through Redis: revocations (hashes
-//! `shotline:revoked:jti` and `shotline:revoked:sub`, kept across restarts), each node's
+//! `shotline:revoked:jti` and `shotline:revoked:sub`, kept across restarts), the
+//! gallery's shares (hash `shotline:shares`), each node's
 //! connections (`shotline:conns:<node>`, alive while `shotline:node:<node>` is), and a
 //! control channel (`shotline:ctl`) that tells every node to cut connections off.
 
@@ -11,11 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use super::registry::{Change, Record, Target};
 use super::revocations::{Revoked, SubjectRevoked};
+use super::shares::ShareRecord;
 use crate::backend::Unavailable;
 
 const CONTROL: &str = "shotline:ctl";
 const JTI: &str = "shotline:revoked:jti";
 const SUB: &str = "shotline:revoked:sub";
+const SHARES: &str = "shotline:shares";
 /// A node counts as alive this long after its last heartbeat.
 pub const NODE_TTL: Duration = Duration::from_secs(30);
 
@@ -27,6 +30,8 @@ pub enum Control {
     Disconnect(Target),
     /// These revocations are new: keep them, cut their connections off.
     Revoke(Revoked),
+    /// A share is new or changed (closed: cut its pages off).
+    Share(ShareRecord),
 }
 
 /// The link to the shared Redis.
@@ -192,6 +197,37 @@ impl Shared {
                 .filter_map(|(k, v)| Some((k, serde_json::from_str::<SubjectRevoked>(&v).ok()?)))
                 .collect(),
         })
+    }
+
+    /// Keep a share in Redis.
+    pub async fn store_share(&self, share: &ShareRecord) -> Result<(), Unavailable> {
+        let (id, json) = (
+            share.id.clone(),
+            serde_json::to_string(share).unwrap_or_default(),
+        );
+        self.run(async |c| c.hset::<_, _, _, ()>(SHARES, id, json).await)
+            .await
+    }
+
+    /// Every share kept in Redis (and forget those long expired).
+    pub async fn load_shares(
+        &self,
+        now: u64,
+    ) -> Result<std::collections::HashMap<String, ShareRecord>, Unavailable> {
+        let all: std::collections::HashMap<String, String> =
+            self.run(async |c| c.hgetall(SHARES).await).await?;
+        let mut shares = std::collections::HashMap::new();
+        for (id, json) in all {
+            match serde_json::from_str::<ShareRecord>(&json) {
+                Ok(s) if s.exp + super::shares::KEEP_AFTER_EXPIRY_SECS > now => {
+                    shares.insert(id, s);
+                }
+                _ => {
+                    let _: Result<(), _> = self.run(async |c| c.hdel(SHARES, &id).await).await;
+                }
+            }
+        }
+        Ok(shares)
     }
 
     /// Tell every node (this one included).

@@ -1,0 +1,250 @@
+//! The live gallery in the journal: each frame's previews, the shares (a session opened
+//! to guests, with its link), and which frames each share has published.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Journal, now_ms};
+use crate::Result;
+
+/// A stored frame still without previews.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedsPreview {
+    /// The shot.
+    pub shot_id: i64,
+    /// Its path in the library.
+    pub rel_path: String,
+}
+
+/// One share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Share {
+    /// Its id (in the link, and in its channel `<studio>:gallery:<id>`).
+    pub id: String,
+    /// The session it shows.
+    pub session: String,
+    /// A title for its guests.
+    pub title: Option<String>,
+    /// The guests' link token (once the running engine minted it).
+    #[serde(skip)]
+    pub token: Option<String>,
+    /// The link (once the running engine made it).
+    pub link: Option<String>,
+    /// Created, ms since the epoch.
+    pub created_ms: i64,
+    /// Expires, ms since the epoch.
+    pub expires_ms: i64,
+    /// Revoked, ms since the epoch.
+    pub revoked_ms: Option<i64>,
+    /// The relay knows it (and, once revoked, that it is closed).
+    #[serde(skip)]
+    pub registered: bool,
+}
+
+impl Share {
+    /// Open: neither revoked nor expired.
+    pub fn open(&self) -> bool {
+        self.revoked_ms.is_none() && self.expires_ms > now_ms()
+    }
+
+    /// `open`, `revoked` or `expired`.
+    pub fn state(&self) -> &'static str {
+        if self.revoked_ms.is_some() {
+            "revoked"
+        } else if self.expires_ms <= now_ms() {
+            "expired"
+        } else {
+            "open"
+        }
+    }
+}
+
+/// A frame of a share: what its guests see of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareFrame {
+    /// The shot.
+    pub shot_id: i64,
+    /// The frame's name (the source's).
+    pub name: String,
+    /// When it was stored, ms since the epoch.
+    pub stored_ms: i64,
+    /// Upright size, when its previews were made.
+    pub size: Option<(u32, u32)>,
+}
+
+const SHARE_COLUMNS: &str =
+    "id, session, title, token, link, created_ms, expires_ms, revoked_ms, registered";
+
+fn share(r: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
+    Ok(Share {
+        id: r.get(0)?,
+        session: r.get(1)?,
+        title: r.get(2)?,
+        token: r.get(3)?,
+        link: r.get(4)?,
+        created_ms: r.get(5)?,
+        expires_ms: r.get(6)?,
+        revoked_ms: r.get(7)?,
+        registered: r.get::<_, i64>(8)? != 0,
+    })
+}
+
+impl Journal {
+    /// Up to `limit` stored frames without previews, oldest first.
+    pub fn needs_preview(&self, limit: usize) -> Result<Vec<NeedsPreview>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.id, s.rel_path FROM shots s LEFT JOIN previews p ON p.shot_id = s.id \
+             WHERE s.state = 'stored' AND s.rel_path IS NOT NULL AND p.shot_id IS NULL \
+             ORDER BY s.id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(NeedsPreview {
+                shot_id: r.get(0)?,
+                rel_path: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// `shot`'s previews are made (upright `width` × `height`), or could not be (`error`).
+    pub fn preview_done(&self, shot: i64, size: Option<(u32, u32)>, error: Option<&str>) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO previews (shot_id, state, width, height, error, made_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                shot,
+                if size.is_some() { "made" } else { "none" },
+                size.map(|s| s.0),
+                size.map(|s| s.1),
+                error,
+                now_ms()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Keep a new share.
+    pub fn create_share(&self, share: &Share) -> Result<()> {
+        self.conn().execute(
+            &format!("INSERT INTO shares ({SHARE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            params![
+                share.id,
+                share.session,
+                share.title,
+                share.token,
+                share.link,
+                share.created_ms,
+                share.expires_ms,
+                share.revoked_ms,
+                share.registered as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Every share, newest first.
+    pub fn shares(&self) -> Result<Vec<Share>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare(&format!("SELECT {SHARE_COLUMNS} FROM shares ORDER BY created_ms DESC"))?;
+        let rows = stmt.query_map([], share)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One share.
+    pub fn share(&self, id: &str) -> Result<Option<Share>> {
+        Ok(self
+            .conn()
+            .query_row(&format!("SELECT {SHARE_COLUMNS} FROM shares WHERE id = ?1"), [id], share)
+            .optional()?)
+    }
+
+    /// Revoke a share; false when there is no such share.
+    pub fn revoke_share(&self, id: &str) -> Result<bool> {
+        let changed = self.conn().execute(
+            "UPDATE shares SET revoked_ms = COALESCE(revoked_ms, ?2), registered = 0 WHERE id = ?1",
+            params![id, now_ms()],
+        )?;
+        Ok(changed > 0)
+    }
+
+    /// The running engine minted the share's token and made its link.
+    pub fn share_linked(&self, id: &str, token: &str, link: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE shares SET token = ?2, link = ?3 WHERE id = ?1",
+            params![id, token, link],
+        )?;
+        Ok(())
+    }
+
+    /// The relay knows the share as it is now.
+    pub fn share_registered(&self, id: &str) -> Result<()> {
+        self.conn()
+            .execute("UPDATE shares SET registered = 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Frames of `share`'s session with their previews done (made or not) and not yet
+    /// published to it, oldest first.
+    pub fn frames_to_publish(&self, share: &str, limit: usize) -> Result<Vec<ShareFrame>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.id, s.original, s.stored_ms, p.width, p.height FROM shares h \
+             JOIN shots s ON s.session = h.session AND s.state = 'stored' \
+             JOIN previews p ON p.shot_id = s.id \
+             LEFT JOIN share_frames f ON f.share = h.id AND f.shot_id = s.id \
+             WHERE h.id = ?1 AND f.shot_id IS NULL ORDER BY s.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![share, limit as i64], frame)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// `shot` is published to `share`.
+    pub fn frame_published(&self, share: &str, shot: i64) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO share_frames (share, shot_id, published_ms) VALUES (?1, ?2, ?3)",
+            params![share, shot, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Every frame published to `share`, oldest first.
+    pub fn share_frames(&self, share: &str) -> Result<Vec<ShareFrame>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.id, s.original, s.stored_ms, p.width, p.height FROM share_frames f \
+             JOIN shots s ON s.id = f.shot_id LEFT JOIN previews p ON p.shot_id = s.id \
+             WHERE f.share = ?1 ORDER BY s.id",
+        )?;
+        let rows = stmt.query_map([share], frame)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A note the running engine leaves for other processes (the relay's address).
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// A note from [`Journal::set_meta`].
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+fn frame(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShareFrame> {
+    let (w, h): (Option<i64>, Option<i64>) = (r.get(3)?, r.get(4)?);
+    Ok(ShareFrame {
+        shot_id: r.get(0)?,
+        name: r.get(1)?,
+        stored_ms: r.get::<_, Option<i64>>(2)?.unwrap_or_default(),
+        size: w.zip(h).map(|(w, h)| (w as u32, h as u32)),
+    })
+}

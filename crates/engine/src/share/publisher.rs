@@ -1,0 +1,268 @@
+//! The engine's gallery task: for every share in the journal, make its link (a guest
+//! token minted on the relay through `POST /v1/tokens`), tell the relay it is open (or
+//! that it closed), and send it each frame of its session once the frame's previews are
+//! made: the preview and thumbnail into the relay's blob store, then a `gallery_frame`
+//! on the share's channel (through the durable outbox), then the share's state. Runs on
+//! a blocking thread a round at a time; woken when a preview is made, a share is made or
+//! revoked (checked every second), and retried with backoff while the relay is away.
+//! What a round did is in the journal, so a crash at any point resumes: a frame sent
+//! twice is shown once (guests' pages key frames by id).
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use shotline_protocol::{Event, GalleryFrame};
+use tokio::sync::{Notify, watch};
+
+use super::link::{LinkBase, base_for, link};
+use super::relay_http::{RelayError, RelayHttp};
+use crate::bus::Bus;
+use crate::journal::{Journal, Share, ShareFrame, now_ms};
+use crate::relay_client::RelayTarget;
+
+/// Frames sent per share per round.
+const BATCH: usize = 50;
+
+/// Everything the task needs.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    journal: Arc<Journal>,
+    library: PathBuf,
+    studio: String,
+    relay: RelayHttp,
+    link: LinkBase,
+    bus: Bus,
+}
+
+/// What one round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    /// Frames sent.
+    pub frames: usize,
+    /// Relay calls that failed (the round is tried again later).
+    pub failed: usize,
+}
+
+impl Publisher {
+    /// A publisher to `relay` for the studio `studio`.
+    pub fn new(
+        journal: Arc<Journal>,
+        library: PathBuf,
+        studio: &str,
+        relay: &RelayTarget,
+        bus: Bus,
+    ) -> Self {
+        let link = base_for(&relay.url);
+        // For `shotline share create` in another process: what to tell people about links.
+        let _ = journal.set_meta("gallery_base", &link.base);
+        let _ = journal.set_meta("gallery_note", link.note.as_deref().unwrap_or(""));
+        Self {
+            journal,
+            library,
+            studio: studio.to_string(),
+            relay: RelayHttp::new(&relay.url, &relay.token),
+            link,
+            bus,
+        }
+    }
+
+    /// Send what is due, share by share; `fresh` lists shares whose state was written
+    /// this run (a restart writes each once, in case a crash came between a frame and
+    /// its state).
+    pub fn round(&self, fresh: &mut HashSet<String>) -> crate::Result<Round> {
+        let mut round = Round::default();
+        for share in self.journal.shares()? {
+            match self.share(&share, fresh) {
+                Ok(frames) => round.frames += frames,
+                Err(e) => {
+                    round.failed += 1;
+                    tracing::warn!("gallery {}: {e}", share.id);
+                    // For `shotline share create`, waiting in another process.
+                    let _ = self
+                        .journal
+                        .set_meta(&format!("share_error:{}", share.id), &e.to_string());
+                }
+            }
+        }
+        Ok(round)
+    }
+
+    fn share(&self, share: &Share, fresh: &mut HashSet<String>) -> Result<usize, ShareError> {
+        let channel = super::channel(&self.studio, &share.id);
+        if !share.open() {
+            if share.revoked_ms.is_some() && !share.registered {
+                match self.relay.close_share(&share.id) {
+                    Ok(()) => {}
+                    // Never told the relay about it: nothing to close.
+                    Err(e) if e.status() == Some(404) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                self.journal.share_registered(&share.id)?;
+            }
+            return Ok(0);
+        }
+        if share.token.is_none() {
+            let ttl = ((share.expires_ms - now_ms()) / 1000).max(1) as u64;
+            let token = self.relay.mint_link(&share.id, &channel, ttl)?;
+            let url = link(&self.link.base, &share.id, &token);
+            self.journal.share_linked(&share.id, &token, &url)?;
+        }
+        if !share.registered {
+            self.relay.put_share(
+                &share.id,
+                &channel,
+                share.expires_ms,
+                share.title.as_deref(),
+            )?;
+            self.journal.share_registered(&share.id)?;
+        }
+        let due = self.journal.frames_to_publish(&share.id, BATCH)?;
+        for frame in &due {
+            let event = self.send_frame(&share.id, &channel, frame)?;
+            self.bus.publish(Event::GalleryFrame(event));
+            self.journal.frame_published(&share.id, frame.shot_id)?;
+        }
+        if !due.is_empty() || !fresh.contains(&share.id) {
+            self.put_state(share, &channel)?;
+            fresh.insert(share.id.clone());
+        }
+        Ok(due.len())
+    }
+
+    /// The frame's previews into the blob store; its `gallery_frame`.
+    fn send_frame(
+        &self,
+        share: &str,
+        channel: &str,
+        frame: &ShareFrame,
+    ) -> Result<GalleryFrame, ShareError> {
+        let mut event = gallery_frame(share, channel, frame);
+        if frame.size.is_some() {
+            let (preview, thumb) = crate::preview::paths(&self.library, frame.shot_id);
+            for (path, name) in [
+                (&preview, blob_name(frame.shot_id, crate::preview::PREVIEW_EDGE)),
+                (&thumb, blob_name(frame.shot_id, crate::preview::THUMB_EDGE)),
+            ] {
+                match std::fs::read(path) {
+                    Ok(bytes) => {
+                        self.relay.put_blob(channel, &name, "image/jpeg", &bytes)?;
+                    }
+                    Err(e) => {
+                        // Made, then lost (the library's .shotline was cleaned): a
+                        // placeholder rather than a frame that never shows.
+                        tracing::info!("preview {} is gone: {e}", path.display());
+                        event.preview = None;
+                        event.thumbnail = None;
+                    }
+                }
+            }
+        }
+        Ok(event)
+    }
+
+    /// Every frame sent so far, as `state.json`.
+    fn put_state(&self, share: &Share, channel: &str) -> Result<(), ShareError> {
+        let frames: Vec<GalleryFrame> = self
+            .journal
+            .share_frames(&share.id)?
+            .iter()
+            .map(|f| gallery_frame(&share.id, channel, f))
+            .collect();
+        let state = json!({
+            "share": share.id,
+            "title": share.title,
+            "session": share.session,
+            "expires": share.expires_ms,
+            "frames": frames,
+        });
+        self.relay.put_blob(
+            channel,
+            "state.json",
+            "application/json",
+            state.to_string().as_bytes(),
+        )?;
+        Ok(())
+    }
+}
+
+/// A frame's blob name on the relay.
+fn blob_name(shot: i64, edge: u32) -> String {
+    format!("{shot}-{edge}.jpg")
+}
+
+/// What guests are told of a frame.
+fn gallery_frame(share: &str, channel: &str, frame: &ShareFrame) -> GalleryFrame {
+    let address = |edge| {
+        frame
+            .size
+            .map(|_| format!("/v1/blobs/{channel}/{}", blob_name(frame.shot_id, edge)))
+    };
+    let (width, height) = frame.size.unwrap_or((0, 0));
+    GalleryFrame {
+        share: share.to_string(),
+        frame: frame.shot_id,
+        name: frame.name.clone(),
+        width,
+        height,
+        time: frame.stored_ms.max(0) as u64,
+        preview: address(crate::preview::PREVIEW_EDGE),
+        thumbnail: address(crate::preview::THUMB_EDGE),
+    }
+}
+
+/// A round could not finish a share.
+#[derive(Debug, thiserror::Error)]
+enum ShareError {
+    #[error(transparent)]
+    Relay(#[from] RelayError),
+    #[error(transparent)]
+    Journal(#[from] crate::Error),
+}
+
+/// Run until shutdown; `made` is woken when a preview is made.
+pub async fn run(publisher: Publisher, made: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    let mut fresh = HashSet::new();
+    let mut failures = 0u32;
+    loop {
+        let p = publisher.clone();
+        let mut f = std::mem::take(&mut fresh);
+        let done = tokio::task::spawn_blocking(move || (p.round(&mut f), f)).await;
+        let pause = match done {
+            Ok((Ok(round), f)) => {
+                fresh = f;
+                if round.failed > 0 {
+                    failures += 1;
+                    shotline_protocol::retry::backoff(
+                        failures,
+                        Duration::from_millis(500),
+                        Duration::from_secs(30),
+                    )
+                } else {
+                    failures = 0;
+                    if round.frames > 0 {
+                        // More may be due at once.
+                        continue;
+                    }
+                    Duration::from_secs(1)
+                }
+            }
+            Ok((Err(e), f)) => {
+                fresh = f;
+                tracing::warn!("gallery: {e}");
+                Duration::from_secs(5)
+            }
+            Err(_) => Duration::from_secs(5),
+        };
+        tokio::select! {
+            _ = made.notified(), if failures == 0 => {}
+            _ = tokio::time::sleep(pause) => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}

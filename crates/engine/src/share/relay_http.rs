@@ -1,0 +1,169 @@
+//! The engine's HTTP calls to its relay for the gallery (blocking, with the publisher
+//! token): mint a share's link token (`POST /v1/tokens`), tell the relay about a share
+//! (`PUT /v1/shares/{id}`) or that it closed (`DELETE`), and keep previews in its blob
+//! store (`PUT /v1/blobs/{channel}/{name}`).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// A relay call that did not work.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("relay {what}: {why}")]
+pub struct RelayError {
+    what: String,
+    why: String,
+    status: Option<u16>,
+}
+
+impl RelayError {
+    /// The HTTP status the relay answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+}
+
+/// The relay, over HTTP.
+#[derive(Debug, Clone)]
+pub struct RelayHttp {
+    base: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+/// `http(s)://host:port` of a relay's WebSocket URL (`ws(s)://host:port/v1/ws`).
+pub fn http_base(ws_url: &str) -> String {
+    let base = ws_url
+        .strip_suffix("/v1/ws")
+        .unwrap_or(ws_url)
+        .trim_end_matches('/');
+    if let Some(rest) = base.strip_prefix("wss://") {
+        format!("https://{rest}")
+    } else if let Some(rest) = base.strip_prefix("ws://") {
+        format!("http://{rest}")
+    } else {
+        base.to_string()
+    }
+}
+
+impl RelayHttp {
+    /// The relay whose WebSocket is `ws_url`, as the holder of publisher `token`.
+    pub fn new(ws_url: &str, token: &str) -> Self {
+        Self {
+            base: http_base(ws_url),
+            token: token.to_string(),
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(30)))
+                .build()
+                .into(),
+        }
+    }
+
+    /// The relay's `http(s)://host:port`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn answer(
+        &self,
+        what: &str,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Value, RelayError> {
+        let error = |why: String, status| RelayError {
+            what: what.to_string(),
+            why,
+            status,
+        };
+        let mut response = response.map_err(|e| error(e.to_string(), None))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .unwrap_or_default();
+        if (200..300).contains(&status) {
+            Ok(serde_json::from_str(&body).unwrap_or(Value::Null))
+        } else {
+            Err(error(format!("HTTP {status} {body}"), Some(status)))
+        }
+    }
+
+    fn auth(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+
+    /// A guest link token for `channel`, lasting `ttl_secs`, for the share `id`: its
+    /// guests may publish their answers.
+    pub fn mint_link(&self, id: &str, channel: &str, ttl_secs: u64) -> Result<String, RelayError> {
+        let body = json!({
+            "channels": [channel],
+            "ttl": format!("{ttl_secs}s"),
+            "role": "guest",
+            "sub": format!("share:{id}"),
+            "publish": shotline_protocol::gallery::GUEST_TYPES,
+        });
+        let response = self
+            .agent
+            .post(&format!("{}/v1/tokens", self.base))
+            .header("authorization", &self.auth())
+            .header("content-type", "application/json")
+            .send(body.to_string().as_bytes());
+        let answer = self.answer("minting a share token", response)?;
+        answer["token"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| RelayError {
+                what: "minting a share token".into(),
+                why: format!("no token in {answer}"),
+                status: None,
+            })
+    }
+
+    /// The share `id` shows `channel` until `exp_ms`, titled `title`.
+    pub fn put_share(&self, id: &str, channel: &str, exp_ms: i64, title: Option<&str>) -> Result<(), RelayError> {
+        let body = json!({"channel": channel, "exp": exp_ms / 1000, "title": title});
+        let response = self
+            .agent
+            .put(&format!("{}/v1/shares/{id}", self.base))
+            .header("authorization", &self.auth())
+            .header("content-type", "application/json")
+            .send(body.to_string().as_bytes());
+        self.answer("registering a share", response).map(drop)
+    }
+
+    /// The share `id` is closed: its pages are cut off, its link answers 410.
+    pub fn close_share(&self, id: &str) -> Result<(), RelayError> {
+        let response = self
+            .agent
+            .delete(&format!("{}/v1/shares/{id}", self.base))
+            .header("authorization", &self.auth())
+            .call();
+        self.answer("closing a share", response).map(drop)
+    }
+
+    /// Keep `bytes` as `name` of `channel`; its address (path) on the relay.
+    pub fn put_blob(&self, channel: &str, name: &str, content_type: &str, bytes: &[u8]) -> Result<String, RelayError> {
+        let path = format!("/v1/blobs/{channel}/{name}");
+        let response = self
+            .agent
+            .put(&format!("{}{path}", self.base))
+            .header("authorization", &self.auth())
+            .header("content-type", content_type)
+            .send(bytes);
+        self.answer("keeping a preview", response)?;
+        Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::http_base;
+
+    #[test]
+    fn the_http_base_of_a_websocket_url() {
+        assert_eq!(http_base("ws://127.0.0.1:7878/v1/ws"), "http://127.0.0.1:7878");
+        assert_eq!(http_base("wss://relay.example.com/v1/ws"), "https://relay.example.com");
+    }
+}

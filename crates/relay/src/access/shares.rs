@@ -1,0 +1,215 @@
+//! The live gallery's shares as the relay knows them: each share's channel
+//! (`<studio>:gallery:<id>`), expiry, title, and when it was closed. A closed share's
+//! tokens are refused and its pages cut off; its link answers 410. Kept where it
+//! outlives the relay: `shares.json` under the data folder for one node, or Redis for a
+//! cluster; read from an in-memory copy on every request.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+
+use super::revocations::StoreError;
+use crate::auth::Claims;
+
+/// A closed or expired share is remembered this long after its expiry (its link answers
+/// 410 until then, 404 after).
+pub const KEEP_AFTER_EXPIRY_SECS: u64 = 30 * 86_400;
+
+/// One share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareRecord {
+    /// Its id, as in `/g/<id>`.
+    pub id: String,
+    /// Its channel.
+    pub channel: String,
+    /// Expires (seconds since the epoch).
+    pub exp: u64,
+    /// A title for its guests.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Closed by the studio (seconds since the epoch).
+    #[serde(default)]
+    pub closed: Option<u64>,
+}
+
+/// A share's state at some moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareState {
+    /// Guests may look.
+    Open,
+    /// The studio closed it.
+    Closed,
+    /// Its time is up.
+    Expired,
+}
+
+impl ShareRecord {
+    /// Its state at `now` (seconds).
+    pub fn state(&self, now: u64) -> ShareState {
+        if self.closed.is_some() {
+            ShareState::Closed
+        } else if self.exp <= now {
+            ShareState::Expired
+        } else {
+            ShareState::Open
+        }
+    }
+}
+
+/// A valid share id: 1 to 64 of `A-Z a-z 0-9 _ -`.
+pub fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[derive(Debug, Default)]
+struct Known {
+    shares: HashMap<String, ShareRecord>,
+    /// Channels of closed shares.
+    closed: HashSet<String>,
+}
+
+impl Known {
+    fn from(shares: HashMap<String, ShareRecord>) -> Self {
+        let closed = shares
+            .values()
+            .filter(|s| s.closed.is_some())
+            .map(|s| s.channel.clone())
+            .collect();
+        Self { shares, closed }
+    }
+}
+
+/// The in-memory copy, and the file it is kept in (one node).
+#[derive(Debug, Default)]
+pub struct Shares {
+    known: Mutex<Known>,
+    file: Option<PathBuf>,
+}
+
+impl Shares {
+    /// Shares kept in `dir/shares.json` (created), or only in memory.
+    pub fn open(dir: Option<&Path>) -> Result<Self, StoreError> {
+        let Some(dir) = dir else {
+            return Ok(Self::default());
+        };
+        let file = dir.join("shares.json");
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::new(&file, e))?;
+        let shares: HashMap<String, ShareRecord> = match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                StoreError::new(
+                    &file,
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                )
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
+            Err(e) => return Err(StoreError::new(&file, e)),
+        };
+        Ok(Self {
+            known: Mutex::new(Known::from(shares)),
+            file: Some(file),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Known> {
+        self.known.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One share.
+    pub fn get(&self, id: &str) -> Option<ShareRecord> {
+        self.lock().shares.get(id).cloned()
+    }
+
+    /// True when `claims` reaches nothing but closed shares (a guest's or a viewer's
+    /// token for a share the studio closed).
+    pub fn shuts_out(&self, claims: &Claims) -> bool {
+        let known = self.lock();
+        !known.closed.is_empty()
+            && !claims.channels.is_empty()
+            && claims.channels.iter().all(|c| known.closed.contains(c))
+    }
+
+    /// Keep `record` (new, changed, or closed), forgetting long-expired shares.
+    pub fn put(&self, record: ShareRecord, now: u64) -> Result<(), StoreError> {
+        let snapshot = {
+            let mut known = self.lock();
+            let mut shares = std::mem::take(&mut known.shares);
+            shares.insert(record.id.clone(), record);
+            shares.retain(|_, s| s.exp + KEEP_AFTER_EXPIRY_SECS > now);
+            *known = Known::from(shares);
+            known.shares.clone()
+        };
+        self.save(&snapshot)
+    }
+
+    /// Replace the copy with what the shared store holds (a cluster's refresh).
+    pub fn replace(&self, all: HashMap<String, ShareRecord>) {
+        *self.lock() = Known::from(all);
+    }
+
+    fn save(&self, shares: &HashMap<String, ShareRecord>) -> Result<(), StoreError> {
+        match &self.file {
+            Some(file) => super::revocations::write_atomically(file, shares),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use std::time::Duration;
+
+    #[test]
+    fn a_closed_share_shuts_its_tokens_out_and_is_remembered_across_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let shares = Shares::open(Some(dir.path())).expect("open");
+        let now = crate::auth::now_secs();
+        let record = ShareRecord {
+            id: "abc".into(),
+            channel: "s:gallery:abc".into(),
+            exp: now + 600,
+            title: Some("Spring".into()),
+            closed: None,
+        };
+        shares.put(record.clone(), now).expect("put");
+        let guest = Claims::new(
+            Role::Guest,
+            vec!["s:gallery:abc".into()],
+            Duration::from_secs(60),
+        );
+        let studio = Claims::new(Role::Subscriber, vec!["s:*".into()], Duration::from_secs(60));
+        assert!(!shares.shuts_out(&guest));
+        assert_eq!(shares.get("abc").map(|s| s.state(now)), Some(ShareState::Open));
+        shares
+            .put(
+                ShareRecord {
+                    closed: Some(now),
+                    ..record.clone()
+                },
+                now,
+            )
+            .expect("close");
+        assert!(shares.shuts_out(&guest));
+        assert!(!shares.shuts_out(&studio), "the studio's own token is not a share's");
+        let reopened = Shares::open(Some(dir.path())).expect("open");
+        assert!(reopened.shuts_out(&guest), "closed across a restart");
+        assert_eq!(
+            reopened.get("abc").map(|s| s.state(now)),
+            Some(ShareState::Closed)
+        );
+        let old = ShareRecord {
+            id: "old".into(),
+            exp: now - KEEP_AFTER_EXPIRY_SECS - 1,
+            ..record
+        };
+        reopened.put(old, now).expect("put");
+        assert_eq!(reopened.get("old"), None, "long-expired shares are forgotten");
+        assert!(valid_id("a-Z_9") && !valid_id("") && !valid_id("a/b") && !valid_id(&"x".repeat(65)));
+    }
+}

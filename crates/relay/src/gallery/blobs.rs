@@ -1,0 +1,537 @@
+//! The gallery's previews behind the relay, so any node serves them: on one node, files
+//! under `--data` (or memory without it); in a cluster, Redis — which every node already
+//! shares, so nothing more needs credentials or setting up (S3 would need both on every
+//! node, and a frame's preview is read by every guest within seconds of being written,
+//! which is what Redis is good at). Bounded by `previews_limit`: past it, the previews of
+//! the oldest share go first, oldest first. A blob is `<channel>/<name>`; its name ends
+//! in `.jpg` (immutable: a new preview gets a new name) or `.json` (a share's state,
+//! rewritten as frames arrive).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Client, Script};
+
+use crate::backend::Unavailable;
+
+/// One blob, at most.
+pub const MAX_BLOB: usize = 16 << 20;
+
+/// A blob's name: 1 to 100 of `A-Z a-z 0-9 _ . -`, not starting with a dot, ending in
+/// `.jpg`, `.jpeg` or `.json`.
+pub fn valid_name(name: &str) -> bool {
+    (1..=100).contains(&name.len())
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && content_type(name).is_some()
+}
+
+/// The content type a blob is served with.
+pub fn content_type(name: &str) -> Option<&'static str> {
+    let ext = name.rsplit_once('.')?.1;
+    match ext {
+        "jpg" | "jpeg" => Some("image/jpeg"),
+        "json" => Some("application/json"),
+        _ => None,
+    }
+}
+
+/// True for a blob that never changes (a preview), false for a share's state.
+pub fn immutable(name: &str) -> bool {
+    content_type(name) == Some("image/jpeg")
+}
+
+/// The blob store.
+#[derive(Debug)]
+pub enum Blobs {
+    /// This node's: files under a folder, or memory.
+    Local(Local),
+    /// A cluster's, in Redis.
+    Redis(RedisBlobs),
+}
+
+impl Blobs {
+    /// Files under `dir/blobs` (or memory without `dir`), or Redis at `redis`; `limit`
+    /// bytes at most.
+    pub fn open(dir: Option<&Path>, redis: Option<&str>, limit: u64) -> std::io::Result<Self> {
+        match redis {
+            Some(url) => Ok(Blobs::Redis(
+                RedisBlobs::open(url, limit).map_err(std::io::Error::other)?,
+            )),
+            None => Ok(Blobs::Local(Local::open(dir.map(|d| d.join("blobs")), limit)?)),
+        }
+    }
+
+    /// Keep `bytes` as `name` of `channel`; how many older blobs made room for it.
+    pub async fn put(&self, channel: &str, name: &str, bytes: Bytes) -> Result<usize, Unavailable> {
+        match self {
+            Blobs::Local(local) => local.put(channel, name, bytes).await,
+            Blobs::Redis(redis) => redis.put(channel, name, &bytes).await,
+        }
+    }
+
+    /// The blob `name` of `channel`.
+    pub async fn get(&self, channel: &str, name: &str) -> Result<Option<Bytes>, Unavailable> {
+        match self {
+            Blobs::Local(local) => local.get(channel, name).await,
+            Blobs::Redis(redis) => redis.get(channel, name).await,
+        }
+    }
+
+    /// Forget every blob of `channel` (a closed share's); how many there were.
+    pub async fn drop_channel(&self, channel: &str) -> Result<usize, Unavailable> {
+        match self {
+            Blobs::Local(local) => local.drop_channel(channel).await,
+            Blobs::Redis(redis) => redis.drop_channel(channel).await,
+        }
+    }
+}
+
+// ---- One node: files or memory ----------------------------------------------------------
+
+#[derive(Debug)]
+struct Item {
+    size: u64,
+    /// Put at (ms since the epoch, made unique and increasing).
+    seq: u64,
+    /// The bytes, when kept in memory.
+    bytes: Option<Bytes>,
+}
+
+#[derive(Debug, Default)]
+struct Channel {
+    /// The first put's `seq`: the share's age.
+    first: u64,
+    items: HashMap<String, Item>,
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    total: u64,
+    last: u64,
+    channels: HashMap<String, Channel>,
+}
+
+impl Index {
+    fn next_seq(&mut self) -> u64 {
+        self.last = now_ms().max(self.last + 1);
+        self.last
+    }
+
+    fn insert(&mut self, channel: &str, name: &str, item: Item) {
+        let size = item.size;
+        let entry = self
+            .channels
+            .entry(channel.to_string())
+            .or_insert_with(|| Channel {
+                first: item.seq,
+                items: HashMap::new(),
+            });
+        entry.first = entry.first.min(item.seq);
+        if let Some(old) = entry.items.insert(name.to_string(), item) {
+            self.total -= old.size;
+        }
+        self.total += size;
+    }
+
+    /// Remove the oldest share's oldest blob (never `keep`); what it was.
+    fn evict_one(&mut self, keep: (&str, &str)) -> Option<(String, String)> {
+        let mut order: Vec<(&String, u64)> =
+            self.channels.iter().map(|(c, ch)| (c, ch.first)).collect();
+        order.sort_by_key(|(c, first)| (*first, (*c).clone()));
+        let (channel, name) = order.iter().find_map(|(c, _)| {
+            let ch = &self.channels[*c];
+            ch.items
+                .iter()
+                .filter(|(n, _)| (c.as_str(), n.as_str()) != keep)
+                .min_by_key(|(_, i)| i.seq)
+                .map(|(n, _)| ((*c).clone(), n.clone()))
+        })?;
+        self.remove(&channel, &name);
+        Some((channel, name))
+    }
+
+    fn remove(&mut self, channel: &str, name: &str) -> Option<Item> {
+        let ch = self.channels.get_mut(channel)?;
+        let item = ch.items.remove(name)?;
+        self.total -= item.size;
+        if ch.items.is_empty() {
+            self.channels.remove(channel);
+        }
+        Some(item)
+    }
+}
+
+/// One node's blobs: files under a folder, or memory.
+#[derive(Debug)]
+pub struct Local {
+    dir: Option<PathBuf>,
+    limit: u64,
+    index: Mutex<Index>,
+}
+
+/// A channel's folder: channel names may hold `:`, which some file systems refuse.
+fn folder(channel: &str) -> String {
+    format!("c_{}", channel.replace(':', "+"))
+}
+
+fn channel_of(folder: &str) -> Option<String> {
+    folder.strip_prefix("c_").map(|c| c.replace('+', ":"))
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+impl Local {
+    /// Blobs in files under `dir` (what is there is indexed), or in memory.
+    pub fn open(dir: Option<PathBuf>, limit: u64) -> std::io::Result<Self> {
+        let mut index = Index::default();
+        if let Some(dir) = &dir {
+            std::fs::create_dir_all(dir)?;
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                let Some(channel) = entry.file_name().to_str().and_then(channel_of) else {
+                    continue;
+                };
+                for file in std::fs::read_dir(entry.path())? {
+                    let file = file?;
+                    let name = file.file_name().to_string_lossy().into_owned();
+                    let meta = file.metadata()?;
+                    if !valid_name(&name) {
+                        // A write cut short by a crash.
+                        let _ = std::fs::remove_file(file.path());
+                        continue;
+                    }
+                    let seq = meta
+                        .modified()
+                        .ok()
+                        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map_or(0, |d| d.as_millis() as u64);
+                    index.last = index.last.max(seq);
+                    index.insert(
+                        &channel,
+                        &name,
+                        Item {
+                            size: meta.len(),
+                            seq,
+                            bytes: None,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(Self {
+            dir,
+            limit,
+            index: Mutex::new(index),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Index> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn path(&self, channel: &str, name: &str) -> Option<PathBuf> {
+        self.dir
+            .as_ref()
+            .map(|d| d.join(folder(channel)).join(name))
+    }
+
+    async fn put(&self, channel: &str, name: &str, bytes: Bytes) -> Result<usize, Unavailable> {
+        let size = bytes.len() as u64;
+        let kept = match self.path(channel, name) {
+            Some(path) => {
+                let data = bytes.clone();
+                blocking(move || write_file(&path, &data))
+                    .await
+                    .map_err(|e| Unavailable(format!("keeping a preview: {e}")))?;
+                None
+            }
+            None => Some(bytes),
+        };
+        let evicted = {
+            let mut index = self.lock();
+            let seq = index.next_seq();
+            index.insert(
+                channel,
+                name,
+                Item {
+                    size,
+                    seq,
+                    bytes: kept,
+                },
+            );
+            let mut evicted = Vec::new();
+            while index.total > self.limit {
+                match index.evict_one((channel, name)) {
+                    Some(gone) => evicted.push(gone),
+                    None => break,
+                }
+            }
+            evicted
+        };
+        for (c, n) in &evicted {
+            if let Some(path) = self.path(c, n) {
+                let _ = blocking(move || std::fs::remove_file(path)).await;
+            }
+        }
+        Ok(evicted.len())
+    }
+
+    async fn get(&self, channel: &str, name: &str) -> Result<Option<Bytes>, Unavailable> {
+        {
+            let index = self.lock();
+            let item = index.channels.get(channel).and_then(|c| c.items.get(name));
+            match item {
+                None => return Ok(None),
+                Some(Item {
+                    bytes: Some(bytes), ..
+                }) => return Ok(Some(bytes.clone())),
+                Some(_) => {}
+            }
+        }
+        let Some(path) = self.path(channel, name) else {
+            return Ok(None);
+        };
+        match blocking(move || std::fs::read(path)).await {
+            Ok(bytes) => Ok(Some(Bytes::from(bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Unavailable(format!("reading a preview: {e}"))),
+        }
+    }
+
+    async fn drop_channel(&self, channel: &str) -> Result<usize, Unavailable> {
+        let gone = {
+            let mut index = self.lock();
+            match index.channels.remove(channel) {
+                Some(ch) => {
+                    index.total -= ch.items.values().map(|i| i.size).sum::<u64>();
+                    ch.items.len()
+                }
+                None => 0,
+            }
+        };
+        if let Some(dir) = &self.dir {
+            let path = dir.join(folder(channel));
+            let _ = blocking(move || std::fs::remove_dir_all(path)).await;
+        }
+        Ok(gone)
+    }
+}
+
+/// File work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+}
+
+/// Write `data` to `path` whole or not at all.
+fn write_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, data)?;
+    std::fs::rename(&partial, path)
+}
+
+// ---- A cluster: Redis ------------------------------------------------------------------
+
+/// Keys: `shotline:blob:<channel>/<name>` (the bytes), the sorted set `shotline:blobs`
+/// (score: the share's first put; member: `<13-digit ms>/<channel>/<name>`, so a share's
+/// blobs sort oldest first), hashes `shotline:blobidx` (id → member), `shotline:blobsize`
+/// (id → bytes) and `shotline:blobchan` (channel → first put), and `shotline:blobtotal`.
+const PUT: &str = r#"
+local ch, name, data, now, limit = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local id = ch .. '/' .. name
+local old = redis.call('HGET', 'shotline:blobidx', id)
+if old then
+  redis.call('ZREM', 'shotline:blobs', old)
+  redis.call('DECRBY', 'shotline:blobtotal', tonumber(redis.call('HGET', 'shotline:blobsize', id) or '0'))
+end
+redis.call('HSETNX', 'shotline:blobchan', ch, now)
+local first = redis.call('HGET', 'shotline:blobchan', ch)
+local member = string.format('%013d', now) .. '/' .. id
+redis.call('SET', 'shotline:blob:' .. id, data)
+redis.call('ZADD', 'shotline:blobs', first, member)
+redis.call('HSET', 'shotline:blobidx', id, member)
+redis.call('HSET', 'shotline:blobsize', id, #data)
+local total = redis.call('INCRBY', 'shotline:blobtotal', #data)
+local evicted = 0
+while total > limit do
+  local oldest = redis.call('ZRANGE', 'shotline:blobs', 0, 0)[1]
+  if not oldest or oldest == member then break end
+  local oid = string.sub(oldest, 15)
+  local size = tonumber(redis.call('HGET', 'shotline:blobsize', oid) or '0')
+  redis.call('DEL', 'shotline:blob:' .. oid)
+  redis.call('HDEL', 'shotline:blobidx', oid)
+  redis.call('HDEL', 'shotline:blobsize', oid)
+  redis.call('ZREM', 'shotline:blobs', oldest)
+  total = redis.call('DECRBY', 'shotline:blobtotal', size)
+  evicted = evicted + 1
+end
+return evicted
+"#;
+
+const DROP: &str = r#"
+local ch = ARGV[1]
+local first = redis.call('HGET', 'shotline:blobchan', ch)
+if not first then return 0 end
+local n = 0
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', 'shotline:blobs', first, first)) do
+  local oid = string.sub(m, 15)
+  if string.sub(oid, 1, #ch + 1) == ch .. '/' then
+    local size = tonumber(redis.call('HGET', 'shotline:blobsize', oid) or '0')
+    redis.call('DEL', 'shotline:blob:' .. oid)
+    redis.call('HDEL', 'shotline:blobidx', oid)
+    redis.call('HDEL', 'shotline:blobsize', oid)
+    redis.call('ZREM', 'shotline:blobs', m)
+    redis.call('DECRBY', 'shotline:blobtotal', size)
+    n = n + 1
+  end
+end
+redis.call('HDEL', 'shotline:blobchan', ch)
+return n
+"#;
+
+/// A cluster's blobs in Redis.
+pub struct RedisBlobs {
+    client: Client,
+    conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    limit: u64,
+    put: Script,
+    drop: Script,
+}
+
+impl std::fmt::Debug for RedisBlobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBlobs")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisBlobs {
+    /// Blobs in the Redis at `url` (connected on first use), `limit` bytes at most.
+    pub fn open(url: &str, limit: u64) -> Result<Self, Unavailable> {
+        Ok(Self {
+            client: Client::open(url).map_err(|e| Unavailable(e.to_string()))?,
+            conn: tokio::sync::Mutex::new(None),
+            limit,
+            put: Script::new(PUT),
+            drop: Script::new(DROP),
+        })
+    }
+
+    async fn run<T>(
+        &self,
+        f: impl AsyncFnOnce(&mut MultiplexedConnection) -> redis::RedisResult<T>,
+    ) -> Result<T, Unavailable> {
+        let mut conn = {
+            let mut slot = self.conn.lock().await;
+            match slot.as_ref() {
+                Some(conn) => conn.clone(),
+                None => {
+                    let config = AsyncConnectionConfig::new()
+                        .set_connection_timeout(Some(Duration::from_secs(2)))
+                        .set_response_timeout(Some(Duration::from_secs(5)));
+                    let conn = self
+                        .client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await
+                        .map_err(|e| Unavailable(e.to_string()))?;
+                    *slot = Some(conn.clone());
+                    conn
+                }
+            }
+        };
+        match f(&mut conn).await {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() {
+                    *self.conn.lock().await = None;
+                }
+                Err(Unavailable(e.to_string()))
+            }
+        }
+    }
+
+    async fn put(&self, channel: &str, name: &str, bytes: &[u8]) -> Result<usize, Unavailable> {
+        let now = now_ms();
+        self.run(async |c| {
+            self.put
+                .arg(channel)
+                .arg(name)
+                .arg(bytes)
+                .arg(now)
+                .arg(self.limit)
+                .invoke_async::<usize>(c)
+                .await
+        })
+        .await
+    }
+
+    async fn get(&self, channel: &str, name: &str) -> Result<Option<Bytes>, Unavailable> {
+        let key = format!("shotline:blob:{channel}/{name}");
+        let bytes: Option<Vec<u8>> = self
+            .run(async |c| redis::cmd("GET").arg(&key).query_async(c).await)
+            .await?;
+        Ok(bytes.map(Bytes::from))
+    }
+
+    async fn drop_channel(&self, channel: &str) -> Result<usize, Unavailable> {
+        self.run(async |c| self.drop.arg(channel).invoke_async::<usize>(c).await)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn past_the_limit_the_oldest_shares_previews_go_first_and_files_outlive_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let blobs = Local::open(Some(dir.path().to_path_buf()), 3000).expect("open");
+        let kb = Bytes::from(vec![7u8; 1000]);
+        blobs.put("s:gallery:old", "1-400.jpg", kb.clone()).await.expect("put");
+        blobs.put("s:gallery:new", "1-400.jpg", kb.clone()).await.expect("put");
+        blobs.put("s:gallery:old", "2-400.jpg", kb.clone()).await.expect("put");
+        assert_eq!(blobs.lock().total, 3000);
+        // A fourth makes room: the oldest share's oldest blob goes, though it was written
+        // after the new share's.
+        let evicted = blobs.put("s:gallery:new", "2-400.jpg", kb.clone()).await.expect("put");
+        assert_eq!(evicted, 1);
+        assert!(blobs.get("s:gallery:old", "1-400.jpg").await.expect("get").is_none());
+        assert!(blobs.get("s:gallery:old", "2-400.jpg").await.expect("get").is_some());
+        let reopened = Local::open(Some(dir.path().to_path_buf()), 3000).expect("open");
+        assert_eq!(reopened.lock().total, 3000, "indexed again from the files");
+        assert_eq!(
+            reopened.get("s:gallery:new", "2-400.jpg").await.expect("get").as_deref(),
+            Some(&kb[..])
+        );
+        assert_eq!(reopened.drop_channel("s:gallery:new").await.expect("drop"), 2);
+        assert!(reopened.get("s:gallery:new", "1-400.jpg").await.expect("get").is_none());
+        assert_eq!(reopened.lock().total, 1000);
+        let memory = Local::open(None, 1500).expect("memory");
+        memory.put("a", "x.jpg", kb.clone()).await.expect("put");
+        memory.put("a", "y.jpg", kb.clone()).await.expect("put");
+        assert!(memory.get("a", "x.jpg").await.expect("get").is_none());
+        assert!(memory.get("a", "y.jpg").await.expect("get").is_some());
+        assert!(valid_name("12-2048.jpg") && valid_name("state.json"));
+        assert!(!valid_name(".hidden.jpg") && !valid_name("a/b.jpg") && !valid_name("x.exe"));
+    }
+}

@@ -1,0 +1,351 @@
+// A share's live gallery at `/g/<share id>#<guest token>`. The token sits in the
+// fragment, so it never reaches a server log or a Referer. The page reads the share's
+// state (every frame so far, for a late guest) from the relay's blob store, then follows
+// the share's channel live — WebSocket, else Server-Sent Events, else long-polling, as
+// the dashboard does — and slides each new frame in. A guest gives a display name once;
+// the link's token is exchanged for a token of their own (`POST /v1/tokens`), kept in
+// this browser. Names and titles are always shown as text, never as HTML.
+import { RelayConnection } from "../dashboard/connection.js";
+import { Grid, PLACEHOLDER } from "./grid.js";
+function $(id) {
+    const element = document.getElementById(id);
+    if (!element)
+        throw new Error(`#${id} missing from the page`);
+    return element;
+}
+/** A JWT's claims (not checked: the relay checks them; the page only needs the channel). */
+function claimsOf(token) {
+    const part = token.split(".")[1];
+    if (!part)
+        return undefined;
+    try {
+        const base64 = part.replace(/-/g, "+").replace(/_/g, "/");
+        const text = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
+        const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+        return JSON.parse(new TextDecoder().decode(bytes));
+    }
+    catch {
+        return undefined;
+    }
+}
+const share = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
+const linkToken = decodeURIComponent(location.hash.replace(/^#/, "")).trim();
+const linkClaims = claimsOf(linkToken);
+const channel = linkClaims?.channels?.[0] ?? "";
+const storageKey = `shotline-guest:${share}`;
+let token = linkToken;
+let connection;
+let closed = false;
+const blobUrls = new Map();
+function now() {
+    return Math.floor(Date.now() / 1000);
+}
+function storedGuest() {
+    try {
+        const guest = JSON.parse(localStorage.getItem(storageKey) ?? "null");
+        if (guest && typeof guest.token === "string" && guest.exp > now() + 60)
+            return guest;
+    }
+    catch {
+        // No storage (private mode), or something else in it: ask again.
+    }
+    return undefined;
+}
+function notice(title, text) {
+    $("notice-title").textContent = title;
+    $("notice-text").textContent = text;
+    $("notice").hidden = false;
+}
+/** The studio closed the gallery (or its time is up): stop, and show nothing more. */
+function close() {
+    if (closed)
+        return;
+    closed = true;
+    connection?.stop();
+    grid.clear();
+    const viewer = $("viewer");
+    if (viewer.open)
+        viewer.close();
+    $("empty").hidden = true;
+    $("name-form").hidden = true;
+    setMode("offline", "closed");
+    notice("This gallery has closed", "The studio has closed this gallery, or its time is up. Ask the studio for a new link.");
+    for (const url of blobUrls.values())
+        URL.revokeObjectURL(url);
+    blobUrls.clear();
+}
+/** Is a refusal final (the token will never be taken again)? */
+async function refusedForGood(response) {
+    if (response.status !== 401)
+        return false;
+    const body = (await response.clone().json().catch(() => ({})));
+    return body.code === "revoked" || body.code === "token_expired";
+}
+/** A blob of the share, fetched with the guest's token; its `blob:` URL. */
+async function loadBlob(path) {
+    const known = blobUrls.get(path);
+    if (known)
+        return known;
+    for (let attempt = 0; attempt < 3 && !closed; attempt++) {
+        try {
+            const response = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
+            if (response.ok) {
+                const url = URL.createObjectURL(await response.blob());
+                blobUrls.set(path, url);
+                return url;
+            }
+            if (await refusedForGood(response)) {
+                close();
+                return undefined;
+            }
+            if (response.status === 404)
+                return undefined;
+        }
+        catch {
+            // The relay is away for a moment: try again.
+        }
+        await new Promise((resolve) => window.setTimeout(resolve, 500 * 2 ** attempt));
+    }
+    return undefined;
+}
+function counted() {
+    const n = grid.size;
+    $("count").textContent = n === 1 ? "1 frame" : `${n} frames`;
+    $("empty").hidden = n > 0 || closed;
+}
+function setTitle(title) {
+    const text = title && title.trim() ? title.trim() : "Gallery";
+    $("title").textContent = text;
+    document.title = text;
+}
+/** Every frame so far, from the share's state the studio keeps on the relay. */
+async function loadState() {
+    const path = `/v1/blobs/${encodeURIComponent(channel)}/state.json`;
+    for (let attempt = 0; !closed; attempt++) {
+        try {
+            const response = await fetch(path, {
+                headers: { authorization: `Bearer ${token}` },
+                cache: "no-cache",
+            });
+            if (response.ok) {
+                const state = (await response.json());
+                setTitle(state.title);
+                for (const frame of state.frames ?? [])
+                    grid.add(frame, false);
+                counted();
+                return;
+            }
+            if (await refusedForGood(response)) {
+                close();
+                return;
+            }
+            if (response.status === 404)
+                return; // nothing shared yet
+        }
+        catch {
+            // Try again below.
+        }
+        await new Promise((resolve) => window.setTimeout(resolve, Math.min(10000, 500 * 2 ** attempt)));
+    }
+}
+const MODE_TEXT = {
+    connecting: "Connecting…",
+    realtime: "Live",
+    fallback: "Live (fallback)",
+    offline: "Offline, retrying",
+};
+function setMode(mode, detail) {
+    const indicator = $("connection");
+    indicator.dataset.mode = mode;
+    indicator.textContent = closed ? "Closed" : MODE_TEXT[mode];
+    indicator.title = detail;
+}
+function connect() {
+    connection?.stop();
+    if (closed)
+        return;
+    connection = new RelayConnection(location.origin, token, [channel], {
+        snapshot() { },
+        event(frame) {
+            const event = frame.event;
+            if (event.type === "gallery_frame") {
+                if (grid.add(event.payload, true))
+                    counted();
+                viewer.refresh();
+            }
+        },
+        mode: setMode,
+        gap() {
+            // The relay restarted or trimmed its history: the share's state has everything.
+            void loadState();
+        },
+        refused() {
+            // Revoked or expired for good, unless only this guest's own token is no good.
+            void fetch(`/v1/blobs/${encodeURIComponent(channel)}/state.json`, {
+                headers: { authorization: `Bearer ${linkToken}` },
+            }).then(async (response) => {
+                if (await refusedForGood(response))
+                    close();
+                else if (token !== linkToken) {
+                    localStorage.removeItem(storageKey);
+                    token = linkToken;
+                    askName();
+                    connect();
+                }
+            });
+        },
+    });
+    connection.start();
+}
+function showGuest(name) {
+    const label = $("viewer-name");
+    label.textContent = `Viewing as ${name}`;
+    label.hidden = false;
+    $("name-form").hidden = true;
+}
+function askName() {
+    const form = $("name-form");
+    form.hidden = false;
+    $("viewer-name").hidden = true;
+}
+async function exchange(name) {
+    const error = $("name-error");
+    error.textContent = "";
+    const response = await fetch("/v1/tokens", {
+        method: "POST",
+        headers: { authorization: `Bearer ${linkToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ channels: [channel], name }),
+    }).catch(() => undefined);
+    if (!response) {
+        error.textContent = "The gallery cannot be reached: try again in a moment.";
+        return;
+    }
+    if (await refusedForGood(response)) {
+        close();
+        return;
+    }
+    const body = (await response.json().catch(() => ({})));
+    if (!response.ok || !body.token) {
+        error.textContent = body.message ?? `Not accepted (HTTP ${response.status}).`;
+        return;
+    }
+    const guest = { token: body.token, name, exp: body.exp ?? now() + 3600 };
+    try {
+        localStorage.setItem(storageKey, JSON.stringify(guest));
+    }
+    catch {
+        // Private mode: this visit only.
+    }
+    token = guest.token;
+    showGuest(name);
+    connect();
+}
+// ---- The frame opened large ----------------------------------------------------------
+class Viewer {
+    constructor() {
+        this.dialog = $("viewer");
+        this.image = $("viewer-image");
+        $("viewer-close").addEventListener("click", () => this.dialog.close());
+        $("viewer-prev").addEventListener("click", () => this.step(-1));
+        $("viewer-next").addEventListener("click", () => this.step(1));
+        this.dialog.addEventListener("keydown", (event) => {
+            if (event.key === "ArrowLeft")
+                this.step(-1);
+            else if (event.key === "ArrowRight")
+                this.step(1);
+            else
+                return;
+            event.preventDefault();
+        });
+        const stage = this.image.parentElement ?? this.dialog;
+        stage.addEventListener("touchstart", (e) => (this.touchX = e.touches[0]?.clientX), { passive: true });
+        stage.addEventListener("touchend", (e) => {
+            const start = this.touchX;
+            const end = e.changedTouches[0]?.clientX;
+            this.touchX = undefined;
+            if (start === undefined || end === undefined || Math.abs(end - start) < 50)
+                return;
+            this.step(end < start ? 1 : -1);
+        }, { passive: true });
+        this.dialog.addEventListener("close", () => {
+            this.current = undefined;
+            this.image.removeAttribute("src");
+        });
+    }
+    open(frame) {
+        this.show(frame);
+        if (!this.dialog.open)
+            this.dialog.showModal();
+    }
+    /** Newer frames arrived: the position text changes. */
+    refresh() {
+        if (this.current !== undefined)
+            this.position();
+    }
+    step(by) {
+        if (this.current === undefined)
+            return;
+        const frames = grid.frames();
+        const at = frames.findIndex((f) => f.frame === this.current);
+        const next = frames[at + by];
+        if (next)
+            this.show(next.frame);
+    }
+    position() {
+        const frames = grid.frames();
+        const at = frames.findIndex((f) => f.frame === this.current);
+        $("viewer-position").textContent = at >= 0 ? `${at + 1} of ${frames.length}` : "";
+        $("viewer-prev").disabled = at <= 0;
+        $("viewer-next").disabled = at < 0 || at >= frames.length - 1;
+    }
+    show(id) {
+        const frame = grid.get(id);
+        if (!frame)
+            return;
+        this.current = id;
+        $("viewer-title").textContent = frame.name;
+        this.image.alt = frame.name;
+        this.position();
+        const thumb = frame.thumbnail ? blobUrls.get(frame.thumbnail) : undefined;
+        this.image.src = thumb ?? PLACEHOLDER;
+        const large = frame.preview;
+        if (!large)
+            return;
+        void loadBlob(large).then((url) => {
+            if (url && this.current === id)
+                this.image.src = url;
+        });
+    }
+}
+// ---- Start ---------------------------------------------------------------------------
+const grid = new Grid($("grid"), loadBlob, (frame) => viewer.open(frame));
+const viewer = new Viewer();
+function start() {
+    if (!linkToken || !channel || !share) {
+        setMode("offline", "incomplete link");
+        $("empty").hidden = true;
+        notice("This link is incomplete", "Open the whole link the studio sent (it ends with a long code after #).");
+        return;
+    }
+    const guest = storedGuest();
+    if (guest) {
+        token = guest.token;
+        showGuest(guest.name);
+    }
+    else {
+        askName();
+    }
+    $("name-form").addEventListener("submit", (event) => {
+        event.preventDefault();
+        const name = $("name-input").value.trim();
+        if (!name) {
+            $("name-error").textContent = "Write the name the studio will see beside your answers.";
+            return;
+        }
+        void exchange(name.slice(0, 64));
+    });
+    counted();
+    void loadState();
+    connect();
+}
+start();

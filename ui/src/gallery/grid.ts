@@ -1,0 +1,171 @@
+// The gallery's grid: one tile per frame, newest first, each image's `alt` the frame's
+// file name. Thumbnails are fetched with the guest's token (an <img> cannot send one)
+// when their tile comes near the screen, a few at a time, and shown from `blob:` URLs; a
+// frame without a preview, or whose preview cannot be had, shows a placeholder with its
+// name.
+
+import type { GalleryFrame } from "../generated/GalleryFrame";
+
+/** Fetch a blob path with the guest's token; its `blob:` URL, or undefined. */
+export type Loader = (path: string) => Promise<string | undefined>;
+
+/** An empty picture for frames with nothing to show (their name is shown over it). */
+export const PLACEHOLDER =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 3 2'/%3E";
+
+const PARALLEL = 6;
+
+interface Tile {
+  frame: GalleryFrame;
+  item: HTMLLIElement;
+  image: HTMLImageElement;
+  loaded: boolean;
+}
+
+/** Newer first: by time, then by frame id. */
+function newer(a: GalleryFrame, b: GalleryFrame): boolean {
+  return a.time !== b.time ? a.time > b.time : a.frame > b.frame;
+}
+
+export class Grid {
+  private readonly tiles = new Map<number, Tile>();
+  private order: Tile[] = [];
+  private readonly queue: Tile[] = [];
+  private running = 0;
+  private readonly observer?: IntersectionObserver;
+
+  constructor(
+    private readonly list: HTMLUListElement,
+    private readonly load: Loader,
+    private readonly open: (frame: number) => void,
+  ) {
+    if (typeof IntersectionObserver !== "undefined") {
+      this.observer = new IntersectionObserver(
+        (entries) => {
+          for (const entry of entries) {
+            if (!entry.isIntersecting) continue;
+            const id = Number((entry.target as HTMLElement).dataset.frame);
+            const tile = this.tiles.get(id);
+            if (tile) this.want(tile);
+          }
+        },
+        { rootMargin: "600px 0px" },
+      );
+    }
+  }
+
+  /** How many frames. */
+  get size(): number {
+    return this.tiles.size;
+  }
+
+  /** The frames, newest first. */
+  frames(): GalleryFrame[] {
+    return this.order.map((t) => t.frame);
+  }
+
+  /** One frame. */
+  get(frame: number): GalleryFrame | undefined {
+    return this.tiles.get(frame)?.frame;
+  }
+
+  /** Show `frame` (once; a second `add` of the same frame only updates it); `arriving`
+   *  slides it in. True when it was new. */
+  add(frame: GalleryFrame, arriving: boolean): boolean {
+    const known = this.tiles.get(frame.frame);
+    if (known) {
+      const better = !known.frame.thumbnail && frame.thumbnail;
+      known.frame = frame;
+      if (better) {
+        known.loaded = false;
+        this.want(known);
+      }
+      return false;
+    }
+    const item = document.createElement("li");
+    item.dataset.frame = String(frame.frame);
+    if (arriving) item.className = "new";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "tile";
+    const image = document.createElement("img");
+    image.alt = frame.name;
+    image.decoding = "async";
+    if (frame.width > 0 && frame.height > 0) {
+      image.width = frame.width;
+      image.height = frame.height;
+    }
+    button.append(image);
+    button.addEventListener("click", () => this.open(frame.frame));
+    item.append(button);
+    const tile: Tile = { frame, item, image, loaded: false };
+    this.tiles.set(frame.frame, tile);
+    const at = this.order.findIndex((t) => newer(frame, t.frame));
+    if (at < 0) {
+      this.order.push(tile);
+      this.list.append(item);
+    } else {
+      this.list.insertBefore(item, this.order[at].item);
+      this.order.splice(at, 0, tile);
+    }
+    if (!frame.thumbnail) {
+      this.placeholder(tile);
+    } else if (this.observer) {
+      this.observer.observe(item);
+    } else {
+      this.want(tile);
+    }
+    return true;
+  }
+
+  /** Take every frame away (a closed gallery shows nothing). */
+  clear(): void {
+    this.observer?.disconnect();
+    this.tiles.clear();
+    this.order = [];
+    this.queue.length = 0;
+    this.list.replaceChildren();
+  }
+
+  private placeholder(tile: Tile): void {
+    tile.loaded = true;
+    tile.image.src = PLACEHOLDER;
+    const button = tile.image.parentElement;
+    if (!button || button.classList.contains("placeholder")) return;
+    button.classList.add("placeholder");
+    const caption = document.createElement("span");
+    caption.className = "caption";
+    caption.textContent = tile.frame.name;
+    caption.setAttribute("aria-hidden", "true");
+    button.append(caption);
+  }
+
+  private want(tile: Tile): void {
+    if (tile.loaded || this.queue.includes(tile)) return;
+    this.queue.push(tile);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running < PARALLEL && this.queue.length > 0) {
+      const tile = this.queue.shift();
+      if (!tile || tile.loaded || !this.tiles.has(tile.frame.frame)) continue;
+      const path = tile.frame.thumbnail;
+      if (!path) {
+        this.placeholder(tile);
+        continue;
+      }
+      tile.loaded = true;
+      this.running += 1;
+      void this.load(path)
+        .then((url) => {
+          if (url) tile.image.src = url;
+          else this.placeholder(tile);
+        })
+        .finally(() => {
+          this.running -= 1;
+          this.pump();
+        });
+    }
+  }
+}
