@@ -21,8 +21,10 @@ const APT_BUILD: &[&str] = &[
     "libssl-dev",
 ];
 /// What the tests and benchmarks need besides: the peer tools the benchmarks compare
-/// against (rsync, xxhsum, rclone, the gphoto2 CLI), the Redis the relay's scale-out tests run against, and Chromium for the web
-/// UI's browser tests (Node.js and npm come with the machine).
+/// against (rsync, xxhsum, rclone, the gphoto2 CLI, vipsthumbnail and ImageMagick, which
+/// also make the gallery tests' pictures), the Redis the relay's scale-out tests run
+/// against, Chromium for the web UI's browser tests, and the checkers (xmllint,
+/// pdftotext, exiftool). Node.js and npm come with the machine.
 const APT_TEST: &[&str] = &[
     "rsync",
     "xxhash",
@@ -40,6 +42,9 @@ const APT_TEST: &[&str] = &[
     "gnome-keyring",
     "libxml2-utils",
     "poppler-utils",
+    "imagemagick",
+    "libvips-tools",
+    "libimage-exiftool-perl",
 ];
 /// The same on macOS.
 const BREW_BUILD: &[&str] = &["pkg-config", "libgphoto2"];

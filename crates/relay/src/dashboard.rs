@@ -96,7 +96,10 @@ mod tests {
         for (name, _, body) in ASSETS {
             assert!(!body.is_empty(), "{name} is empty");
         }
-        for reference in ["/assets/dashboard/main.js", "/assets/dashboard/dashboard.css"] {
+        for reference in [
+            "/assets/dashboard/main.js",
+            "/assets/dashboard/dashboard.css",
+        ] {
             assert!(INDEX.contains(reference), "index.html lost {reference}");
         }
         for reference in ["/assets/gallery/main.js", "/assets/gallery/gallery.css"] {
@@ -111,7 +114,10 @@ mod tests {
             for import in body.lines().filter_map(|l| {
                 let l = l.trim();
                 l.starts_with("import ")
-                    .then(|| l.rsplit_once(" from \"").map(|(_, r)| r.trim_end_matches("\";")))
+                    .then(|| {
+                        l.rsplit_once(" from \"")
+                            .map(|(_, r)| r.trim_end_matches("\";"))
+                    })
                     .flatten()
             }) {
                 let resolved = match import.strip_prefix("../") {

@@ -36,7 +36,9 @@ pub fn create(
         .ok()
         .filter(|d| *d >= Duration::from_secs(60))
         .ok_or_else(|| {
-            anyhow::anyhow!("--ttl {ttl:?} is not a duration of a minute or more: write e.g. 7d or 12h")
+            anyhow::anyhow!(
+                "--ttl {ttl:?} is not a duration of a minute or more: write e.g. 7d or 12h"
+            )
         })?;
     if config.relay.url.is_none() && ttl > config.relay.token_ttl() {
         anyhow::bail!(
@@ -70,10 +72,16 @@ pub fn create(
             println!("{link}");
             return Ok(ExitCode::SUCCESS);
         }
+        let error = journal.meta(&format!("share_error:{}", share.id))?;
+        if let Some(why) = error.as_deref().and_then(|e| e.strip_prefix("refused: ")) {
+            eprintln!(
+                "error: the relay refused share {} ({why}); it is closed. Check the relay token's channels and expiry (a share cannot outlast the token)",
+                share.id
+            );
+            return Ok(ExitCode::from(1));
+        }
         if start.elapsed() > LINK_WAIT {
-            let why = journal
-                .meta(&format!("share_error:{}", share.id))?
-                .unwrap_or_else(|| "is it connected to its relay? see its log".into());
+            let why = error.unwrap_or_else(|| "is it connected to its relay? see its log".into());
             eprintln!(
                 "error: share {} is recorded, but `shotline run` made no link within {} s ({why}); `shotline share list` shows the link once it is made",
                 share.id,
@@ -161,7 +169,9 @@ pub fn revoke(config: &Config, id: &str) -> anyhow::Result<ExitCode> {
         let start = Instant::now();
         while start.elapsed() < CLOSE_WAIT {
             if journal.share(id)?.is_some_and(|s| s.registered) {
-                println!("share {id} is closed: its open pages are cut off and its link answers 410");
+                println!(
+                    "share {id} is closed: its open pages are cut off and its link answers 410"
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             std::thread::sleep(Duration::from_millis(50));

@@ -108,7 +108,12 @@ impl Journal {
     }
 
     /// `shot`'s previews are made (upright `width` × `height`), or could not be (`error`).
-    pub fn preview_done(&self, shot: i64, size: Option<(u32, u32)>, error: Option<&str>) -> Result<()> {
+    pub fn preview_done(
+        &self,
+        shot: i64,
+        size: Option<(u32, u32)>,
+        error: Option<&str>,
+    ) -> Result<()> {
         self.conn().execute(
             "INSERT OR REPLACE INTO previews (shot_id, state, width, height, error, made_ms) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -127,7 +132,9 @@ impl Journal {
     /// Keep a new share.
     pub fn create_share(&self, share: &Share) -> Result<()> {
         self.conn().execute(
-            &format!("INSERT INTO shares ({SHARE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            &format!(
+                "INSERT INTO shares ({SHARE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            ),
             params![
                 share.id,
                 share.session,
@@ -146,8 +153,9 @@ impl Journal {
     /// Every share, newest first.
     pub fn shares(&self) -> Result<Vec<Share>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare(&format!("SELECT {SHARE_COLUMNS} FROM shares ORDER BY created_ms DESC"))?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {SHARE_COLUMNS} FROM shares ORDER BY created_ms DESC"
+        ))?;
         let rows = stmt.query_map([], share)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -156,7 +164,11 @@ impl Journal {
     pub fn share(&self, id: &str) -> Result<Option<Share>> {
         Ok(self
             .conn()
-            .query_row(&format!("SELECT {SHARE_COLUMNS} FROM shares WHERE id = ?1"), [id], share)
+            .query_row(
+                &format!("SELECT {SHARE_COLUMNS} FROM shares WHERE id = ?1"),
+                [id],
+                share,
+            )
             .optional()?)
     }
 

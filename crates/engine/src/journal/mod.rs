@@ -29,8 +29,8 @@ use rusqlite::Connection;
 
 use crate::Result;
 
-pub use gallery::{NeedsPreview, Share, ShareFrame};
 pub use camera::{CameraAction, CameraRequest, CardFile, CardState, RequestState};
+pub use gallery::{NeedsPreview, Share, ShareFrame};
 pub use jobs::{Job, JobState};
 pub use outbox::Outgoing;
 pub use proof::{Repair, ReportFrame, Seal, Unsealed};

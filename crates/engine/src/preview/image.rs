@@ -2,7 +2,7 @@
 //! work for a frame much larger than its preview), EXIF orientation applied, resized with
 //! a Lanczos filter (SIMD, `fast_image_resize`) and encoded (`jpeg-encoder`, SIMD).
 
-use fast_image_resize::images::Image;
+use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 use super::PreviewError;
@@ -21,19 +21,24 @@ pub struct Rgb {
 /// Decode `jpeg` at the smallest DCT scale that still gives a long edge of `long_edge`.
 pub fn decode(jpeg: &[u8], long_edge: u32) -> Result<Rgb, PreviewError> {
     let mut decoder = jpeg_decoder::Decoder::new(std::io::Cursor::new(jpeg));
-    decoder.read_info().map_err(|e| PreviewError::Decode(e.to_string()))?;
+    decoder
+        .read_info()
+        .map_err(|e| PreviewError::Decode(e.to_string()))?;
     let info = decoder
         .info()
         .ok_or_else(|| PreviewError::Decode("no frame header".into()))?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
     let long = w.max(h).max(1);
     if long > long_edge {
-        let scale = |side: u32| ((u64::from(side) * u64::from(long_edge)).div_ceil(u64::from(long))) as u16;
+        let scale =
+            |side: u32| ((u64::from(side) * u64::from(long_edge)).div_ceil(u64::from(long))) as u16;
         decoder
             .scale(scale(w), scale(h))
             .map_err(|e| PreviewError::Decode(e.to_string()))?;
     }
-    let data = decoder.decode().map_err(|e| PreviewError::Decode(e.to_string()))?;
+    let data = decoder
+        .decode()
+        .map_err(|e| PreviewError::Decode(e.to_string()))?;
     let info = decoder
         .info()
         .ok_or_else(|| PreviewError::Decode("no frame header".into()))?;
@@ -96,9 +101,12 @@ pub fn fit(rgb: &Rgb, long_edge: u32) -> Result<Rgb, PreviewError> {
     if long <= long_edge {
         return Ok(rgb.clone());
     }
-    let width = ((u64::from(rgb.width) * u64::from(long_edge)) / u64::from(long)).max(1) as u32;
-    let height = ((u64::from(rgb.height) * u64::from(long_edge)) / u64::from(long)).max(1) as u32;
-    let src = Image::from_vec_u8(rgb.width, rgb.height, rgb.pixels.clone(), PixelType::U8x3)
+    let side = |s: u32| {
+        ((u64::from(s) * u64::from(long_edge) + u64::from(long) / 2) / u64::from(long)).max(1)
+            as u32
+    };
+    let (width, height) = (side(rgb.width), side(rgb.height));
+    let src = ImageRef::new(rgb.width, rgb.height, &rgb.pixels, PixelType::U8x3)
         .map_err(|e| PreviewError::Decode(e.to_string()))?;
     let mut dst = Image::new(width, height, PixelType::U8x3);
     Resizer::new()
@@ -143,7 +151,11 @@ mod tests {
         };
         let turned = orient(rgb.clone(), 6);
         assert_eq!((turned.width, turned.height), (1, 2));
-        assert_eq!(turned.pixels, vec![255, 0, 0, 0, 255, 0], "90° clockwise: red on top");
+        assert_eq!(
+            turned.pixels,
+            vec![255, 0, 0, 0, 255, 0],
+            "90° clockwise: red on top"
+        );
         let flipped = orient(rgb, 2);
         assert_eq!(flipped.pixels, vec![0, 255, 0, 255, 0, 0]);
     }
@@ -157,7 +169,11 @@ mod tests {
         };
         let jpeg = encode(&big, 80).expect("encode");
         let small = decode(&jpeg, 900).expect("decode");
-        assert_eq!((small.width, small.height), (1000, 750), "1/4 scale: ≥ 900 on the long edge");
+        assert_eq!(
+            (small.width, small.height),
+            (1000, 750),
+            "1/4 scale: ≥ 900 on the long edge"
+        );
         let fitted = fit(&small, 400).expect("fit");
         assert_eq!((fitted.width, fitted.height), (400, 300));
     }

@@ -109,7 +109,11 @@ pub fn paths(library: &Path, shot: i64) -> (PathBuf, PathBuf) {
 }
 
 /// Keep `previews` for `shot` (partial file, then renamed: a reader never sees half).
-pub fn store(library: &Path, shot: i64, previews: &Previews) -> std::io::Result<(PathBuf, PathBuf)> {
+pub fn store(
+    library: &Path,
+    shot: i64,
+    previews: &Previews,
+) -> std::io::Result<(PathBuf, PathBuf)> {
     let (preview, thumb) = paths(library, shot);
     if let Some(dir) = preview.parent() {
         std::fs::create_dir_all(dir)?;
@@ -141,7 +145,10 @@ mod tests {
         let (pw, ph) = embedded::size(&made.preview).expect("size");
         assert_eq!((pw, ph), (2048, 1365));
         let (tw, th) = embedded::size(&made.thumbnail).expect("size");
-        assert_eq!((tw, th), (400, 266));
-        assert!(matches!(make_from(b"not a picture"), Err(PreviewError::NoPicture)));
+        assert_eq!((tw, th), (400, 267));
+        assert!(matches!(
+            make_from(b"not a picture"),
+            Err(PreviewError::NoPicture)
+        ));
     }
 }

@@ -85,11 +85,28 @@ mod tests {
     fn loopback_says_so_and_a_remote_relay_is_its_own_address() {
         let local = base_for("ws://127.0.0.1:7878/v1/ws");
         assert_eq!(local.base, "http://127.0.0.1:7878");
-        assert!(local.note.as_deref().is_some_and(|n| n.contains("loopback")));
+        assert!(
+            local
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("loopback"))
+        );
         let remote = base_for("wss://relay.example.com/v1/ws");
-        assert_eq!(remote, LinkBase { base: "https://relay.example.com".into(), note: None });
+        assert_eq!(
+            remote,
+            LinkBase {
+                base: "https://relay.example.com".into(),
+                note: None
+            }
+        );
         let every = base_for("ws://0.0.0.0:7878/v1/ws");
-        assert!(every.base.ends_with(":7878") && !every.base.contains("0.0.0.0"), "{every:?}");
-        assert_eq!(link("http://h:1/", "abc", "t.o.k"), "http://h:1/g/abc#t.o.k");
+        assert!(
+            every.base.ends_with(":7878") && !every.base.contains("0.0.0.0"),
+            "{every:?}"
+        );
+        assert_eq!(
+            link("http://h:1/", "abc", "t.o.k"),
+            "http://h:1/g/abc#t.o.k"
+        );
     }
 }

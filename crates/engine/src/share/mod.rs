@@ -45,7 +45,10 @@ pub fn create(
     let share = Share {
         id: new_id(),
         session: session.to_string(),
-        title: title.map(str::trim).filter(|t| !t.is_empty()).map(String::from),
+        title: title
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from),
         token: None,
         link: None,
         created_ms: now,
@@ -64,6 +67,8 @@ mod tests {
         let a = super::new_id();
         assert_eq!(a.len(), 12);
         assert_ne!(a, super::new_id());
-        assert!(shotline_protocol::relay::valid_channel(&super::channel("studio", &a)));
+        assert!(shotline_protocol::relay::valid_channel(&super::channel(
+            "studio", &a
+        )));
     }
 }

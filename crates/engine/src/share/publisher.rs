@@ -78,12 +78,24 @@ impl Publisher {
             match self.share(&share, fresh) {
                 Ok(frames) => round.frames += frames,
                 Err(e) => {
-                    round.failed += 1;
+                    let refused = e.refused();
                     tracing::warn!("gallery {}: {e}", share.id);
                     // For `shotline share create`, waiting in another process.
+                    let note = if refused {
+                        format!("refused: {e}")
+                    } else {
+                        e.to_string()
+                    };
                     let _ = self
                         .journal
-                        .set_meta(&format!("share_error:{}", share.id), &e.to_string());
+                        .set_meta(&format!("share_error:{}", share.id), &note);
+                    if refused && share.token.is_none() {
+                        // The relay will never make this link (the token is too narrow or
+                        // too short-lived for it): the share is closed, not retried forever.
+                        self.journal.revoke_share(&share.id)?;
+                    } else {
+                        round.failed += 1;
+                    }
                 }
             }
         }
@@ -143,7 +155,10 @@ impl Publisher {
         if frame.size.is_some() {
             let (preview, thumb) = crate::preview::paths(&self.library, frame.shot_id);
             for (path, name) in [
-                (&preview, blob_name(frame.shot_id, crate::preview::PREVIEW_EDGE)),
+                (
+                    &preview,
+                    blob_name(frame.shot_id, crate::preview::PREVIEW_EDGE),
+                ),
                 (&thumb, blob_name(frame.shot_id, crate::preview::THUMB_EDGE)),
             ] {
                 match std::fs::read(path) {
@@ -220,6 +235,13 @@ enum ShareError {
     Relay(#[from] RelayError),
     #[error(transparent)]
     Journal(#[from] crate::Error),
+}
+
+impl ShareError {
+    /// The relay refused (400, 401, 403): trying again changes nothing.
+    fn refused(&self) -> bool {
+        matches!(self, ShareError::Relay(e) if e.status().is_some_and(|s| (400..500).contains(&s) && s != 429 && s != 408))
+    }
 }
 
 /// Run until shutdown; `made` is woken when a preview is made.

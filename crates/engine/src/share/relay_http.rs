@@ -122,7 +122,13 @@ impl RelayHttp {
     }
 
     /// The share `id` shows `channel` until `exp_ms`, titled `title`.
-    pub fn put_share(&self, id: &str, channel: &str, exp_ms: i64, title: Option<&str>) -> Result<(), RelayError> {
+    pub fn put_share(
+        &self,
+        id: &str,
+        channel: &str,
+        exp_ms: i64,
+        title: Option<&str>,
+    ) -> Result<(), RelayError> {
         let body = json!({"channel": channel, "exp": exp_ms / 1000, "title": title});
         let response = self
             .agent
@@ -144,7 +150,13 @@ impl RelayHttp {
     }
 
     /// Keep `bytes` as `name` of `channel`; its address (path) on the relay.
-    pub fn put_blob(&self, channel: &str, name: &str, content_type: &str, bytes: &[u8]) -> Result<String, RelayError> {
+    pub fn put_blob(
+        &self,
+        channel: &str,
+        name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<String, RelayError> {
         let path = format!("/v1/blobs/{channel}/{name}");
         let response = self
             .agent
@@ -163,7 +175,13 @@ mod tests {
 
     #[test]
     fn the_http_base_of_a_websocket_url() {
-        assert_eq!(http_base("ws://127.0.0.1:7878/v1/ws"), "http://127.0.0.1:7878");
-        assert_eq!(http_base("wss://relay.example.com/v1/ws"), "https://relay.example.com");
+        assert_eq!(
+            http_base("ws://127.0.0.1:7878/v1/ws"),
+            "http://127.0.0.1:7878"
+        );
+        assert_eq!(
+            http_base("wss://relay.example.com/v1/ws"),
+            "https://relay.example.com"
+        );
     }
 }

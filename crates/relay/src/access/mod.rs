@@ -11,8 +11,8 @@
 pub mod guests;
 pub mod registry;
 pub mod revocations;
-pub mod shares;
 mod shared;
+pub mod shares;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,8 +25,8 @@ use crate::backend::Unavailable;
 use crate::queue::Kick;
 pub use registry::{Connection, Registered, Registry, Target, Transport};
 use revocations::{KEEP_UNKNOWN_SECS, Revoked, Store, StoreError, SubjectRevoked};
-use shares::{ShareRecord, Shares};
 use shared::{Control, Shared};
+use shares::{ShareRecord, Shares};
 
 /// Access cannot be set up.
 #[derive(Debug, thiserror::Error)]
@@ -280,7 +280,9 @@ impl Access {
         let Some(shared) = &self.shared else {
             return;
         };
-        let load = async { Ok::<_, Unavailable>((shared.load().await?, shared.load_shares(now_secs()).await?)) };
+        let load = async {
+            Ok::<_, Unavailable>((shared.load().await?, shared.load_shares(now_secs()).await?))
+        };
         match tokio::time::timeout(Duration::from_secs(3), load).await {
             Ok(Ok((revoked, shares))) => {
                 self.store.replace(revoked);

@@ -183,9 +183,16 @@ mod tests {
             vec!["s:gallery:abc".into()],
             Duration::from_secs(60),
         );
-        let studio = Claims::new(Role::Subscriber, vec!["s:*".into()], Duration::from_secs(60));
+        let studio = Claims::new(
+            Role::Subscriber,
+            vec!["s:*".into()],
+            Duration::from_secs(60),
+        );
         assert!(!shares.shuts_out(&guest));
-        assert_eq!(shares.get("abc").map(|s| s.state(now)), Some(ShareState::Open));
+        assert_eq!(
+            shares.get("abc").map(|s| s.state(now)),
+            Some(ShareState::Open)
+        );
         shares
             .put(
                 ShareRecord {
@@ -196,7 +203,10 @@ mod tests {
             )
             .expect("close");
         assert!(shares.shuts_out(&guest));
-        assert!(!shares.shuts_out(&studio), "the studio's own token is not a share's");
+        assert!(
+            !shares.shuts_out(&studio),
+            "the studio's own token is not a share's"
+        );
         let reopened = Shares::open(Some(dir.path())).expect("open");
         assert!(reopened.shuts_out(&guest), "closed across a restart");
         assert_eq!(
@@ -209,7 +219,13 @@ mod tests {
             ..record
         };
         reopened.put(old, now).expect("put");
-        assert_eq!(reopened.get("old"), None, "long-expired shares are forgotten");
-        assert!(valid_id("a-Z_9") && !valid_id("") && !valid_id("a/b") && !valid_id(&"x".repeat(65)));
+        assert_eq!(
+            reopened.get("old"),
+            None,
+            "long-expired shares are forgotten"
+        );
+        assert!(
+            valid_id("a-Z_9") && !valid_id("") && !valid_id("a/b") && !valid_id(&"x".repeat(65))
+        );
     }
 }

@@ -64,7 +64,10 @@ impl Blobs {
             Some(url) => Ok(Blobs::Redis(
                 RedisBlobs::open(url, limit).map_err(std::io::Error::other)?,
             )),
-            None => Ok(Blobs::Local(Local::open(dir.map(|d| d.join("blobs")), limit)?)),
+            None => Ok(Blobs::Local(Local::open(
+                dir.map(|d| d.join("blobs")),
+                limit,
+            )?)),
         }
     }
 
@@ -507,24 +510,61 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let blobs = Local::open(Some(dir.path().to_path_buf()), 3000).expect("open");
         let kb = Bytes::from(vec![7u8; 1000]);
-        blobs.put("s:gallery:old", "1-400.jpg", kb.clone()).await.expect("put");
-        blobs.put("s:gallery:new", "1-400.jpg", kb.clone()).await.expect("put");
-        blobs.put("s:gallery:old", "2-400.jpg", kb.clone()).await.expect("put");
+        blobs
+            .put("s:gallery:old", "1-400.jpg", kb.clone())
+            .await
+            .expect("put");
+        blobs
+            .put("s:gallery:new", "1-400.jpg", kb.clone())
+            .await
+            .expect("put");
+        blobs
+            .put("s:gallery:old", "2-400.jpg", kb.clone())
+            .await
+            .expect("put");
         assert_eq!(blobs.lock().total, 3000);
         // A fourth makes room: the oldest share's oldest blob goes, though it was written
         // after the new share's.
-        let evicted = blobs.put("s:gallery:new", "2-400.jpg", kb.clone()).await.expect("put");
+        let evicted = blobs
+            .put("s:gallery:new", "2-400.jpg", kb.clone())
+            .await
+            .expect("put");
         assert_eq!(evicted, 1);
-        assert!(blobs.get("s:gallery:old", "1-400.jpg").await.expect("get").is_none());
-        assert!(blobs.get("s:gallery:old", "2-400.jpg").await.expect("get").is_some());
+        assert!(
+            blobs
+                .get("s:gallery:old", "1-400.jpg")
+                .await
+                .expect("get")
+                .is_none()
+        );
+        assert!(
+            blobs
+                .get("s:gallery:old", "2-400.jpg")
+                .await
+                .expect("get")
+                .is_some()
+        );
         let reopened = Local::open(Some(dir.path().to_path_buf()), 3000).expect("open");
         assert_eq!(reopened.lock().total, 3000, "indexed again from the files");
         assert_eq!(
-            reopened.get("s:gallery:new", "2-400.jpg").await.expect("get").as_deref(),
+            reopened
+                .get("s:gallery:new", "2-400.jpg")
+                .await
+                .expect("get")
+                .as_deref(),
             Some(&kb[..])
         );
-        assert_eq!(reopened.drop_channel("s:gallery:new").await.expect("drop"), 2);
-        assert!(reopened.get("s:gallery:new", "1-400.jpg").await.expect("get").is_none());
+        assert_eq!(
+            reopened.drop_channel("s:gallery:new").await.expect("drop"),
+            2
+        );
+        assert!(
+            reopened
+                .get("s:gallery:new", "1-400.jpg")
+                .await
+                .expect("get")
+                .is_none()
+        );
         assert_eq!(reopened.lock().total, 1000);
         let memory = Local::open(None, 1500).expect("memory");
         memory.put("a", "x.jpg", kb.clone()).await.expect("put");

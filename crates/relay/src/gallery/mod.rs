@@ -219,8 +219,7 @@ pub async fn get_blob(
     if let Err(response) = blob_path(&channel, &name) {
         return response;
     }
-    if let Err(response) = crate::http::authorize(&state, &headers, q.token.as_deref(), &channel)
-    {
+    if let Err(response) = crate::http::authorize(&state, &headers, q.token.as_deref(), &channel) {
         return response;
     }
     match state.blobs.get(&channel, &name).await {

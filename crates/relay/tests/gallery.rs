@@ -1,0 +1,241 @@
+//! The live gallery on real relays — one node with its data folder, and two nodes on one
+//! real Redis: a share is open on every node, its previews are served from any node to
+//! its guests only, and closing it refuses its tokens, cuts its open connections off with
+//! 4003 and answers 410 at its link, everywhere and after a restart. The previews are
+//! bounded: past the limit, the oldest share's go first (in Redis too, by its Lua script).
+
+mod support;
+
+use serde_json::{Value, json};
+use shotline_relay::auth::{Claims, Role, now_secs};
+use support::relay::{Backend, Relay, connect, http, http_with, recv, refused, relay, send, sign};
+
+fn publisher() -> String {
+    sign(&Claims::new(
+        Role::Publisher,
+        vec!["s:*".into()],
+        std::time::Duration::from_secs(600),
+    ))
+}
+
+fn guest(channel: &str) -> String {
+    sign(&Claims {
+        publish: Some(vec!["gallery_like".into()]),
+        ..Claims::new(
+            Role::Guest,
+            vec![channel.into()],
+            std::time::Duration::from_secs(600),
+        )
+        .with_sub("guest-1")
+    })
+}
+
+async fn open_share(node: &Relay, id: &str) {
+    let body =
+        json!({"channel": format!("s:gallery:{id}"), "exp": now_secs() + 600, "title": "Spring"});
+    let (status, answer) = http(
+        node,
+        "PUT",
+        &format!("/v1/shares/{id}"),
+        Some(&publisher()),
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+}
+
+async fn put_blob(node: &Relay, channel: &str, name: &str, body: &str) -> Value {
+    let (status, answer) = http(
+        node,
+        "PUT",
+        &format!("/v1/blobs/{channel}/{name}"),
+        Some(&publisher()),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    serde_json::from_str(&answer).expect("json")
+}
+
+/// Two nodes: on Redis, two relays sharing it; in memory, one relay with a data folder
+/// (twice the same node).
+async fn nodes(backend: Backend, data: &std::path::Path) -> (Relay, Option<Relay>) {
+    match backend {
+        Backend::Memory => {
+            let dir = data.to_path_buf();
+            (relay(backend, |c| c.data = Some(dir)).await, None)
+        }
+        Backend::Redis => {
+            let a = relay(Backend::Redis, |_| {}).await;
+            let url = a.redis.as_ref().map(|r| r.url());
+            let b = relay(Backend::Memory, |c| c.redis = url).await;
+            (a, Some(b))
+        }
+    }
+}
+
+async fn a_closed_share_shuts_its_guests_out_on_every_node(backend: Backend) {
+    let data = tempfile::tempdir().expect("tempdir");
+    let (a, b) = nodes(backend, data.path()).await;
+    let b = b.as_ref().unwrap_or(&a);
+    open_share(&a, "abc").await;
+    let channel = "s:gallery:abc";
+    let guest = guest(channel);
+
+    let (status, page) = http(b, "GET", "/g/abc", None, None).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("/assets/gallery/main.js"), "{page}");
+    assert_eq!(http(b, "GET", "/g/nosuch", None, None).await.0, 404);
+
+    put_blob(&a, channel, "1-400.jpg", "thumbnail bytes").await;
+    let (status, head, body) = http_with(
+        b,
+        "GET",
+        &format!("/v1/blobs/{channel}/1-400.jpg"),
+        &[("Authorization", &format!("Bearer {guest}"))],
+        None,
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, "thumbnail bytes"));
+    assert!(head.contains("content-type: image/jpeg"), "{head}");
+    assert!(head.contains("immutable"), "{head}");
+    // The guest reaches its own share only, and only to read.
+    let other = "/v1/blobs/s:gallery:other/1-400.jpg";
+    assert_eq!(http(b, "GET", other, Some(&guest), None).await.0, 403);
+    let put = format!("/v1/blobs/{channel}/2-400.jpg");
+    assert_eq!(http(b, "PUT", &put, Some(&guest), Some("x")).await.0, 403);
+    assert_eq!(
+        http(b, "DELETE", "/v1/shares/abc", Some(&guest), None)
+            .await
+            .0,
+        403
+    );
+    let bad = format!("/v1/blobs/{channel}/..%2Fescape.jpg");
+    assert_ne!(
+        http(&a, "PUT", &bad, Some(&publisher()), Some("x")).await.0,
+        200
+    );
+
+    let mut ws = connect(b, &guest).await;
+    send(&mut ws, json!({"type": "subscribe", "channel": channel})).await;
+    assert_eq!(recv(&mut ws).await["type"], "subscribed");
+    let mut studio = connect(b, &publisher()).await;
+    send(
+        &mut studio,
+        json!({"type": "subscribe", "channel": channel}),
+    )
+    .await;
+    assert_eq!(recv(&mut studio).await["type"], "subscribed");
+
+    let (status, answer) = http(&a, "DELETE", "/v1/shares/abc", Some(&publisher()), None).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&answer).expect("json")["previews_forgotten"],
+        1
+    );
+    let closed = recv(&mut ws).await;
+    assert_eq!(
+        closed,
+        json!({"type": "closed", "code": 4003}),
+        "the open page is cut off"
+    );
+    assert!(
+        support::relay::quiet(&mut studio).await,
+        "the studio's own connection stays"
+    );
+    for node in [&a, b] {
+        let (status, page) = http(node, "GET", "/g/abc", None, None).await;
+        assert_eq!(status, 410);
+        assert!(page.contains("This gallery has closed"), "{page}");
+        let blob = format!("/v1/blobs/{channel}/state.json");
+        assert_eq!(http(node, "GET", &blob, Some(&guest), None).await.0, 401);
+        assert_eq!(refused(node, &guest).await, (401, "revoked".into()));
+    }
+    // A closed share stays closed.
+    let again = json!({"channel": channel, "exp": now_secs() + 600});
+    let (status, _) = http(
+        &a,
+        "PUT",
+        "/v1/shares/abc",
+        Some(&publisher()),
+        Some(&again.to_string()),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // After a restart (the data folder, or Redis, remembers).
+    let restarted = match backend {
+        Backend::Memory => {
+            // A new relay on the same data folder reads what the first one kept.
+            let dir = data.path().to_path_buf();
+            relay(Backend::Memory, |c| c.data = Some(dir)).await
+        }
+        Backend::Redis => {
+            let url = a.redis.as_ref().map(|r| r.url());
+            relay(Backend::Memory, |c| c.redis = url).await
+        }
+    };
+    assert_eq!(http(&restarted, "GET", "/g/abc", None, None).await.0, 410);
+    assert_eq!(refused(&restarted, &guest).await, (401, "revoked".into()));
+}
+
+async fn past_the_limit_the_oldest_shares_previews_go_first(backend: Backend) {
+    let r = relay(backend, |c| c.previews_limit = 3000).await;
+    let kb = "k".repeat(1000);
+    put_blob(&r, "s:gallery:old", "1-400.jpg", &kb).await;
+    put_blob(&r, "s:gallery:new", "1-400.jpg", &kb).await;
+    put_blob(&r, "s:gallery:old", "2-400.jpg", &kb).await;
+    let answer = put_blob(&r, "s:gallery:new", "2-400.jpg", &kb).await;
+    assert_eq!(answer["evicted"], 1);
+    let reader = sign(&Claims::new(
+        Role::Subscriber,
+        vec!["s:*".into()],
+        std::time::Duration::from_secs(60),
+    ));
+    let get = |path: &'static str| {
+        let (r, reader) = (&r, reader.clone());
+        async move { http(r, "GET", path, Some(&reader), None).await.0 }
+    };
+    assert_eq!(
+        get("/v1/blobs/s:gallery:old/1-400.jpg").await,
+        404,
+        "the oldest share's oldest"
+    );
+    assert_eq!(get("/v1/blobs/s:gallery:old/2-400.jpg").await, 200);
+    assert_eq!(get("/v1/blobs/s:gallery:new/1-400.jpg").await, 200);
+    assert_eq!(get("/v1/blobs/s:gallery:new/2-400.jpg").await, 200);
+    // Rewriting a blob replaces it, it does not count twice.
+    let answer = put_blob(&r, "s:gallery:new", "2-400.jpg", &kb).await;
+    assert_eq!(answer["evicted"], 0);
+    let (status, answer) = http(
+        &r,
+        "PUT",
+        "/v1/blobs/s:gallery:new/x.exe",
+        Some(&publisher()),
+        Some("x"),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Backend::Memory).await;
+            })*
+        }
+        mod redis {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Backend::Redis).await;
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    a_closed_share_shuts_its_guests_out_on_every_node,
+    past_the_limit_the_oldest_shares_previews_go_first,
+);

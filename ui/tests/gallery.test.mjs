@@ -1,0 +1,422 @@
+// The live gallery end to end, in Debian's Chromium driven by Playwright: a real
+// `shotline-relay` (with its data folder), a real `shotline run` publishing to it, frames
+// dropped into the hot folder — JPEGs made by ImageMagick, and RAW files this test builds
+// around an embedded JPEG preview (a TIFF-based NEF, a CR3 in its ISO-BMFF boxes) — and
+// one frame with no picture in it. `shotline share create` makes the link; two guests
+// open it, one on a phone viewport; frames arrive without a reload; a frame opens large
+// in a dialog and steps with the arrow keys; the relay restarts and the pages catch up;
+// a late guest sees every earlier frame; the link's token is refused everywhere but its
+// own share; `shotline share revoke` closes open pages and the link answers 410.
+//
+// With SHOTLINE_SCREENSHOTS=DIR, the phone and desktop views are saved there (docs/).
+// Run by `cargo xtask test` (which builds the binaries and sets SHOTLINE_BIN_DIR).
+
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, renameSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const binDir = process.env.SHOTLINE_BIN_DIR ?? join(process.cwd(), "..", "target", "debug");
+const RELAY = join(binDir, "shotline-relay");
+const SHOTLINE = join(binDir, "shotline");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const SECRET = "gallery-e2e-secret-0123456789";
+
+const children = new Set();
+const dirs = [];
+after(() => {
+  for (const child of children) child.kill("SIGKILL");
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+function start(command, args, env) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  child.output = "";
+  child.stdout.on("data", (d) => (child.output += d));
+  child.stderr.on("data", (d) => (child.output += d));
+  child.on("exit", () => children.delete(child));
+  return child;
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", resolve);
+    child.kill("SIGKILL");
+  });
+}
+
+async function until(what, check, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function healthy(port) {
+  try {
+    return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
+  } catch {
+    return false;
+  }
+}
+
+function relayToken(role, channels) {
+  return execFileSync(RELAY, ["token", "--role", role, "--channels", channels, "--ttl", "1h"], {
+    env: { ...process.env, SHOTLINE_RELAY_SECRET: SECRET },
+  })
+    .toString()
+    .trim()
+    .split("\n")
+    .pop();
+}
+
+/** A JPEG of `width` × `height` with `label` on it, from ImageMagick. */
+function jpeg(width, height, label) {
+  const hue = (label.length * 37 + label.charCodeAt(label.length - 1) * 11) % 360;
+  return execFileSync("convert", [
+    "-size", `${width}x${height}`,
+    `gradient:hsl(${hue},55%,35%)-hsl(${(hue + 60) % 360},60%,60%)`,
+    "-gravity", "center", "-fill", "white", "-pointsize", String(Math.round(height / 5)),
+    "-annotate", "0", label, "-quality", "85", "jpeg:-",
+  ]);
+}
+
+function u32le(n) {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+}
+
+function u32be(n) {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+/** A TIFF-based RAW (as NEF, ARW, DNG are): a header, a small thumbnail, sensor data,
+ *  and the full-size JPEG preview the camera embedded. */
+function tiffRaw(label) {
+  const thumb = jpeg(160, 120, label);
+  const big = jpeg(3008, 2000, label);
+  return Buffer.concat([
+    Buffer.from("II*\0"), u32le(8), Buffer.alloc(64, 0),
+    thumb, Buffer.alloc(20_000, 0x5a), big, Buffer.alloc(30_000, 0xa5),
+  ]);
+}
+
+/** A CR3-like ISO-BMFF file: `ftyp crx`, a `moov` box, and the preview inside a box. */
+function cr3(label) {
+  const big = jpeg(2400, 1600, label);
+  const box = (type, body) => Buffer.concat([u32be(8 + body.length), Buffer.from(type), body]);
+  return Buffer.concat([
+    box("ftyp", Buffer.from("crx \0\0\0\x01crx isom")),
+    box("moov", Buffer.alloc(2000, 1)),
+    box("uuid", Buffer.concat([Buffer.alloc(16, 7), big])),
+    box("mdat", Buffer.alloc(40_000, 3)),
+  ]);
+}
+
+function startRelay(port, data) {
+  return start(RELAY, ["serve", "--listen", `127.0.0.1:${port}`, "--data", data], {
+    SHOTLINE_RELAY_SECRET: SECRET,
+  });
+}
+
+function studio(port) {
+  const dir = mkdtempSync(join(tmpdir(), "shotline-gallery-"));
+  dirs.push(dir);
+  const hot = join(dir, "hot");
+  mkdirSync(hot);
+  mkdirSync(join(dir, "b1"));
+  const config = join(dir, "shotline.toml");
+  writeFileSync(
+    config,
+    [
+      `[studio]\nid = "studio"`,
+      `[[hot_folder]]\npath = ${JSON.stringify(hot)}`,
+      `[library]\npath = ${JSON.stringify(join(dir, "library"))}\nnaming = "{session}/{original}"`,
+      `[[backup]]\nname = "b1"\npath = ${JSON.stringify(join(dir, "b1"))}`,
+      `[camera]\nenabled = false`,
+      `[relay]\nurl = "ws://127.0.0.1:${port}/v1/ws"`,
+    ].join("\n\n") + "\n",
+  );
+  const env = {
+    HOME: dir,
+    XDG_CONFIG_HOME: join(dir, ".config"),
+    SHOTLINE_RELAY_TOKEN: relayToken("publisher", "studio:*"),
+  };
+  const engine = start(SHOTLINE, ["run", "--config", config, "--session", "acme-spring"], env);
+  const cli = (...args) =>
+    execFileSync(SHOTLINE, [...args, "--config", config], { env: { ...process.env, ...env } }).toString();
+  /** Drop a frame whole (written aside, then renamed in, as tethering tools do). */
+  const drop = (name, bytes) => {
+    const partial = join(dir, `.${name}`);
+    writeFileSync(partial, bytes);
+    renameSync(partial, join(hot, name));
+  };
+  return { dir, engine, cli, drop };
+}
+
+/** Frames: JPEGs, RAWs with embedded previews, and every so often a CR3. */
+function frame(n) {
+  const label = String(n).padStart(4, "0");
+  if (n % 5 === 0) return { name: `IMG_${label}.CR3`, bytes: cr3(label) };
+  if (n % 2 === 0) return { name: `DSC_${label}.NEF`, bytes: tiffRaw(label) };
+  return { name: `IMG_${label}.JPG`, bytes: jpeg(3000, 2000, label) };
+}
+
+async function guest(browser, link, options) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/Failed to load resource|WebSocket/.test(m.text())) errors.push(m.text());
+  });
+  const requests = [];
+  page.on("request", (r) => requests.push(r.url()));
+  await page.goto(link);
+  return { context, page, errors, requests };
+}
+
+/** The names of the frames a page shows, in order. */
+function shown(page) {
+  return page.locator("#grid img").evaluateAll((imgs) => imgs.map((i) => i.alt));
+}
+
+/** How many thumbnails a page has loaded (blob: URLs decoded into pixels). */
+function loaded(page) {
+  return page
+    .locator("#grid img")
+    .evaluateAll((imgs) => imgs.filter((i) => i.src.startsWith("blob:") && i.naturalWidth > 0).length);
+}
+
+test("two guests see every frame live, catch up after a relay restart, and are shut out by revoke", async () => {
+  const port = await freePort();
+  const data = mkdtempSync(join(tmpdir(), "shotline-gallery-relay-"));
+  dirs.push(data);
+  let relay = startRelay(port, data);
+  await until("the relay", () => healthy(port));
+  const s = studio(port);
+  const names = [];
+  for (let n = 1; n <= 8; n++) {
+    const f = frame(n);
+    names.push(f.name);
+    s.drop(f.name, f.bytes);
+  }
+  // A frame with nothing to show: a placeholder with its name, never an error.
+  s.drop("DSC_0009.CR2", Buffer.concat([Buffer.from("II*\0"), Buffer.alloc(50_000, 9)]));
+  names.push("DSC_0009.CR2");
+
+  await until("the engine", () => /running/i.test(s.engine.output), 60_000);
+  const created = s.cli("share", "create", "--title", "Acme spring catalogue", "--ttl", "30m").trim().split("\n");
+  const id = created[0];
+  const link = created[created.length - 1];
+  assert.match(id, /^[a-z0-9]{12}$/, created.join("\n"));
+  assert.ok(link.startsWith(`http://127.0.0.1:${port}/g/${id}#`), link);
+  const linkToken = link.split("#")[1];
+  const listed = JSON.parse(s.cli("share", "list", "--json"));
+  assert.equal(listed[0].id, id);
+  assert.equal(listed[0].session, "acme-spring");
+  assert.equal(listed[0].state, "open");
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  try {
+    const desk = await guest(browser, link, { viewport: { width: 1440, height: 900 } });
+    const phone = await guest(browser, link, {
+      viewport: { width: 375, height: 812 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    });
+    for (const g of [desk, phone]) {
+      await until("the first nine frames", async () => (await shown(g.page)).length === 9);
+      await g.page.getByRole("heading", { name: "Acme spring catalogue" }).waitFor();
+      await g.page.getByRole("textbox", { name: "Your name" }).waitFor();
+    }
+    // One guest gives a name: the link's token is exchanged for a token of their own.
+    await desk.page.getByRole("textbox", { name: "Your name" }).fill("Ana <b>Art</b> Director");
+    await desk.page.getByRole("button", { name: "Continue" }).click();
+    await desk.page.getByText("Viewing as Ana <b>Art</b> Director").waitFor();
+    assert.equal(await desk.page.locator("#viewer-name b").count(), 0, "a name is text, never HTML");
+    const own = await desk.page.evaluate((key) => JSON.parse(localStorage.getItem(key)).token, `shotline-guest:${id}`);
+    assert.notEqual(own, linkToken);
+
+    // Eleven more frames arrive live, newest first, on both pages, without a reload.
+    for (let n = 10; n <= 20; n++) {
+      const f = frame(n);
+      names.push(f.name);
+      s.drop(f.name, f.bytes);
+    }
+    for (const g of [desk, phone]) {
+      await until("twenty frames", async () => (await shown(g.page)).length === 20);
+      await until("every thumbnail but the placeholder", async () => (await loaded(g.page)) === 19);
+      const order = await shown(g.page);
+      assert.equal(order[0], "IMG_0020.CR3", `newest first: ${order.join(", ")}`);
+      assert.deepEqual([...order].sort(), [...names].sort());
+      assert.equal(await g.page.locator("#count").textContent(), "20 frames");
+      assert.equal(await g.page.locator("#connection").textContent(), "Live");
+    }
+    const placeholder = desk.page.locator(".tile.placeholder");
+    assert.equal(await placeholder.count(), 1);
+    assert.equal(await placeholder.locator(".caption").textContent(), "DSC_0009.CR2");
+    // Previews: upright JPEGs of long edge 400 (thumbnail) and 2048 (preview).
+    const thumbSize = await desk.page
+      .getByRole("img", { name: "IMG_0001.JPG" })
+      .evaluate((i) => [i.naturalWidth, i.naturalHeight]);
+    assert.deepEqual(thumbSize, [400, 267]);
+    // The phone shows a grid of several columns that fits its width.
+    const columns = await phone.page.locator("#grid").evaluate((g) => getComputedStyle(g).gridTemplateColumns.split(" ").length);
+    assert.ok(columns >= 2 && columns <= 4, `${columns} columns on a phone`);
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the phone view scrolls sideways by ${overflow}px`);
+
+    // A frame opens large in a dialog; the arrow keys step through the frames.
+    await desk.page.getByRole("img", { name: "DSC_0018.NEF" }).click();
+    const dialog = desk.page.getByRole("dialog", { name: "DSC_0018.NEF" });
+    await dialog.waitFor();
+    await until("the 2048 px preview", () =>
+      dialog.locator("#viewer-image").evaluate((i) => i.src.startsWith("blob:") && i.naturalWidth === 2048),
+    );
+    assert.deepEqual(
+      await dialog.locator("#viewer-image").evaluate((i) => [i.naturalWidth, i.naturalHeight]),
+      [2048, 1362],
+    );
+    await desk.page.keyboard.press("ArrowRight");
+    await desk.page.getByRole("dialog", { name: "IMG_0017.JPG" }).waitFor();
+    await desk.page.keyboard.press("ArrowLeft");
+    await desk.page.getByRole("dialog", { name: "DSC_0018.NEF" }).waitFor();
+    await desk.page.keyboard.press("Escape");
+    await until("the dialog to close", async () => !(await desk.page.locator("#viewer").evaluate((d) => d.open)));
+    // A swipe on the phone steps too.
+    await phone.page.getByRole("img", { name: "IMG_0015.CR3" }).click();
+    await phone.page.getByRole("dialog", { name: "IMG_0015.CR3" }).waitFor();
+    await phone.page.locator(".viewer-stage").evaluate((stage) => {
+      const touch = (x) => new Touch({ identifier: 1, target: stage, clientX: x, clientY: 300 });
+      stage.dispatchEvent(new TouchEvent("touchstart", { touches: [touch(300)], bubbles: true }));
+      stage.dispatchEvent(new TouchEvent("touchend", { changedTouches: [touch(80)], bubbles: true }));
+    });
+    await phone.page.getByRole("dialog", { name: "DSC_0014.NEF" }).waitFor();
+    await phone.page.keyboard.press("Escape");
+
+    if (process.env.SHOTLINE_SCREENSHOTS) {
+      mkdirSync(process.env.SHOTLINE_SCREENSHOTS, { recursive: true });
+      await desk.page.screenshot({ path: join(process.env.SHOTLINE_SCREENSHOTS, "gallery-desktop.png") });
+      await phone.page.screenshot({ path: join(process.env.SHOTLINE_SCREENSHOTS, "gallery-phone.png") });
+    }
+
+    // The relay restarts (its history is gone; its data folder is not); frames taken
+    // meanwhile wait in the engine's outbox. Open pages catch up.
+    await stop(relay);
+    await until("the pages to see the relay gone", async () =>
+      (await desk.page.locator("#connection").textContent()) !== "Live",
+    );
+    for (let n = 21; n <= 22; n++) {
+      const f = frame(n);
+      names.push(f.name);
+      s.drop(f.name, f.bytes);
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    relay = startRelay(port, data);
+    await until("the relay again", () => healthy(port));
+    for (const g of [desk, phone]) {
+      await until("the frames taken while the relay was down", async () => (await shown(g.page)).length === 22, 90_000);
+      await until("live again", async () => (await g.page.locator("#connection").textContent()) === "Live", 60_000);
+      assert.equal((await shown(g.page))[0], "DSC_0022.NEF");
+    }
+    // A late guest sees every earlier frame.
+    const late = await guest(browser, link, { viewport: { width: 1024, height: 768 } });
+    await until("a late guest's 22 frames", async () => (await shown(late.page)).length === 22);
+
+    // The link's token reaches its own share only.
+    const base = `http://127.0.0.1:${port}`;
+    const bearer = { authorization: `Bearer ${linkToken}` };
+    const refused = async (path, init = {}) =>
+      (await fetch(base + path, { ...init, headers: { ...bearer, ...(init.headers ?? {}) } })).status;
+    assert.equal(await refused(`/v1/blobs/studio:gallery:${id}/state.json`), 200);
+    assert.equal(await refused("/v1/channels/studio:camera/events?since=0"), 403);
+    assert.equal(await refused("/v1/channels/studio:alerts/sse"), 403);
+    assert.equal(await refused("/v1/blobs/studio:gallery:someoneelse/state.json"), 403);
+    assert.equal(await refused("/v1/admin/connections"), 403);
+    assert.equal(await refused(`/v1/blobs/studio:gallery:${id}/x.jpg`, { method: "PUT", body: "x" }), 403);
+    assert.equal(await refused(`/v1/shares/${id}`, { method: "DELETE" }), 403);
+    assert.equal(
+      await refused("/v1/tokens", { method: "POST", body: JSON.stringify({ channels: ["studio:*"] }) }),
+      403,
+    );
+    assert.equal(
+      await refused(`/v1/channels/studio:gallery:${id}/events`, {
+        method: "POST",
+        body: JSON.stringify({ id: "x1", event: { type: "shot_stored", payload: {} } }),
+      }),
+      403,
+      "a guest publishes only the gallery's answers",
+    );
+    const ws = await desk.page.evaluate(
+      ({ port, token }) =>
+        new Promise((resolve) => {
+          const socket = new WebSocket(`ws://127.0.0.1:${port}/v1/ws?token=${token}`);
+          socket.onopen = () => socket.send(JSON.stringify({ type: "subscribe", channel: "studio:camera" }));
+          socket.onmessage = (m) => {
+            resolve(JSON.parse(m.data));
+            socket.close();
+          };
+        }),
+      { port, token: linkToken },
+    );
+    assert.equal(ws.type, "error");
+    assert.equal(ws.code, "forbidden");
+
+    // Revoke: open pages are cut off and show that the gallery has closed; the link
+    // answers 410 with a page that says so; the previews are refused.
+    const revoked = s.cli("share", "revoke", id);
+    assert.match(revoked, /closed/);
+    for (const g of [desk, phone, late]) {
+      await g.page.getByRole("heading", { name: "This gallery has closed" }).waitFor({ timeout: 30_000 });
+      assert.equal((await shown(g.page)).length, 0, "no frame stays on a closed gallery's page");
+    }
+    const gone = await fetch(`${base}/g/${id}`);
+    assert.equal(gone.status, 410);
+    assert.match(await gone.text(), /This gallery has closed/);
+    assert.equal(await refused(`/v1/blobs/studio:gallery:${id}/state.json`), 401);
+    assert.equal((await fetch(`${base}/g/nosuchshare`)).status, 404);
+    const after = await guest(browser, link, {});
+    await after.page.getByRole("heading", { name: "This gallery has closed" }).waitFor();
+    assert.equal(JSON.parse(s.cli("share", "list", "--json"))[0].state, "revoked");
+
+    for (const g of [desk, phone, late]) {
+      assert.deepEqual(g.errors, [], "no script errors");
+      // No third-party requests: everything from the relay, or blob:/data: URLs.
+      const foreign = g.requests.filter((u) => !u.startsWith(base) && !/^(blob|data):/.test(u));
+      assert.deepEqual(foreign, []);
+    }
+    const csp = (await fetch(`${base}/assets/gallery/main.js`)).headers.get("content-security-policy");
+    assert.match(csp, /default-src 'none'/);
+  } catch (e) {
+    console.error(`engine output:\n${s.engine.output.slice(-6000)}\nrelay output:\n${relay.output.slice(-3000)}`);
+    throw e;
+  } finally {
+    await browser.close();
+    await stop(s.engine);
+    await stop(relay);
+  }
+});
