@@ -14,6 +14,11 @@ fn main() {
             "open_library",
             "open_dashboard",
             "transfer_report",
+            "sessions",
+            "switch_session",
+            "share_session",
+            "shares",
+            "revoke_share",
         ]),
     ))
     .expect("tauri build step");

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tauri::{AppHandle, Runtime, State};
 
-use crate::dto::{FieldError, Settings, Snapshot};
+use crate::dto::{FieldError, SessionsView, Settings, ShareView, Snapshot};
 use crate::settings::naming_example as example;
 use crate::shell::Shell;
 use crate::tray;
@@ -89,4 +89,40 @@ pub async fn transfer_report<R: Runtime>(
     let path = shell.transfer_report().await?;
     tray::open_file(&app, &path)?;
     Ok(path.display().to_string())
+}
+
+/// The current session and the earlier ones.
+#[tauri::command]
+pub async fn sessions(shell: Shared<'_>) -> Result<SessionsView, String> {
+    Ok(crate::sessions::list(&shell).await)
+}
+
+/// Shoot in session `name` from now on (new, or an earlier one).
+#[tauri::command]
+pub async fn switch_session<R: Runtime>(
+    app: AppHandle<R>,
+    shell: Shared<'_>,
+    name: String,
+) -> Result<SessionsView, String> {
+    let view = crate::sessions::switch(&shell, &name).await?;
+    tray::refresh(&app);
+    Ok(view)
+}
+
+/// Share the current session: its link and QR code.
+#[tauri::command]
+pub async fn share_session(shell: Shared<'_>) -> Result<ShareView, String> {
+    crate::sessions::share(&shell).await
+}
+
+/// The current session's open shares.
+#[tauri::command]
+pub async fn shares(shell: Shared<'_>) -> Result<Vec<ShareView>, String> {
+    crate::sessions::shares(&shell).await
+}
+
+/// Close a share.
+#[tauri::command]
+pub async fn revoke_share(shell: Shared<'_>, id: String) -> Result<(), String> {
+    crate::sessions::revoke(&shell, &id).await
 }

@@ -177,3 +177,32 @@ pub struct FieldError {
     /// What is wrong and the fix.
     pub message: String,
 }
+
+/// The session being shot and the earlier ones.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SessionsView {
+    /// Frames go into this one.
+    pub current: String,
+    /// Earlier sessions, newest first.
+    pub earlier: Vec<String>,
+}
+
+/// A share of a session, for "Share session…".
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ShareView {
+    /// Its id.
+    pub id: String,
+    /// The session it shows.
+    pub session: String,
+    /// The link guests open (once the engine made it).
+    pub link: Option<String>,
+    /// The link as a QR code (an SVG `data:` URL).
+    pub qr: Option<String>,
+    /// What to know about the link (e.g. it works on this computer only).
+    pub note: Option<String>,
+    /// When the link stops working, ms since the epoch.
+    #[ts(type = "number")]
+    pub expires_ms: i64,
+}

@@ -2,6 +2,7 @@
 //! a small window, native notifications. The shell is thin; the engine does the work.
 //!
 //! - [`shell`]: the engine's lifecycle and every call the window and tray make.
+//! - [`sessions`]: the session being shot, "New session…", and "Share session…".
 //! - [`view`]: the window's view model, from the engine's snapshot.
 //! - [`settings`]: the Settings form, checked by the config's rules and saved.
 //! - [`commands`]: the window's commands, one line or two over the shell.
@@ -18,6 +19,7 @@ pub mod health;
 pub mod notify;
 pub mod prefs;
 pub mod secrets;
+pub mod sessions;
 pub mod settings;
 pub mod shell;
 pub mod tray;
@@ -44,6 +46,11 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, shell: Arc<Shell>) -> tauri:
         commands::open_library,
         commands::open_dashboard,
         commands::transfer_report,
+        commands::sessions,
+        commands::switch_session,
+        commands::share_session,
+        commands::shares,
+        commands::revoke_share,
     ])
 }
 

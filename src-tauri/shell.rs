@@ -30,7 +30,8 @@ pub struct Shell {
     config: Mutex<Option<Config>>,
     dashboard: Mutex<Option<String>>,
     bus: Bus,
-    session: String,
+    /// The session being shot (kept across engine restarts).
+    session: Mutex<String>,
     config_file: PathBuf,
     /// The tray's state, folded from events.
     pub health: Mutex<Health>,
@@ -57,7 +58,7 @@ impl Shell {
             config: Mutex::new(None),
             dashboard: Mutex::new(None),
             bus: Bus::new(),
-            session: default_session(),
+            session: Mutex::new(default_session()),
             config_file,
             health: Mutex::new(Health::default()),
             prefs: Mutex::new(prefs),
@@ -102,7 +103,7 @@ impl Shell {
         };
         let launched = launch::launch(
             config.clone(),
-            self.session.clone(),
+            self.session(),
             self.bus.clone(),
             secrets,
         )
@@ -165,6 +166,32 @@ impl Shell {
         }
     }
 
+    /// The session being shot.
+    pub fn session(&self) -> String {
+        lock(&self.session).clone()
+    }
+
+    /// Shoot in session `name` from now on, without a restart; the name as kept.
+    pub async fn switch_session(&self, name: &str) -> Result<String, String> {
+        let name = match self.live.lock().await.as_ref() {
+            Some(live) => live
+                .launched
+                .running
+                .switch_session(name)
+                .map_err(|e| e.to_string())?,
+            None => shotline_engine::session::check(name).map_err(|e| e.to_string())?,
+        };
+        *lock(&self.session) = name.clone();
+        Ok(name)
+    }
+
+    /// The running engine's journal and config.
+    pub async fn journal(&self) -> Option<(std::sync::Arc<shotline_engine::journal::Journal>, Config)> {
+        let live = self.live.lock().await;
+        let live = live.as_ref()?;
+        Some((live.launched.running.journal(), live.config.clone()))
+    }
+
     /// The library folder.
     pub fn library(&self) -> Option<PathBuf> {
         lock(&self.config).as_ref().map(|c| c.library.path.clone())
@@ -196,10 +223,11 @@ impl Shell {
                 .and_then(|r| r.map_err(|e| tracing::warn!("snapshot: {e}")).ok()),
             None => None,
         };
+        let session = self.session();
         let health = lock(&self.health);
         match engine {
-            Some(engine) => view::running(&health, &self.session, engine, relay, dashboard),
-            None => view::idle(&health, &self.session),
+            Some(engine) => view::running(&health, &session, engine, relay, dashboard),
+            None => view::idle(&health, &session),
         }
     }
 
@@ -233,7 +261,7 @@ impl Shell {
             let live = live.as_ref().ok_or("the engine is not running")?;
             (live.config.clone(), live.launched.running.journal())
         };
-        let session = self.session.clone();
+        let session = self.session();
         tokio::task::spawn_blocking(move || {
             shotline_engine::proof::report::write(
                 &config,

@@ -1,6 +1,6 @@
 //! The tray: an icon per state (idle, working, attention, error), the summary as tooltip,
-//! and a menu with typed ids: status line, Pause / Resume, Open library folder, Open
-//! dashboard, Show window, Quit.
+//! and a menu with typed ids: status line, the current session, New session…, Share
+//! session…, Pause / Resume, Open library folder, Open dashboard, Show window, Quit.
 
 use std::sync::Arc;
 
@@ -20,6 +20,12 @@ const TRAY: &str = "shotline";
 pub enum MenuId {
     /// The status line (not clickable).
     Status,
+    /// The current session (not clickable).
+    Session,
+    /// Start a new session (the window asks its name).
+    NewSession,
+    /// Share the current session (the window shows the link and QR code).
+    ShareSession,
     /// Pause or resume backups and uploads.
     Pause,
     /// Open the library folder.
@@ -33,8 +39,11 @@ pub enum MenuId {
 }
 
 impl MenuId {
-    const ALL: [MenuId; 6] = [
+    const ALL: [MenuId; 9] = [
         Self::Status,
+        Self::Session,
+        Self::NewSession,
+        Self::ShareSession,
         Self::Pause,
         Self::OpenLibrary,
         Self::OpenDashboard,
@@ -46,6 +55,9 @@ impl MenuId {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Status => "status",
+            Self::Session => "session",
+            Self::NewSession => "new-session",
+            Self::ShareSession => "share-session",
             Self::Pause => "pause",
             Self::OpenLibrary => "open-library",
             Self::OpenDashboard => "open-dashboard",
@@ -63,6 +75,7 @@ impl MenuId {
 /// The items whose text changes.
 struct Items<R: Runtime> {
     status: MenuItem<R>,
+    session: MenuItem<R>,
     pause: MenuItem<R>,
 }
 
@@ -82,11 +95,16 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         MenuItem::with_id(app, id.as_str(), text, enabled, None::<&str>)
     };
     let status = item(MenuId::Status, "Starting…", false)?;
+    let session = item(MenuId::Session, "Session", false)?;
     let pause = item(MenuId::Pause, "Pause backups and uploads", true)?;
     let menu = Menu::with_items(
         app,
         &[
             &status,
+            &PredefinedMenuItem::separator(app)?,
+            &session,
+            &item(MenuId::NewSession, "New session…", true)?,
+            &item(MenuId::ShareSession, "Share session…", true)?,
             &PredefinedMenuItem::separator(app)?,
             &pause,
             &item(MenuId::OpenLibrary, "Open library folder", true)?,
@@ -96,7 +114,11 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             &item(MenuId::Quit, "Quit Shotline", true)?,
         ],
     )?;
-    app.manage(Items { status, pause });
+    app.manage(Items {
+        status,
+        session,
+        pause,
+    });
     app.manage(Shown::default());
     let mut builder = TrayIconBuilder::with_id(TRAY)
         .tooltip("Shotline")
@@ -128,7 +150,9 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: MenuId) {
     let shell = app.state::<Arc<Shell>>().inner().clone();
     let app = app.clone();
     match id {
-        MenuId::Status => {}
+        MenuId::Status | MenuId::Session => {}
+        MenuId::NewSession => window::show_at(&app, "new-session"),
+        MenuId::ShareSession => window::show_at(&app, "share"),
         MenuId::Pause => {
             tauri::async_runtime::spawn(async move {
                 let paused = shell.paused().await;
@@ -178,6 +202,9 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     }
     if let Some(items) = app.try_state::<Items<R>>() {
         let _ = items.status.set_text(&summary);
+        let _ = items
+            .session
+            .set_text(format!("Session: {}", shell.session()));
         let app = app.clone();
         tauri::async_runtime::spawn(async move {
             let paused = shell.paused().await;

@@ -17,6 +17,7 @@ use crate::journal::Journal;
 use crate::relay_client::{self, RelayStatus, RelayTarget};
 use crate::source::HotFolders;
 use crate::source::camera::{self, CameraControl};
+use crate::session::{Session, SwitchError};
 use crate::{Bus, Config, Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -24,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 #[derive(Debug)]
 pub struct Engine {
     config: Config,
-    session: String,
+    session: Session,
     journal: Arc<Journal>,
     bus: Bus,
     upload_credentials: Option<(String, String)>,
@@ -45,6 +46,7 @@ pub struct Running {
     camera: Option<(CameraControl, Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
     journal: Arc<Journal>,
     config: Config,
+    session: Session,
     relay_status: watch::Receiver<RelayStatus>,
     _lock: File,
 }
@@ -122,7 +124,7 @@ impl Engine {
         journal.set_meta("session", &session)?;
         Ok(Self {
             config,
-            session,
+            session: Session::new(session),
             journal,
             bus,
             upload_credentials: None,
@@ -245,6 +247,7 @@ impl Engine {
             camera,
             journal: self.journal,
             config: self.config,
+            session: self.session,
             relay_status: relay_status_rx,
             _lock: self._lock,
         }
@@ -366,6 +369,16 @@ impl Running {
     /// The running config.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The session being shot now.
+    pub fn session(&self) -> String {
+        self.session.current()
+    }
+
+    /// Shoot in session `name` from now on (a new one, or an earlier one again).
+    pub fn switch_session(&self, name: &str) -> std::result::Result<String, SwitchError> {
+        self.session.switch(name, &self.journal)
     }
 
     /// The relay client's state, as it changes.

@@ -20,6 +20,7 @@
 //! - [`thumbnail`]: previews for a window's frame list, from bytes already in the frame.
 //! - [`preview`]: the live gallery's previews of every stored frame, made off the copy
 //!   path; [`share`]: shares of a session, sent to the relay for their guests.
+//! - [`session`]: the session being shot, switched without a restart.
 //! - [`config`] and [`paths`]: settings and where things live.
 //! - [`verify`] and [`status`]: the read-only checks behind `shotline verify` and `status`.
 //! - [`proof`]: the proof of backup: ASC MHL histories on every copy, the transfer
@@ -43,6 +44,7 @@ pub mod preview;
 pub mod proof;
 pub mod relay_client;
 pub mod relay_setup;
+pub mod session;
 pub mod share;
 pub mod source;
 pub mod status;

@@ -6,6 +6,8 @@ import type { Event } from "../generated/Event";
 import type { Snapshot } from "../generated/Snapshot";
 import type { Settings } from "../generated/Settings";
 import type { FieldError } from "../generated/FieldError";
+import type { SessionsView } from "../generated/SessionsView";
+import type { ShareView } from "../generated/ShareView";
 
 interface TauriInternals {
   invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T>;
@@ -31,6 +33,12 @@ export const capture = (): Promise<string> => tauri().invoke("capture");
 export const openLibrary = (): Promise<void> => tauri().invoke("open_library");
 export const openDashboard = (): Promise<void> => tauri().invoke("open_dashboard");
 export const transferReport = (): Promise<string> => tauri().invoke("transfer_report");
+export const sessions = (): Promise<SessionsView> => tauri().invoke("sessions");
+export const switchSession = (name: string): Promise<SessionsView> =>
+  tauri().invoke("switch_session", { name });
+export const shareSession = (): Promise<ShareView> => tauri().invoke("share_session");
+export const shares = (): Promise<ShareView[]> => tauri().invoke("shares");
+export const revokeShare = (id: string): Promise<void> => tauri().invoke("revoke_share", { id });
 
 /** Save Settings; resolves to the refused values (empty when saved). */
 export async function saveSettings(value: Settings): Promise<FieldError[]> {

@@ -6,6 +6,8 @@ import type { Snapshot } from "../generated/Snapshot";
 import type { Settings } from "../generated/Settings";
 import type { FieldError } from "../generated/FieldError";
 import type { FrameView } from "../generated/FrameView";
+import type { SessionsView } from "../generated/SessionsView";
+import type { ShareView } from "../generated/ShareView";
 import * as cmds from "./cmds.js";
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -313,8 +315,126 @@ function wire(): void {
   input("naming").addEventListener("input", () => void showExample());
 }
 
+// ---- Sessions and shares -------------------------------------------------------------
+
+function renderSessions(view: SessionsView): void {
+  $("session-name").textContent = view.current;
+  const select = $<HTMLSelectElement>("earlier-sessions");
+  const options = [el("option", { value: "" }, view.earlier.length ? "Go back to…" : "No earlier sessions")];
+  for (const name of view.earlier) options.push(el("option", { value: name }, name));
+  select.replaceChildren(...options);
+  select.disabled = view.earlier.length === 0;
+}
+
+async function loadSessions(): Promise<void> {
+  renderSessions(await cmds.sessions());
+}
+
+function openNewSession(): void {
+  const dialog = $<HTMLDialogElement>("new-session-dialog");
+  $("new-session-error").textContent = "";
+  $<HTMLInputElement>("new-session-name").value = "";
+  if (!dialog.open) dialog.showModal();
+  $<HTMLInputElement>("new-session-name").focus();
+}
+
+async function startSession(ev: SubmitEvent): Promise<void> {
+  ev.preventDefault();
+  const name = $<HTMLInputElement>("new-session-name").value;
+  try {
+    renderSessions(await cmds.switchSession(name));
+    $<HTMLDialogElement>("new-session-dialog").close();
+    await refresh();
+  } catch (e) {
+    $("new-session-error").textContent = String(e);
+  }
+}
+
+let shown: ShareView | null = null;
+
+function renderShare(share: ShareView | null): void {
+  shown = share;
+  $("share-error").textContent = "";
+  const link = share?.link ?? "";
+  $<HTMLInputElement>("share-link").value = link;
+  const qr = $<HTMLImageElement>("share-qr");
+  qr.hidden = !share?.qr;
+  if (share?.qr) qr.src = share.qr;
+  const note = $("share-note");
+  note.hidden = !share?.note;
+  note.textContent = share?.note ? `Note: ${share.note}` : "";
+  $<HTMLButtonElement>("copy-link").disabled = !link;
+  $<HTMLButtonElement>("revoke-share").disabled = !share;
+  $("share-status").textContent = share
+    ? `Guests see every frame of this session until ${new Date(share.expires_ms).toLocaleString()}.`
+    : "Making the link…";
+}
+
+async function openShare(): Promise<void> {
+  const dialog = $<HTMLDialogElement>("share-dialog");
+  $("share-session-name").textContent = current?.session ?? "";
+  renderShare(null);
+  if (!dialog.open) dialog.showModal();
+  try {
+    renderShare(await cmds.shareSession());
+  } catch (e) {
+    $("share-status").textContent = "No link.";
+    $("share-error").textContent = String(e);
+  }
+}
+
+async function copyLink(): Promise<void> {
+  const field = $<HTMLInputElement>("share-link");
+  try {
+    await navigator.clipboard.writeText(field.value);
+  } catch {
+    field.select();
+    document.execCommand("copy");
+  }
+  $("share-status").textContent = "Link copied.";
+}
+
+async function revokeShown(): Promise<void> {
+  if (!shown) return;
+  try {
+    await cmds.revokeShare(shown.id);
+    renderShare(null);
+    $("share-status").textContent = "Revoked: the link no longer opens, and open pages were closed.";
+    $<HTMLButtonElement>("revoke-share").disabled = true;
+  } catch (e) {
+    $("share-error").textContent = String(e);
+  }
+}
+
+/** The tray opens the window on a dialog by naming it in the fragment. */
+function routeHash(): void {
+  const dialog = location.hash.replace(/^#/, "");
+  if (dialog === "new-session") openNewSession();
+  else if (dialog === "share") void openShare();
+  if (dialog) history.replaceState(null, "", location.pathname);
+}
+
+function wireSessions(): void {
+  $("new-session").addEventListener("click", openNewSession);
+  $("cancel-session").addEventListener("click", () => $<HTMLDialogElement>("new-session-dialog").close());
+  $("new-session-form").addEventListener("submit", (ev) => void startSession(ev as SubmitEvent));
+  $("earlier-sessions").addEventListener("change", () => {
+    const select = $<HTMLSelectElement>("earlier-sessions");
+    if (!select.value) return;
+    void cmds.switchSession(select.value).then(renderSessions).then(refresh).catch((e) => alert(String(e)));
+  });
+  $("share-session").addEventListener("click", () => void openShare());
+  $("copy-link").addEventListener("click", () => void copyLink());
+  $("revoke-share").addEventListener("click", () => void revokeShown());
+  $("close-share").addEventListener("click", () => $<HTMLDialogElement>("share-dialog").close());
+  window.addEventListener("hashchange", routeHash);
+}
+
 async function start(): Promise<void> {
   wire();
+  wireSessions();
+  routeHash();
+  void loadSessions().catch(() => undefined);
   let pending: ReturnType<typeof setTimeout> | null = null;
   await cmds.onEngineEvent(() => {
     if (pending === null) {
@@ -325,6 +445,7 @@ async function start(): Promise<void> {
     }
   });
   await refresh();
+  void loadSessions().catch(() => undefined);
   // While the engine is starting (or could not start) look again; once it runs, its
   // events say when something changed.
   setInterval(() => {

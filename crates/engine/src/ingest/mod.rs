@@ -61,7 +61,7 @@ pub struct Ingest {
     journal: Arc<Journal>,
     library: PathBuf,
     template: Template,
-    session: String,
+    session: crate::session::Session,
     targets: Vec<String>,
     bus: Bus,
 }
@@ -72,7 +72,7 @@ impl Ingest {
         journal: Arc<Journal>,
         library: PathBuf,
         template: Template,
-        session: String,
+        session: crate::session::Session,
         targets: Vec<String>,
         bus: Bus,
     ) -> Self {
@@ -161,8 +161,9 @@ impl Ingest {
             }
         };
         let camera = capture.model.unwrap_or_else(|| c.camera.clone());
+        let session = self.session.current();
         let new = NewShot {
-            session: &self.session,
+            session: &session,
             source: c.source,
             source_path: key,
             size,
@@ -175,7 +176,7 @@ impl Ingest {
                 let fields = Fields {
                     date: &date,
                     time: &time,
-                    session: &self.session,
+                    session: &session,
                     camera: &camera,
                     seq,
                     original: &c.original,

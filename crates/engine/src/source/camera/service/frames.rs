@@ -23,7 +23,7 @@ impl Service {
     /// Take every file on the card that was not there when the session first saw this
     /// camera and that Shotline has not taken yet.
     pub(super) fn reconcile(&mut self, i: usize) {
-        let (key, session) = (self.slots[i].key.clone(), self.ctx.session.clone());
+        let (key, session) = (self.slots[i].key.clone(), self.ctx.session.current());
         let Some(device) = self.slots[i].device.as_mut() else {
             return;
         };
@@ -147,7 +147,7 @@ impl Service {
                 Ok(()) => {
                     if let Err(e) = self.ctx.journal.record_card_taken(
                         &key,
-                        &self.ctx.session,
+                        &self.ctx.session.current(),
                         &file,
                         &to.to_string_lossy(),
                     ) {

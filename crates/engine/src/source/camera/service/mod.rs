@@ -144,7 +144,7 @@ pub struct Context {
     /// Events.
     pub bus: Bus,
     /// The session frames are shot in.
-    pub session: String,
+    pub session: crate::session::Session,
     /// The library folder (the spool is inside it).
     pub library: PathBuf,
     /// `[camera]`.
