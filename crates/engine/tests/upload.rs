@@ -251,7 +251,14 @@ fn kill_9_mid_multipart_resumes_without_sending_finished_parts_again() {
     let moto = Moto::start(dir.path());
     moto.boto("s3.create_bucket(Bucket='shots')");
     let mut s = studio(&moto, "shots");
-    // Ten parts, slowed by the server's own speed; killed once some parts are in.
+    // Ten parts of 5 MB at 5 MB/s: about one a second, so the kill lands mid-upload
+    // however fast the machine is; killed once some parts are in.
+    let mut text = fs::read_to_string(&s.config).expect("config");
+    text = text.replace(
+        "part_size = \"5MB\"\n",
+        "part_size = \"5MB\"\nbandwidth = \"5MB/s\"\n",
+    );
+    fs::write(&s.config, text).expect("config");
     s.start();
     fs::write(s.hot.join("huge.cr3"), bytes(7, 50 * 1024 * 1024)).expect("write");
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -263,6 +270,10 @@ fn kill_9_mid_multipart_resumes_without_sending_finished_parts_again() {
         if parts >= 2 {
             break parts;
         }
+        assert!(
+            uploaded(&s.status()) == 0,
+            "the upload finished before the kill could land"
+        );
         assert!(Instant::now() < deadline, "no parts went up");
         std::thread::sleep(Duration::from_millis(50));
     };

@@ -247,16 +247,17 @@ fn push_ref(buf: &mut String, r: &BytesRef<'_>) -> Result<(), quick_xml::Error> 
     Ok(())
 }
 
+/// An element: its local name, its attributes (name, value) and its text.
+type Element = (String, Vec<(String, String)>, String);
+
 /// Every element's text, with its local name and attributes, in document order: the
 /// little both readers need.
-fn elements(
-    bytes: &[u8],
-) -> Result<Vec<(String, Vec<(String, String)>, String)>, quick_xml::Error> {
+fn elements(bytes: &[u8]) -> Result<Vec<Element>, quick_xml::Error> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| quick_xml::Error::Io(std::sync::Arc::new(std::io::Error::other(e))))?;
     let mut reader = Reader::from_str(text);
     let mut out = Vec::new();
-    let mut stack: Vec<(String, Vec<(String, String)>, String)> = Vec::new();
+    let mut stack: Vec<Element> = Vec::new();
     loop {
         match reader.read_event()? {
             Event::Start(e) => {

@@ -2,7 +2,7 @@
 //!
 //! - this module: health, stats, Prometheus metrics, and the checks every endpoint shares
 //!   (who the token is, what it may use).
-//! - [`publish`]: publishing, and what a publish must be (size, shape, type, guest rate,
+//! - [`publish`](mod@publish): publishing, and what a publish must be (size, shape, type, guest rate,
 //!   the guest's stamp) on every transport.
 //! - `streams`: polling with `since` (long-polling with `wait`) and Server-Sent Events
 //!   resumed by `Last-Event-ID`.
