@@ -56,7 +56,10 @@ pub fn qr(text: &str) -> Result<String, String> {
     ))
 }
 
-fn view(share: &shotline_engine::journal::Share, note: Option<String>) -> Result<ShareView, String> {
+fn view(
+    share: &shotline_engine::journal::Share,
+    note: Option<String>,
+) -> Result<ShareView, String> {
     Ok(ShareView {
         id: share.id.clone(),
         session: share.session.clone(),

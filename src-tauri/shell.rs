@@ -101,13 +101,8 @@ impl Shell {
             relay_secret: config.relay.url.is_none().then(secrets::relay_secret),
             upload: secrets::upload_credentials(),
         };
-        let launched = launch::launch(
-            config.clone(),
-            self.session(),
-            self.bus.clone(),
-            secrets,
-        )
-        .await?;
+        let launched =
+            launch::launch(config.clone(), self.session(), self.bus.clone(), secrets).await?;
         Ok(Live { launched, config })
     }
 
@@ -186,7 +181,9 @@ impl Shell {
     }
 
     /// The running engine's journal and config.
-    pub async fn journal(&self) -> Option<(std::sync::Arc<shotline_engine::journal::Journal>, Config)> {
+    pub async fn journal(
+        &self,
+    ) -> Option<(std::sync::Arc<shotline_engine::journal::Journal>, Config)> {
         let live = self.live.lock().await;
         let live = live.as_ref()?;
         Some((live.launched.running.journal(), live.config.clone()))

@@ -4,7 +4,8 @@
 // over plain HTTP, no client library).
 //
 // A studio in a temporary folder: frames dropped into the hot folder appear in the window
-// verified on both drives; a drive pulled out raises a native notification (its `Notify`
+// verified on both drives; a new session takes the next frames and is shared (a link and
+// QR code that open the gallery, and Revoke that closes it); a drive pulled out raises a native notification (its `Notify`
 // call is seen on the session bus) and turns the tray to its error state; Settings refuses
 // a bad value with an error beside the field; a relay token goes to the keychain, never
 // into the config file.
@@ -160,6 +161,47 @@ test("frames dropped into the hot folder appear in the window, verified on each 
   assert.equal(await js("return document.getElementById('stored-count').textContent"), "3");
   await until("thumbnails", async () => (await js("return Array.from(document.querySelectorAll('.frame img')).filter(i => i.src.startsWith('data:image/jpeg')).length")) === 3);
   await screenshot("desktop.png");
+});
+
+test("New session… takes the next frames; Share session… gives a link and QR code that open the gallery; Revoke closes it", async () => {
+  const today = await js("return document.getElementById('session-name').textContent");
+  await click("#new-session");
+  await type("#new-session-name", "Acme spring catalogue");
+  await click("#start-session");
+  await until("the new session", async () => (await js("return document.getElementById('session-name').textContent")) === "Acme spring catalogue");
+  fs.writeFileSync(path.join(dirs.hot, "IMG_0004.JPG"), jpeg("IMG_0004.JPG"));
+  await until("the frame in the new session's folder", async () =>
+    fs.existsSync(path.join(dirs.library, "Acme spring catalogue", "IMG_0004.JPG")));
+  assert.equal(await js("return document.getElementById('session').textContent"), "Acme spring catalogue");
+  await until("the earlier session listed", async () =>
+    (await js("return Array.from(document.querySelectorAll('#earlier-sessions option')).map(o => o.value)")).includes(today));
+
+  await click("#share-session");
+  const link = await until("the share link", async () => {
+    const value = await js("return document.getElementById('share-link').value");
+    return value.includes("/g/") ? value : false;
+  });
+  assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/g\/[a-z0-9]{12}#[\w.-]+$/);
+  assert.match(await js("return document.getElementById('share-qr').src"), /^data:image\/svg\+xml;base64,/);
+  assert.equal(await js("return document.getElementById('share-qr').hidden"), false);
+  assert.match(await js("return document.getElementById('share-note').textContent"), /this computer only/);
+  const [page, token] = link.split("#");
+  assert.equal((await fetch(page)).status, 200);
+  const channel = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString()).channels[0];
+  const state = async () => {
+    const res = await fetch(`${new URL(page).origin}/v1/blobs/${channel}/state.json`, { headers: { authorization: `Bearer ${token}` } });
+    return res.ok ? (await res.json()).frames.map((f) => f.name) : [];
+  };
+  await until("the frame shared", async () => (await state()).includes("IMG_0004.JPG"));
+  assert.deepEqual(await state(), ["IMG_0004.JPG"], "a share shows its own session only");
+  await click("#revoke-share");
+  await until("revoked", async () => (await js("return document.getElementById('share-status').textContent")).startsWith("Revoked"));
+  await until("the link answers 410", async () => (await fetch(page)).status === 410);
+  await click("#close-share");
+
+  // Back to the earlier session.
+  await js(`const s = document.getElementById('earlier-sessions'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));`, today);
+  await until("the earlier session again", async () => (await js("return document.getElementById('session-name').textContent")) === today);
 });
 
 test("a drive pulled out: a native notification on the session bus, the tray turns to error", async () => {

@@ -257,6 +257,7 @@ test("two guests see every frame live, catch up after a relay restart, and are s
     await desk.page.getByRole("textbox", { name: "Your name" }).fill("Ana <b>Art</b> Director");
     await desk.page.getByRole("button", { name: "Continue" }).click();
     await desk.page.getByText("Viewing as Ana <b>Art</b> Director").waitFor();
+    await desk.page.getByRole("textbox", { name: "Your name" }).waitFor({ state: "hidden" });
     assert.equal(await desk.page.locator("#viewer-name b").count(), 0, "a name is text, never HTML");
     const own = await desk.page.evaluate((key) => JSON.parse(localStorage.getItem(key)).token, `shotline-guest:${id}`);
     assert.notEqual(own, linkToken);

@@ -15,9 +15,9 @@ use crate::error::IoContext;
 use crate::ingest::{Candidate, Ingest};
 use crate::journal::Journal;
 use crate::relay_client::{self, RelayStatus, RelayTarget};
+use crate::session::{Session, SwitchError};
 use crate::source::HotFolders;
 use crate::source::camera::{self, CameraControl};
-use crate::session::{Session, SwitchError};
 use crate::{Bus, Config, Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 

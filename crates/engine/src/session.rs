@@ -93,7 +93,10 @@ mod tests {
 
     #[test]
     fn names_that_cannot_name_a_folder_are_refused() {
-        assert_eq!(check("  Acme spring catalogue "), Ok("Acme spring catalogue".into()));
+        assert_eq!(
+            check("  Acme spring catalogue "),
+            Ok("Acme spring catalogue".into())
+        );
         assert_eq!(check(" "), Err(SessionError::Empty));
         assert_eq!(check("a/b"), Err(SessionError::BadCharacter));
         assert_eq!(check(".."), Err(SessionError::BadCharacter));
@@ -104,8 +107,15 @@ mod tests {
         let seen_by_ingest = session.clone();
         session.switch("Acme", &journal).expect("switch");
         assert_eq!(seen_by_ingest.current(), "Acme");
-        assert_eq!(journal.meta("session").expect("meta").as_deref(), Some("Acme"));
+        assert_eq!(
+            journal.meta("session").expect("meta").as_deref(),
+            Some("Acme")
+        );
         assert!(session.switch("", &journal).is_err());
-        assert_eq!(session.current(), "Acme", "a refused switch changes nothing");
+        assert_eq!(
+            session.current(),
+            "Acme",
+            "a refused switch changes nothing"
+        );
     }
 }

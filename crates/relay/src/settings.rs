@@ -152,7 +152,7 @@ pub fn parse_size(text: &str) -> Option<u64> {
         "gib" => 1024.0 * 1024.0 * 1024.0,
         _ => return None,
     };
-    (number >= 0.0).then(|| (number * factor) as u64)
+    (number >= 0.0).then_some((number * factor) as u64)
 }
 
 /// Apply the settings file at `path` over `config`.

@@ -17,6 +17,11 @@ export const capture = () => tauri().invoke("capture");
 export const openLibrary = () => tauri().invoke("open_library");
 export const openDashboard = () => tauri().invoke("open_dashboard");
 export const transferReport = () => tauri().invoke("transfer_report");
+export const sessions = () => tauri().invoke("sessions");
+export const switchSession = (name) => tauri().invoke("switch_session", { name });
+export const shareSession = () => tauri().invoke("share_session");
+export const shares = () => tauri().invoke("shares");
+export const revokeShare = (id) => tauri().invoke("revoke_share", { id });
 /** Save Settings; resolves to the refused values (empty when saved). */
 export async function saveSettings(value) {
     try {

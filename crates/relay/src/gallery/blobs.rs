@@ -53,7 +53,7 @@ pub enum Blobs {
     /// This node's: files under a folder, or memory.
     Local(Local),
     /// A cluster's, in Redis.
-    Redis(RedisBlobs),
+    Redis(Box<RedisBlobs>),
 }
 
 impl Blobs {
@@ -61,9 +61,9 @@ impl Blobs {
     /// bytes at most.
     pub fn open(dir: Option<&Path>, redis: Option<&str>, limit: u64) -> std::io::Result<Self> {
         match redis {
-            Some(url) => Ok(Blobs::Redis(
+            Some(url) => Ok(Blobs::Redis(Box::new(
                 RedisBlobs::open(url, limit).map_err(std::io::Error::other)?,
-            )),
+            ))),
             None => Ok(Blobs::Local(Local::open(
                 dir.map(|d| d.join("blobs")),
                 limit,

@@ -191,9 +191,10 @@ pub async fn put_blob(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    if let Err(response) = blob_path(&channel, &name)
-        .and_then(|()| publisher(&state, &headers, q.token.as_deref(), &channel).map(drop))
-    {
+    if let Err(response) = blob_path(&channel, &name) {
+        return response;
+    }
+    if let Err(response) = publisher(&state, &headers, q.token.as_deref(), &channel) {
         return response;
     }
     if bytes.is_empty() {
