@@ -14,6 +14,7 @@ mod bench;
 mod bench_burst;
 mod bench_camera;
 mod bench_desktop;
+mod bench_gallery;
 mod bench_relay;
 mod bench_seal;
 mod bench_upload;

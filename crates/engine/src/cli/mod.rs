@@ -2,6 +2,7 @@
 
 mod camera;
 mod config_cmd;
+mod preview;
 mod proof;
 mod run;
 mod share;
@@ -108,6 +109,18 @@ enum Command {
     Share {
         #[command(subcommand)]
         action: ShareAction,
+    },
+    /// Make the gallery's preview and thumbnail of each file, as the engine does, into a
+    /// folder (`<name>-2048.jpg`, `<name>-400.jpg`); for benchmarks and for checking what a
+    /// RAW file gives.
+    #[command(hide = true)]
+    Preview {
+        /// Where the previews go.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The frames.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -224,6 +237,7 @@ pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
                 ShareAction::Revoke { id } => share::revoke(&config, &id),
             }
         }
+        Command::Preview { out, files } => preview::previews(&out, &files),
         Command::Config { action } => match action {
             ConfigAction::Init { force } => config_cmd::init(file, force),
             ConfigAction::Check => config_cmd::check(file),
