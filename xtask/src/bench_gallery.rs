@@ -246,7 +246,13 @@ fn timed(command: &mut Command) -> anyhow::Result<f64> {
 }
 
 fn shotline(bin: &Path, files: &[PathBuf], out: &Path) -> anyhow::Result<f64> {
-    timed(Command::new(bin).arg("preview").arg("--out").arg(out).args(files))
+    timed(
+        Command::new(bin)
+            .arg("preview")
+            .arg("--out")
+            .arg(out)
+            .args(files),
+    )
 }
 
 /// `vipsthumbnail` once per size, over every file (its usual use: a folder at a time).

@@ -20,8 +20,14 @@ pub fn previews(out: &Path, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
             .map_or_else(|| "frame".into(), |s| s.to_string_lossy().into_owned());
         match preview::make(file) {
             Ok(made) => {
-                std::fs::write(out.join(format!("{stem}-{PREVIEW_EDGE}.jpg")), &made.preview)?;
-                std::fs::write(out.join(format!("{stem}-{THUMB_EDGE}.jpg")), &made.thumbnail)?;
+                std::fs::write(
+                    out.join(format!("{stem}-{PREVIEW_EDGE}.jpg")),
+                    &made.preview,
+                )?;
+                std::fs::write(
+                    out.join(format!("{stem}-{THUMB_EDGE}.jpg")),
+                    &made.thumbnail,
+                )?;
                 println!("{}: {}x{}", file.display(), made.width, made.height);
             }
             Err(e) => {
