@@ -55,6 +55,10 @@ pub fn bench() -> anyhow::Result<()> {
         .and_then(|r| r.parse().ok())
         .unwrap_or(ROUNDS);
 
+    // `SHOTLINE_BENCH_PART=previews` or `live` runs one part only.
+    let part = std::env::var("SHOTLINE_BENCH_PART").unwrap_or_default();
+    let previews = part != "live";
+    let rounds = if previews { rounds } else { 0 };
     // [kind][contender] → seconds per round.
     let mut times = [[vec![], vec![], vec![]], [vec![], vec![], vec![]]];
     for round in 0..rounds {
@@ -71,9 +75,23 @@ pub fn bench() -> anyhow::Result<()> {
         }
     }
 
-    let live = live(&bin, root, &set.jpegs)?;
+    let live = if part == "previews" {
+        None
+    } else {
+        Some(live(&bin, root, &set.jpegs)?)
+    };
 
     println!();
+    if previews {
+        print_previews(&times, rounds);
+    }
+    if let Some(live) = live {
+        print_live(&live)?;
+    }
+    Ok(())
+}
+
+fn print_previews(times: &[[Vec<f64>; 3]; 2], rounds: usize) {
     println!(
         "gallery previews: {FRAMES} frames of 6000x4000 per kind, preview 2048 + thumbnail 400, {rounds} rounds"
     );
@@ -106,6 +124,9 @@ pub fn bench() -> anyhow::Result<()> {
             median(&fps[0]) / median(&fps[2])
         );
     }
+}
+
+fn print_live(live: &Live) -> anyhow::Result<()> {
     println!();
     println!(
         "gallery live: {GUESTS} guests over WebSocket, {LIVE_FRAMES} frames of 24 MP, one every {} ms",
@@ -121,6 +142,9 @@ pub fn bench() -> anyhow::Result<()> {
         live.missing_thumbs,
         GUESTS * LIVE_FRAMES
     );
+    if live.event_ms.is_empty() {
+        bail!("no guest saw any frame: the live part measured nothing");
+    }
     Ok(())
 }
 
@@ -466,15 +490,23 @@ async fn guests(
             };
             let _ = ready.send(ws.is_ok()).await;
             if let Ok(ws) = ws {
-                let seen = guest(ws, &host, &token).await;
-                records.lock().await.push(seen);
+                let slot = {
+                    let mut all = records.lock().await;
+                    all.push(Vec::new());
+                    all.len() - 1
+                };
+                guest(ws, &host, &token, &records, slot).await;
             }
         }));
     }
     drop(ready_tx);
+    // One word from each guest (each task keeps its sender, so count, not wait for close).
     let mut joined = 0;
-    while let Some(ok) = ready_rx.recv().await {
-        joined += usize::from(ok);
+    for _ in 0..GUESTS {
+        match ready_rx.recv().await {
+            Some(ok) => joined += usize::from(ok),
+            None => break,
+        }
     }
     if joined < GUESTS {
         eprintln!("bench gallery: only {joined} of {GUESTS} guests could join");
@@ -482,7 +514,11 @@ async fn guests(
     for n in 0..LIVE_FRAMES {
         let name = format!("LIVE_{n:04}.JPG");
         let staged = staging.join(&name);
-        tokio::fs::copy(&jpegs[n % jpegs.len()], &staged).await?;
+        // Each a frame of its own (the same bytes twice would be a duplicate, not shown
+        // again): a few bytes after the JPEG's end, which decoders ignore.
+        let mut bytes = tokio::fs::read(&jpegs[n % jpegs.len()]).await?;
+        bytes.extend_from_slice(format!("live frame {n}").as_bytes());
+        tokio::fs::write(&staged, bytes).await?;
         tokio::fs::rename(&staged, hot.join(&name)).await?;
         tokio::time::sleep(PACE).await;
     }
@@ -532,11 +568,12 @@ async fn join(host: &str, token: &str, channel: &str) -> anyhow::Result<Ws> {
     bail!("closed before subscribed")
 }
 
-/// Until `LIVE_FRAMES` frames came: each `gallery_frame`'s delay, then its thumbnail's.
-async fn guest(mut ws: Ws, host: &str, token: &str) -> Seen {
-    let mut seen = Vec::new();
+/// Until `LIVE_FRAMES` frames came: each `gallery_frame`'s delay, then its thumbnail's,
+/// into `records[slot]` as they come.
+async fn guest(mut ws: Ws, host: &str, token: &str, records: &Mutex<Vec<Seen>>, slot: usize) {
+    let mut seen = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(LIVE_FRAMES as u64 * 4 + 60);
-    while seen.len() < LIVE_FRAMES {
+    while seen < LIVE_FRAMES {
         let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, ws.next()).await else {
             break;
         };
@@ -556,9 +593,9 @@ async fn guest(mut ws: Ws, host: &str, token: &str) -> Seen {
             Some(path) => fetch(host, path, token).await.ok().map(|_| now_ms() - time),
             None => None,
         };
-        seen.push((received - time, thumb));
+        records.lock().await[slot].push((received - time, thumb));
+        seen += 1;
     }
-    seen
 }
 
 /// GET `path` from the relay with the token; the body's length.
