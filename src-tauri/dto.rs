@@ -104,6 +104,8 @@ pub struct FrameView {
     pub targets: Vec<(String, String)>,
     /// Upload state, if uploads are on.
     pub upload: Option<String>,
+    /// What gallery guests said of it, in one line (`★4 · red · 2 likes — Ana: …`).
+    pub feedback: Option<String>,
 }
 
 /// A backup target in Settings.

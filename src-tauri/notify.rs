@@ -1,6 +1,7 @@
 //! From the engine's events to the window, the tray and native notifications: every event
 //! goes to the window; the tray follows the health they fold into; critical alerts and
-//! the batched "N photos uploaded" become native notifications unless muted; a relay that
+//! the batched "N photos uploaded" and "3 new comments from Ana" become native
+//! notifications unless muted; a relay that
 //! stays unreachable longer than the set time is one critical notification.
 
 use std::sync::Arc;
@@ -19,9 +20,13 @@ pub const ENGINE_EVENT: &str = "engine-event";
 /// The category of the engine's batched upload notification.
 const UPLOADS_DONE: &str = "upload_finished";
 
-/// Whether a notification is shown natively: critical ones and finished uploads.
+/// The category of the engine's batched "new comments" notification.
+const GALLERY_COMMENTS: &str = shotline_engine::share::answers::COMMENTS;
+
+/// Whether a notification is shown natively: critical ones, finished uploads and new
+/// gallery comments.
 pub fn is_native(level: Level, category: &str) -> bool {
-    level == Level::Critical || category == UPLOADS_DONE
+    level == Level::Critical || category == UPLOADS_DONE || category == GALLERY_COMMENTS
 }
 
 /// Forward the engine's events until the app ends.

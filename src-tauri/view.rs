@@ -75,6 +75,7 @@ pub fn running(
                 size: s.size,
                 targets: s.targets,
                 upload: s.upload,
+                feedback: s.feedback.map(|f| f.summary()),
             })
             .collect(),
         ..idle(health, session)

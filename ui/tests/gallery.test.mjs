@@ -7,6 +7,9 @@
 // in a dialog and steps with the arrow keys; the relay restarts and the pages catch up;
 // a late guest sees every earlier frame; the link's token is refused everywhere but its
 // own share; `shotline share revoke` closes open pages and the link answers 410.
+// Then guests answer: stars, a colour label, a like and comments reach every open page and
+// a late guest; markup in names and comments stays text; the guest rate is said politely;
+// the studio's `share export` and the frame's XMP sidecar (read by exiftool) hold them.
 //
 // With SHOTLINE_SCREENSHOTS=DIR, the phone and desktop views are saved there (docs/).
 // Run by `cargo xtask test` (which builds the binaries and sets SHOTLINE_BIN_DIR).
@@ -135,13 +138,17 @@ function cr3(label) {
   ]);
 }
 
-function startRelay(port, data) {
-  return start(RELAY, ["serve", "--listen", `127.0.0.1:${port}`, "--data", data], {
-    SHOTLINE_RELAY_SECRET: SECRET,
-  });
+function startRelay(port, data, settings = "") {
+  const args = ["serve", "--listen", `127.0.0.1:${port}`, "--data", data];
+  if (settings) {
+    const file = join(data, "relay.toml");
+    writeFileSync(file, settings);
+    args.push("--config", file);
+  }
+  return start(RELAY, args, { SHOTLINE_RELAY_SECRET: SECRET });
 }
 
-function studio(port) {
+function studio(port, session = "acme-spring") {
   const dir = mkdtempSync(join(tmpdir(), "shotline-gallery-"));
   dirs.push(dir);
   const hot = join(dir, "hot");
@@ -164,7 +171,7 @@ function studio(port) {
     XDG_CONFIG_HOME: join(dir, ".config"),
     SHOTLINE_RELAY_TOKEN: relayToken("publisher", "studio:*"),
   };
-  const engine = start(SHOTLINE, ["run", "--config", config, "--session", "acme-spring"], env);
+  const engine = start(SHOTLINE, ["run", "--config", config, "--session", session], env);
   const cli = (...args) =>
     execFileSync(SHOTLINE, [...args, "--config", config], { env: { ...process.env, ...env } }).toString();
   /** Drop a frame whole (written aside, then renamed in, as tethering tools do). */
@@ -412,6 +419,123 @@ test("two guests see every frame live, catch up after a relay restart, and are s
     }
     const csp = (await fetch(`${base}/assets/gallery/main.js`)).headers.get("content-security-policy");
     assert.match(csp, /default-src 'none'/);
+  } catch (e) {
+    console.error(`engine output:\n${s.engine.output.slice(-6000)}\nrelay output:\n${relay.output.slice(-3000)}`);
+    throw e;
+  } finally {
+    await browser.close();
+    await stop(s.engine);
+    await stop(relay);
+  }
+});
+
+test("guests rate, label, like and comment; every page and the studio see it; markup stays text", async () => {
+  const port = await freePort();
+  const data = mkdtempSync(join(tmpdir(), "shotline-answers-relay-"));
+  dirs.push(data);
+  // A low guest rate, so the page's rate-limit message shows.
+  const relay = startRelay(port, data, "guest_rate = 12\n");
+  await until("the relay", () => healthy(port));
+  const s = studio(port, "review");
+  for (let n = 1; n <= 3; n++) s.drop(`IMG_000${n}.JPG`, jpeg(1200, 800, `A${n}`));
+  await until("the engine", () => /running/i.test(s.engine.output), 60_000);
+  const created = s.cli("share", "create", "--title", "Review").trim().split("\n");
+  const id = created[0];
+  const link = created[created.length - 1];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const evil = "<img src=x onerror=\"window.__xss=1\"> \u202Egnp.exe";
+  try {
+    const ana = await guest(browser, link, { viewport: { width: 1280, height: 900 } });
+    const ben = await guest(browser, link, { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    for (const [g, name] of [[ana, "Ana"], [ben, evil]]) {
+      await until("three frames", async () => (await shown(g.page)).length === 3);
+      await g.page.getByRole("textbox", { name: "Your name" }).fill(name);
+      await g.page.getByRole("button", { name: "Continue" }).click();
+      await g.page.getByRole("textbox", { name: "Your name" }).waitFor({ state: "hidden" });
+    }
+    // Ana answers the first frame.
+    await ana.page.getByRole("img", { name: "IMG_0001.JPG" }).click();
+    const dialog = ana.page.getByRole("dialog", { name: "IMG_0001.JPG" });
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Rate 4 stars" }).click();
+    await dialog.getByRole("button", { name: "Label red" }).click();
+    await dialog.getByRole("button", { name: "Like" }).click();
+    const comment = '<img src=x onerror="window.__xss=1"> [link](javascript:alert(1)) can we see it without the hat?';
+    await dialog.getByRole("textbox", { name: "Comment" }).fill(comment);
+    await dialog.getByRole("button", { name: "Send" }).click();
+    await until("Ana's like pressed", async () => (await dialog.getByRole("button", { name: "Like" }).getAttribute("aria-pressed")) === "true");
+    assert.equal(await dialog.getByRole("button", { name: "Rate 4 stars" }).getAttribute("aria-pressed"), "true");
+    assert.equal(await dialog.getByRole("button", { name: "Rate 5 stars" }).getAttribute("aria-pressed"), "false");
+    assert.equal(await dialog.getByRole("button", { name: "Label red" }).getAttribute("aria-pressed"), "true");
+
+    // Ben sees all of it live, the comment as text, and answers back.
+    await ben.page.getByRole("img", { name: "IMG_0001.JPG" }).click();
+    const benDialog = ben.page.getByRole("dialog", { name: "IMG_0001.JPG" });
+    await benDialog.waitFor();
+    await until("Ana's comment on Ben's page", async () => (await ben.page.locator("#comments li").count()) === 1);
+    assert.equal(await ben.page.locator("#comments li .text").textContent(), comment);
+    assert.equal(await ben.page.locator("#comments li .who").textContent(), "Ana");
+    assert.equal(await ben.page.locator("#like-count").textContent(), "1 like");
+    assert.match(await ben.page.locator("#marks-list").textContent(), /Ana: ★★★★, red/);
+    await benDialog.getByRole("button", { name: "Like" }).click();
+    await benDialog.getByRole("textbox", { name: "Comment" }).fill("yes, and the other way round");
+    await benDialog.getByRole("button", { name: "Send" }).click();
+    await until("Ben's answers on Ana's page", async () =>
+      (await ana.page.locator("#like-count").textContent()) === "2 likes" &&
+      (await ana.page.locator("#comments li").count()) === 2,
+    );
+    // Ben's name is shown as the text it is, on every page.
+    assert.equal(await ana.page.locator("#comments li .who").nth(1).textContent(), evil);
+    for (const g of [ana, ben]) {
+      assert.equal(await g.page.evaluate(() => window.__xss), undefined, "no script ran");
+      assert.equal(await g.page.locator('img[src="x"]').count(), 0, "no markup became HTML");
+    }
+    await ana.page.keyboard.press("Escape");
+    // The grid's badges and filters.
+    const tile = ana.page
+      .locator("#grid li", { has: ana.page.getByRole("img", { name: "IMG_0001.JPG" }) })
+      .locator(".badges");
+    await until("the tile's badges", async () => /♥ 2/.test((await tile.textContent()) ?? ""));
+    await ana.page.getByLabel("Liked").check();
+    await until("one liked frame shown", async () => (await ana.page.locator("#filter-count").textContent()) === "1 of 3 shown");
+    await ana.page.getByLabel("Liked").uncheck();
+    await ana.page.getByLabel("Mine").check();
+    await until("Ana's frames", async () => (await ana.page.locator("#filter-count").textContent()) === "1 of 3 shown");
+    await ana.page.getByLabel("Mine").uncheck();
+
+    // A late guest sees the whole current state, from the answer log.
+    const late = await guest(browser, link, { viewport: { width: 1024, height: 768 } });
+    await until("three frames", async () => (await shown(late.page)).length === 3);
+    await late.page.getByRole("img", { name: "IMG_0001.JPG" }).click();
+    await until("the late guest sees both comments", async () => (await late.page.locator("#comments li").count()) === 2);
+    assert.equal(await late.page.locator("#like-count").textContent(), "2 likes");
+
+    // Too fast: the relay's guest rate, said politely in the page; nothing is lost.
+    await ben.page.getByRole("img", { name: "IMG_0002.JPG" }).click();
+    const second = ben.page.getByRole("dialog", { name: "IMG_0002.JPG" });
+    for (let i = 0; i < 14; i++) await second.getByRole("button", { name: `Rate ${1 + (i % 5)} star${i % 5 ? "s" : ""}` }).click();
+    await until("the rate-limit note", async () =>
+      /answering faster than the gallery takes them/.test((await ben.page.locator("#answer-error").textContent()) ?? ""),
+    );
+
+    // The studio: every answer in the journal, in the export, and in the sidecar.
+    let exported = [];
+    await until("the studio's export", async () => {
+      exported = JSON.parse(s.cli("share", "export", id, "--format", "json")).answers;
+      return exported.filter((a) => a.file === "IMG_0001.JPG").length === 6;
+    });
+    const names = new Set(exported.map((a) => a.name));
+    assert.ok(names.has("Ana") && names.has(evil), [...names].join(" | "));
+    const sidecar = join(s.dir, "library", "review", "IMG_0001.xmp");
+    await until("the sidecar", async () => {
+      try {
+        const tags = JSON.parse(execFileSync("exiftool", ["-json", "-XMP:Rating", "-XMP:Label", sidecar]).toString())[0];
+        return tags.Rating === 4 && tags.Label === "Red";
+      } catch {
+        return false;
+      }
+    });
+    for (const g of [ana, ben, late]) assert.deepEqual(g.errors, [], "no script errors");
   } catch (e) {
     console.error(`engine output:\n${s.engine.output.slice(-6000)}\nrelay output:\n${relay.output.slice(-3000)}`);
     throw e;

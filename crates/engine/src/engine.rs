@@ -204,6 +204,14 @@ impl Engine {
                 preview_made,
                 shutdown_rx.clone(),
             ));
+            let collector = crate::share::answers::Collector::new(
+                self.journal.clone(),
+                self.config.library.path.clone(),
+                crate::share::relay_http::RelayHttp::new(&target.url, &target.token),
+                crate::sidecar::Naming::parse(&self.config.gallery.sidecar).unwrap_or_default(),
+                self.bus.clone(),
+            );
+            tasks.spawn(crate::share::answers::run(collector, shutdown_rx.clone()));
         }
         let ingest_wake = vec![wake.clone(), preview_wake];
         let ingest = Ingest::new(

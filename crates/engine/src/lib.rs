@@ -19,7 +19,8 @@
 //! - [`upload`]: frames to an S3-compatible bucket.
 //! - [`thumbnail`]: previews for a window's frame list, from bytes already in the frame.
 //! - [`preview`]: the live gallery's previews of every stored frame, made off the copy
-//!   path; [`share`]: shares of a session, sent to the relay for their guests.
+//!   path; [`share`]: shares of a session, sent to the relay for their guests, and their
+//!   answers back; [`sidecar`]: guests' ratings and labels in XMP sidecars.
 //! - [`session`]: the session being shot, switched without a restart.
 //! - [`config`] and [`paths`]: settings and where things live.
 //! - [`verify`] and [`status`]: the read-only checks behind `shotline verify` and `status`.
@@ -46,6 +47,7 @@ pub mod relay_client;
 pub mod relay_setup;
 pub mod session;
 pub mod share;
+pub mod sidecar;
 pub mod source;
 pub mod status;
 pub mod thumbnail;

@@ -46,6 +46,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../ui/dist/gallery/grid.js"),
     ),
     (
+        "gallery/answers.js",
+        JS,
+        include_str!("../../../ui/dist/gallery/answers.js"),
+    ),
+    (
         "gallery/gallery.css",
         CSS,
         include_str!("../../../ui/dist/gallery/gallery.css"),

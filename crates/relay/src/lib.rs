@@ -61,6 +61,8 @@ pub struct State {
     pub access: Arc<access::Access>,
     /// The gallery's previews.
     pub blobs: gallery::blobs::Blobs,
+    /// The gallery's answers.
+    pub answers: gallery::answers::Answers,
     /// Settings.
     pub config: Config,
     /// Open WebSocket connections.
@@ -104,6 +106,7 @@ pub fn router(state: Arc<State>) -> Router {
             "/v1/shares/{share}",
             put(gallery::put_share).delete(gallery::close_share),
         )
+        .route("/v1/shares/{share}/answers", get(gallery::answers))
         .route(
             "/v1/blobs/{channel}/{name}",
             put(gallery::put_blob)
@@ -177,12 +180,14 @@ pub async fn run(
         config.redis.as_deref(),
         config.previews_limit,
     )?;
+    let answers = gallery::answers::Answers::open(config.data.as_deref(), config.redis.as_deref())?;
     let follower = tokio::spawn(hub.clone().follow());
     let access_task = tokio::spawn(access.clone().run());
     let state = Arc::new(State {
         hub,
         access,
         blobs,
+        answers,
         config,
         connections: AtomicU64::new(0),
         polls_waiting: AtomicU64::new(0),

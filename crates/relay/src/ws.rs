@@ -17,7 +17,7 @@ use shotline_protocol::relay::{ClientFrame, ErrorCode, RelayFrame};
 
 use crate::access::{Registered, Transport};
 use crate::auth::Claims;
-use crate::http::{Remote, TokenQuery, admit, authenticate, error_response, refuse};
+use crate::http::{Remote, TokenQuery, admit, authenticate, deliver, error_response, refuse};
 use crate::hub::Subscriber;
 use crate::queue::{KickReason, Queue};
 use crate::rate::Budget;
@@ -287,12 +287,12 @@ impl Conn<'_> {
                 ),
             );
         }
-        match self.state.hub.publish(&channel, &id, event).await {
+        match deliver(self.state, self.claims, &channel, &id, event).await {
             Ok(published) => Some(RelayFrame::Ack {
                 id,
                 offset: published.offset,
             }),
-            Err(e) => error(ErrorCode::Unavailable, format!("{e}; retry with backoff")),
+            Err((code, message)) => error(code, message),
         }
     }
 }

@@ -3,6 +3,8 @@
 //! its guests only, and closing it refuses its tokens, cuts its open connections off with
 //! 4003 and answers 410 at its link, everywhere and after a restart. The previews are
 //! bounded: past the limit, the oldest share's go first (in Redis too, by its Lua script).
+//! Guests' answers are checked, stamped with who gave them, and kept in the share's
+//! answer log, which every node reads and a restart keeps.
 
 mod support;
 
@@ -218,6 +220,179 @@ async fn past_the_limit_the_oldest_shares_previews_go_first(backend: Backend) {
     assert_eq!(status, 400, "{answer}");
 }
 
+/// A guest of `channel` who may answer, as the page's token exchange makes one.
+fn answering_guest(channel: &str, sub: &str, name: &str) -> String {
+    sign(&Claims {
+        publish: Some(
+            shotline_protocol::gallery::GUEST_TYPES
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
+        ),
+        name: Some(name.into()),
+        ..Claims::new(
+            Role::Guest,
+            vec![channel.into()],
+            std::time::Duration::from_secs(600),
+        )
+        .with_sub(sub)
+    })
+}
+
+async fn answers(node: &Relay, id: &str, after: u64) -> Value {
+    let (status, body) = http(
+        node,
+        "GET",
+        &format!("/v1/shares/{id}/answers?after={after}"),
+        Some(&publisher()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).expect("json")
+}
+
+async fn answers_are_checked_stamped_and_kept_for_every_node(backend: Backend) {
+    let data = tempfile::tempdir().expect("tempdir");
+    let (a, b) = nodes(backend, data.path()).await;
+    let b = b.as_ref().unwrap_or(&a);
+    open_share(&a, "ans").await;
+    let channel = "s:gallery:ans";
+    let state = json!({"share": "ans", "frames": [{"frame": 1}, {"frame": 2}]});
+    put_blob(&a, channel, "state.json", &state.to_string()).await;
+    let ana = answering_guest(channel, "guest:ana", "Ana");
+
+    let mut ws = connect(b, &ana).await;
+    send(&mut ws, json!({"type": "subscribe", "channel": channel})).await;
+    assert_eq!(recv(&mut ws).await["type"], "subscribed");
+    let publish = |id: &str, kind: &str, payload: Value| {
+        json!({"type": "publish", "channel": channel, "id": id,
+               "event": {"type": kind, "payload": payload}})
+    };
+    // Whatever the guest writes as who they are, the relay says who they are.
+    send(
+        &mut ws,
+        publish(
+            "r1",
+            "gallery_rating",
+            json!({"frame": 1, "stars": 4, "sub": "guest:ben", "name": "Ben"}),
+        ),
+    )
+    .await;
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        seen.push(recv(&mut ws).await);
+    }
+    let event = seen
+        .iter()
+        .find(|f| f["type"] == "event")
+        .expect("the answer comes back live");
+    assert_eq!(
+        event["event"]["payload"],
+        json!({"frame": 1, "stars": 4, "sub": "guest:ana", "name": "Ana"})
+    );
+    assert!(seen.iter().any(|f| f["type"] == "ack"), "{seen:?}");
+
+    // Bad answers are error frames; the connection stays and nothing is kept.
+    for (id, kind, payload, code) in [
+        (
+            "x1",
+            "gallery_rating",
+            json!({"frame": 99, "stars": 3}),
+            "invalid_event",
+        ),
+        (
+            "x2",
+            "gallery_rating",
+            json!({"frame": 1, "stars": 9}),
+            "invalid_event",
+        ),
+        (
+            "x3",
+            "gallery_label",
+            json!({"frame": 1, "label": "pink"}),
+            "invalid_event",
+        ),
+        (
+            "x4",
+            "gallery_comment",
+            json!({"frame": 1, "text": "a".repeat(2001)}),
+            "frame_too_large",
+        ),
+    ] {
+        send(&mut ws, publish(id, kind, payload)).await;
+        let answer = recv(&mut ws).await;
+        assert_eq!(answer["type"], "error", "{id}: {answer}");
+        assert_eq!(answer["code"], code, "{id}: {answer}");
+    }
+    // Control characters go; markup stays text for the page to show as text.
+    send(
+        &mut ws,
+        publish(
+            "c1",
+            "gallery_comment",
+            json!({"frame": 2, "text": "<img src=x onerror=alert(1)>\u{7} without the hat?"}),
+        ),
+    )
+    .await;
+    let mut text = None;
+    while text.is_none() {
+        let frame = recv(&mut ws).await;
+        if frame["type"] == "event" {
+            text = frame["event"]["payload"]["text"].as_str().map(String::from);
+        }
+    }
+    assert_eq!(
+        text.as_deref(),
+        Some("<img src=x onerror=alert(1)> without the hat?")
+    );
+    // Over HTTP too, on the other node.
+    let (status, body) = http(
+        &a,
+        "POST",
+        &format!("/v1/channels/{channel}/events"),
+        Some(&ana),
+        Some(
+            &json!({"id": "l1", "event": {"type": "gallery_label", "payload": {"frame": 2, "label": "red"}}})
+                .to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    for node in [&a, b] {
+        let all = answers(node, "ans", 0).await;
+        assert_eq!(all["total"], 3, "{all}");
+        let ids: Vec<&str> = all["answers"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|e| e["id"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(ids, ["r1", "c1", "l1"]);
+        assert_eq!(all["answers"][2]["seq"], 3);
+        assert_eq!(all["answers"][2]["event"]["payload"]["name"], "Ana");
+        assert_eq!(answers(node, "ans", 2).await["answers"][0]["id"], "l1");
+    }
+    // Another share's guest cannot read them.
+    let other = answering_guest("s:gallery:other", "guest:eve", "Eve");
+    let (status, _) = http(b, "GET", "/v1/shares/ans/answers", Some(&other), None).await;
+    assert_eq!(status, 403);
+
+    // A restarted relay still has every answer (the data folder, or Redis).
+    let restarted = match backend {
+        Backend::Memory => {
+            let dir = data.path().to_path_buf();
+            relay(Backend::Memory, |c| c.data = Some(dir)).await
+        }
+        Backend::Redis => {
+            let url = a.redis.as_ref().map(|r| r.url());
+            relay(Backend::Memory, |c| c.redis = url).await
+        }
+    };
+    assert_eq!(answers(&restarted, "ans", 0).await["total"], 3);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -237,5 +412,6 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     a_closed_share_shuts_its_guests_out_on_every_node,
+    answers_are_checked_stamped_and_kept_for_every_node,
     past_the_limit_the_oldest_shares_previews_go_first,
 );

@@ -45,6 +45,8 @@ function renderFrames(frames) {
         }
         const text = el("div");
         text.append(el("div", { class: "name" }, f.name), el("div", { class: "muted" }, `${f.path ?? ""} · ${bytes(f.size)}`));
+        if (f.feedback)
+            text.append(el("div", { class: "feedback", "aria-label": `Guests: ${f.feedback}` }, f.feedback));
         const badges = el("div", { class: "badges" });
         badges.append(el("span", { class: "badge library", "data-state": f.state }, f.state === "stored" ? "in library" : f.state));
         for (const [target, state] of f.targets) {

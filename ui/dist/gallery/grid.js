@@ -96,6 +96,50 @@ export class Grid {
         }
         return true;
     }
+    /** Show `badges` on `frame`'s tile (likes, comments, rating, label). */
+    decorate(frame, badges) {
+        const tile = this.tiles.get(frame);
+        if (!tile)
+            return;
+        const button = tile.image.parentElement;
+        if (!button)
+            return;
+        if (!tile.badges) {
+            tile.badges = document.createElement("span");
+            tile.badges.className = "badges";
+            button.append(tile.badges);
+        }
+        const parts = [];
+        const part = (text, label, className = "") => {
+            const span = document.createElement("span");
+            span.textContent = text;
+            span.title = label;
+            span.setAttribute("aria-label", label);
+            if (className)
+                span.className = className;
+            parts.push(span);
+        };
+        if (badges.label)
+            part("", `label ${badges.label}`, `label label-${badges.label}`);
+        if (badges.rating)
+            part(`★${badges.rating}`, `${badges.rating} stars`);
+        if (badges.likes)
+            part(`♥ ${badges.likes}`, `${badges.likes} likes`);
+        if (badges.comments)
+            part(`💬 ${badges.comments}`, `${badges.comments} comments`);
+        tile.badges.replaceChildren(...parts);
+    }
+    /** Show only the frames `keep` says; how many are shown. */
+    filter(keep) {
+        let shown = 0;
+        for (const tile of this.order) {
+            const ok = keep(tile.frame);
+            tile.item.hidden = !ok;
+            if (ok)
+                shown++;
+        }
+        return shown;
+    }
     /** Take every frame away (a closed gallery shows nothing). */
     clear() {
         this.observer?.disconnect();

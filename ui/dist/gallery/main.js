@@ -4,9 +4,13 @@
 // the share's channel live — WebSocket, else Server-Sent Events, else long-polling, as
 // the dashboard does — and slides each new frame in. A guest gives a display name once;
 // the link's token is exchanged for a token of their own (`POST /v1/tokens`), kept in
-// this browser. Names and titles are always shown as text, never as HTML.
+// this browser. Guests answer each frame (like, stars, colour label, comments): every
+// answer so far comes from the relay's answer log, then live; the page shows each guest's
+// latest marks and the comment thread, and filters the grid by them. Names, titles and
+// comments are always shown as text, never as HTML.
 import { RelayConnection } from "../dashboard/connection.js";
 import { Grid, PLACEHOLDER } from "./grid.js";
+import { Answers, LABELS } from "./answers.js";
 function $(id) {
     const element = document.getElementById(id);
     if (!element)
@@ -37,6 +41,7 @@ let token = linkToken;
 let connection;
 let closed = false;
 const blobUrls = new Map();
+const answers = new Answers();
 function now() {
     return Math.floor(Date.now() / 1000);
 }
@@ -130,9 +135,12 @@ async function loadState() {
             if (response.ok) {
                 const state = (await response.json());
                 setTitle(state.title);
-                for (const frame of state.frames ?? [])
+                for (const frame of state.frames ?? []) {
                     grid.add(frame, false);
+                    decorate(frame.frame);
+                }
                 counted();
+                applyFilters();
                 return;
             }
             if (await refusedForGood(response)) {
@@ -147,6 +155,116 @@ async function loadState() {
         }
         await new Promise((resolve) => window.setTimeout(resolve, Math.min(10000, 500 * 2 ** attempt)));
     }
+}
+/** Every answer so far, from the share's answer log on the relay (a page at a time). */
+async function loadAnswers() {
+    let after = 0;
+    for (let attempt = 0; !closed && attempt < 8;) {
+        try {
+            const response = await fetch(`/v1/shares/${encodeURIComponent(share)}/answers?after=${after}`, {
+                headers: { authorization: `Bearer ${token}` },
+                cache: "no-cache",
+            });
+            if (await refusedForGood(response)) {
+                close();
+                return;
+            }
+            if (!response.ok)
+                throw new Error(`HTTP ${response.status}`);
+            const body = (await response.json());
+            const touched = new Set();
+            for (const entry of body.answers) {
+                after = Math.max(after, entry.seq);
+                const frame = answers.apply(entry);
+                if (frame !== undefined)
+                    touched.add(frame);
+            }
+            for (const frame of touched)
+                refreshFrame(frame);
+            if (body.answers.length === 0 || after >= body.total)
+                return;
+        }
+        catch {
+            attempt++;
+            await new Promise((resolve) => window.setTimeout(resolve, 500 * 2 ** attempt));
+        }
+    }
+}
+/** The `sub` of this guest's own token (undefined until they gave a name). */
+function mySub() {
+    return token === linkToken ? undefined : claimsOf(token)?.sub;
+}
+function decorate(frame) {
+    grid.decorate(frame, {
+        likes: answers.likes(frame),
+        comments: answers.of(frame).comments.length,
+        rating: answers.rating(frame),
+        label: answers.label(frame),
+    });
+}
+function refreshFrame(frame) {
+    decorate(frame);
+    applyFilters();
+    viewer.answered(frame);
+}
+function applyFilters() {
+    const min = Number($("filter-rating").value);
+    const label = $("filter-label").value;
+    const liked = $("filter-liked").checked;
+    const commented = $("filter-commented").checked;
+    const mine = $("filter-mine").checked;
+    const me = mySub();
+    const active = min > 0 || label !== "" || liked || commented || mine;
+    const shown = grid.filter((f) => (min === 0 || (answers.rating(f.frame) ?? 0) >= min) &&
+        (label === "" || answers.label(f.frame) === label) &&
+        (!liked || answers.likes(f.frame) > 0) &&
+        (!commented || answers.of(f.frame).comments.length > 0) &&
+        (!mine || (me !== undefined && answers.answeredBy(f.frame, me))));
+    $("filter-count").textContent = active ? `${shown} of ${grid.size} shown` : "";
+}
+/** A publish id: random, and unique enough (no `crypto.randomUUID` on plain http). */
+function newId() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+/** Send one answer; shown at once, and by the relay to every page of the share. */
+async function answer(type, payload) {
+    const error = $("answer-error");
+    error.textContent = "";
+    const sub = mySub();
+    if (sub === undefined) {
+        error.textContent = "Give your name first (at the top of the page), so the studio knows who answered.";
+        askName();
+        return false;
+    }
+    const id = newId();
+    const event = { type, payload };
+    const response = await fetch(`/v1/channels/${encodeURIComponent(channel)}/events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ id, event }),
+    }).catch(() => undefined);
+    if (!response) {
+        error.textContent = "The gallery cannot be reached: try again in a moment.";
+        return false;
+    }
+    if (await refusedForGood(response)) {
+        close();
+        return false;
+    }
+    if (!response.ok) {
+        const body = (await response.json().catch(() => ({})));
+        error.textContent =
+            body.code === "rate_limited"
+                ? "You are answering faster than the gallery takes them: wait a few seconds, then send it again."
+                : (body.message ?? `Not accepted (HTTP ${response.status}).`);
+        return false;
+    }
+    const name = storedGuest()?.name ?? "You";
+    const frame = answers.apply({ id, ts: Date.now(), event: { type, payload: { ...payload, sub, name } } }, true);
+    if (frame !== undefined)
+        refreshFrame(frame);
+    return true;
 }
 const MODE_TEXT = {
     connecting: "Connecting…",
@@ -171,13 +289,21 @@ function connect() {
             if (event.type === "gallery_frame") {
                 if (grid.add(event.payload, true))
                     counted();
+                decorate(event.payload.frame);
+                applyFilters();
                 viewer.refresh();
+            }
+            else {
+                const answered = answers.apply({ id: frame.id, ts: frame.ts, event });
+                if (answered !== undefined)
+                    refreshFrame(answered);
             }
         },
         mode: setMode,
         gap() {
-            // The relay restarted or trimmed its history: the share's state has everything.
-            void loadState();
+            // The relay restarted or trimmed its history: the share's state and its answer
+            // log have everything.
+            void loadState().then(loadAnswers);
         },
         refused() {
             // Revoked or expired for good, unless only this guest's own token is no good.
@@ -277,6 +403,66 @@ class Viewer {
         if (!this.dialog.open)
             this.dialog.showModal();
     }
+    /** `frame`'s answers changed: show them if it is open. */
+    answered(frame) {
+        if (this.current === frame)
+            this.showAnswers(frame);
+    }
+    /** The open frame. */
+    get frame() {
+        return this.current;
+    }
+    showAnswers(id) {
+        const a = answers.of(id);
+        const me = mySub();
+        const mine = (map) => (me === undefined ? undefined : map.get(me)?.value);
+        const like = $("like");
+        like.setAttribute("aria-pressed", String(mine(a.likes) === true));
+        const n = answers.likes(id);
+        $("like-count").textContent = n === 0 ? "" : n === 1 ? "1 like" : `${n} likes`;
+        const stars = mine(a.ratings) ?? 0;
+        for (const b of document.querySelectorAll(".star")) {
+            b.setAttribute("aria-pressed", String(Number(b.dataset.stars) <= stars && stars > 0));
+        }
+        const label = mine(a.labels);
+        for (const b of document.querySelectorAll(".swatch")) {
+            b.setAttribute("aria-pressed", String(label !== undefined && b.dataset.label === label));
+        }
+        const marks = [];
+        const subs = new Set([...a.ratings.keys(), ...a.labels.keys()]);
+        for (const sub of subs) {
+            const rating = a.ratings.get(sub);
+            const lab = a.labels.get(sub);
+            const li = document.createElement("li");
+            const who = document.createElement("span");
+            who.className = "who";
+            who.textContent = (rating ?? lab)?.name ?? "A guest";
+            const what = [];
+            if (rating)
+                what.push(rating.value === 0 ? "no stars" : `${"★".repeat(rating.value)}`);
+            if (lab && lab.value !== "none")
+                what.push(lab.value);
+            li.append(who, document.createTextNode(`: ${what.join(", ") || "no marks"}`));
+            marks.push(li);
+        }
+        $("marks-list").replaceChildren(...marks);
+        const items = a.comments.map((c) => {
+            const li = document.createElement("li");
+            const who = document.createElement("span");
+            who.className = "who";
+            who.textContent = c.name;
+            const time = document.createElement("time");
+            time.dateTime = new Date(c.ts).toISOString();
+            time.textContent = new Date(c.ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+            const text = document.createElement("div");
+            text.className = "text";
+            text.dir = "auto";
+            text.textContent = c.text;
+            li.append(who, time, text);
+            return li;
+        });
+        $("comments").replaceChildren(...items);
+    }
     /** Newer frames arrived: the position text changes. */
     refresh() {
         if (this.current !== undefined)
@@ -303,6 +489,8 @@ class Viewer {
         if (!frame)
             return;
         this.current = id;
+        $("answer-error").textContent = "";
+        this.showAnswers(id);
         $("viewer-title").textContent = frame.name;
         this.image.alt = frame.name;
         this.position();
@@ -344,8 +532,50 @@ function start() {
         }
         void exchange(name.slice(0, 64));
     });
+    $("like").addEventListener("click", () => {
+        const frame = viewer.frame;
+        if (frame === undefined)
+            return;
+        const me = mySub();
+        const liked = me !== undefined && answers.of(frame).likes.get(me)?.value === true;
+        void answer("gallery_like", { frame, liked: !liked });
+    });
+    for (const b of document.querySelectorAll(".star")) {
+        b.addEventListener("click", () => {
+            const frame = viewer.frame;
+            if (frame !== undefined)
+                void answer("gallery_rating", { frame, stars: Number(b.dataset.stars) });
+        });
+    }
+    for (const b of document.querySelectorAll(".swatch")) {
+        b.addEventListener("click", () => {
+            const frame = viewer.frame;
+            const label = b.dataset.label ?? "none";
+            if (frame !== undefined && (label === "none" || LABELS.includes(label))) {
+                void answer("gallery_label", { frame, label });
+            }
+        });
+    }
+    $("comment-form").addEventListener("submit", (event) => {
+        event.preventDefault();
+        const frame = viewer.frame;
+        const input = $("comment-input");
+        const text = input.value.trim();
+        if (frame === undefined || !text)
+            return;
+        if ([...text].length > 2000) {
+            $("answer-error").textContent = "A comment is at most 2,000 characters.";
+            return;
+        }
+        void answer("gallery_comment", { frame, text }).then((sent) => {
+            if (sent)
+                input.value = "";
+        });
+    });
+    $("filters").addEventListener("change", applyFilters);
+    $("filters").addEventListener("submit", (event) => event.preventDefault());
     counted();
-    void loadState();
+    void loadState().then(loadAnswers);
     connect();
 }
 start();

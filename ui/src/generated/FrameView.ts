@@ -31,4 +31,8 @@ targets: Array<[string, string]>,
 /**
  * Upload state, if uploads are on.
  */
-upload: string | null, };
+upload: string | null, 
+/**
+ * What gallery guests said of it, in one line (`★4 · red · 2 likes — Ana: …`).
+ */
+feedback: string | null, };

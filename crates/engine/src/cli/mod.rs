@@ -151,6 +151,16 @@ enum ShareAction {
         #[arg(value_name = "ID")]
         id: String,
     },
+    /// Every answer the share's guests gave (ratings, labels, likes, comments) with
+    /// guest, time and frame.
+    Export {
+        /// The share id.
+        #[arg(value_name = "ID")]
+        id: String,
+        /// `csv` or `json`.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,6 +245,7 @@ pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
                 } => share::create(&config, session, &ttl, title.as_deref()),
                 ShareAction::List { json } => share::list(&config, json),
                 ShareAction::Revoke { id } => share::revoke(&config, &id),
+                ShareAction::Export { id, format } => share::export(&config, &id, &format),
             }
         }
         Command::Preview { out, files } => preview::previews(&out, &files),

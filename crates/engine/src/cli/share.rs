@@ -1,4 +1,4 @@
-//! `shotline share create | list | revoke`: the live gallery's shares. A share is recorded
+//! `shotline share create | list | revoke | export`: the live gallery's shares. A share is recorded
 //! in the journal; the running `shotline run` makes its link on its relay and sends it
 //! the session's frames, so `create` waits for the link and prints it last.
 
@@ -184,5 +184,63 @@ pub fn revoke(config: &Config, id: &str) -> anyhow::Result<ExitCode> {
     println!(
         "share {id} is revoked; `shotline run` is not running, so nobody can open it now, and the relay is told when it next starts"
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `shotline share export ID [--format csv|json]`: every answer its guests gave, from the
+/// journal (the studio's record), in the order the relay took them: time, guest, frame,
+/// what they did.
+pub fn export(config: &Config, id: &str, format: &str) -> anyhow::Result<ExitCode> {
+    use shotline_engine::proof::report::csv_cell;
+    let journal = open_journal(config)?;
+    if journal.share(id)?.is_none() {
+        eprintln!("error: no share {id}: `shotline share list` shows them");
+        return Ok(ExitCode::from(1));
+    }
+    let answers = journal.answers(id)?;
+    let iso = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default()
+    };
+    if format == "json" {
+        let list: Vec<_> = answers
+            .iter()
+            .map(|a| {
+                json!({
+                    "time": iso(a.ts_ms),
+                    "ts_ms": a.ts_ms,
+                    "guest": a.sub,
+                    "name": a.name,
+                    "frame": a.shot_id,
+                    "file": a.frame_name,
+                    "kind": a.kind,
+                    "value": a.value,
+                    "id": a.id,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"share": id, "answers": list}))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = String::from("time,guest,name,frame,file,kind,value\n");
+    for a in &answers {
+        let cells = [
+            iso(a.ts_ms),
+            a.sub.clone(),
+            a.name.clone().unwrap_or_default(),
+            a.shot_id.to_string(),
+            a.frame_name.clone(),
+            a.kind.clone(),
+            a.value.clone(),
+        ];
+        let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    print!("{out}");
     Ok(ExitCode::SUCCESS)
 }

@@ -63,6 +63,8 @@ pub struct Config {
     pub camera: Camera,
     /// `[relay]`
     pub relay: Relay,
+    /// `[gallery]`
+    pub gallery: Gallery,
     /// `[upload]`; absent: no upload.
     pub upload: Option<Upload>,
 }
@@ -148,6 +150,23 @@ pub struct Camera {
     /// When another program holds a camera, unmount the desktop's gphoto2 volumes (gvfs)
     /// to free it, as tethering tools do.
     pub unmount_gvfs: bool,
+}
+
+/// `[gallery]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Gallery {
+    /// How a frame's XMP sidecar (its guests' rating and label) is named: `name.xmp`
+    /// (`IMG_0001.xmp`) or `name.ext.xmp` (`IMG_0001.NEF.xmp`).
+    pub sidecar: String,
+}
+
+impl Default for Gallery {
+    fn default() -> Self {
+        Self {
+            sidecar: "name.xmp".into(),
+        }
+    }
 }
 
 /// `[relay]`
@@ -303,6 +322,7 @@ impl Default for Config {
             }],
             camera: Camera::default(),
             relay: Relay::default(),
+            gallery: Gallery::default(),
             upload: None,
         }
     }

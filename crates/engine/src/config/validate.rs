@@ -71,6 +71,13 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
                 "write it like url = \"wss://relay.example.com/v1/ws\", or remove it to use the embedded relay",
             ));
     }
+    if crate::sidecar::Naming::parse(&config.gallery.sidecar).is_none() {
+        errors.push(ConfigError::new(
+            "gallery.sidecar",
+            format!("`{}` is not a sidecar naming", config.gallery.sidecar),
+            "write sidecar = \"name.xmp\" (IMG_0001.xmp, as Lightroom and Capture One) or \"name.ext.xmp\" (IMG_0001.NEF.xmp, as darktable)",
+        ));
+    }
     let targets = config.backup.len() as u32;
     if config.camera.delete_after_verified > targets {
         errors.push(ConfigError::new(

@@ -8,9 +8,11 @@
 //! - `outbox`: events waiting for the relay, each with a unique id.
 //! - `camera`: card files, camera status and requests for the camera thread.
 //! - `gallery`: previews, shares and what each share published.
+//! - `answers`: the guests' answers to each share, and the sidecars written from them.
 //! - `proof`: what is sealed into which ASC MHL generation, and the repairs made.
 //! - `report`: the read-only summaries `status` and the UI show.
 
+mod answers;
 mod camera;
 mod gallery;
 mod jobs;
@@ -29,6 +31,7 @@ use rusqlite::Connection;
 
 use crate::Result;
 
+pub use answers::{Answer, Feedback, Marks};
 pub use camera::{CameraAction, CameraRequest, CardFile, CardState, RequestState};
 pub use gallery::{NeedsPreview, Share, ShareFrame};
 pub use jobs::{Job, JobState};

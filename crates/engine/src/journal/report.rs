@@ -125,6 +125,8 @@ pub struct RecentShot {
     pub targets: Vec<(String, String)>,
     /// The upload's state (`pending`, `multipart`, `done`, `failed`), if any.
     pub upload: Option<String>,
+    /// What gallery guests said of it.
+    pub feedback: Option<super::answers::Feedback>,
 }
 
 impl Journal {
@@ -150,6 +152,7 @@ impl Journal {
                     stored_ms: r.get(6)?,
                     targets: Vec::new(),
                     upload: r.get(7)?,
+                    feedback: None,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -159,6 +162,7 @@ impl Journal {
             shot.targets = jobs
                 .query_map([shot.id], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
+            shot.feedback = super::answers::feedback_of(&conn, shot.id)?;
         }
         Ok(shots)
     }

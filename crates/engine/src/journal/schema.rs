@@ -189,6 +189,30 @@ CREATE TABLE share_frames (
     PRIMARY KEY (share, shot_id)
 );
 "#,
+    r#"
+CREATE TABLE answers (
+    share    TEXT    NOT NULL REFERENCES shares(id),
+    id       TEXT    NOT NULL,
+    seq      INTEGER NOT NULL,
+    ts_ms    INTEGER NOT NULL,
+    sub      TEXT    NOT NULL,
+    name     TEXT,
+    shot_id  INTEGER NOT NULL,
+    kind     TEXT    NOT NULL,
+    value    TEXT    NOT NULL,
+    PRIMARY KEY (share, id)
+);
+CREATE INDEX answers_by_shot ON answers (shot_id, ts_ms);
+ALTER TABLE shares ADD COLUMN answers_seq INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE sidecars (
+    shot_id    INTEGER PRIMARY KEY REFERENCES shots(id),
+    rating     INTEGER,
+    label      TEXT,
+    state      TEXT    NOT NULL,
+    error      TEXT,
+    written_ms INTEGER NOT NULL
+);
+"#,
 ];
 
 /// Bring the schema up to date in one transaction that holds SQLite's write lock: two

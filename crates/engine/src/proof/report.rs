@@ -159,7 +159,7 @@ impl Transfer {
 
 /// A CSV cell, quoted when it must be (RFC 4180); a leading `=`, `+`, `-` or `@` is
 /// prefixed with `'` so a spreadsheet does not run it as a formula.
-fn csv_cell(text: &str) -> String {
+pub fn csv_cell(text: &str) -> String {
     let text = if text.starts_with(['=', '+', '-', '@']) {
         format!("'{text}")
     } else {

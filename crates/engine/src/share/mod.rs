@@ -5,10 +5,15 @@
 //! relay's blob store, a `gallery_frame` event onto `<studio>:gallery:<id>`, and the
 //! share's state (every frame so far, for late guests) as `state.json`.
 //!
+//! Guests answer (rate, label, like, comment); [`answers`] brings their answers from the
+//! relay's log into the journal and the frames' XMP sidecars.
+//!
 //! - [`link`]: the address guests open, and whether other devices can reach it.
 //! - [`relay_http`]: the relay calls (token, share, blobs).
-//! - [`publisher`]: the engine's task.
+//! - [`publisher`]: the engine's task that sends frames.
+//! - [`answers`]: the engine's task that reads answers.
 
+pub mod answers;
 pub mod link;
 pub mod publisher;
 pub mod relay_http;

@@ -1,7 +1,8 @@
 //! The engine's HTTP calls to its relay for the gallery (blocking, with the publisher
 //! token): mint a share's link token (`POST /v1/tokens`), tell the relay about a share
 //! (`PUT /v1/shares/{id}`) or that it closed (`DELETE`), and keep previews in its blob
-//! store (`PUT /v1/blobs/{channel}/{name}`).
+//! store (`PUT /v1/blobs/{channel}/{name}`); read its guests' answers
+//! (`GET /v1/shares/{id}/answers`).
 
 use std::time::Duration;
 
@@ -80,7 +81,7 @@ impl RelayHttp {
         let body = response
             .body_mut()
             .with_config()
-            .limit(1 << 20)
+            .limit(16 << 20)
             .read_to_string()
             .unwrap_or_default();
         if (200..300).contains(&status) {
@@ -147,6 +148,30 @@ impl RelayHttp {
             .header("authorization", &self.auth())
             .call();
         self.answer("closing a share", response).map(drop)
+    }
+
+    /// Up to a page of share `id`'s answers after the `after`th (the relay's answer log):
+    /// the entries, the log's length, and where the next page starts.
+    pub fn answers(&self, id: &str, after: u64) -> Result<(Vec<Value>, u64, u64), RelayError> {
+        let response = self
+            .agent
+            .get(&format!(
+                "{}/v1/shares/{id}/answers?after={after}&limit=200",
+                self.base
+            ))
+            .header("authorization", &self.auth())
+            .call();
+        let mut answer = self.answer("reading answers", response)?;
+        let total = answer["total"].as_u64().unwrap_or(0);
+        let next = answer["next"].as_u64().unwrap_or(after);
+        match answer["answers"].take() {
+            Value::Array(list) => Ok((list, total, next)),
+            other => Err(RelayError {
+                what: "reading answers".into(),
+                why: format!("no answers in {other}"),
+                status: None,
+            }),
+        }
     }
 
     /// Keep `bytes` as `name` of `channel`; its address (path) on the relay.

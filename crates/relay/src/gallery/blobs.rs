@@ -410,36 +410,29 @@ redis.call('HDEL', 'shotline:blobchan', ch)
 return n
 "#;
 
-/// A cluster's blobs in Redis.
-pub struct RedisBlobs {
+/// A Redis connection made on first use, and made again after it broke.
+pub struct LazyRedis {
     client: Client,
     conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
-    limit: u64,
-    put: Script,
-    drop: Script,
 }
 
-impl std::fmt::Debug for RedisBlobs {
+impl std::fmt::Debug for LazyRedis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisBlobs")
-            .field("limit", &self.limit)
-            .finish_non_exhaustive()
+        f.debug_struct("LazyRedis").finish_non_exhaustive()
     }
 }
 
-impl RedisBlobs {
-    /// Blobs in the Redis at `url` (connected on first use), `limit` bytes at most.
-    pub fn open(url: &str, limit: u64) -> Result<Self, Unavailable> {
+impl LazyRedis {
+    /// The Redis at `url` (not connected yet).
+    pub fn open(url: &str) -> Result<Self, Unavailable> {
         Ok(Self {
             client: Client::open(url).map_err(|e| Unavailable(e.to_string()))?,
             conn: tokio::sync::Mutex::new(None),
-            limit,
-            put: Script::new(PUT),
-            drop: Script::new(DROP),
         })
     }
 
-    async fn run<T>(
+    /// Run `f` on the connection (connecting first when there is none).
+    pub async fn run<T>(
         &self,
         f: impl AsyncFnOnce(&mut MultiplexedConnection) -> redis::RedisResult<T>,
     ) -> Result<T, Unavailable> {
@@ -470,6 +463,41 @@ impl RedisBlobs {
                 Err(Unavailable(e.to_string()))
             }
         }
+    }
+}
+
+/// A cluster's blobs in Redis.
+pub struct RedisBlobs {
+    redis: LazyRedis,
+    limit: u64,
+    put: Script,
+    drop: Script,
+}
+
+impl std::fmt::Debug for RedisBlobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBlobs")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisBlobs {
+    /// Blobs in the Redis at `url` (connected on first use), `limit` bytes at most.
+    pub fn open(url: &str, limit: u64) -> Result<Self, Unavailable> {
+        Ok(Self {
+            redis: LazyRedis::open(url)?,
+            limit,
+            put: Script::new(PUT),
+            drop: Script::new(DROP),
+        })
+    }
+
+    async fn run<T>(
+        &self,
+        f: impl AsyncFnOnce(&mut MultiplexedConnection) -> redis::RedisResult<T>,
+    ) -> Result<T, Unavailable> {
+        self.redis.run(f).await
     }
 
     async fn put(&self, channel: &str, name: &str, bytes: &[u8]) -> Result<usize, Unavailable> {

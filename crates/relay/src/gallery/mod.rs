@@ -7,9 +7,14 @@
 //!   node.
 //! - `PUT /v1/blobs/{channel}/{name}` (publisher) and `GET` (any token for the channel):
 //!   the [`blobs`] store; previews are served as immutable.
+//! - `GET /v1/shares/{id}/answers?after=N&limit=M` (any token for the share's channel):
+//!   its guests' answers after the `N`th, from the [`answers`] log —
+//!   `{"answers":[{"seq","id","ts","event"}],"total","next"}` (`next`: the `after` of the
+//!   next page).
 //! - `GET /g/{id}`: the gallery page ([`page`]); 410 with a page saying so once the share
 //!   is closed or expired, 404 for a share the relay never heard of.
 
+pub mod answers;
 pub mod blobs;
 pub mod page;
 
@@ -244,6 +249,44 @@ pub async fn get_blob(
                 .into_response()
         }
         Ok(None) => error_response(ErrorCode::NotFound, format!("no {name} in {channel}")),
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// Query of `GET /v1/shares/{id}/answers`.
+#[derive(Debug, Deserialize)]
+pub struct AnswersQuery {
+    #[serde(default)]
+    after: u64,
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    token: Option<String>,
+}
+
+/// `GET /v1/shares/{id}/answers`.
+pub async fn answers(
+    State(state): State<Arc<crate::State>>,
+    Path(id): Path<String>,
+    Query(q): Query<AnswersQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(known) = state.access.share(&id).await else {
+        return error_response(ErrorCode::NotFound, format!("no share {id}"));
+    };
+    if let Err(response) =
+        crate::http::authorize(&state, &headers, q.token.as_deref(), &known.channel)
+    {
+        return response;
+    }
+    match state
+        .answers
+        .since(&known.channel, q.after, q.limit.unwrap_or(answers::PAGE))
+        .await
+    {
+        Ok((list, total, next)) => {
+            Json(json!({"answers": list, "total": total, "next": next})).into_response()
+        }
         Err(e) => unavailable(&e),
     }
 }

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use shotline_protocol::relay::{ErrorCode, valid_channel};
 
 use crate::auth::{Claims, Role};
-pub use publish::{admit, check_event, publish};
+pub use publish::{admit, check_event, deliver, publish};
 pub use streams::{poll, sse};
 
 /// The client's address (empty when the server was not started with connect info).

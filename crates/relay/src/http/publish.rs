@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shotline_protocol::relay::ErrorCode;
 
-use super::{TokenQuery, authenticate, error_response, refuse, unavailable};
+use super::{TokenQuery, authenticate, error_response, refuse};
 use crate::auth::{Claims, Role};
 
 /// An event must be `{"type": string, "payload": ..}` with a non-empty id.
@@ -88,6 +88,62 @@ pub fn admit(
     Ok(stamp(claims, event))
 }
 
+/// Publish an admitted event on every transport's behalf. On a share's channel, an
+/// answer is checked for its type (and that the share shows its frame), cleaned, stamped
+/// and kept in the share's answer log before it goes out (the log is what outlives the
+/// channel's history); a `gallery_frame` tells the log its frame may be answered.
+pub async fn deliver(
+    state: &crate::State,
+    claims: &Claims,
+    channel: &str,
+    id: &str,
+    event: Value,
+) -> Result<crate::hub::Published, (ErrorCode, String)> {
+    use crate::gallery::answers::{AppendError, check, is_answer, is_share_channel};
+    let unavailable =
+        |e: &dyn std::fmt::Display| (ErrorCode::Unavailable, format!("{e}; retry with backoff"));
+    let kind = event["type"].as_str().unwrap_or_default();
+    let event = if is_share_channel(channel) && is_answer(kind) {
+        let (frame, cleaned) = check(&event)?;
+        if !state
+            .answers
+            .shows(&state.blobs, channel, frame)
+            .await
+            .map_err(|e| unavailable(&e))?
+        {
+            return Err((
+                ErrorCode::InvalidEvent,
+                format!("this gallery has no frame {frame}"),
+            ));
+        }
+        let cleaned = stamp(claims, cleaned);
+        let ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let entry = json!({"id": id, "ts": ts, "event": cleaned});
+        match state.answers.append(channel, &entry).await {
+            Ok(_) => {}
+            Err(AppendError::Full) => {
+                return Err((ErrorCode::Forbidden, AppendError::Full.to_string()));
+            }
+            Err(AppendError::Unavailable(e)) => return Err(unavailable(&e)),
+        }
+        cleaned
+    } else {
+        if kind == "gallery_frame"
+            && let Some(frame) = event["payload"]["frame"].as_i64()
+        {
+            state.answers.frame_shown(channel, frame);
+        }
+        event
+    };
+    state
+        .hub
+        .publish(channel, id, event)
+        .await
+        .map_err(|e| unavailable(&e))
+}
+
 /// Body of an HTTP publish.
 #[derive(Debug, Deserialize)]
 struct PublishBody {
@@ -134,9 +190,9 @@ pub async fn publish(
         Ok(event) => event,
         Err((code, message)) => return error_response(code, message),
     };
-    let published = match state.hub.publish(&channel, &body.id, event).await {
+    let published = match deliver(&state, &claims, &channel, &body.id, event).await {
         Ok(published) => published,
-        Err(e) => return unavailable(&e),
+        Err((code, message)) => return error_response(code, message),
     };
     Json(json!({"offset": published.offset, "duplicate": published.duplicate})).into_response()
 }

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::access::{Registered, Transport};
 use crate::auth::Claims;
-use crate::http::{admit, refuse};
+use crate::http::{admit, deliver, refuse};
 use crate::hub::Subscriber;
 use crate::queue::{Frame, Kick, Queue};
 use crate::rate::Budget;
@@ -225,15 +225,12 @@ impl Session {
             ));
             return;
         }
-        match self.state.hub.publish(channel, id, event).await {
+        match deliver(&self.state, &self.claims, channel, id, event).await {
             Ok(published) => {
                 let _ = ack.send(&json!({"offset": published.offset}));
             }
-            Err(e) => {
-                let _ = ack.send(&refusal(
-                    ErrorCode::Unavailable,
-                    format!("{e}; retry with backoff"),
-                ));
+            Err((code, message)) => {
+                let _ = ack.send(&refusal(code, message));
             }
         }
     }

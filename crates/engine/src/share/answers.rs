@@ -1,0 +1,330 @@
+//! The engine's answers task: every second, each share's new answers from the relay's
+//! answer log (`GET /v1/shares/{id}/answers?after=N`, from where the journal says it
+//! stopped, so answers given while this computer was off all land), recorded in the
+//! journal in one transaction with how far the log was read; then each answered frame's
+//! XMP sidecar gets the latest rating and label any guest gave, and new comments become
+//! one notification per round ("3 new comments from Ana"), muted like the others.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use shotline_protocol::{Event, Level, Notification};
+use tokio::sync::watch;
+
+use super::relay_http::{RelayError, RelayHttp};
+use crate::bus::Bus;
+use crate::journal::{Answer, Journal, Marks, now_ms};
+use crate::sidecar::{self, Naming};
+
+/// The category of the "new comments" notification.
+pub const COMMENTS: &str = "gallery_comment";
+
+/// A closed share's answers are still read this long (answers sent just before).
+const AFTER_CLOSE_MS: i64 = 86_400_000;
+
+/// Everything the task needs.
+#[derive(Debug, Clone)]
+pub struct Collector {
+    journal: Arc<Journal>,
+    library: PathBuf,
+    relay: RelayHttp,
+    naming: Naming,
+    bus: Bus,
+}
+
+/// What one round did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Round {
+    /// Answers new to the journal.
+    pub answers: usize,
+    /// Sidecars written.
+    pub sidecars: usize,
+    /// Shares whose log could not be read (tried again next round).
+    pub failed: usize,
+}
+
+/// One entry of the relay's log as an answer; `None` for what is not one.
+pub fn parse(share: &str, entry: &Value) -> Option<Answer> {
+    let event = &entry["event"];
+    let payload = &event["payload"];
+    let kind = event["type"].as_str()?.strip_prefix("gallery_")?;
+    let value = match kind {
+        "rating" => payload["stars"].as_u64()?.min(5).to_string(),
+        "label" => payload["label"].as_str()?.to_string(),
+        "like" => payload["liked"].as_bool()?.to_string(),
+        "comment" => payload["text"].as_str()?.to_string(),
+        _ => return None,
+    };
+    Some(Answer {
+        share: share.to_string(),
+        id: entry["id"].as_str()?.to_string(),
+        seq: entry["seq"].as_u64()?,
+        ts_ms: entry["ts"].as_i64().unwrap_or_else(now_ms),
+        sub: payload["sub"].as_str().unwrap_or("anonymous").to_string(),
+        name: payload["name"].as_str().map(String::from),
+        shot_id: payload["frame"].as_i64()?,
+        frame_name: String::new(),
+        kind: kind.to_string(),
+        value,
+    })
+}
+
+/// A label as XMP writes it (`Red`); `None` for no label.
+pub fn xmp_label(label: &str) -> Option<&'static str> {
+    match label {
+        "red" => Some("Red"),
+        "yellow" => Some("Yellow"),
+        "green" => Some("Green"),
+        "blue" => Some("Blue"),
+        "purple" => Some("Purple"),
+        _ => None,
+    }
+}
+
+/// "3 new comments from Ana", "a new comment from Ana", "4 new comments from Ana and Ben".
+pub fn comments_title(new: &[Answer]) -> String {
+    let names: BTreeSet<&str> = new
+        .iter()
+        .map(|a| a.name.as_deref().unwrap_or("a guest"))
+        .collect();
+    let names: Vec<&str> = names.into_iter().collect();
+    let who = match names.as_slice() {
+        [] => "guests".to_string(),
+        [one] => (*one).to_string(),
+        [a, b] => format!("{a} and {b}"),
+        [a, rest @ ..] => format!("{a} and {} others", rest.len()),
+    };
+    match new.len() {
+        1 => format!("A new comment from {who}"),
+        n => format!("{n} new comments from {who}"),
+    }
+}
+
+impl Collector {
+    /// A collector for `relay`, writing sidecars named by `naming`.
+    pub fn new(
+        journal: Arc<Journal>,
+        library: PathBuf,
+        relay: RelayHttp,
+        naming: Naming,
+        bus: Bus,
+    ) -> Self {
+        Self {
+            journal,
+            library,
+            relay,
+            naming,
+            bus,
+        }
+    }
+
+    /// Read what is new, share by share; write the sidecars it changes.
+    pub fn round(&self) -> crate::Result<Round> {
+        let mut round = Round::default();
+        let mut touched = BTreeSet::new();
+        let mut comments = Vec::new();
+        let now = now_ms();
+        for share in self.journal.shares()? {
+            let recent = share
+                .revoked_ms
+                .unwrap_or(share.expires_ms)
+                .min(share.expires_ms);
+            if share.token.is_none() || (!share.open() && now - recent > AFTER_CLOSE_MS) {
+                continue;
+            }
+            match self.read(&share.id) {
+                Ok(new) => {
+                    round.answers += new.len();
+                    for a in new {
+                        touched.insert(a.shot_id);
+                        if a.kind == "comment" {
+                            comments.push(a);
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!("gallery {} answers: {e}", share.id);
+                    round.failed += 1;
+                }
+            }
+        }
+        for shot in touched {
+            if self.sidecar(shot)? {
+                round.sidecars += 1;
+            }
+        }
+        if !comments.is_empty() {
+            self.notify(&comments);
+        }
+        Ok(round)
+    }
+
+    /// Share `id`'s new answers, recorded.
+    fn read(&self, id: &str) -> Result<Vec<Answer>, ReadError> {
+        let mut new = Vec::new();
+        loop {
+            let after = self.journal.answers_seq(id)?;
+            let (entries, total, next) = self.relay.answers(id, after)?;
+            if total < after {
+                // The relay's log is shorter than what was read (a relay without its data
+                // folder, a flushed Redis): read it again from the start; what is known
+                // already counts once.
+                tracing::warn!(
+                    "gallery {id}: the relay holds {total} answers, {after} were read: reading again"
+                );
+                self.journal.reset_answers_seq(id)?;
+                continue;
+            }
+            if next <= after {
+                return Ok(new);
+            }
+            let answers: Vec<Answer> = entries.iter().filter_map(|e| parse(id, e)).collect();
+            new.extend(self.journal.record_answers(id, &answers, next)?);
+            if next >= total {
+                return Ok(new);
+            }
+        }
+    }
+
+    /// Bring `shot`'s sidecar up to date with its marks; whether it was written.
+    fn sidecar(&self, shot: i64) -> crate::Result<bool> {
+        let marks = self.journal.marks(shot)?;
+        if marks == Marks::default() || self.journal.sidecar_marks(shot)?.as_ref() == Some(&marks) {
+            return Ok(false);
+        }
+        let Some(rel) = self.journal.shot(shot)?.and_then(|s| s.rel_path) else {
+            return Ok(false);
+        };
+        let path = self.naming.path(&self.library.join(&rel));
+        let written = sidecar::write(
+            &path,
+            sidecar::Marks {
+                rating: marks.rating,
+                label: marks.label.as_deref().map(xmp_label),
+            },
+        );
+        match written {
+            Ok(()) => {
+                self.journal.sidecar_done(shot, &marks, None)?;
+                Ok(true)
+            }
+            Err(e) => {
+                tracing::warn!("sidecar {}: {e}", path.display());
+                self.journal
+                    .sidecar_done(shot, &marks, Some(&e.to_string()))?;
+                Ok(false)
+            }
+        }
+    }
+
+    fn notify(&self, comments: &[Answer]) {
+        let mut by_frame: BTreeMap<i64, usize> = BTreeMap::new();
+        for c in comments {
+            *by_frame.entry(c.shot_id).or_default() += 1;
+        }
+        let last = &comments[comments.len() - 1];
+        let quote: String = last.value.chars().take(120).collect();
+        let message = format!(
+            "{}: \u{201c}{quote}\u{201d}{}",
+            last.name.as_deref().unwrap_or("A guest"),
+            if by_frame.len() > 1 {
+                format!(" (on {} frames)", by_frame.len())
+            } else {
+                String::new()
+            }
+        );
+        self.bus.publish(Event::Notification(Notification {
+            level: Level::Info,
+            category: COMMENTS.into(),
+            title: comments_title(comments),
+            message,
+        }));
+    }
+}
+
+/// A share's log could not be read this round.
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error(transparent)]
+    Relay(#[from] RelayError),
+    #[error(transparent)]
+    Journal(#[from] crate::Error),
+}
+
+/// Run until shutdown.
+pub async fn run(collector: Collector, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let c = collector.clone();
+        match tokio::task::spawn_blocking(move || c.round()).await {
+            Ok(Ok(round)) if round.answers > 0 => {
+                tracing::debug!(
+                    "gallery answers: {} new, {} sidecars",
+                    round.answers,
+                    round.sidecars
+                );
+            }
+            Ok(Err(e)) => tracing::warn!("gallery answers: {e}"),
+            _ => {}
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn log_entries_become_answers() {
+        let entry = json!({"seq": 4, "id": "x", "ts": 10, "event": {"type": "gallery_label",
+            "payload": {"frame": 7, "label": "red", "sub": "guest:1", "name": "Ana"}}});
+        let a = parse("s", &entry).expect("answer");
+        assert_eq!(
+            (a.kind.as_str(), a.value.as_str(), a.shot_id),
+            ("label", "red", 7)
+        );
+        assert_eq!(a.name.as_deref(), Some("Ana"));
+        assert!(
+            parse(
+                "s",
+                &json!({"seq": 1, "id": "y", "event": {"type": "gallery_frame", "payload": {}}})
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn comment_titles_read_well() {
+        let c = |name: &str| Answer {
+            share: "s".into(),
+            id: name.into(),
+            seq: 1,
+            ts_ms: 0,
+            sub: name.into(),
+            name: Some(name.into()),
+            shot_id: 1,
+            frame_name: String::new(),
+            kind: "comment".into(),
+            value: "hi".into(),
+        };
+        assert_eq!(comments_title(&[c("Ana")]), "A new comment from Ana");
+        assert_eq!(
+            comments_title(&[c("Ana"), c("Ana"), c("Ana")]),
+            "3 new comments from Ana"
+        );
+        assert_eq!(
+            comments_title(&[c("Ana"), c("Ben")]),
+            "2 new comments from Ana and Ben"
+        );
+    }
+}
