@@ -183,7 +183,7 @@ fn answers_land_in_the_journal_the_sidecars_and_the_export_across_a_crash() {
     studio.start();
     studio.ready();
     studio.wait_for("two frames", Duration::from_secs(60), |s| s["shots"] == 2);
-    let out = studio.shotline(&["share", "create", "--title", "Review"]);
+    let out = studio.shotline(&["share", "create", "--title", "Review", "--ttl", "30m"]);
     assert!(
         out.status.success(),
         "{}\n{}",

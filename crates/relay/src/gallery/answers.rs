@@ -34,10 +34,13 @@ pub fn is_answer(kind: &str) -> bool {
     GUEST_TYPES.contains(&kind)
 }
 
-/// Control characters out (a comment keeps its line breaks and tabs); whitespace trimmed.
+/// Control characters and bidirectional overrides out, as in names (a comment keeps its
+/// line breaks and tabs); whitespace trimmed.
 pub fn clean_text(text: &str, multiline: bool) -> String {
     text.chars()
-        .filter(|c| !c.is_control() || (multiline && matches!(c, '\n' | '\t')))
+        .filter(|c| {
+            !crate::auth::exchange::is_steering(*c) || (multiline && matches!(c, '\n' | '\t'))
+        })
         .collect::<String>()
         .trim()
         .to_string()
@@ -378,7 +381,7 @@ mod tests {
             ok(json!({"type": "gallery_like", "payload": {"frame": "3", "liked": true}})).is_err()
         );
         assert_eq!(
-            ok(json!({"type": "gallery_comment", "payload": {"frame": 1, "text": " a\u{0}b\nc\u{7} "}}))
+            ok(json!({"type": "gallery_comment", "payload": {"frame": 1, "text": " a\u{0}b\nc\u{7}\u{202E} "}}))
                 .unwrap()["text"],
             "ab\nc"
         );
