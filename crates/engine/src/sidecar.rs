@@ -89,7 +89,7 @@ fn xmp_prefix(xml: &str) -> String {
                 for a in e.attributes().flatten() {
                     let key: &str = a.key.as_ref();
                     if let Some(prefix) = key.strip_prefix("xmlns:")
-                        && a.unescape_value().is_ok_and(|v| v == XMP_NS)
+                        && &*a.value == XMP_NS
                     {
                         return prefix.to_string();
                     }
@@ -171,8 +171,8 @@ pub fn merge(existing: Option<&str>, marks: Marks<'_>) -> Result<String, Sidecar
     String::from_utf8(writer.into_inner()).map_err(|e| SidecarError::Xml(e.to_string()))
 }
 
-/// `e` without the attributes being set (the others re-escaped for double quotes, as
-/// they are written back).
+/// `e` without the attributes being set; the others as they were, character for character
+/// (a `"` inside a single-quoted value escaped, as it is written back in double quotes).
 fn without<'a>(
     e: &BytesStart<'a>,
     ours: &dyn Fn(&str) -> bool,
@@ -182,10 +182,12 @@ fn without<'a>(
         let a = a.map_err(|e| SidecarError::Xml(e.to_string()))?;
         let key: &str = a.key.as_ref();
         if !ours(key) {
-            let value = a
-                .unescape_value()
-                .map_err(|e| SidecarError::Xml(e.to_string()))?;
-            out.push_attribute((key, value.as_ref()));
+            let value = if a.value.contains('"') {
+                std::borrow::Cow::Owned(a.value.replace('"', "&quot;"))
+            } else {
+                a.value.clone()
+            };
+            out.push_attribute(quick_xml::events::attributes::Attribute { key: a.key, value });
         }
     }
     Ok(out.into_owned())

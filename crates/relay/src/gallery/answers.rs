@@ -368,7 +368,7 @@ mod tests {
         let ok = |e: Value| check(&e).map(|(_, v)| v["payload"].clone());
         assert_eq!(
             ok(json!({"type": "gallery_rating", "payload": {"frame": 3, "stars": 5, "x": 1}}))
-                .unwrap(),
+                .expect("a rating"),
             json!({"frame": 3, "stars": 5})
         );
         assert!(
@@ -382,13 +382,13 @@ mod tests {
         );
         assert_eq!(
             ok(json!({"type": "gallery_comment", "payload": {"frame": 1, "text": " a\u{0}b\nc\u{7}\u{202E} "}}))
-                .unwrap()["text"],
+                .expect("a comment")["text"],
             "ab\nc"
         );
         let long = "é".repeat(MAX_COMMENT + 1);
         let (code, _) =
             check(&json!({"type": "gallery_comment", "payload": {"frame": 1, "text": long}}))
-                .unwrap_err();
+                .expect_err("too long");
         assert_eq!(code, ErrorCode::FrameTooLarge);
         assert!(
             ok(json!({"type": "gallery_comment", "payload": {"frame": 1, "text": "\u{1}"}}))

@@ -8,7 +8,7 @@
 //! - `PUT /v1/blobs/{channel}/{name}` (publisher) and `GET` (any token for the channel):
 //!   the [`blobs`] store; previews are served as immutable.
 //! - `GET /v1/shares/{id}/answers?after=N&limit=M` (any token for the share's channel):
-//!   its guests' answers after the `N`th, from the [`answers`] log —
+//!   its guests' answers after the `N`th, from the [`answers`](mod@answers) log —
 //!   `{"answers":[{"seq","id","ts","event"}],"total","next"}` (`next`: the `after` of the
 //!   next page).
 //! - `GET /g/{id}`: the gallery page ([`page`]); 410 with a page saying so once the share
