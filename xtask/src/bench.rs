@@ -44,8 +44,9 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("burst") => crate::bench_burst::bench(),
         Some("seal") => crate::bench_seal::bench(),
         Some("gallery") => crate::bench_gallery::bench(),
+        Some("answers") => crate::bench_answers::bench(),
         _ => bail!(
-            "usage: cargo xtask bench <backup | burst | seal | gallery | relay [1000,5000] | upload | camera | desktop>"
+            "usage: cargo xtask bench <backup | burst | seal | gallery | answers | relay [1000,5000] | upload | camera | desktop>"
         ),
     }
 }

@@ -350,7 +350,7 @@ fn spread(values: &[f64]) -> (f64, f64) {
     (lo, hi)
 }
 
-fn percentiles(samples: &[f64]) -> (f64, f64) {
+pub fn percentiles(samples: &[f64]) -> (f64, f64) {
     let mut v = samples.to_vec();
     v.sort_by(f64::total_cmp);
     let at = |p: f64| {
@@ -370,7 +370,7 @@ struct Live {
     missing_thumbs: usize,
 }
 
-fn now_ms() -> f64 {
+pub fn now_ms() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
@@ -546,11 +546,11 @@ async fn guests(
     Ok(live)
 }
 
-type Ws =
+pub type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A guest on the share's channel, as the gallery page joins it.
-async fn join(host: &str, token: &str, channel: &str) -> anyhow::Result<Ws> {
+pub async fn join(host: &str, token: &str, channel: &str) -> anyhow::Result<Ws> {
     let url = format!("ws://{host}/v1/ws?token={token}");
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
     let subscribe = serde_json::json!({"type": "subscribe", "channel": channel});
@@ -598,11 +598,19 @@ async fn guest(mut ws: Ws, host: &str, token: &str, records: &Mutex<Vec<Seen>>, 
     }
 }
 
-/// GET `path` from the relay with the token; the body's length.
-async fn fetch(host: &str, path: &str, token: &str) -> anyhow::Result<usize> {
+/// One HTTP/1.1 request to the relay with the token: the status line and the body.
+async fn request(
+    host: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&str>,
+) -> anyhow::Result<(String, Vec<u8>)> {
     let mut stream = tokio::net::TcpStream::connect(host).await?;
+    let body = body.unwrap_or_default();
     let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     );
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
@@ -611,11 +619,44 @@ async fn fetch(host: &str, path: &str, token: &str) -> anyhow::Result<usize> {
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .context("no HTTP head")?;
-    let head = String::from_utf8_lossy(&response[..head_end]);
-    if !head.starts_with("HTTP/1.1 200") {
-        bail!("GET {path}: {}", head.lines().next().unwrap_or_default());
+    let status = String::from_utf8_lossy(&response[..head_end])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    Ok((status, response[head_end + 4..].to_vec()))
+}
+
+/// GET `path` as JSON.
+pub async fn get_json(host: &str, path: &str, token: &str) -> anyhow::Result<serde_json::Value> {
+    let (status, body) = request(host, "GET", path, token, None).await?;
+    if !status.starts_with("HTTP/1.1 200") {
+        bail!("GET {path}: {status}");
     }
-    let body = response.len() - head_end - 4;
+    Ok(serde_json::from_slice(&body)?)
+}
+
+/// POST `body` to `path`; the JSON answer.
+pub async fn post_json(
+    host: &str,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let (status, answer) = request(host, "POST", path, token, Some(&body.to_string())).await?;
+    if !status.starts_with("HTTP/1.1 200") {
+        bail!("POST {path}: {status} {}", String::from_utf8_lossy(&answer));
+    }
+    Ok(serde_json::from_slice(&answer)?)
+}
+
+/// GET `path` from the relay with the token; the body's length.
+async fn fetch(host: &str, path: &str, token: &str) -> anyhow::Result<usize> {
+    let (status, bytes) = request(host, "GET", path, token, None).await?;
+    if !status.starts_with("HTTP/1.1 200") {
+        bail!("GET {path}: {status}");
+    }
+    let body = bytes.len();
     if body < 100 {
         bail!("GET {path}: only {body} bytes");
     }

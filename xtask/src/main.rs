@@ -11,6 +11,7 @@
 //! - `bench <name>`: benchmarks against peer tools, side by side (module `bench`).
 
 mod bench;
+mod bench_answers;
 mod bench_burst;
 mod bench_camera;
 mod bench_desktop;
