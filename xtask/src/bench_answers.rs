@@ -7,7 +7,7 @@
 //! and peak RSS, and how fast the engine's journal took every answer in (answers recorded
 //! per second, from the first answer sent to the last one in `share export`).
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::bench::{release_shotline, target_dir};
-use crate::bench_gallery::{join, now_ms, percentiles, post_json};
+use crate::bench_gallery::{Running, join, now_ms, percentiles, post_json};
 use crate::sys;
 
 const GUESTS: usize = 200;
@@ -26,27 +26,6 @@ const FRAMES: usize = 50;
 /// Over which the answers are spread.
 const SPAN: Duration = Duration::from_secs(60);
 const SECRET: &str = "bench-answers-secret-0123456789";
-
-/// A child process killed when dropped.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// utime + stime of `pid`, in seconds.
 fn cpu_seconds(pid: u32) -> f64 {
@@ -102,7 +81,7 @@ pub fn bench() -> anyhow::Result<()> {
         .port();
     let settings = root.join("relay.toml");
     std::fs::write(&settings, "max_connections = 100000\nguest_rate = 600\n")?;
-    let relay = Killed(
+    let relay = Running(
         Command::new(&relay_bin)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
             .arg(&data)
@@ -148,7 +127,7 @@ pub fn bench() -> anyhow::Result<()> {
             "[[hot_folder]]\npath = {hot:?}\n[library]\npath = {library:?}\n[camera]\nenabled = false\n[relay]\nurl = \"ws://{host}/v1/ws\"\n"
         ),
     )?;
-    let engine = Killed(
+    let engine = Running(
         Command::new(&bin)
             .arg("--config")
             .arg(&config)

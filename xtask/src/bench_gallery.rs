@@ -376,8 +376,9 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
-/// A `shotline run` killed when dropped.
-struct Running(std::process::Child);
+/// A child process (`shotline run`, a relay) stopped when dropped: SIGTERM, then SIGKILL
+/// after 20 s.
+pub struct Running(pub std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
