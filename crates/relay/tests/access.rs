@@ -55,6 +55,21 @@ async fn publish(ws: &mut Ws, channel: &str, id: &str, event: Value) -> Value {
     }
 }
 
+/// The share `s:gallery:1` shows frame 1 (its state, as the engine keeps it), so guests may
+/// answer it.
+async fn show_frame(r: &Relay) {
+    let publisher = sign(&claims(Role::Publisher, &["s:*"], "studio"));
+    let (status, body) = http(
+        r,
+        "PUT",
+        "/v1/blobs/s:gallery:1/state.json",
+        Some(&publisher),
+        Some(r#"{"frames":[{"frame":1}]}"#),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
 fn like() -> Value {
     json!({"type": "gallery_like", "payload": {"frame": 1, "liked": true, "sub": "someone-else"}})
 }
@@ -88,6 +103,7 @@ on_both_backends!(
 
 async fn every_endpoint_allows_and_refuses_by_role(backend: Backend) {
     let r = relay(backend, |_| {}).await;
+    show_frame(&r).await;
     let tokens = [
         (Role::Guest, sign(&guest("ana"))),
         (
@@ -553,6 +569,7 @@ async fn broadcast_skips_excluded_subjects_live_and_on_replay(backend: Backend) 
 
 async fn token_exchange_never_widens(backend: Backend) {
     let r = relay(backend, |_| {}).await;
+    show_frame(&r).await;
     let link = sign(&guest("share:1"));
     let (status, body) = http(
         &r,
@@ -620,6 +637,7 @@ async fn token_exchange_never_widens(backend: Backend) {
 
 async fn guests_are_held_to_their_rate_and_frame_size(backend: Backend) {
     let r = relay(backend, |c| c.guest_rate = 3).await;
+    show_frame(&r).await;
     let mut ana = connect(&r, &sign(&guest("ana"))).await;
     for i in 0..3 {
         assert_eq!(
