@@ -1,6 +1,7 @@
 // The relay's Socket.IO endpoint with the official socket.io-client v4, in Node and in
 // Debian's Chromium: each transport and the upgrade; 1,000 events in order; resume after a
-// dropped connection (recovered true) and after a relay restart (recovered false); bad,
+// dropped connection (recovered true) and after a relay restart (recovered false); a
+// subscribe sent the instant each of 1,000 clients connects is never lost; bad,
 // expired and revoked tokens as connect_error; the admin API lists and disconnects
 // Socket.IO clients; two relay nodes through a real Redis.
 //
@@ -14,6 +15,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io } from "socket.io-client";
+import WebSocket from "ws";
 import { chromium } from "playwright-core";
 
 const binDir = process.env.SHOTLINE_BIN_DIR ?? join(process.cwd(), "..", "target", "debug");
@@ -205,6 +207,47 @@ test("1,000 events arrive in order with none missing", { timeout: 120_000 }, asy
     sub.disconnect();
     pub.disconnect();
   } finally {
+    await stop(r);
+  }
+});
+
+/** A bare Engine.IO 4 / Socket.IO 5 client over `ws` that emits `subscribe` in the same
+ *  instant the connect packet arrives (as some clients do), and resolves with its ack. */
+function rawSubscribe(port, tokenText, channel) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
+    const timer = setTimeout(() => resolve({ ws, ack: undefined }), 30_000);
+    ws.on("message", (data) => {
+      const text = data.toString();
+      if (text === "2") ws.send("3");
+      else if (text.startsWith("0")) ws.send(`40${JSON.stringify({ token: tokenText })}`);
+      else if (text.startsWith("40")) ws.send(`421${JSON.stringify(["subscribe", { channel }])}`);
+      else if (text.startsWith("431")) {
+        clearTimeout(timer);
+        resolve({ ws, ack: JSON.parse(text.slice(3))[0] });
+      }
+    });
+    ws.on("error", () => {});
+  });
+}
+
+test("a subscribe sent the instant each of 1,000 clients connects is answered, none lost", { timeout: 180_000 }, async () => {
+  // socket.io sends the connect packet before its connect handler runs: the relay's
+  // handlers must already be there for an event that comes straight after it.
+  const port = await freePort();
+  const r = await relay(port);
+  const tokenText = token("subscriber");
+  const clients = [];
+  try {
+    for (let i = 0; i < 1000; i += 100) {
+      clients.push(...(await Promise.all(Array.from({ length: 100 }, () => rawSubscribe(port, tokenText, "s:race")))));
+    }
+    const lost = clients.filter((c) => c.ack?.channel !== "s:race").length;
+    assert.equal(lost, 0, `${lost} of 1,000 subscribes sent at connect got no answer`);
+    const stats = await (await fetch(`http://127.0.0.1:${port}/stats`)).json();
+    assert.equal(stats.subscriptions, 1000);
+  } finally {
+    for (const c of clients) c.ws.close();
     await stop(r);
   }
 });

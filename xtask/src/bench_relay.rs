@@ -11,7 +11,7 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -350,8 +350,9 @@ fn parse(kind: Kind, text: &str) -> Option<Payload> {
     })
 }
 
-async fn subscriber(kind: Kind, mut ws: Ws, clock: Instant, want: u64) -> Record {
-    let mut record = Vec::with_capacity(want as usize);
+/// Every event one subscriber receives, into `record`, until it has the last or the
+/// connection ends (what came until then counts, when the bench stops waiting).
+async fn subscriber(kind: Kind, mut ws: Ws, clock: Instant, want: u64, record: &StdMutex<Record>) {
     while let Some(Ok(message)) = ws.next().await {
         let Message::Text(text) = message else {
             continue;
@@ -362,13 +363,13 @@ async fn subscriber(kind: Kind, mut ws: Ws, clock: Instant, want: u64) -> Record
         }
         if let Some(p) = parse(kind, &text) {
             let now = clock.elapsed().as_micros() as u64;
+            let mut record = record.lock().unwrap_or_else(|p| p.into_inner());
             record.push((p.seq, (now.saturating_sub(p.t)) as u32, now));
             if p.seq + 1 >= want {
                 break;
             }
         }
     }
-    record
 }
 
 fn frame(kind: Kind, seq: u64, clock: Instant, pad: &str) -> String {
@@ -398,7 +399,8 @@ async fn measure(
     let steady_events: u64 = STEADY.iter().map(|s| s.0).sum();
     let total = steady_events + BURST_EVENTS;
     let gate = Arc::new(Semaphore::new(100));
-    let records = Arc::new(Mutex::new(Vec::with_capacity(n)));
+    let records: Arc<Mutex<Vec<Arc<StdMutex<Record>>>>> =
+        Arc::new(Mutex::new(Vec::with_capacity(n)));
     let mut tasks = Vec::with_capacity(n);
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(n.max(1));
     for _ in 0..n {
@@ -411,8 +413,9 @@ async fn measure(
             };
             let _ = ready.send(()).await;
             if let Ok(ws) = ws {
-                let record = subscriber(kind, ws, clock, total).await;
-                records.lock().await.push(record);
+                let record = Arc::new(StdMutex::new(Vec::with_capacity(total as usize)));
+                records.lock().await.push(record.clone());
+                subscriber(kind, ws, clock, total, &record).await;
             }
         }));
     }
@@ -446,14 +449,23 @@ async fn measure(
             .await?;
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    for task in tasks {
+    for task in &mut tasks {
         if tokio::time::timeout_at(deadline, task).await.is_err() {
             break;
         }
     }
+    // Who has not got every event by now will not: what each got counts.
+    for task in &tasks {
+        task.abort();
+    }
     drain.abort();
     let _ = sink.close().await;
-    let records = records.lock().await;
+    let records: Vec<Record> = records
+        .lock()
+        .await
+        .iter()
+        .map(|r| std::mem::take(&mut *r.lock().unwrap_or_else(|p| p.into_inner())))
+        .collect();
     let mut steady: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
     let mut last_burst = burst_start;
     let mut delivered_burst = 0u64;
@@ -472,6 +484,10 @@ async fn measure(
         }
     }
     missing += (n - records.len()) as u64 * total;
+    let short = records.iter().filter(|r| (r.len() as u64) < total).count() + n - records.len();
+    if short > 0 {
+        eprintln!("bench relay: {short} of {n} subscribers did not get every event");
+    }
     let pct = |samples: &mut Vec<u32>| {
         samples.sort_unstable();
         let at = |p: f64| {

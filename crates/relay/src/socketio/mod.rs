@@ -100,6 +100,7 @@ async fn door(
         .authenticate(&token)
         .map_err(|e| Refused(e.code().as_str()))?;
     socket.extensions.insert(Arc::new(claims));
+    socket.extensions.insert(session::listen(&socket));
     Ok(())
 }
 

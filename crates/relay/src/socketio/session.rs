@@ -46,9 +46,45 @@ fn refusal(code: ErrorCode, message: impl Into<String>) -> Value {
     json!({"error": {"code": code, "message": message.into()}})
 }
 
-/// A client passed the door: register it, wire its events, start its forwarder.
+/// A client's commands, in arrival order, from its handlers to its session.
+type Command = (Kind, Option<Value>, AckSender);
+
+/// The commands a client sends before its session exists, taken by [`connected`].
+#[derive(Clone)]
+pub struct Pending(Arc<Mutex<Option<mpsc::UnboundedReceiver<Command>>>>);
+
+/// Wire the client's events, at the door: socket.io sends the connect packet before the
+/// connect handler runs (as a task of its own), so an event the client sends at once
+/// would reach no handler and be lost. Each handler only queues its command, at once
+/// and in arrival order (socket.io runs handlers' futures as tasks of their own, in no
+/// order); the session's one task carries them out.
+pub fn listen(socket: &SocketRef) -> Pending {
+    let (commands, queued) = mpsc::unbounded_channel();
+    for (name, kind) in [
+        ("subscribe", Kind::Subscribe),
+        ("unsubscribe", Kind::Unsubscribe),
+        ("publish", Kind::Publish),
+    ] {
+        let commands = commands.clone();
+        socket.on(
+            name,
+            move |TryData(data): TryData<Value>, ack: AckSender| {
+                let _ = commands.send((kind, data.ok(), ack));
+                std::future::ready(())
+            },
+        );
+    }
+    Pending(Arc::new(Mutex::new(Some(queued))))
+}
+
+/// A client passed the door: register it, start its session and its forwarder.
 pub async fn connected(socket: SocketRef, State(state): State<Arc<crate::State>>) {
-    let Some(claims) = socket.extensions.get::<Arc<Claims>>() else {
+    let claims = socket.extensions.get::<Arc<Claims>>();
+    let queued = socket
+        .extensions
+        .get::<Pending>()
+        .and_then(|p| lock(&p.0).take());
+    let (Some(claims), Some(queued)) = (claims, queued) else {
         let _ = socket.disconnect();
         return;
     };
@@ -84,26 +120,12 @@ pub async fn connected(socket: SocketRef, State(state): State<Arc<crate::State>>
         acks: Mutex::new(HashMap::new()),
         stop: Mutex::new(Some(stop)),
     });
-    // Handlers first, before anything awaits: an event that comes before them is lost.
-    // Each handler only queues its command, at once and in arrival order (socket.io runs
-    // handlers' futures as tasks of their own, in no order); one task carries them out.
-    let (commands, queued) = mpsc::unbounded_channel();
-    for (name, kind) in [
-        ("subscribe", Kind::Subscribe),
-        ("unsubscribe", Kind::Unsubscribe),
-        ("publish", Kind::Publish),
-    ] {
-        let commands = commands.clone();
-        socket.on(
-            name,
-            move |TryData(data): TryData<Value>, ack: AckSender| {
-                let _ = commands.send((kind, data.ok(), ack));
-                std::future::ready(())
-            },
-        );
-    }
     let s = session.clone();
     socket.on_disconnect(async move |_: SocketRef, _: DisconnectReason| s.close());
+    // Gone before its disconnect handler was there: nobody else will close it.
+    if !socket.connected() {
+        session.close();
+    }
     tokio::spawn(serve(session.clone(), queued));
     tokio::spawn(forward(socket, session, rx, kicked, stopped));
 }
@@ -119,7 +141,7 @@ enum Kind {
 /// Carry out the client's commands one at a time, in the order they came.
 async fn serve(
     session: Arc<Session>,
-    mut queued: mpsc::UnboundedReceiver<(Kind, Option<Value>, AckSender)>,
+    mut queued: mpsc::UnboundedReceiver<Command>,
 ) {
     while let Some((kind, data, ack)) = queued.recv().await {
         match kind {
