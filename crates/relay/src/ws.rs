@@ -112,7 +112,8 @@ async fn connection(socket: WebSocket, state: Arc<crate::State>, claims: Claims,
             message = stream.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     heard = Instant::now();
-                    if let Some(reply) = c.handle(text.as_str()).await {
+                    // Boxed: the connection's own future stays small while it is idle.
+                    if let Some(reply) = Box::pin(c.handle(text.as_str())).await {
                         c.queue.offer(serde_json::to_string(&reply).unwrap_or_default().into());
                     }
                 }

@@ -46,8 +46,9 @@ fn refusal(code: ErrorCode, message: impl Into<String>) -> Value {
     json!({"error": {"code": code, "message": message.into()}})
 }
 
-/// A client's commands, in arrival order, from its handlers to its session.
-type Command = (Kind, Option<Value>, AckSender);
+/// A client's commands, in arrival order, from its handlers to its session. Boxed: a
+/// channel's first block holds 32 of them, and an idle client's memory counts.
+type Command = Box<(Kind, Option<Value>, AckSender)>;
 
 /// The commands a client sends before its session exists, taken by [`connected`].
 #[derive(Clone)]
@@ -69,7 +70,7 @@ pub fn listen(socket: &SocketRef) -> Pending {
         socket.on(
             name,
             move |TryData(data): TryData<Value>, ack: AckSender| {
-                let _ = commands.send((kind, data.ok(), ack));
+                let _ = commands.send(Box::new((kind, data.ok(), ack)));
                 std::future::ready(())
             },
         );
@@ -126,8 +127,7 @@ pub async fn connected(socket: SocketRef, State(state): State<Arc<crate::State>>
     if !socket.connected() {
         session.close();
     }
-    tokio::spawn(serve(session.clone(), queued));
-    tokio::spawn(forward(socket, session, rx, kicked, stopped));
+    tokio::spawn(run(socket, session, queued, rx, kicked, stopped));
 }
 
 /// A command a client sent.
@@ -136,20 +136,6 @@ enum Kind {
     Subscribe,
     Unsubscribe,
     Publish,
-}
-
-/// Carry out the client's commands one at a time, in the order they came.
-async fn serve(
-    session: Arc<Session>,
-    mut queued: mpsc::UnboundedReceiver<Command>,
-) {
-    while let Some((kind, data, ack)) = queued.recv().await {
-        match kind {
-            Kind::Subscribe => session.subscribe(data, ack).await,
-            Kind::Unsubscribe => session.unsubscribe(data, ack),
-            Kind::Publish => session.publish(data, ack).await,
-        }
-    }
 }
 
 impl Session {
@@ -257,7 +243,17 @@ impl Session {
         }
     }
 
-    /// The client is gone: leave every channel, stop the forwarder.
+    /// Carry out one command.
+    async fn serve(&self, command: Command) {
+        let (kind, data, ack) = *command;
+        match kind {
+            Kind::Subscribe => self.subscribe(data, ack).await,
+            Kind::Unsubscribe => self.unsubscribe(data, ack),
+            Kind::Publish => self.publish(data, ack).await,
+        }
+    }
+
+    /// The client is gone: leave every channel, stop its task.
     fn close(&self) {
         for channel in lock(&self.subscriptions).drain() {
             self.state.hub.unsubscribe(&channel, self.conn);
@@ -285,10 +281,13 @@ fn emit(socket: &SocketRef, session: &Session, frame: &Frame) -> Result<(), Send
     socket.emit("event", &raw)
 }
 
-/// The client's queue, in order, until it is gone, cut off, or the relay stops.
-async fn forward(
+/// The client's one task, as a WebSocket connection has one: its commands, one at a
+/// time in the order they came, and its queue, in order, until it is gone, cut off, or
+/// the relay stops.
+async fn run(
     socket: SocketRef,
     session: Arc<Session>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
     mut rx: mpsc::Receiver<Frame>,
     kicked: Arc<Kick>,
     mut stopped: oneshot::Receiver<()>,
@@ -296,6 +295,11 @@ async fn forward(
     let state = session.state.clone();
     loop {
         let frame = tokio::select! {
+            Some(command) = commands.recv() => {
+                // Boxed: the hub's futures would make this task's own state large.
+                Box::pin(session.serve(command)).await;
+                continue;
+            }
             frame = rx.recv() => frame,
             _ = kicked.wait() => None,
             _ = &mut stopped => return,
