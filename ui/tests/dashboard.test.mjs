@@ -2,7 +2,8 @@
 // `shotline-relay`, a real `shotline run` publishing to it, files dropped into the hot
 // folder. The relay is killed and restarted: the page says it is offline, recovers, and
 // shows every frame once. WebSocket blocked: the page falls back to Server-Sent Events,
-// keeps receiving, and goes back to WebSocket when it is allowed again.
+// keeps receiving, and goes back to WebSocket when it is allowed again. Guests' answers
+// on an open share show in their panel, from the answer log and then live, as text.
 //
 // Run by `cargo xtask test` (which builds the binaries and sets SHOTLINE_BIN_DIR).
 
@@ -250,6 +251,84 @@ test("WebSocket blocked: Server-Sent Events carry on, then back to WebSocket", {
   } finally {
     await browser.close();
     await stop(studio.engine);
+    await stop(relay);
+  }
+});
+
+test("guests' answers on an open share: from the log, then live, names and comments as text", { timeout: 120_000 }, async () => {
+  const port = await freePort();
+  const data = mkdtempSync(join(tmpdir(), "shotline-dashboard-answers-"));
+  dirs.push(data);
+  const relay = start(RELAY, ["serve", "--listen", `127.0.0.1:${port}`, "--data", data], {
+    SHOTLINE_RELAY_SECRET: SECRET,
+  });
+  await until("the relay", () => healthy(port));
+  const base = `http://127.0.0.1:${port}`;
+  const call = async (method, path, bearer, body) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.clone().text()}`);
+    return response.json();
+  };
+  const channel = "studio:gallery:look1";
+  const publisher = token("publisher");
+  await call("PUT", "/v1/shares/look1", publisher, { channel, exp: Math.floor(Date.now() / 1000) + 600, title: "Spring look" });
+  await call("PUT", `/v1/blobs/${channel}/state.json`, publisher, {
+    share: "look1",
+    frames: [{ frame: 1, name: "IMG_0001.JPG" }, { frame: 2, name: "IMG_0002.JPG" }],
+  });
+  const guest = (sub, name) =>
+    execFileSync(
+      RELAY,
+      ["token", "--role", "guest", "--channels", channel, "--ttl", "1h", "--sub", sub, "--name", name,
+       "--publish", "gallery_rating,gallery_label,gallery_like,gallery_comment"],
+      { env: { ...process.env, SHOTLINE_RELAY_SECRET: SECRET } },
+    ).toString().trim().split("\n").pop();
+  const ana = guest("guest:ana", "Ana <b>Lima</b>");
+  const bo = guest("guest:bo", "Bo");
+  let n = 0;
+  const answer = (who, type, payload) => call("POST", `/v1/channels/${channel}/events`, who, { id: `a-${++n}`, event: { type, payload } });
+  const markup = `<img src=x onerror="window.__pwned=1">`;
+  // Given before the dashboard opens: it reads them from the share's answer log.
+  await answer(ana, "gallery_rating", { frame: 1, stars: 4 });
+  await answer(ana, "gallery_comment", { frame: 1, text: markup });
+
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${base}/?token=${token("subscriber")}&studio=studio`);
+    const share = page.getByRole("region", { name: "Answers on Spring look" });
+    const first = share.locator('li.answer[data-frame="1"]');
+    await first.waitFor({ timeout: 30_000 });
+    assert.equal(await first.locator(".stars").getAttribute("data-rating"), "4");
+    assert.equal(await first.locator(".name").textContent(), "IMG_0001.JPG");
+    assert.equal(await first.locator(".comment .text").textContent(), markup);
+    assert.equal(await first.locator(".comment .who").textContent(), "Ana <b>Lima</b>");
+    assert.equal(await page.locator("#answers img, #answers b").count(), 0, "markup stays text");
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+
+    // Live: Bo labels and likes frame 2, which moves to the top; then rates frame 1.
+    await answer(bo, "gallery_label", { frame: 2, label: "red" });
+    await answer(bo, "gallery_like", { frame: 2, liked: true });
+    const second = share.locator('li.answer[data-frame="2"]');
+    await until("frame 2's label and like", async () =>
+      (await second.locator('[data-label="red"]').count()) === 1 && (await second.locator('[data-likes="1"]').count()) === 1);
+    assert.equal(await share.locator("li.answer").first().getAttribute("data-frame"), "2");
+    assert.equal(await second.getAttribute("aria-label"), "IMG_0002.JPG: label red, 1 like");
+    await answer(bo, "gallery_rating", { frame: 1, stars: 2 });
+    await until("the latest rating", async () => (await first.locator(".stars").getAttribute("data-rating")) === "2");
+
+    // A share the studio closes leaves the panel within the minute it looks again.
+    await call("DELETE", "/v1/shares/look1", publisher);
+    const reloaded = await browser.newPage();
+    await reloaded.goto(`${base}/?token=${token("subscriber")}&studio=studio`);
+    await reloaded.getByText("No open share.").waitFor({ timeout: 30_000 });
+    assert.equal(await reloaded.locator("li.answer").count(), 0);
+  } finally {
+    await browser.close();
     await stop(relay);
   }
 });

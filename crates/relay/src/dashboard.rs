@@ -31,6 +31,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../ui/dist/dashboard/connection.js"),
     ),
     (
+        "dashboard/answers.js",
+        JS,
+        include_str!("../../../ui/dist/dashboard/answers.js"),
+    ),
+    (
         "dashboard/dashboard.css",
         CSS,
         include_str!("../../../ui/dist/dashboard/dashboard.css"),

@@ -106,6 +106,7 @@ pub fn router(state: Arc<State>) -> Router {
             "/v1/shares/{share}",
             put(gallery::put_share).delete(gallery::close_share),
         )
+        .route("/v1/shares", get(gallery::shares))
         .route("/v1/shares/{share}/answers", get(gallery::answers))
         .route(
             "/v1/blobs/{channel}/{name}",

@@ -393,6 +393,49 @@ async fn answers_are_checked_stamped_and_kept_for_every_node(backend: Backend) {
     assert_eq!(answers(&restarted, "ans", 0).await["total"], 3);
 }
 
+async fn listed(node: &Relay, token: &str) -> Vec<String> {
+    let (status, answer) = http(node, "GET", "/v1/shares", Some(token), None).await;
+    assert_eq!(status, 200, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).expect("json");
+    answer["shares"]
+        .as_array()
+        .expect("shares")
+        .iter()
+        .map(|s| s["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+async fn the_dashboard_lists_the_open_shares_its_token_covers(backend: Backend) {
+    let data = tempfile::tempdir().expect("tempdir");
+    let (a, b) = nodes(backend, data.path()).await;
+    let b = b.as_ref().unwrap_or(&a);
+    open_share(&a, "one").await;
+    open_share(&a, "two").await;
+    let dashboard = sign(&Claims::new(
+        Role::Subscriber,
+        vec!["s:*".into()],
+        std::time::Duration::from_secs(600),
+    ));
+    assert_eq!(listed(b, &dashboard).await, ["one", "two"]);
+    let (_, answer) = http(b, "GET", "/v1/shares", Some(&dashboard), None).await;
+    let answer: Value = serde_json::from_str(&answer).expect("json");
+    assert_eq!(answer["shares"][0]["channel"], "s:gallery:one");
+    assert_eq!(answer["shares"][0]["title"], "Spring");
+    // A guest of one share sees that one only; another studio's token sees none.
+    assert_eq!(listed(b, &guest("s:gallery:two")).await, ["two"]);
+    let other = sign(&Claims::new(
+        Role::Subscriber,
+        vec!["t:*".into()],
+        std::time::Duration::from_secs(600),
+    ));
+    assert!(listed(b, &other).await.is_empty());
+    // A closed share is not listed; no token is 401.
+    let (status, answer) = http(&a, "DELETE", "/v1/shares/one", Some(&publisher()), None).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(listed(b, &dashboard).await, ["two"]);
+    assert_eq!(http(b, "GET", "/v1/shares", None, None).await.0, 401);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -414,4 +457,5 @@ on_both_backends!(
     a_closed_share_shuts_its_guests_out_on_every_node,
     answers_are_checked_stamped_and_kept_for_every_node,
     past_the_limit_the_oldest_shares_previews_go_first,
+    the_dashboard_lists_the_open_shares_its_token_covers,
 );

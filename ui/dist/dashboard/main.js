@@ -1,8 +1,10 @@
 // The relay's live dashboard: cameras, frames arriving, each backup drive's progress and
-// free space, uploads, alerts, session totals, and how the page is connected. The link
+// free space, uploads, alerts, session totals, the guests' answers on open shares
+// (`answers`), and how the page is connected. The link
 // carries a subscriber token (`?token=`); the studio comes from `?studio=` or the token's
 // channels.
 import { RelayConnection } from "./connection.js";
+import { AnswersPanel } from "./answers.js";
 const MAX_SHOTS = 200;
 const MAX_ALERTS = 50;
 const shots = new Map();
@@ -317,5 +319,6 @@ function start() {
         },
     });
     connection.start();
+    new AnswersPanel(window.location.origin, token, $("answers")).start();
 }
 start();

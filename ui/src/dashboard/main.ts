@@ -1,5 +1,6 @@
 // The relay's live dashboard: cameras, frames arriving, each backup drive's progress and
-// free space, uploads, alerts, session totals, and how the page is connected. The link
+// free space, uploads, alerts, session totals, the guests' answers on open shares
+// (`answers`), and how the page is connected. The link
 // carries a subscriber token (`?token=`); the studio comes from `?studio=` or the token's
 // channels.
 
@@ -9,6 +10,7 @@ import type { TargetStatus } from "../generated/TargetStatus";
 import type { QueueStatus } from "../generated/QueueStatus";
 import type { Notification } from "../generated/Notification";
 import { RelayConnection, type EventFrame, type Mode } from "./connection.js";
+import { AnswersPanel } from "./answers.js";
 
 const MAX_SHOTS = 200;
 const MAX_ALERTS = 50;
@@ -345,6 +347,7 @@ function start(): void {
     },
   });
   connection.start();
+  new AnswersPanel(window.location.origin, token, $("answers")).start();
 }
 
 start();

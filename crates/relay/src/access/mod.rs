@@ -123,6 +123,16 @@ impl Access {
         self.shares.get(id)
     }
 
+    /// Every share, as [`Access::share`] sees each.
+    pub async fn shares(&self) -> Vec<ShareRecord> {
+        if let Some(shared) = &self.shared
+            && let Ok(all) = shared.load_shares(now_secs()).await
+        {
+            self.shares.replace(all);
+        }
+        self.shares.all()
+    }
+
     /// Keep a share, new or changed, on every node; once closed, its tokens are refused
     /// and its connections cut off everywhere.
     pub async fn put_share(&self, share: ShareRecord) -> Result<(), RevokeError> {

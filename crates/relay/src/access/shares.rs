@@ -124,6 +124,13 @@ impl Shares {
         self.lock().shares.get(id).cloned()
     }
 
+    /// Every share known, by id.
+    pub fn all(&self) -> Vec<ShareRecord> {
+        let mut all: Vec<ShareRecord> = self.lock().shares.values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
     /// True when `claims` reaches nothing but closed shares (a guest's or a viewer's
     /// token for a share the studio closed).
     pub fn shuts_out(&self, claims: &Claims) -> bool {

@@ -11,6 +11,9 @@
 //!   its guests' answers after the `N`th, from the [`answers`](mod@answers) log —
 //!   `{"answers":[{"seq","id","ts","event"}],"total","next"}` (`next`: the `after` of the
 //!   next page).
+//! - `GET /v1/shares` (any token): the open shares whose channel the token covers —
+//!   `{"shares":[{"id","channel","title","exp"}]}` — so the studio's dashboard can show
+//!   their answers.
 //! - `GET /g/{id}`: the gallery page ([`page`]); 410 with a page saying so once the share
 //!   is closed or expired, 404 for a share the relay never heard of.
 
@@ -262,6 +265,28 @@ pub struct AnswersQuery {
     limit: Option<usize>,
     #[serde(default)]
     token: Option<String>,
+}
+
+/// `GET /v1/shares`.
+pub async fn shares(
+    State(state): State<Arc<crate::State>>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let claims = match authenticate(&state, &headers, q.token.as_deref()) {
+        Ok(claims) => claims,
+        Err(response) => return response,
+    };
+    let now = now_secs();
+    let open: Vec<_> = state
+        .access
+        .shares()
+        .await
+        .into_iter()
+        .filter(|s| s.state(now) == ShareState::Open && claims.allows(&s.channel))
+        .map(|s| json!({"id": s.id, "channel": s.channel, "title": s.title, "exp": s.exp}))
+        .collect();
+    Json(json!({"shares": open})).into_response()
 }
 
 /// `GET /v1/shares/{id}/answers`.
