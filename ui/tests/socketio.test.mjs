@@ -1,7 +1,8 @@
 // The relay's Socket.IO endpoint with the official socket.io-client v4, in Node and in
 // Debian's Chromium: each transport and the upgrade; 1,000 events in order; resume after a
 // dropped connection (recovered true) and after a relay restart (recovered false); a
-// subscribe sent the instant each of 1,000 clients connects is never lost; bad,
+// subscribe sent the instant each of 1,000 clients connects is never lost; subscribes
+// back to back each answered, their replays not cut off as slow; bad,
 // expired and revoked tokens as connect_error; the admin API lists and disconnects
 // Socket.IO clients; two relay nodes through a real Redis.
 //
@@ -248,6 +249,30 @@ test("a subscribe sent the instant each of 1,000 clients connects is answered, n
     assert.equal(stats.subscriptions, 1000);
   } finally {
     for (const c of clients) c.ws.close();
+    await stop(r);
+  }
+});
+
+test("subscribes sent back to back, to one channel and to many with replays, are each answered", { timeout: 60_000 }, async () => {
+  const port = await freePort();
+  const r = await relay(port);
+  try {
+    for (let n = 1; n <= 300; n += 1) await publishHttp(port, "s:again", `e-${n}`, n);
+    const sub = client(port, { auth: { token: token("subscriber") }, transports: ["websocket"] });
+    await connected(sub);
+    const events = collect(sub);
+    // Each replays 300 events; none may be cut off as slow, and each ack is its own.
+    const acks = await Promise.all([
+      sub.timeout(10_000).emitWithAck("subscribe", { channel: "s:again", since: 0 }),
+      sub.timeout(10_000).emitWithAck("subscribe", { channel: "s:again", since: 100 }),
+      sub.timeout(10_000).emitWithAck("subscribe", { channel: "s:again", since: 200 }),
+    ]);
+    assert.deepEqual(acks.map((a) => a.channel), ["s:again", "s:again", "s:again"]);
+    assert.ok(acks.every((a) => a.offset === 300), JSON.stringify(acks));
+    await until("the replays", () => events.length >= 600);
+    assert.ok(sub.connected, "still connected after three replays");
+    sub.disconnect();
+  } finally {
     await stop(r);
   }
 });

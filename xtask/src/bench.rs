@@ -179,15 +179,21 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Incompressible, cheap to make.
 pub fn frame(seed: u64) -> Vec<u8> {
+    frame_of(seed, FILE_BYTES)
+}
+
+/// `len` bytes of a frame's content from `seed` (made to that size: a 20 KB frame is not
+/// cut from a 25 MB one, which took the burst bench's setup longer than the bench).
+pub fn frame_of(seed: u64, len: usize) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(FILE_BYTES);
-    while out.len() < FILE_BYTES {
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         out.extend_from_slice(&x.to_le_bytes());
     }
-    out.truncate(FILE_BYTES);
+    out.truncate(len);
     out
 }
 

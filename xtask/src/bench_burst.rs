@@ -38,8 +38,7 @@ pub fn bench() -> anyhow::Result<()> {
         FRAME_BYTES / 1000
     );
     for i in 0..FRAMES {
-        let mut data = crate::bench::frame(i as u64);
-        data.truncate(FRAME_BYTES);
+        let data = crate::bench::frame_of(i as u64, FRAME_BYTES);
         std::fs::write(hot.join(format!("DSC_{i:05}.JPG")), data)?;
     }
     let (shotline, outbox_ms) = shotline_burst(&bin, root, &hot)?;

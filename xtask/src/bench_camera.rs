@@ -75,8 +75,7 @@ pub fn bench() -> anyhow::Result<()> {
 /// Give the virtual camera's next frame its own content (it serves the JPEG's bytes at
 /// download time), so no frame is a duplicate of another.
 fn next_frame(root: &Path, seed: u64) -> anyhow::Result<()> {
-    let mut jpeg = crate::bench::frame(seed);
-    jpeg.truncate(FRAME_BYTES);
+    let jpeg = crate::bench::frame_of(seed, FRAME_BYTES);
     std::fs::write(root.join("vcam/DCIM/100TEST/IMG_0001.JPG"), &jpeg)?;
     Ok(())
 }

@@ -59,8 +59,7 @@ pub fn bench() -> anyhow::Result<()> {
         FRAME_BYTES / 1_000_000
     );
     for i in 0..FRAMES {
-        let mut data = crate::bench::frame(i as u64);
-        data.truncate(FRAME_BYTES);
+        let data = crate::bench::frame_of(i as u64, FRAME_BYTES);
         std::fs::write(hot.join(format!("DSC_{i:05}.JPG")), data)?;
     }
     let config = root.join("shotline.toml");

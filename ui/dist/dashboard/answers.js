@@ -24,6 +24,8 @@ export class AnswersPanel {
         this.token = token;
         this.root = root;
         this.shares = new Map();
+        /** A look is under way: the next waits for the minute after. */
+        this.looking = false;
     }
     start() {
         void this.lookForShares();
@@ -45,52 +47,77 @@ export class AnswersPanel {
             return undefined;
         }
     }
-    /** The open shares now: new ones are loaded and listened to; closed ones go. */
+    /** The open shares now: new ones are loaded and listened to; closed ones go. A share
+     *  whose state or log could not be read is tried again at the next look. */
     async lookForShares() {
-        const listed = await this.get("/v1/shares");
-        if (!listed)
+        if (this.looking)
             return;
-        const open = new Set(listed.shares.map((s) => s.id));
-        let changed = false;
-        for (const [id, shared] of this.shares) {
-            if (!open.has(id)) {
-                shared.box?.remove();
-                this.shares.delete(id);
-                changed = true;
+        this.looking = true;
+        try {
+            const listed = await this.get("/v1/shares");
+            if (!listed)
+                return;
+            const open = new Set(listed.shares.map((s) => s.id));
+            let changed = false;
+            for (const [id, shared] of this.shares) {
+                if (!open.has(id)) {
+                    shared.box?.remove();
+                    this.shares.delete(id);
+                    changed = true;
+                }
             }
+            for (const info of listed.shares) {
+                if (this.shares.has(info.id))
+                    continue;
+                const shared = { info, answers: new Answers(), names: new Map(), answered: new Map() };
+                if (!(await this.loadState(shared)) || !(await this.loadAnswers(shared)))
+                    continue;
+                this.shares.set(info.id, shared);
+                changed = true;
+                this.render(shared);
+            }
+            if (changed)
+                this.listen();
+            this.renderEmpty();
         }
-        for (const info of listed.shares) {
-            if (this.shares.has(info.id))
-                continue;
-            const shared = { info, answers: new Answers(), names: new Map(), answered: new Map() };
-            this.shares.set(info.id, shared);
-            changed = true;
-            await this.loadState(shared);
-            await this.loadAnswers(shared);
-            this.render(shared);
+        finally {
+            this.looking = false;
         }
-        if (changed)
-            this.listen();
-        this.renderEmpty();
     }
+    /** The share's frames (their names); false when it could not be read. */
     async loadState(shared) {
-        const state = await this.get(`/v1/blobs/${encodeURIComponent(shared.info.channel)}/state.json`);
-        for (const frame of state?.frames ?? [])
-            shared.names.set(frame.frame, frame.name);
+        const path = `/v1/blobs/${encodeURIComponent(shared.info.channel)}/state.json`;
+        try {
+            const response = await fetch(`${this.origin}${path}`, {
+                headers: { authorization: `Bearer ${this.token}` },
+                cache: "no-cache",
+            });
+            if (response.status === 404)
+                return true; // nothing shared yet
+            if (!response.ok)
+                return false;
+            const state = (await response.json());
+            for (const frame of state.frames ?? [])
+                shared.names.set(frame.frame, frame.name);
+            return true;
+        }
+        catch {
+            return false;
+        }
     }
-    /** The share's whole answer log, a page at a time. */
+    /** The share's whole answer log, a page at a time (`next` is where the next page
+     *  starts); false when it could not be read to the end. */
     async loadAnswers(shared) {
         let after = 0;
-        for (let page = 0; page < 1000; page++) {
+        for (;;) {
             const body = await this.get(`/v1/shares/${encodeURIComponent(shared.info.id)}/answers?after=${after}`);
             if (!body)
-                return;
-            for (const entry of body.answers) {
-                after = Math.max(after, entry.seq);
+                return false;
+            for (const entry of body.answers)
                 this.take(shared, entry);
-            }
-            if (body.answers.length === 0 || after >= body.total)
-                return;
+            if (body.next <= after || body.next >= body.total)
+                return true;
+            after = body.next;
         }
     }
     take(shared, entry) {
@@ -123,11 +150,11 @@ export class AnswersPanel {
                 }
             },
             mode() { },
-            gap: () => {
+            gap: (channel) => {
                 // Past the relay's history: the answer log has everything.
-                for (const shared of this.shares.values()) {
+                const shared = byChannel.get(channel);
+                if (shared)
                     void this.loadAnswers(shared).then(() => this.render(shared));
-                }
             },
         });
         this.connection.start();
@@ -142,6 +169,8 @@ export class AnswersPanel {
             this.shares.size === 0 ? "No open share. Share a session to see its guests' answers here." : "No answers yet.";
     }
     render(shared) {
+        if (this.shares.get(shared.info.id) !== shared)
+            return; // closed meanwhile
         const title = shared.info.title?.trim() || `Share ${shared.info.id}`;
         if (!shared.box) {
             shared.box = el("div", "share");

@@ -174,15 +174,16 @@ async function loadAnswers() {
             const body = (await response.json());
             const touched = new Set();
             for (const entry of body.answers) {
-                after = Math.max(after, entry.seq);
                 const frame = answers.apply(entry);
                 if (frame !== undefined)
                     touched.add(frame);
             }
             for (const frame of touched)
                 refreshFrame(frame);
-            if (body.answers.length === 0 || after >= body.total)
+            // `next` is where the next page starts (past lines the relay could not read, too).
+            if (body.next <= after || body.next >= body.total)
                 return;
+            after = body.next;
         }
         catch {
             attempt++;

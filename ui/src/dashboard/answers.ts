@@ -40,6 +40,8 @@ export class AnswersPanel {
   private readonly shares = new Map<string, Shared>();
   private connection?: RelayConnection;
   private timer?: number;
+  /** A look is under way: the next waits for the minute after. */
+  private looking = false;
 
   constructor(
     private readonly origin: string,
@@ -69,52 +71,68 @@ export class AnswersPanel {
     }
   }
 
-  /** The open shares now: new ones are loaded and listened to; closed ones go. */
+  /** The open shares now: new ones are loaded and listened to; closed ones go. A share
+   *  whose state or log could not be read is tried again at the next look. */
   private async lookForShares(): Promise<void> {
-    const listed = await this.get<{ shares: ShareInfo[] }>("/v1/shares");
-    if (!listed) return;
-    const open = new Set(listed.shares.map((s) => s.id));
-    let changed = false;
-    for (const [id, shared] of this.shares) {
-      if (!open.has(id)) {
-        shared.box?.remove();
-        this.shares.delete(id);
-        changed = true;
+    if (this.looking) return;
+    this.looking = true;
+    try {
+      const listed = await this.get<{ shares: ShareInfo[] }>("/v1/shares");
+      if (!listed) return;
+      const open = new Set(listed.shares.map((s) => s.id));
+      let changed = false;
+      for (const [id, shared] of this.shares) {
+        if (!open.has(id)) {
+          shared.box?.remove();
+          this.shares.delete(id);
+          changed = true;
+        }
       }
+      for (const info of listed.shares) {
+        if (this.shares.has(info.id)) continue;
+        const shared: Shared = { info, answers: new Answers(), names: new Map(), answered: new Map() };
+        if (!(await this.loadState(shared)) || !(await this.loadAnswers(shared))) continue;
+        this.shares.set(info.id, shared);
+        changed = true;
+        this.render(shared);
+      }
+      if (changed) this.listen();
+      this.renderEmpty();
+    } finally {
+      this.looking = false;
     }
-    for (const info of listed.shares) {
-      if (this.shares.has(info.id)) continue;
-      const shared: Shared = { info, answers: new Answers(), names: new Map(), answered: new Map() };
-      this.shares.set(info.id, shared);
-      changed = true;
-      await this.loadState(shared);
-      await this.loadAnswers(shared);
-      this.render(shared);
-    }
-    if (changed) this.listen();
-    this.renderEmpty();
   }
 
-  private async loadState(shared: Shared): Promise<void> {
-    const state = await this.get<{ title?: string; frames?: { frame: number; name: string }[] }>(
-      `/v1/blobs/${encodeURIComponent(shared.info.channel)}/state.json`,
-    );
-    for (const frame of state?.frames ?? []) shared.names.set(frame.frame, frame.name);
+  /** The share's frames (their names); false when it could not be read. */
+  private async loadState(shared: Shared): Promise<boolean> {
+    const path = `/v1/blobs/${encodeURIComponent(shared.info.channel)}/state.json`;
+    try {
+      const response = await fetch(`${this.origin}${path}`, {
+        headers: { authorization: `Bearer ${this.token}` },
+        cache: "no-cache",
+      });
+      if (response.status === 404) return true; // nothing shared yet
+      if (!response.ok) return false;
+      const state = (await response.json()) as { frames?: { frame: number; name: string }[] };
+      for (const frame of state.frames ?? []) shared.names.set(frame.frame, frame.name);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
-  /** The share's whole answer log, a page at a time. */
-  private async loadAnswers(shared: Shared): Promise<void> {
+  /** The share's whole answer log, a page at a time (`next` is where the next page
+   *  starts); false when it could not be read to the end. */
+  private async loadAnswers(shared: Shared): Promise<boolean> {
     let after = 0;
-    for (let page = 0; page < 1000; page++) {
-      const body = await this.get<{ answers: (Entry & { seq: number })[]; total: number }>(
+    for (;;) {
+      const body = await this.get<{ answers: Entry[]; total: number; next: number }>(
         `/v1/shares/${encodeURIComponent(shared.info.id)}/answers?after=${after}`,
       );
-      if (!body) return;
-      for (const entry of body.answers) {
-        after = Math.max(after, entry.seq);
-        this.take(shared, entry);
-      }
-      if (body.answers.length === 0 || after >= body.total) return;
+      if (!body) return false;
+      for (const entry of body.answers) this.take(shared, entry);
+      if (body.next <= after || body.next >= body.total) return true;
+      after = body.next;
     }
   }
 
@@ -146,11 +164,10 @@ export class AnswersPanel {
         }
       },
       mode() {},
-      gap: () => {
+      gap: (channel) => {
         // Past the relay's history: the answer log has everything.
-        for (const shared of this.shares.values()) {
-          void this.loadAnswers(shared).then(() => this.render(shared));
-        }
+        const shared = byChannel.get(channel);
+        if (shared) void this.loadAnswers(shared).then(() => this.render(shared));
       },
     });
     this.connection.start();
@@ -166,6 +183,7 @@ export class AnswersPanel {
   }
 
   private render(shared: Shared): void {
+    if (this.shares.get(shared.info.id) !== shared) return; // closed meanwhile
     const title = shared.info.title?.trim() || `Share ${shared.info.id}`;
     if (!shared.box) {
       shared.box = el("div", "share");

@@ -190,15 +190,16 @@ async function loadAnswers(): Promise<void> {
         return;
       }
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = (await response.json()) as { answers: (Entry & { seq: number })[]; total: number };
+      const body = (await response.json()) as { answers: Entry[]; total: number; next: number };
       const touched = new Set<number>();
       for (const entry of body.answers) {
-        after = Math.max(after, entry.seq);
         const frame = answers.apply(entry);
         if (frame !== undefined) touched.add(frame);
       }
       for (const frame of touched) refreshFrame(frame);
-      if (body.answers.length === 0 || after >= body.total) return;
+      // `next` is where the next page starts (past lines the relay could not read, too).
+      if (body.next <= after || body.next >= body.total) return;
+      after = body.next;
     } catch {
       attempt++;
       await new Promise((resolve) => window.setTimeout(resolve, 500 * 2 ** attempt));

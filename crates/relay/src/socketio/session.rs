@@ -4,7 +4,7 @@
 //! with `{offset}`; every refusal acked as `{error: {code, message}}`. An admin's
 //! disconnect, a revocation or a full queue disconnects it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -33,7 +33,7 @@ struct Session {
     registered: Registered,
     subscriptions: Mutex<HashSet<String>>,
     /// Subscribes waiting for their `subscribed` frame, by channel.
-    acks: Mutex<HashMap<String, AckSender>>,
+    acks: Mutex<HashMap<String, VecDeque<AckSender>>>,
     budget: Mutex<Budget>,
     stop: Mutex<Option<oneshot::Sender<()>>>,
 }
@@ -161,7 +161,10 @@ impl Session {
             .and_then(|d| d["epoch"].as_str())
             .map(str::to_string);
         // The forwarder answers with the `subscribed` frame, in order before the replay.
-        lock(&self.acks).insert(channel.clone(), ack);
+        lock(&self.acks)
+            .entry(channel.clone())
+            .or_default()
+            .push_back(ack);
         let subscriber = Subscriber {
             conn: self.conn,
             queue: self.queue.clone(),
@@ -178,7 +181,11 @@ impl Session {
                 lock(&self.subscriptions).insert(channel);
             }
             Err(e) => {
-                if let Some(ack) = lock(&self.acks).remove(&channel) {
+                // Ours is the newest: commands are carried out one at a time.
+                let ack = lock(&self.acks)
+                    .get_mut(&channel)
+                    .and_then(VecDeque::pop_back);
+                if let Some(ack) = ack {
                     let _ = ack.send(&refusal(
                         ErrorCode::Unavailable,
                         format!("{e}; retry with backoff"),
@@ -271,7 +278,15 @@ fn emit(socket: &SocketRef, session: &Session, frame: &Frame) -> Result<(), Send
     if frame.starts_with("{\"type\":\"subscribed\"") {
         let value: Value = serde_json::from_str(frame).unwrap_or_default();
         let channel = value["channel"].as_str().unwrap_or_default();
-        if let Some(ack) = lock(&session.acks).remove(channel) {
+        let ack = {
+            let mut acks = lock(&session.acks);
+            let ack = acks.get_mut(channel).and_then(VecDeque::pop_front);
+            if acks.get(channel).is_some_and(VecDeque::is_empty) {
+                acks.remove(channel);
+            }
+            ack
+        };
+        if let Some(ack) = ack {
             return ack.send(&value);
         }
         return Ok(());
@@ -283,7 +298,8 @@ fn emit(socket: &SocketRef, session: &Session, frame: &Frame) -> Result<(), Send
 
 /// The client's one task, as a WebSocket connection has one: its commands, one at a
 /// time in the order they came, and its queue, in order, until it is gone, cut off, or
-/// the relay stops.
+/// the relay stops. After each command, what it queued (a subscribe's replay) is sent
+/// before the next is taken, so back-to-back subscribes cannot overfill the queue.
 async fn run(
     socket: SocketRef,
     session: Arc<Session>,
@@ -293,36 +309,44 @@ async fn run(
     mut stopped: oneshot::Receiver<()>,
 ) {
     let state = session.state.clone();
-    loop {
+    let cut_off = loop {
         let frame = tokio::select! {
             Some(command) = commands.recv() => {
                 // Boxed: the hub's futures would make this task's own state large.
                 Box::pin(session.serve(command)).await;
-                continue;
+                None
             }
-            frame = rx.recv() => frame,
-            _ = kicked.wait() => None,
-            _ = &mut stopped => return,
-            _ = state.stopping() => None,
+            frame = rx.recv() => match frame {
+                Some(frame) => Some(frame),
+                None => break true,
+            },
+            _ = kicked.wait() => break true,
+            _ = &mut stopped => break false,
+            _ = state.stopping() => break true,
         };
-        let Some(frame) = frame else { break };
-        // socket.io's own buffer is small (ours is the real one): wait for room.
-        loop {
-            match emit(&socket, &session, &frame) {
-                Ok(()) => break,
-                Err(SendError::Socket(SocketError::InternalChannelFull)) => {
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                    if kicked.is_set() {
-                        break;
-                    }
-                }
-                Err(SendError::Socket(SocketError::Closed)) => return,
-                Err(e) => {
-                    tracing::warn!("socket.io emit: {e}");
+        let mut next = frame.or_else(|| rx.try_recv().ok());
+        let mut gone = false;
+        while let Some(frame) = next {
+            match send(&socket, &session, &frame, &kicked).await {
+                Sent::Yes => next = rx.try_recv().ok(),
+                Sent::Cut => break,
+                Sent::Gone => {
+                    gone = true;
                     break;
                 }
             }
         }
+        if gone {
+            break false;
+        }
+        if kicked.is_set() {
+            break true;
+        }
+    };
+    // Every way out leaves the hub and the count (a second call does nothing).
+    session.close();
+    if !cut_off {
+        return;
     }
     // Cut off (an admin, a revocation, too slow, shutdown): disconnect once there is room.
     for _ in 0..500 {
@@ -331,6 +355,35 @@ async fn run(
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             _ => return,
+        }
+    }
+}
+
+/// How sending one frame went.
+enum Sent {
+    Yes,
+    /// Cut off while waiting for room.
+    Cut,
+    /// The client is gone.
+    Gone,
+}
+
+/// Send `frame`, waiting for room in socket.io's own buffer (small: ours is the real one).
+async fn send(socket: &SocketRef, session: &Session, frame: &Frame, kicked: &Kick) -> Sent {
+    loop {
+        match emit(socket, session, frame) {
+            Ok(()) => return Sent::Yes,
+            Err(SendError::Socket(SocketError::InternalChannelFull)) => {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                if kicked.is_set() {
+                    return Sent::Cut;
+                }
+            }
+            Err(SendError::Socket(SocketError::Closed)) => return Sent::Gone,
+            Err(e) => {
+                tracing::warn!("socket.io emit: {e}");
+                return Sent::Yes;
+            }
         }
     }
 }
