@@ -9,7 +9,8 @@ import { RelayConnection } from "./connection.js";
 const MAX_FRAMES = 50;
 const COMMENTS_SHOWN = 3;
 const LOOK_AGAIN_MS = 60000;
-function el(tag, className = "", text = "") {
+/** A new element with a class and text (text, never HTML). */
+export function el(tag, className = "", text = "") {
     const element = document.createElement(tag);
     if (className)
         element.className = className;

@@ -4,7 +4,7 @@
 // carries a subscriber token (`?token=`); the studio comes from `?studio=` or the token's
 // channels.
 import { RelayConnection } from "./connection.js";
-import { AnswersPanel } from "./answers.js";
+import { AnswersPanel, el } from "./answers.js";
 const MAX_SHOTS = 200;
 const MAX_ALERTS = 50;
 const shots = new Map();
@@ -20,14 +20,6 @@ function $(id) {
     const element = document.getElementById(id);
     if (!element)
         throw new Error(`#${id} missing from the page`);
-    return element;
-}
-function el(tag, className = "", text = "") {
-    const element = document.createElement(tag);
-    if (className)
-        element.className = className;
-    if (text)
-        element.textContent = text;
     return element;
 }
 export function bytes(n) {

@@ -28,7 +28,8 @@ interface Shared {
   box?: HTMLElement;
 }
 
-function el(tag: string, className = "", text = ""): HTMLElement {
+/** A new element with a class and text (text, never HTML). */
+export function el(tag: string, className = "", text = ""): HTMLElement {
   const element = document.createElement(tag);
   if (className) element.className = className;
   if (text) element.textContent = text;

@@ -10,7 +10,7 @@ import type { TargetStatus } from "../generated/TargetStatus";
 import type { QueueStatus } from "../generated/QueueStatus";
 import type { Notification } from "../generated/Notification";
 import { RelayConnection, type EventFrame, type Mode } from "./connection.js";
-import { AnswersPanel } from "./answers.js";
+import { AnswersPanel, el } from "./answers.js";
 
 const MAX_SHOTS = 200;
 const MAX_ALERTS = 50;
@@ -44,13 +44,6 @@ let eventsSeen = 0;
 function $(id: string): HTMLElement {
   const element = document.getElementById(id);
   if (!element) throw new Error(`#${id} missing from the page`);
-  return element;
-}
-
-function el(tag: string, className = "", text = ""): HTMLElement {
-  const element = document.createElement(tag);
-  if (className) element.className = className;
-  if (text) element.textContent = text;
   return element;
 }
 
