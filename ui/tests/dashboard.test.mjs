@@ -7,84 +7,19 @@
 //
 // Run by `cargo xtask test` (which builds the binaries and sets SHOTLINE_BIN_DIR).
 
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { RELAY, SHOTLINE, dirs, freePort, start, stop, until, healthy, mint, launchChromium } from "./support.mjs";
 
-const binDir = process.env.SHOTLINE_BIN_DIR ?? join(process.cwd(), "..", "target", "debug");
-const RELAY = join(binDir, "shotline-relay");
-const SHOTLINE = join(binDir, "shotline");
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const SECRET = "dashboard-e2e-secret-0123456789";
 
-const children = new Set();
-const dirs = [];
-after(() => {
-  for (const child of children) child.kill("SIGKILL");
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
-function start(command, args, env) {
-  const child = spawn(command, args, {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  child.output = "";
-  child.stdout.on("data", (d) => (child.output += d));
-  child.stderr.on("data", (d) => (child.output += d));
-  child.on("exit", () => children.delete(child));
-  return child;
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", resolve);
-    child.kill("SIGKILL");
-  });
-}
-
-async function until(what, check, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function healthy(port) {
-  try {
-    return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
-  } catch {
-    return false;
-  }
-}
-
 function token(role) {
-  return execFileSync(RELAY, ["token", "--role", role, "--channels", "studio:*", "--ttl", "1h"], {
-    env: { ...process.env, SHOTLINE_RELAY_SECRET: SECRET },
-  })
-    .toString()
-    .trim();
+  return mint(SECRET, role, "studio:*");
 }
 
 function startRelay(port) {
@@ -136,11 +71,6 @@ function startStudio(port) {
   return { engine, drop, status };
 }
 
-async function launch() {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run cargo xtask setup (apt chromium)`);
-  return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-}
-
 async function mode(page) {
   return page.getAttribute("#connection", "data-mode");
 }
@@ -157,7 +87,7 @@ test("frames appear live, survive a relay restart once each, in order", { timeou
   let relay = startRelay(port);
   await until("the relay", () => healthy(port));
   const studio = startStudio(port);
-  const browser = await launch();
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const errors = [];
@@ -210,7 +140,7 @@ test("WebSocket blocked: Server-Sent Events carry on, then back to WebSocket", {
   const relay = startRelay(port);
   await until("the relay", () => healthy(port));
   const studio = startStudio(port);
-  const browser = await launch();
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const logs = [];
@@ -296,7 +226,7 @@ test("guests' answers on an open share: from the log, then live, names and comme
   await answer(ana, "gallery_rating", { frame: 1, stars: 4 });
   await answer(ana, "gallery_comment", { frame: 1, text: markup });
 
-  const browser = await launch();
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     await page.goto(`${base}/?token=${token("subscriber")}&studio=studio`);

@@ -14,82 +14,23 @@
 // With SHOTLINE_SCREENSHOTS=DIR, the phone and desktop views are saved there (docs/).
 // Run by `cargo xtask test` (which builds the binaries and sets SHOTLINE_BIN_DIR).
 
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, renameSync } from "node:fs";
-import { createServer } from "node:net";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { RELAY, SHOTLINE, dirs, freePort, start, stop, until as waitUntil, healthy, mint, launchChromium } from "./support.mjs";
 
-const binDir = process.env.SHOTLINE_BIN_DIR ?? join(process.cwd(), "..", "target", "debug");
-const RELAY = join(binDir, "shotline-relay");
-const SHOTLINE = join(binDir, "shotline");
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const SECRET = "gallery-e2e-secret-0123456789";
 
-const children = new Set();
-const dirs = [];
-after(() => {
-  for (const child of children) child.kill("SIGKILL");
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
-function start(command, args, env) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  child.output = "";
-  child.stdout.on("data", (d) => (child.output += d));
-  child.stderr.on("data", (d) => (child.output += d));
-  child.on("exit", () => children.delete(child));
-  return child;
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", resolve);
-    child.kill("SIGKILL");
-  });
-}
-
-async function until(what, check, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function healthy(port) {
-  try {
-    return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
-  } catch {
-    return false;
-  }
-}
-
 function relayToken(role, channels) {
-  return execFileSync(RELAY, ["token", "--role", role, "--channels", channels, "--ttl", "1h"], {
-    env: { ...process.env, SHOTLINE_RELAY_SECRET: SECRET },
-  })
-    .toString()
-    .trim()
-    .split("\n")
-    .pop();
+  return mint(SECRET, role, channels);
+}
+
+/** The gallery's waits are longer: previews are made on the way. */
+function until(what, check, timeoutMs = 60_000) {
+  return waitUntil(what, check, timeoutMs);
 }
 
 /** A JPEG of `width` × `height` with `label` on it, from ImageMagick. */
@@ -246,7 +187,7 @@ test("two guests see every frame live, catch up after a relay restart, and are s
   assert.equal(listed[0].session, "acme-spring");
   assert.equal(listed[0].state, "open");
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launchChromium();
   try {
     const desk = await guest(browser, link, { viewport: { width: 1440, height: 900 } });
     const phone = await guest(browser, link, {
@@ -442,7 +383,7 @@ test("guests rate, label, like and comment; every page and the studio see it; ma
   const created = s.cli("share", "create", "--title", "Review", "--ttl", "30m").trim().split("\n");
   const id = created[0];
   const link = created[created.length - 1];
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launchChromium();
   const evil = "<img src=x onerror=\"window.__xss=1\"> \u202Egnp.exe";
   // As the relay keeps it: the right-to-left override taken out, the markup as text.
   const evilShown = evil.replace("\u202E", "");

@@ -8,83 +8,20 @@
 //
 // Run by `cargo xtask test` (which builds the binaries and sets SHOTLINE_BIN_DIR).
 
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io } from "socket.io-client";
 import WebSocket from "ws";
-import { chromium } from "playwright-core";
+import { RELAY, dirs, freePort, start, stop, until, healthy, mint, launchChromium } from "./support.mjs";
 
-const binDir = process.env.SHOTLINE_BIN_DIR ?? join(process.cwd(), "..", "target", "debug");
-const RELAY = join(binDir, "shotline-relay");
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const SECRET = "socketio-e2e-secret-0123456789";
 
-const children = new Set();
-const dirs = [];
-after(() => {
-  for (const child of children) child.kill("SIGKILL");
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
-function start(command, args, env = {}) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  child.output = "";
-  child.stdout.on("data", (d) => (child.output += d));
-  child.stderr.on("data", (d) => (child.output += d));
-  child.on("exit", () => children.delete(child));
-  return child;
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", resolve);
-    child.kill("SIGKILL");
-  });
-}
-
-async function until(what, check, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function healthy(port) {
-  try {
-    return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
-  } catch {
-    return false;
-  }
-}
-
 function token(role, channels = "s:*", extra = []) {
-  return execFileSync(RELAY, ["token", "--role", role, "--channels", channels, "--ttl", "1h", ...extra], {
-    env: { ...process.env, SHOTLINE_RELAY_SECRET: SECRET },
-  })
-    .toString()
-    .trim()
-    .split("\n")
-    .pop();
+  return mint(SECRET, role, channels, extra);
 }
 
 /** A relay on `port`; `redis` shares its channels. */
@@ -388,7 +325,7 @@ test("two relay nodes through a real Redis: publish on one, receive on the other
 test("in Chromium, the browser bundle connects, upgrades and receives", { timeout: 60_000 }, async () => {
   const port = await freePort();
   const r = await relay(port);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launchChromium();
   try {
     const bundle = readFileSync(join(process.cwd(), "node_modules/socket.io-client/dist/socket.io.min.js"), "utf8");
     const page = await browser.newPage();
