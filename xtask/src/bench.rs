@@ -64,6 +64,45 @@ pub fn release_shotline() -> anyhow::Result<PathBuf> {
     Ok(target_dir().join("release/shotline"))
 }
 
+/// The release relay binary, built.
+pub fn release_relay() -> anyhow::Result<PathBuf> {
+    sys::cargo(&[
+        "build",
+        "--release",
+        "--package",
+        "shotline-relay",
+        "--bin",
+        "shotline-relay",
+    ])?;
+    Ok(target_dir().join("release/shotline-relay"))
+}
+
+/// Resident memory of `pid` now, in bytes (0 when it is gone).
+pub fn rss_bytes(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// utime + stime of `pid` so far, in seconds.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1;
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)

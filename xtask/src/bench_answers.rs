@@ -17,8 +17,8 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::bench::{release_shotline, target_dir};
-use crate::bench_gallery::{Running, join, now_ms, percentiles, post_json};
+use crate::bench::{cpu_seconds, release_relay, release_shotline, rss_bytes, target_dir};
+use crate::bench_http::{Running, get_json, join, now_ms, percentiles, post_json};
 use crate::sys;
 
 const GUESTS: usize = 200;
@@ -27,45 +27,12 @@ const FRAMES: usize = 50;
 const SPAN: Duration = Duration::from_secs(60);
 const SECRET: &str = "bench-answers-secret-0123456789";
 
-/// utime + stime of `pid`, in seconds.
-fn cpu_seconds(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            let after = s.rsplit_once(')')?.1;
-            let fields: Vec<&str> = after.split_whitespace().collect();
-            let utime: f64 = fields.get(11)?.parse().ok()?;
-            let stime: f64 = fields.get(12)?.parse().ok()?;
-            Some((utime + stime) / 100.0)
-        })
-        .unwrap_or(0.0)
-}
-
-fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 pub fn bench() -> anyhow::Result<()> {
     if !sys::which("convert") {
         bail!("convert is missing: run `cargo xtask setup` (imagemagick)");
     }
-    sys::cargo(&[
-        "build",
-        "--release",
-        "--package",
-        "shotline-relay",
-        "--bin",
-        "shotline-relay",
-    ])?;
+    let relay_bin = release_relay()?;
     let bin = release_shotline()?;
-    let relay_bin = target_dir().join("release").join("shotline-relay");
     std::fs::create_dir_all(target_dir())?;
     let work = tempfile::Builder::new()
         .prefix("bench-answers-")
@@ -245,10 +212,7 @@ pub fn bench() -> anyhow::Result<()> {
 async fn wait_for_frames(host: &str, channel: &str, token: &str) -> anyhow::Result<Vec<i64>> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        if let Ok(state) =
-            crate::bench_gallery::get_json(host, &format!("/v1/blobs/{channel}/state.json"), token)
-                .await
-        {
+        if let Ok(state) = get_json(host, &format!("/v1/blobs/{channel}/state.json"), token).await {
             let frames: Vec<i64> = state["frames"]
                 .as_array()
                 .map(|f| f.iter().filter_map(|f| f["frame"].as_i64()).collect())
@@ -315,7 +279,7 @@ async fn review(
         let (sampling, peak) = (sampling.clone(), peak.clone());
         tokio::spawn(async move {
             while sampling.load(Ordering::Relaxed) {
-                let rss = rss_mb(relay_pid);
+                let rss = rss_bytes(relay_pid) as f64 / (1024.0 * 1024.0);
                 let mut p = peak.lock().await;
                 *p = p.max(rss);
                 drop(p);

@@ -7,7 +7,8 @@
 //! its RSS before), publish-to-receive latency p50/p99 at a steady 20 events/s, and
 //! delivered messages per second for a burst of events sent back to back (until every
 //! subscriber has every event). Lost or cut-off subscribers are counted and printed.
-//! The client speaks the relay's protocol, and Engine.IO v4 / Socket.IO v5 for the peer.
+//! The client ([`bench_relay_wire`](crate::bench_relay_wire)) speaks the relay's protocol,
+//! and Engine.IO v4 / Socket.IO v5 for the endpoint and the peer.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -19,18 +20,22 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Mutex, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::bench_relay_wire::{Record, connect, frame, subscriber};
 use crate::sys;
 
 const SECRET: &str = "bench-relay-secret-0123456789";
+
 /// Steady phases: (events, per second). A studio sends a few events a second; 20/s with
 /// 5k subscribers is 100k deliveries a second.
 const STEADY: [(u64, u64); 2] = [(30, 5), (60, 20)];
+
 const BURST_EVENTS: u64 = 200;
+
 const PAD: usize = 1000;
 
 /// Which server is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub enum Kind {
     Relay,
     /// The relay's `/socket.io/` endpoint, with the Socket.IO client the peer gets.
     RelaySocketIo,
@@ -47,7 +52,7 @@ impl Kind {
     }
 
     /// Speaks Engine.IO / Socket.IO on the wire.
-    fn socket_io(self) -> bool {
+    pub fn socket_io(self) -> bool {
         self != Kind::Relay
     }
 }
@@ -62,31 +67,11 @@ struct Figures {
     missing: u64,
 }
 
-#[derive(Debug)]
-struct Payload {
-    seq: u64,
-    t: u64,
-}
-
-/// One subscriber's record: (seq, latency µs, receive time µs since the bench clock).
-type Record = Vec<(u64, u32, u64)>;
-
 pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
     let root = sys::workspace_root();
-    sys::cargo(&[
-        "build",
-        "--release",
-        "--package",
-        "shotline-relay",
-        "--bin",
-        "shotline-relay",
-    ])?;
+    let relay_bin = crate::bench::release_relay()?;
     let peers = root.join("xtask").join("peers");
     crate::ui::npm_install(&peers)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let relay_bin = target.join("release").join("shotline-relay");
     let tokens = Tokens {
         subscriber: mint(&relay_bin, "subscriber")?,
         publisher: mint(&relay_bin, "publisher")?,
@@ -226,17 +211,6 @@ impl Drop for Server {
     }
 }
 
-fn rss_bytes(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
 /// A token from `shotline-relay token`.
 fn mint(relay_bin: &Path, role: &str) -> anyhow::Result<String> {
     let out = Command::new(relay_bin)
@@ -267,125 +241,6 @@ struct Tokens {
     publisher: String,
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(kind: Kind, port: u16, token: &str, subscribe: bool) -> anyhow::Result<Ws> {
-    let url = match kind {
-        Kind::Relay => format!("ws://127.0.0.1:{port}/v1/ws?token={token}"),
-        Kind::RelaySocketIo | Kind::SocketIo => {
-            format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket")
-        }
-    };
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
-    match kind {
-        Kind::Relay => {
-            if subscribe {
-                ws.send(Message::Text(
-                    r#"{"type":"subscribe","channel":"bench"}"#.into(),
-                ))
-                .await?;
-                // Wait for `subscribed`.
-                while let Some(m) = ws.next().await {
-                    if let Message::Text(t) = m?
-                        && t.contains("\"subscribed\"")
-                    {
-                        break;
-                    }
-                }
-            }
-        }
-        Kind::SocketIo | Kind::RelaySocketIo => {
-            // Engine.IO open packet, then connect to the main namespace (with the token).
-            let _open = ws.next().await.context("no open packet")??;
-            let connect = match kind {
-                Kind::RelaySocketIo => format!(r#"40{{"token":"{token}"}}"#),
-                _ => "40".into(),
-            };
-            ws.send(Message::Text(connect.into())).await?;
-            while let Some(m) = ws.next().await {
-                if let Message::Text(t) = m?
-                    && t.starts_with("40")
-                {
-                    break;
-                }
-            }
-            if kind == Kind::RelaySocketIo && subscribe {
-                ws.send(Message::Text(
-                    r#"421["subscribe",{"channel":"bench"}]"#.into(),
-                ))
-                .await?;
-                while let Some(m) = ws.next().await {
-                    if let Message::Text(t) = m?
-                        && t.starts_with("431")
-                    {
-                        break;
-                    }
-                }
-            }
-        }
-    }
-    Ok(ws)
-}
-
-/// `seq` and `t` of an event, found by a byte search (the same cost for both servers, so
-/// the client's parsing does not weigh on the figures).
-fn parse(kind: Kind, text: &str) -> Option<Payload> {
-    let is_event = match kind {
-        Kind::Relay => text.starts_with(r#"{"type":"event""#),
-        Kind::SocketIo | Kind::RelaySocketIo => text.starts_with(r#"42["event""#),
-    };
-    if !is_event {
-        return None;
-    }
-    let number = |key: &str| -> Option<u64> {
-        let at = text.find(key)? + key.len();
-        let digits: &str = &text[at..];
-        let end = digits.find(|c: char| !c.is_ascii_digit())?;
-        digits[..end].parse().ok()
-    };
-    Some(Payload {
-        seq: number(r#""seq":"#)?,
-        t: number(r#""t":"#)?,
-    })
-}
-
-/// Every event one subscriber receives, into `record`, until it has the last or the
-/// connection ends (what came until then counts, when the bench stops waiting).
-async fn subscriber(kind: Kind, mut ws: Ws, clock: Instant, want: u64, record: &StdMutex<Record>) {
-    while let Some(Ok(message)) = ws.next().await {
-        let Message::Text(text) = message else {
-            continue;
-        };
-        if kind.socket_io() && text.as_str() == "2" {
-            let _ = ws.send(Message::Text("3".into())).await;
-            continue;
-        }
-        if let Some(p) = parse(kind, &text) {
-            let now = clock.elapsed().as_micros() as u64;
-            let mut record = record.lock().unwrap_or_else(|p| p.into_inner());
-            record.push((p.seq, (now.saturating_sub(p.t)) as u32, now));
-            if p.seq + 1 >= want {
-                break;
-            }
-        }
-    }
-}
-
-fn frame(kind: Kind, seq: u64, clock: Instant, pad: &str) -> String {
-    let t = clock.elapsed().as_micros() as u64;
-    let payload = format!(r#"{{"seq":{seq},"t":{t},"pad":"{pad}"}}"#);
-    match kind {
-        Kind::Relay => format!(
-            r#"{{"type":"publish","channel":"bench","id":"{seq}","event":{{"type":"bench","payload":{payload}}}}}"#
-        ),
-        Kind::RelaySocketIo => format!(
-            r#"42["publish",{{"channel":"bench","id":"{seq}","event":{{"type":"bench","payload":{payload}}}}}]"#
-        ),
-        Kind::SocketIo => format!(r#"42["publish",{payload}]"#),
-    }
-}
-
 async fn measure(
     kind: Kind,
     port: u16,
@@ -394,7 +249,7 @@ async fn measure(
     tokens: &Tokens,
 ) -> anyhow::Result<Figures> {
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let before = rss_bytes(pid);
+    let before = crate::bench::rss_bytes(pid);
     let clock = Instant::now();
     let steady_events: u64 = STEADY.iter().map(|s| s.0).sum();
     let total = steady_events + BURST_EVENTS;
@@ -424,7 +279,7 @@ async fn measure(
         ready_rx.recv().await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = rss_bytes(pid);
+    let after = crate::bench::rss_bytes(pid);
     let rss_per_conn = after.saturating_sub(before) as f64 / n as f64;
 
     let publisher = connect(kind, port, &tokens.publisher, false).await?;

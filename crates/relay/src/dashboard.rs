@@ -51,6 +51,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../ui/dist/gallery/grid.js"),
     ),
     (
+        "gallery/viewer.js",
+        JS,
+        include_str!("../../../ui/dist/gallery/viewer.js"),
+    ),
+    (
+        "gallery/dom.js",
+        JS,
+        include_str!("../../../ui/dist/gallery/dom.js"),
+    ),
+    (
         "gallery/answers.js",
         JS,
         include_str!("../../../ui/dist/gallery/answers.js"),

@@ -9,14 +9,10 @@
 // latest marks and the comment thread, and filters the grid by them. Names, titles and
 // comments are always shown as text, never as HTML.
 import { RelayConnection } from "../dashboard/connection.js";
-import { Grid, PLACEHOLDER } from "./grid.js";
+import { Grid } from "./grid.js";
 import { Answers, LABELS } from "./answers.js";
-function $(id) {
-    const element = document.getElementById(id);
-    if (!element)
-        throw new Error(`#${id} missing from the page`);
-    return element;
-}
+import { $ } from "./dom.js";
+import { Viewer } from "./viewer.js";
 /** A JWT's claims (not checked: the relay checks them; the page only needs the channel). */
 function claimsOf(token) {
     const part = token.split(".")[1];
@@ -367,148 +363,15 @@ async function exchange(name) {
     showGuest(name);
     connect();
 }
-// ---- The frame opened large ----------------------------------------------------------
-class Viewer {
-    constructor() {
-        this.dialog = $("viewer");
-        this.image = $("viewer-image");
-        $("viewer-close").addEventListener("click", () => this.dialog.close());
-        $("viewer-prev").addEventListener("click", () => this.step(-1));
-        $("viewer-next").addEventListener("click", () => this.step(1));
-        this.dialog.addEventListener("keydown", (event) => {
-            if (event.key === "ArrowLeft")
-                this.step(-1);
-            else if (event.key === "ArrowRight")
-                this.step(1);
-            else
-                return;
-            event.preventDefault();
-        });
-        const stage = this.image.parentElement ?? this.dialog;
-        stage.addEventListener("touchstart", (e) => (this.touchX = e.touches[0]?.clientX), { passive: true });
-        stage.addEventListener("touchend", (e) => {
-            const start = this.touchX;
-            const end = e.changedTouches[0]?.clientX;
-            this.touchX = undefined;
-            if (start === undefined || end === undefined || Math.abs(end - start) < 50)
-                return;
-            this.step(end < start ? 1 : -1);
-        }, { passive: true });
-        this.dialog.addEventListener("close", () => {
-            this.current = undefined;
-            this.image.removeAttribute("src");
-        });
-    }
-    open(frame) {
-        this.show(frame);
-        if (!this.dialog.open)
-            this.dialog.showModal();
-    }
-    /** `frame`'s answers changed: show them if it is open. */
-    answered(frame) {
-        if (this.current === frame)
-            this.showAnswers(frame);
-    }
-    /** The open frame. */
-    get frame() {
-        return this.current;
-    }
-    showAnswers(id) {
-        const a = answers.of(id);
-        const me = mySub();
-        const mine = (map) => (me === undefined ? undefined : map.get(me)?.value);
-        const like = $("like");
-        like.setAttribute("aria-pressed", String(mine(a.likes) === true));
-        const n = answers.likes(id);
-        $("like-count").textContent = n === 0 ? "" : n === 1 ? "1 like" : `${n} likes`;
-        const stars = mine(a.ratings) ?? 0;
-        for (const b of document.querySelectorAll(".star")) {
-            b.setAttribute("aria-pressed", String(Number(b.dataset.stars) <= stars && stars > 0));
-        }
-        const label = mine(a.labels);
-        for (const b of document.querySelectorAll(".swatch")) {
-            b.setAttribute("aria-pressed", String(label !== undefined && b.dataset.label === label));
-        }
-        const marks = [];
-        const subs = new Set([...a.ratings.keys(), ...a.labels.keys()]);
-        for (const sub of subs) {
-            const rating = a.ratings.get(sub);
-            const lab = a.labels.get(sub);
-            const li = document.createElement("li");
-            const who = document.createElement("span");
-            who.className = "who";
-            who.textContent = (rating ?? lab)?.name ?? "A guest";
-            const what = [];
-            if (rating)
-                what.push(rating.value === 0 ? "no stars" : `${"★".repeat(rating.value)}`);
-            if (lab && lab.value !== "none")
-                what.push(lab.value);
-            li.append(who, document.createTextNode(`: ${what.join(", ") || "no marks"}`));
-            marks.push(li);
-        }
-        $("marks-list").replaceChildren(...marks);
-        const items = a.comments.map((c) => {
-            const li = document.createElement("li");
-            const who = document.createElement("span");
-            who.className = "who";
-            who.textContent = c.name;
-            const time = document.createElement("time");
-            time.dateTime = new Date(c.ts).toISOString();
-            time.textContent = new Date(c.ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-            const text = document.createElement("div");
-            text.className = "text";
-            text.dir = "auto";
-            text.textContent = c.text;
-            li.append(who, time, text);
-            return li;
-        });
-        $("comments").replaceChildren(...items);
-    }
-    /** Newer frames arrived: the position text changes. */
-    refresh() {
-        if (this.current !== undefined)
-            this.position();
-    }
-    step(by) {
-        if (this.current === undefined)
-            return;
-        const frames = grid.frames();
-        const at = frames.findIndex((f) => f.frame === this.current);
-        const next = frames[at + by];
-        if (next)
-            this.show(next.frame);
-    }
-    position() {
-        const frames = grid.frames();
-        const at = frames.findIndex((f) => f.frame === this.current);
-        $("viewer-position").textContent = at >= 0 ? `${at + 1} of ${frames.length}` : "";
-        $("viewer-prev").disabled = at <= 0;
-        $("viewer-next").disabled = at < 0 || at >= frames.length - 1;
-    }
-    show(id) {
-        const frame = grid.get(id);
-        if (!frame)
-            return;
-        this.current = id;
-        $("answer-error").textContent = "";
-        this.showAnswers(id);
-        $("viewer-title").textContent = frame.name;
-        this.image.alt = frame.name;
-        this.position();
-        const thumb = frame.thumbnail ? blobUrls.get(frame.thumbnail) : undefined;
-        this.image.src = thumb ?? PLACEHOLDER;
-        const large = frame.preview;
-        if (!large)
-            return;
-        void loadBlob(large).then((url) => {
-            if (url && this.current === id)
-                this.image.src = url;
-        });
-    }
-}
 // ---- Start ---------------------------------------------------------------------------
 const grid = new Grid($("grid"), loadBlob, (frame) => viewer.open(frame));
-const viewer = new Viewer();
+const viewer = new Viewer({
+    answers,
+    grid,
+    me: mySub,
+    cached: (path) => blobUrls.get(path),
+    loadBlob,
+});
 function start() {
     if (!linkToken || !channel || !share) {
         setMode("offline", "incomplete link");

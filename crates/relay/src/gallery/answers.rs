@@ -1,5 +1,5 @@
-//! Guests' answers (ratings, labels, likes, comments) on a share: checked before they are
-//! taken, and kept in a durable log per share channel beside the channel's bounded
+//! Guests' answers (ratings, labels, likes, comments) on a share, once [`check`](super::check)ed,
+//! kept in a durable log per share channel beside the channel's bounded
 //! history — files under `--data` (memory without it) on one node, a Redis list in a
 //! cluster — so the engine, offline for an hour or past the history's bound, still gets
 //! every one (`GET /v1/shares/{id}/answers?after=N`), and a late guest sees them all.
@@ -12,8 +12,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use shotline_protocol::gallery::{GUEST_TYPES, Label, MAX_COMMENT};
-use shotline_protocol::relay::ErrorCode;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 
@@ -23,88 +21,6 @@ use crate::backend::Unavailable;
 pub const MAX_ANSWERS: usize = 200_000;
 /// Answers per read, at most.
 pub const PAGE: usize = 1000;
-
-/// Is `channel` a share's (`<studio>:gallery:<id>`)?
-pub fn is_share_channel(channel: &str) -> bool {
-    channel.contains(":gallery:")
-}
-
-/// Is `kind` one of the answers guests give?
-pub fn is_answer(kind: &str) -> bool {
-    GUEST_TYPES.contains(&kind)
-}
-
-/// Control characters and bidirectional overrides out, as in names (a comment keeps its
-/// line breaks and tabs); whitespace trimmed.
-pub fn clean_text(text: &str, multiline: bool) -> String {
-    text.chars()
-        .filter(|c| {
-            !crate::auth::exchange::is_steering(*c) || (multiline && matches!(c, '\n' | '\t'))
-        })
-        .collect::<String>()
-        .trim()
-        .to_string()
-}
-
-/// Check an answer's payload for its type (the frame id a number, stars 0–5, a known
-/// label, a boolean like, a comment of 1 to 2,000 characters, control characters out);
-/// the cleaned event, or what is wrong.
-pub fn check(event: &Value) -> Result<(i64, Value), (ErrorCode, String)> {
-    let bad = |m: &str| (ErrorCode::InvalidEvent, m.to_string());
-    let kind = event["type"].as_str().unwrap_or_default();
-    let payload = event["payload"]
-        .as_object()
-        .ok_or_else(|| bad("an answer's payload is an object"))?;
-    let frame = payload
-        .get("frame")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| bad("an answer names its frame: \"frame\": <frame id>"))?;
-    let body = match kind {
-        "gallery_rating" => {
-            let stars = payload
-                .get("stars")
-                .and_then(Value::as_u64)
-                .filter(|s| *s <= 5)
-                .ok_or_else(|| bad("\"stars\" is 0 to 5"))?;
-            json!({"frame": frame, "stars": stars})
-        }
-        "gallery_label" => {
-            let label: Label = payload
-                .get("label")
-                .cloned()
-                .and_then(|l| serde_json::from_value(l).ok())
-                .ok_or_else(|| bad("\"label\" is one of red, yellow, green, blue, purple, none"))?;
-            json!({"frame": frame, "label": label})
-        }
-        "gallery_like" => {
-            let liked = payload
-                .get("liked")
-                .and_then(Value::as_bool)
-                .ok_or_else(|| bad("\"liked\" is true or false"))?;
-            json!({"frame": frame, "liked": liked})
-        }
-        "gallery_comment" => {
-            let text = payload
-                .get("text")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad("\"text\" is the comment"))?;
-            let text = clean_text(text, true);
-            let length = text.chars().count();
-            if length == 0 {
-                return Err(bad("an empty comment"));
-            }
-            if length > MAX_COMMENT {
-                return Err((
-                    ErrorCode::FrameTooLarge,
-                    format!("a comment is at most {MAX_COMMENT} characters; this one has {length}"),
-                ));
-            }
-            json!({"frame": frame, "text": text})
-        }
-        other => return Err(bad(&format!("{other} is not an answer"))),
-    };
-    Ok((frame, json!({"type": kind, "payload": body})))
-}
 
 /// Where the log lives.
 #[derive(Debug)]
@@ -362,39 +278,6 @@ pub enum AppendError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn answers_are_checked_and_cleaned() {
-        let ok = |e: Value| check(&e).map(|(_, v)| v["payload"].clone());
-        assert_eq!(
-            ok(json!({"type": "gallery_rating", "payload": {"frame": 3, "stars": 5, "x": 1}}))
-                .expect("a rating"),
-            json!({"frame": 3, "stars": 5})
-        );
-        assert!(
-            ok(json!({"type": "gallery_rating", "payload": {"frame": 3, "stars": 6}})).is_err()
-        );
-        assert!(
-            ok(json!({"type": "gallery_label", "payload": {"frame": 3, "label": "pink"}})).is_err()
-        );
-        assert!(
-            ok(json!({"type": "gallery_like", "payload": {"frame": "3", "liked": true}})).is_err()
-        );
-        assert_eq!(
-            ok(json!({"type": "gallery_comment", "payload": {"frame": 1, "text": " a\u{0}b\nc\u{7}\u{202E} "}}))
-                .expect("a comment")["text"],
-            "ab\nc"
-        );
-        let long = "é".repeat(MAX_COMMENT + 1);
-        let (code, _) =
-            check(&json!({"type": "gallery_comment", "payload": {"frame": 1, "text": long}}))
-                .expect_err("too long");
-        assert_eq!(code, ErrorCode::FrameTooLarge);
-        assert!(
-            ok(json!({"type": "gallery_comment", "payload": {"frame": 1, "text": "\u{1}"}}))
-                .is_err()
-        );
-    }
 
     #[tokio::test]
     async fn a_line_cut_short_by_a_crash_is_mended() {

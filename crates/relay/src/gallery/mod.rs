@@ -19,6 +19,7 @@
 
 pub mod answers;
 pub mod blobs;
+pub mod check;
 pub mod page;
 
 use std::sync::Arc;

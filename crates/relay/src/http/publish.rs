@@ -99,7 +99,8 @@ pub async fn deliver(
     id: &str,
     event: Value,
 ) -> Result<crate::hub::Published, (ErrorCode, String)> {
-    use crate::gallery::answers::{AppendError, check, is_answer, is_share_channel};
+    use crate::gallery::answers::AppendError;
+    use crate::gallery::check::{check, is_answer, is_share_channel};
     let unavailable =
         |e: &dyn std::fmt::Display| (ErrorCode::Unavailable, format!("{e}; retry with backoff"));
     let kind = event["type"].as_str().unwrap_or_default();

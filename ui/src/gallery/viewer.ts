@@ -1,0 +1,160 @@
+// The frame opened large on the gallery page: a modal dialog with the preview (the
+// thumbnail first, then the 2048 px preview once loaded), previous and next by button,
+// arrow key or swipe, and the frame's answers — this guest's own like, stars and label
+// pressed, every guest's marks, and the comment thread — always as text.
+
+import type { Answers } from "./answers.js";
+import { $ } from "./dom.js";
+import { PLACEHOLDER, type Grid } from "./grid.js";
+
+/** What the viewer reads from the page. */
+export interface ViewerParts {
+  answers: Answers;
+  grid: Grid;
+  /** This guest's `sub` (undefined until they gave a name). */
+  me(): string | undefined;
+  /** A blob's `blob:` URL when it is loaded already. */
+  cached(path: string): string | undefined;
+  loadBlob(path: string): Promise<string | undefined>;
+}
+
+export class Viewer {
+  private readonly dialog = $<HTMLDialogElement>("viewer");
+  private readonly image = $<HTMLImageElement>("viewer-image");
+  private current?: number;
+  private touchX?: number;
+
+  constructor(private readonly parts: ViewerParts) {
+    $("viewer-close").addEventListener("click", () => this.dialog.close());
+    $("viewer-prev").addEventListener("click", () => this.step(-1));
+    $("viewer-next").addEventListener("click", () => this.step(1));
+    this.dialog.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowLeft") this.step(-1);
+      else if (event.key === "ArrowRight") this.step(1);
+      else return;
+      event.preventDefault();
+    });
+    const stage = this.image.parentElement ?? this.dialog;
+    stage.addEventListener("touchstart", (e) => (this.touchX = e.touches[0]?.clientX), { passive: true });
+    stage.addEventListener(
+      "touchend",
+      (e) => {
+        const start = this.touchX;
+        const end = e.changedTouches[0]?.clientX;
+        this.touchX = undefined;
+        if (start === undefined || end === undefined || Math.abs(end - start) < 50) return;
+        this.step(end < start ? 1 : -1);
+      },
+      { passive: true },
+    );
+    this.dialog.addEventListener("close", () => {
+      this.current = undefined;
+      this.image.removeAttribute("src");
+    });
+  }
+
+  open(frame: number): void {
+    this.show(frame);
+    if (!this.dialog.open) this.dialog.showModal();
+  }
+
+  /** `frame`'s answers changed: show them if it is open. */
+  answered(frame: number): void {
+    if (this.current === frame) this.showAnswers(frame);
+  }
+
+  /** The open frame. */
+  get frame(): number | undefined {
+    return this.current;
+  }
+
+  private showAnswers(id: number): void {
+    const { answers } = this.parts;
+    const a = answers.of(id);
+    const me = this.parts.me();
+    const mine = <T>(map: Map<string, { value: T }>) => (me === undefined ? undefined : map.get(me)?.value);
+    const like = $("like");
+    like.setAttribute("aria-pressed", String(mine(a.likes) === true));
+    const n = answers.likes(id);
+    $("like-count").textContent = n === 0 ? "" : n === 1 ? "1 like" : `${n} likes`;
+    const stars = mine(a.ratings) ?? 0;
+    for (const b of document.querySelectorAll<HTMLButtonElement>(".star")) {
+      b.setAttribute("aria-pressed", String(Number(b.dataset.stars) <= stars && stars > 0));
+    }
+    const label = mine(a.labels);
+    for (const b of document.querySelectorAll<HTMLButtonElement>(".swatch")) {
+      b.setAttribute("aria-pressed", String(label !== undefined && b.dataset.label === label));
+    }
+    const marks: HTMLLIElement[] = [];
+    const subs = new Set([...a.ratings.keys(), ...a.labels.keys()]);
+    for (const sub of subs) {
+      const rating = a.ratings.get(sub);
+      const lab = a.labels.get(sub);
+      const li = document.createElement("li");
+      const who = document.createElement("span");
+      who.className = "who";
+      who.textContent = (rating ?? lab)?.name ?? "A guest";
+      const what: string[] = [];
+      if (rating) what.push(rating.value === 0 ? "no stars" : `${"★".repeat(rating.value)}`);
+      if (lab && lab.value !== "none") what.push(lab.value);
+      li.append(who, document.createTextNode(`: ${what.join(", ") || "no marks"}`));
+      marks.push(li);
+    }
+    $("marks-list").replaceChildren(...marks);
+    const items = a.comments.map((c) => {
+      const li = document.createElement("li");
+      const who = document.createElement("span");
+      who.className = "who";
+      who.textContent = c.name;
+      const time = document.createElement("time");
+      time.dateTime = new Date(c.ts).toISOString();
+      time.textContent = new Date(c.ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      const text = document.createElement("div");
+      text.className = "text";
+      text.dir = "auto";
+      text.textContent = c.text;
+      li.append(who, time, text);
+      return li;
+    });
+    $("comments").replaceChildren(...items);
+  }
+
+  /** Newer frames arrived: the position text changes. */
+  refresh(): void {
+    if (this.current !== undefined) this.position();
+  }
+
+  private step(by: number): void {
+    if (this.current === undefined) return;
+    const frames = this.parts.grid.frames();
+    const at = frames.findIndex((f) => f.frame === this.current);
+    const next = frames[at + by];
+    if (next) this.show(next.frame);
+  }
+
+  private position(): void {
+    const frames = this.parts.grid.frames();
+    const at = frames.findIndex((f) => f.frame === this.current);
+    $("viewer-position").textContent = at >= 0 ? `${at + 1} of ${frames.length}` : "";
+    ($("viewer-prev") as HTMLButtonElement).disabled = at <= 0;
+    ($("viewer-next") as HTMLButtonElement).disabled = at < 0 || at >= frames.length - 1;
+  }
+
+  private show(id: number): void {
+    const frame = this.parts.grid.get(id);
+    if (!frame) return;
+    this.current = id;
+    $("answer-error").textContent = "";
+    this.showAnswers(id);
+    $("viewer-title").textContent = frame.name;
+    this.image.alt = frame.name;
+    this.position();
+    const thumb = frame.thumbnail ? this.parts.cached(frame.thumbnail) : undefined;
+    this.image.src = thumb ?? PLACEHOLDER;
+    const large = frame.preview;
+    if (!large) return;
+    void this.parts.loadBlob(large).then((url) => {
+      if (url && this.current === id) this.image.src = url;
+    });
+  }
+}

@@ -1,0 +1,137 @@
+//! What the live benches share: a child process stopped when dropped, the wall clock in
+//! ms, percentiles, a guest joining a channel over the relay's WebSocket, and plain
+//! HTTP/1.1 requests to the relay with a token.
+
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::Message;
+
+pub fn percentiles(samples: &[f64]) -> (f64, f64) {
+    let mut v = samples.to_vec();
+    v.sort_by(f64::total_cmp);
+    let at = |p: f64| {
+        v.get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    (at(0.50), at(0.99))
+}
+
+pub fn now_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// A child process (`shotline run`, a relay) stopped when dropped: SIGTERM, then SIGKILL
+/// after 20 s.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A guest on the share's channel, as the gallery page joins it.
+pub async fn join(host: &str, token: &str, channel: &str) -> anyhow::Result<Ws> {
+    let url = format!("ws://{host}/v1/ws?token={token}");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+    let subscribe = serde_json::json!({"type": "subscribe", "channel": channel});
+    ws.send(Message::Text(subscribe.to_string().into())).await?;
+    while let Some(m) = ws.next().await {
+        if let Message::Text(t) = m? {
+            if t.contains("\"subscribed\"") {
+                return Ok(ws);
+            }
+            if t.contains("\"error\"") {
+                bail!("subscribe refused: {t}");
+            }
+        }
+    }
+    bail!("closed before subscribed")
+}
+
+/// One HTTP/1.1 request to the relay with the token: the status line and the body.
+async fn request(
+    host: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&str>,
+) -> anyhow::Result<(String, Vec<u8>)> {
+    let mut stream = tokio::net::TcpStream::connect(host).await?;
+    let body = body.unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let head_end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no HTTP head")?;
+    let status = String::from_utf8_lossy(&response[..head_end])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    Ok((status, response[head_end + 4..].to_vec()))
+}
+
+/// GET `path` as JSON.
+pub async fn get_json(host: &str, path: &str, token: &str) -> anyhow::Result<serde_json::Value> {
+    let (status, body) = request(host, "GET", path, token, None).await?;
+    if !status.starts_with("HTTP/1.1 200") {
+        bail!("GET {path}: {status}");
+    }
+    Ok(serde_json::from_slice(&body)?)
+}
+
+/// POST `body` to `path`; the JSON answer.
+pub async fn post_json(
+    host: &str,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let (status, answer) = request(host, "POST", path, token, Some(&body.to_string())).await?;
+    if !status.starts_with("HTTP/1.1 200") {
+        bail!("POST {path}: {status} {}", String::from_utf8_lossy(&answer));
+    }
+    Ok(serde_json::from_slice(&answer)?)
+}
+
+/// GET `path` from the relay with the token; the body's length.
+pub async fn fetch(host: &str, path: &str, token: &str) -> anyhow::Result<usize> {
+    let (status, bytes) = request(host, "GET", path, token, None).await?;
+    if !status.starts_with("HTTP/1.1 200") {
+        bail!("GET {path}: {status}");
+    }
+    let body = bytes.len();
+    if body < 100 {
+        bail!("GET {path}: only {body} bytes");
+    }
+    Ok(body)
+}
