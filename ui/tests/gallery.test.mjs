@@ -10,6 +10,8 @@
 // Then guests answer: stars, a colour label, a like and comments reach every open page and
 // a late guest; markup in names and comments stays text; the guest rate is said politely;
 // the studio's `share export` and the frame's XMP sidecar (read by exiftool) hold them.
+// Last, two relay nodes through a real Redis: the engine on one, guests on both; frames,
+// previews and answers cross between them.
 //
 // With SHOTLINE_SCREENSHOTS=DIR, the phone and desktop views are saved there (docs/).
 // Run by `cargo xtask test` (which builds the binaries and sets SHOTLINE_BIN_DIR).
@@ -20,7 +22,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RELAY, SHOTLINE, dirs, freePort, start, stop, until as waitUntil, healthy, mint, launchChromium } from "./support.mjs";
+import { RELAY, SHOTLINE, dirs, freePort, start, stop, until as waitUntil, healthy, mint, launchChromium, redisServer, tempDir } from "./support.mjs";
 
 const SECRET = "gallery-e2e-secret-0123456789";
 
@@ -79,8 +81,10 @@ function cr3(label) {
   ]);
 }
 
-function startRelay(port, data, settings = "") {
+/** A relay on `port` with its data folder; `redis` makes it a node of that cluster. */
+function startRelay(port, data, settings = "", redis = null) {
   const args = ["serve", "--listen", `127.0.0.1:${port}`, "--data", data];
+  if (redis) args.push("--redis", redis);
   if (settings) {
     const file = join(data, "relay.toml");
     writeFileSync(file, settings);
@@ -487,5 +491,88 @@ test("guests rate, label, like and comment; every page and the studio see it; ma
     await browser.close();
     await stop(s.engine);
     await stop(relay);
+  }
+});
+
+test("two relay nodes through Redis: the engine on one, guests on both; frames, previews and answers cross", async () => {
+  const redis = await redisServer();
+  const [pa, pb] = [await freePort(), await freePort()];
+  const a = startRelay(pa, tempDir("shotline-node-a-"), "", redis.url);
+  const b = startRelay(pb, tempDir("shotline-node-b-"), "", redis.url);
+  await until("both nodes", async () => (await healthy(pa)) && (await healthy(pb)));
+  // The studio publishes to node B only.
+  const s = studio(pb, "cluster");
+  for (let n = 1; n <= 2; n++) s.drop(`IMG_000${n}.JPG`, jpeg(1600, 1000, `N${n}`));
+  await until("the engine", () => /running/i.test(s.engine.output), 60_000);
+  const created = s.cli("share", "create", "--title", "Two nodes", "--ttl", "30m").trim().split("\n");
+  const id = created[0];
+  const linkB = created[created.length - 1];
+  assert.ok(linkB.startsWith(`http://127.0.0.1:${pb}/g/${id}#`), linkB);
+  // The same link on node A, which the engine never talks to.
+  const linkA = linkB.replace(`127.0.0.1:${pb}`, `127.0.0.1:${pa}`);
+  const browser = await launchChromium();
+  try {
+    const ana = await guest(browser, linkA, { viewport: { width: 1280, height: 900 } });
+    const ben = await guest(browser, linkB, { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    for (const g of [ana, ben]) {
+      await until("two frames, their previews from Redis", async () => (await loaded(g.page)) === 2);
+    }
+    // A frame shot now reaches node A's page live.
+    s.drop("IMG_0003.JPG", jpeg(1600, 1000, "N3"));
+    for (const g of [ana, ben]) {
+      await until("the third frame, live", async () => (await loaded(g.page)) === 3);
+      assert.deepEqual([...(await shown(g.page))].sort(), ["IMG_0001.JPG", "IMG_0002.JPG", "IMG_0003.JPG"]);
+    }
+    for (const [g, name] of [[ana, "Ana"], [ben, "Ben"]]) {
+      await g.page.getByRole("textbox", { name: "Your name" }).fill(name);
+      await g.page.getByRole("button", { name: "Continue" }).click();
+      await g.page.getByRole("textbox", { name: "Your name" }).waitFor({ state: "hidden" });
+    }
+    // Ana answers on node A; Ben, on node B, sees it live; the engine (on B) keeps it.
+    await ana.page.getByRole("img", { name: "IMG_0002.JPG" }).click();
+    const dialog = ana.page.getByRole("dialog", { name: "IMG_0002.JPG" });
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Rate 5 stars" }).click();
+    await dialog.getByRole("button", { name: "Label green" }).click();
+    await dialog.getByRole("textbox", { name: "Comment" }).fill("answered on node A");
+    await dialog.getByRole("button", { name: "Send" }).click();
+    await ben.page.getByRole("img", { name: "IMG_0002.JPG" }).click();
+    await ben.page.getByRole("dialog", { name: "IMG_0002.JPG" }).waitFor();
+    await until("Ana's comment on node B", async () => (await ben.page.locator("#comments li").count()) === 1);
+    assert.equal(await ben.page.locator("#comments li .text").textContent(), "answered on node A");
+    assert.match(await ben.page.locator("#marks-list").textContent(), /Ana: ★★★★★, green/);
+    // Ben answers on node B; Ana sees it on node A.
+    const benDialog = ben.page.getByRole("dialog", { name: "IMG_0002.JPG" });
+    await benDialog.getByRole("button", { name: "Like" }).click();
+    await until("Ben's like on node A", async () => (await ana.page.locator("#like-count").textContent()) === "1 like");
+
+    let exported = [];
+    await until("the studio's export", async () => {
+      exported = JSON.parse(s.cli("share", "export", id, "--format", "json")).answers;
+      return exported.length === 4;
+    });
+    assert.deepEqual(
+      exported.map((x) => `${x.name} ${x.kind} ${x.value}`).sort(),
+      ["Ana comment answered on node A", "Ana label green", "Ana rating 5", "Ben like true"],
+    );
+    const sidecar = join(s.dir, "library", "cluster", "IMG_0002.xmp");
+    await until("the sidecar", async () => {
+      try {
+        const tags = JSON.parse(execFileSync("exiftool", ["-json", "-XMP:Rating", "-XMP:Label", sidecar]).toString())[0];
+        return tags.Rating === 5 && tags.Label === "Green";
+      } catch {
+        return false;
+      }
+    });
+    for (const g of [ana, ben]) assert.deepEqual(g.errors, [], "no script errors");
+  } catch (e) {
+    console.error(`engine output:\n${s.engine.output.slice(-6000)}\nnode A:\n${a.output.slice(-3000)}\nnode B:\n${b.output.slice(-3000)}`);
+    throw e;
+  } finally {
+    await browser.close();
+    await stop(s.engine);
+    await stop(a);
+    await stop(b);
+    await stop(redis.child);
   }
 });

@@ -10,13 +10,12 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io } from "socket.io-client";
 import WebSocket from "ws";
-import { RELAY, dirs, freePort, start, stop, until, healthy, mint, launchChromium } from "./support.mjs";
+import { RELAY, dirs, freePort, start, stop, until, healthy, mint, launchChromium, redisServer } from "./support.mjs";
 
 const SECRET = "socketio-e2e-secret-0123456789";
 
@@ -35,20 +34,6 @@ async function relay(port, redis) {
   const child = start(RELAY, args, { SHOTLINE_RELAY_SECRET: SECRET });
   await until("the relay", () => healthy(port));
   return child;
-}
-
-async function redisServer() {
-  const port = await freePort();
-  const child = start("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-  await until("redis", async () => {
-    try {
-      execFileSync("redis-cli", ["-p", String(port), "ping"]);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  return { child, url: `redis://127.0.0.1:${port}/0` };
 }
 
 function client(port, opts = {}) {

@@ -1,6 +1,6 @@
 // What the end-to-end suites share: the binaries under test, processes started and
 // stopped by their own PIDs, temporary folders removed at the end, free loopback ports,
-// waiting for a condition, relay tokens, and Debian's Chromium.
+// waiting for a condition, relay tokens, a real Redis, and Debian's Chromium.
 
 import { after } from "node:test";
 import assert from "node:assert/strict";
@@ -98,4 +98,19 @@ export function mint(secret, role, channels, extra = []) {
 export async function launchChromium() {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run cargo xtask setup (apt chromium)`);
   return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+}
+
+/** A real `redis-server` on a free loopback port, keeping nothing on disk; stop `child`. */
+export async function redisServer() {
+  const port = await freePort();
+  const child = start("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+  await until("redis", async () => {
+    try {
+      execFileSync("redis-cli", ["-p", String(port), "ping"]);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return { child, url: `redis://127.0.0.1:${port}/0` };
 }

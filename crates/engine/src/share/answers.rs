@@ -3,12 +3,14 @@
 //! stopped, so answers given while this computer was off all land), recorded in the
 //! journal in one transaction with how far the log was read; then each answered frame's
 //! XMP sidecar gets the latest rating and label any guest gave, and new comments become
-//! one notification per round ("3 new comments from Ana"), muted like the others.
+//! notifications ("3 new comments from Ana"), muted like the others: the first comment
+//! after a quiet spell is told at once, later ones wait and are told together, at most one
+//! notification per [`BATCH_WINDOW`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use shotline_protocol::{Event, Level, Notification};
@@ -21,6 +23,9 @@ use crate::sidecar::{self, Naming};
 
 /// The category of the "new comments" notification.
 pub const COMMENTS: &str = "gallery_comment";
+
+/// At most one "new comments" notification per this long; what comes meanwhile waits.
+pub const BATCH_WINDOW: Duration = Duration::from_secs(10);
 
 /// A closed share's answers are still read this long (answers sent just before).
 const AFTER_CLOSE_MS: i64 = 86_400_000;
@@ -44,6 +49,39 @@ pub struct Round {
     pub sidecars: usize,
     /// Shares whose log could not be read (tried again next round).
     pub failed: usize,
+    /// The new comments, in the order they were given.
+    pub comments: Vec<Answer>,
+}
+
+/// Comments waiting to be told: the first after a quiet spell goes out at once, the
+/// rest wait until [`BATCH_WINDOW`] has passed since the last notification, and go out
+/// together.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pending: Vec<Answer>,
+    last_sent: Option<Instant>,
+}
+
+impl Batch {
+    /// Hold `comments`.
+    pub fn add(&mut self, comments: Vec<Answer>) {
+        self.pending.extend(comments);
+    }
+
+    /// The comments to tell now, if any are due at `now`.
+    pub fn due(&mut self, now: Instant) -> Option<Vec<Answer>> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        if self
+            .last_sent
+            .is_some_and(|sent| now.duration_since(sent) < BATCH_WINDOW)
+        {
+            return None;
+        }
+        self.last_sent = Some(now);
+        Some(std::mem::take(&mut self.pending))
+    }
 }
 
 /// One entry of the relay's log as an answer; `None` for what is not one.
@@ -125,7 +163,6 @@ impl Collector {
     pub fn round(&self) -> crate::Result<Round> {
         let mut round = Round::default();
         let mut touched = BTreeSet::new();
-        let mut comments = Vec::new();
         let now = now_ms();
         for share in self.journal.shares()? {
             let recent = share
@@ -141,7 +178,7 @@ impl Collector {
                     for a in new {
                         touched.insert(a.shot_id);
                         if a.kind == "comment" {
-                            comments.push(a);
+                            round.comments.push(a);
                         }
                     }
                 }
@@ -155,9 +192,6 @@ impl Collector {
             if self.sidecar(shot)? {
                 round.sidecars += 1;
             }
-        }
-        if !comments.is_empty() {
-            self.notify(&comments);
         }
         Ok(round)
     }
@@ -220,7 +254,8 @@ impl Collector {
         }
     }
 
-    fn notify(&self, comments: &[Answer]) {
+    /// One notification for `comments` (not empty).
+    pub fn notify(&self, comments: &[Answer]) {
         let mut by_frame: BTreeMap<i64, usize> = BTreeMap::new();
         for c in comments {
             *by_frame.entry(c.shot_id).or_default() += 1;
@@ -256,18 +291,25 @@ enum ReadError {
 
 /// Run until shutdown.
 pub async fn run(collector: Collector, mut shutdown: watch::Receiver<bool>) {
+    let mut batch = Batch::default();
     loop {
         let c = collector.clone();
         match tokio::task::spawn_blocking(move || c.round()).await {
-            Ok(Ok(round)) if round.answers > 0 => {
-                tracing::debug!(
-                    "gallery answers: {} new, {} sidecars",
-                    round.answers,
-                    round.sidecars
-                );
+            Ok(Ok(round)) => {
+                if round.answers > 0 {
+                    tracing::debug!(
+                        "gallery answers: {} new, {} sidecars",
+                        round.answers,
+                        round.sidecars
+                    );
+                }
+                batch.add(round.comments);
             }
             Ok(Err(e)) => tracing::warn!("gallery answers: {e}"),
-            _ => {}
+            Err(e) => tracing::warn!("gallery answers: {e}"),
+        }
+        if let Some(comments) = batch.due(Instant::now()) {
+            collector.notify(&comments);
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -303,9 +345,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn comment_titles_read_well() {
-        let c = |name: &str| Answer {
+    fn comment(name: &str) -> Answer {
+        Answer {
             share: "s".into(),
             id: name.into(),
             seq: 1,
@@ -316,7 +357,12 @@ mod tests {
             frame_name: String::new(),
             kind: "comment".into(),
             value: "hi".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn comment_titles_read_well() {
+        let c = comment;
         assert_eq!(comments_title(&[c("Ana")]), "A new comment from Ana");
         assert_eq!(
             comments_title(&[c("Ana"), c("Ana"), c("Ana")]),
@@ -326,5 +372,33 @@ mod tests {
             comments_title(&[c("Ana"), c("Ben")]),
             "2 new comments from Ana and Ben"
         );
+    }
+
+    #[test]
+    fn the_first_comment_is_told_at_once_and_the_rest_once_a_window() {
+        let t0 = Instant::now();
+        let mut batch = Batch::default();
+        assert!(batch.due(t0).is_none(), "nothing to tell");
+        batch.add(vec![comment("Ana")]);
+        let first = batch.due(t0).expect("the first comment at once");
+        assert_eq!(comments_title(&first), "A new comment from Ana");
+        // Three more within the window wait and are told together once it has passed.
+        batch.add(vec![comment("Ana"), comment("Ana")]);
+        assert!(batch.due(t0 + Duration::from_secs(1)).is_none());
+        batch.add(vec![comment("Ben")]);
+        assert!(
+            batch
+                .due(t0 + BATCH_WINDOW - Duration::from_millis(1))
+                .is_none()
+        );
+        let rest = batch.due(t0 + BATCH_WINDOW).expect("the batch");
+        assert_eq!(comments_title(&rest), "3 new comments from Ana and Ben");
+        assert!(
+            batch.due(t0 + BATCH_WINDOW * 3).is_none(),
+            "nothing told twice"
+        );
+        // After a quiet spell, the next one is told at once again.
+        batch.add(vec![comment("Cy")]);
+        assert_eq!(batch.due(t0 + BATCH_WINDOW * 3).map(|c| c.len()), Some(1));
     }
 }
