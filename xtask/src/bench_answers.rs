@@ -5,7 +5,9 @@
 //! frames (ratings, labels, likes, comments) within 60 s. Prints answer → seen by every
 //! page p50/p99 and anything missing, the relay's CPU (share of one core over the run)
 //! and peak RSS, and how fast the engine's journal took every answer in (answers recorded
-//! per second, from the first answer sent to the last one in `share export`).
+//! per second, from the first answer sent to the last one in `share export`), and what
+//! the relay's locks over all channels cost (the hub's, and the in-memory backend's under
+//! which each event is appended): how often each was waited for, and how long.
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -199,6 +201,16 @@ pub fn bench() -> anyhow::Result<()> {
         100.0 * result.relay_cpu_s / result.wall_s.max(1e-6),
         result.relay_rss_mb
     );
+    for (name, lock) in [("hub", result.locks.hub), ("backend", result.locks.backend)] {
+        println!(
+            "  {name} lock (one for all channels): taken {}, waited for {} times ({:.2} %), {:.1} ms waiting in all = {:.2} % of the relay's CPU time",
+            lock.taken,
+            lock.waited,
+            100.0 * lock.waited as f64 / (lock.taken.max(1)) as f64,
+            lock.wait_us as f64 / 1000.0,
+            100.0 * (lock.wait_us as f64 / 1e6) / result.relay_cpu_s.max(1e-6)
+        );
+    }
     println!(
         "  engine journal: {recorded} of {want} answers recorded, {:.0} answers/s (first sent to last recorded, {journal_s:.1} s)",
         recorded as f64 / journal_s.max(1e-6)
@@ -235,6 +247,7 @@ struct Review {
     relay_rss_mb: f64,
     wall_s: f64,
     first_sent: Instant,
+    locks: Locks,
 }
 
 /// The answer id's send time, from `"id":"a<guest>x<n>x<ms>"` (a byte search, so the
@@ -287,6 +300,7 @@ async fn review(
             }
         })
     };
+    let lock_before = Locks::read(host).await?;
     let cpu_before = cpu_seconds(relay_pid);
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -362,6 +376,7 @@ async fn review(
     }
     let wall_s = start.elapsed().as_secs_f64();
     let relay_cpu_s = cpu_seconds(relay_pid) - cpu_before;
+    let lock = Locks::read(host).await?.since(&lock_before);
     sampling.store(false, Ordering::Relaxed);
     let _ = sampler.await;
     let latency_ms = std::mem::take(&mut *latencies.lock().await);
@@ -373,5 +388,56 @@ async fn review(
         relay_rss_mb,
         wall_s,
         first_sent: start,
+        locks: lock,
     })
+}
+
+/// What one of the relay's locks over all channels cost (`/stats`).
+#[derive(Debug, Clone, Copy, Default)]
+struct LockCost {
+    taken: u64,
+    waited: u64,
+    wait_us: u64,
+}
+
+/// The hub's lock, and the in-memory backend's, under which each event is appended and
+/// handed to the hub.
+#[derive(Debug, Clone, Copy, Default)]
+struct Locks {
+    hub: LockCost,
+    backend: LockCost,
+}
+
+impl Locks {
+    async fn read(host: &str) -> anyhow::Result<Self> {
+        let stats = get_json(host, "/stats", "").await?;
+        let n = |k: String| {
+            stats[&k]
+                .as_u64()
+                .with_context(|| format!("/stats has no {k}"))
+        };
+        let cost = |lock: &str| -> anyhow::Result<LockCost> {
+            Ok(LockCost {
+                taken: n(format!("{lock}_lock_taken"))?,
+                waited: n(format!("{lock}_lock_waited"))?,
+                wait_us: n(format!("{lock}_lock_wait_us"))?,
+            })
+        };
+        Ok(Self {
+            hub: cost("hub")?,
+            backend: cost("backend")?,
+        })
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        let d = |a: LockCost, b: LockCost| LockCost {
+            taken: a.taken - b.taken,
+            waited: a.waited - b.waited,
+            wait_us: a.wait_us - b.wait_us,
+        };
+        Self {
+            hub: d(self.hub, before.hub),
+            backend: d(self.backend, before.backend),
+        }
+    }
 }

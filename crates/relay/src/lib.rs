@@ -26,6 +26,7 @@ pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod backend;
+pub mod contention;
 pub mod cors;
 pub mod dashboard;
 pub mod gallery;

@@ -2,10 +2,12 @@
 //! offsets from an earlier relay are never trusted.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{MutexGuard, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
+
+use crate::contention::{Counted, LockStats};
 
 use super::{
     Appended, Backend, BoxFuture, Entry, Live, LiveSink, MIN_IDS, Publish, Read, Unavailable,
@@ -26,7 +28,7 @@ pub struct Memory {
     epoch: String,
     history: usize,
     history_age: Duration,
-    channels: Mutex<HashMap<String, Channel>>,
+    channels: Counted<HashMap<String, Channel>>,
     sink: OnceLock<LiveSink>,
 }
 
@@ -55,13 +57,13 @@ impl Memory {
             ),
             history,
             history_age,
-            channels: Mutex::new(HashMap::new()),
+            channels: Counted::new(HashMap::new()),
             sink: OnceLock::new(),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Channel>> {
-        self.channels.lock().unwrap_or_else(|p| p.into_inner())
+        self.channels.lock()
     }
 
     fn trim(&self, ch: &mut Channel, now: u64) {
@@ -142,6 +144,10 @@ impl Memory {
 impl Backend for Memory {
     fn shared(&self) -> bool {
         false
+    }
+
+    fn lock_stats(&self) -> Option<LockStats> {
+        Some(self.channels.stats())
     }
 
     fn health(&self) -> BoxFuture<'_, Result<(), Unavailable>> {

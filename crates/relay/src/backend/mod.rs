@@ -117,6 +117,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Whether the backend answers.
     fn health(&self) -> BoxFuture<'_, Result<(), Unavailable>>;
 
+    /// What the backend's lock over all channels cost, if it has one.
+    fn lock_stats(&self) -> Option<crate::contention::LockStats> {
+        None
+    }
+
     /// Where this node hears every appended event (its own included), in offset order
     /// per channel. Set once, before anything is published.
     fn set_sink(&self, sink: LiveSink);

@@ -170,8 +170,10 @@ pub fn unavailable(e: &crate::backend::Unavailable) -> Response {
     error_response(ErrorCode::Unavailable, format!("{e}; retry with backoff"))
 }
 
-fn counters(state: &crate::State) -> [(&'static str, u64); 9] {
+fn counters(state: &crate::State) -> [(&'static str, u64); 15] {
     let c = &state.hub.counters;
+    let (hub, backend) = state.hub.lock_stats();
+    let backend = backend.unwrap_or_default();
     [
         ("connections", state.connections.load(Ordering::Relaxed)),
         ("polls_waiting", state.polls_waiting.load(Ordering::Relaxed)),
@@ -182,6 +184,12 @@ fn counters(state: &crate::State) -> [(&'static str, u64); 9] {
         ("dropped", c.dropped.load(Ordering::Relaxed)),
         ("uptime", state.uptime()),
         ("subjects", state.access.registry().census().0 as u64),
+        ("hub_lock_taken", hub.taken),
+        ("hub_lock_waited", hub.waited),
+        ("hub_lock_wait_us", hub.wait_us),
+        ("backend_lock_taken", backend.taken),
+        ("backend_lock_waited", backend.waited),
+        ("backend_lock_wait_us", backend.wait_us),
     ]
 }
 
@@ -212,11 +220,12 @@ pub async fn stats(State(state): State<Arc<crate::State>>) -> Json<Value> {
 pub async fn metrics(State(state): State<Arc<crate::State>>) -> impl IntoResponse {
     let mut text = String::new();
     for (name, value) in counters(&state) {
-        let kind = if matches!(name, "published" | "delivered" | "dropped") {
-            "counter"
-        } else {
-            "gauge"
-        };
+        let kind =
+            if matches!(name, "published" | "delivered" | "dropped") || name.contains("_lock_") {
+                "counter"
+            } else {
+                "gauge"
+            };
         let suffix = if kind == "counter" {
             "_total"
         } else if name == "uptime" {

@@ -12,7 +12,7 @@ mod channel;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -21,6 +21,7 @@ use shotline_protocol::retry::backoff;
 use tokio::sync::Notify;
 
 use crate::backend::{Appended, Backend, Frame, Live, Memory, Publish, Unavailable};
+use crate::contention::{Counted, LockStats};
 pub use channel::Subscriber;
 use channel::{Channel, replay};
 
@@ -63,7 +64,7 @@ pub struct Since {
 /// All channels of one relay node.
 #[derive(Debug)]
 pub struct Hub {
-    channels: Mutex<HashMap<String, Channel>>,
+    channels: Counted<HashMap<String, Channel>>,
     backend: Box<dyn Backend>,
     config: HubConfig,
     /// True while the link to a shared backend stands (always true in memory).
@@ -98,7 +99,7 @@ impl Hub {
                 }
             }));
             Self {
-                channels: Mutex::new(HashMap::new()),
+                channels: Counted::new(HashMap::new()),
                 backend,
                 config,
                 linked: AtomicBool::new(!shared),
@@ -108,7 +109,13 @@ impl Hub {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Channel>> {
-        self.channels.lock().unwrap_or_else(|p| p.into_inner())
+        self.channels.lock()
+    }
+
+    /// What the one lock over this node's channels cost, and the backend's own lock over
+    /// all channels (in memory; `None` for Redis, whose channels are not locked here).
+    pub fn lock_stats(&self) -> (LockStats, Option<LockStats>) {
+        (self.channels.stats(), self.backend.lock_stats())
     }
 
     /// Whether the shared backend answers and its live link stands (always, in memory).

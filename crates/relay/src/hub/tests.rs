@@ -169,3 +169,18 @@ async fn an_excluded_subject_never_gets_the_event_live_or_on_replay() {
     let polled = h.since("c", 0, "s1").await.expect("since");
     assert_eq!(polled.frames.len(), 1);
 }
+
+#[tokio::test]
+async fn the_locks_over_all_channels_are_counted() {
+    let hub = hub(10);
+    let (sub, _rx, _) = subscriber(1, 16);
+    hub.subscribe("c", &sub, None, None)
+        .await
+        .expect("subscribe");
+    hub.publish("c", "a", ev(1)).await.expect("publish");
+    let (own, backend) = hub.lock_stats();
+    // Subscribe registers and starts; the publish is heard under the backend's lock.
+    assert_eq!(own.taken, 3, "{own:?}");
+    let backend = backend.expect("memory has a lock over all channels");
+    assert_eq!(backend.taken, 2, "{backend:?}");
+}
