@@ -280,16 +280,34 @@ impl Journal {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Queue a request for the running engine's camera thread; its id.
+    /// Queue a request for the running engine's camera thread, and ring its
+    /// [`bell`](Self::camera_bell); the request's id.
     pub fn request_camera(&self, port: Option<&str>, action: &CameraAction) -> Result<i64> {
         let (action, arg) = action.columns();
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO camera_requests (port, action, arg, state, created_ms) \
-             VALUES (?1, ?2, ?3, 'pending', ?4)",
-            params![port, action, arg, now_ms()],
-        )?;
-        Ok(conn.last_insert_rowid())
+        let id = {
+            let conn = self.conn();
+            conn.execute(
+                "INSERT INTO camera_requests (port, action, arg, state, created_ms) \
+                 VALUES (?1, ?2, ?3, 'pending', ?4)",
+                params![port, action, arg, now_ms()],
+            )?;
+            conn.last_insert_rowid()
+        };
+        // A running engine watches the bell; without it, it looks every second anyway.
+        let rung = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.camera_bell())
+            .and_then(|mut bell| std::io::Write::write_all(&mut bell, b"1"));
+        if let Err(e) = rung {
+            tracing::debug!("camera request bell: {e}");
+        }
+        Ok(id)
+    }
+
+    /// The file a running engine's camera thread watches for requests from other
+    /// processes (it creates it), beside the journal.
+    pub fn camera_bell(&self) -> std::path::PathBuf {
+        self.path.with_file_name("camera-requests.bell")
     }
 
     /// Requests not yet taken up, oldest first.

@@ -2,7 +2,7 @@
 //! call on its own worker thread; the camera service calls these from its thread and waits.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gphoto2::list::CameraDescriptor;
 use gphoto2::widget::{RadioWidget, TextWidget, Widget};
@@ -11,10 +11,15 @@ use gphoto2::{Camera, Context, Error, error::ErrorKind};
 use super::driver::{
     CardFile, Device, DeviceEvent, Driver, DriverError, DriverResult, Failure, Found, Info,
 };
+use super::hotplug::{Gate, fingerprint};
 
 /// libgphoto2's camera list and ports.
 pub struct Gphoto {
     context: Context,
+    /// When libgphoto2's camera list is read again.
+    gate: Gate,
+    /// What it said last.
+    found: Vec<Found>,
 }
 
 impl std::fmt::Debug for Gphoto {
@@ -28,6 +33,8 @@ impl Gphoto {
     pub fn new() -> DriverResult<Self> {
         Ok(Self {
             context: Context::new().map_err(error)?,
+            gate: Gate::default(),
+            found: Vec::new(),
         })
     }
 }
@@ -51,8 +58,13 @@ fn error(e: Error) -> DriverError {
 }
 
 impl Driver for Gphoto {
+    /// libgphoto2's list when the kernel's listing says it may have changed (see
+    /// [`super::hotplug`]), else what it said last.
     fn scan(&mut self) -> DriverResult<Vec<Found>> {
-        Ok(self
+        if !self.gate.due(fingerprint(), Instant::now()) {
+            return Ok(self.found.clone());
+        }
+        self.found = self
             .context
             .list_cameras()
             .wait()
@@ -61,7 +73,8 @@ impl Driver for Gphoto {
                 model: d.model,
                 port: d.port,
             })
-            .collect())
+            .collect();
+        Ok(self.found.clone())
     }
 
     fn open(&mut self, found: &Found) -> DriverResult<Box<dyn Device>> {

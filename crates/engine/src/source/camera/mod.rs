@@ -3,6 +3,7 @@
 //!
 //! - [`driver`]: the camera layer the service drives (libgphoto2, or a test double).
 //! - `gphoto`: that layer over libgphoto2 (feature `gphoto2`; not on Windows).
+//! - [`hotplug`]: whether libgphoto2 needs asking for cameras, from the kernel's listing.
 //! - [`service`]: the camera thread (detection, events, downloads, reconciliation,
 //!   requests).
 //! - [`spool`]: downloads under a hidden partial name, fsynced, renamed into place.
@@ -12,6 +13,7 @@ pub mod driver;
 #[cfg(all(feature = "gphoto2", not(windows)))]
 pub mod gphoto;
 pub mod holder;
+pub mod hotplug;
 pub mod service;
 pub mod spool;
 #[cfg(test)]
@@ -119,15 +121,58 @@ impl CameraControl {
     }
 }
 
-/// Start the camera thread over `driver`; it runs until `stop` is set.
+/// Start the camera thread over `driver`; it runs until `stop` is set. Requests other
+/// processes queue in the journal wake it through the journal's camera bell.
 pub fn spawn(
     driver: Box<dyn driver::Driver>,
     ctx: Context,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<(CameraControl, std::thread::JoinHandle<()>)> {
     let (tx, rx) = std_mpsc::channel();
+    let bell = watch_bell(&ctx.journal.camera_bell(), tx.clone());
     let handle = std::thread::Builder::new()
         .name("camera".into())
-        .spawn(move || service::Service::new(driver, ctx, rx).run(&stop))?;
+        .spawn(move || {
+            let service = service::Service::new(driver, ctx, rx);
+            let service = match &bell {
+                Some(_) => service.bell_watched(),
+                None => service,
+            };
+            service.run(&stop);
+            drop(bell);
+        })?;
     Ok((CameraControl { tx }, handle))
+}
+
+/// Watch `bell` (created if missing): each ring sends [`Command::Rung`]. `None` when it
+/// cannot be watched; the journal is then looked at every 50 ms.
+fn watch_bell(
+    bell: &std::path::Path,
+    tx: std_mpsc::Sender<Command>,
+) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let made = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(bell);
+    if let Err(e) = made {
+        tracing::warn!("camera request bell {}: {e}", bell.display());
+        return None;
+    }
+    let watched = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| e.kind.is_modify() || e.kind.is_create()) {
+            let _ = tx.send(Command::Rung);
+        }
+    })
+    .and_then(|mut watcher| {
+        watcher.watch(bell, notify::RecursiveMode::NonRecursive)?;
+        Ok(watcher)
+    });
+    match watched {
+        Ok(watcher) => Some(watcher),
+        Err(e) => {
+            tracing::warn!("camera request bell {}: {e}", bell.display());
+            None
+        }
+    }
 }

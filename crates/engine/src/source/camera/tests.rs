@@ -342,3 +342,21 @@ fn a_capture_resolves_to_the_frames_it_produced() {
     let set = runtime.block_on(rig.control.set(None, "iso".into(), "400".into()));
     assert!(set.is_err_and(|e| e.to_string().contains("cannot set iso")));
 }
+
+#[test]
+fn a_request_from_another_process_rings_the_camera_threads_bell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::open(&dir.path().join("j.sqlite")).expect("journal");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _watcher = super::watch_bell(&journal.camera_bell(), tx).expect("the bell is watched");
+    assert!(rx.try_recv().is_err(), "no ring before a request");
+    // Another process's journal handle, as `shotline capture` has.
+    let other = Journal::open(&dir.path().join("j.sqlite")).expect("journal");
+    other
+        .request_camera(None, &crate::journal::CameraAction::Capture)
+        .expect("request");
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(super::Command::Rung) => {}
+        other => panic!("no ring: {other:?}"),
+    }
+}

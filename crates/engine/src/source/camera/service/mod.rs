@@ -38,8 +38,13 @@ use crate::naming::sanitize_component;
 const SCAN_EVERY: Duration = Duration::from_secs(1);
 /// Time spent waiting for events per round, shared by the open cameras.
 const ROUND: Duration = Duration::from_millis(100);
-/// How often requests from other processes are looked for in the journal.
+/// How often requests from other processes are looked for in the journal when nothing
+/// rings the bell (it could not be watched).
 const REQUESTS_EVERY: Duration = Duration::from_millis(50);
+/// How often they are looked for anyway while the bell is watched.
+const REQUESTS_RUNG_EVERY: Duration = Duration::from_secs(1);
+/// Longest wait for a command while no camera is open (how soon a stop is seen).
+const IDLE_WAIT: Duration = Duration::from_millis(250);
 /// How often battery and card space are read again.
 const INFO_EVERY: Duration = Duration::from_secs(30);
 /// A capture whose camera sends no frame within this is answered with an error.
@@ -75,6 +80,8 @@ pub enum Command {
         /// Gets the outcome.
         reply: oneshot::Sender<Answer>,
     },
+    /// Another process queued a request in the journal and rang the bell.
+    Rung,
 }
 
 /// Where an answer goes.
@@ -161,6 +168,8 @@ pub struct Service {
     slots: Vec<Slot>,
     commands: std_mpsc::Receiver<Command>,
     disk_full: bool,
+    /// How often the journal is looked at for requests without a ring.
+    requests_every: Duration,
 }
 
 impl Service {
@@ -177,7 +186,15 @@ impl Service {
             slots: Vec::new(),
             commands,
             disk_full: false,
+            requests_every: REQUESTS_EVERY,
         }
+    }
+
+    /// The bell is watched ([`Command::Rung`] comes with each request from another
+    /// process): the journal is looked at once a second only, as a fallback.
+    pub fn bell_watched(mut self) -> Self {
+        self.requests_every = REQUESTS_RUNG_EVERY;
+        self
     }
 
     /// Run until `stop` is set. Blocking: this is the camera thread.
@@ -201,15 +218,19 @@ impl Service {
             }
             if now >= next_requests {
                 self.journal_requests();
-                next_requests = now + REQUESTS_EVERY;
+                next_requests = now + self.requests_every;
             }
             let open: Vec<usize> = (0..self.slots.len())
                 .filter(|&i| self.slots[i].device.is_some())
                 .collect();
             if open.is_empty() {
-                match self.commands.recv_timeout(REQUESTS_EVERY) {
-                    Ok(command) => self.command(command),
-                    Err(_) => continue,
+                // Nothing to poll: sleep until a command, the next look, or a stop.
+                let wait = next_scan
+                    .min(next_requests)
+                    .saturating_duration_since(Instant::now())
+                    .clamp(Duration::from_millis(1), IDLE_WAIT);
+                if let Ok(command) = self.commands.recv_timeout(wait) {
+                    self.command(command);
                 }
                 continue;
             }

@@ -48,6 +48,7 @@ impl Service {
                 value,
                 reply,
             } => self.set(port.as_deref(), &key, &value, Reply::Channel(reply)),
+            Command::Rung => self.journal_requests(),
         }
     }
 

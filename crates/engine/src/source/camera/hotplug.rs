@@ -1,0 +1,127 @@
+//! Whether libgphoto2 needs asking: its camera list loads every camera driver it has
+//! (about 60 shared libraries, dlopened and relocated each time), which cost an idle
+//! studio computer 3–5 % of a core when done every second. So the service's once-a-second
+//! look asks the kernel instead — on Linux, the USB devices sysfs lists and the mounted
+//! file systems (libgphoto2's mass-storage cameras) as one [`fingerprint`] — and only a
+//! change, a few seconds of settling after it (a camera's device node and permissions come
+//! a moment after the device), or a slow fallback scan ([`SLOW_SCAN`], for ports the
+//! kernel does not list) make libgphoto2 look. A plugged-in camera is still found within
+//! about a second. Where there is no such listing (macOS, Windows), every look asks
+//! libgphoto2, as before.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::time::{Duration, Instant};
+
+/// libgphoto2 is asked at least this often, whatever the kernel says.
+pub const SLOW_SCAN: Duration = Duration::from_secs(30);
+/// After a change, libgphoto2 is asked at every look for this long.
+pub const SETTLE: Duration = Duration::from_secs(3);
+
+/// The USB devices and mounts as one number; `None` where they cannot be listed cheaply.
+pub fn fingerprint() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        let listing = match std::fs::read_dir("/sys/bus/usb/devices") {
+            Ok(listing) => Some(listing),
+            // A kernel without USB (a virtual machine): no USB camera can come.
+            Err(_) if std::path::Path::new("/sys/bus").is_dir() => None,
+            Err(_) => return None,
+        };
+        let mut devices: Vec<(String, String)> = listing
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                // Interfaces (`1-1:1.0`) come and go with their device.
+                if name.contains(':') {
+                    return None;
+                }
+                // The device number changes when the same port gets a device again.
+                let devnum = std::fs::read_to_string(e.path().join("devnum")).unwrap_or_default();
+                Some((name, devnum))
+            })
+            .collect();
+        devices.sort();
+        let mut hasher = DefaultHasher::new();
+        devices.hash(&mut hasher);
+        std::fs::read("/proc/self/mounts").ok()?.hash(&mut hasher);
+        Some(hasher.finish())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
+/// When libgphoto2 is asked, given the fingerprints seen.
+#[derive(Debug, Default)]
+pub struct Gate {
+    last: Option<u64>,
+    changed_at: Option<Instant>,
+    scanned_at: Option<Instant>,
+}
+
+impl Gate {
+    /// Whether to ask libgphoto2 at `now`, the kernel's listing reading `print`. A true
+    /// answer counts as a scan done.
+    pub fn due(&mut self, print: Option<u64>, now: Instant) -> bool {
+        let changed = print != self.last;
+        if changed {
+            self.last = print;
+            self.changed_at = Some(now);
+        }
+        let due = print.is_none()
+            || changed
+            || self
+                .changed_at
+                .is_some_and(|at| now.duration_since(at) < SETTLE)
+            || self
+                .scanned_at
+                .is_none_or(|at| now.duration_since(at) >= SLOW_SCAN);
+        if due {
+            self.scanned_at = Some(now);
+        }
+        due
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libgphoto2_is_asked_on_a_change_while_it_settles_and_on_the_slow_fallback() {
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut gate = Gate::default();
+        assert!(gate.due(Some(1), at(0)), "the first look");
+        assert!(
+            gate.due(Some(1), at(1)) && gate.due(Some(1), at(2)),
+            "settling"
+        );
+        assert!(!gate.due(Some(1), at(3)), "quiet");
+        assert!(!gate.due(Some(1), at(20)));
+        // A camera plugged in: asked at once, then while it settles, then not.
+        assert!(gate.due(Some(2), at(21)));
+        assert!(gate.due(Some(2), at(23)));
+        assert!(!gate.due(Some(2), at(24)));
+        // Nothing changes for a long while: the slow scan.
+        assert!(!gate.due(Some(2), at(52)));
+        assert!(gate.due(Some(2), at(53)), "30 s after the last scan");
+        assert!(!gate.due(Some(2), at(54)));
+        // Unplugged: asked at once.
+        assert!(gate.due(Some(1), at(55)));
+        // No listing on this platform: every look.
+        let mut blind = Gate::default();
+        assert!((0..5).all(|s| blind.due(None, at(s))));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_fingerprint_is_read_and_steady() {
+        let a = fingerprint().expect("sysfs and /proc are here");
+        assert_eq!(fingerprint(), Some(a));
+    }
+}
