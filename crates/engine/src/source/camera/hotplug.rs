@@ -112,7 +112,10 @@ mod tests {
         // Nothing changes for a long while: the slow scan.
         let slow = SLOW_SCAN.as_secs();
         assert!(!gate.due(Some(2), at(23 + slow - 1)));
-        assert!(gate.due(Some(2), at(23 + slow)), "SLOW_SCAN after the last scan");
+        assert!(
+            gate.due(Some(2), at(23 + slow)),
+            "SLOW_SCAN after the last scan"
+        );
         assert!(!gate.due(Some(2), at(24 + slow)));
         // Unplugged: asked at once.
         assert!(gate.due(Some(1), at(25 + slow)));
