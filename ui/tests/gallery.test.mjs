@@ -150,6 +150,21 @@ async function guest(browser, link, options) {
   return { context, page, errors, requests };
 }
 
+/** Answer the page's name prompt with `name`. */
+async function giveName(page, name) {
+  await page.getByRole("textbox", { name: "Your name" }).fill(name);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("textbox", { name: "Your name" }).waitFor({ state: "hidden" });
+}
+
+/** Open frame `name` large; its dialog. */
+async function open(page, name) {
+  await page.getByRole("img", { name }).click();
+  const dialog = page.getByRole("dialog", { name });
+  await dialog.waitFor();
+  return dialog;
+}
+
 /** The names of the frames a page shows, in order. */
 function shown(page) {
   return page.locator("#grid img").evaluateAll((imgs) => imgs.map((i) => i.alt));
@@ -396,14 +411,10 @@ test("guests rate, label, like and comment; every page and the studio see it; ma
     const ben = await guest(browser, link, { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     for (const [g, name] of [[ana, "Ana"], [ben, evil]]) {
       await until("three frames", async () => (await shown(g.page)).length === 3);
-      await g.page.getByRole("textbox", { name: "Your name" }).fill(name);
-      await g.page.getByRole("button", { name: "Continue" }).click();
-      await g.page.getByRole("textbox", { name: "Your name" }).waitFor({ state: "hidden" });
+      await giveName(g.page, name);
     }
     // Ana answers the first frame.
-    await ana.page.getByRole("img", { name: "IMG_0001.JPG" }).click();
-    const dialog = ana.page.getByRole("dialog", { name: "IMG_0001.JPG" });
-    await dialog.waitFor();
+    const dialog = await open(ana.page, "IMG_0001.JPG");
     await dialog.getByRole("button", { name: "Rate 4 stars" }).click();
     await dialog.getByRole("button", { name: "Label red" }).click();
     await dialog.getByRole("button", { name: "Like" }).click();
@@ -524,14 +535,10 @@ test("two relay nodes through Redis: the engine on one, guests on both; frames, 
       assert.deepEqual([...(await shown(g.page))].sort(), ["IMG_0001.JPG", "IMG_0002.JPG", "IMG_0003.JPG"]);
     }
     for (const [g, name] of [[ana, "Ana"], [ben, "Ben"]]) {
-      await g.page.getByRole("textbox", { name: "Your name" }).fill(name);
-      await g.page.getByRole("button", { name: "Continue" }).click();
-      await g.page.getByRole("textbox", { name: "Your name" }).waitFor({ state: "hidden" });
+      await giveName(g.page, name);
     }
     // Ana answers on node A; Ben, on node B, sees it live; the engine (on B) keeps it.
-    await ana.page.getByRole("img", { name: "IMG_0002.JPG" }).click();
-    const dialog = ana.page.getByRole("dialog", { name: "IMG_0002.JPG" });
-    await dialog.waitFor();
+    const dialog = await open(ana.page, "IMG_0002.JPG");
     await dialog.getByRole("button", { name: "Rate 5 stars" }).click();
     await dialog.getByRole("button", { name: "Label green" }).click();
     await dialog.getByRole("textbox", { name: "Comment" }).fill("answered on node A");

@@ -59,7 +59,7 @@ pub fn bench() -> anyhow::Result<()> {
             .stderr(Stdio::null())
             .spawn()
             .context("starting the app")?;
-        let result = measure(&session);
+        let result = measure(&session, &root.join("library"));
         stop(&mut session);
         rows.push((label, result?));
     }
@@ -108,12 +108,44 @@ struct Figures {
     cpu_percent: f64,
 }
 
+/// Stop the session and the app in it, and wait until the app is gone: an app left
+/// running would hold the library's lock, and the next case's engine would not start.
 fn stop(child: &mut Child) {
+    let app = tree(child.id());
+    let signal = |sig: &str, pids: &HashSet<u32>| {
+        for pid in pids {
+            let _ = Command::new("kill").arg(sig).arg(pid.to_string()).status();
+        }
+    };
+    signal("-TERM", &app);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.iter().any(|p| alive(*p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    signal("-KILL", &app);
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
         .status();
     let _ = child.wait();
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| Some(s.rsplit_once(") ")?.1.starts_with('Z')))
+        .is_some_and(|zombie| !zombie)
+}
+
+/// Whether `pid` has the journal under `library` open: its engine is running.
+fn engine_running(pid: u32, library: &std::path::Path) -> bool {
+    let journal = library.join(".shotline/journal.sqlite");
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|p| p == journal))
+        })
+        .unwrap_or(false)
 }
 
 /// Every process: pid → (parent, name).
@@ -190,10 +222,15 @@ fn cpu_ticks(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-fn measure(session: &Child) -> anyhow::Result<Figures> {
+fn measure(session: &Child, library: &std::path::Path) -> anyhow::Result<Figures> {
     std::thread::sleep(WARM_UP);
     let pids = tree(session.id());
     anyhow::ensure!(!pids.is_empty(), "the app is not running");
+    anyhow::ensure!(
+        pids.iter().any(|p| engine_running(*p, library)),
+        "the app's engine is not running (its journal under {} is not open): nothing to measure",
+        library.display()
+    );
     let ticks = |pids: &HashSet<u32>| pids.iter().map(|p| cpu_ticks(*p)).sum::<u64>();
     let start_ticks = ticks(&pids);
     let start = Instant::now();
