@@ -123,6 +123,9 @@ fn stop(child: &mut Child) {
         std::thread::sleep(Duration::from_millis(100));
     }
     signal("-KILL", &app);
+    while app.iter().any(|p| alive(*p)) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -139,6 +142,9 @@ fn alive(pid: u32) -> bool {
 
 /// Whether `pid` has the journal under `library` open: its engine is running.
 fn engine_running(pid: u32, library: &std::path::Path) -> bool {
+    let library = library
+        .canonicalize()
+        .unwrap_or_else(|_| library.to_path_buf());
     let journal = library.join(".shotline/journal.sqlite");
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .map(|fds| {

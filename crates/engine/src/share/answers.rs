@@ -311,11 +311,15 @@ pub async fn run(collector: Collector, mut shutdown: watch::Receiver<bool>) {
         if let Some(comments) = batch.due(Instant::now()) {
             collector.notify(&comments);
         }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = shutdown.changed() => return,
-        }
-        if *shutdown.borrow() {
+        let stop = tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => *shutdown.borrow(),
+            _ = shutdown.changed() => true,
+        };
+        if stop {
+            // What waits for the window is told now, or it never would be.
+            if let Some(comments) = batch.due(Instant::now() + BATCH_WINDOW) {
+                collector.notify(&comments);
+            }
             return;
         }
     }

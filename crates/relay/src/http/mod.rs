@@ -173,6 +173,7 @@ pub fn unavailable(e: &crate::backend::Unavailable) -> Response {
 fn counters(state: &crate::State) -> [(&'static str, u64); 15] {
     let c = &state.hub.counters;
     let (hub, backend) = state.hub.lock_stats();
+    // Redis has no lock over all channels in this process: its figures stay 0.
     let backend = backend.unwrap_or_default();
     [
         ("connections", state.connections.load(Ordering::Relaxed)),

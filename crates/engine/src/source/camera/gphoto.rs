@@ -64,11 +64,14 @@ impl Driver for Gphoto {
         if !self.gate.due(fingerprint(), Instant::now()) {
             return Ok(self.found.clone());
         }
-        self.found = self
-            .context
-            .list_cameras()
-            .wait()
-            .map_err(error)?
+        let listed = match self.context.list_cameras().wait() {
+            Ok(listed) => listed,
+            Err(e) => {
+                self.gate.failed();
+                return Err(error(e));
+            }
+        };
+        self.found = listed
             .map(|d| Found {
                 model: d.model,
                 port: d.port,

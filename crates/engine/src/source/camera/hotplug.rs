@@ -74,11 +74,15 @@ impl Gate {
             self.last = print;
             self.changed_at = Some(now);
         }
+        // Settling ends with a scan done at least SETTLE after the change (however long
+        // the looks between took), not with the clock.
+        let settling = self.changed_at.is_some_and(|at| {
+            self.scanned_at
+                .is_none_or(|scanned| scanned.duration_since(at) < SETTLE)
+        });
         let due = print.is_none()
             || changed
-            || self
-                .changed_at
-                .is_some_and(|at| now.duration_since(at) < SETTLE)
+            || settling
             || self
                 .scanned_at
                 .is_none_or(|at| now.duration_since(at) >= SLOW_SCAN);
@@ -86,6 +90,12 @@ impl Gate {
             self.scanned_at = Some(now);
         }
         due
+    }
+
+    /// The scan [`due`](Self::due) asked for failed: ask again at the next look.
+    pub fn failed(&mut self) {
+        self.last = None;
+        self.scanned_at = None;
     }
 }
 
@@ -103,22 +113,38 @@ mod tests {
             gate.due(Some(1), at(1)) && gate.due(Some(1), at(2)),
             "settling"
         );
-        assert!(!gate.due(Some(1), at(3)), "quiet");
+        assert!(gate.due(Some(1), at(3)), "the scan that ends the settling");
+        assert!(!gate.due(Some(1), at(4)), "quiet");
         assert!(!gate.due(Some(1), at(20)));
         // A camera plugged in: asked at once, then while it settles, then not.
         assert!(gate.due(Some(2), at(21)));
         assert!(gate.due(Some(2), at(23)));
-        assert!(!gate.due(Some(2), at(24)));
+        assert!(gate.due(Some(2), at(24)));
+        assert!(!gate.due(Some(2), at(25)));
         // Nothing changes for a long while: the slow scan.
         let slow = SLOW_SCAN.as_secs();
-        assert!(!gate.due(Some(2), at(23 + slow - 1)));
+        assert!(!gate.due(Some(2), at(24 + slow - 1)));
         assert!(
-            gate.due(Some(2), at(23 + slow)),
+            gate.due(Some(2), at(24 + slow)),
             "SLOW_SCAN after the last scan"
         );
-        assert!(!gate.due(Some(2), at(24 + slow)));
-        // Unplugged: asked at once.
-        assert!(gate.due(Some(1), at(25 + slow)));
+        assert!(!gate.due(Some(2), at(25 + slow)));
+        // A change, then looks far apart (a camera busy downloading): settling lasts until
+        // a scan SETTLE after the change, not until the clock says so.
+        assert!(gate.due(Some(3), at(100 + slow)));
+        assert!(gate.due(Some(3), at(102 + slow)));
+        assert!(
+            gate.due(Some(3), at(110 + slow)),
+            "the first scan past SETTLE"
+        );
+        assert!(!gate.due(Some(3), at(111 + slow)));
+        // A failed scan is tried again at the next look.
+        assert!(
+            gate.due(Some(1), at(120 + slow)),
+            "unplugged: asked at once"
+        );
+        gate.failed();
+        assert!(gate.due(Some(1), at(121 + slow)), "after a failure");
         // No listing on this platform: every look.
         let mut blind = Gate::default();
         assert!((0..5).all(|s| blind.due(None, at(s))));
