@@ -21,7 +21,7 @@ pub const ENGINE_EVENT: &str = "engine-event";
 const UPLOADS_DONE: &str = "upload_finished";
 
 /// The category of the engine's batched "new comments" notification.
-const GALLERY_COMMENTS: &str = shotline_engine::share::answers::COMMENTS;
+const GALLERY_COMMENTS: &str = shotline_engine::share::comments::COMMENTS;
 
 /// Whether a notification is shown natively: critical ones, finished uploads and new
 /// gallery comments.

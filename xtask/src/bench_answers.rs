@@ -20,7 +20,7 @@ use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::bench::{cpu_seconds, release_relay, release_shotline, rss_bytes, target_dir};
-use crate::bench_http::{Running, get_json, join, now_ms, percentiles, post_json};
+use crate::bench_http::{Locks, Running, get_json, join, now_ms, percentiles, post_json};
 use crate::sys;
 
 const GUESTS: usize = 200;
@@ -391,54 +391,4 @@ async fn review(
         first_sent: start,
         locks: lock,
     })
-}
-
-/// What one of the relay's locks over all channels cost (`/stats`).
-#[derive(Debug, Clone, Copy, Default)]
-struct LockCost {
-    taken: u64,
-    waited: u64,
-    wait_us: u64,
-}
-
-/// The hub's lock, and the in-memory backend's, under which each event is appended and
-/// handed to the hub.
-#[derive(Debug, Clone, Copy, Default)]
-struct Locks {
-    hub: LockCost,
-    backend: LockCost,
-}
-
-impl Locks {
-    async fn read(host: &str) -> anyhow::Result<Self> {
-        let stats = get_json(host, "/stats", "").await?;
-        let n = |k: String| {
-            stats[&k]
-                .as_u64()
-                .with_context(|| format!("/stats has no {k}"))
-        };
-        let cost = |lock: &str| -> anyhow::Result<LockCost> {
-            Ok(LockCost {
-                taken: n(format!("{lock}_lock_taken"))?,
-                waited: n(format!("{lock}_lock_waited"))?,
-                wait_us: n(format!("{lock}_lock_wait_us"))?,
-            })
-        };
-        Ok(Self {
-            hub: cost("hub")?,
-            backend: cost("backend")?,
-        })
-    }
-
-    fn since(&self, before: &Self) -> Self {
-        let d = |a: LockCost, b: LockCost| LockCost {
-            taken: a.taken - b.taken,
-            waited: a.waited - b.waited,
-            wait_us: a.wait_us - b.wait_us,
-        };
-        Self {
-            hub: d(self.hub, before.hub),
-            backend: d(self.backend, before.backend),
-        }
-    }
 }

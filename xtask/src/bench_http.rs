@@ -1,6 +1,7 @@
 //! What the live benches share: a child process stopped when dropped, the wall clock in
 //! ms, percentiles, a guest joining a channel over the relay's WebSocket, and plain
-//! HTTP/1.1 requests to the relay with a token.
+//! HTTP/1.1 requests to the relay with a token; and what the relay's locks over all channels
+//! cost (its `/stats`).
 
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -134,4 +135,56 @@ pub async fn fetch(host: &str, path: &str, token: &str) -> anyhow::Result<usize>
         bail!("GET {path}: only {body} bytes");
     }
     Ok(body)
+}
+
+/// What one of the relay's locks over all channels cost (`/stats`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LockCost {
+    pub taken: u64,
+    pub waited: u64,
+    pub wait_us: u64,
+}
+
+/// The hub's lock, and the in-memory backend's, under which each event is appended and
+/// handed to the hub.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Locks {
+    pub hub: LockCost,
+    pub backend: LockCost,
+}
+
+impl Locks {
+    /// The relay's figures now.
+    pub async fn read(host: &str) -> anyhow::Result<Self> {
+        let stats = get_json(host, "/stats", "").await?;
+        let n = |k: String| {
+            stats[&k]
+                .as_u64()
+                .with_context(|| format!("/stats has no {k}"))
+        };
+        let cost = |lock: &str| -> anyhow::Result<LockCost> {
+            Ok(LockCost {
+                taken: n(format!("{lock}_lock_taken"))?,
+                waited: n(format!("{lock}_lock_waited"))?,
+                wait_us: n(format!("{lock}_lock_wait_us"))?,
+            })
+        };
+        Ok(Self {
+            hub: cost("hub")?,
+            backend: cost("backend")?,
+        })
+    }
+
+    /// What was spent since `before`.
+    pub fn since(&self, before: &Self) -> Self {
+        let d = |a: LockCost, b: LockCost| LockCost {
+            taken: a.taken - b.taken,
+            waited: a.waited - b.waited,
+            wait_us: a.wait_us - b.wait_us,
+        };
+        Self {
+            hub: d(self.hub, before.hub),
+            backend: d(self.backend, before.backend),
+        }
+    }
 }

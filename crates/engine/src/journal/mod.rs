@@ -6,7 +6,8 @@
 //! - `shots`: shots and their life from found to stored.
 //! - `jobs`: backup jobs per (shot, target).
 //! - `outbox`: events waiting for the relay, each with a unique id.
-//! - `camera`: card files, camera status and requests for the camera thread.
+//! - `camera`: card files and camera status.
+//! - `camera_requests`: requests from other processes for the camera thread.
 //! - `gallery`: previews, shares and what each share published.
 //! - `answers`: the guests' answers to each share, and the sidecars written from them.
 //! - `proof`: what is sealed into which ASC MHL generation, and the repairs made.
@@ -14,6 +15,7 @@
 
 mod answers;
 mod camera;
+mod camera_requests;
 mod gallery;
 mod jobs;
 mod outbox;
@@ -32,7 +34,8 @@ use rusqlite::Connection;
 use crate::Result;
 
 pub use answers::{Answer, Feedback, Marks};
-pub use camera::{CameraAction, CameraRequest, CardFile, CardState, RequestState};
+pub use camera::{CardFile, CardState};
+pub use camera_requests::{CameraAction, CameraRequest, RequestState};
 pub use gallery::{NeedsPreview, Share, ShareFrame};
 pub use jobs::{Job, JobState};
 pub use outbox::Outgoing;

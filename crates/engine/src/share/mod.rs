@@ -12,8 +12,10 @@
 //! - [`relay_http`]: the relay calls (token, share, blobs).
 //! - [`publisher`]: the engine's task that sends frames.
 //! - [`answers`]: the engine's task that reads answers.
+//! - [`comments`]: new comments as batched notifications.
 
 pub mod answers;
+pub mod comments;
 pub mod link;
 pub mod publisher;
 pub mod relay_http;
