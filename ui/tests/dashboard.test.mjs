@@ -68,7 +68,14 @@ function startStudio(port) {
         env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: join(dir, ".config") },
       }).toString(),
     );
-  return { engine, drop, status };
+  /** A frame of `mb` MB of random bytes, written beside the hot folder and moved in. */
+  const dropBig = (mb) => {
+    n += 1;
+    const partial = join(dir, `big-${n}.jpg`);
+    execFileSync("sh", ["-c", `head -c ${mb}M /dev/urandom > '${partial}'`]);
+    execFileSync("mv", [partial, join(hot, `big-${n}.jpg`)]);
+  };
+  return { engine, drop, dropBig, status };
 }
 
 async function mode(page) {
@@ -128,6 +135,179 @@ test("frames appear live, survive a relay restart once each, in order", { timeou
     assert.deepEqual(errors, []);
     mkdirSync(join(process.cwd(), "test-results"), { recursive: true });
     await page.screenshot({ path: join(process.cwd(), "test-results", "dashboard.png"), fullPage: true });
+  } finally {
+    await browser.close();
+    await stop(studio.engine);
+    await stop(relay);
+  }
+});
+
+/** The page's scheduled WebSocket attempt (ms since the epoch), while it waits one out. */
+async function nextTry(page) {
+  const at = await page.getAttribute("#link-next", "data-at");
+  return at === null ? undefined : Number(at);
+}
+
+/** Stop the relay and wait until the page waits at least `ms` for its next attempt. */
+async function awayLong(page, relay, ms) {
+  await stop(relay);
+  await until("the page to notice", async () => (await mode(page)) === "offline", 30_000);
+  await until(
+    `a backoff of more than ${ms} ms`,
+    async () => {
+      const at = await nextTry(page);
+      return at !== undefined && at - Date.now() > ms;
+    },
+    90_000,
+  );
+  return nextTry(page);
+}
+
+test("named regions; the connection panel; Reconnect and the online event skip the backoff", { timeout: 240_000 }, async () => {
+  const port = await freePort();
+  let relay = startRelay(port);
+  await until("the relay", () => healthy(port));
+  const studio = startStudio(port);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${port}/?token=${token("subscriber")}`);
+    await until("real-time mode", async () => (await mode(page)) === "realtime");
+    for (const name of ["Session", "Connection", "Cameras", "Backup drives", "Uploads", "Library", "This computer", "Frames", "Alerts"]) {
+      assert.equal(await page.getByRole("region", { name, exact: true }).count(), 1, `region ${name}`);
+    }
+    for (const name of ["Reconnect", "Notifications"]) {
+      assert.equal(await page.getByRole("button", { name, exact: true }).count(), 1, `button ${name}`);
+    }
+    assert.equal(await page.textContent("#link-transport"), "WebSocket");
+    await until("a measured round trip", async () => /^\d+ ms$/.test((await page.textContent("#link-rtt")) ?? ""));
+    studio.drop(2);
+    await until("2 verified frames", async () => (await verifiedShots(page)).length === 2, 60_000);
+    assert.match((await page.textContent("#link-last")) ?? "", /^(just now|\d+ s ago)$/);
+    assert.equal(await page.textContent("#link-reconnects"), "0");
+
+    // Reconnect: the relay is back, the page would wait seconds more; the button goes now.
+    let due = await awayLong(page, relay, 4000);
+    relay = startRelay(port);
+    await until("the relay again", () => healthy(port));
+    await page.getByRole("button", { name: "Reconnect", exact: true }).click();
+    await until("real-time again", async () => (await mode(page)) === "realtime", 30_000);
+    assert.ok(Date.now() < due, "real-time only when the backoff was over: Reconnect did not skip it");
+    assert.equal(await page.textContent("#link-reconnects"), "1");
+    studio.drop(2);
+    await until("4 verified frames", async () => (await verifiedShots(page)).length === 4, 60_000);
+
+    // The browser's `online` event does the same.
+    due = await awayLong(page, relay, 4000);
+    relay = startRelay(port);
+    await until("the relay again", () => healthy(port));
+    await page.evaluate(() => window.dispatchEvent(new Event("online")));
+    await until("real-time after online", async () => (await mode(page)) === "realtime", 30_000);
+    assert.ok(Date.now() < due, "real-time only when the backoff was over: online did not skip it");
+    assert.equal(await page.textContent("#link-reconnects"), "2");
+    const ids = await page.$$eval("#shots li.shot", (rows) => rows.map((r) => r.dataset.shotId));
+    assert.equal(new Set(ids).size, 4, `frames: ${ids}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await stop(studio.engine);
+    await stop(relay);
+  }
+});
+
+test("a hidden tab closes its link after a while and resumes without losing an event", { timeout: 180_000 }, async () => {
+  const port = await freePort();
+  const relay = startRelay(port);
+  await until("the relay", () => healthy(port));
+  const studio = startStudio(port);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const open = new Set();
+    page.on("websocket", (ws) => {
+      open.add(ws);
+      ws.on("close", () => open.delete(ws));
+    });
+    await page.goto(`http://127.0.0.1:${port}/?token=${token("subscriber")}&hidden_close=1`);
+    await until("real-time mode", async () => (await mode(page)) === "realtime");
+    studio.drop(2);
+    await until("2 verified frames", async () => (await verifiedShots(page)).length === 2, 60_000);
+    assert.equal(open.size, 1);
+
+    // Page Visibility emulated: the tab is hidden.
+    const show = (state) =>
+      page.evaluate((state) => {
+        window.__visibility = state;
+        Object.defineProperty(document, "visibilityState", { configurable: true, get: () => window.__visibility });
+        Object.defineProperty(document, "hidden", { configurable: true, get: () => window.__visibility === "hidden" });
+        document.dispatchEvent(new Event("visibilitychange"));
+      }, state);
+    await show("hidden");
+    await until("the link closed", async () => open.size === 0 && (await page.textContent("#link-transport")) === "closed while this tab is hidden", 30_000);
+    studio.drop(3);
+    await until(
+      "the frames published while the tab is hidden",
+      () => {
+        const s = studio.status();
+        return s.shots === 5 && s.queue_depth === 0 && s.relay_queued === 0;
+      },
+      60_000,
+    );
+    assert.equal((await verifiedShots(page)).length, 2, "frames reached a hidden tab whose link was closed");
+    assert.equal(open.size, 0);
+
+    await show("visible");
+    await until("real-time again", async () => (await mode(page)) === "realtime", 30_000);
+    await until("5 verified frames", async () => (await verifiedShots(page)).length === 5, 60_000);
+    const ids = await page.$$eval("#shots li.shot", (rows) => rows.map((r) => r.dataset.shotId));
+    assert.equal(new Set(ids).size, 5, `frames: ${ids}`);
+    assert.equal(await page.textContent('[data-target="b1"] .verified-count'), "5");
+    assert.equal(await page.textContent("#link-reconnects"), "1");
+  } finally {
+    await browser.close();
+    await stop(studio.engine);
+    await stop(relay);
+  }
+});
+
+test("a 1.5 GB frame: its copy's progress bar moves, reaches 100 % and turns into verified", { timeout: 300_000 }, async () => {
+  const port = await freePort();
+  const relay = startRelay(port);
+  await until("the relay", () => healthy(port));
+  const studio = startStudio(port);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?token=${token("subscriber")}`);
+    await until("real-time mode", async () => (await mode(page)) === "realtime");
+    studio.dropBig(1536);
+    const region = page.getByRole("region", { name: "Backup drives", exact: true });
+    const bar = region.getByRole("progressbar", { name: /^Copying shot \d+ to b1$/ });
+    const seen = [];
+    let facts = "";
+    const deadline = Date.now() + 240_000;
+    while (Date.now() < deadline) {
+      if ((await bar.count()) === 1) {
+        const now = Number(await bar.getAttribute("aria-valuenow"));
+        if (seen.at(-1) !== now) seen.push(now);
+        if (now > 0 && now < 100) {
+          facts = (await region.locator(".progress .facts").first().textContent().catch(() => "")) || facts;
+        }
+      } else if ((await region.locator("[data-verified-shot]").count()) === 1) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(await region.locator("[data-verified-shot]").count(), 1, `never verified; bar values ${seen}`);
+    assert.match(await region.locator("[data-verified-shot]").textContent(), /^✓ shot \d+ verified$/);
+    assert.equal(await bar.count(), 0, "the bar is still there after the copy was verified");
+    const moving = seen.filter((v) => v > 0 && v < 100);
+    assert.ok(moving.length >= 2, `the bar did not move: ${seen}`);
+    assert.deepEqual(seen, [...seen].sort((a, b) => a - b), `the bar went backwards: ${seen}`);
+    assert.equal(seen.at(-1), 100, `the bar never reached 100 %: ${seen}`);
+    assert.match(facts, /B\/s · .* left$/, `no rate or time left shown: ${facts}`);
   } finally {
     await browser.close();
     await stop(studio.engine);

@@ -9,6 +9,8 @@ const CLOSE_DISCONNECTED = 4003;
 /** Refusals no retry can fix: the token itself is no good. */
 const FINAL = new Set(["revoked", "token_expired", "unauthorized"]);
 const MAX_BACKOFF_MS = 30000;
+/** How often an open WebSocket is pinged, to measure its round trip. */
+const PING_EVERY_MS = 15000;
 /** Full jitter: a random delay up to `base * 2^attempt`, capped. */
 export function backoff(attempt, base = 500) {
     const ceiling = Math.min(MAX_BACKOFF_MS, base * 2 ** Math.min(attempt, 16));
@@ -26,6 +28,11 @@ export class RelayConnection {
         this.sseFailures = 0;
         this.mode = "connecting";
         this.stopped = false;
+        /** Stopped for good: the relay will not take the token again. */
+        this.final = false;
+        /** The link has been up once: the next time it comes up is a reconnect. */
+        this.wasUp = false;
+        this.figures = { transport: "none", reconnects: 0, suspended: false };
         for (const channel of channels) {
             this.channels.set(channel, { offset: 0, awaiting: false, seen: new Set(), order: [] });
         }
@@ -37,13 +44,65 @@ export class RelayConnection {
     /** Close everything. */
     stop() {
         this.stopped = true;
-        this.ws?.close();
+        const ws = this.ws;
+        this.ws = undefined;
+        ws?.close();
         this.stopFallback();
         window.clearTimeout(this.wsTimer);
+        window.clearInterval(this.pingTimer);
+        this.figures.nextTryAt = undefined;
+        this.transport("none");
+    }
+    /** The figures as they are now. */
+    stats() {
+        return { ...this.figures };
+    }
+    /** Try again now, skipping the backoff; a link that is up is re-made. Each channel
+     *  resumes from its offset, so nothing is lost or shown twice. */
+    reconnect() {
+        if (this.final)
+            return;
+        this.stop();
+        this.stopped = false;
+        this.figures.suspended = false;
+        this.wsFailures = 0;
+        this.sseFailures = 0;
+        this.setMode("connecting", "reconnecting now");
+        this.openWebSocket();
+    }
+    /** Close the link on purpose (a tab hidden for a while); `resume` re-opens it. */
+    suspend(detail) {
+        if (this.final || this.figures.suspended)
+            return;
+        this.stop();
+        this.figures.suspended = true;
+        this.setMode("offline", detail);
+        this.changed();
+    }
+    /** Re-open a suspended link, resuming each channel from its offset. */
+    resume() {
+        if (this.figures.suspended)
+            this.reconnect();
+    }
+    changed() {
+        this.on.stats?.(this.stats());
+    }
+    transport(transport) {
+        if (transport !== "none") {
+            this.figures.nextTryAt = undefined;
+            if (this.figures.transport === "none" && this.wasUp)
+                this.figures.reconnects += 1;
+            this.wasUp = true;
+        }
+        if (transport !== "websocket")
+            this.figures.rttMs = undefined;
+        this.figures.transport = transport;
+        this.changed();
     }
     /** The relay will not take this token again: stop, and say what to do. */
     refused(detail) {
         this.stop();
+        this.final = true;
         this.setMode("offline", detail);
         this.on.refused?.(detail);
     }
@@ -95,12 +154,24 @@ export class RelayConnection {
                 this.wsFailures = 0;
                 this.stopFallback();
                 this.setMode("realtime", "live over WebSocket");
+                this.transport("websocket");
+                this.ping(ws);
+                window.clearInterval(this.pingTimer);
+                this.pingTimer = window.setInterval(() => this.ping(ws), PING_EVERY_MS);
             }
             let frame;
             try {
                 frame = JSON.parse(String(message.data));
             }
             catch {
+                return;
+            }
+            if (frame.type === "pong") {
+                if (this.pingSentAt !== undefined) {
+                    this.figures.rttMs = performance.now() - this.pingSentAt;
+                    this.pingSentAt = undefined;
+                    this.changed();
+                }
                 return;
             }
             this.frame(frame, (channel, epoch) => {
@@ -110,8 +181,12 @@ export class RelayConnection {
         };
         ws.onclose = (event) => {
             window.clearTimeout(openTimeout);
-            if (this.ws === ws)
-                this.ws = undefined;
+            if (this.ws !== ws)
+                return; // closed on purpose, or replaced
+            this.ws = undefined;
+            window.clearInterval(this.pingTimer);
+            if (this.figures.transport === "websocket")
+                this.transport("none");
             if (event.code === CLOSE_DISCONNECTED) {
                 this.refused("disconnected by the studio, or the link was revoked: ask the studio for a new link");
                 return;
@@ -133,6 +208,15 @@ export class RelayConnection {
         }
         window.clearTimeout(this.wsTimer);
         this.wsTimer = window.setTimeout(() => this.openWebSocket(), delay);
+        this.figures.nextTryAt = Date.now() + delay;
+        this.changed();
+    }
+    ping(ws) {
+        if (ws.readyState !== WebSocket.OPEN)
+            return;
+        const frame = { type: "ping" };
+        this.pingSentAt = performance.now();
+        ws.send(JSON.stringify(frame));
     }
     // ---- Frames ------------------------------------------------------------------------
     /** Act on one frame; `restart` re-reads a channel from 0 in a new epoch. */
@@ -171,6 +255,7 @@ export class RelayConnection {
             return;
         state.seen.add(frame.id);
         state.order.push(frame.id);
+        this.figures.lastEventAt = Date.now();
         if (state.order.length > SEEN_IDS) {
             const old = state.order.shift();
             if (old !== undefined)
@@ -233,6 +318,8 @@ export class RelayConnection {
             opened = true;
             this.sseFailures = 0;
             this.setMode("fallback", "live over Server-Sent Events");
+            if (this.figures.transport !== "sse")
+                this.transport("sse");
         };
         source.onerror = () => {
             if (this.sources.get(channel) !== source)
@@ -241,6 +328,8 @@ export class RelayConnection {
             // so that the epoch goes along, and give up on SSE when it never gets through.
             source.close();
             this.sources.delete(channel);
+            if (this.figures.transport === "sse" && this.sources.size === 0)
+                this.transport("none");
             if (!opened)
                 this.sseFailures += 1;
             this.setMode("offline", "relay unreachable; retrying");
@@ -287,6 +376,8 @@ export class RelayConnection {
                 const body = (await response.json());
                 failures = 0;
                 this.setMode("fallback", "live over HTTP polling");
+                if (this.figures.transport !== "polling")
+                    this.transport("polling");
                 if (state.epoch !== undefined && state.epoch !== body.epoch) {
                     state.epoch = body.epoch;
                     state.offset = 0;
@@ -307,6 +398,8 @@ export class RelayConnection {
                     return;
                 failures += 1;
                 this.setMode("offline", "relay unreachable; retrying");
+                if (this.figures.transport === "polling")
+                    this.transport("none");
                 await new Promise((resolve) => window.setTimeout(resolve, backoff(failures)));
             }
         }

@@ -14,6 +14,22 @@ export type Mode = "connecting" | "realtime" | "fallback" | "offline";
 /** One event frame from the relay. */
 export type EventFrame = Extract<RelayFrame, { type: "event" }>;
 
+/** The link's figures, for the connection panel. */
+export interface Stats {
+  /** The transport carrying events now, if any. */
+  transport: "websocket" | "sse" | "polling" | "none";
+  /** Round trip of the last `ping` answered over WebSocket, in ms. */
+  rttMs?: number;
+  /** Times the link came back after it had been up. */
+  reconnects: number;
+  /** When the last event arrived (`Date.now()`). */
+  lastEventAt?: number;
+  /** When the next WebSocket attempt is due, while waiting out a backoff. */
+  nextTryAt?: number;
+  /** Closed on purpose (a hidden tab) until `resume`. */
+  suspended: boolean;
+}
+
 /** What the connection tells the page. */
 export interface Handlers {
   /** The latest event of each type on a channel (on every (re)subscribe). */
@@ -28,6 +44,8 @@ export interface Handlers {
   /** The relay will not take this token again (revoked, expired, cut off by the
    *  studio); the connection has stopped. */
   refused?(detail: string): void;
+  /** The link's figures changed. */
+  stats?(stats: Stats): void;
 }
 
 interface ChannelState {
@@ -47,6 +65,8 @@ const CLOSE_DISCONNECTED = 4003;
 /** Refusals no retry can fix: the token itself is no good. */
 const FINAL = new Set(["revoked", "token_expired", "unauthorized"]);
 const MAX_BACKOFF_MS = 30_000;
+/** How often an open WebSocket is pinged, to measure its round trip. */
+const PING_EVERY_MS = 15_000;
 
 /** Full jitter: a random delay up to `base * 2^attempt`, capped. */
 export function backoff(attempt: number, base = 500): number {
@@ -65,6 +85,13 @@ export class RelayConnection {
   private sseFailures = 0;
   private mode: Mode = "connecting";
   private stopped = false;
+  /** Stopped for good: the relay will not take the token again. */
+  private final = false;
+  /** The link has been up once: the next time it comes up is a reconnect. */
+  private wasUp = false;
+  private pingTimer?: number;
+  private pingSentAt?: number;
+  private readonly figures: Stats = { transport: "none", reconnects: 0, suspended: false };
 
   constructor(
     private readonly origin: string,
@@ -85,14 +112,67 @@ export class RelayConnection {
   /** Close everything. */
   stop(): void {
     this.stopped = true;
-    this.ws?.close();
+    const ws = this.ws;
+    this.ws = undefined;
+    ws?.close();
     this.stopFallback();
     window.clearTimeout(this.wsTimer);
+    window.clearInterval(this.pingTimer);
+    this.figures.nextTryAt = undefined;
+    this.transport("none");
+  }
+
+  /** The figures as they are now. */
+  stats(): Stats {
+    return { ...this.figures };
+  }
+
+  /** Try again now, skipping the backoff; a link that is up is re-made. Each channel
+   *  resumes from its offset, so nothing is lost or shown twice. */
+  reconnect(): void {
+    if (this.final) return;
+    this.stop();
+    this.stopped = false;
+    this.figures.suspended = false;
+    this.wsFailures = 0;
+    this.sseFailures = 0;
+    this.setMode("connecting", "reconnecting now");
+    this.openWebSocket();
+  }
+
+  /** Close the link on purpose (a tab hidden for a while); `resume` re-opens it. */
+  suspend(detail: string): void {
+    if (this.final || this.figures.suspended) return;
+    this.stop();
+    this.figures.suspended = true;
+    this.setMode("offline", detail);
+    this.changed();
+  }
+
+  /** Re-open a suspended link, resuming each channel from its offset. */
+  resume(): void {
+    if (this.figures.suspended) this.reconnect();
+  }
+
+  private changed(): void {
+    this.on.stats?.(this.stats());
+  }
+
+  private transport(transport: Stats["transport"]): void {
+    if (transport !== "none") {
+      this.figures.nextTryAt = undefined;
+      if (this.figures.transport === "none" && this.wasUp) this.figures.reconnects += 1;
+      this.wasUp = true;
+    }
+    if (transport !== "websocket") this.figures.rttMs = undefined;
+    this.figures.transport = transport;
+    this.changed();
   }
 
   /** The relay will not take this token again: stop, and say what to do. */
   private refused(detail: string): void {
     this.stop();
+    this.final = true;
     this.setMode("offline", detail);
     this.on.refused?.(detail);
   }
@@ -145,11 +225,23 @@ export class RelayConnection {
         this.wsFailures = 0;
         this.stopFallback();
         this.setMode("realtime", "live over WebSocket");
+        this.transport("websocket");
+        this.ping(ws);
+        window.clearInterval(this.pingTimer);
+        this.pingTimer = window.setInterval(() => this.ping(ws), PING_EVERY_MS);
       }
       let frame: RelayFrame;
       try {
         frame = JSON.parse(String(message.data)) as RelayFrame;
       } catch {
+        return;
+      }
+      if (frame.type === "pong") {
+        if (this.pingSentAt !== undefined) {
+          this.figures.rttMs = performance.now() - this.pingSentAt;
+          this.pingSentAt = undefined;
+          this.changed();
+        }
         return;
       }
       this.frame(frame, (channel, epoch) => {
@@ -159,7 +251,10 @@ export class RelayConnection {
     };
     ws.onclose = (event) => {
       window.clearTimeout(openTimeout);
-      if (this.ws === ws) this.ws = undefined;
+      if (this.ws !== ws) return; // closed on purpose, or replaced
+      this.ws = undefined;
+      window.clearInterval(this.pingTimer);
+      if (this.figures.transport === "websocket") this.transport("none");
       if (event.code === CLOSE_DISCONNECTED) {
         this.refused("disconnected by the studio, or the link was revoked: ask the studio for a new link");
         return;
@@ -180,6 +275,15 @@ export class RelayConnection {
     }
     window.clearTimeout(this.wsTimer);
     this.wsTimer = window.setTimeout(() => this.openWebSocket(), delay);
+    this.figures.nextTryAt = Date.now() + delay;
+    this.changed();
+  }
+
+  private ping(ws: WebSocket): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    const frame: ClientFrame = { type: "ping" };
+    this.pingSentAt = performance.now();
+    ws.send(JSON.stringify(frame));
   }
 
   // ---- Frames ------------------------------------------------------------------------
@@ -217,6 +321,7 @@ export class RelayConnection {
     if (state.seen.has(frame.id)) return;
     state.seen.add(frame.id);
     state.order.push(frame.id);
+    this.figures.lastEventAt = Date.now();
     if (state.order.length > SEEN_IDS) {
       const old = state.order.shift();
       if (old !== undefined) state.seen.delete(old);
@@ -279,6 +384,7 @@ export class RelayConnection {
       opened = true;
       this.sseFailures = 0;
       this.setMode("fallback", "live over Server-Sent Events");
+      if (this.figures.transport !== "sse") this.transport("sse");
     };
     source.onerror = () => {
       if (this.sources.get(channel) !== source) return;
@@ -286,6 +392,7 @@ export class RelayConnection {
       // so that the epoch goes along, and give up on SSE when it never gets through.
       source.close();
       this.sources.delete(channel);
+      if (this.figures.transport === "sse" && this.sources.size === 0) this.transport("none");
       if (!opened) this.sseFailures += 1;
       this.setMode("offline", "relay unreachable; retrying");
       if (this.sseFailures >= 3) {
@@ -336,6 +443,7 @@ export class RelayConnection {
         };
         failures = 0;
         this.setMode("fallback", "live over HTTP polling");
+        if (this.figures.transport !== "polling") this.transport("polling");
         if (state.epoch !== undefined && state.epoch !== body.epoch) {
           state.epoch = body.epoch;
           state.offset = 0;
@@ -353,6 +461,7 @@ export class RelayConnection {
         if (signal.aborted) return;
         failures += 1;
         this.setMode("offline", "relay unreachable; retrying");
+        if (this.figures.transport === "polling") this.transport("none");
         await new Promise((resolve) => window.setTimeout(resolve, backoff(failures)));
       }
     }

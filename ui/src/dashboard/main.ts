@@ -1,6 +1,10 @@
-// The relay's live dashboard: cameras, frames arriving, each backup drive's progress and
-// free space, uploads, alerts, session totals, the guests' answers on open shares
-// (`answers`), and how the page is connected. The link
+// The relay's live dashboard: cameras, frames arriving, each backup drive's copies in
+// flight (a progress bar each) and free space, uploads in flight, alerts (an unread count,
+// toasts for critical ones and guests' comments, dismiss and mute per category, kept in
+// this browser), session totals and queue, the guests' answers on open shares (`answers`),
+// and how the page is connected (transport, round trip, reconnects, a Reconnect button; a
+// tab hidden for a few minutes closes its link and resumes from its offsets when shown).
+// Every panel is a region named by its heading. The link
 // carries a subscriber token (`?token=`); the studio comes from `?studio=` or the token's
 // channels.
 
@@ -9,11 +13,17 @@ import type { CameraStatus } from "../generated/CameraStatus";
 import type { TargetStatus } from "../generated/TargetStatus";
 import type { QueueStatus } from "../generated/QueueStatus";
 import type { Notification } from "../generated/Notification";
-import { RelayConnection, type EventFrame, type Mode } from "./connection.js";
+import { RelayConnection, type EventFrame, type Mode, type Stats } from "./connection.js";
 import { AnswersPanel, el } from "./answers.js";
 
 const MAX_SHOTS = 200;
 const MAX_ALERTS = 50;
+/** A tab hidden this long closes its link (`?hidden_close=SECONDS` changes it). */
+const HIDDEN_CLOSE_S = 180;
+/** Where this browser keeps the alert categories it muted. */
+const MUTED_KEY = "shotline.dashboard.muted";
+/** Alerts that raise a toast besides the critical ones. */
+const TOAST_CATEGORIES = new Set(["gallery_comment"]);
 
 interface Shot {
   id: number;
@@ -25,10 +35,25 @@ interface Shot {
   row?: HTMLElement;
 }
 
+/** One copy or upload in flight: its bytes over time, for the rate and the time left. */
+interface Transfer {
+  shot: number;
+  done: number;
+  total: number;
+  /** `performance.now()` and bytes of the first progress seen. */
+  firstAt: number;
+  firstDone: number;
+  /** Bytes per second since the first progress seen. */
+  rate?: number;
+}
+
 interface TargetView {
   status?: TargetStatus;
   verified: number;
-  progress?: { shot: number; done: number; total: number };
+  /** Copies in flight, by shot. */
+  copies: Map<number, Transfer>;
+  /** The latest copy verified, shown where its bar was. */
+  lastVerified?: number;
 }
 
 const shots = new Map<number, Shot>();
@@ -38,8 +63,31 @@ let totals: QueueStatus | undefined;
 /** Verifications of shots not shown yet: channels arrive over separate streams (SSE), so a
  *  `backup_verified` may come before its `shot_stored`. */
 const early = new Map<number, Set<string>>();
+/** Uploads in flight, by shot. */
+const uploads = new Map<number, Transfer>();
+let lastUploaded: number | undefined;
 let uploadsDone = 0;
 let eventsSeen = 0;
+let link: Stats | undefined;
+let unread = 0;
+const muted = new Set<string>(readMuted());
+
+function readMuted(): string[] {
+  try {
+    const stored = JSON.parse(localStorage.getItem(MUTED_KEY) ?? "[]") as unknown;
+    return Array.isArray(stored) ? stored.filter((c): c is string => typeof c === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveMuted(): void {
+  try {
+    localStorage.setItem(MUTED_KEY, JSON.stringify([...muted]));
+  } catch {
+    // storage refused (private mode): the mute holds for this page only
+  }
+}
 
 function $(id: string): HTMLElement {
   const element = document.getElementById(id);
@@ -56,6 +104,50 @@ export function bytes(n: number): string {
     unit += 1;
   }
   return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** `75 s`, `4 min`, `2 h 5 min`. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 90) return `${s} s`;
+  const minutes = Math.round(s / 60);
+  if (minutes < 90) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** Shortest span a rate is worked out over: events come in batches from the engine's
+ *  outbox, so the time between two of them says little. */
+const RATE_AFTER_MS = 1000;
+
+/** The next state of a transfer after a progress event: the rate is the average since
+ *  the first progress this page saw. */
+function advance(previous: Transfer | undefined, shot: number, done: number, total: number): Transfer {
+  const now = performance.now();
+  if (!previous || done < previous.done) return { shot, done, total, firstAt: now, firstDone: done };
+  const elapsed = now - previous.firstAt;
+  const rate = elapsed >= RATE_AFTER_MS ? ((done - previous.firstDone) * 1000) / elapsed : undefined;
+  return { ...previous, done, total, rate };
+}
+
+/** A labelled progress bar with its figures: percent, bytes, rate and time left. */
+function progressBar(label: string, done: number, total: number, rate?: number): HTMLElement {
+  const percent = total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 100;
+  const box = el("div", "progress");
+  const bar = el("div", "bar");
+  bar.setAttribute("role", "progressbar");
+  bar.setAttribute("aria-label", label);
+  bar.setAttribute("aria-valuemin", "0");
+  bar.setAttribute("aria-valuemax", "100");
+  bar.setAttribute("aria-valuenow", String(percent));
+  const fill = el("div", "fill");
+  fill.style.width = `${percent}%`;
+  bar.append(fill);
+  const facts = [`${percent}%`, `${bytes(done)} of ${bytes(total)}`];
+  if (rate !== undefined && rate > 0 && done < total) {
+    facts.push(`${bytes(rate)}/s`, `${duration((total - done) / rate)} left`);
+  }
+  box.append(el("div", "facts", `${label}: ${facts.join(" · ")}`), bar);
+  return box;
 }
 
 /** The studio: `?studio=`, else the prefix of the token's first channel. */
@@ -108,15 +200,19 @@ function apply(event: Event, live: boolean): void {
       break;
     }
     case "backup_progress": {
+      // From a snapshot it may be long finished: bars come from live progress only.
+      if (!live) break;
       const p = event.payload;
       const view = target(p.target);
-      view.progress = { shot: p.shot_id, done: p.bytes_done, total: p.bytes_total };
+      view.copies.set(p.shot_id, advance(view.copies.get(p.shot_id), p.shot_id, p.bytes_done, p.bytes_total));
       renderTargets();
       break;
     }
     case "backup_verified": {
       const p = event.payload;
-      if (live) target(p.target).verified += 1;
+      const view = target(p.target);
+      if (live) view.verified += 1;
+      if (view.copies.delete(p.shot_id) || live) view.lastVerified = p.shot_id;
       const known = shot(p.shot_id);
       if (known) {
         known.verified.add(p.target);
@@ -145,11 +241,20 @@ function apply(event: Event, live: boolean): void {
         s.upload = { done: p.bytes_done, total: p.bytes_total, complete: false };
         renderShot(p.shot_id);
       }
+      if (live && p.bytes_done < p.bytes_total) {
+        uploads.set(p.shot_id, advance(uploads.get(p.shot_id), p.shot_id, p.bytes_done, p.bytes_total));
+        renderUploads();
+      }
       break;
     }
     case "upload_complete": {
       const p = event.payload;
-      if (live) uploadsDone += 1;
+      if (live) {
+        uploadsDone += 1;
+        lastUploaded = p.shot_id;
+      }
+      uploads.delete(p.shot_id);
+      renderUploads();
       const s = shot(p.shot_id);
       if (s) {
         s.upload = { done: p.size, total: p.size, complete: true, url: p.url ?? undefined };
@@ -171,7 +276,7 @@ function apply(event: Event, live: boolean): void {
 function target(name: string): TargetView {
   let view = targets.get(name);
   if (!view) {
-    view = { verified: 0 };
+    view = { verified: 0, copies: new Map() };
     targets.set(name, view);
   }
   return view;
@@ -235,9 +340,14 @@ function renderTargets(): void {
       meter.append(used);
       item.append(meter, el("div", "facts", `${bytes(status.free_bytes)} free${total ? ` of ${bytes(total)}` : ""}`));
     }
-    if (view.progress && view.progress.done < view.progress.total) {
-      const p = view.progress;
-      item.append(el("div", "facts", `copying shot ${p.shot}: ${Math.floor((100 * p.done) / Math.max(1, p.total))}%`));
+    for (const copy of view.copies.values()) {
+      item.append(progressBar(`Copying shot ${copy.shot} to ${name}`, copy.done, copy.total, copy.rate));
+    }
+    if (view.copies.size === 0 && view.lastVerified !== undefined) {
+      const done = el("div", "facts done");
+      done.dataset.verifiedShot = String(view.lastVerified);
+      done.textContent = `✓ shot ${view.lastVerified} verified`;
+      item.append(done);
     }
     const verified = el("div", "facts");
     verified.append(el("span", "verified-count", String(view.verified)), " verified this session");
@@ -265,6 +375,55 @@ function renderTotals(): void {
       return cell;
     }),
   );
+  // The session's queue: backup copies verified of all there are to make so far.
+  const verified = t?.backups_verified ?? 0;
+  const pending = t?.backups_pending ?? 0;
+  const queue = $("queue");
+  queue.replaceChildren(progressBar("Session queue", verified, verified + pending));
+  if (pending === 0) queue.append(el("div", "facts", "Nothing waiting: every copy so far is verified."));
+}
+
+function renderUploads(): void {
+  const box = $("uploads");
+  box.replaceChildren();
+  for (const upload of uploads.values()) {
+    box.append(progressBar(`Uploading shot ${upload.shot}`, upload.done, upload.total, upload.rate));
+  }
+  const summary = el("div", "facts");
+  summary.append(el("span", "uploaded-count", String(uploadsDone)), " uploaded this session");
+  if (uploads.size === 0 && lastUploaded !== undefined) summary.append(` · ✓ shot ${lastUploaded} uploaded`);
+  box.append(summary);
+}
+
+function ago(at: number): string {
+  const seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
+  return seconds < 2 ? "just now" : `${duration(seconds)} ago`;
+}
+
+const TRANSPORTS: Record<Stats["transport"], string> = {
+  websocket: "WebSocket",
+  sse: "Server-Sent Events",
+  polling: "HTTP polling",
+  none: "none",
+};
+
+function renderLink(): void {
+  const s = link;
+  if (!s) return;
+  $("link-transport").textContent = s.suspended ? "closed while this tab is hidden" : TRANSPORTS[s.transport];
+  $("link-rtt").textContent = s.rttMs === undefined ? "not measured" : `${Math.max(1, Math.round(s.rttMs))} ms`;
+  $("link-reconnects").textContent = String(s.reconnects);
+  $("link-last").textContent = s.lastEventAt === undefined ? "none yet" : ago(s.lastEventAt);
+  const next = $("link-next");
+  if (s.nextTryAt !== undefined && s.transport === "none" && !s.suspended) {
+    next.hidden = false;
+    next.dataset.at = String(s.nextTryAt);
+    const seconds = Math.max(0, Math.ceil((s.nextTryAt - Date.now()) / 1000));
+    next.textContent = `Next try in ${seconds} s; Reconnect tries now.`;
+  } else {
+    next.hidden = true;
+    delete next.dataset.at;
+  }
 }
 
 function renderShot(id: number): void {
@@ -293,16 +452,77 @@ function renderShot(id: number): void {
 }
 
 function alert(n: Notification): void {
+  if (muted.has(n.category)) {
+    renderMuted();
+    return;
+  }
   const list = $("alerts");
   const item = el("li", `alert ${n.level}`);
+  item.dataset.category = n.category;
+  const dismiss = el("button", "small", "Dismiss");
+  dismiss.setAttribute("aria-label", `Dismiss: ${n.title}`);
+  dismiss.addEventListener("click", () => item.remove());
+  const mute = el("button", "small", "Mute");
+  mute.setAttribute("aria-label", `Mute ${n.category} alerts`);
+  mute.addEventListener("click", () => {
+    muted.add(n.category);
+    saveMuted();
+    for (const other of list.querySelectorAll<HTMLElement>("li.alert")) {
+      if (other.dataset.category === n.category) other.remove();
+    }
+    renderMuted();
+  });
   item.append(
     el("strong", "", n.title),
     el("span", "", ` ${n.message}`),
     el("span", "muted", ` ${new Date().toLocaleTimeString()}`),
+    dismiss,
+    mute,
   );
   list.prepend(item);
   while (list.children.length > MAX_ALERTS) list.lastElementChild?.remove();
   $("no-alerts").hidden = true;
+  unread += 1;
+  renderUnread();
+  if (n.level === "critical" || TOAST_CATEGORIES.has(n.category)) toast(n);
+}
+
+/** A toast at the top of the page: a critical alert stays until dismissed. */
+function toast(n: Notification): void {
+  const box = el("div", `toast ${n.level}`);
+  const dismiss = el("button", "small", "Dismiss");
+  dismiss.setAttribute("aria-label", `Dismiss: ${n.title}`);
+  dismiss.addEventListener("click", () => box.remove());
+  box.append(el("strong", "", n.title), el("span", "", ` ${n.message}`), dismiss);
+  const toasts = $("toasts");
+  toasts.append(box);
+  while (toasts.children.length > 4) toasts.firstElementChild?.remove();
+  if (n.level !== "critical") window.setTimeout(() => box.remove(), 8000);
+}
+
+function renderUnread(): void {
+  const count = $("unread");
+  count.textContent = String(unread);
+  count.hidden = unread === 0;
+  $("notifications").setAttribute("aria-label", unread === 0 ? "Notifications" : `Notifications, ${unread} unread`);
+}
+
+function renderMuted(): void {
+  const line = $("muted-categories");
+  line.replaceChildren();
+  line.hidden = muted.size === 0;
+  if (muted.size === 0) return;
+  line.append("Muted in this browser: ");
+  for (const category of [...muted].sort()) {
+    const unmute = el("button", "small", `${category} ✕`);
+    unmute.setAttribute("aria-label", `Unmute ${category} alerts`);
+    unmute.addEventListener("click", () => {
+      muted.delete(category);
+      saveMuted();
+      renderMuted();
+    });
+    line.append(unmute);
+  }
 }
 
 // ---- Start -------------------------------------------------------------------------------
@@ -313,6 +533,15 @@ function start(): void {
   renderCameras();
   renderTargets();
   renderTotals();
+  renderUploads();
+  renderMuted();
+  renderUnread();
+  $("notifications").addEventListener("click", () => {
+    unread = 0;
+    renderUnread();
+    $("alerts-panel").scrollIntoView({ block: "start" });
+    $("alerts-heading").focus();
+  });
   if (!token) {
     renderMode("offline", "no token: open the link that Shotline prints, which ends in ?token=…");
     return;
@@ -331,6 +560,10 @@ function start(): void {
       apply(frame.event, true);
     },
     mode: renderMode,
+    stats: (stats) => {
+      link = stats;
+      renderLink();
+    },
     gap: (channel, why) => {
       $("gap").hidden = false;
       $("gap").textContent =
@@ -340,6 +573,27 @@ function start(): void {
     },
   });
   connection.start();
+  window.setInterval(renderLink, 1000);
+  $("reconnect").addEventListener("click", () => connection.reconnect());
+  // Back on the network: try at once rather than wait out the backoff.
+  window.addEventListener("online", () => {
+    if (document.visibilityState !== "hidden") connection.reconnect();
+  });
+  // A tab hidden for a while lets its link go, and resumes from its offsets when shown.
+  const hiddenClose = (Number(params.get("hidden_close")) || HIDDEN_CLOSE_S) * 1000;
+  let hiddenTimer: number | undefined;
+  document.addEventListener("visibilitychange", () => {
+    window.clearTimeout(hiddenTimer);
+    if (document.visibilityState === "hidden") {
+      hiddenTimer = window.setTimeout(() => {
+        if (document.visibilityState === "hidden") {
+          connection.suspend("closed while this tab is hidden; it resumes when the tab is shown");
+        }
+      }, hiddenClose);
+    } else {
+      connection.resume();
+    }
+  });
   new AnswersPanel(window.location.origin, token, $("answers")).start();
 }
 
