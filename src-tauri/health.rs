@@ -54,6 +54,7 @@ fn clears(category: &str) -> Option<&'static str> {
         "library_ok" => Some("library_full"),
         "camera_back" => Some("camera_lost"),
         "camera_disk_ok" => Some("library_full"),
+        "library_space_ok" => Some("library_low"),
         _ => None,
     }
 }
@@ -79,6 +80,10 @@ impl Health {
             Event::Notification(n) => {
                 if let Some(cleared) = clears(&n.category) {
                     self.critical.remove(cleared);
+                }
+                // The library's disk went from critical to low: better, still a warning.
+                if n.category == "library_low" && n.level != Level::Critical {
+                    self.critical.remove("library_low");
                 }
                 if n.level == Level::Critical {
                     self.critical.insert(n.category.clone(), n.title.clone());

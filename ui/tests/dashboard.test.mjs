@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, statfsSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,8 +28,9 @@ function startRelay(port) {
   });
 }
 
-/** A studio folder and `shotline run` publishing to the relay on `port`. */
-function startStudio(port) {
+/** A studio folder and `shotline run` publishing to the relay on `port`; `library`
+ *  elsewhere, with more `[library]` keys, if given. */
+function startStudio(port, { library, libraryKeys = "" } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "shotline-dashboard-"));
   dirs.push(dir);
   const hot = join(dir, "hot");
@@ -41,7 +42,7 @@ function startStudio(port) {
     [
       `[studio]\nid = "studio"`,
       `[[hot_folder]]\npath = ${JSON.stringify(hot)}`,
-      `[library]\npath = ${JSON.stringify(join(dir, "library"))}\nnaming = "{session}/{original}"`,
+      `[library]\npath = ${JSON.stringify(library ?? join(dir, "library"))}\nnaming = "{session}/{original}"\n${libraryKeys}`,
       `[[backup]]\nname = "b1"\npath = ${JSON.stringify(join(dir, "b1"))}`,
       `[camera]\nenabled = false`,
       `[relay]\nurl = "ws://127.0.0.1:${port}/v1/ws"`,
@@ -74,6 +75,7 @@ function startStudio(port) {
     const partial = join(dir, `big-${n}.jpg`);
     execFileSync("sh", ["-c", `head -c ${mb}M /dev/urandom > '${partial}'`]);
     execFileSync("mv", [partial, join(hot, `big-${n}.jpg`)]);
+    return `big-${n}.jpg`;
   };
   return { engine, drop, dropBig, status };
 }
@@ -308,6 +310,69 @@ test("a 1.5 GB frame: its copy's progress bar moves, reaches 100 % and turns int
     assert.deepEqual(seen, [...seen].sort((a, b) => a - b), `the bar went backwards: ${seen}`);
     assert.equal(seen.at(-1), 100, `the bar never reached 100 %: ${seen}`);
     assert.match(facts, /B\/s · .* left$/, `no rate or time left shown: ${facts}`);
+  } finally {
+    await browser.close();
+    await stop(studio.engine);
+    await stop(relay);
+  }
+});
+
+test("a library on tmpfs: room for frames, a warning then a critical alert before it is full; this computer; mute", { timeout: 240_000 }, async () => {
+  // /dev/shm is a tmpfs on Linux: a disk whose free space the test knows.
+  const shm = mkdtempSync("/dev/shm/shotline-library-");
+  dirs.push(shm);
+  const fs = statfsSync(shm);
+  const free = fs.bavail * fs.bsize;
+  const MB = 1 << 20;
+  // Frames of 25 MB: the warning after the second, the critical alert after the fourth.
+  const libraryKeys = `warn_below = "${free - 40 * MB}"\ncritical_below = "${free - 90 * MB}"`;
+  const port = await freePort();
+  const relay = startRelay(port);
+  await until("the relay", () => healthy(port));
+  const studio = startStudio(port, { library: join(shm, "library"), libraryKeys });
+  const browser = await launchChromium();
+  try {
+    const context = await browser.newContext();
+    let page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${port}/?token=${token("subscriber")}`);
+    await until("real-time mode", async () => (await mode(page)) === "realtime");
+    const library = page.getByRole("region", { name: "Library", exact: true });
+    const computer = page.getByRole("region", { name: "This computer", exact: true });
+    await until("the first report", async () => (await page.getAttribute("#library", "data-state")) === "ok", 30_000);
+    assert.match(await computer.locator(".cpu").textContent(), /^\d+ %$/);
+    assert.match(await computer.locator(".memory").textContent(), /used of/);
+    assert.ok((await computer.getByRole("meter").count()) >= 1, "no disk shown");
+
+    const big = (k) => studio.dropBig(25) && k;
+    big(1);
+    await until("1 frame", async () => (await verifiedShots(page)).length === 1, 60_000);
+    big(2);
+    await until("the warning", async () => (await page.locator('li.alert.warning[data-category="library_low"]').count()) === 1, 60_000);
+    assert.equal(await page.getAttribute("#library", "data-state"), "low");
+    assert.match(await library.locator(".room").textContent(), /^Room for about \d+ frames at this session's average of 26\.\d MB\.$/);
+    assert.equal(await page.locator("#toasts .toast").count(), 0, "a toast for a warning");
+    big(3);
+    big(4);
+    await until("the critical alert", async () => (await page.locator('li.alert.critical[data-category="library_low"]').count()) === 1, 60_000);
+    await until("its toast", async () => /Library disk almost full/.test((await page.locator("#toasts").textContent()) ?? ""));
+    assert.equal(await page.getAttribute("#library", "data-state"), "critical");
+    // The frames are all in: the alerts came before the disk was full.
+    await until("4 verified frames", async () => (await verifiedShots(page)).length === 4, 60_000);
+    assert.equal(await page.textContent("#unread"), "2");
+    assert.equal(await page.textContent("#unread-text"), "2 unread alerts");
+    await page.getByRole("button", { name: "Notifications", exact: true }).click();
+    assert.equal(await page.isHidden("#unread"), true);
+
+    // Muted in this browser: gone from the list, kept over a reload.
+    await page.getByRole("button", { name: "Mute library_low alerts" }).first().click();
+    assert.equal(await page.locator('li.alert[data-category="library_low"]').count(), 0);
+    await page.close();
+    page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?token=${token("subscriber")}`);
+    await until("the mute kept", async () => (await page.getByRole("button", { name: "Unmute library_low alerts" }).count()) === 1);
+    assert.deepEqual(errors, []);
   } finally {
     await browser.close();
     await stop(studio.engine);

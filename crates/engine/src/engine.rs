@@ -241,6 +241,13 @@ impl Engine {
             self.bus.clone(),
             shutdown_rx.clone(),
         ));
+        tasks.spawn(crate::system::run(
+            self.config.clone(),
+            self.journal.clone(),
+            self.bus.clone(),
+            self.session.clone(),
+            shutdown_rx.clone(),
+        ));
         tasks.spawn(
             HotFolders::new(&self.config.hot_folder, self.bus.clone()).run(candidates, shutdown_rx),
         );

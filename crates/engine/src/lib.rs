@@ -50,6 +50,7 @@ pub mod share;
 pub mod sidecar;
 pub mod source;
 pub mod status;
+pub mod system;
 pub mod thumbnail;
 pub mod upload;
 pub mod verify;

@@ -33,6 +33,9 @@ pub enum Event {
     QueueStatus(QueueStatus),
     /// Something a person should know about.
     Notification(Notification),
+    /// This computer: CPU, memory, its disks, and the library's room for more frames;
+    /// every minute, and at once when the library's disk crosses a threshold.
+    SystemStatus(SystemStatus),
     /// A frame of a shared session, for its guests.
     GalleryFrame(GalleryFrame),
     /// A guest's rating of a frame.
@@ -59,6 +62,7 @@ impl Event {
             Event::UploadComplete(_) => "upload_complete",
             Event::QueueStatus(_) => "queue_status",
             Event::Notification(_) => "notification",
+            Event::SystemStatus(_) => "system_status",
             Event::GalleryFrame(_) => "gallery_frame",
             Event::GalleryRating(_) => "gallery_rating",
             Event::GalleryLabel(_) => "gallery_label",
@@ -77,7 +81,7 @@ impl Event {
                 "backup"
             }
             Event::UploadProgress(_) | Event::UploadComplete(_) => "upload",
-            Event::QueueStatus(_) => "status",
+            Event::QueueStatus(_) | Event::SystemStatus(_) => "status",
             Event::Notification(_) => "alerts",
             Event::GalleryFrame(f) => return Cow::Owned(format!("gallery:{}", f.share)),
             Event::GalleryRating(_)
@@ -208,6 +212,79 @@ pub struct TargetStatus {
     /// Why it is not online.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// Payload of [`Event::SystemStatus`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct SystemStatus {
+    /// Share of all CPU cores busy since the previous report, 0 to 100.
+    pub cpu_percent: f64,
+    /// Physical memory.
+    pub memory_total_bytes: u64,
+    /// Memory available to programs without swapping.
+    pub memory_available_bytes: u64,
+    /// Each disk's mounted file system, largest first.
+    pub disks: Vec<DiskSpace>,
+    /// The library's disk.
+    pub library: LibrarySpace,
+}
+
+/// One mounted file system, in [`SystemStatus::disks`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct DiskSpace {
+    /// Where it is mounted (a drive letter on Windows).
+    pub mount: String,
+    /// The device's or volume's name, when it has one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Bytes free to this user.
+    pub free_bytes: u64,
+    /// Size.
+    pub total_bytes: u64,
+    /// A removable disk (a card reader, a USB drive).
+    #[serde(default)]
+    pub removable: bool,
+}
+
+/// The library's disk, in [`SystemStatus::library`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct LibrarySpace {
+    /// The library folder.
+    pub path: String,
+    /// Bytes free to this user on its file system.
+    pub free_bytes: u64,
+    /// Size of its file system.
+    pub total_bytes: u64,
+    /// The session's average frame size so far (none before its first frame).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average_frame_bytes: Option<u64>,
+    /// How many more frames of that size fit in the free space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames_room: Option<u64>,
+    /// Free space against the thresholds (`[library] warn_below`, `critical_below`).
+    pub state: SpaceState,
+    /// The warning threshold, in bytes free.
+    pub warn_below_bytes: u64,
+    /// The critical threshold, in bytes free.
+    pub critical_below_bytes: u64,
+}
+
+/// Free space on the library's disk against its thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum SpaceState {
+    /// More than the warning threshold free.
+    Ok,
+    /// Below the warning threshold.
+    Low,
+    /// Below the critical threshold.
+    Critical,
+    /// The space could not be read (the folder is missing or unreadable).
+    Unknown,
 }
 
 /// State of a tethered camera.

@@ -16,8 +16,8 @@ pub mod relay;
 pub mod retry;
 
 pub use event::{
-    BackupProgress, BackupVerified, CameraState, CameraStatus, Event, Level, Notification,
-    QueueStatus, ShotCaptured, ShotSource, ShotStored, TargetState, TargetStatus, UploadComplete,
-    UploadProgress,
+    BackupProgress, BackupVerified, CameraState, CameraStatus, DiskSpace, Event, Level,
+    LibrarySpace, Notification, QueueStatus, ShotCaptured, ShotSource, ShotStored, SpaceState,
+    SystemStatus, TargetState, TargetStatus, UploadComplete, UploadProgress,
 };
 pub use gallery::{GalleryComment, GalleryFrame, GalleryLabel, GalleryLike, GalleryRating, Label};

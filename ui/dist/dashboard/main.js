@@ -30,6 +30,7 @@ let lastUploaded;
 let uploadsDone = 0;
 let eventsSeen = 0;
 let link;
+let system;
 let unread = 0;
 const muted = new Set(readMuted());
 function readMuted() {
@@ -235,6 +236,10 @@ function apply(event, live) {
             if (live)
                 alert(event.payload);
             break;
+        case "system_status":
+            system = { status: event.payload, at: Date.now() };
+            renderSystem();
+            break;
     }
 }
 function target(name) {
@@ -355,6 +360,63 @@ function renderUploads() {
         summary.append(` · ✓ shot ${lastUploaded} uploaded`);
     box.append(summary);
 }
+/** A disk's free space as a bar of the space used, with its figures. */
+function diskMeter(label, free, total, warn = false) {
+    const box = el("div", "disk");
+    const used = total > 0 ? Math.round((100 * (total - free)) / total) : 0;
+    const meter = el("div", `meter${warn ? " warn" : ""}`);
+    meter.setAttribute("role", "meter");
+    meter.setAttribute("aria-label", `${label}: space used`);
+    meter.setAttribute("aria-valuemin", "0");
+    meter.setAttribute("aria-valuemax", "100");
+    meter.setAttribute("aria-valuenow", String(used));
+    const fill = el("div", "used");
+    fill.style.width = `${used}%`;
+    meter.append(fill);
+    box.append(el("div", "facts", `${label}: ${bytes(free)} free of ${bytes(total)}`), meter);
+    return box;
+}
+function renderSystem() {
+    if (!system)
+        return;
+    const s = system.status;
+    const lib = s.library;
+    const library = $("library");
+    library.replaceChildren();
+    library.dataset.state = lib.state;
+    if (lib.state === "unknown") {
+        library.append(el("p", "message", `The library's disk cannot be read (${lib.path}).`));
+    }
+    else {
+        library.append(diskMeter(lib.path, lib.free_bytes, lib.total_bytes, lib.state !== "ok"));
+        const room = el("p", "room");
+        room.textContent =
+            lib.frames_room === undefined || lib.frames_room === null
+                ? "Room for frames: shown after the session's first frame."
+                : `Room for about ${lib.frames_room.toLocaleString("en-US")} frames at this session's average of ${bytes(lib.average_frame_bytes ?? 0)}.`;
+        library.append(room);
+        const limits = `warning below ${bytes(lib.warn_below_bytes)}, critical below ${bytes(lib.critical_below_bytes)}`;
+        if (lib.state === "low")
+            library.append(el("p", "warning", `Getting full: ${limits}.`));
+        else if (lib.state === "critical")
+            library.append(el("p", "message", `Almost full: ${limits}. Free space now.`));
+        else
+            library.append(el("p", "facts", `Alerts: ${limits}.`));
+    }
+    const computer = $("computer");
+    computer.replaceChildren();
+    const facts = el("dl", "link");
+    const memoryUsed = s.memory_total_bytes - s.memory_available_bytes;
+    facts.append(el("dt", "", "CPU"), el("dd", "cpu", `${s.cpu_percent.toFixed(0)} %`), el("dt", "", "Memory"), el("dd", "memory", `${bytes(memoryUsed)} used of ${bytes(s.memory_total_bytes)}`));
+    computer.append(facts);
+    for (const disk of s.disks) {
+        const label = disk.name && disk.name !== disk.mount ? `${disk.mount} (${disk.name})` : disk.mount;
+        computer.append(diskMeter(label + (disk.removable ? ", removable" : ""), disk.free_bytes, disk.total_bytes));
+    }
+    const when = el("p", "facts reported");
+    when.textContent = `Reported ${ago(system.at)}; every minute.`;
+    computer.append(when);
+}
 function ago(at) {
     const seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
     return seconds < 2 ? "just now" : `${duration(seconds)} ago`;
@@ -384,6 +446,9 @@ function renderLink() {
         next.hidden = true;
         delete next.dataset.at;
     }
+    const reported = document.querySelector("#computer .reported");
+    if (reported && system)
+        reported.textContent = `Reported ${ago(system.at)}; every minute.`;
 }
 function renderShot(id) {
     const s = shots.get(id);
@@ -461,7 +526,7 @@ function renderUnread() {
     const count = $("unread");
     count.textContent = String(unread);
     count.hidden = unread === 0;
-    $("notifications").setAttribute("aria-label", unread === 0 ? "Notifications" : `Notifications, ${unread} unread`);
+    $("unread-text").textContent = unread === 0 ? "no unread alerts" : `${unread} unread alerts`;
 }
 function renderMuted() {
     const line = $("muted-categories");

@@ -11,6 +11,7 @@ import type { Notification } from "./Notification";
 import type { QueueStatus } from "./QueueStatus";
 import type { ShotCaptured } from "./ShotCaptured";
 import type { ShotStored } from "./ShotStored";
+import type { SystemStatus } from "./SystemStatus";
 import type { TargetStatus } from "./TargetStatus";
 import type { UploadComplete } from "./UploadComplete";
 import type { UploadProgress } from "./UploadProgress";
@@ -20,4 +21,4 @@ import type { UploadProgress } from "./UploadProgress";
  *
  * On the wire: `{"type": "shot_stored", "payload": {..}}`.
  */
-export type Event = { "type": "camera_status", "payload": CameraStatus } | { "type": "shot_captured", "payload": ShotCaptured } | { "type": "shot_stored", "payload": ShotStored } | { "type": "backup_progress", "payload": BackupProgress } | { "type": "backup_verified", "payload": BackupVerified } | { "type": "target_status", "payload": TargetStatus } | { "type": "upload_progress", "payload": UploadProgress } | { "type": "upload_complete", "payload": UploadComplete } | { "type": "queue_status", "payload": QueueStatus } | { "type": "notification", "payload": Notification } | { "type": "gallery_frame", "payload": GalleryFrame } | { "type": "gallery_rating", "payload": GalleryRating } | { "type": "gallery_label", "payload": GalleryLabel } | { "type": "gallery_like", "payload": GalleryLike } | { "type": "gallery_comment", "payload": GalleryComment };
+export type Event = { "type": "camera_status", "payload": CameraStatus } | { "type": "shot_captured", "payload": ShotCaptured } | { "type": "shot_stored", "payload": ShotStored } | { "type": "backup_progress", "payload": BackupProgress } | { "type": "backup_verified", "payload": BackupVerified } | { "type": "target_status", "payload": TargetStatus } | { "type": "upload_progress", "payload": UploadProgress } | { "type": "upload_complete", "payload": UploadComplete } | { "type": "queue_status", "payload": QueueStatus } | { "type": "notification", "payload": Notification } | { "type": "system_status", "payload": SystemStatus } | { "type": "gallery_frame", "payload": GalleryFrame } | { "type": "gallery_rating", "payload": GalleryRating } | { "type": "gallery_label", "payload": GalleryLabel } | { "type": "gallery_like", "payload": GalleryLike } | { "type": "gallery_comment", "payload": GalleryComment };

@@ -184,7 +184,8 @@ fn show(event: &Event, tally: &mut Tally, bars: Option<&mut Bars>) {
         | Event::GalleryLike(_)
         | Event::BackupProgress(_)
         | Event::UploadProgress(_)
-        | Event::QueueStatus(_) => None,
+        | Event::QueueStatus(_)
+        | Event::SystemStatus(_) => None,
     };
     match (bars, line) {
         (Some(bars), line) => bars.event(event, line),

@@ -100,6 +100,22 @@ pub struct Library {
     pub path: PathBuf,
     /// Naming template, relative to the library.
     pub naming: String,
+    /// Warn when the library's disk has less than this free (`20GB`).
+    pub warn_below: String,
+    /// A critical alert when it has less than this free (`5GB`).
+    pub critical_below: String,
+}
+
+impl Library {
+    /// [`Library::warn_below`] in bytes (validated by `config check`; 20 GiB if unreadable).
+    pub fn warn_below_bytes(&self) -> u64 {
+        parse_size(&self.warn_below).unwrap_or(20 << 30)
+    }
+
+    /// [`Library::critical_below`] in bytes (validated; 5 GiB if unreadable).
+    pub fn critical_below_bytes(&self) -> u64 {
+        parse_size(&self.critical_below).unwrap_or(5 << 30)
+    }
 }
 
 /// One `[[backup]]` target.
@@ -341,6 +357,8 @@ impl Default for Library {
         Self {
             path: paths::default_root().join("Library"),
             naming: "{date}/{session}/{original}".into(),
+            warn_below: "20GB".into(),
+            critical_below: "5GB".into(),
         }
     }
 }

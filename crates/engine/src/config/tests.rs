@@ -140,3 +140,24 @@ fn folders_are_created_and_checked() {
     config.library.path = dir.path().join("file");
     assert_eq!(check_folders(&config)[0].key, "library.path");
 }
+
+#[test]
+fn the_library_space_thresholds_are_sizes_critical_at_most_warn() {
+    let config =
+        parse("[library]\nwarn_below = \"10GB\"\ncritical_below = \"2GB\"\n").expect("parse");
+    assert!(keys(&config).is_empty(), "{:?}", keys(&config));
+    assert_eq!(config.library.warn_below_bytes(), 10 << 30);
+    assert_eq!(config.library.critical_below_bytes(), 2 << 30);
+    let defaults = Config::default();
+    assert_eq!(defaults.library.warn_below_bytes(), 20 << 30);
+    assert_eq!(defaults.library.critical_below_bytes(), 5 << 30);
+
+    let bad = parse("[library]\nwarn_below = \"lots\"\n").expect("parse");
+    assert_eq!(keys(&bad), ["library.warn_below"]);
+    let upside_down =
+        parse("[library]\nwarn_below = \"1GB\"\ncritical_below = \"3GB\"\n").expect("parse");
+    let errors = validate::validate(&upside_down);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].key, "library.critical_below");
+    assert!(errors[0].fix.contains("warn_below"), "{errors:?}");
+}

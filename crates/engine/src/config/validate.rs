@@ -28,6 +28,30 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
             "use 1 to 64 letters, digits, `_`, `.` or `-`, e.g. id = \"north-studio\"",
         ));
     }
+    let library = &config.library;
+    for (key, text) in [
+        ("library.warn_below", &library.warn_below),
+        ("library.critical_below", &library.critical_below),
+    ] {
+        if super::parse_size(text).is_none() {
+            errors.push(ConfigError::new(
+                key,
+                format!("`{text}` is not a size"),
+                "write it like warn_below = \"20GB\" (free space on the library's disk)",
+            ));
+        }
+    }
+    if let (Some(warn), Some(critical)) = (
+        super::parse_size(&library.warn_below),
+        super::parse_size(&library.critical_below),
+    ) && critical > warn
+    {
+        errors.push(ConfigError::new(
+            "library.critical_below",
+            format!("`{}` is more than warn_below `{}`", library.critical_below, library.warn_below),
+            "the critical threshold must be at most the warning one, e.g. warn_below = \"20GB\", critical_below = \"5GB\"",
+        ));
+    }
     if let Err(e) = Template::parse(&config.library.naming) {
         errors.push(ConfigError::new("library.naming", e.to_string(), "use tokens from `shotline config default`, e.g. naming = \"{date}/{session}/{original}\""));
     }

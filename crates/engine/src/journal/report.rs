@@ -130,6 +130,19 @@ pub struct RecentShot {
 }
 
 impl Journal {
+    /// The average size of the frames stored in `session` (duplicates not counted), if
+    /// it has any.
+    pub fn session_average_size(&self, session: &str) -> Result<Option<u64>> {
+        let conn = self.conn();
+        let average: Option<f64> = conn.query_row(
+            "SELECT AVG(size) FROM shots \
+             WHERE session = ?1 AND state = 'stored' AND duplicate_of IS NULL AND size > 0",
+            [session],
+            |r| r.get(0),
+        )?;
+        Ok(average.map(|a| a.round() as u64))
+    }
+
     /// The `limit` most recent shots, newest first.
     pub fn recent_shots(&self, limit: usize) -> Result<Vec<RecentShot>> {
         let conn = self.conn();

@@ -1,0 +1,342 @@
+//! This computer, for the dashboards: CPU, memory and each disk, every minute, as a
+//! `system_status` event; and the library's free space against `[library] warn_below` and
+//! `critical_below`, looked at every few seconds, so that a warning and then a critical
+//! alert come before the disk is full, and an all-clear when it has room again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shotline_protocol::{DiskSpace, Event, Level, LibrarySpace, SpaceState, SystemStatus};
+use sysinfo::{Disks, System};
+use tokio::sync::watch;
+
+use crate::journal::Journal;
+use crate::session::Session;
+use crate::{Bus, Config};
+
+/// How often the whole report goes out (the dashboards Shotline came from polled every two
+/// minutes).
+pub const REPORT_EVERY: Duration = Duration::from_secs(60);
+/// How often the library's free space is looked at between reports.
+pub const CHECK_EVERY: Duration = Duration::from_secs(5);
+/// The alerts' category; `library_space_ok` is the all-clear.
+pub const CATEGORY: &str = "library_low";
+/// The all-clear's category.
+pub const CATEGORY_OK: &str = "library_space_ok";
+
+/// File systems that are not disks.
+const NOT_DISKS: &[&str] = &[
+    "tmpfs", "devtmpfs", "ramfs", "overlay", "squashfs", "efivarfs", "autofs", "proc", "sysfs",
+];
+
+/// The state of the library's disk with `free` bytes free, coming from `previous`. Going
+/// back up a level takes a margin above its threshold (1 % of the disk, at least 256 MiB),
+/// so files coming and going near a threshold do not raise an alert each time.
+pub fn space_state(
+    previous: SpaceState,
+    free: Option<u64>,
+    total: u64,
+    warn: u64,
+    critical: u64,
+) -> SpaceState {
+    let Some(free) = free else {
+        return SpaceState::Unknown;
+    };
+    let margin = (total / 100).max(256 << 20);
+    let rank = |s: SpaceState| match s {
+        SpaceState::Ok | SpaceState::Unknown => 0,
+        SpaceState::Low => 1,
+        SpaceState::Critical => 2,
+    };
+    let plain = if free < critical {
+        SpaceState::Critical
+    } else if free < warn {
+        SpaceState::Low
+    } else {
+        SpaceState::Ok
+    };
+    if rank(plain) >= rank(previous) {
+        return plain;
+    }
+    // Better than before: only past the margin.
+    let kept_by = |threshold: u64| free < threshold.saturating_add(margin);
+    match previous {
+        SpaceState::Critical if kept_by(critical) => SpaceState::Critical,
+        SpaceState::Critical | SpaceState::Low if kept_by(warn) => SpaceState::Low,
+        _ => plain,
+    }
+}
+
+/// How many frames of `average` bytes fit in `free`.
+pub fn frames_room(free: u64, average: Option<u64>) -> Option<u64> {
+    average.filter(|a| *a > 0).map(|a| free / a)
+}
+
+/// The library's disk as the event carries it.
+pub fn library_space(
+    config: &Config,
+    journal: &Journal,
+    session: &str,
+    previous: SpaceState,
+) -> LibrarySpace {
+    let (warn, critical) = (
+        config.library.warn_below_bytes(),
+        config.library.critical_below_bytes(),
+    );
+    let space = crate::platform::space(&config.library.path).ok();
+    let (free, total) = space.map_or((0, 0), |(f, t)| (f, t));
+    let average = journal.session_average_size(session).ok().flatten();
+    LibrarySpace {
+        path: config.library.path.display().to_string(),
+        free_bytes: free,
+        total_bytes: total,
+        average_frame_bytes: average,
+        frames_room: space.and_then(|(f, _)| frames_room(f, average)),
+        state: space_state(previous, space.map(|s| s.0), total, warn, critical),
+        warn_below_bytes: warn,
+        critical_below_bytes: critical,
+    }
+}
+
+/// CPU, memory and disks, from one `sysinfo` reader kept between reports (CPU use is the
+/// share busy since the previous reading).
+pub struct Sampler {
+    system: System,
+}
+
+impl Default for Sampler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sampler {
+    /// A reader; its first CPU figure covers the time from here to the first `sample`.
+    pub fn new() -> Self {
+        let mut system = System::new();
+        system.refresh_cpu_usage();
+        Self { system }
+    }
+
+    /// CPU %, memory total and available, and the disks, largest first.
+    pub fn sample(&mut self) -> (f64, u64, u64, Vec<DiskSpace>) {
+        self.system.refresh_cpu_usage();
+        self.system.refresh_memory();
+        let mut disks: Vec<DiskSpace> = Vec::new();
+        for disk in Disks::new_with_refreshed_list().list() {
+            let fs = disk.file_system().to_string_lossy();
+            let mount = disk.mount_point().display().to_string();
+            if disk.total_space() == 0
+                || NOT_DISKS.contains(&fs.as_ref())
+                || disks.iter().any(|d| d.mount == mount)
+            {
+                continue;
+            }
+            disks.push(DiskSpace {
+                mount,
+                name: disk.name().to_string_lossy().into_owned(),
+                free_bytes: disk.available_space(),
+                total_bytes: disk.total_space(),
+                removable: disk.is_removable(),
+            });
+        }
+        disks.sort_by(|a, b| {
+            b.total_bytes
+                .cmp(&a.total_bytes)
+                .then(a.mount.cmp(&b.mount))
+        });
+        (
+            f64::from(self.system.global_cpu_usage()).clamp(0.0, 100.0),
+            self.system.total_memory(),
+            self.system.available_memory(),
+            disks,
+        )
+    }
+}
+
+/// The alert for a move from `from` to `space.state`, if it is one to tell.
+pub fn alert(
+    from: SpaceState,
+    space: &LibrarySpace,
+) -> Option<(Level, &'static str, String, String)> {
+    let room = match space.frames_room {
+        Some(n) => format!(", room for about {n} frames at this session's average size"),
+        None => String::new(),
+    };
+    let free = crate::backup::target::human_bytes(space.free_bytes);
+    match (from, space.state) {
+        (a, b) if a == b => None,
+        (_, SpaceState::Unknown) | (SpaceState::Unknown, SpaceState::Ok) => None,
+        (_, SpaceState::Critical) => Some((
+            Level::Critical,
+            CATEGORY,
+            "Library disk almost full".into(),
+            format!(
+                "{free} free for {}{room}. Free space on it or move the library to a bigger disk now, before frames cannot be taken in.",
+                space.path
+            ),
+        )),
+        (_, SpaceState::Low) => Some((
+            Level::Warning,
+            CATEGORY,
+            "Library disk getting full".into(),
+            format!(
+                "{free} free for {}{room}. Plan for a bigger disk before it runs out.",
+                space.path
+            ),
+        )),
+        (_, SpaceState::Ok) => Some((
+            Level::Info,
+            CATEGORY_OK,
+            "Library disk has room again".into(),
+            format!("{free} free for {}{room}.", space.path),
+        )),
+    }
+}
+
+/// Report every [`REPORT_EVERY`] and watch the library every [`CHECK_EVERY`] until
+/// shutdown. The blocking reads (statfs, `/proc`, the journal) run on a blocking thread.
+pub async fn run(
+    config: Config,
+    journal: Arc<Journal>,
+    bus: Bus,
+    session: Session,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut sampler = Some(Sampler::new());
+    let mut state = SpaceState::Unknown;
+    // The first report a second in, so that its CPU figure covers a real span.
+    let start = tokio::time::Instant::now();
+    let mut report = tokio::time::interval_at(start + Duration::from_secs(1), REPORT_EVERY);
+    let mut check = tokio::time::interval_at(start + CHECK_EVERY, CHECK_EVERY);
+    report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let full = tokio::select! {
+            _ = report.tick() => true,
+            _ = check.tick() => false,
+            _ = shutdown.changed() => return,
+        };
+        let (config2, journal2, name, previous) =
+            (config.clone(), journal.clone(), session.current(), state);
+        let library = match tokio::task::spawn_blocking(move || {
+            library_space(&config2, &journal2, &name, previous)
+        })
+        .await
+        {
+            Ok(library) => library,
+            Err(_) => continue,
+        };
+        if let Some((level, category, title, message)) = alert(state, &library) {
+            bus.notify(level, category, title, message);
+        }
+        let moved = library.state != state;
+        state = library.state;
+        if !full && !moved {
+            continue;
+        }
+        let Some(mut reader) = sampler.take() else {
+            continue;
+        };
+        let Ok((reader, (cpu, total, available, disks))) = tokio::task::spawn_blocking(move || {
+            let sample = reader.sample();
+            (reader, sample)
+        })
+        .await
+        else {
+            continue;
+        };
+        sampler = Some(reader);
+        bus.publish(Event::SystemStatus(SystemStatus {
+            cpu_percent: (cpu * 10.0).round() / 10.0,
+            memory_total_bytes: total,
+            memory_available_bytes: available,
+            disks,
+            library,
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GB: u64 = 1 << 30;
+
+    #[test]
+    fn the_library_state_goes_down_at_once_and_back_up_past_a_margin() {
+        let (total, warn, critical) = (100 * GB, 20 * GB, 5 * GB);
+        let at = |previous, free| space_state(previous, Some(free), total, warn, critical);
+        assert_eq!(at(SpaceState::Unknown, 50 * GB), SpaceState::Ok);
+        assert_eq!(at(SpaceState::Ok, 19 * GB), SpaceState::Low);
+        assert_eq!(at(SpaceState::Ok, 4 * GB), SpaceState::Critical);
+        assert_eq!(at(SpaceState::Low, 4 * GB), SpaceState::Critical);
+        // Just above a threshold is not enough to go back up (the margin is 1 GB here).
+        assert_eq!(
+            at(SpaceState::Critical, 5 * GB + GB / 2),
+            SpaceState::Critical
+        );
+        assert_eq!(at(SpaceState::Critical, 7 * GB), SpaceState::Low);
+        assert_eq!(at(SpaceState::Low, 20 * GB + GB / 2), SpaceState::Low);
+        assert_eq!(at(SpaceState::Low, 22 * GB), SpaceState::Ok);
+        assert_eq!(at(SpaceState::Critical, 30 * GB), SpaceState::Ok);
+        assert_eq!(
+            space_state(SpaceState::Ok, None, total, warn, critical),
+            SpaceState::Unknown
+        );
+    }
+
+    #[test]
+    fn room_is_free_space_over_the_average_frame() {
+        assert_eq!(frames_room(1000, Some(30)), Some(33));
+        assert_eq!(frames_room(1000, None), None);
+        assert_eq!(frames_room(1000, Some(0)), None);
+    }
+
+    fn space(state: SpaceState) -> LibrarySpace {
+        LibrarySpace {
+            path: "/lib".into(),
+            free_bytes: 3 * GB,
+            total_bytes: 100 * GB,
+            average_frame_bytes: Some(GB / 40),
+            frames_room: Some(120),
+            state,
+            warn_below_bytes: 20 * GB,
+            critical_below_bytes: 5 * GB,
+        }
+    }
+
+    #[test]
+    fn each_move_between_states_is_told_once_with_the_room_left() {
+        assert!(alert(SpaceState::Ok, &space(SpaceState::Ok)).is_none());
+        assert!(alert(SpaceState::Unknown, &space(SpaceState::Ok)).is_none());
+        assert!(alert(SpaceState::Ok, &space(SpaceState::Unknown)).is_none());
+        let (level, category, _, message) =
+            alert(SpaceState::Ok, &space(SpaceState::Low)).expect("an alert");
+        assert_eq!((level, category), (Level::Warning, CATEGORY));
+        assert!(message.contains("room for about 120 frames"), "{message}");
+        let (level, ..) = alert(SpaceState::Low, &space(SpaceState::Critical)).expect("an alert");
+        assert_eq!(level, Level::Critical);
+        // A disk found low at start is told too.
+        let (level, ..) =
+            alert(SpaceState::Unknown, &space(SpaceState::Critical)).expect("an alert");
+        assert_eq!(level, Level::Critical);
+        let (level, category, ..) =
+            alert(SpaceState::Low, &space(SpaceState::Ok)).expect("an alert");
+        assert_eq!((level, category), (Level::Info, CATEGORY_OK));
+    }
+
+    #[test]
+    fn the_sampler_reads_this_computer() {
+        let mut sampler = Sampler::new();
+        let (cpu, total, available, disks) = sampler.sample();
+        assert!((0.0..=100.0).contains(&cpu));
+        assert!(total > 0 && available <= total, "{available} of {total}");
+        assert!(!disks.is_empty(), "no disk found");
+        assert!(
+            disks
+                .iter()
+                .all(|d| d.total_bytes > 0 && d.free_bytes <= d.total_bytes)
+        );
+    }
+}
