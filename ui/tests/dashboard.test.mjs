@@ -194,10 +194,13 @@ test("named regions; the connection panel; Reconnect and the online event skip t
     let due = await awayLong(page, relay, 4000);
     relay = startRelay(port);
     await until("the relay again", () => healthy(port));
+    const reconnects = async () => Number(await page.textContent("#link-reconnects"));
     await page.getByRole("button", { name: "Reconnect", exact: true }).click();
     await until("real-time again", async () => (await mode(page)) === "realtime", 30_000);
     assert.ok(Date.now() < due, "real-time only when the backoff was over: Reconnect did not skip it");
-    assert.equal(await page.textContent("#link-reconnects"), "1");
+    // One, or two if a long-poll of the fallback got through first.
+    const once = await reconnects();
+    assert.ok(once === 1 || once === 2, `reconnects ${once}`);
     studio.drop(2);
     await until("4 verified frames", async () => (await verifiedShots(page)).length === 4, 60_000);
 
@@ -208,7 +211,8 @@ test("named regions; the connection panel; Reconnect and the online event skip t
     await page.evaluate(() => window.dispatchEvent(new Event("online")));
     await until("real-time after online", async () => (await mode(page)) === "realtime", 30_000);
     assert.ok(Date.now() < due, "real-time only when the backoff was over: online did not skip it");
-    assert.equal(await page.textContent("#link-reconnects"), "2");
+    const twice = await reconnects();
+    assert.ok(twice > once && twice <= once + 2, `reconnects ${once}, then ${twice}`);
     const ids = await page.$$eval("#shots li.shot", (rows) => rows.map((r) => r.dataset.shotId));
     assert.equal(new Set(ids).size, 4, `frames: ${ids}`);
     assert.deepEqual(errors, []);
@@ -321,16 +325,19 @@ test("a library on tmpfs: room for frames, a warning then a critical alert befor
   // /dev/shm is a tmpfs on Linux: a disk whose free space the test knows.
   const shm = mkdtempSync("/dev/shm/shotline-library-");
   dirs.push(shm);
-  const fs = statfsSync(shm);
-  const free = fs.bavail * fs.bsize;
   const MB = 1 << 20;
-  // Frames of 25 MB: the warning after the second, the critical alert after the fourth.
-  const libraryKeys = `warn_below = "${free - 40 * MB}"\ncritical_below = "${free - 90 * MB}"`;
   const port = await freePort();
   const relay = startRelay(port);
   await until("the relay", () => healthy(port));
-  const studio = startStudio(port, { library: join(shm, "library"), libraryKeys });
+  // Chromium uses /dev/shm too: its free space is read with the browser running.
   const browser = await launchChromium();
+  const fs = statfsSync(shm);
+  const free = fs.bavail * fs.bsize;
+  assert.ok(free > 1024 * MB, `/dev/shm has ${Math.round(free / MB)} MB free; the test needs 1 GB`);
+  // Frames of 60 MB: the warning after the second, the critical alert after the fourth,
+  // each 20 MB or more past its threshold.
+  const libraryKeys = `warn_below = "${free - 100 * MB}"\ncritical_below = "${free - 220 * MB}"`;
+  const studio = startStudio(port, { library: join(shm, "library"), libraryKeys });
   try {
     const context = await browser.newContext();
     let page = await context.newPage();
@@ -345,13 +352,13 @@ test("a library on tmpfs: room for frames, a warning then a critical alert befor
     assert.match(await computer.locator(".memory").textContent(), /used of/);
     assert.ok((await computer.getByRole("meter").count()) >= 1, "no disk shown");
 
-    const big = (k) => studio.dropBig(25) && k;
+    const big = (k) => studio.dropBig(60) && k;
     big(1);
     await until("1 frame", async () => (await verifiedShots(page)).length === 1, 60_000);
     big(2);
     await until("the warning", async () => (await page.locator('li.alert.warning[data-category="library_low"]').count()) === 1, 60_000);
     assert.equal(await page.getAttribute("#library", "data-state"), "low");
-    assert.match(await library.locator(".room").textContent(), /^Room for about \d+ frames at this session's average of 26\.\d MB\.$/);
+    assert.match(await library.locator(".room").textContent(), /^Room for about \d+ frames at this session's average of 62\.9 MB\.$/);
     assert.equal(await page.locator("#toasts .toast").count(), 0, "a toast for a warning");
     big(3);
     big(4);
@@ -362,6 +369,13 @@ test("a library on tmpfs: room for frames, a warning then a critical alert befor
     await until("4 verified frames", async () => (await verifiedShots(page)).length === 4, 60_000);
     assert.equal(await page.textContent("#unread"), "2");
     assert.equal(await page.textContent("#unread-text"), "2 unread alerts");
+    mkdirSync(join(process.cwd(), "test-results"), { recursive: true });
+    await page.screenshot({ path: join(process.cwd(), "test-results", "dashboard-glance.png"), fullPage: true });
+    // A 375 px phone: one column, nothing wider than the screen.
+    await page.setViewportSize({ width: 375, height: 812 });
+    await until("one column", async () => (await page.evaluate(() => document.documentElement.scrollWidth)) <= 375);
+    await page.screenshot({ path: join(process.cwd(), "test-results", "dashboard-phone.png") });
+    await page.setViewportSize({ width: 1280, height: 720 });
     await page.getByRole("button", { name: "Notifications", exact: true }).click();
     assert.equal(await page.isHidden("#unread"), true);
 
@@ -376,6 +390,70 @@ test("a library on tmpfs: room for frames, a warning then a critical alert befor
   } finally {
     await browser.close();
     await stop(studio.engine);
+    await stop(relay);
+  }
+});
+
+test("2,000 frames streamed in: only the rows in view are drawn, the oldest is a scroll away", { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "shotline-dashboard-many-"));
+  dirs.push(dir);
+  const config = join(dir, "relay.toml");
+  writeFileSync(config, "publish_rate = 1000000\nhistory = 5000\n");
+  const port = await freePort();
+  const relay = start(RELAY, ["serve", "--listen", `127.0.0.1:${port}`, "--config", config], {
+    SHOTLINE_RELAY_SECRET: SECRET,
+  });
+  await until("the relay", () => healthy(port));
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.addInitScript(() => {
+      window.__longest = 0;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) window.__longest = Math.max(window.__longest, entry.duration);
+      }).observe({ type: "longtask", buffered: true });
+    });
+    await page.goto(`http://127.0.0.1:${port}/?token=${token("subscriber")}`);
+    await until("real-time mode", async () => (await mode(page)) === "realtime");
+    await page.evaluate(() => {
+      window.__longest = 0;
+    });
+    const publisher = token("publisher");
+    const post = async (i) => {
+      const response = await fetch(`http://127.0.0.1:${port}/v1/channels/studio:camera/events?token=${publisher}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          id: `many-${i}`,
+          event: {
+            type: "shot_stored",
+            payload: { shot_id: i, session: "many", path: `many/frame-${String(i).padStart(4, "0")}.jpg`, size: 25_000_000 + i, hash: `h${i}` },
+          },
+        }),
+      });
+      if (!response.ok) throw new Error(`publish ${i}: ${response.status} ${await response.text()}`);
+    };
+    const N = 2000;
+    for (let i = 1; i <= N; i += 50) await Promise.all(Array.from({ length: 50 }, (_, k) => post(i + k)));
+    await until("2,000 frames counted", async () => (await page.textContent("#frames-count")) === "2,000 frames", 60_000);
+    const rows = await page.locator("#shots li.shot").count();
+    assert.ok(rows > 0 && rows <= 100, `${rows} rows drawn for 2,000 frames`);
+    // Newest first; the 50 of a batch are published at once, in no order among them.
+    const first = Number(await page.locator("#shots li.shot").first().getAttribute("data-shot-id"));
+    assert.ok(first > N - 50, `first row: frame ${first}`);
+    await page.locator("#shots").evaluate((list) => {
+      list.scrollTop = list.scrollHeight;
+    });
+    await until("the oldest frames in view", async () => Number(await page.locator("#shots li.shot").last().getAttribute("data-shot-id")) <= 50);
+    assert.ok((await page.locator("#shots li.shot").count()) <= 100);
+    const longest = await page.evaluate(() => window.__longest);
+    // A figure for the record, not a pass mark: these machines are shared and noisy.
+    console.log(`# longest task while 2,000 frames streamed in: ${longest.toFixed(0)} ms`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
     await stop(relay);
   }
 });

@@ -72,20 +72,15 @@ pub fn frames_room(free: u64, average: Option<u64>) -> Option<u64> {
     average.filter(|a| *a > 0).map(|a| free / a)
 }
 
-/// The library's disk as the event carries it.
-pub fn library_space(
-    config: &Config,
-    journal: &Journal,
-    session: &str,
-    previous: SpaceState,
-) -> LibrarySpace {
+/// The library's disk as the event carries it; `average` is the session's average frame
+/// size, `previous` the last state read (for the margin going back up).
+pub fn library_space(config: &Config, average: Option<u64>, previous: SpaceState) -> LibrarySpace {
     let (warn, critical) = (
         config.library.warn_below_bytes(),
         config.library.critical_below_bytes(),
     );
     let space = crate::platform::space(&config.library.path).ok();
-    let (free, total) = space.map_or((0, 0), |(f, t)| (f, t));
-    let average = journal.session_average_size(session).ok().flatten();
+    let (free, total) = space.unwrap_or((0, 0));
     LibrarySpace {
         path: config.library.path.display().to_string(),
         free_bytes: free,
@@ -97,6 +92,53 @@ pub fn library_space(
         critical_below_bytes: critical,
     }
 }
+
+/// What the watcher remembers between looks: the last state it could read (alerts and
+/// the margin go from it, so a disk unreadable for a while does not lose the all-clear
+/// or raise its alert again) and the last state it published.
+#[derive(Debug)]
+pub struct Watch {
+    known: SpaceState,
+    published: Option<SpaceState>,
+}
+
+impl Default for Watch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Watch {
+    /// Nothing read yet.
+    pub fn new() -> Self {
+        Self {
+            known: SpaceState::Unknown,
+            published: None,
+        }
+    }
+
+    /// The last state read.
+    pub fn known(&self) -> SpaceState {
+        self.known
+    }
+
+    /// Fold one look in: the alert to raise, if any, and whether the state shown moved.
+    pub fn look(&mut self, library: &LibrarySpace) -> (Option<Alert>, bool) {
+        let told = if library.state == SpaceState::Unknown {
+            None
+        } else {
+            let told = alert(self.known, library);
+            self.known = library.state;
+            told
+        };
+        let moved = self.published != Some(library.state);
+        self.published = Some(library.state);
+        (told, moved)
+    }
+}
+
+/// An alert to raise: level, category, title, message.
+pub type Alert = (Level, &'static str, String, String);
 
 /// CPU, memory and disks, from one `sysinfo` reader kept between reports (CPU use is the
 /// share busy since the previous reading).
@@ -195,7 +237,9 @@ pub fn alert(
 }
 
 /// Report every [`REPORT_EVERY`] and watch the library every [`CHECK_EVERY`] until
-/// shutdown. The blocking reads (statfs, `/proc`, the journal) run on a blocking thread.
+/// shutdown. The blocking reads (statfs, `/proc`, the journal) run on a blocking thread,
+/// and shutdown does not wait for them (a hung network mount must not hold it up). The
+/// session's average frame size is read from the journal with each report only.
 pub async fn run(
     config: Config,
     journal: Arc<Journal>,
@@ -204,7 +248,8 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut sampler = Some(Sampler::new());
-    let mut state = SpaceState::Unknown;
+    let mut watch = Watch::new();
+    let mut average: Option<u64> = None;
     // The first report a second in, so that its CPU figure covers a real span.
     let start = tokio::time::Instant::now();
     let mut report = tokio::time::interval_at(start + Duration::from_secs(1), REPORT_EVERY);
@@ -217,34 +262,64 @@ pub async fn run(
             _ = check.tick() => false,
             _ = shutdown.changed() => return,
         };
-        let (config2, journal2, name, previous) =
-            (config.clone(), journal.clone(), session.current(), state);
-        let library = match tokio::task::spawn_blocking(move || {
-            library_space(&config2, &journal2, &name, previous)
-        })
-        .await
-        {
-            Ok(library) => library,
-            Err(_) => continue,
+        let (config2, journal2, name, known) = (
+            config.clone(),
+            journal.clone(),
+            session.current(),
+            watch.known(),
+        );
+        let cached = average;
+        let look = tokio::task::spawn_blocking(move || {
+            let average = if full {
+                journal2.session_average_size(&name).ok().flatten()
+            } else {
+                cached
+            };
+            library_space(&config2, average, known)
+        });
+        let library = tokio::select! {
+            library = look => match library {
+                Ok(library) => library,
+                Err(_) => continue,
+            },
+            _ = shutdown.changed() => return,
         };
-        if let Some((level, category, title, message)) = alert(state, &library) {
+        let mut library = library;
+        if !full && library.state != SpaceState::Unknown && library.state != watch.known() {
+            // A threshold crossed between reports: the alert tells the room left, so the
+            // session's average is read now.
+            let (journal2, name) = (journal.clone(), session.current());
+            let read = tokio::task::spawn_blocking(move || {
+                journal2.session_average_size(&name).ok().flatten()
+            });
+            tokio::select! {
+                read = read => if let Ok(read) = read {
+                    library.average_frame_bytes = read;
+                    library.frames_room = frames_room(library.free_bytes, read);
+                },
+                _ = shutdown.changed() => return,
+            }
+        }
+        average = library.average_frame_bytes;
+        let (told, moved) = watch.look(&library);
+        if let Some((level, category, title, message)) = told {
             bus.notify(level, category, title, message);
         }
-        let moved = library.state != state;
-        state = library.state;
         if !full && !moved {
             continue;
         }
-        let Some(mut reader) = sampler.take() else {
-            continue;
-        };
-        let Ok((reader, (cpu, total, available, disks))) = tokio::task::spawn_blocking(move || {
+        // A reader lost to a panic is made again (its first CPU figure is then short).
+        let mut reader = sampler.take().unwrap_or_default();
+        let read = tokio::task::spawn_blocking(move || {
             let sample = reader.sample();
             (reader, sample)
-        })
-        .await
-        else {
-            continue;
+        });
+        let (reader, (cpu, total, available, disks)) = tokio::select! {
+            read = read => match read {
+                Ok(read) => read,
+                Err(_) => continue,
+            },
+            _ = shutdown.changed() => return,
         };
         sampler = Some(reader);
         bus.publish(Event::SystemStatus(SystemStatus {
@@ -324,6 +399,28 @@ mod tests {
         let (level, category, ..) =
             alert(SpaceState::Low, &space(SpaceState::Ok)).expect("an alert");
         assert_eq!((level, category), (Level::Info, CATEGORY_OK));
+    }
+
+    #[test]
+    fn an_unreadable_disk_neither_loses_the_all_clear_nor_repeats_an_alert() {
+        let mut watch = Watch::new();
+        let (told, moved) = watch.look(&space(SpaceState::Critical));
+        assert_eq!(told.map(|a| a.0), Some(Level::Critical));
+        assert!(moved);
+        // Unplugged: shown, not told; the last state read is kept.
+        let (told, moved) = watch.look(&space(SpaceState::Unknown));
+        assert!(told.is_none() && moved);
+        assert_eq!(watch.known(), SpaceState::Critical);
+        // Back and still critical: not told again.
+        let (told, moved) = watch.look(&space(SpaceState::Critical));
+        assert!(told.is_none() && moved);
+        let (told, moved) = watch.look(&space(SpaceState::Unknown));
+        assert!(told.is_none() && moved);
+        // Back with room: the all-clear comes.
+        let (told, _) = watch.look(&space(SpaceState::Ok));
+        assert_eq!(told.map(|a| a.1), Some(CATEGORY_OK));
+        let (told, moved) = watch.look(&space(SpaceState::Ok));
+        assert!(told.is_none() && !moved);
     }
 
     #[test]

@@ -36,6 +36,23 @@ export class AnswersPanel {
         window.clearInterval(this.timer);
         this.connection?.stop();
     }
+    /** A hidden tab: stop looking for shares and let the link go. */
+    suspend(detail) {
+        window.clearInterval(this.timer);
+        this.timer = undefined;
+        this.connection?.suspend(detail);
+    }
+    /** Shown again: look for shares again, and resume the link from its offsets. */
+    resume() {
+        if (this.timer !== undefined)
+            return;
+        this.connection?.resume();
+        this.start();
+    }
+    /** Try the link again now (Reconnect, or back online). */
+    reconnect() {
+        this.connection?.reconnect();
+    }
     async get(path) {
         try {
             const response = await fetch(`${this.origin}${path}`, {

@@ -25,6 +25,10 @@ export class RelayConnection {
         this.wsFailures = 0;
         this.sources = new Map();
         this.polling = false;
+        /** Channels whose long-poll is failing: the link is down when all are. */
+        this.pollFailing = new Set();
+        /** SSE reopen timers, cleared with the fallbacks. */
+        this.sseTimers = new Set();
         this.sseFailures = 0;
         this.mode = "connecting";
         this.stopped = false;
@@ -62,6 +66,7 @@ export class RelayConnection {
     reconnect() {
         if (this.final)
             return;
+        this.figures.suspended = false;
         this.stop();
         this.stopped = false;
         this.figures.suspended = false;
@@ -89,7 +94,6 @@ export class RelayConnection {
     }
     transport(transport) {
         if (transport !== "none") {
-            this.figures.nextTryAt = undefined;
             if (this.figures.transport === "none" && this.wasUp)
                 this.figures.reconnects += 1;
             this.wasUp = true;
@@ -123,6 +127,7 @@ export class RelayConnection {
     openWebSocket() {
         if (this.stopped)
             return;
+        this.figures.nextTryAt = undefined;
         const url = this.url("/v1/ws", {}).replace(/^http/, "ws");
         let opened = false; // true once the relay answered
         let ws;
@@ -281,6 +286,10 @@ export class RelayConnection {
         for (const source of this.sources.values())
             source.close();
         this.sources.clear();
+        for (const timer of this.sseTimers)
+            window.clearTimeout(timer);
+        this.sseTimers.clear();
+        this.pollFailing.clear();
         this.polling = false;
         this.pollAbort?.abort();
         this.pollAbort = undefined;
@@ -338,11 +347,13 @@ export class RelayConnection {
                 this.startPolling();
                 return;
             }
-            window.setTimeout(() => {
+            const timer = window.setTimeout(() => {
+                this.sseTimers.delete(timer);
                 if (!this.stopped && this.mode !== "realtime" && !this.sources.has(channel)) {
                     this.openEventSource(channel);
                 }
             }, backoff(this.sseFailures));
+            this.sseTimers.add(timer);
         };
     }
     startPolling() {
@@ -375,6 +386,7 @@ export class RelayConnection {
                     throw new Error(`HTTP ${response.status}`);
                 const body = (await response.json());
                 failures = 0;
+                this.pollFailing.delete(channel);
                 this.setMode("fallback", "live over HTTP polling");
                 if (this.figures.transport !== "polling")
                     this.transport("polling");
@@ -398,8 +410,10 @@ export class RelayConnection {
                     return;
                 failures += 1;
                 this.setMode("offline", "relay unreachable; retrying");
-                if (this.figures.transport === "polling")
+                this.pollFailing.add(channel);
+                if (this.figures.transport === "polling" && this.pollFailing.size === this.channels.size) {
                     this.transport("none");
+                }
                 await new Promise((resolve) => window.setTimeout(resolve, backoff(failures)));
             }
         }

@@ -9,7 +9,14 @@
 // channels.
 import { RelayConnection } from "./connection.js";
 import { AnswersPanel, el } from "./answers.js";
-const MAX_SHOTS = 200;
+/** Frames kept on the page (the oldest go first past this). */
+const MAX_SHOTS = 20000;
+/** Past this many frames, only the rows in view are drawn. */
+const VIRTUAL_AFTER = 300;
+/** One row's height in the windowed list, in px (`dashboard.css` sets it). */
+const ROW_PX = 30;
+/** Rows drawn above and below the ones in view. */
+const OVERSCAN = 15;
 const MAX_ALERTS = 50;
 /** A tab hidden this long closes its link (`?hidden_close=SECONDS` changes it). */
 const HIDDEN_CLOSE_S = 180;
@@ -18,6 +25,9 @@ const MUTED_KEY = "shotline.dashboard.muted";
 /** Alerts that raise a toast besides the critical ones. */
 const TOAST_CATEGORIES = new Set(["gallery_comment"]);
 const shots = new Map();
+/** Shot ids, oldest first; the list shows them newest first. */
+const order = [];
+let drawPending = false;
 const cameras = new Map();
 const targets = new Map();
 let totals;
@@ -30,7 +40,11 @@ let lastUploaded;
 let uploadsDone = 0;
 let eventsSeen = 0;
 let link;
+/** The latest report, and when it was made (`undefined`: before this page opened). */
 let system;
+/** Copies and uploads with no progress for this long are taken off (a failed copy, an
+ *  event lost to a trimmed history). */
+const STALE_MS = 120000;
 let unread = 0;
 const muted = new Set(readMuted());
 function readMuted() {
@@ -84,13 +98,13 @@ const RATE_AFTER_MS = 1000;
 function advance(previous, shot, done, total) {
     const now = performance.now();
     if (!previous || done < previous.done)
-        return { shot, done, total, firstAt: now, firstDone: done };
+        return { shot, done, total, firstAt: now, lastAt: now, firstDone: done };
     const elapsed = now - previous.firstAt;
     const rate = elapsed >= RATE_AFTER_MS ? ((done - previous.firstDone) * 1000) / elapsed : undefined;
-    return { ...previous, done, total, rate };
+    return { ...previous, done, total, rate, lastAt: now };
 }
 /** A labelled progress bar with its figures: percent, bytes, rate and time left. */
-function progressBar(label, done, total, rate) {
+function progressBar(label, done, total, rate, amount = bytes) {
     const percent = total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 100;
     const box = el("div", "progress");
     const bar = el("div", "bar");
@@ -102,7 +116,7 @@ function progressBar(label, done, total, rate) {
     const fill = el("div", "fill");
     fill.style.width = `${percent}%`;
     bar.append(fill);
-    const facts = [`${percent}%`, `${bytes(done)} of ${bytes(total)}`];
+    const facts = [`${percent}%`, `${amount(done)} of ${amount(total)}`];
     if (rate !== undefined && rate > 0 && done < total) {
         facts.push(`${bytes(rate)}/s`, `${duration((total - done) / rate)} left`);
     }
@@ -129,7 +143,7 @@ function studioOf(params, token) {
 function shot(id) {
     return shots.get(id);
 }
-function apply(event, live) {
+function apply(event, live, ts) {
     switch (event.type) {
         case "camera_status":
             cameras.set(event.payload.port, event.payload);
@@ -147,14 +161,14 @@ function apply(event, live) {
                 size: p.size,
                 duplicate: p.duplicate_of !== undefined && p.duplicate_of !== null,
                 verified: early.get(p.shot_id) ?? new Set(),
+                dirty: true,
             });
+            order.push(p.shot_id);
             early.delete(p.shot_id);
-            while (shots.size > MAX_SHOTS) {
-                const oldest = shots.keys().next().value;
-                if (oldest === undefined)
-                    break;
-                shots.get(oldest)?.row?.remove();
-                shots.delete(oldest);
+            while (order.length > MAX_SHOTS) {
+                const oldest = order.shift();
+                if (oldest !== undefined)
+                    shots.delete(oldest);
             }
             renderShot(p.shot_id);
             break;
@@ -195,10 +209,15 @@ function apply(event, live) {
             renderTargets();
             break;
         }
-        case "target_status":
-            target(event.payload.target).status = event.payload;
+        case "target_status": {
+            const view = target(event.payload.target);
+            view.status = event.payload;
+            // An unplugged or full drive is copying nothing: its bars go.
+            if (event.payload.state !== "online")
+                view.copies.clear();
             renderTargets();
             break;
+        }
         case "upload_progress": {
             const p = event.payload;
             const s = shot(p.shot_id);
@@ -237,7 +256,7 @@ function apply(event, live) {
                 alert(event.payload);
             break;
         case "system_status":
-            system = { status: event.payload, at: Date.now() };
+            system = { status: event.payload, at: live ? (ts ?? Date.now()) : undefined };
             renderSystem();
             break;
     }
@@ -341,12 +360,20 @@ function renderTotals() {
         return cell;
     }));
     // The session's queue: backup copies verified of all there are to make so far.
-    const verified = t?.backups_verified ?? 0;
-    const pending = t?.backups_pending ?? 0;
     const queue = $("queue");
-    queue.replaceChildren(progressBar("Session queue", verified, verified + pending));
-    if (pending === 0)
+    if (!t) {
+        queue.replaceChildren(el("div", "facts", "Waiting for the engine's first totals."));
+        return;
+    }
+    const copies = (n) => (n === 1 ? "1 copy" : `${n.toLocaleString("en-US")} copies`);
+    const done = t.backups_verified + t.backups_failed;
+    queue.replaceChildren(progressBar("Session queue", done, done + t.backups_pending, undefined, copies));
+    if (t.backups_failed > 0) {
+        queue.append(el("div", "message", `${copies(t.backups_failed)} failed: see the alerts.`));
+    }
+    else if (t.backups_pending === 0) {
         queue.append(el("div", "facts", "Nothing waiting: every copy so far is verified."));
+    }
 }
 function renderUploads() {
     const box = $("uploads");
@@ -414,8 +441,36 @@ function renderSystem() {
         computer.append(diskMeter(label + (disk.removable ? ", removable" : ""), disk.free_bytes, disk.total_bytes));
     }
     const when = el("p", "facts reported");
-    when.textContent = `Reported ${ago(system.at)}; every minute.`;
+    when.textContent = reportedText();
     computer.append(when);
+}
+function reportedText() {
+    const at = system?.at;
+    return at === undefined ? "Reported before this page opened; every minute." : `Reported ${ago(at)}; every minute.`;
+}
+/** Take off bars whose copy or upload has not moved for [`STALE_MS`]. */
+function pruneStale() {
+    const now = performance.now();
+    for (const view of targets.values()) {
+        let pruned = false;
+        for (const [shot, copy] of view.copies) {
+            if (now - copy.lastAt > STALE_MS) {
+                view.copies.delete(shot);
+                pruned = true;
+            }
+        }
+        if (pruned)
+            renderTargets();
+    }
+    let prunedUploads = false;
+    for (const [shot, upload] of uploads) {
+        if (now - upload.lastAt > STALE_MS) {
+            uploads.delete(shot);
+            prunedUploads = true;
+        }
+    }
+    if (prunedUploads)
+        renderUploads();
 }
 function ago(at) {
     const seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
@@ -448,15 +503,31 @@ function renderLink() {
     }
     const reported = document.querySelector("#computer .reported");
     if (reported && system)
-        reported.textContent = `Reported ${ago(system.at)}; every minute.`;
+        reported.textContent = reportedText();
+    pruneStale();
 }
+/** A frame changed: its row is drawn again with the next animation frame. */
 function renderShot(id) {
     const s = shots.get(id);
     if (!s)
         return;
-    const row = s.row ?? el("li", "shot");
-    row.dataset.shotId = String(id);
-    row.replaceChildren(el("span", "path", s.path), el("span", "muted", bytes(s.size)));
+    s.dirty = true;
+    scheduleDraw();
+}
+/** Draw the list once per animation frame however many events came in. */
+function scheduleDraw() {
+    if (drawPending)
+        return;
+    drawPending = true;
+    window.requestAnimationFrame(() => {
+        drawPending = false;
+        drawShots();
+    });
+}
+function buildRow(s) {
+    const row = el("li", "shot");
+    row.dataset.shotId = String(s.id);
+    row.append(el("span", "path", s.path), el("span", "muted", bytes(s.size)));
     if (s.duplicate)
         row.append(el("span", "badge duplicate", "duplicate"));
     for (const name of [...s.verified].sort()) {
@@ -470,11 +541,51 @@ function renderShot(id) {
             : `uploading ${Math.floor((100 * s.upload.done) / Math.max(1, s.upload.total))}%`;
         row.append(el("span", `badge ${s.upload.complete ? "uploaded" : "uploading"}`, text));
     }
-    if (!s.row) {
-        s.row = row;
-        $("shots").prepend(row);
-        $("no-shots").hidden = true;
+    return row;
+}
+/** The frames, newest first: every row up to [`VIRTUAL_AFTER`], past that only the rows
+ *  in view (and a few around them) between two spacers, so that thousands of frames
+ *  cost the page what a screenful does. */
+function drawShots() {
+    const list = $("shots");
+    const n = order.length;
+    $("no-shots").hidden = n > 0;
+    $("frames-count").textContent = n === 1 ? "1 frame" : `${n.toLocaleString("en-US")} frames`;
+    if (n <= VIRTUAL_AFTER) {
+        list.classList.remove("virtual");
+        const rows = [];
+        for (let i = n - 1; i >= 0; i -= 1) {
+            const s = shots.get(order[i] ?? -1);
+            if (!s)
+                continue;
+            if (!s.row || s.dirty) {
+                s.row = buildRow(s);
+                s.dirty = false;
+            }
+            rows.push(s.row);
+        }
+        list.replaceChildren(...rows);
+        return;
     }
+    list.classList.add("virtual");
+    const height = list.clientHeight || 15 * ROW_PX;
+    const first = Math.max(0, Math.floor(list.scrollTop / ROW_PX) - OVERSCAN);
+    const last = Math.min(n, Math.ceil((list.scrollTop + height) / ROW_PX) + OVERSCAN);
+    const before = el("li", "spacer");
+    before.style.height = `${first * ROW_PX}px`;
+    const after = el("li", "spacer");
+    after.style.height = `${(n - last) * ROW_PX}px`;
+    const rows = [];
+    for (let i = first; i < last; i += 1) {
+        const s = shots.get(order[n - 1 - i] ?? -1);
+        if (!s)
+            continue;
+        // Rows out of view are not kept: only what is drawn costs memory.
+        s.row = undefined;
+        s.dirty = false;
+        rows.push(buildRow(s));
+    }
+    list.replaceChildren(before, ...rows, after);
 }
 function alert(n) {
     if (muted.has(n.category)) {
@@ -517,8 +628,10 @@ function toast(n) {
     box.append(el("strong", "", n.title), el("span", "", ` ${n.message}`), dismiss);
     const toasts = $("toasts");
     toasts.append(box);
-    while (toasts.children.length > 4)
-        toasts.firstElementChild?.remove();
+    while (toasts.children.length > 4) {
+        const oldest = [...toasts.children].find((t) => !t.classList.contains("critical")) ?? toasts.firstElementChild;
+        oldest?.remove();
+    }
     if (n.level !== "critical")
         window.setTimeout(() => box.remove(), 8000);
 }
@@ -556,6 +669,7 @@ function start() {
     renderUploads();
     renderMuted();
     renderUnread();
+    $("shots").addEventListener("scroll", scheduleDraw, { passive: true });
     $("notifications").addEventListener("click", () => {
         unread = 0;
         renderUnread();
@@ -578,7 +692,7 @@ function start() {
         event: (frame) => {
             eventsSeen += 1;
             $("event-count").textContent = String(eventsSeen);
-            apply(frame.event, true);
+            apply(frame.event, true, frame.ts);
         },
         mode: renderMode,
         stats: (stats) => {
@@ -595,28 +709,42 @@ function start() {
     });
     connection.start();
     window.setInterval(renderLink, 1000);
-    $("reconnect").addEventListener("click", () => connection.reconnect());
+    const answers = new AnswersPanel(window.location.origin, token, $("answers"));
+    $("reconnect").addEventListener("click", () => {
+        connection.reconnect();
+        answers.reconnect();
+    });
     // Back on the network: try at once rather than wait out the backoff.
     window.addEventListener("online", () => {
-        if (document.visibilityState !== "hidden")
+        if (document.visibilityState === "hidden")
+            return;
+        if (connection.stats().transport === "none")
             connection.reconnect();
+        answers.reconnect();
     });
     // A tab hidden for a while lets its link go, and resumes from its offsets when shown.
     const hiddenClose = (Number(params.get("hidden_close")) || HIDDEN_CLOSE_S) * 1000;
     let hiddenTimer;
-    document.addEventListener("visibilitychange", () => {
+    const visibility = () => {
         window.clearTimeout(hiddenTimer);
         if (document.visibilityState === "hidden") {
             hiddenTimer = window.setTimeout(() => {
                 if (document.visibilityState === "hidden") {
-                    connection.suspend("closed while this tab is hidden; it resumes when the tab is shown");
+                    const why = "closed while this tab is hidden; it resumes when the tab is shown";
+                    connection.suspend(why);
+                    answers.suspend(why);
                 }
             }, hiddenClose);
         }
         else {
             connection.resume();
+            answers.resume();
         }
-    });
-    new AnswersPanel(window.location.origin, token, $("answers")).start();
+    };
+    document.addEventListener("visibilitychange", visibility);
+    // A tab opened in the background gets no event until it is shown.
+    if (document.visibilityState === "hidden")
+        visibility();
+    answers.start();
 }
 start();

@@ -60,6 +60,25 @@ export class AnswersPanel {
     this.connection?.stop();
   }
 
+  /** A hidden tab: stop looking for shares and let the link go. */
+  suspend(detail: string): void {
+    window.clearInterval(this.timer);
+    this.timer = undefined;
+    this.connection?.suspend(detail);
+  }
+
+  /** Shown again: look for shares again, and resume the link from its offsets. */
+  resume(): void {
+    if (this.timer !== undefined) return;
+    this.connection?.resume();
+    this.start();
+  }
+
+  /** Try the link again now (Reconnect, or back online). */
+  reconnect(): void {
+    this.connection?.reconnect();
+  }
+
   private async get<T>(path: string): Promise<T | undefined> {
     try {
       const response = await fetch(`${this.origin}${path}`, {

@@ -82,6 +82,10 @@ export class RelayConnection {
   private sources = new Map<string, EventSource>();
   private polling = false;
   private pollAbort?: AbortController;
+  /** Channels whose long-poll is failing: the link is down when all are. */
+  private pollFailing = new Set<string>();
+  /** SSE reopen timers, cleared with the fallbacks. */
+  private readonly sseTimers = new Set<number>();
   private sseFailures = 0;
   private mode: Mode = "connecting";
   private stopped = false;
@@ -131,6 +135,7 @@ export class RelayConnection {
    *  resumes from its offset, so nothing is lost or shown twice. */
   reconnect(): void {
     if (this.final) return;
+    this.figures.suspended = false;
     this.stop();
     this.stopped = false;
     this.figures.suspended = false;
@@ -160,7 +165,6 @@ export class RelayConnection {
 
   private transport(transport: Stats["transport"]): void {
     if (transport !== "none") {
-      this.figures.nextTryAt = undefined;
       if (this.figures.transport === "none" && this.wasUp) this.figures.reconnects += 1;
       this.wasUp = true;
     }
@@ -195,6 +199,7 @@ export class RelayConnection {
 
   private openWebSocket(): void {
     if (this.stopped) return;
+    this.figures.nextTryAt = undefined;
     const url = this.url("/v1/ws", {}).replace(/^http/, "ws");
     let opened = false; // true once the relay answered
     let ws: WebSocket;
@@ -346,6 +351,9 @@ export class RelayConnection {
   private stopFallback(): void {
     for (const source of this.sources.values()) source.close();
     this.sources.clear();
+    for (const timer of this.sseTimers) window.clearTimeout(timer);
+    this.sseTimers.clear();
+    this.pollFailing.clear();
     this.polling = false;
     this.pollAbort?.abort();
     this.pollAbort = undefined;
@@ -400,11 +408,13 @@ export class RelayConnection {
         this.startPolling();
         return;
       }
-      window.setTimeout(() => {
+      const timer = window.setTimeout(() => {
+        this.sseTimers.delete(timer);
         if (!this.stopped && this.mode !== "realtime" && !this.sources.has(channel)) {
           this.openEventSource(channel);
         }
       }, backoff(this.sseFailures));
+      this.sseTimers.add(timer);
     };
   }
 
@@ -442,6 +452,7 @@ export class RelayConnection {
           events: EventFrame[];
         };
         failures = 0;
+        this.pollFailing.delete(channel);
         this.setMode("fallback", "live over HTTP polling");
         if (this.figures.transport !== "polling") this.transport("polling");
         if (state.epoch !== undefined && state.epoch !== body.epoch) {
@@ -461,7 +472,10 @@ export class RelayConnection {
         if (signal.aborted) return;
         failures += 1;
         this.setMode("offline", "relay unreachable; retrying");
-        if (this.figures.transport === "polling") this.transport("none");
+        this.pollFailing.add(channel);
+        if (this.figures.transport === "polling" && this.pollFailing.size === this.channels.size) {
+          this.transport("none");
+        }
         await new Promise((resolve) => window.setTimeout(resolve, backoff(failures)));
       }
     }
