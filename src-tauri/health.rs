@@ -3,6 +3,7 @@
 //! without a window.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use shotline_protocol::{CameraState, Event, Level, TargetState};
@@ -46,6 +47,42 @@ pub struct Health {
     engine_problem: Option<String>,
     paused: bool,
     stored: u64,
+    /// Copies verified or given up on so far this session.
+    done: u64,
+    /// The copies of the run of work under way (from the queue going busy to it going idle).
+    batch: Option<Batch>,
+}
+
+/// A run of work: how many copies were done when it began, and when.
+#[derive(Debug, Clone, Copy)]
+struct Batch {
+    started: Instant,
+    done_before: u64,
+}
+
+/// "copying 3 of 12 — 40 s left": the copy under way of all in this run of work, and the
+/// time left at the pace of the copies done so far (none before the first is done).
+pub fn batch_line(done: u64, total: u64, elapsed: Duration) -> String {
+    let current = (done + 1).min(total.max(1));
+    let mut line = format!("copying {current} of {total}");
+    if done > 0 && total > done {
+        let left = elapsed.as_secs_f64() * (total - done) as f64 / done as f64;
+        line.push_str(&format!(" — {} left", human_duration(left)));
+    }
+    line
+}
+
+/// `40 s`, `3 min`, `1 h 5 min`.
+fn human_duration(seconds: f64) -> String {
+    let s = seconds.round().max(1.0) as u64;
+    match s {
+        0..90 => format!("{s} s"),
+        _ if s < 90 * 60 => format!("{} min", (s + 30) / 60),
+        _ => {
+            let m = (s + 30) / 60;
+            format!("{} h {} min", m / 60, m % 60)
+        }
+    }
 }
 
 /// Categories of critical alerts that a later event clears.
@@ -75,7 +112,21 @@ impl Health {
                     self.critical.remove("camera_lost");
                 }
             }
-            Event::QueueStatus(q) => self.queue = q.ingesting + q.backups_pending,
+            Event::QueueStatus(q) => {
+                self.queue = q.ingesting + q.backups_pending;
+                let done = q.backups_verified + q.backups_failed;
+                match (self.queue > 0, &self.batch) {
+                    (true, None) => {
+                        self.batch = Some(Batch {
+                            started: Instant::now(),
+                            done_before: done,
+                        });
+                        self.done = done;
+                    }
+                    (true, Some(_)) => self.done = done,
+                    (false, _) => self.batch = None,
+                }
+            }
             Event::ShotStored(_) => self.stored += 1,
             Event::Notification(n) => {
                 if let Some(cleared) = clears(&n.category) {
@@ -164,7 +215,14 @@ impl Health {
             return "Paused: frames go into the library only".into();
         }
         if self.queue > 0 {
-            return format!("Working: {} copies to make", self.queue);
+            let Some(batch) = self.batch else {
+                return format!("Working: {} copies to make", self.queue);
+            };
+            let done = self.done.saturating_sub(batch.done_before);
+            return format!(
+                "Working: {}",
+                batch_line(done, done + self.queue, batch.started.elapsed())
+            );
         }
         match self.stored {
             0 => "All is well".into(),
@@ -212,7 +270,7 @@ mod tests {
             backups_failed: 0,
         }));
         assert_eq!(h.state(), TrayState::Working);
-        assert_eq!(h.summary(), "Working: 3 copies to make");
+        assert_eq!(h.summary(), "Working: copying 1 of 3");
         h.apply(&target(TargetState::Offline));
         assert_eq!(h.state(), TrayState::Attention);
         assert_eq!(h.summary(), "Drive missing: backup");
@@ -226,5 +284,63 @@ mod tests {
         assert_eq!(h.state(), TrayState::Attention);
         h.set_engine_problem(Some("locked".into()));
         assert_eq!(h.state(), TrayState::Error);
+    }
+
+    #[test]
+    fn the_run_of_work_counts_its_copies_and_the_time_left() {
+        let queue = |pending, verified| {
+            Event::QueueStatus(QueueStatus {
+                shots: 12,
+                ingesting: 0,
+                backups_pending: pending,
+                backups_verified: verified,
+                backups_failed: 0,
+            })
+        };
+        let mut h = Health::default();
+        h.apply(&queue(0, 30));
+        assert!(h.summary().starts_with("All is well"));
+        // 12 new copies after 30 earlier ones: this run counts from its start.
+        h.apply(&queue(12, 30));
+        assert_eq!(h.summary(), "Working: copying 1 of 12");
+        h.apply(&queue(10, 32));
+        assert!(
+            h.summary().starts_with("Working: copying 3 of 12 — "),
+            "{}",
+            h.summary()
+        );
+        // More frames come in during the run: the total grows.
+        h.apply(&queue(14, 32));
+        assert!(
+            h.summary().starts_with("Working: copying 3 of 16"),
+            "{}",
+            h.summary()
+        );
+        h.apply(&queue(0, 46));
+        assert!(h.summary().starts_with("All is well"));
+        h.apply(&queue(2, 46));
+        assert_eq!(h.summary(), "Working: copying 1 of 2");
+    }
+
+    #[test]
+    fn the_time_left_goes_at_the_pace_of_the_copies_done() {
+        assert_eq!(batch_line(0, 12, Duration::from_secs(5)), "copying 1 of 12");
+        // 2 done in 10 s: 10 more take 50 s.
+        assert_eq!(
+            batch_line(2, 12, Duration::from_secs(10)),
+            "copying 3 of 12 — 50 s left"
+        );
+        assert_eq!(
+            batch_line(1, 12, Duration::from_secs(60)),
+            "copying 2 of 12 — 11 min left"
+        );
+        assert_eq!(
+            batch_line(1, 100, Duration::from_secs(60)),
+            "copying 2 of 100 — 1 h 39 min left"
+        );
+        assert_eq!(
+            batch_line(12, 12, Duration::from_secs(60)),
+            "copying 12 of 12"
+        );
     }
 }
