@@ -65,7 +65,8 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
     tauri::async_runtime::spawn(watch_relay(app, shell));
 }
 
-fn show<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
+/// A native notification now.
+pub fn show<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
     use tauri_plugin_notification::NotificationExt;
     if let Err(e) = app.notification().builder().title(title).body(body).show() {
         tracing::warn!("notification not shown: {e}");

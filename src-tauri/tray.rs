@@ -26,6 +26,8 @@ pub enum MenuId {
     NewSession,
     /// Share the current session (the window shows the link and QR code).
     ShareSession,
+    /// Fire the shutter of the tethered camera.
+    Capture,
     /// Pause or resume backups and uploads.
     Pause,
     /// Open the library folder.
@@ -39,11 +41,12 @@ pub enum MenuId {
 }
 
 impl MenuId {
-    const ALL: [MenuId; 9] = [
+    const ALL: [MenuId; 10] = [
         Self::Status,
         Self::Session,
         Self::NewSession,
         Self::ShareSession,
+        Self::Capture,
         Self::Pause,
         Self::OpenLibrary,
         Self::OpenDashboard,
@@ -58,6 +61,7 @@ impl MenuId {
             Self::Session => "session",
             Self::NewSession => "new-session",
             Self::ShareSession => "share-session",
+            Self::Capture => "capture",
             Self::Pause => "pause",
             Self::OpenLibrary => "open-library",
             Self::OpenDashboard => "open-dashboard",
@@ -106,6 +110,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             &item(MenuId::NewSession, "New session…", true)?,
             &item(MenuId::ShareSession, "Share session…", true)?,
             &PredefinedMenuItem::separator(app)?,
+            &item(MenuId::Capture, "Capture", true)?,
             &pause,
             &item(MenuId::OpenLibrary, "Open library folder", true)?,
             &item(MenuId::OpenDashboard, "Open dashboard", true)?,
@@ -153,6 +158,15 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: MenuId) {
         MenuId::Status | MenuId::Session => {}
         MenuId::NewSession => window::show_at(&app, "new-session"),
         MenuId::ShareSession => window::show_at(&app, "share"),
+        MenuId::Capture => {
+            tauri::async_runtime::spawn(async move {
+                // A refused shot (no camera, busy, card full) is said where it was asked.
+                if let Err(e) = shell.capture().await {
+                    tracing::warn!("capture from the tray: {e}");
+                    crate::notify::show(&app, "Capture refused", &e);
+                }
+            });
+        }
         MenuId::Pause => {
             tauri::async_runtime::spawn(async move {
                 let paused = shell.paused().await;

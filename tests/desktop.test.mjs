@@ -163,6 +163,36 @@ test("frames dropped into the hot folder appear in the window, verified on each 
   await screenshot("desktop.png");
 });
 
+test("the window's regions; a large frame's copy shows a moving progress bar, then it is verified", async () => {
+  const regions = await js("return Array.from(document.querySelectorAll('[role=region], section[aria-label]')).map(r => r.getAttribute('aria-label'))");
+  for (const name of ["Session", "Totals", "Cameras", "Backup drives", "Uploads"]) assert.ok(regions.includes(name), `region ${name} in ${regions}`);
+  assert.equal(await js("return document.getElementById('frames-heading').textContent"), "Frames");
+  const big = path.join(root, "IMG_0100.JPG");
+  const chunk = Buffer.alloc(1 << 20);
+  const fd = fs.openSync(big, "w");
+  for (let i = 0; i < 400; i += 1) {
+    chunk.fill(i % 251);
+    chunk.writeUInt32LE(i, 0);
+    fs.writeSync(fd, chunk);
+  }
+  fs.closeSync(fd);
+  fs.renameSync(big, path.join(dirs.hot, "IMG_0100.JPG"));
+  const seen = [];
+  const deadline = Date.now() + 120000;
+  let verified = 0;
+  while (Date.now() < deadline) {
+    const now = await js("const b = document.querySelector('#targets [role=progressbar][aria-label$=\" to b1\"]'); return b ? Number(b.getAttribute('aria-valuenow')) : null");
+    if (now !== null && seen.at(-1) !== now) seen.push(now);
+    verified = await js(`return document.querySelectorAll('.frame[data-name="IMG_0100.JPG"] .badge.target[data-state="verified"]').length`);
+    if (verified === 2 && now === null) break;
+    await sleep(50);
+  }
+  assert.equal(verified, 2, `not verified on both drives; bar values ${seen}`);
+  assert.ok(seen.some((v) => v > 0 && v < 100), `no bar moving under 100 % seen: ${seen}`);
+  assert.deepEqual(seen, [...seen].sort((a, b) => a - b), `the bar went backwards: ${seen}`);
+  assert.equal(await js("return document.querySelectorAll('#targets [role=progressbar]').length"), 0, "a bar left after the copies were verified");
+});
+
 test("New session… takes the next frames; Share session… gives a link and QR code that open the gallery; Revoke closes it", async () => {
   const today = await js("return document.getElementById('session-name').textContent");
   await click("#new-session");
