@@ -80,6 +80,29 @@ function startStudio(port, { library, libraryKeys = "" } = {}) {
   return { engine, drop, dropBig, status };
 }
 
+/** A relay, a studio publishing to it and Chromium, for `body`; all stopped after it.
+ *  `relays.stop()` and `relays.start()` take the relay away and bring it back on its port. */
+async function withStudio(body) {
+  const port = await freePort();
+  const relays = {
+    current: startRelay(port),
+    stop: () => stop(relays.current),
+    start: () => {
+      relays.current = startRelay(port);
+    },
+  };
+  await until("the relay", () => healthy(port));
+  const studio = startStudio(port);
+  const browser = await launchChromium();
+  try {
+    await body({ port, studio, browser, relays });
+  } finally {
+    await browser.close();
+    await stop(studio.engine);
+    await stop(relays.current);
+  }
+}
+
 async function mode(page) {
   return page.getAttribute("#connection", "data-mode");
 }
@@ -92,12 +115,7 @@ async function verifiedShots(page) {
 }
 
 test("frames appear live, survive a relay restart once each, in order", { timeout: 180_000 }, async () => {
-  const port = await freePort();
-  let relay = startRelay(port);
-  await until("the relay", () => healthy(port));
-  const studio = startStudio(port);
-  const browser = await launchChromium();
-  try {
+  await withStudio(async ({ port, studio, browser, relays }) => {
     const page = await browser.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
@@ -107,7 +125,7 @@ test("frames appear live, survive a relay restart once each, in order", { timeou
     studio.drop(5);
     await until("5 verified frames", async () => (await verifiedShots(page)).length === 5, 60_000);
 
-    await stop(relay);
+    await relays.stop();
     await until("the page to notice", async () => (await mode(page)) === "offline", 30_000);
     // Shot while the relay is away: the engine keeps the events in its journal.
     studio.drop(5);
@@ -121,7 +139,7 @@ test("frames appear live, survive a relay restart once each, in order", { timeou
       60_000,
     );
     assert.equal((await verifiedShots(page)).length, 5, "frames reached the page with the relay down");
-    relay = startRelay(port);
+    relays.start();
     await until("the relay again", () => healthy(port));
     await until("real-time again", async () => (await mode(page)) === "realtime", 60_000);
     await until("10 verified frames", async () => (await verifiedShots(page)).length === 10, 60_000);
@@ -137,11 +155,7 @@ test("frames appear live, survive a relay restart once each, in order", { timeou
     assert.deepEqual(errors, []);
     mkdirSync(join(process.cwd(), "test-results"), { recursive: true });
     await page.screenshot({ path: join(process.cwd(), "test-results", "dashboard.png"), fullPage: true });
-  } finally {
-    await browser.close();
-    await stop(studio.engine);
-    await stop(relay);
-  }
+  });
 });
 
 /** The page's scheduled WebSocket attempt (ms since the epoch), while it waits one out. */
@@ -151,8 +165,8 @@ async function nextTry(page) {
 }
 
 /** Stop the relay and wait until the page waits at least `ms` for its next attempt. */
-async function awayLong(page, relay, ms) {
-  await stop(relay);
+async function awayLong(page, relays, ms) {
+  await relays.stop();
   await until("the page to notice", async () => (await mode(page)) === "offline", 30_000);
   await until(
     `a backoff of more than ${ms} ms`,
@@ -166,12 +180,7 @@ async function awayLong(page, relay, ms) {
 }
 
 test("named regions; the connection panel; Reconnect and the online event skip the backoff", { timeout: 240_000 }, async () => {
-  const port = await freePort();
-  let relay = startRelay(port);
-  await until("the relay", () => healthy(port));
-  const studio = startStudio(port);
-  const browser = await launchChromium();
-  try {
+  await withStudio(async ({ port, studio, browser, relays }) => {
     const page = await browser.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
@@ -191,8 +200,8 @@ test("named regions; the connection panel; Reconnect and the online event skip t
     assert.equal(await page.textContent("#link-reconnects"), "0");
 
     // Reconnect: the relay is back, the page would wait seconds more; the button goes now.
-    let due = await awayLong(page, relay, 4000);
-    relay = startRelay(port);
+    let due = await awayLong(page, relays, 4000);
+    relays.start();
     await until("the relay again", () => healthy(port));
     const reconnects = async () => Number(await page.textContent("#link-reconnects"));
     await page.getByRole("button", { name: "Reconnect", exact: true }).click();
@@ -205,8 +214,8 @@ test("named regions; the connection panel; Reconnect and the online event skip t
     await until("4 verified frames", async () => (await verifiedShots(page)).length === 4, 60_000);
 
     // The browser's `online` event does the same.
-    due = await awayLong(page, relay, 4000);
-    relay = startRelay(port);
+    due = await awayLong(page, relays, 4000);
+    relays.start();
     await until("the relay again", () => healthy(port));
     await page.evaluate(() => window.dispatchEvent(new Event("online")));
     await until("real-time after online", async () => (await mode(page)) === "realtime", 30_000);
@@ -216,20 +225,11 @@ test("named regions; the connection panel; Reconnect and the online event skip t
     const ids = await page.$$eval("#shots li.shot", (rows) => rows.map((r) => r.dataset.shotId));
     assert.equal(new Set(ids).size, 4, `frames: ${ids}`);
     assert.deepEqual(errors, []);
-  } finally {
-    await browser.close();
-    await stop(studio.engine);
-    await stop(relay);
-  }
+  });
 });
 
 test("a hidden tab closes its link after a while and resumes without losing an event", { timeout: 180_000 }, async () => {
-  const port = await freePort();
-  const relay = startRelay(port);
-  await until("the relay", () => healthy(port));
-  const studio = startStudio(port);
-  const browser = await launchChromium();
-  try {
+  await withStudio(async ({ port, studio, browser, relays }) => {
     const page = await browser.newPage();
     const open = new Set();
     page.on("websocket", (ws) => {
@@ -271,20 +271,11 @@ test("a hidden tab closes its link after a while and resumes without losing an e
     assert.equal(new Set(ids).size, 5, `frames: ${ids}`);
     assert.equal(await page.textContent('[data-target="b1"] .verified-count'), "5");
     assert.equal(await page.textContent("#link-reconnects"), "1");
-  } finally {
-    await browser.close();
-    await stop(studio.engine);
-    await stop(relay);
-  }
+  });
 });
 
 test("a 1.5 GB frame: its copy's progress bar moves, reaches 100 % and turns into verified", { timeout: 300_000 }, async () => {
-  const port = await freePort();
-  const relay = startRelay(port);
-  await until("the relay", () => healthy(port));
-  const studio = startStudio(port);
-  const browser = await launchChromium();
-  try {
+  await withStudio(async ({ port, studio, browser, relays }) => {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/?token=${token("subscriber")}`);
     await until("real-time mode", async () => (await mode(page)) === "realtime");
@@ -314,11 +305,7 @@ test("a 1.5 GB frame: its copy's progress bar moves, reaches 100 % and turns int
     assert.deepEqual(seen, [...seen].sort((a, b) => a - b), `the bar went backwards: ${seen}`);
     assert.equal(seen.at(-1), 100, `the bar never reached 100 %: ${seen}`);
     assert.match(facts, /B\/s · .* left$/, `no rate or time left shown: ${facts}`);
-  } finally {
-    await browser.close();
-    await stop(studio.engine);
-    await stop(relay);
-  }
+  });
 });
 
 test("a library on tmpfs: room for frames, a warning then a critical alert before it is full; this computer; mute", { timeout: 240_000 }, async () => {
@@ -459,12 +446,7 @@ test("2,000 frames streamed in: only the rows in view are drawn, the oldest is a
 });
 
 test("WebSocket blocked: Server-Sent Events carry on, then back to WebSocket", { timeout: 180_000 }, async () => {
-  const port = await freePort();
-  const relay = startRelay(port);
-  await until("the relay", () => healthy(port));
-  const studio = startStudio(port);
-  const browser = await launchChromium();
-  try {
+  await withStudio(async ({ port, studio, browser, relays }) => {
     const page = await browser.newPage();
     const logs = [];
     page.on("console", (m) => logs.push(m.text()));
@@ -489,7 +471,7 @@ test("WebSocket blocked: Server-Sent Events carry on, then back to WebSocket", {
       }));
       console.error("page:", JSON.stringify(state), "console:", logs.slice(-20).join(" | "));
       console.error("engine:", studio.engine.output.slice(-3000));
-      console.error("relay:", relay.output.slice(-3000));
+      console.error("relay:", relays.current.output.slice(-3000));
       throw e;
     }
     assert.equal(await mode(page), "fallback");
@@ -501,11 +483,7 @@ test("WebSocket blocked: Server-Sent Events carry on, then back to WebSocket", {
     const ids = await page.$$eval("#shots li.shot", (rows) => rows.map((r) => r.dataset.shotId));
     assert.equal(new Set(ids).size, 5, `a frame shown twice: ${ids}`);
     assert.equal(await page.textContent('[data-target="b1"] .verified-count'), "5");
-  } finally {
-    await browser.close();
-    await stop(studio.engine);
-    await stop(relay);
-  }
+  });
 });
 
 test("guests' answers on an open share: from the log, then live, names and comments as text", { timeout: 120_000 }, async () => {
