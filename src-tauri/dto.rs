@@ -2,7 +2,7 @@
 //! (`cargo xtask ui` writes them to `ui/src/generated`).
 
 use serde::{Deserialize, Serialize};
-use shotline_protocol::CameraStatus;
+use shotline_protocol::{CameraStatus, LibrarySpace};
 use ts_rs::TS;
 
 use crate::health::TrayState;
@@ -24,6 +24,8 @@ pub struct Snapshot {
     pub session: String,
     /// The library folder.
     pub library: String,
+    /// Its disk's free space and room for frames (from the engine's `system_status`).
+    pub library_space: Option<LibrarySpace>,
     /// Frames stored, duplicates recognised, frames failed, copies still to make.
     pub totals: Totals,
     /// Each backup target.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use shotline_protocol::{CameraState, Event, Level, TargetState};
+use shotline_protocol::{CameraState, Event, Level, LibrarySpace, TargetState};
 
 /// The tray icon's state, worst first in [`Health::state`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
@@ -49,6 +49,8 @@ pub struct Health {
     stored: u64,
     /// Copies verified or given up on so far this session.
     done: u64,
+    /// The library's disk, from the latest `system_status`.
+    library: Option<LibrarySpace>,
     /// The copies of the run of work under way (from the queue going busy to it going idle).
     batch: Option<Batch>,
 }
@@ -128,6 +130,10 @@ impl Health {
                 }
             }
             Event::ShotStored(_) => self.stored += 1,
+            Event::SystemStatus(s) => {
+                self.library = Some(s.library.clone());
+                return false;
+            }
             Event::Notification(n) => {
                 if let Some(cleared) = clears(&n.category) {
                     self.critical.remove(cleared);
@@ -158,6 +164,11 @@ impl Health {
     /// Backups and uploads paused.
     pub fn set_paused(&mut self, paused: bool) {
         self.paused = paused;
+    }
+
+    /// The library's disk as last reported.
+    pub fn library_space(&self) -> Option<LibrarySpace> {
+        self.library.clone()
     }
 
     /// Why the engine is not running, if it is not.

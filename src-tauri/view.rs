@@ -15,6 +15,7 @@ pub fn idle(health: &Health, session: &str) -> Snapshot {
         paused: false,
         session: session.to_string(),
         library: String::new(),
+        library_space: None,
         totals: Totals::default(),
         targets: Vec::new(),
         uploads: None,
@@ -37,6 +38,7 @@ pub fn running(
     Snapshot {
         paused: engine.paused,
         library: status.library.display().to_string(),
+        library_space: health.library_space(),
         totals: Totals {
             stored: status.shots,
             duplicates: status.duplicates,

@@ -31,7 +31,9 @@ for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
 const config = path.join(root, "config.toml");
 fs.writeFileSync(config, [
   `[[hot_folder]]`, `path = ${JSON.stringify(dirs.hot)}`,
-  `[library]`, `path = ${JSON.stringify(dirs.library)}`, `naming = "{session}/{original}"`,
+  // Thresholds far below any disk's free space: this machine's disk must not raise
+  // library alerts into the tests of the tray's state.
+  `[library]`, `path = ${JSON.stringify(dirs.library)}`, `naming = "{session}/{original}"`, `warn_below = "2MB"`, `critical_below = "1MB"`,
   `[[backup]]`, `name = "b1"`, `path = ${JSON.stringify(dirs.b1)}`,
   `[[backup]]`, `name = "b2"`, `path = ${JSON.stringify(dirs.b2)}`,
   `[camera]`, `enabled = false`,
@@ -118,6 +120,8 @@ const sid = session.sessionId;
 after(async () => {
   try { await wd("DELETE", `/session/${sid}`); } catch { /* the app may be gone */ }
   stopAll();
+  // The studio's folders (the large frame's copies among them) go with the run.
+  fs.rmSync(root, { recursive: true, force: true });
 });
 
 const js = (script, ...args) => wd("POST", `/session/${sid}/execute/sync`, { script, args });
@@ -167,6 +171,8 @@ test("the window's regions; a large frame's copy shows a moving progress bar, th
   const regions = await js("return Array.from(document.querySelectorAll('[role=region], section[aria-label]')).map(r => r.getAttribute('aria-label'))");
   for (const name of ["Session", "Totals", "Cameras", "Backup drives", "Uploads"]) assert.ok(regions.includes(name), `region ${name} in ${regions}`);
   assert.equal(await js("return document.getElementById('frames-heading').textContent"), "Frames");
+  // The engine's first system_status comes a second after it starts.
+  await until("the library's free space", async () => /^Library \d+(\.\d)? [KMGT]?B free/.test(await js("return document.getElementById('library-space')?.textContent ?? ''")));
   const big = path.join(root, "IMG_0100.JPG");
   const chunk = Buffer.alloc(1 << 20);
   const fd = fs.openSync(big, "w");

@@ -30,7 +30,7 @@ function startRelay(port) {
 
 /** A studio folder and `shotline run` publishing to the relay on `port`; `library`
  *  elsewhere, with more `[library]` keys, if given. */
-function startStudio(port, { library, libraryKeys = "" } = {}) {
+function startStudio(port, { library, libraryKeys = 'warn_below = "2MB"\ncritical_below = "1MB"' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "shotline-dashboard-"));
   dirs.push(dir);
   const hot = join(dir, "hot");
@@ -286,12 +286,16 @@ test("a 1.5 GB frame: its copy's progress bar moves, reaches 100 % and turns int
     let facts = "";
     const deadline = Date.now() + 240_000;
     while (Date.now() < deadline) {
-      if ((await bar.count()) === 1) {
-        const now = Number(await bar.getAttribute("aria-valuenow"));
-        if (seen.at(-1) !== now) seen.push(now);
-        if (now > 0 && now < 100) {
-          facts = (await region.locator(".progress .facts").first().textContent().catch(() => "")) || facts;
-        }
+      // The bar's value and its figures, read together.
+      const read = await page.evaluate(() => {
+        const box = document.querySelector("#targets .progress");
+        const bar = box?.querySelector('[role="progressbar"]');
+        return bar ? { now: Number(bar.getAttribute("aria-valuenow")), facts: box.querySelector(".facts")?.textContent ?? "" } : null;
+      });
+      if (read) {
+        if (seen.at(-1) !== read.now) seen.push(read.now);
+        if (read.now > 0 && read.now < 100 && /left$/.test(read.facts)) facts = read.facts;
+        else if (read.now > 0 && read.now < 100 && !facts) facts = read.facts;
       } else if ((await region.locator("[data-verified-shot]").count()) === 1) {
         break;
       }

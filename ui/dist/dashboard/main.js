@@ -92,7 +92,7 @@ export function duration(seconds) {
 }
 /** Shortest span a rate is worked out over: events come in batches from the engine's
  *  outbox, so the time between two of them says little. */
-const RATE_AFTER_MS = 1000;
+const RATE_AFTER_MS = 500;
 /** The next state of a transfer after a progress event: the rate is the average since
  *  the first progress this page saw. */
 function advance(previous, shot, done, total) {

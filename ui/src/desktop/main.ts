@@ -188,6 +188,12 @@ function render(s: Snapshot): void {
     el("span", {}, "frames stored"),
     el("span", { class: "muted" }, `${t.duplicates} duplicates · ${t.failed} failed · ${t.queue} copies to make`),
   );
+  const space = s.library_space;
+  if (space && space.state !== "unknown") {
+    const room = space.frames_room === undefined || space.frames_room === null ? "" : ` · room for about ${space.frames_room.toLocaleString("en-US")} frames`;
+    const warning = space.state === "ok" ? "" : space.state === "low" ? " · getting full" : " · almost full";
+    totals.append(el("span", { id: "library-space", class: `library-space state-${space.state}`, "data-state": space.state }, `Library ${bytes(space.free_bytes)} free${room}${warning}`));
+  }
   const cameras = $("cameras");
   cameras.className = "card";
   cameras.replaceChildren(el("strong", {}, "Cameras"));
