@@ -116,17 +116,14 @@ impl Health {
             }
             Event::QueueStatus(q) => {
                 self.queue = q.ingesting + q.backups_pending;
-                let done = q.backups_verified + q.backups_failed;
-                match (self.queue > 0, &self.batch) {
-                    (true, None) => {
-                        self.batch = Some(Batch {
-                            started: Instant::now(),
-                            done_before: done,
-                        });
-                        self.done = done;
-                    }
-                    (true, Some(_)) => self.done = done,
-                    (false, _) => self.batch = None,
+                self.done = q.backups_verified + q.backups_failed;
+                if self.queue == 0 {
+                    self.batch = None;
+                } else if self.batch.is_none() {
+                    self.batch = Some(Batch {
+                        started: Instant::now(),
+                        done_before: self.done,
+                    });
                 }
             }
             Event::ShotStored(_) => self.stored += 1,

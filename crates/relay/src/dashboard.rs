@@ -36,6 +36,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../ui/dist/dashboard/answers.js"),
     ),
     (
+        "dashboard/alerts.js",
+        JS,
+        include_str!("../../../ui/dist/dashboard/alerts.js"),
+    ),
+    (
+        "dashboard/widgets.js",
+        JS,
+        include_str!("../../../ui/dist/dashboard/widgets.js"),
+    ),
+    (
         "dashboard/dashboard.css",
         CSS,
         include_str!("../../../ui/dist/dashboard/dashboard.css"),

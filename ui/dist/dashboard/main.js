@@ -9,6 +9,8 @@
 // channels.
 import { RelayConnection } from "./connection.js";
 import { AnswersPanel, el } from "./answers.js";
+import { alert, markRead, renderMuted, renderUnread } from "./alerts.js";
+import { advance, ago, bytes, diskMeter, progressBar } from "./widgets.js";
 /** Frames kept on the page (the oldest go first past this). */
 const MAX_SHOTS = 20000;
 /** Past this many frames, only the rows in view are drawn. */
@@ -17,13 +19,8 @@ const VIRTUAL_AFTER = 300;
 const ROW_PX = 30;
 /** Rows drawn above and below the ones in view. */
 const OVERSCAN = 15;
-const MAX_ALERTS = 50;
 /** A tab hidden this long closes its link (`?hidden_close=SECONDS` changes it). */
 const HIDDEN_CLOSE_S = 180;
-/** Where this browser keeps the alert categories it muted. */
-const MUTED_KEY = "shotline.dashboard.muted";
-/** Alerts that raise a toast besides the critical ones. */
-const TOAST_CATEGORIES = new Set(["gallery_comment"]);
 const shots = new Map();
 /** Shot ids, oldest first; the list shows them newest first. */
 const order = [];
@@ -45,83 +42,11 @@ let system;
 /** Copies and uploads with no progress for this long are taken off (a failed copy, an
  *  event lost to a trimmed history). */
 const STALE_MS = 120000;
-let unread = 0;
-const muted = new Set(readMuted());
-function readMuted() {
-    try {
-        const stored = JSON.parse(localStorage.getItem(MUTED_KEY) ?? "[]");
-        return Array.isArray(stored) ? stored.filter((c) => typeof c === "string") : [];
-    }
-    catch {
-        return [];
-    }
-}
-function saveMuted() {
-    try {
-        localStorage.setItem(MUTED_KEY, JSON.stringify([...muted]));
-    }
-    catch {
-        // storage refused (private mode): the mute holds for this page only
-    }
-}
 function $(id) {
     const element = document.getElementById(id);
     if (!element)
         throw new Error(`#${id} missing from the page`);
     return element;
-}
-export function bytes(n) {
-    const units = ["B", "KB", "MB", "GB", "TB"];
-    let value = n;
-    let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
-        unit += 1;
-    }
-    return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
-/** `75 s`, `4 min`, `2 h 5 min`. */
-export function duration(seconds) {
-    const s = Math.max(0, Math.round(seconds));
-    if (s < 90)
-        return `${s} s`;
-    const minutes = Math.round(s / 60);
-    if (minutes < 90)
-        return `${minutes} min`;
-    return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-}
-/** Shortest span a rate is worked out over: events come in batches from the engine's
- *  outbox, so the time between two of them says little. */
-const RATE_AFTER_MS = 500;
-/** The next state of a transfer after a progress event: the rate is the average since
- *  the first progress this page saw. */
-function advance(previous, shot, done, total) {
-    const now = performance.now();
-    if (!previous || done < previous.done)
-        return { shot, done, total, firstAt: now, lastAt: now, firstDone: done };
-    const elapsed = now - previous.firstAt;
-    const rate = elapsed >= RATE_AFTER_MS ? ((done - previous.firstDone) * 1000) / elapsed : undefined;
-    return { ...previous, done, total, rate, lastAt: now };
-}
-/** A labelled progress bar with its figures: percent, bytes, rate and time left. */
-function progressBar(label, done, total, rate, amount = bytes) {
-    const percent = total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 100;
-    const box = el("div", "progress");
-    const bar = el("div", "bar");
-    bar.setAttribute("role", "progressbar");
-    bar.setAttribute("aria-label", label);
-    bar.setAttribute("aria-valuemin", "0");
-    bar.setAttribute("aria-valuemax", "100");
-    bar.setAttribute("aria-valuenow", String(percent));
-    const fill = el("div", "fill");
-    fill.style.width = `${percent}%`;
-    bar.append(fill);
-    const facts = [`${percent}%`, `${amount(done)} of ${amount(total)}`];
-    if (rate !== undefined && rate > 0 && done < total) {
-        facts.push(`${bytes(rate)}/s`, `${duration((total - done) / rate)} left`);
-    }
-    box.append(el("div", "facts", `${label}: ${facts.join(" · ")}`), bar);
-    return box;
 }
 /** The studio: `?studio=`, else the prefix of the token's first channel. */
 function studioOf(params, token) {
@@ -387,22 +312,6 @@ function renderUploads() {
         summary.append(` · ✓ shot ${lastUploaded} uploaded`);
     box.append(summary);
 }
-/** A disk's free space as a bar of the space used, with its figures. */
-function diskMeter(label, free, total, warn = false) {
-    const box = el("div", "disk");
-    const used = total > 0 ? Math.round((100 * (total - free)) / total) : 0;
-    const meter = el("div", `meter${warn ? " warn" : ""}`);
-    meter.setAttribute("role", "meter");
-    meter.setAttribute("aria-label", `${label}: space used`);
-    meter.setAttribute("aria-valuemin", "0");
-    meter.setAttribute("aria-valuemax", "100");
-    meter.setAttribute("aria-valuenow", String(used));
-    const fill = el("div", "used");
-    fill.style.width = `${used}%`;
-    meter.append(fill);
-    box.append(el("div", "facts", `${label}: ${bytes(free)} free of ${bytes(total)}`), meter);
-    return box;
-}
 function renderSystem() {
     if (!system)
         return;
@@ -471,10 +380,6 @@ function pruneStale() {
     }
     if (prunedUploads)
         renderUploads();
-}
-function ago(at) {
-    const seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
-    return seconds < 2 ? "just now" : `${duration(seconds)} ago`;
 }
 const TRANSPORTS = {
     websocket: "WebSocket",
@@ -587,78 +492,6 @@ function drawShots() {
     }
     list.replaceChildren(before, ...rows, after);
 }
-function alert(n) {
-    if (muted.has(n.category)) {
-        renderMuted();
-        return;
-    }
-    const list = $("alerts");
-    const item = el("li", `alert ${n.level}`);
-    item.dataset.category = n.category;
-    const dismiss = el("button", "small", "Dismiss");
-    dismiss.setAttribute("aria-label", `Dismiss: ${n.title}`);
-    dismiss.addEventListener("click", () => item.remove());
-    const mute = el("button", "small", "Mute");
-    mute.setAttribute("aria-label", `Mute ${n.category} alerts`);
-    mute.addEventListener("click", () => {
-        muted.add(n.category);
-        saveMuted();
-        for (const other of list.querySelectorAll("li.alert")) {
-            if (other.dataset.category === n.category)
-                other.remove();
-        }
-        renderMuted();
-    });
-    item.append(el("strong", "", n.title), el("span", "", ` ${n.message}`), el("span", "muted", ` ${new Date().toLocaleTimeString()}`), dismiss, mute);
-    list.prepend(item);
-    while (list.children.length > MAX_ALERTS)
-        list.lastElementChild?.remove();
-    $("no-alerts").hidden = true;
-    unread += 1;
-    renderUnread();
-    if (n.level === "critical" || TOAST_CATEGORIES.has(n.category))
-        toast(n);
-}
-/** A toast at the top of the page: a critical alert stays until dismissed. */
-function toast(n) {
-    const box = el("div", `toast ${n.level}`);
-    const dismiss = el("button", "small", "Dismiss");
-    dismiss.setAttribute("aria-label", `Dismiss: ${n.title}`);
-    dismiss.addEventListener("click", () => box.remove());
-    box.append(el("strong", "", n.title), el("span", "", ` ${n.message}`), dismiss);
-    const toasts = $("toasts");
-    toasts.append(box);
-    while (toasts.children.length > 4) {
-        const oldest = [...toasts.children].find((t) => !t.classList.contains("critical")) ?? toasts.firstElementChild;
-        oldest?.remove();
-    }
-    if (n.level !== "critical")
-        window.setTimeout(() => box.remove(), 8000);
-}
-function renderUnread() {
-    const count = $("unread");
-    count.textContent = String(unread);
-    count.hidden = unread === 0;
-    $("unread-text").textContent = unread === 0 ? "no unread alerts" : `${unread} unread alerts`;
-}
-function renderMuted() {
-    const line = $("muted-categories");
-    line.replaceChildren();
-    line.hidden = muted.size === 0;
-    if (muted.size === 0)
-        return;
-    line.append("Muted in this browser: ");
-    for (const category of [...muted].sort()) {
-        const unmute = el("button", "small", `${category} ✕`);
-        unmute.setAttribute("aria-label", `Unmute ${category} alerts`);
-        unmute.addEventListener("click", () => {
-            muted.delete(category);
-            saveMuted();
-            renderMuted();
-        });
-        line.append(unmute);
-    }
-}
 // ---- Start -------------------------------------------------------------------------------
 function start() {
     const params = new URLSearchParams(window.location.search);
@@ -671,8 +504,7 @@ function start() {
     renderUnread();
     $("shots").addEventListener("scroll", scheduleDraw, { passive: true });
     $("notifications").addEventListener("click", () => {
-        unread = 0;
-        renderUnread();
+        markRead();
         $("alerts-panel").scrollIntoView({ block: "start" });
         $("alerts-heading").focus();
     });

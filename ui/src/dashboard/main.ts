@@ -12,10 +12,11 @@ import type { Event } from "../generated/Event";
 import type { CameraStatus } from "../generated/CameraStatus";
 import type { TargetStatus } from "../generated/TargetStatus";
 import type { QueueStatus } from "../generated/QueueStatus";
-import type { Notification } from "../generated/Notification";
 import type { SystemStatus } from "../generated/SystemStatus";
 import { RelayConnection, type EventFrame, type Mode, type Stats } from "./connection.js";
 import { AnswersPanel, el } from "./answers.js";
+import { alert, markRead, renderMuted, renderUnread } from "./alerts.js";
+import { type Transfer, advance, ago, bytes, diskMeter, progressBar } from "./widgets.js";
 
 /** Frames kept on the page (the oldest go first past this). */
 const MAX_SHOTS = 20_000;
@@ -25,13 +26,8 @@ const VIRTUAL_AFTER = 300;
 const ROW_PX = 30;
 /** Rows drawn above and below the ones in view. */
 const OVERSCAN = 15;
-const MAX_ALERTS = 50;
 /** A tab hidden this long closes its link (`?hidden_close=SECONDS` changes it). */
 const HIDDEN_CLOSE_S = 180;
-/** Where this browser keeps the alert categories it muted. */
-const MUTED_KEY = "shotline.dashboard.muted";
-/** Alerts that raise a toast besides the critical ones. */
-const TOAST_CATEGORIES = new Set(["gallery_comment"]);
 
 interface Shot {
   id: number;
@@ -45,19 +41,6 @@ interface Shot {
   dirty: boolean;
 }
 
-/** One copy or upload in flight: its bytes over time, for the rate and the time left. */
-interface Transfer {
-  shot: number;
-  done: number;
-  total: number;
-  /** `performance.now()` and bytes of the first progress seen. */
-  firstAt: number;
-  /** `performance.now()` of the latest progress. */
-  lastAt: number;
-  firstDone: number;
-  /** Bytes per second since the first progress seen. */
-  rate?: number;
-}
 
 interface TargetView {
   status?: TargetStatus;
@@ -89,91 +72,11 @@ let system: { status: SystemStatus; at?: number } | undefined;
 /** Copies and uploads with no progress for this long are taken off (a failed copy, an
  *  event lost to a trimmed history). */
 const STALE_MS = 120_000;
-let unread = 0;
-const muted = new Set<string>(readMuted());
-
-function readMuted(): string[] {
-  try {
-    const stored = JSON.parse(localStorage.getItem(MUTED_KEY) ?? "[]") as unknown;
-    return Array.isArray(stored) ? stored.filter((c): c is string => typeof c === "string") : [];
-  } catch {
-    return [];
-  }
-}
-
-function saveMuted(): void {
-  try {
-    localStorage.setItem(MUTED_KEY, JSON.stringify([...muted]));
-  } catch {
-    // storage refused (private mode): the mute holds for this page only
-  }
-}
 
 function $(id: string): HTMLElement {
   const element = document.getElementById(id);
   if (!element) throw new Error(`#${id} missing from the page`);
   return element;
-}
-
-export function bytes(n: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
-
-/** `75 s`, `4 min`, `2 h 5 min`. */
-export function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 90) return `${s} s`;
-  const minutes = Math.round(s / 60);
-  if (minutes < 90) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-}
-
-/** Shortest span a rate is worked out over: events come in batches from the engine's
- *  outbox, so the time between two of them says little. */
-const RATE_AFTER_MS = 500;
-
-/** The next state of a transfer after a progress event: the rate is the average since
- *  the first progress this page saw. */
-function advance(previous: Transfer | undefined, shot: number, done: number, total: number): Transfer {
-  const now = performance.now();
-  if (!previous || done < previous.done) return { shot, done, total, firstAt: now, lastAt: now, firstDone: done };
-  const elapsed = now - previous.firstAt;
-  const rate = elapsed >= RATE_AFTER_MS ? ((done - previous.firstDone) * 1000) / elapsed : undefined;
-  return { ...previous, done, total, rate, lastAt: now };
-}
-
-/** A labelled progress bar with its figures: percent, bytes, rate and time left. */
-function progressBar(
-  label: string,
-  done: number,
-  total: number,
-  rate?: number,
-  amount: (n: number) => string = bytes,
-): HTMLElement {
-  const percent = total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 100;
-  const box = el("div", "progress");
-  const bar = el("div", "bar");
-  bar.setAttribute("role", "progressbar");
-  bar.setAttribute("aria-label", label);
-  bar.setAttribute("aria-valuemin", "0");
-  bar.setAttribute("aria-valuemax", "100");
-  bar.setAttribute("aria-valuenow", String(percent));
-  const fill = el("div", "fill");
-  fill.style.width = `${percent}%`;
-  bar.append(fill);
-  const facts = [`${percent}%`, `${amount(done)} of ${amount(total)}`];
-  if (rate !== undefined && rate > 0 && done < total) {
-    facts.push(`${bytes(rate)}/s`, `${duration((total - done) / rate)} left`);
-  }
-  box.append(el("div", "facts", `${label}: ${facts.join(" · ")}`), bar);
-  return box;
 }
 
 /** The studio: `?studio=`, else the prefix of the token's first channel. */
@@ -437,23 +340,6 @@ function renderUploads(): void {
   box.append(summary);
 }
 
-/** A disk's free space as a bar of the space used, with its figures. */
-function diskMeter(label: string, free: number, total: number, warn = false): HTMLElement {
-  const box = el("div", "disk");
-  const used = total > 0 ? Math.round((100 * (total - free)) / total) : 0;
-  const meter = el("div", `meter${warn ? " warn" : ""}`);
-  meter.setAttribute("role", "meter");
-  meter.setAttribute("aria-label", `${label}: space used`);
-  meter.setAttribute("aria-valuemin", "0");
-  meter.setAttribute("aria-valuemax", "100");
-  meter.setAttribute("aria-valuenow", String(used));
-  const fill = el("div", "used");
-  fill.style.width = `${used}%`;
-  meter.append(fill);
-  box.append(el("div", "facts", `${label}: ${bytes(free)} free of ${bytes(total)}`), meter);
-  return box;
-}
-
 function renderSystem(): void {
   if (!system) return;
   const s = system.status;
@@ -522,11 +408,6 @@ function pruneStale(): void {
     }
   }
   if (prunedUploads) renderUploads();
-}
-
-function ago(at: number): string {
-  const seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
-  return seconds < 2 ? "just now" : `${duration(seconds)} ago`;
 }
 
 const TRANSPORTS: Record<Stats["transport"], string> = {
@@ -638,83 +519,6 @@ function drawShots(): void {
   list.replaceChildren(before, ...rows, after);
 }
 
-function alert(n: Notification): void {
-  if (muted.has(n.category)) {
-    renderMuted();
-    return;
-  }
-  const list = $("alerts");
-  const item = el("li", `alert ${n.level}`);
-  item.dataset.category = n.category;
-  const dismiss = el("button", "small", "Dismiss");
-  dismiss.setAttribute("aria-label", `Dismiss: ${n.title}`);
-  dismiss.addEventListener("click", () => item.remove());
-  const mute = el("button", "small", "Mute");
-  mute.setAttribute("aria-label", `Mute ${n.category} alerts`);
-  mute.addEventListener("click", () => {
-    muted.add(n.category);
-    saveMuted();
-    for (const other of list.querySelectorAll<HTMLElement>("li.alert")) {
-      if (other.dataset.category === n.category) other.remove();
-    }
-    renderMuted();
-  });
-  item.append(
-    el("strong", "", n.title),
-    el("span", "", ` ${n.message}`),
-    el("span", "muted", ` ${new Date().toLocaleTimeString()}`),
-    dismiss,
-    mute,
-  );
-  list.prepend(item);
-  while (list.children.length > MAX_ALERTS) list.lastElementChild?.remove();
-  $("no-alerts").hidden = true;
-  unread += 1;
-  renderUnread();
-  if (n.level === "critical" || TOAST_CATEGORIES.has(n.category)) toast(n);
-}
-
-/** A toast at the top of the page: a critical alert stays until dismissed. */
-function toast(n: Notification): void {
-  const box = el("div", `toast ${n.level}`);
-  const dismiss = el("button", "small", "Dismiss");
-  dismiss.setAttribute("aria-label", `Dismiss: ${n.title}`);
-  dismiss.addEventListener("click", () => box.remove());
-  box.append(el("strong", "", n.title), el("span", "", ` ${n.message}`), dismiss);
-  const toasts = $("toasts");
-  toasts.append(box);
-  while (toasts.children.length > 4) {
-    const oldest = [...toasts.children].find((t) => !t.classList.contains("critical")) ?? toasts.firstElementChild;
-    oldest?.remove();
-  }
-  if (n.level !== "critical") window.setTimeout(() => box.remove(), 8000);
-}
-
-function renderUnread(): void {
-  const count = $("unread");
-  count.textContent = String(unread);
-  count.hidden = unread === 0;
-  $("unread-text").textContent = unread === 0 ? "no unread alerts" : `${unread} unread alerts`;
-}
-
-function renderMuted(): void {
-  const line = $("muted-categories");
-  line.replaceChildren();
-  line.hidden = muted.size === 0;
-  if (muted.size === 0) return;
-  line.append("Muted in this browser: ");
-  for (const category of [...muted].sort()) {
-    const unmute = el("button", "small", `${category} ✕`);
-    unmute.setAttribute("aria-label", `Unmute ${category} alerts`);
-    unmute.addEventListener("click", () => {
-      muted.delete(category);
-      saveMuted();
-      renderMuted();
-    });
-    line.append(unmute);
-  }
-}
-
 // ---- Start -------------------------------------------------------------------------------
 
 function start(): void {
@@ -728,8 +532,7 @@ function start(): void {
   renderUnread();
   $("shots").addEventListener("scroll", scheduleDraw, { passive: true });
   $("notifications").addEventListener("click", () => {
-    unread = 0;
-    renderUnread();
+    markRead();
     $("alerts-panel").scrollIntoView({ block: "start" });
     $("alerts-heading").focus();
   });

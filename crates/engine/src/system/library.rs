@@ -1,33 +1,14 @@
-//! This computer, for the dashboards: CPU, memory and each disk, every minute, as a
-//! `system_status` event; and the library's free space against `[library] warn_below` and
-//! `critical_below`, looked at every few seconds, so that a warning and then a critical
-//! alert come before the disk is full, and an all-clear when it has room again.
+//! The library's disk against `[library] warn_below` and `critical_below`: its state (with
+//! a margin going back up), the room left for frames, and the alerts as it moves.
 
-use std::sync::Arc;
-use std::time::Duration;
+use shotline_protocol::{Level, LibrarySpace, SpaceState};
 
-use shotline_protocol::{DiskSpace, Event, Level, LibrarySpace, SpaceState, SystemStatus};
-use sysinfo::{Disks, System};
-use tokio::sync::watch;
+use crate::Config;
 
-use crate::journal::Journal;
-use crate::session::Session;
-use crate::{Bus, Config};
-
-/// How often the whole report goes out (the dashboards Shotline came from polled every two
-/// minutes).
-pub const REPORT_EVERY: Duration = Duration::from_secs(60);
-/// How often the library's free space is looked at between reports.
-pub const CHECK_EVERY: Duration = Duration::from_secs(5);
 /// The alerts' category; `library_space_ok` is the all-clear.
 pub const CATEGORY: &str = "library_low";
 /// The all-clear's category.
 pub const CATEGORY_OK: &str = "library_space_ok";
-
-/// File systems that are not disks.
-const NOT_DISKS: &[&str] = &[
-    "tmpfs", "devtmpfs", "ramfs", "overlay", "squashfs", "efivarfs", "autofs", "proc", "sysfs",
-];
 
 /// The state of the library's disk with `free` bytes free, coming from `previous`. Going
 /// back up a level takes a margin above its threshold (1 % of the disk, at least 256 MiB),
@@ -140,62 +121,6 @@ impl Watch {
 /// An alert to raise: level, category, title, message.
 pub type Alert = (Level, &'static str, String, String);
 
-/// CPU, memory and disks, from one `sysinfo` reader kept between reports (CPU use is the
-/// share busy since the previous reading).
-pub struct Sampler {
-    system: System,
-}
-
-impl Default for Sampler {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Sampler {
-    /// A reader; its first CPU figure covers the time from here to the first `sample`.
-    pub fn new() -> Self {
-        let mut system = System::new();
-        system.refresh_cpu_usage();
-        Self { system }
-    }
-
-    /// CPU %, memory total and available, and the disks, largest first.
-    pub fn sample(&mut self) -> (f64, u64, u64, Vec<DiskSpace>) {
-        self.system.refresh_cpu_usage();
-        self.system.refresh_memory();
-        let mut disks: Vec<DiskSpace> = Vec::new();
-        for disk in Disks::new_with_refreshed_list().list() {
-            let fs = disk.file_system().to_string_lossy();
-            let mount = disk.mount_point().display().to_string();
-            if disk.total_space() == 0
-                || NOT_DISKS.contains(&fs.as_ref())
-                || disks.iter().any(|d| d.mount == mount)
-            {
-                continue;
-            }
-            disks.push(DiskSpace {
-                mount,
-                name: disk.name().to_string_lossy().into_owned(),
-                free_bytes: disk.available_space(),
-                total_bytes: disk.total_space(),
-                removable: disk.is_removable(),
-            });
-        }
-        disks.sort_by(|a, b| {
-            b.total_bytes
-                .cmp(&a.total_bytes)
-                .then(a.mount.cmp(&b.mount))
-        });
-        (
-            f64::from(self.system.global_cpu_usage()).clamp(0.0, 100.0),
-            self.system.total_memory(),
-            self.system.available_memory(),
-            disks,
-        )
-    }
-}
-
 /// The alert for a move from `from` to `space.state`, if it is one to tell.
 pub fn alert(
     from: SpaceState,
@@ -233,102 +158,6 @@ pub fn alert(
             "Library disk has room again".into(),
             format!("{free} free for {}{room}.", space.path),
         )),
-    }
-}
-
-/// Report every [`REPORT_EVERY`] and watch the library every [`CHECK_EVERY`] until
-/// shutdown. The blocking reads (statfs, `/proc`, the journal) run on a blocking thread,
-/// and shutdown does not wait for them (a hung network mount must not hold it up). The
-/// session's average frame size is read from the journal with each report only.
-pub async fn run(
-    config: Config,
-    journal: Arc<Journal>,
-    bus: Bus,
-    session: Session,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut sampler = Some(Sampler::new());
-    let mut watch = Watch::new();
-    let mut average: Option<u64> = None;
-    // The first report a second in, so that its CPU figure covers a real span.
-    let start = tokio::time::Instant::now();
-    let mut report = tokio::time::interval_at(start + Duration::from_secs(1), REPORT_EVERY);
-    let mut check = tokio::time::interval_at(start + CHECK_EVERY, CHECK_EVERY);
-    report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let full = tokio::select! {
-            _ = report.tick() => true,
-            _ = check.tick() => false,
-            _ = shutdown.changed() => return,
-        };
-        let (config2, journal2, name, known) = (
-            config.clone(),
-            journal.clone(),
-            session.current(),
-            watch.known(),
-        );
-        let cached = average;
-        let look = tokio::task::spawn_blocking(move || {
-            let average = if full {
-                journal2.session_average_size(&name).ok().flatten()
-            } else {
-                cached
-            };
-            library_space(&config2, average, known)
-        });
-        let library = tokio::select! {
-            library = look => match library {
-                Ok(library) => library,
-                Err(_) => continue,
-            },
-            _ = shutdown.changed() => return,
-        };
-        let mut library = library;
-        if !full && library.state != SpaceState::Unknown && library.state != watch.known() {
-            // A threshold crossed between reports: the alert tells the room left, so the
-            // session's average is read now.
-            let (journal2, name) = (journal.clone(), session.current());
-            let read = tokio::task::spawn_blocking(move || {
-                journal2.session_average_size(&name).ok().flatten()
-            });
-            tokio::select! {
-                read = read => if let Ok(read) = read {
-                    library.average_frame_bytes = read;
-                    library.frames_room = frames_room(library.free_bytes, read);
-                },
-                _ = shutdown.changed() => return,
-            }
-        }
-        average = library.average_frame_bytes;
-        let (told, moved) = watch.look(&library);
-        if let Some((level, category, title, message)) = told {
-            bus.notify(level, category, title, message);
-        }
-        if !full && !moved {
-            continue;
-        }
-        // A reader lost to a panic is made again (its first CPU figure is then short).
-        let mut reader = sampler.take().unwrap_or_default();
-        let read = tokio::task::spawn_blocking(move || {
-            let sample = reader.sample();
-            (reader, sample)
-        });
-        let (reader, (cpu, total, available, disks)) = tokio::select! {
-            read = read => match read {
-                Ok(read) => read,
-                Err(_) => continue,
-            },
-            _ = shutdown.changed() => return,
-        };
-        sampler = Some(reader);
-        bus.publish(Event::SystemStatus(SystemStatus {
-            cpu_percent: (cpu * 10.0).round() / 10.0,
-            memory_total_bytes: total,
-            memory_available_bytes: available,
-            disks,
-            library,
-        }));
     }
 }
 
@@ -421,19 +250,5 @@ mod tests {
         assert_eq!(told.map(|a| a.1), Some(CATEGORY_OK));
         let (told, moved) = watch.look(&space(SpaceState::Ok));
         assert!(told.is_none() && !moved);
-    }
-
-    #[test]
-    fn the_sampler_reads_this_computer() {
-        let mut sampler = Sampler::new();
-        let (cpu, total, available, disks) = sampler.sample();
-        assert!((0.0..=100.0).contains(&cpu));
-        assert!(total > 0 && available <= total, "{available} of {total}");
-        assert!(!disks.is_empty(), "no disk found");
-        assert!(
-            disks
-                .iter()
-                .all(|d| d.total_bytes > 0 && d.free_bytes <= d.total_bytes)
-        );
     }
 }
