@@ -36,6 +36,18 @@ pub async fn thumbnail(shell: Shared<'_>, shot_id: i64) -> Result<Option<String>
     Ok(shell.thumbnail(shot_id).await)
 }
 
+/// Open a frame's preview (or the frame) in the system's viewer; the file opened.
+#[tauri::command]
+pub async fn open_frame<R: Runtime>(
+    app: AppHandle<R>,
+    shell: Shared<'_>,
+    shot_id: i64,
+) -> Result<String, String> {
+    let path = shell.frame_file(shot_id).await?;
+    tray::open_file(&app, &path)?;
+    Ok(path.display().to_string())
+}
+
 /// Settings as they are.
 #[tauri::command]
 pub fn settings(shell: Shared<'_>) -> Settings {
@@ -66,6 +78,18 @@ pub async fn save_settings<R: Runtime>(
 #[tauri::command]
 pub async fn capture(shell: Shared<'_>) -> Result<String, String> {
     shell.capture().await
+}
+
+/// Set one of a camera's key settings (`iso`, `shutterspeed`, `aperture`, `whitebalance`,
+/// `imageformat`) to one of the values it takes; the value the camera reads back.
+#[tauri::command]
+pub async fn camera_set(
+    shell: Shared<'_>,
+    port: String,
+    name: String,
+    value: String,
+) -> Result<String, String> {
+    shell.camera_set(port, name, value).await
 }
 
 /// Open the library folder in the file manager.

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use base64::Engine as _;
 use shotline_engine::engine::default_session;
 use shotline_engine::launch::{self, Launched, Secrets};
+use shotline_engine::source::camera::CameraControl;
 use shotline_engine::{Bus, Config};
 
 use crate::dto::{FieldError, Settings, Snapshot};
@@ -147,18 +148,34 @@ impl Shell {
             .is_some_and(|l| l.launched.running.paused())
     }
 
-    /// Fire the first connected camera.
-    pub async fn capture(&self) -> Result<String, String> {
-        let control = self
-            .live
+    /// The camera thread's controls, or why there are none.
+    async fn camera(&self) -> Result<CameraControl, String> {
+        self.live
             .lock()
             .await
             .as_ref()
-            .and_then(|l| l.launched.running.camera());
-        match control {
-            Some(control) => control.capture(None).await.map_err(|e| e.to_string()),
-            None => Err("cameras are off (Settings → Cameras)".into()),
-        }
+            .and_then(|l| l.launched.running.camera())
+            .ok_or_else(|| "cameras are off (Settings → Cameras)".into())
+    }
+
+    /// Fire the first connected camera.
+    pub async fn capture(&self) -> Result<String, String> {
+        let control = self.camera().await?;
+        control.capture(None).await.map_err(|e| e.to_string())
+    }
+
+    /// Set a setting of the camera on `port`; the value it reads back.
+    pub async fn camera_set(
+        &self,
+        port: String,
+        name: String,
+        value: String,
+    ) -> Result<String, String> {
+        let control = self.camera().await?;
+        control
+            .set(Some(port), name, value)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// The session being shot.
@@ -240,7 +257,12 @@ impl Shell {
         };
         let rel = journal.shot(shot_id).ok()??.rel_path?;
         let bytes = tokio::task::spawn_blocking(move || {
-            shotline_engine::thumbnail::preview(&library.join(rel))
+            // The engine's own 400 px thumbnail (the gallery's) once made; until then the
+            // frame's embedded preview.
+            let (_, thumb) = shotline_engine::preview::paths(&library, shot_id);
+            std::fs::read(thumb)
+                .ok()
+                .or_else(|| shotline_engine::thumbnail::preview(&library.join(rel)))
         })
         .await
         .ok()??;
@@ -248,6 +270,29 @@ impl Shell {
             "data:image/jpeg;base64,{}",
             base64::engine::general_purpose::STANDARD.encode(bytes)
         ))
+    }
+
+    /// What a click on a frame opens: its 2048 px preview once made, else the frame.
+    pub async fn frame_file(&self, shot_id: i64) -> Result<PathBuf, String> {
+        let (journal, library) = {
+            let live = self.live.lock().await;
+            let live = live.as_ref().ok_or("the engine is not running")?;
+            (
+                live.launched.running.journal(),
+                live.config.library.path.clone(),
+            )
+        };
+        let shot = journal
+            .shot(shot_id)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no frame {shot_id}"))?;
+        let (preview, _) = shotline_engine::preview::paths(&library, shot_id);
+        if preview.is_file() {
+            return Ok(preview);
+        }
+        shot.rel_path
+            .map(|rel| library.join(rel))
+            .ok_or_else(|| "the frame is not in the library yet".into())
     }
 
     /// Write the current session's transfer report (PDF) under the library's

@@ -8,7 +8,9 @@
 // QR code that open the gallery, and Revoke that closes it); a drive pulled out raises a native notification (its `Notify`
 // call is seen on the session bus) and turns the tray to its error state; Settings refuses
 // a bad value with an error beside the field; a relay token goes to the keychain, never
-// into the config file.
+// into the config file; with cameras turned on in Settings, the virtual camera's settings
+// show with the values it takes, an aperture chosen is read back from the camera, and
+// Capture (the button and F12) brings frames in.
 
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -87,8 +89,19 @@ await new Promise((r) => keyring.on("exit", r));
 start("trayer", ["--edge", "top", "--align", "right", "--width", "10"]);
 const monitor = start("dbus-monitor", ["--session", "interface='org.freedesktop.Notifications',member='Notify'"]);
 
+// libgphoto2 with its virtual camera (`cargo xtask camera-sim`, which `cargo xtask test`
+// runs first): a PTP "Nikon D750" whose card is `vcam`, off until a test turns cameras on.
+const sim = process.env.SHOTLINE_CAMERA_SIM ?? path.join(os.homedir(), ".cache/shotline/libgphoto2");
+assert.ok(fs.existsSync(path.join(sim, "iolibs/vusb.so")), `the virtual camera is not built at ${sim}: run cargo xtask camera-sim`);
+const vcam = path.join(root, "vcam");
+fs.mkdirSync(path.join(vcam, "DCIM/100TEST"), { recursive: true });
+
 const appEnv = {
   ...process.env,
+  IOLIBS: path.join(sim, "iolibs"),
+  CAMLIBS: path.join(sim, "lib/libgphoto2/2.5.31"),
+  LD_LIBRARY_PATH: path.join(sim, "lib"),
+  VCAMERADIR: vcam,
   HOME: dirs.home,
   XDG_CONFIG_HOME: path.join(dirs.home, ".config"),
   XDG_DATA_HOME: path.join(dirs.home, ".local/share"),
@@ -278,4 +291,62 @@ test("a relay token saved in Settings is kept in the keychain, not in the config
   assert.equal(await js("return document.querySelector('input[name=relay_token]').value"), "", "a stored secret is never shown");
   const logs = driver.output;
   assert.ok(!logs.includes("token-not-for-files-42"), "nor in the log");
+});
+
+test("cameras on in Settings: the camera's settings with its values, an aperture read back, Capture and F12 bring frames", async () => {
+  fs.writeFileSync(path.join(vcam, "DCIM/100TEST/IMG_0001.JPG"), jpeg("on the card before".padEnd(24)));
+  if (await js("return document.getElementById('settings').hidden")) await click("#toggle-settings");
+  await until("the settings form", async () => js("return !document.getElementById('settings').hidden"));
+  assert.equal(await js("return document.querySelector('input[name=camera_enabled]').checked"), false);
+  await click("input[name=camera_enabled]");
+  await click("#save");
+  await until("saved", async () => js("return !document.getElementById('saved').hidden"), 30000);
+  await click("#toggle-settings");
+  await until("the camera connected", async () => /D750.*: connected/.test(await js("return document.getElementById('camera-lines').textContent")), 60000);
+
+  // The virtual camera reports a shutter speed and an aperture (f-number), not ISO, white
+  // balance or image format: those are said to be missing, not shown empty.
+  const aperture = "#camera-controls select[data-setting=aperture]";
+  await until("the aperture control", async () => js(`return !!document.querySelector(${JSON.stringify(aperture)})`));
+  const shown = await js(`const s = document.querySelector(${JSON.stringify(aperture)});
+    return { value: s.value, choices: Array.from(s.options).map(o => o.value), label: document.querySelector('label[for="' + s.id + '"]').textContent }`);
+  assert.equal(shown.label, "Aperture");
+  assert.equal(shown.value, "f/2.8");
+  assert.ok(shown.choices.includes("f/5.6") && shown.choices.length > 10, `the camera's apertures: ${shown.choices}`);
+  assert.ok(await js("return !!document.querySelector('#camera-controls select[data-setting=shutterspeed]')"), "a shutter speed control");
+  assert.match(await js("return document.querySelector('#camera-controls .camera-missing').textContent"), /ISO/);
+  await screenshot("desktop-camera.png");
+
+  await click(`${aperture} option[value="f/5.6"]`);
+  const status = `document.getElementById(document.querySelector(${JSON.stringify(aperture)}).getAttribute('aria-describedby'))`;
+  const answer = await until("the camera's answer", async () => {
+    const text = await js(`return ${status}.textContent`);
+    return text && text !== "Setting…" ? text : false;
+  });
+  assert.equal(answer, "Set: f/5.6", "the value the camera read back");
+  await until("the control showing the camera's value", async () => (await js(`return document.querySelector(${JSON.stringify(aperture)}).value`)) === "f/5.6");
+
+  // Capture: the button, then the shortcut; each frame is taken in and verified on both drives.
+  const taken = [];
+  for (const how of ["button", "F12"]) {
+    const before = await js("return document.getElementById('capture-status').textContent");
+    // The same length each time: the virtual camera reads as many bytes as it first saw.
+    fs.writeFileSync(path.join(vcam, "DCIM/100TEST/IMG_0001.JPG"), jpeg(`captured by ${how}`.padEnd(24)));
+    if (how === "button") {
+      await click("#capture");
+    } else {
+      await wd("POST", `/session/${sid}/actions`, { actions: [{ type: "key", id: "keyboard", actions: [{ type: "keyDown", value: "\uE03C" }, { type: "keyUp", value: "\uE03C" }] }] });
+    }
+    const said = await until(`the capture's answer (${how})`, async () => {
+      const text = await js("return document.getElementById('capture-status').textContent");
+      return text && text !== "Capturing…" && text !== before ? text : false;
+    });
+    assert.doesNotMatch(said, /Not captured/, said);
+    const name = said.trim().split("\n")[0];
+    taken.push(name);
+    await until(`${name} verified on b1 and b2`, async () =>
+      (await js(`return document.querySelectorAll('.frame[data-name="${name}"] .badge.target[data-state="verified"]').length`)) === 2);
+  }
+  assert.equal(new Set(taken).size, 2, `two frames: ${taken}`);
+  assert.ok(!taken.includes("IMG_0001.JPG"), "what was on the card before is left alone");
 });

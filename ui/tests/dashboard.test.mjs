@@ -77,7 +77,13 @@ function startStudio(port, { library, libraryKeys = 'warn_below = "2MB"\ncritica
     execFileSync("mv", [partial, join(hot, `big-${n}.jpg`)]);
     return `big-${n}.jpg`;
   };
-  return { engine, drop, dropBig, status };
+  /** A file of these bytes, moved into the hot folder. */
+  const dropFile = (name, bytes) => {
+    const partial = join(dir, `.${name}.partial`);
+    writeFileSync(partial, bytes);
+    execFileSync("mv", [partial, join(hot, name)]);
+  };
+  return { engine, drop, dropBig, dropFile, status };
 }
 
 /** A relay, a studio publishing to it and Chromium, for `body`; all stopped after it.
@@ -383,6 +389,61 @@ test("a library on tmpfs: room for frames, a warning then a critical alert befor
     await stop(studio.engine);
     await stop(relay);
   }
+});
+
+test("each frame's thumbnail from its preview, a click opens the preview; a 4K screen", { timeout: 180_000 }, async () => {
+  await withStudio(async ({ port, studio, browser }) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${port}/?token=${token("subscriber")}`);
+    await until("real-time mode", async () => (await mode(page)) === "realtime");
+    const picture = execFileSync("convert", ["-size", "3000x2000", "gradient:navy-orange", "-quality", "85", "jpeg:-"]);
+    studio.dropFile("IMG_0001.JPG", picture);
+    // Not a picture: its row keeps an empty box.
+    studio.drop(1);
+    await until("2 verified frames", async () => (await verifiedShots(page)).length === 2, 60_000);
+    const row = page.locator("#shots li.shot", { hasText: "IMG_0001.JPG" });
+    const size = await until("the thumbnail loaded", async () => {
+      const natural = await row.locator("a.thumb img").evaluate((img) => (img.complete ? img.naturalWidth : 0)).catch(() => 0);
+      return natural > 0 ? natural : false;
+    }, 60_000);
+    assert.equal(size, 400, "the thumbnail is the 400 px one");
+    assert.equal(await row.locator("a.thumb img").getAttribute("alt"), "Preview of IMG_0001.JPG");
+    const other = page.locator("#shots li.shot", { hasText: "frame-1.jpg" });
+    assert.equal(await other.locator(".thumb.none").count(), 1, "a frame with nothing to show has an empty box");
+    assert.equal(await other.locator("img").count(), 0);
+
+    const [preview] = await Promise.all([context.waitForEvent("page"), row.locator("a.thumb").click()]);
+    await preview.waitForLoadState();
+    const shown = await preview.evaluate(() => {
+      const img = document.querySelector("img");
+      return img ? img.naturalWidth : 0;
+    });
+    assert.equal(shown, 2048, `the preview opened: ${preview.url()}`);
+    const noToken = await fetch(`http://127.0.0.1:${port}${new URL(preview.url()).pathname}`);
+    assert.equal(noToken.status, 401, "the preview needs the studio's token");
+
+    // A 4K screen across the room: larger type, no sideways scroll, every panel in view.
+    await page.setViewportSize({ width: 3840, height: 2160 });
+    const layout = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      font: getComputedStyle(document.documentElement).fontSize,
+      regions: Array.from(document.querySelectorAll("main > section")).filter((r) => !r.hidden).map((r) => {
+        const box = r.getBoundingClientRect();
+        return { name: r.getAttribute("aria-labelledby") ?? r.id, right: box.right, bottom: box.bottom, width: box.width };
+      }),
+    }));
+    assert.ok(layout.scroll <= 3840, `sideways scroll at 4K: ${layout.scroll}`);
+    assert.equal(layout.font, "20px");
+    for (const r of layout.regions) {
+      assert.ok(r.right <= 3840 && r.bottom <= 2160, `${r.name} out of view at 4K: ${JSON.stringify(r)}`);
+      assert.ok(r.width >= 500, `${r.name} squeezed at 4K: ${r.width}px`);
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
 });
 
 test("2,000 frames streamed in: only the rows in view are drawn, the oldest is a scroll away", { timeout: 180_000 }, async () => {

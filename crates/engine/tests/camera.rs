@@ -166,6 +166,76 @@ fn frames_the_camera_announces_by_itself_are_downloaded() {
     studio.stop();
 }
 
+/// The setting named `name` in a status's first camera.
+fn setting(status: &Value, name: &str) -> Value {
+    status["cameras"][0]["settings"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["name"] == name))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn key_settings_are_reported_with_their_choices_and_set_by_name_with_the_value_read_back() {
+    let (mut studio, _card) = camera_studio(&[("IMG_0001.JPG", 0)]);
+    studio.start();
+    let status = studio.wait_for("the camera's settings", WAIT, |s| {
+        !setting(s, "aperture").is_null()
+    });
+    // The virtual camera has an f-number and an exposure time; no ISO, white balance or
+    // image format, and those are left out rather than reported empty.
+    let aperture = setting(&status, "aperture");
+    assert_eq!(aperture["key"], "f-number", "{aperture}");
+    assert_eq!(aperture["value"], "f/2.8", "{aperture}");
+    let choices: Vec<&str> = aperture["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        choices.contains(&"f/5.6") && choices.len() == 18,
+        "{choices:?}"
+    );
+    assert!(!setting(&status, "shutterspeed").is_null(), "{status}");
+    assert!(setting(&status, "iso").is_null(), "{status}");
+
+    // Refused before the camera is asked: a value it does not take, a setting it lacks.
+    let out = studio.shotline(&["camera", "set", "aperture=3.3"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("takes no aperture `3.3`") && said.contains("f/5.6"),
+        "{said}"
+    );
+    let out = studio.shotline(&["camera", "set", "iso=400"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("does not report its ISO"),
+        "{said}"
+    );
+
+    // Set by Shotline's name in the photographer's spelling; the answer is the camera's.
+    let out = studio.shotline(&["camera", "set", "aperture=5.6"]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        studio.output()
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "aperture = f/5.6"
+    );
+    studio.wait_for("the new aperture in the status", WAIT, |s| {
+        setting(s, "aperture")["value"] == "f/5.6"
+    });
+    let list = studio.shotline(&["camera", "list"]);
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(listed.contains("aperture f/5.6"), "{listed}");
+    studio.stop();
+}
+
 #[test]
 fn a_full_card_is_raised_as_critical_and_every_frame_taken_before_it_is_kept() {
     let (mut studio, _card) = camera_studio(&[("IMG_0001.JPG", 3)]);

@@ -36,6 +36,8 @@ pub enum Event {
     /// This computer: CPU, memory, its disks, and the library's room for more frames;
     /// every minute, and at once when the library's disk crosses a threshold.
     SystemStatus(SystemStatus),
+    /// A frame's thumbnail and preview are on the relay, for the studio's dashboard.
+    FramePreview(FramePreview),
     /// A frame of a shared session, for its guests.
     GalleryFrame(GalleryFrame),
     /// A guest's rating of a frame.
@@ -63,6 +65,7 @@ impl Event {
             Event::QueueStatus(_) => "queue_status",
             Event::Notification(_) => "notification",
             Event::SystemStatus(_) => "system_status",
+            Event::FramePreview(_) => "frame_preview",
             Event::GalleryFrame(_) => "gallery_frame",
             Event::GalleryRating(_) => "gallery_rating",
             Event::GalleryLabel(_) => "gallery_label",
@@ -76,7 +79,10 @@ impl Event {
     /// guests themselves, on their share's channel.
     pub fn channel_suffix(&self) -> Cow<'static, str> {
         Cow::Borrowed(match self {
-            Event::CameraStatus(_) | Event::ShotCaptured(_) | Event::ShotStored(_) => "camera",
+            Event::CameraStatus(_)
+            | Event::ShotCaptured(_)
+            | Event::ShotStored(_)
+            | Event::FramePreview(_) => "camera",
             Event::BackupProgress(_) | Event::BackupVerified(_) | Event::TargetStatus(_) => {
                 "backup"
             }
@@ -101,6 +107,25 @@ pub enum ShotSource {
     HotFolder,
     /// A frame downloaded from a tethered camera.
     Camera,
+}
+
+/// Payload of [`Event::FramePreview`]: where the studio's dashboard finds a stored frame's
+/// pictures (blobs of `<studio>:camera`, read with any token for that channel).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct FramePreview {
+    /// Journal id of the shot (as in `shot_stored`).
+    pub shot_id: i64,
+    /// Its file name.
+    pub name: String,
+    /// Upright width in pixels.
+    pub width: u32,
+    /// Upright height in pixels.
+    pub height: u32,
+    /// The thumbnail's address on the relay (long edge 400).
+    pub thumbnail: String,
+    /// The preview's address on the relay (long edge 2048).
+    pub preview: String,
 }
 
 /// Payload of [`Event::ShotCaptured`].
@@ -321,6 +346,34 @@ pub struct CameraStatus {
     /// What is wrong and what to do, when it is not connected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The key settings the camera reports (ISO, shutter speed, aperture, white balance,
+    /// image format), each with the values it takes; those it does not report are absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<CameraSetting>>"))]
+    pub settings: Vec<CameraSetting>,
+}
+
+/// One of a camera's key settings, as the camera reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct CameraSetting {
+    /// Shotline's name for it, the same on every camera: `iso`, `shutterspeed`,
+    /// `aperture`, `whitebalance` or `imageformat`.
+    pub name: String,
+    /// The camera's own configuration key it is read from (e.g. `f-number` on a Nikon).
+    pub key: String,
+    /// The camera's label, e.g. `F-Number`.
+    pub label: String,
+    /// The value now, in the camera's words (`f/5.6`, `1/125`, `Auto`).
+    pub value: String,
+    /// The values the camera takes now; empty when it takes free text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<String>>"))]
+    pub choices: Vec<String>,
+    /// Shown but not settable from here now (set by the mode dial or the lens).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<bool>"))]
+    pub readonly: bool,
 }
 
 /// Payload of [`Event::UploadProgress`].
@@ -433,6 +486,14 @@ mod tests {
                 battery: Some(80),
                 card_free_bytes: None,
                 message: None,
+                settings: vec![CameraSetting {
+                    name: "aperture".into(),
+                    key: "f-number".into(),
+                    label: "F-Number".into(),
+                    value: "f/2.8".into(),
+                    choices: vec!["f/2.8".into(), "f/4".into()],
+                    readonly: false,
+                }],
             }),
             Event::UploadProgress(UploadProgress {
                 shot_id: 1,

@@ -16,8 +16,9 @@ pub mod relay;
 pub mod retry;
 
 pub use event::{
-    BackupProgress, BackupVerified, CameraState, CameraStatus, DiskSpace, Event, Level,
-    LibrarySpace, Notification, QueueStatus, ShotCaptured, ShotSource, ShotStored, SpaceState,
-    SystemStatus, TargetState, TargetStatus, UploadComplete, UploadProgress,
+    BackupProgress, BackupVerified, CameraSetting, CameraState, CameraStatus, DiskSpace, Event,
+    FramePreview, Level, LibrarySpace, Notification, QueueStatus, ShotCaptured, ShotSource,
+    ShotStored, SpaceState, SystemStatus, TargetState, TargetStatus, UploadComplete,
+    UploadProgress,
 };
 pub use gallery::{GalleryComment, GalleryFrame, GalleryLabel, GalleryLike, GalleryRating, Label};

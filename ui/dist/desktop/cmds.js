@@ -11,9 +11,13 @@ function tauri() {
 export const snapshot = () => tauri().invoke("snapshot");
 export const setPaused = (paused) => tauri().invoke("set_paused", { paused });
 export const thumbnail = (shotId) => tauri().invoke("thumbnail", { shotId });
+/** Open a frame's preview (or the frame) in the system's viewer; the file opened. */
+export const openFrame = (shotId) => tauri().invoke("open_frame", { shotId });
 export const settings = () => tauri().invoke("settings");
 export const namingExample = (template) => tauri().invoke("naming_example", { template });
 export const capture = () => tauri().invoke("capture");
+/** Set a camera's key setting; resolves to "name = value as the camera reads it back". */
+export const cameraSet = (port, name, value) => tauri().invoke("camera_set", { port, name, value });
 export const openLibrary = () => tauri().invoke("open_library");
 export const openDashboard = () => tauri().invoke("open_dashboard");
 export const transferReport = () => tauri().invoke("transfer_report");

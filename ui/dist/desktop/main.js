@@ -2,6 +2,7 @@
 // drives, relay and uploads, session totals, Pause / Resume, and Settings with each
 // refused value shown beside its field. Engine events trigger a fresh snapshot.
 import * as cmds from "./cmds.js";
+import { renderCameraControls } from "./camera.js";
 const $ = (id) => document.getElementById(id);
 function el(tag, attrs = {}, text = "") {
     const node = document.createElement(tag);
@@ -23,7 +24,9 @@ function bytes(n) {
     }
     return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
+/** Each frame's thumbnail as a `data:` URL, when it was asked for, and how often. */
 const thumbs = new Map();
+const THUMB_RETRY_MS = 4000;
 let current = null;
 function renderFrames(frames) {
     const list = $("frames");
@@ -32,15 +35,21 @@ function renderFrames(frames) {
         const li = el("li", { class: "frame", "data-id": String(f.id), "data-name": f.name });
         const img = el("img", { class: "thumb", alt: "" });
         const cached = thumbs.get(f.id);
-        if (cached) {
-            img.src = cached;
-        }
-        else if (cached === undefined && f.state === "stored") {
-            thumbs.set(f.id, null);
+        if (cached?.url)
+            img.src = cached.url;
+        // Asked again until the engine's own thumbnail is likely made (a few seconds after
+        // the frame is stored); until then the frame's embedded preview, or nothing.
+        const due = cached === undefined || (!cached.pending && performance.now() - cached.at > THUMB_RETRY_MS && cached.tries < 3);
+        if (due && f.state === "stored") {
+            const entry = { url: cached?.url ?? null, at: performance.now(), tries: (cached?.tries ?? 0) + 1, pending: true };
+            thumbs.set(f.id, entry);
             void cmds.thumbnail(f.id).then((url) => {
-                thumbs.set(f.id, url);
-                if (url)
+                entry.pending = false;
+                entry.at = performance.now();
+                if (url) {
+                    entry.url = url;
                     img.src = url;
+                }
             });
         }
         const text = el("div");
@@ -55,7 +64,11 @@ function renderFrames(frames) {
         if (f.upload) {
             badges.append(el("span", { class: "badge upload", "data-state": f.upload }, f.upload === "done" ? "uploaded" : `upload: ${f.upload}`));
         }
-        li.append(img, text, badges);
+        // A click on the thumbnail opens the frame's preview in the system's viewer.
+        const open = el("button", { class: "thumb-open", type: "button", title: `Open the preview of ${f.name}`, "aria-label": `Open the preview of ${f.name}` });
+        open.append(img);
+        open.addEventListener("click", () => void cmds.openFrame(f.id).catch((e) => { open.title = `Cannot open it: ${String(e)}`; }));
+        li.append(open, text, badges);
         return li;
     });
     list.replaceChildren(...items);
@@ -175,8 +188,8 @@ function render(s) {
         const warning = space.state === "ok" ? "" : space.state === "low" ? " · getting full" : " · almost full";
         totals.append(el("span", { id: "library-space", class: `library-space state-${space.state}`, "data-state": space.state }, `Library ${bytes(space.free_bytes)} free${room}${warning}`));
     }
-    const cameras = $("cameras");
-    cameras.className = "card";
+    // The lines are drawn afresh; the settings' controls are kept (see camera.ts).
+    const cameras = $("camera-lines");
     cameras.replaceChildren(el("strong", {}, "Cameras"));
     if (s.cameras.length === 0)
         cameras.append(el("div", { class: "muted" }, "none connected"));
@@ -186,6 +199,7 @@ function render(s) {
         if (c.message)
             cameras.append(el("div", { class: "muted" }, c.message));
     }
+    renderCameraControls($("camera-controls"), s.cameras, () => void refresh());
     const targets = $("targets");
     targets.className = "card";
     targets.replaceChildren(el("strong", {}, "Backup drives"));

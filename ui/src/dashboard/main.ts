@@ -13,6 +13,7 @@ import type { CameraStatus } from "../generated/CameraStatus";
 import type { TargetStatus } from "../generated/TargetStatus";
 import type { QueueStatus } from "../generated/QueueStatus";
 import type { SystemStatus } from "../generated/SystemStatus";
+import type { FramePreview } from "../generated/FramePreview";
 import { RelayConnection, type EventFrame, type Mode, type Stats } from "./connection.js";
 import { AnswersPanel, el } from "./answers.js";
 import { alert, markRead, renderMuted, renderUnread } from "./alerts.js";
@@ -36,6 +37,8 @@ interface Shot {
   duplicate: boolean;
   verified: Set<string>;
   upload?: { done: number; total: number; complete: boolean; url?: string };
+  /** Its thumbnail and preview on the relay, once the engine has made them. */
+  picture?: FramePreview;
   /** Its row, kept while the whole list is drawn; rebuilt when `dirty`. */
   row?: HTMLElement;
   dirty: boolean;
@@ -56,11 +59,16 @@ const shots = new Map<number, Shot>();
 const order: number[] = [];
 let drawPending = false;
 const cameras = new Map<string, CameraStatus>();
+const SETTING_LABELS: Record<string, string> = { iso: "ISO", shutterspeed: "shutter", aperture: "aperture", whitebalance: "WB", imageformat: "format" };
 const targets = new Map<string, TargetView>();
 let totals: QueueStatus | undefined;
 /** Verifications of shots not shown yet: channels arrive over separate streams (SSE), so a
  *  `backup_verified` may come before its `shot_stored`. */
 const early = new Map<number, Set<string>>();
+/** Pictures of shots not shown yet. */
+const pictures = new Map<number, FramePreview>();
+/** The page's token, for the pictures' addresses (an `<img>` sends no header). */
+let pageToken = "";
 /** Uploads in flight, by shot. */
 const uploads = new Map<number, Transfer>();
 let lastUploaded: number | undefined;
@@ -108,6 +116,19 @@ function apply(event: Event, live: boolean, ts?: number): void {
       break;
     case "shot_captured":
       break;
+    case "frame_preview": {
+      const p = event.payload;
+      const s = shots.get(p.shot_id);
+      if (s) {
+        s.picture = p;
+        renderShot(p.shot_id);
+      } else {
+        // From the history, or before its shot_stored: kept for when the shot shows.
+        pictures.set(p.shot_id, p);
+        while (pictures.size > MAX_SHOTS) pictures.delete(pictures.keys().next().value as number);
+      }
+      break;
+    }
     case "shot_stored": {
       const p = event.payload;
       if (!live || shots.has(p.shot_id)) break;
@@ -117,8 +138,10 @@ function apply(event: Event, live: boolean, ts?: number): void {
         size: p.size,
         duplicate: p.duplicate_of !== undefined && p.duplicate_of !== null,
         verified: early.get(p.shot_id) ?? new Set(),
+        picture: pictures.get(p.shot_id),
         dirty: true,
       });
+      pictures.delete(p.shot_id);
       order.push(p.shot_id);
       early.delete(p.shot_id);
       while (order.length > MAX_SHOTS) {
@@ -251,6 +274,9 @@ function renderCameras(): void {
       facts.push(`card ${bytes(camera.card_free_bytes)} free`);
     }
     item.append(el("div", "facts", facts.join(" · ")));
+    // The key settings, as the camera reads them (set from the window or `shotline camera set`).
+    const settings = (camera.settings ?? []).map((s) => `${SETTING_LABELS[s.name] ?? s.label} ${s.value}`);
+    if (settings.length > 0) item.append(el("div", "camera-settings muted", settings.join(" · ")));
     if (camera.message) item.append(el("div", "message", camera.message));
     list.append(item);
   }
@@ -457,10 +483,38 @@ function scheduleDraw(): void {
   });
 }
 
+/** A picture's address with the page's token. */
+function withToken(address: string): string {
+  const url = new URL(address, window.location.origin);
+  url.searchParams.set("token", pageToken);
+  return url.pathname + url.search;
+}
+
+/** The frame's thumbnail, which opens its preview; an empty box until it is made. */
+function thumbnail(s: Shot): HTMLElement {
+  if (!s.picture) return el("span", "thumb none");
+  const name = s.path.split("/").pop() ?? s.path;
+  const link = document.createElement("a");
+  link.className = "thumb";
+  link.href = withToken(s.picture.preview);
+  link.target = "_blank";
+  link.rel = "noopener";
+  link.title = `Open the preview of ${name}`;
+  const img = document.createElement("img");
+  img.src = withToken(s.picture.thumbnail);
+  img.alt = `Preview of ${name}`;
+  img.loading = "lazy";
+  img.decoding = "async";
+  img.width = 40;
+  img.height = 28;
+  link.append(img);
+  return link;
+}
+
 function buildRow(s: Shot): HTMLElement {
   const row = el("li", "shot");
   row.dataset.shotId = String(s.id);
-  row.append(el("span", "path", s.path), el("span", "muted", bytes(s.size)));
+  row.append(thumbnail(s), el("span", "path", s.path), el("span", "muted", bytes(s.size)));
   if (s.duplicate) row.append(el("span", "badge duplicate", "duplicate"));
   for (const name of [...s.verified].sort()) {
     const badge = el("span", "badge verified", `✓ ${name}`);
@@ -524,6 +578,7 @@ function drawShots(): void {
 function start(): void {
   const params = new URLSearchParams(window.location.search);
   const token = params.get("token") ?? "";
+  pageToken = token;
   renderCameras();
   renderTargets();
   renderTotals();

@@ -26,10 +26,15 @@ export const snapshot = (): Promise<Snapshot> => tauri().invoke("snapshot");
 export const setPaused = (paused: boolean): Promise<void> => tauri().invoke("set_paused", { paused });
 export const thumbnail = (shotId: number): Promise<string | null> =>
   tauri().invoke("thumbnail", { shotId });
+/** Open a frame's preview (or the frame) in the system's viewer; the file opened. */
+export const openFrame = (shotId: number): Promise<string> => tauri().invoke("open_frame", { shotId });
 export const settings = (): Promise<Settings> => tauri().invoke("settings");
 export const namingExample = (template: string): Promise<string> =>
   tauri().invoke("naming_example", { template });
 export const capture = (): Promise<string> => tauri().invoke("capture");
+/** Set a camera's key setting; resolves to "name = value as the camera reads it back". */
+export const cameraSet = (port: string, name: string, value: string): Promise<string> =>
+  tauri().invoke("camera_set", { port, name, value });
 export const openLibrary = (): Promise<void> => tauri().invoke("open_library");
 export const openDashboard = (): Promise<void> => tauri().invoke("open_dashboard");
 export const transferReport = (): Promise<string> => tauri().invoke("transfer_report");

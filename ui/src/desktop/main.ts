@@ -10,6 +10,7 @@ import type { SessionsView } from "../generated/SessionsView";
 import type { ShareView } from "../generated/ShareView";
 import type { Event } from "../generated/Event";
 import * as cmds from "./cmds.js";
+import { renderCameraControls } from "./camera.js";
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -34,7 +35,9 @@ function bytes(n: number | null | undefined): string {
   return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-const thumbs = new Map<number, string | null>();
+/** Each frame's thumbnail as a `data:` URL, when it was asked for, and how often. */
+const thumbs = new Map<number, { url: string | null; at: number; tries: number; pending: boolean }>();
+const THUMB_RETRY_MS = 4000;
 let current: Snapshot | null = null;
 
 function renderFrames(frames: FrameView[]): void {
@@ -44,13 +47,20 @@ function renderFrames(frames: FrameView[]): void {
     const li = el("li", { class: "frame", "data-id": String(f.id), "data-name": f.name });
     const img = el("img", { class: "thumb", alt: "" }) as HTMLImageElement;
     const cached = thumbs.get(f.id);
-    if (cached) {
-      img.src = cached;
-    } else if (cached === undefined && f.state === "stored") {
-      thumbs.set(f.id, null);
+    if (cached?.url) img.src = cached.url;
+    // Asked again until the engine's own thumbnail is likely made (a few seconds after
+    // the frame is stored); until then the frame's embedded preview, or nothing.
+    const due = cached === undefined || (!cached.pending && performance.now() - cached.at > THUMB_RETRY_MS && cached.tries < 3);
+    if (due && f.state === "stored") {
+      const entry = { url: cached?.url ?? null, at: performance.now(), tries: (cached?.tries ?? 0) + 1, pending: true };
+      thumbs.set(f.id, entry);
       void cmds.thumbnail(f.id).then((url) => {
-        thumbs.set(f.id, url);
-        if (url) img.src = url;
+        entry.pending = false;
+        entry.at = performance.now();
+        if (url) {
+          entry.url = url;
+          img.src = url;
+        }
       });
     }
     const text = el("div");
@@ -64,7 +74,11 @@ function renderFrames(frames: FrameView[]): void {
     if (f.upload) {
       badges.append(el("span", { class: "badge upload", "data-state": f.upload }, f.upload === "done" ? "uploaded" : `upload: ${f.upload}`));
     }
-    li.append(img, text, badges);
+    // A click on the thumbnail opens the frame's preview in the system's viewer.
+    const open = el("button", { class: "thumb-open", type: "button", title: `Open the preview of ${f.name}`, "aria-label": `Open the preview of ${f.name}` });
+    open.append(img);
+    open.addEventListener("click", () => void cmds.openFrame(f.id).catch((e) => { open.title = `Cannot open it: ${String(e)}`; }));
+    li.append(open, text, badges);
     return li;
   });
   list.replaceChildren(...items);
@@ -194,8 +208,8 @@ function render(s: Snapshot): void {
     const warning = space.state === "ok" ? "" : space.state === "low" ? " · getting full" : " · almost full";
     totals.append(el("span", { id: "library-space", class: `library-space state-${space.state}`, "data-state": space.state }, `Library ${bytes(space.free_bytes)} free${room}${warning}`));
   }
-  const cameras = $("cameras");
-  cameras.className = "card";
+  // The lines are drawn afresh; the settings' controls are kept (see camera.ts).
+  const cameras = $("camera-lines");
   cameras.replaceChildren(el("strong", {}, "Cameras"));
   if (s.cameras.length === 0) cameras.append(el("div", { class: "muted" }, "none connected"));
   for (const c of s.cameras) {
@@ -203,6 +217,7 @@ function render(s: Snapshot): void {
     cameras.append(el("div", { "data-port": c.port }, `${c.model}: ${c.state}${extra ? " · " + extra : ""}`));
     if (c.message) cameras.append(el("div", { class: "muted" }, c.message));
   }
+  renderCameraControls($("camera-controls"), s.cameras, () => void refresh());
   const targets = $("targets");
   targets.className = "card";
   targets.replaceChildren(el("strong", {}, "Backup drives"));

@@ -2,6 +2,7 @@
 import type { BackupProgress } from "./BackupProgress";
 import type { BackupVerified } from "./BackupVerified";
 import type { CameraStatus } from "./CameraStatus";
+import type { FramePreview } from "./FramePreview";
 import type { GalleryComment } from "./GalleryComment";
 import type { GalleryFrame } from "./GalleryFrame";
 import type { GalleryLabel } from "./GalleryLabel";
@@ -21,4 +22,4 @@ import type { UploadProgress } from "./UploadProgress";
  *
  * On the wire: `{"type": "shot_stored", "payload": {..}}`.
  */
-export type Event = { "type": "camera_status", "payload": CameraStatus } | { "type": "shot_captured", "payload": ShotCaptured } | { "type": "shot_stored", "payload": ShotStored } | { "type": "backup_progress", "payload": BackupProgress } | { "type": "backup_verified", "payload": BackupVerified } | { "type": "target_status", "payload": TargetStatus } | { "type": "upload_progress", "payload": UploadProgress } | { "type": "upload_complete", "payload": UploadComplete } | { "type": "queue_status", "payload": QueueStatus } | { "type": "notification", "payload": Notification } | { "type": "system_status", "payload": SystemStatus } | { "type": "gallery_frame", "payload": GalleryFrame } | { "type": "gallery_rating", "payload": GalleryRating } | { "type": "gallery_label", "payload": GalleryLabel } | { "type": "gallery_like", "payload": GalleryLike } | { "type": "gallery_comment", "payload": GalleryComment };
+export type Event = { "type": "camera_status", "payload": CameraStatus } | { "type": "shot_captured", "payload": ShotCaptured } | { "type": "shot_stored", "payload": ShotStored } | { "type": "backup_progress", "payload": BackupProgress } | { "type": "backup_verified", "payload": BackupVerified } | { "type": "target_status", "payload": TargetStatus } | { "type": "upload_progress", "payload": UploadProgress } | { "type": "upload_complete", "payload": UploadComplete } | { "type": "queue_status", "payload": QueueStatus } | { "type": "notification", "payload": Notification } | { "type": "system_status", "payload": SystemStatus } | { "type": "frame_preview", "payload": FramePreview } | { "type": "gallery_frame", "payload": GalleryFrame } | { "type": "gallery_rating", "payload": GalleryRating } | { "type": "gallery_label", "payload": GalleryLabel } | { "type": "gallery_like", "payload": GalleryLike } | { "type": "gallery_comment", "payload": GalleryComment };

@@ -23,6 +23,9 @@ pub fn line(c: &CameraStatus) -> String {
     if let Some(f) = c.card_free_bytes {
         text.push_str(&format!(", card {} free", human_bytes(f)));
     }
+    for setting in &c.settings {
+        text.push_str(&format!(", {} {}", setting.name, setting.value));
+    }
     if let Some(m) = &c.message {
         text.push_str(&format!(" ({m})"));
     }

@@ -165,14 +165,17 @@ enum ShareAction {
 
 #[derive(Debug, Subcommand)]
 enum CameraAction {
-    /// Each camera's model, port, state, battery and free card space.
+    /// Each camera's model, port, state, battery, free card space and key settings.
     List {
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// Set a camera setting through libgphoto2 (as `gphoto2 --set-config`), e.g.
-    /// `iso=400` or `capturetarget=Memory card`.
+    /// `iso=400`, `aperture=5.6` or `capturetarget=Memory card`. The key settings (`iso`,
+    /// `shutterspeed`, `aperture`, `whitebalance`, `imageformat`) go by these names on every
+    /// camera and are checked against the values the camera takes; prints the value the
+    /// camera reads back.
     Set {
         /// KEY=VALUE
         #[arg(value_name = "KEY=VALUE")]

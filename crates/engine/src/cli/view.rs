@@ -172,6 +172,7 @@ fn show(event: &Event, tally: &mut Tally, bars: Option<&mut Bars>) {
         )),
         Event::UploadComplete(u) => Some(format!("uploaded   {}", u.key)),
         Event::GalleryFrame(f) => Some(format!("shared     {} in gallery {}", f.name, f.share)),
+        Event::FramePreview(_) => None,
         Event::GalleryComment(c) => Some(format!(
             "comment    on frame {} by {}: {}",
             c.frame,

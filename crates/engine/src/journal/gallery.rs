@@ -212,6 +212,29 @@ impl Journal {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Frames of the last `within_ms` whose previews are made and not yet on the studio's
+    /// dashboard, newest first (the dashboard shows the newest first).
+    pub fn previews_for_studio(&self, within_ms: i64, limit: usize) -> Result<Vec<ShareFrame>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.id, s.original, s.stored_ms, p.width, p.height FROM previews p \
+             INDEXED BY previews_for_studio JOIN shots s ON s.id = p.shot_id \
+             WHERE p.state = 'made' AND p.studio_ms IS NULL AND s.stored_ms >= ?1 \
+             ORDER BY p.shot_id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now_ms() - within_ms, limit as i64], frame)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// `shot`'s previews are on the studio's dashboard.
+    pub fn preview_sent_to_studio(&self, shot: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE previews SET studio_ms = ?2 WHERE shot_id = ?1",
+            params![shot, now_ms()],
+        )?;
+        Ok(())
+    }
+
     /// `shot` is published to `share`.
     pub fn frame_published(&self, share: &str, shot: i64) -> Result<()> {
         self.conn().execute(

@@ -14,7 +14,8 @@ use rusqlite::Connection;
 /// generation of which root (the library, or a target), each sealed generation, and
 /// what `shotline verify --repair` did. Version 6 adds the live gallery: each frame's
 /// previews, the shares (a session opened to guests) and which frames each share has
-/// published.
+/// published. Version 7 adds guests' answers and the XMP sidecars written from them.
+/// Version 8 records when each frame's previews went to the studio's own dashboard.
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE shots (
@@ -212,6 +213,12 @@ CREATE TABLE sidecars (
     error      TEXT,
     written_ms INTEGER NOT NULL
 );
+"#,
+    r#"
+ALTER TABLE previews ADD COLUMN studio_ms INTEGER;
+-- Frames from before this version are not sent to the dashboard (0: not to be sent).
+UPDATE previews SET studio_ms = 0;
+CREATE INDEX previews_for_studio ON previews (shot_id) WHERE studio_ms IS NULL AND state = 'made';
 "#,
 ];
 

@@ -6,15 +6,17 @@
 //! a blocking thread a round at a time; woken when a preview is made, a share is made or
 //! revoked (checked every second), and retried with backoff while the relay is away.
 //! What a round did is in the journal, so a crash at any point resumes: a frame sent
-//! twice is shown once (guests' pages key frames by id).
+//! twice is shown once (guests' pages key frames by id). The studio's own dashboard gets
+//! each new frame's previews the same way, on `<studio>:camera` (`frame_preview`).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
-use shotline_protocol::{Event, GalleryFrame};
+use shotline_protocol::{Event, FramePreview, GalleryFrame};
 use tokio::sync::{Notify, watch};
 
 use super::link::{LinkBase, base_for, link};
@@ -25,6 +27,8 @@ use crate::relay_client::RelayTarget;
 
 /// Frames sent per share per round.
 const BATCH: usize = 50;
+/// Frames stored longer ago than this are not sent to the studio's dashboard.
+const STUDIO_WITHIN_MS: i64 = 24 * 3600 * 1000;
 
 /// Everything the task needs.
 #[derive(Debug, Clone)]
@@ -35,6 +39,8 @@ pub struct Publisher {
     relay: RelayHttp,
     link: LinkBase,
     bus: Bus,
+    /// The relay refused the dashboard's previews this run.
+    studio_refused: Arc<AtomicBool>,
 }
 
 /// What one round did.
@@ -66,6 +72,7 @@ impl Publisher {
             relay: RelayHttp::new(&relay.url, &relay.token),
             link,
             bus,
+            studio_refused: Arc::default(),
         }
     }
 
@@ -74,6 +81,21 @@ impl Publisher {
     /// its state).
     pub fn round(&self, fresh: &mut HashSet<String>) -> crate::Result<Round> {
         let mut round = Round::default();
+        if !self.studio_refused.load(Ordering::Relaxed) {
+            match self.studio_previews() {
+                Ok(frames) => round.frames += frames,
+                // The relay will not take them (a token without the studio's camera
+                // channel): the dashboard shows names without pictures, shares go on.
+                Err(e) if e.forbidden() => {
+                    tracing::warn!("dashboard previews: {e}; not sent again until a restart");
+                    self.studio_refused.store(true, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    tracing::warn!("dashboard previews: {e}");
+                    round.failed += 1;
+                }
+            }
+        }
         for share in self.journal.shares()? {
             match self.share(&share, fresh) {
                 Ok(frames) => round.frames += frames,
@@ -140,6 +162,62 @@ impl Publisher {
         if !due.is_empty() || !fresh.contains(&share.id) {
             self.put_state(share, &channel)?;
             fresh.insert(share.id.clone());
+        }
+        Ok(due.len())
+    }
+
+    /// The studio's dashboard: each new frame's thumbnail and preview into the blob store
+    /// of `<studio>:camera`, then its `frame_preview` on that channel. Frames stored more
+    /// than a day ago are not sent (an old library would flood the relay's store).
+    fn studio_previews(&self) -> Result<usize, ShareError> {
+        let channel = format!("{}:camera", self.studio);
+        let due = self.journal.previews_for_studio(STUDIO_WITHIN_MS, BATCH)?;
+        for frame in &due {
+            let (preview, thumb) = crate::preview::paths(&self.library, frame.shot_id);
+            let (width, height) = frame.size.unwrap_or((0, 0));
+            let mut event = FramePreview {
+                shot_id: frame.shot_id,
+                name: frame.name.clone(),
+                width,
+                height,
+                thumbnail: String::new(),
+                preview: String::new(),
+            };
+            let mut gone = false;
+            for (path, edge) in [
+                (&thumb, crate::preview::THUMB_EDGE),
+                (&preview, crate::preview::PREVIEW_EDGE),
+            ] {
+                let name = blob_name(frame.shot_id, edge);
+                let bytes = match std::fs::read(path) {
+                    Ok(bytes) => bytes,
+                    Err(e) => {
+                        tracing::info!("preview {} is gone: {e}", path.display());
+                        gone = true;
+                        break;
+                    }
+                };
+                let address = match self.relay.put_blob(&channel, &name, "image/jpeg", &bytes) {
+                    Ok(address) => address,
+                    // This one blob is refused (too large, say): the frame goes without
+                    // pictures, the next ones are still sent.
+                    Err(e) if e.status().is_some_and(|s| s == 400 || s == 413) => {
+                        tracing::warn!("dashboard preview of shot {}: {e}", frame.shot_id);
+                        gone = true;
+                        break;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if edge == crate::preview::THUMB_EDGE {
+                    event.thumbnail = address;
+                } else {
+                    event.preview = address;
+                }
+            }
+            if !gone {
+                self.bus.publish(Event::FramePreview(event));
+            }
+            self.journal.preview_sent_to_studio(frame.shot_id)?;
         }
         Ok(due.len())
     }
@@ -238,6 +316,11 @@ enum ShareError {
 }
 
 impl ShareError {
+    /// The relay will not take this token for it (401, 403).
+    fn forbidden(&self) -> bool {
+        matches!(self, ShareError::Relay(e) if e.status().is_some_and(|s| s == 401 || s == 403))
+    }
+
     /// The relay refused (400, 401, 403): trying again changes nothing.
     fn refused(&self) -> bool {
         matches!(self, ShareError::Relay(e) if e.status().is_some_and(|s| (400..500).contains(&s) && s != 429 && s != 408))

@@ -2,8 +2,9 @@
 //! under `--data` (or memory without it); in a cluster, Redis — which every node already
 //! shares, so nothing more needs credentials or setting up (S3 would need both on every
 //! node, and a frame's preview is read by every guest within seconds of being written,
-//! which is what Redis is good at). Bounded by `previews_limit`: past it, the previews of
-//! the oldest share go first, oldest first. A blob is `<channel>/<name>`; its name ends
+//! which is what Redis is good at). Bounded by `previews_limit`: past it, the studio's own
+//! dashboard pictures (channels that are not a share's `<studio>:gallery:<id>`) go first,
+//! then the previews of the oldest share, oldest first. A blob is `<channel>/<name>`; its name ends
 //! in `.jpg` (immutable: a new preview gets a new name) or `.json` (a share's state,
 //! rewritten as frames arrive).
 
@@ -30,6 +31,16 @@ pub fn valid_name(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
         && content_type(name).is_some()
+}
+
+/// The age a channel's blobs are evicted by: a share's first put, or 0 (before every
+/// share) for the studio's dashboard pictures, which guests never need.
+fn age(channel: &str, seq: u64) -> u64 {
+    if channel.contains(":gallery:") {
+        seq
+    } else {
+        0
+    }
 }
 
 /// The content type a blob is served with.
@@ -133,10 +144,10 @@ impl Index {
             .channels
             .entry(channel.to_string())
             .or_insert_with(|| Channel {
-                first: item.seq,
+                first: age(channel, item.seq),
                 items: HashMap::new(),
             });
-        entry.first = entry.first.min(item.seq);
+        entry.first = entry.first.min(age(channel, item.seq));
         if let Some(old) = entry.items.insert(name.to_string(), item) {
             self.total -= old.size;
         }
@@ -358,14 +369,14 @@ fn write_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
 /// blobs sort oldest first), hashes `shotline:blobidx` (id → member), `shotline:blobsize`
 /// (id → bytes) and `shotline:blobchan` (channel → first put), and `shotline:blobtotal`.
 const PUT: &str = r#"
-local ch, name, data, now, limit = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local ch, name, data, now, limit, age = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local id = ch .. '/' .. name
 local old = redis.call('HGET', 'shotline:blobidx', id)
 if old then
   redis.call('ZREM', 'shotline:blobs', old)
   redis.call('DECRBY', 'shotline:blobtotal', tonumber(redis.call('HGET', 'shotline:blobsize', id) or '0'))
 end
-redis.call('HSETNX', 'shotline:blobchan', ch, now)
+redis.call('HSETNX', 'shotline:blobchan', ch, age)
 local first = redis.call('HGET', 'shotline:blobchan', ch)
 local member = string.format('%013d', now) .. '/' .. id
 redis.call('SET', 'shotline:blob:' .. id, data)
@@ -509,6 +520,7 @@ impl RedisBlobs {
                 .arg(bytes)
                 .arg(now)
                 .arg(self.limit)
+                .arg(age(channel, now))
                 .invoke_async::<usize>(c)
                 .await
         })
@@ -532,6 +544,51 @@ impl RedisBlobs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_studios_dashboard_pictures_go_before_any_shares_previews() {
+        let blobs = Local::open(None, 3000).expect("open");
+        let kb = Bytes::from(vec![7u8; 1000]);
+        blobs
+            .put("s:gallery:a", "1-400.jpg", kb.clone())
+            .await
+            .expect("put");
+        blobs
+            .put("s:camera", "1-400.jpg", kb.clone())
+            .await
+            .expect("put");
+        blobs
+            .put("s:camera", "2-400.jpg", kb.clone())
+            .await
+            .expect("put");
+        // The share is older, but guests need its previews; the dashboard's oldest goes.
+        let evicted = blobs
+            .put("s:gallery:a", "2-400.jpg", kb.clone())
+            .await
+            .expect("put");
+        assert_eq!(evicted, 1);
+        assert!(
+            blobs
+                .get("s:camera", "1-400.jpg")
+                .await
+                .expect("get")
+                .is_none()
+        );
+        assert!(
+            blobs
+                .get("s:camera", "2-400.jpg")
+                .await
+                .expect("get")
+                .is_some()
+        );
+        assert!(
+            blobs
+                .get("s:gallery:a", "1-400.jpg")
+                .await
+                .expect("get")
+                .is_some()
+        );
+    }
 
     #[tokio::test]
     async fn past_the_limit_the_oldest_shares_previews_go_first_and_files_outlive_a_restart() {

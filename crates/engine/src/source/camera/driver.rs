@@ -25,6 +25,8 @@ pub struct Info {
     pub battery: Option<u8>,
     /// Free space on the card(s) in bytes.
     pub card_free_bytes: Option<u64>,
+    /// The key settings it reports (see [`super::settings`]).
+    pub settings: Vec<super::settings::CameraSetting>,
 }
 
 /// Something a camera reported.

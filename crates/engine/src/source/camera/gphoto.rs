@@ -12,6 +12,7 @@ use super::driver::{
     CardFile, Device, DeviceEvent, Driver, DriverError, DriverResult, Failure, Found, Info,
 };
 use super::hotplug::{Gate, fingerprint};
+use super::settings::{CameraSetting, KEYS};
 
 /// libgphoto2's camera list and ports.
 pub struct Gphoto {
@@ -104,6 +105,37 @@ impl GphotoCamera {
         (!value.is_empty()).then_some(value)
     }
 
+    /// The key settings this camera has, each under the first of its keys it knows.
+    fn settings(&self) -> Vec<CameraSetting> {
+        KEYS.iter()
+            .filter_map(|(name, keys)| keys.iter().find_map(|key| self.setting(name, key)))
+            .collect()
+    }
+
+    fn setting(&self, name: &str, key: &str) -> Option<CameraSetting> {
+        let widget = self.camera.config_key::<Widget>(key).wait().ok()?;
+        let (value, choices) = match &widget {
+            Widget::Radio(w) => (
+                w.choice(),
+                w.choices_iter().map(|c| c.trim().to_string()).collect(),
+            ),
+            Widget::Text(w) => (w.value(), Vec::new()),
+            Widget::Range(w) => {
+                let (range, step) = w.range_and_step();
+                (number(w.value()), steps(*range.start(), *range.end(), step))
+            }
+            _ => return None,
+        };
+        Some(CameraSetting {
+            name: name.to_string(),
+            key: key.to_string(),
+            label: widget.label(),
+            value: value.trim().to_string(),
+            choices,
+            readonly: widget.readonly(),
+        })
+    }
+
     fn walk(&self, folder: &str, out: &mut Vec<CardFile>, depth: usize) -> DriverResult<()> {
         let fs = self.camera.fs();
         for name in fs.list_files(folder).wait().map_err(error)? {
@@ -139,6 +171,20 @@ impl GphotoCamera {
     }
 }
 
+/// A range widget's value as text (`5.6`, `400`).
+fn number(value: f32) -> String {
+    format!("{}", (f64::from(value) * 1000.0).round() / 1000.0)
+}
+
+/// A range's values when there are few enough to choose from (else free entry).
+fn steps(min: f32, max: f32, step: f32) -> Vec<String> {
+    if step <= 0.0 || max < min || (max - min) / step > 200.0 {
+        return Vec::new();
+    }
+    let count = ((max - min) / step).round() as u32;
+    (0..=count).map(|k| number(min + step * k as f32)).collect()
+}
+
 impl Device for GphotoCamera {
     fn info(&mut self) -> Info {
         let battery = self.text("batterylevel").and_then(|b| {
@@ -156,6 +202,7 @@ impl Device for GphotoCamera {
             serial: self.text("serialnumber"),
             battery,
             card_free_bytes,
+            settings: self.settings(),
         }
     }
 

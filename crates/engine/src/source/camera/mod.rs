@@ -4,6 +4,8 @@
 //! - [`driver`]: the camera layer the service drives (libgphoto2, or a test double).
 //! - `gphoto`: that layer over libgphoto2 (feature `gphoto2`; not on Windows).
 //! - [`hotplug`]: whether libgphoto2 needs asking for cameras, from the kernel's listing.
+//! - [`settings`]: the key settings (ISO, shutter speed, aperture, white balance, image
+//!   format) and a wanted value checked against the camera's choices.
 //! - [`service`]: the camera thread (detection, events, downloads, reconciliation,
 //!   requests).
 //! - [`spool`]: downloads under a hidden partial name, fsynced, renamed into place.
@@ -15,6 +17,7 @@ pub mod gphoto;
 pub mod holder;
 pub mod hotplug;
 pub mod service;
+pub mod settings;
 pub mod spool;
 #[cfg(test)]
 mod tests;

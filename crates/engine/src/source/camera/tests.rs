@@ -108,6 +108,7 @@ impl Device for FakeDevice {
             serial: Some("FAKE0001".into()),
             battery: Some(80),
             card_free_bytes: Some(1 << 30),
+            settings: Vec::new(),
         }
     }
 

@@ -161,6 +161,11 @@ impl Service {
             battery: slot.info.battery.filter(|_| connected),
             card_free_bytes: slot.info.card_free_bytes.filter(|_| connected),
             message,
+            settings: if connected {
+                slot.info.settings.clone()
+            } else {
+                Vec::new()
+            },
         };
         if slot.status.as_ref() == Some(&status) {
             return false;

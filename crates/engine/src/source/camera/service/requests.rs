@@ -7,6 +7,7 @@ use super::{Command, Reply, Service, Slot, Waiting};
 use crate::Result;
 use crate::journal::{CameraAction, Journal, RequestState};
 use crate::source::camera::driver::Failure;
+use crate::source::camera::settings;
 use crate::source::camera::{Answer, CameraError};
 use shotline_protocol::CameraStatus;
 
@@ -124,18 +125,57 @@ impl Service {
         }
     }
 
+    /// Set a key setting by Shotline's name (or any configuration key by the camera's
+    /// own), checked against the camera's choices first; the answer is the value the
+    /// camera reads back, and the camera's status is told again with it.
     pub(super) fn set(&mut self, port: Option<&str>, key: &str, value: &str, reply: Reply) {
         let i = match self.pick(port) {
             Ok(i) => i,
             Err(e) => return answer(&self.ctx.journal, reply, Err(e)),
         };
+        let resolved = match settings::resolve(&self.slots[i].info.settings, key, value) {
+            Ok(r) => r,
+            Err(why) => {
+                return answer(
+                    &self.ctx.journal,
+                    reply,
+                    Err(CameraError::Failed(format!("cannot set {key}: {why}"))),
+                );
+            }
+        };
         let Some(device) = self.slots[i].device.as_mut() else {
             return;
         };
-        let result = device
-            .set_config(key, value)
-            .map(|()| format!("{key} = {value}"))
-            .map_err(|e| CameraError::Failed(format!("cannot set {key}: {e}")));
+        if let Err(e) = device.set_config(&resolved.key, &resolved.value) {
+            let result = Err(CameraError::Failed(format!("cannot set {key}: {e}")));
+            if e.failure == Failure::Gone {
+                answer(&self.ctx.journal, reply, result);
+                return self.disconnect(i, &format!("lost: {e}"));
+            }
+            return answer(&self.ctx.journal, reply, result);
+        }
+        // What the camera holds now, for the answer and for everyone watching.
+        self.refresh_info(i);
+        let result = match resolved.setting {
+            None => Ok(format!("{} = {}", resolved.key, resolved.value)),
+            Some(asked) => {
+                let now = self.slots[i]
+                    .info
+                    .settings
+                    .iter()
+                    .find(|s| s.name == asked.name)
+                    .map(|s| s.value.clone());
+                match now {
+                    Some(now) if now == resolved.value => Ok(format!("{} = {now}", asked.name)),
+                    Some(now) => Err(CameraError::Failed(format!(
+                        "the camera kept its {} at {now} (asked for {}): it may be set by the mode dial or the lens",
+                        settings::title(&asked.name),
+                        resolved.value
+                    ))),
+                    None => Ok(format!("{} = {}", asked.name, resolved.value)),
+                }
+            }
+        };
         answer(&self.ctx.journal, reply, result);
     }
 }
