@@ -64,11 +64,12 @@ export function stop(child) {
   });
 }
 
-/** Wait until `check()` is true, or fail naming `what`. */
+/** Wait until `check()` is truthy, or fail naming `what`; what it gave. */
 export async function until(what, check, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await check()) return;
+    const got = await check();
+    if (got) return got;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
