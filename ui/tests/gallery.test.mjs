@@ -41,6 +41,9 @@ function jpeg(width, height, label) {
   return execFileSync("convert", [
     "-size", `${width}x${height}`,
     `gradient:hsl(${hue},55%,35%)-hsl(${(hue + 60) % 360},60%,60%)`,
+    // A font that is there: ImageMagick's default (Helvetica, from Ghostscript's fonts)
+    // is only a recommended package, which apt leaves out here.
+    "-font", "DejaVu-Sans",
     "-gravity", "center", "-fill", "white", "-pointsize", String(Math.round(height / 5)),
     "-annotate", "0", label, "-quality", "85", "jpeg:-",
   ]);

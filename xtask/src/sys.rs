@@ -43,6 +43,8 @@ const APT_TEST: &[&str] = &[
     "libxml2-utils",
     "poppler-utils",
     "imagemagick",
+    // The gallery tests' labelled JPEGs are drawn in DejaVu Sans.
+    "fonts-dejavu-core",
     "libvips-tools",
     "libimage-exiftool-perl",
 ];
