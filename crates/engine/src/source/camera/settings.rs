@@ -213,12 +213,17 @@ mod tests {
             readonly: false,
         };
         assert_eq!(
-            resolve(&[speed.clone()], "shutterspeed", "1/125")
-                .unwrap()
+            resolve(std::slice::from_ref(&speed), "shutterspeed", "1/125")
+                .expect("resolves")
                 .value,
             "1/125s"
         );
-        assert_eq!(resolve(&[speed], "shutterspeed", "1").unwrap().value, "1s");
+        assert_eq!(
+            resolve(&[speed], "shutterspeed", "1")
+                .expect("resolves")
+                .value,
+            "1s"
+        );
         let iso = CameraSetting {
             name: "iso".into(),
             key: "iso".into(),
@@ -228,9 +233,14 @@ mod tests {
             readonly: false,
         };
         assert_eq!(
-            resolve(&[iso.clone()], "iso", "ISO 400").unwrap().value,
+            resolve(std::slice::from_ref(&iso), "iso", "ISO 400")
+                .expect("resolves")
+                .value,
             "400"
         );
-        assert_eq!(resolve(&[iso], "iso", "auto").unwrap().value, "Auto");
+        assert_eq!(
+            resolve(&[iso], "iso", "auto").expect("resolves").value,
+            "Auto"
+        );
     }
 }
