@@ -193,14 +193,27 @@ impl Journal {
     }
 
     /// The shot made from the card file `name` most recently taken: its library path
-    /// and when it was stored (ms), once it is.
+    /// and when it was stored (ms), once it is. Only the newest card file of that name
+    /// counts: a camera that starts its numbers again (a new card, a reset counter) reuses
+    /// names, and the frame just taken must not be answered with an older one's shot.
     pub fn shot_of_card_file(&self, name: &str) -> Result<Option<(String, Option<i64>)>> {
         let conn = self.conn();
         Ok(conn
             .query_row(
-                "SELECT COALESCE(d.rel_path, s.rel_path), s.stored_ms FROM card_files c                  JOIN shots s ON s.source_path = c.source_path AND s.source_size = c.size                  LEFT JOIN shots d ON d.id = s.duplicate_of                  WHERE c.name = ?1 AND c.state != 'baseline' AND s.state IN ('stored', 'duplicate')                  ORDER BY s.id DESC LIMIT 1",
+                "SELECT COALESCE(d.rel_path, s.rel_path), s.stored_ms \
+                 FROM (SELECT source_path, size FROM card_files \
+                       WHERE name = ?1 AND state != 'baseline' ORDER BY rowid DESC LIMIT 1) c \
+                 JOIN shots s ON s.source_path = c.source_path AND s.source_size = c.size \
+                 LEFT JOIN shots d ON d.id = s.duplicate_of \
+                 WHERE s.state IN ('stored', 'duplicate') \
+                 ORDER BY s.id DESC LIMIT 1",
                 [name],
-                |r| Ok((r.get::<_, Option<String>>(0)?.unwrap_or_default(), r.get(1)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                        r.get(1)?,
+                    ))
+                },
             )
             .optional()?)
     }

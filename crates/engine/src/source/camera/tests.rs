@@ -26,6 +26,12 @@ struct World {
     events: VecDeque<DeviceEvent>,
     disk_full_downloads: u32,
     shots: u32,
+    /// Each `wait_event`'s timeout, in order.
+    waits: Vec<Duration>,
+    /// A trigger produces nothing by itself: the test shoots the frame when it likes.
+    slow_shutter: bool,
+    /// Triggers so far.
+    triggers: u32,
 }
 
 #[derive(Clone, Default)]
@@ -117,14 +123,23 @@ impl Device for FakeDevice {
     }
 
     fn wait_event(&mut self, timeout: Duration) -> DriverResult<DeviceEvent> {
-        if let Some(e) = self.here()?.events.pop_front() {
+        let mut w = self.here()?;
+        w.waits.push(timeout);
+        if let Some(e) = w.events.pop_front() {
             return Ok(e);
         }
+        drop(w);
         std::thread::sleep(timeout);
         self.here().map(|_| DeviceEvent::Timeout)
     }
 
     fn trigger(&mut self) -> DriverResult<()> {
+        let mut w = self.here()?;
+        w.triggers += 1;
+        if w.slow_shutter {
+            return Ok(());
+        }
+        drop(w);
         let n = self.here()?.shots + 1;
         self.0.shoot(&format!("DSC_{n:04}.NEF"), true);
         self.0.lock().events.push_back(DeviceEvent::CaptureComplete);
@@ -360,4 +375,59 @@ fn a_request_from_another_process_rings_the_camera_threads_bell() {
         Ok(super::Command::Rung) => {}
         other => panic!("no ring: {other:?}"),
     }
+}
+
+/// The waits of the next `time`, once the ones before are forgotten.
+fn waits_over(world: &Shared, time: Duration) -> Vec<Duration> {
+    world.lock().waits.clear();
+    std::thread::sleep(time);
+    std::mem::take(&mut world.lock().waits)
+}
+
+#[test]
+fn rounds_are_quick_while_shooting_and_long_while_a_capture_waits_for_its_frames() {
+    let mut rig = Rig::new(&[]);
+    rig.state(CameraState::Connected);
+    let long = super::service::ROUND;
+    let quick = super::service::QUICK_ROUND;
+    let capturing = super::service::CAPTURE_ROUND;
+    // Nobody has asked for anything: the cheap, long rounds.
+    let idle = waits_over(&rig.world, Duration::from_millis(400));
+    assert!(
+        !idle.is_empty() && idle.iter().all(|&t| t == long),
+        "{idle:?}"
+    );
+    // A capture whose frames are slow to come: the capture's round (their event ends it).
+    rig.world.lock().slow_shutter = true;
+    let control = rig.control.clone();
+    let capture = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime")
+            .block_on(control.capture(None))
+    });
+    let start = Instant::now();
+    while rig.world.lock().triggers == 0 {
+        assert!(start.elapsed() < Duration::from_secs(5), "no trigger");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pending = waits_over(&rig.world, Duration::from_millis(700));
+    assert!(
+        !pending.is_empty() && pending.iter().all(|&t| t == capturing),
+        "{pending:?}"
+    );
+    rig.world.shoot("DSC_0001.NEF", true);
+    rig.world
+        .lock()
+        .events
+        .push_back(DeviceEvent::CaptureComplete);
+    let answer = capture.join().expect("the capture thread");
+    assert_eq!(answer, Ok("DSC_0001.NEF".to_string()));
+    // Answered, and someone is shooting: the next request is taken within a quick round.
+    let shooting = waits_over(&rig.world, Duration::from_millis(400));
+    assert!(
+        !shooting.is_empty() && shooting.iter().all(|&t| t == quick),
+        "{shooting:?}"
+    );
 }

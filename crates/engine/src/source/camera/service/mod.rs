@@ -36,8 +36,20 @@ use crate::naming::sanitize_component;
 
 /// How often cameras are looked for.
 const SCAN_EVERY: Duration = Duration::from_secs(1);
-/// Time spent waiting for events per round, shared by the open cameras.
-const ROUND: Duration = Duration::from_millis(100);
+/// Time spent waiting for events per round, shared by the open cameras. A request (a
+/// capture, a setting) waits for the round in progress: libgphoto2's wait cannot be cut
+/// short.
+pub(super) const ROUND: Duration = Duration::from_millis(100);
+/// The round while someone is shooting through Shotline (a request came within
+/// [`QUICK_FOR`]) and no capture waits for its frames: the next request is taken within
+/// this instead of `ROUND`.
+pub(super) const QUICK_ROUND: Duration = Duration::from_millis(20);
+/// The round while a capture waits for its frames and their "capture complete": the
+/// camera's event ends the wait the moment it comes, and until it does the thread has
+/// nothing better to do (other requests wait at most this).
+pub(super) const CAPTURE_ROUND: Duration = Duration::from_millis(300);
+/// How long after a request the rounds stay quick.
+const QUICK_FOR: Duration = Duration::from_secs(60);
 /// How often requests from other processes are looked for in the journal when nothing
 /// rings the bell (it could not be watched).
 const REQUESTS_EVERY: Duration = Duration::from_millis(50);
@@ -170,6 +182,8 @@ pub struct Service {
     disk_full: bool,
     /// How often the journal is looked at for requests without a ring.
     requests_every: Duration,
+    /// Rounds are quick until then (see [`QUICK_ROUND`]).
+    quick_until: Option<Instant>,
 }
 
 impl Service {
@@ -187,6 +201,7 @@ impl Service {
             commands,
             disk_full: false,
             requests_every: REQUESTS_EVERY,
+            quick_until: None,
         }
     }
 
@@ -234,13 +249,31 @@ impl Service {
                 }
                 continue;
             }
-            let timeout = (ROUND / open.len() as u32).max(Duration::from_millis(20));
+            let timeout = (self.round(&open) / open.len() as u32).max(Duration::from_millis(20));
             for i in open {
                 self.poll(i, timeout);
                 self.downloads(i);
                 self.housekeeping(i);
             }
         }
+    }
+
+    /// This round's time for waiting on the cameras in `open`.
+    fn round(&self, open: &[usize]) -> Duration {
+        let shooting = self.quick_until.is_some_and(|t| Instant::now() < t);
+        let capturing = open.iter().any(|&i| !self.slots[i].captures.is_empty());
+        if capturing {
+            CAPTURE_ROUND
+        } else if shooting {
+            QUICK_ROUND
+        } else {
+            ROUND
+        }
+    }
+
+    /// A request came: keep the rounds quick for a while.
+    fn requested(&mut self) {
+        self.quick_until = Some(Instant::now() + QUICK_FOR);
     }
 
     /// Offer a download an earlier run left in the spool.

@@ -76,6 +76,7 @@ impl Service {
     }
 
     pub(super) fn capture(&mut self, port: Option<&str>, reply: Reply) {
+        self.requested();
         let i = match self.pick(port) {
             Ok(i) => i,
             Err(e) => return answer(&self.ctx.journal, reply, Err(e)),
@@ -129,6 +130,7 @@ impl Service {
     /// own), checked against the camera's choices first; the answer is the value the
     /// camera reads back, and the camera's status is told again with it.
     pub(super) fn set(&mut self, port: Option<&str>, key: &str, value: &str, reply: Reply) {
+        self.requested();
         let i = match self.pick(port) {
             Ok(i) => i,
             Err(e) => return answer(&self.ctx.journal, reply, Err(e)),
