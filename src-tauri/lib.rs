@@ -108,8 +108,24 @@ fn logging(dir: Option<std::path::PathBuf>) -> Option<tracing_appender::non_bloc
     guard
 }
 
+/// GTK 3 picks its X11 visuals with OpenGL when it opens the display: that loads the GL
+/// driver (Mesa's with all of LLVM where there is no GPU driver) into a tray app that
+/// draws nothing with GL. `GDK_GL=disable` skips it: measured on the release build under
+/// Xvfb, tray only, 30 s after start, 151 MB RSS (121 MB PSS) became 99 MB (88 MB PSS).
+/// The window's WebView renders in its own process and is unaffected. A `GDK_GL` the
+/// user set is kept.
+#[allow(unsafe_code)]
+fn skip_gdk_gl() {
+    if cfg!(target_os = "linux") && std::env::var_os("GDK_GL").is_none() {
+        // SAFETY: called first thing in `run`, before this process starts any thread,
+        // so nothing reads the environment while it changes.
+        unsafe { std::env::set_var("GDK_GL", "disable") };
+    }
+}
+
 /// Run the app until Quit.
 pub fn run() {
+    skip_gdk_gl();
     let shell = Arc::new(Shell::new());
     let minimized = std::env::args().any(|a| a == "--minimized");
     let setup_shell = shell.clone();
