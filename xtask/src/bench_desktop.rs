@@ -78,6 +78,15 @@ pub fn bench() -> anyhow::Result<()> {
             r.rss_mb, r.peak_mb, r.cpu_percent
         );
     }
+    println!("largest mappings at the end (RSS MB, the whole tree):");
+    for (label, r) in &rows {
+        let top: Vec<String> = r
+            .largest
+            .iter()
+            .map(|(name, kb)| format!("{name} {:.1}", *kb as f64 / 1024.0))
+            .collect();
+        println!("{label:<14} {}", top.join(", "));
+    }
     let (window, tray, no_camera) = (&rows[0].1, &rows[1].1, &rows[2].1);
     println!(
         "tray only / window open: RSS {:.2}, CPU {:.2}; tray only, camera on / off: RSS {:.2}, CPU {:.2}",
@@ -106,6 +115,35 @@ struct Figures {
     rss_mb: f64,
     peak_mb: f64,
     cpu_percent: f64,
+    /// The mappings holding the most RSS, by file name (`[anon]` for anonymous memory).
+    largest: Vec<(String, u64)>,
+}
+
+/// RSS in kB per mapped file name over `pids`, from `/proc/<pid>/smaps`, largest first.
+fn largest_mappings(pids: &HashSet<u32>, n: usize) -> Vec<(String, u64)> {
+    let mut by_name: HashMap<String, u64> = HashMap::new();
+    for pid in pids {
+        let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+            continue;
+        };
+        let mut name = String::new();
+        for line in smaps.lines() {
+            let mut fields = line.split_whitespace();
+            let first = fields.next().unwrap_or_default();
+            if first.contains('-') && !first.ends_with(':') {
+                // A mapping's header: range, perms, offset, device, inode, [path].
+                let path = fields.nth(4).unwrap_or("[anon]");
+                name = path.rsplit('/').next().unwrap_or(path).to_string();
+            } else if first == "Rss:" {
+                let kb: u64 = fields.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+                *by_name.entry(name.clone()).or_default() += kb;
+            }
+        }
+    }
+    let mut all: Vec<(String, u64)> = by_name.into_iter().collect();
+    all.sort_by_key(|e| std::cmp::Reverse(e.1));
+    all.truncate(n);
+    all
 }
 
 /// Stop the session and the app in it, and wait until the app is gone: an app left
@@ -249,11 +287,13 @@ fn measure(session: &Child, library: &std::path::Path) -> anyhow::Result<Figures
         std::thread::sleep(Duration::from_secs(1));
     }
     let end_ticks = ticks(&tree(session.id()).union(&pids).copied().collect());
+    let largest = largest_mappings(&tree(session.id()), 6);
     let seconds = start.elapsed().as_secs_f64();
     Ok(Figures {
         rss_mb: sum as f64 / n.max(1) as f64 / 1024.0,
         peak_mb: peak as f64 / 1024.0,
         // Linux counts CPU time in 1/100 s.
         cpu_percent: end_ticks.saturating_sub(start_ticks) as f64 / 100.0 / seconds * 100.0,
+        largest,
     })
 }
