@@ -168,32 +168,33 @@ fn uploads_wait_for_backups_and_keep_their_parts() {
 fn a_card_file_name_taken_again_answers_with_the_new_frame_not_the_old() {
     use crate::source::camera::driver::CardFile;
     let (_dir, j) = journal();
-    let card = |mtime| CardFile {
-        folder: "/DCIM/100NIKON".into(),
-        name: "DSC_0001.JPG".into(),
-        size: 10,
-        mtime,
+    let answered = |j: &Journal| {
+        j.shot_of_card_file("DSC_0001.JPG")
+            .expect("query")
+            .map(|s| s.0)
     };
-    j.record_card_taken("cam", "s1", &card(1), "/spool/a-DSC_0001.JPG")
-        .expect("taken");
-    let old = reserve(&j, "/spool/a-DSC_0001.JPG", "s1/DSC_0001.JPG");
-    j.mark_stored(old.id, 10, "h1", &[]).expect("stored");
-    assert_eq!(
-        j.shot_of_card_file("DSC_0001.JPG")
-            .expect("query")
-            .map(|s| s.0),
-        Some("s1/DSC_0001.JPG".to_string())
-    );
+    // The card file `DSC_0001.JPG` (modified at `mtime`) taken into `spool`, and, with
+    // `library`, stored there.
+    let take = |j: &Journal, mtime, spool: &str, library: Option<&str>| {
+        let card = CardFile {
+            folder: "/DCIM/100NIKON".into(),
+            name: "DSC_0001.JPG".into(),
+            size: 10,
+            mtime,
+        };
+        j.record_card_taken("cam", "s1", &card, spool)
+            .expect("taken");
+        if let Some(library) = library {
+            let shot = reserve(j, spool, library);
+            j.mark_stored(shot.id, 10, spool, &[]).expect("stored");
+        }
+    };
+    take(&j, 1, "/spool/a-DSC_0001.JPG", Some("s1/DSC_0001.JPG"));
+    assert_eq!(answered(&j), Some("s1/DSC_0001.JPG".to_string()));
     // The camera's counter started again: the same name, a new frame, not stored yet.
-    j.record_card_taken("cam", "s1", &card(2), "/spool/b-DSC_0001.JPG")
-        .expect("taken");
-    assert_eq!(j.shot_of_card_file("DSC_0001.JPG").expect("query"), None);
-    let new = reserve(&j, "/spool/b-DSC_0001.JPG", "s1/DSC_0001-2.JPG");
-    j.mark_stored(new.id, 10, "h2", &[]).expect("stored");
-    assert_eq!(
-        j.shot_of_card_file("DSC_0001.JPG")
-            .expect("query")
-            .map(|s| s.0),
-        Some("s1/DSC_0001-2.JPG".to_string())
-    );
+    take(&j, 2, "/spool/b-DSC_0001.JPG", None);
+    assert_eq!(answered(&j), None);
+    let shot = reserve(&j, "/spool/b-DSC_0001.JPG", "s1/DSC_0001-2.JPG");
+    j.mark_stored(shot.id, 10, "h2", &[]).expect("stored");
+    assert_eq!(answered(&j), Some("s1/DSC_0001-2.JPG".to_string()));
 }
