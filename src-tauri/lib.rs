@@ -112,8 +112,8 @@ fn logging(dir: Option<std::path::PathBuf>) -> Option<tracing_appender::non_bloc
 /// driver (Mesa's with all of LLVM where there is no GPU driver) into a tray app that
 /// draws nothing with GL. `GDK_GL=disable` skips it: measured on the release build under
 /// Xvfb, tray only, 30 s after start, 151 MB RSS (121 MB PSS) became 99 MB (88 MB PSS).
-/// The window's WebView renders in its own process and is unaffected. A `GDK_GL` the
-/// user set is kept.
+/// The window's WebView draws in WebKit's own process; the desktop tests' window renders
+/// as before. A `GDK_GL` the user set is kept (`GDK_GL=always` brings GTK's GL back).
 #[allow(unsafe_code)]
 fn skip_gdk_gl() {
     if cfg!(target_os = "linux") && std::env::var_os("GDK_GL").is_none() {

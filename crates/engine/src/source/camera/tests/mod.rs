@@ -2,190 +2,21 @@
 //! disk-full paths that libgphoto2's virtual camera cannot play): a real journal, bus and
 //! spool, a scripted camera.
 
-use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use shotline_protocol::{CameraState, Event, Level};
 use tokio::sync::{broadcast, mpsc};
 
-use super::driver::{
-    CardFile, Device, DeviceEvent, Driver, DriverError, DriverResult, Failure, Found, Info,
-};
+use super::driver::DeviceEvent;
 use crate::Bus;
 use crate::config;
 use crate::ingest::Candidate;
 use crate::journal::Journal;
 
-#[derive(Default)]
-struct World {
-    present: bool,
-    busy: bool,
-    card: Vec<(CardFile, Vec<u8>)>,
-    events: VecDeque<DeviceEvent>,
-    disk_full_downloads: u32,
-    shots: u32,
-    /// Each `wait_event`'s timeout, in order.
-    waits: Vec<Duration>,
-    /// A trigger produces nothing by itself: the test shoots the frame when it likes.
-    slow_shutter: bool,
-    /// Triggers so far.
-    triggers: u32,
-}
-
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<World>>);
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, World> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// A frame appears on the card; with `announce`, the camera says so.
-    fn shoot(&self, name: &str, announce: bool) {
-        let mut w = self.lock();
-        w.shots += 1;
-        let file = CardFile {
-            folder: "/DCIM/100FAKE".into(),
-            name: name.into(),
-            size: 4,
-            mtime: 1_700_000_000 + i64::from(w.shots),
-        };
-        w.card.push((file, name.as_bytes()[..4].to_vec()));
-        if announce {
-            w.events.push_back(DeviceEvent::NewFile {
-                folder: "/DCIM/100FAKE".into(),
-                name: name.into(),
-            });
-        }
-    }
-}
-
-fn found() -> Found {
-    Found {
-        model: "Fake D1".into(),
-        port: "usb:001,009".into(),
-    }
-}
-
-struct FakeDriver(Shared);
-
-impl Driver for FakeDriver {
-    fn scan(&mut self) -> DriverResult<Vec<Found>> {
-        Ok(if self.0.lock().present {
-            vec![found()]
-        } else {
-            Vec::new()
-        })
-    }
-
-    fn open(&mut self, _: &Found) -> DriverResult<Box<dyn Device>> {
-        let w = self.0.lock();
-        if w.busy {
-            return Err(DriverError::new(
-                Failure::Busy,
-                "Could not claim the USB device",
-            ));
-        }
-        if !w.present {
-            return Err(DriverError::new(Failure::Gone, "no such device"));
-        }
-        Ok(Box::new(FakeDevice(self.0.clone())))
-    }
-}
-
-struct FakeDevice(Shared);
-
-impl FakeDevice {
-    fn here(&self) -> DriverResult<MutexGuard<'_, World>> {
-        let w = self.0.lock();
-        if w.present {
-            Ok(w)
-        } else {
-            Err(DriverError::new(Failure::Gone, "I/O problem"))
-        }
-    }
-}
-
-impl Device for FakeDevice {
-    fn info(&mut self) -> Info {
-        Info {
-            serial: Some("FAKE0001".into()),
-            battery: Some(80),
-            card_free_bytes: Some(1 << 30),
-            settings: Vec::new(),
-        }
-    }
-
-    fn capture_to_card(&mut self) -> bool {
-        true
-    }
-
-    fn wait_event(&mut self, timeout: Duration) -> DriverResult<DeviceEvent> {
-        let mut w = self.here()?;
-        w.waits.push(timeout);
-        if let Some(e) = w.events.pop_front() {
-            return Ok(e);
-        }
-        drop(w);
-        std::thread::sleep(timeout);
-        self.here().map(|_| DeviceEvent::Timeout)
-    }
-
-    fn trigger(&mut self) -> DriverResult<()> {
-        let mut w = self.here()?;
-        w.triggers += 1;
-        if w.slow_shutter {
-            return Ok(());
-        }
-        drop(w);
-        let n = self.here()?.shots + 1;
-        self.0.shoot(&format!("DSC_{n:04}.NEF"), true);
-        self.0.lock().events.push_back(DeviceEvent::CaptureComplete);
-        Ok(())
-    }
-
-    fn list(&mut self) -> DriverResult<Vec<CardFile>> {
-        Ok(self.here()?.card.iter().map(|(f, _)| f.clone()).collect())
-    }
-
-    fn stat(&mut self, folder: &str, name: &str) -> DriverResult<CardFile> {
-        self.here()?
-            .card
-            .iter()
-            .find(|(f, _)| f.folder == folder && f.name == name)
-            .map(|(f, _)| f.clone())
-            .ok_or_else(|| DriverError::new(Failure::Other, "no such file"))
-    }
-
-    fn download(&mut self, file: &CardFile, to: &std::path::Path) -> DriverResult<()> {
-        let mut w = self.here()?;
-        if w.disk_full_downloads > 0 {
-            w.disk_full_downloads -= 1;
-            return Err(DriverError::new(
-                Failure::DiskFull,
-                "No space left on device",
-            ));
-        }
-        let bytes = w
-            .card
-            .iter()
-            .find(|(f, _)| f == file)
-            .map(|(_, b)| b.clone())
-            .ok_or_else(|| DriverError::new(Failure::Other, "no such file"))?;
-        std::fs::write(to, bytes).map_err(|e| DriverError::new(Failure::Other, e.to_string()))
-    }
-
-    fn delete(&mut self, file: &CardFile) -> DriverResult<()> {
-        self.here()?.card.retain(|(f, _)| f != file);
-        Ok(())
-    }
-
-    fn set_config(&mut self, key: &str, _: &str) -> DriverResult<()> {
-        Err(DriverError::new(Failure::NotSupported, format!("{key}?")))
-    }
-}
+mod double;
+use double::{FakeDriver, Shared};
 
 struct Rig {
     world: Shared,
