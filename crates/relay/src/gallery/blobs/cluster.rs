@@ -14,7 +14,8 @@ use crate::backend::Unavailable;
 /// Keys: `shotline:blob:<channel>/<name>` (the bytes), the sorted set `shotline:blobs`
 /// (score: the share's first put; member: `<13-digit ms>/<channel>/<name>`, so a share's
 /// blobs sort oldest first), hashes `shotline:blobidx` (id → member), `shotline:blobsize`
-/// (id → bytes) and `shotline:blobchan` (channel → first put), and `shotline:blobtotal`.
+/// (id → bytes) and `shotline:blobchan` (channel → first put, unique among shares: the
+/// string `shotline:blobclock` keeps the last one given), and `shotline:blobtotal`.
 const PUT: &str = r#"
 local ch, name, data, now, limit, age = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local id = ch .. '/' .. name
@@ -22,6 +23,13 @@ local old = redis.call('HGET', 'shotline:blobidx', id)
 if old then
   redis.call('ZREM', 'shotline:blobs', old)
   redis.call('DECRBY', 'shotline:blobtotal', tonumber(redis.call('HGET', 'shotline:blobsize', id) or '0'))
+end
+if age > 0 and redis.call('HEXISTS', 'shotline:blobchan', ch) == 0 then
+  -- Shares begun in the same millisecond still get an order: the first put's clock only
+  -- moves forward.
+  local last = tonumber(redis.call('GET', 'shotline:blobclock') or '0')
+  if age <= last then age = last + 1 end
+  redis.call('SET', 'shotline:blobclock', age)
 end
 redis.call('HSETNX', 'shotline:blobchan', ch, age)
 local first = redis.call('HGET', 'shotline:blobchan', ch)
