@@ -9,6 +9,11 @@
 //! subscriber has every event). Lost or cut-off subscribers are counted and printed.
 //! The client ([`bench_relay_wire`](crate::bench_relay_wire)) speaks the relay's protocol,
 //! and Engine.IO v4 / Socket.IO v5 for the endpoint and the peer.
+//!
+//! On Linux with two or more cores, each server runs on core 0 alone and the client (this
+//! process, every thread) on the others (`taskset`), so the latency is the server's and
+//! not the client's fight with it for a core: every server gets one core, as Node's one
+//! thread has anyway.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -64,6 +69,11 @@ struct Figures {
     /// (p50, p99) in ms per steady phase.
     latency: [(f64, f64); 2],
     msgs_per_sec: f64,
+    /// Server CPU time (user + system) per delivered message, in µs, over the whole run
+    /// after the subscribers settled (both steady phases and the burst).
+    server_us_per_msg: f64,
+    /// The same for the bench client (this process): how much of the run was its work.
+    client_us_per_msg: f64,
     missing: u64,
 }
 
@@ -76,6 +86,8 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
         subscriber: mint(&relay_bin, "subscriber")?,
         publisher: mint(&relay_bin, "publisher")?,
     };
+    // Before the runtime: its threads take this thread's cores.
+    let pinned = pin_client();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -83,7 +95,7 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
     for &n in sizes {
         for kind in [Kind::Relay, Kind::RelaySocketIo, Kind::SocketIo] {
             eprintln!("bench relay: {} with {n} subscribers", kind.name());
-            let mut server = Server::start(kind, &relay_bin, &peers)?;
+            let mut server = Server::start(kind, &relay_bin, &peers, pinned)?;
             let figures = runtime.block_on(measure(kind, server.port, server.pid(), n, &tokens));
             server.stop();
             table.push((n, kind, figures?));
@@ -91,18 +103,31 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
     }
     println!();
     println!("relay fan-out: 1 publisher, 1 KB events, WebSocket subscribers (loopback)");
+    if pinned {
+        println!("  each server on core 0 alone, the client on the other cores");
+    } else {
+        println!("  server and client share the cores (not pinned)");
+    }
     println!(
         "  latency p50/p99 at {}/s and {}/s; msg/s over a burst of {BURST_EVENTS} events",
         STEADY[0].1, STEADY[1].1
     );
+    println!("  CPU µs/msg: server's and client's CPU time (user + system) per delivered message");
     println!(
-        "  {:>6}  {:<15} {:>10} {:>19} {:>19} {:>10} {:>8}",
-        "subs", "server", "RSS/conn", "p50/p99 slow", "p50/p99 fast", "msg/s", "missing"
+        "  {:>6}  {:<15} {:>10} {:>19} {:>19} {:>10} {:>15} {:>8}",
+        "subs",
+        "server",
+        "RSS/conn",
+        "p50/p99 slow",
+        "p50/p99 fast",
+        "msg/s",
+        "CPU µs/msg s/c",
+        "missing"
     );
     for (n, kind, f) in &table {
         let [(a50, a99), (b50, b99)] = f.latency;
         println!(
-            "  {n:>6}  {:<15} {:>7.1} KB {:>7.1}/{:>6.1} ms {:>7.1}/{:>6.1} ms {:>10.0} {:>8}",
+            "  {n:>6}  {:<15} {:>7.1} KB {:>7.1}/{:>6.1} ms {:>7.1}/{:>6.1} ms {:>10.0} {:>7.2}/{:>7.2} {:>8}",
             kind.name(),
             f.rss_per_conn / 1024.0,
             a50,
@@ -110,6 +135,8 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
             b50,
             b99,
             f.msgs_per_sec,
+            f.server_us_per_msg,
+            f.client_us_per_msg,
             f.missing
         );
     }
@@ -122,11 +149,12 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
         };
         let ratio = |label: &str, ours: &Figures, peer: &Figures| {
             println!(
-                "  {n:>6}  ratio {label}: msg/s {:.2}x; p99 {:.2}x and {:.2}x, RSS/conn {:.2}x (lower is better)",
+                "  {n:>6}  ratio {label}: msg/s {:.2}x; p99 {:.2}x and {:.2}x, RSS/conn {:.2}x, server CPU/msg {:.2}x (lower is better)",
                 ours.msgs_per_sec / peer.msgs_per_sec.max(1.0),
                 ours.latency[0].1 / peer.latency[0].1.max(0.001),
                 ours.latency[1].1 / peer.latency[1].1.max(0.001),
-                ours.rss_per_conn / peer.rss_per_conn.max(1.0)
+                ours.rss_per_conn / peer.rss_per_conn.max(1.0),
+                ours.server_us_per_msg / peer.server_us_per_msg.max(1e-9)
             );
         };
         if let (Some(ours), Some(peer)) = (find(Kind::Relay), find(Kind::SocketIo)) {
@@ -155,7 +183,7 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 impl Server {
-    fn start(kind: Kind, relay_bin: &Path, peers: &Path) -> anyhow::Result<Self> {
+    fn start(kind: Kind, relay_bin: &Path, peers: &Path, pinned: bool) -> anyhow::Result<Self> {
         use std::io::{BufRead, BufReader};
         let port = free_port()?;
         let mut command = match kind {
@@ -180,6 +208,23 @@ impl Server {
                 c
             }
         };
+        if pinned {
+            let program = command.get_program().to_owned();
+            let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
+            let envs: Vec<_> = command
+                .get_envs()
+                .map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned())))
+                .collect();
+            let mut pinned = Command::new("taskset");
+            pinned.args(["--cpu-list", "0"]).arg(program).args(args);
+            for (k, v) in envs {
+                match v {
+                    Some(v) => pinned.env(k, v),
+                    None => pinned.env_remove(k),
+                };
+            }
+            command = pinned;
+        }
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -209,6 +254,22 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Move this process (every thread) off core 0, which the servers get to themselves; true
+/// when done (Linux, `taskset` there, two cores or more).
+fn pin_client() -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if !cfg!(target_os = "linux") || cores < 2 || !sys::which("taskset") {
+        return false;
+    }
+    Command::new("taskset")
+        .args(["--all-tasks", "--cpu-list", "--pid"])
+        .arg(format!("1-{}", cores - 1))
+        .arg(std::process::id().to_string())
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// A token from `shotline-relay token`.
@@ -282,6 +343,10 @@ async fn measure(
     let after = crate::bench::rss_bytes(pid);
     let rss_per_conn = after.saturating_sub(before) as f64 / n as f64;
 
+    let cpu_start = (
+        crate::bench::cpu_seconds(pid),
+        crate::bench::cpu_seconds(std::process::id()),
+    );
     let publisher = connect(kind, port, &tokens.publisher, false).await?;
     // Drain the publisher's acks (and Engine.IO pings) so they never back up.
     let pad = "x".repeat(PAD);
@@ -309,6 +374,10 @@ async fn measure(
             break;
         }
     }
+    let cpu = (
+        crate::bench::cpu_seconds(pid) - cpu_start.0,
+        crate::bench::cpu_seconds(std::process::id()) - cpu_start.1,
+    );
     // Who has not got every event by now will not: what each got counts.
     for task in &tasks {
         task.abort();
@@ -325,6 +394,7 @@ async fn measure(
     let mut last_burst = burst_start;
     let mut delivered_burst = 0u64;
     let mut missing = 0u64;
+    let delivered: u64 = records.iter().map(|r| r.len() as u64).sum();
     for record in records.iter() {
         missing += total.saturating_sub(record.len() as u64);
         for &(seq, latency, at) in record {
@@ -359,6 +429,8 @@ async fn measure(
         rss_per_conn,
         latency,
         msgs_per_sec: delivered_burst as f64 / seconds.max(1e-6),
+        server_us_per_msg: cpu.0 * 1e6 / delivered.max(1) as f64,
+        client_us_per_msg: cpu.1 * 1e6 / delivered.max(1) as f64,
         missing,
     })
 }

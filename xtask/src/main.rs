@@ -37,7 +37,12 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "setup" => sys::setup(),
         "run" => sys::setup_build().and_then(|()| run(&rest)),
-        "test" => sys::setup().and_then(|()| test(&rest)),
+        "test" => {
+            let clock = Steps::start();
+            clock
+                .step("setup (system packages)", sys::setup)
+                .and_then(|()| test(&clock, &rest))
+        }
         "ui" => sys::setup().and_then(|()| ui::build()),
         "camera-sim" => camera_sim::camera_sim(),
         "bundle" => sys::setup().and_then(|()| bundle::bundle().map(drop)),
@@ -89,10 +94,10 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
 
 /// Every test of the workspace, then the checks CI holds every change to: formatting,
 /// clippy with warnings as errors, and docs without warnings.
-fn test(rest: &[String]) -> anyhow::Result<()> {
-    ui::build()?;
+fn test(clock: &Steps, rest: &[String]) -> anyhow::Result<()> {
+    clock.step("web UI build", ui::build)?;
     // The camera tests run against libgphoto2's virtual camera.
-    camera_sim::ensure()?;
+    clock.step("virtual camera", camera_sim::ensure)?;
     ui::check_outputs_committed()?;
     let mut args = vec!["test", "--workspace"];
     args.extend(rest.iter().map(String::as_str));
@@ -107,32 +112,62 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
     if root && !rest.iter().any(|a| a == "--") {
         args.extend(["--", "--include-ignored"]);
     }
-    let (mut passed, mut failed, skipped) = sys::cargo_tests(&args)?;
-    let (e2e_passed, e2e_failed) = ui::e2e()?;
+    let (mut passed, mut failed, skipped) = clock.step("cargo test", || sys::cargo_tests(&args))?;
+    let (e2e_passed, e2e_failed) = clock.step("web UI end to end", ui::e2e)?;
     passed += e2e_passed;
     failed += e2e_failed;
-    let (desktop_passed, desktop_failed) = desktop::e2e()?;
+    let (desktop_passed, desktop_failed) = clock.step("desktop end to end", desktop::e2e)?;
     passed += desktop_passed;
     failed += desktop_failed;
     if cfg!(target_os = "linux") {
-        let (deb_passed, deb_failed) = desktop::deb_installs_and_starts()?;
+        let (deb_passed, deb_failed) =
+            clock.step(".deb installs and starts", desktop::deb_installs_and_starts)?;
         passed += deb_passed;
         failed += deb_failed;
     }
-    sys::cargo(&["fmt", "--all", "--", "--check"])?;
-    sys::cargo(&[
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
-    sys::cargo_env(
-        &["doc", "--workspace", "--no-deps"],
-        &[("RUSTDOCFLAGS", "-D warnings")],
-    )?;
+    clock.step("fmt", || sys::cargo(&["fmt", "--all", "--", "--check"]))?;
+    clock.step("clippy", || {
+        sys::cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
+    })?;
+    clock.step("doc", || {
+        sys::cargo_env(
+            &["doc", "--workspace", "--no-deps"],
+            &[("RUSTDOCFLAGS", "-D warnings")],
+        )
+    })?;
     // One total over every test binary, as the last line.
     println!("tests: {passed} passed, {failed} failed, {skipped} skipped");
     Ok(())
+}
+
+/// Wall time of each step of `test`, told on stderr as it ends, so a slow CI run's log
+/// says where its minutes went.
+struct Steps(std::time::Instant);
+
+impl Steps {
+    fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    fn step<T>(&self, name: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let start = std::time::Instant::now();
+        let out = f();
+        let (took, total) = (start.elapsed().as_secs(), self.0.elapsed().as_secs());
+        eprintln!(
+            "xtask test: {name}: {}m{:02}s (total {}m{:02}s){}",
+            took / 60,
+            took % 60,
+            total / 60,
+            total % 60,
+            if out.is_err() { ", failed" } else { "" }
+        );
+        out
+    }
 }
