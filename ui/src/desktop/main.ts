@@ -1,39 +1,21 @@
 // The tray window: frames arriving with thumbnails and the state of each copy, cameras,
-// drives, relay and uploads, session totals, Pause / Resume, and Settings with each
-// refused value shown beside its field. Engine events trigger a fresh snapshot.
+// drives, relay and uploads, session totals, Pause / Resume and the shutter. Engine events
+// trigger a fresh snapshot.
+//
+// - this module: the overview (frames, cards, totals), its buttons, and start-up.
+// - `progress`: copies and uploads in flight, a bar each.
+// - `settings`: the Settings form.
+// - `sessions`: sessions and the guests' share link.
+// - `camera`: the camera's key settings; `cmds`: the app's commands; `dom`: helpers.
 
 import type { Snapshot } from "../generated/Snapshot";
-import type { Settings } from "../generated/Settings";
-import type { FieldError } from "../generated/FieldError";
 import type { FrameView } from "../generated/FrameView";
-import type { SessionsView } from "../generated/SessionsView";
-import type { ShareView } from "../generated/ShareView";
-import type { Event } from "../generated/Event";
 import * as cmds from "./cmds.js";
 import { renderCameraControls } from "./camera.js";
-
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-
-function el(tag: string, attrs: Record<string, string> = {}, text = ""): HTMLElement {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    node.setAttribute(k, v);
-  }
-  node.textContent = text;
-  return node;
-}
-
-function bytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return "?";
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i += 1;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
+import { $, bytes, el } from "./dom.js";
+import { progress, renderProgress } from "./progress.js";
+import { wireSettings } from "./settings.js";
+import { loadSessions, routeHash, wireSessions } from "./sessions.js";
 
 /** Each frame's thumbnail as a `data:` URL, when it was asked for, and how often. */
 const thumbs = new Map<number, { url: string | null; at: number; tries: number; pending: boolean }>();
@@ -82,90 +64,6 @@ function renderFrames(frames: FrameView[]): void {
     return li;
   });
   list.replaceChildren(...items);
-}
-
-/** A copy or upload in flight, from the engine's progress events. */
-interface InFlight {
-  label: string;
-  done: number;
-  total: number;
-  firstAt: number;
-  firstDone: number;
-  lastAt: number;
-}
-
-/** Copies in flight by `target/shot`, uploads by shot. */
-const copies = new Map<string, InFlight>();
-const sending = new Map<number, InFlight>();
-/** Bars that have not moved for this long are taken off (a failed copy). */
-const STALE_MS = 120_000;
-
-function track(map: Map<string | number, InFlight>, key: string | number, label: string, done: number, total: number): void {
-  const now = performance.now();
-  const before = map.get(key);
-  if (done >= total) {
-    map.set(key, { label, done, total, firstAt: before?.firstAt ?? now, firstDone: before?.firstDone ?? 0, lastAt: now });
-    return;
-  }
-  if (!before || done < before.done) map.set(key, { label, done, total, firstAt: now, firstDone: done, lastAt: now });
-  else map.set(key, { ...before, done, total, lastAt: now });
-}
-
-/** Fold a progress event in; true when a bar changed. */
-function progress(event: Event): boolean {
-  switch (event.type) {
-    case "backup_progress": {
-      const p = event.payload;
-      track(copies, `${p.target}/${p.shot_id}`, `Copying shot ${p.shot_id} to ${p.target}`, p.bytes_done, p.bytes_total);
-      return true;
-    }
-    case "backup_verified":
-      return copies.delete(`${event.payload.target}/${event.payload.shot_id}`);
-    case "upload_progress": {
-      const p = event.payload;
-      track(sending, p.shot_id, `Uploading shot ${p.shot_id}`, p.bytes_done, p.bytes_total);
-      return true;
-    }
-    case "upload_complete":
-      return sending.delete(event.payload.shot_id);
-    case "target_status":
-      if (event.payload.state !== "online") {
-        for (const key of [...copies.keys()]) if (key.startsWith(`${event.payload.target}/`)) copies.delete(key);
-      }
-      return true;
-    default:
-      return false;
-  }
-}
-
-/** A labelled progress bar: percent, bytes, rate and time left. */
-function bar(f: InFlight): HTMLElement {
-  const percent = f.total > 0 ? Math.min(100, Math.floor((100 * f.done) / f.total)) : 100;
-  const elapsed = performance.now() - f.firstAt;
-  const rate = elapsed >= 1000 ? ((f.done - f.firstDone) * 1000) / elapsed : 0;
-  const facts = [`${percent}%`, `${bytes(f.done)} of ${bytes(f.total)}`];
-  if (rate > 0 && f.done < f.total) facts.push(`${bytes(rate)}/s`, `${Math.max(1, Math.round((f.total - f.done) / rate))} s left`);
-  const meter = el("div", { class: "bar", role: "progressbar", "aria-label": f.label, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(percent) });
-  const fill = el("div", { class: "fill" });
-  fill.style.width = `${percent}%`;
-  meter.append(fill);
-  const box = el("div", { class: "progress" });
-  box.append(el("div", {}, `${f.label}: ${facts.join(" · ")}`), meter);
-  return box;
-}
-
-function renderProgress(): void {
-  const now = performance.now();
-  for (const map of [copies, sending] as Map<string | number, InFlight>[]) {
-    for (const [key, f] of map) if (now - f.lastAt > STALE_MS) map.delete(key);
-  }
-  const targets = $("targets");
-  targets.querySelectorAll(".progress").forEach((p) => p.remove());
-  for (const f of copies.values()) targets.append(bar(f));
-  const uploads = $("uploads");
-  uploads.querySelectorAll(".progress").forEach((p) => p.remove());
-  for (const f of sending.values()) uploads.append(bar(f));
-  if (sending.size > 0) uploads.hidden = false;
 }
 
 /** Fire the shutter; what the camera said goes beside the button. */
@@ -253,173 +151,8 @@ async function refresh(): Promise<void> {
   }
 }
 
-// ---- Settings ----
-
-const MUTABLE = [
-  ["target_offline", "Backup drive missing"],
-  ["target_full", "Backup drive full"],
-  ["card_full", "Camera card full"],
-  ["camera_lost", "Camera disconnected"],
-  ["relay_unreachable", "Relay unreachable"],
-  ["upload_finished", "Uploads finished"],
-] as const;
-
-let loaded: Settings | null = null;
-
-function input(name: string): HTMLInputElement {
-  return ($("settings") as HTMLFormElement).elements.namedItem(name) as HTMLInputElement;
-}
-
-function folderRow(container: HTMLElement, index: number, value: string): void {
-  const key = `hot_folder[${index}].path`;
-  const row = el("div", { class: "pick hot-folder" });
-  const field = el("input", { "data-key": key, value }) as HTMLInputElement;
-  field.value = value;
-  const pick = el("button", { type: "button" }, "Choose…");
-  pick.addEventListener("click", () => void cmds.pickFolder("Hot folder").then((p) => { if (p) field.value = p; }));
-  const remove = el("button", { type: "button" }, "Remove");
-  remove.addEventListener("click", () => row.remove());
-  row.append(field, pick, remove);
-  container.append(row, el("p", { class: "error", "data-error-for": key }));
-}
-
-function backupRow(container: HTMLElement, index: number, b: { name: string; path: string; require_mount: boolean }): void {
-  const row = el("div", { class: "row backup" });
-  const name = el("input", { "data-key": `backup[${index}].name`, placeholder: "name" }) as HTMLInputElement;
-  name.value = b.name;
-  const path = el("input", { "data-key": `backup[${index}].path`, placeholder: "folder" }) as HTMLInputElement;
-  path.value = b.path;
-  const pick = el("button", { type: "button" }, "Choose…");
-  pick.addEventListener("click", () => void cmds.pickFolder("Backup folder").then((p) => { if (p) path.value = p; }));
-  const mountLabel = el("label", { class: "check" }, " drive must be mounted");
-  const mount = el("input", { type: "checkbox" }) as HTMLInputElement;
-  mount.checked = b.require_mount;
-  mountLabel.prepend(mount);
-  const remove = el("button", { type: "button" }, "Remove");
-  remove.addEventListener("click", () => row.remove());
-  row.append(name, path, pick, mountLabel, remove);
-  container.append(row, el("p", { class: "error", "data-error-for": `backup[${index}].name` }), el("p", { class: "error", "data-error-for": `backup[${index}].path` }));
-}
-
-async function showExample(): Promise<void> {
-  const out = $("naming-example");
-  try {
-    out.textContent = await cmds.namingExample(input("naming").value);
-    setErrors([], ["library.naming"]);
-  } catch (e) {
-    out.textContent = "";
-    setErrors([{ key: "library.naming", message: String(e) }], ["library.naming"]);
-  }
-}
-
-async function openSettings(): Promise<void> {
-  const s = await cmds.settings();
-  loaded = s;
-  const hot = $("hot-folders");
-  hot.replaceChildren();
-  s.hot_folders.forEach((p, i) => folderRow(hot, i, p));
-  input("library").value = s.library;
-  input("naming").value = s.naming;
-  const backups = $("backups");
-  backups.replaceChildren();
-  s.backups.forEach((b, i) => backupRow(backups, i, b));
-  input("camera_enabled").checked = s.camera_enabled;
-  input("relay_url").value = s.relay_url;
-  input("relay_listen").value = s.relay_listen;
-  input("relay_token").value = "";
-  $("relay-token-stored").textContent = s.relay_token_stored ? "(stored in the keychain)" : "";
-  input("upload_on").checked = s.upload !== null;
-  input("upload_endpoint").value = s.upload?.endpoint ?? "";
-  input("upload_region").value = s.upload?.region ?? "auto";
-  input("upload_bucket").value = s.upload?.bucket ?? "";
-  input("upload_key").value = s.upload?.key ?? "{studio}/{session}/{name}";
-  input("upload_access_key").value = "";
-  input("upload_secret").value = "";
-  $("upload-keys-stored").textContent = s.upload_keys_stored ? "(stored in the keychain)" : "";
-  input("autostart").checked = s.prefs.autostart;
-  input("relay_alert_minutes").value = String(s.prefs.relay_alert_minutes);
-  const mutes = $("mutes");
-  mutes.replaceChildren();
-  for (const [category, label] of MUTABLE) {
-    const l = el("label", { class: "check" }, ` ${label}`);
-    const box = el("input", { type: "checkbox", "data-mute": category }) as HTMLInputElement;
-    box.checked = s.prefs.muted.includes(category);
-    l.prepend(box);
-    mutes.append(l);
-  }
-  setErrors([]);
-  $("saved").hidden = true;
-  $("settings").hidden = false;
-  $("overview").hidden = true;
-  await showExample();
-}
-
-function formValue(): Settings {
-  const base = loaded as Settings;
-  const hot = Array.from(document.querySelectorAll<HTMLInputElement>(".hot-folder input")).map((i) => i.value);
-  const backups = Array.from(document.querySelectorAll<HTMLElement>(".row.backup")).map((row) => {
-    const [name, path] = Array.from(row.querySelectorAll<HTMLInputElement>("input:not([type=checkbox])"));
-    const mount = row.querySelector<HTMLInputElement>("input[type=checkbox]");
-    return { name: name.value, path: path.value, require_mount: mount?.checked ?? false };
-  });
-  const muted = Array.from(document.querySelectorAll<HTMLInputElement>("[data-mute]")).filter((b) => b.checked).map((b) => b.dataset.mute as string);
-  return {
-    ...base,
-    hot_folders: hot,
-    library: input("library").value,
-    naming: input("naming").value,
-    backups,
-    camera_enabled: input("camera_enabled").checked,
-    relay_url: input("relay_url").value,
-    relay_listen: input("relay_listen").value,
-    relay_token: input("relay_token").value,
-    upload: input("upload_on").checked
-      ? { endpoint: input("upload_endpoint").value, region: input("upload_region").value, bucket: input("upload_bucket").value, key: input("upload_key").value }
-      : null,
-    upload_access_key: input("upload_access_key").value,
-    upload_secret: input("upload_secret").value,
-    prefs: { autostart: input("autostart").checked, muted, relay_alert_minutes: Number(input("relay_alert_minutes").value) || 0 },
-  };
-}
-
-/** Show `errors` beside their fields; `only`: clear just these keys first. */
-function setErrors(errors: FieldError[], only?: string[]): void {
-  for (const slot of document.querySelectorAll<HTMLElement>("[data-error-for]")) {
-    if (!only || only.includes(slot.dataset.errorFor as string)) slot.textContent = "";
-  }
-  for (const field of document.querySelectorAll<HTMLInputElement>("[data-key]")) {
-    if (!only || only.includes(field.dataset.key as string)) field.removeAttribute("aria-invalid");
-  }
-  const other: string[] = [];
-  for (const e of errors) {
-    const slot = document.querySelector<HTMLElement>(`[data-error-for="${CSS.escape(e.key)}"]`);
-    const field = document.querySelector<HTMLInputElement>(`[data-key="${CSS.escape(e.key)}"]`);
-    if (slot) {
-      slot.textContent = e.message;
-      field?.setAttribute("aria-invalid", "true");
-    } else {
-      other.push(`${e.key}: ${e.message}`);
-    }
-  }
-  if (!only) $("other-errors").textContent = other.join("\n");
-}
-
-async function save(ev: SubmitEvent): Promise<void> {
-  ev.preventDefault();
-  const errors = await cmds.saveSettings(formValue());
-  setErrors(errors);
-  if (errors.length === 0) {
-    $("saved").hidden = false;
-    await refresh();
-  }
-}
-
-function closeSettings(): void {
-  $("settings").hidden = true;
-  $("overview").hidden = false;
-}
-
 function wire(): void {
+  wireSettings(refresh);
   $("pause").addEventListener("click", () => void cmds.setPaused(!(current?.paused ?? false)).then(refresh));
   $("capture").addEventListener("click", () => void capture());
   // The tethering apps' shortcuts: F12, and Ctrl+K (Cmd+K on a Mac); not while typing.
@@ -433,136 +166,11 @@ function wire(): void {
   $("open-library").addEventListener("click", () => void cmds.openLibrary());
   $("open-dashboard").addEventListener("click", () => void cmds.openDashboard());
   $("transfer-report").addEventListener("click", () => void cmds.transferReport().catch((e) => alert(String(e))));
-  $("toggle-settings").addEventListener("click", () => {
-    if ($("settings").hidden) void openSettings();
-    else closeSettings();
-  });
-  $("cancel").addEventListener("click", closeSettings);
-  $("settings").addEventListener("submit", (ev) => void save(ev as SubmitEvent));
-  $("add-hot-folder").addEventListener("click", () => folderRow($("hot-folders"), document.querySelectorAll(".hot-folder").length, ""));
-  $("add-backup").addEventListener("click", () => backupRow($("backups"), document.querySelectorAll(".row.backup").length, { name: "", path: "", require_mount: false }));
-  $("settings").querySelector("[data-pick=library]")?.addEventListener("click", () => void cmds.pickFolder("Library folder").then((p) => { if (p) input("library").value = p; }));
-  input("naming").addEventListener("input", () => void showExample());
-}
-
-// ---- Sessions and shares -------------------------------------------------------------
-
-function renderSessions(view: SessionsView): void {
-  $("session-name").textContent = view.current;
-  const select = $<HTMLSelectElement>("earlier-sessions");
-  const options = [el("option", { value: "" }, view.earlier.length ? "Go back to…" : "No earlier sessions")];
-  for (const name of view.earlier) options.push(el("option", { value: name }, name));
-  select.replaceChildren(...options);
-  select.disabled = view.earlier.length === 0;
-}
-
-async function loadSessions(): Promise<void> {
-  renderSessions(await cmds.sessions());
-}
-
-function openNewSession(): void {
-  const dialog = $<HTMLDialogElement>("new-session-dialog");
-  $("new-session-error").textContent = "";
-  $<HTMLInputElement>("new-session-name").value = "";
-  if (!dialog.open) dialog.showModal();
-  $<HTMLInputElement>("new-session-name").focus();
-}
-
-async function startSession(ev: SubmitEvent): Promise<void> {
-  ev.preventDefault();
-  const name = $<HTMLInputElement>("new-session-name").value;
-  try {
-    renderSessions(await cmds.switchSession(name));
-    $<HTMLDialogElement>("new-session-dialog").close();
-    await refresh();
-  } catch (e) {
-    $("new-session-error").textContent = String(e);
-  }
-}
-
-let shown: ShareView | null = null;
-
-function renderShare(share: ShareView | null): void {
-  shown = share;
-  $("share-error").textContent = "";
-  const link = share?.link ?? "";
-  $<HTMLInputElement>("share-link").value = link;
-  const qr = $<HTMLImageElement>("share-qr");
-  qr.hidden = !share?.qr;
-  if (share?.qr) qr.src = share.qr;
-  const note = $("share-note");
-  note.hidden = !share?.note;
-  note.textContent = share?.note ? `Note: ${share.note}` : "";
-  $<HTMLButtonElement>("copy-link").disabled = !link;
-  $<HTMLButtonElement>("revoke-share").disabled = !share;
-  $("share-status").textContent = share
-    ? `Guests see every frame of this session until ${new Date(share.expires_ms).toLocaleString()}.`
-    : "Making the link…";
-}
-
-async function openShare(): Promise<void> {
-  const dialog = $<HTMLDialogElement>("share-dialog");
-  $("share-session-name").textContent = current?.session ?? "";
-  renderShare(null);
-  if (!dialog.open) dialog.showModal();
-  try {
-    renderShare(await cmds.shareSession());
-  } catch (e) {
-    $("share-status").textContent = "No link.";
-    $("share-error").textContent = String(e);
-  }
-}
-
-async function copyLink(): Promise<void> {
-  const field = $<HTMLInputElement>("share-link");
-  try {
-    await navigator.clipboard.writeText(field.value);
-  } catch {
-    field.select();
-    document.execCommand("copy");
-  }
-  $("share-status").textContent = "Link copied.";
-}
-
-async function revokeShown(): Promise<void> {
-  if (!shown) return;
-  try {
-    await cmds.revokeShare(shown.id);
-    renderShare(null);
-    $("share-status").textContent = "Revoked: the link no longer opens, and open pages were closed.";
-    $<HTMLButtonElement>("revoke-share").disabled = true;
-  } catch (e) {
-    $("share-error").textContent = String(e);
-  }
-}
-
-/** The tray opens the window on a dialog by naming it in the fragment. */
-function routeHash(): void {
-  const dialog = location.hash.replace(/^#/, "");
-  if (dialog === "new-session") openNewSession();
-  else if (dialog === "share") void openShare();
-  if (dialog) history.replaceState(null, "", location.pathname);
-}
-
-function wireSessions(): void {
-  $("new-session").addEventListener("click", openNewSession);
-  $("cancel-session").addEventListener("click", () => $<HTMLDialogElement>("new-session-dialog").close());
-  $("new-session-form").addEventListener("submit", (ev) => void startSession(ev as SubmitEvent));
-  $("earlier-sessions").addEventListener("change", () => {
-    const select = $<HTMLSelectElement>("earlier-sessions");
-    if (!select.value) return;
-    void cmds.switchSession(select.value).then(renderSessions).then(refresh).catch((e) => alert(String(e)));
-  });
-  $("share-session").addEventListener("click", () => void openShare());
-  $("copy-link").addEventListener("click", () => void copyLink());
-  $("revoke-share").addEventListener("click", () => void revokeShown());
-  $("close-share").addEventListener("click", () => $<HTMLDialogElement>("share-dialog").close());
-  window.addEventListener("hashchange", routeHash);
 }
 
 async function start(): Promise<void> {
   wire();
-  wireSessions();
+  wireSessions({ refresh, session: () => current?.session ?? "" });
   routeHash();
   void loadSessions().catch(() => undefined);
   let pending: ReturnType<typeof setTimeout> | null = null;

@@ -1,0 +1,123 @@
+// The tray window's sessions and shares: the current session and the earlier ones to go
+// back to, a new session by name, and the guests' link of a session (QR code, copy,
+// revoke). The tray opens the window on one of these dialogs by naming it in the fragment.
+import * as cmds from "./cmds.js";
+import { $, el } from "./dom.js";
+let hooks = { refresh: async () => undefined, session: () => "" };
+function renderSessions(view) {
+    $("session-name").textContent = view.current;
+    const select = $("earlier-sessions");
+    const options = [el("option", { value: "" }, view.earlier.length ? "Go back to…" : "No earlier sessions")];
+    for (const name of view.earlier)
+        options.push(el("option", { value: name }, name));
+    select.replaceChildren(...options);
+    select.disabled = view.earlier.length === 0;
+}
+export async function loadSessions() {
+    renderSessions(await cmds.sessions());
+}
+function openNewSession() {
+    const dialog = $("new-session-dialog");
+    $("new-session-error").textContent = "";
+    $("new-session-name").value = "";
+    if (!dialog.open)
+        dialog.showModal();
+    $("new-session-name").focus();
+}
+async function startSession(ev) {
+    ev.preventDefault();
+    const name = $("new-session-name").value;
+    try {
+        renderSessions(await cmds.switchSession(name));
+        $("new-session-dialog").close();
+        await hooks.refresh();
+    }
+    catch (e) {
+        $("new-session-error").textContent = String(e);
+    }
+}
+let shown = null;
+function renderShare(share) {
+    shown = share;
+    $("share-error").textContent = "";
+    const link = share?.link ?? "";
+    $("share-link").value = link;
+    const qr = $("share-qr");
+    qr.hidden = !share?.qr;
+    if (share?.qr)
+        qr.src = share.qr;
+    const note = $("share-note");
+    note.hidden = !share?.note;
+    note.textContent = share?.note ? `Note: ${share.note}` : "";
+    $("copy-link").disabled = !link;
+    $("revoke-share").disabled = !share;
+    $("share-status").textContent = share
+        ? `Guests see every frame of this session until ${new Date(share.expires_ms).toLocaleString()}.`
+        : "Making the link…";
+}
+async function openShare() {
+    const dialog = $("share-dialog");
+    $("share-session-name").textContent = hooks.session();
+    renderShare(null);
+    if (!dialog.open)
+        dialog.showModal();
+    try {
+        renderShare(await cmds.shareSession());
+    }
+    catch (e) {
+        $("share-status").textContent = "No link.";
+        $("share-error").textContent = String(e);
+    }
+}
+async function copyLink() {
+    const field = $("share-link");
+    try {
+        await navigator.clipboard.writeText(field.value);
+    }
+    catch {
+        field.select();
+        document.execCommand("copy");
+    }
+    $("share-status").textContent = "Link copied.";
+}
+async function revokeShown() {
+    if (!shown)
+        return;
+    try {
+        await cmds.revokeShare(shown.id);
+        renderShare(null);
+        $("share-status").textContent = "Revoked: the link no longer opens, and open pages were closed.";
+        $("revoke-share").disabled = true;
+    }
+    catch (e) {
+        $("share-error").textContent = String(e);
+    }
+}
+/** The tray opens the window on a dialog by naming it in the fragment. */
+export function routeHash() {
+    const dialog = location.hash.replace(/^#/, "");
+    if (dialog === "new-session")
+        openNewSession();
+    else if (dialog === "share")
+        void openShare();
+    if (dialog)
+        history.replaceState(null, "", location.pathname);
+}
+/** Wire the session and share dialogs; `given` says how to redraw and which session is on. */
+export function wireSessions(given) {
+    hooks = given;
+    $("new-session").addEventListener("click", openNewSession);
+    $("cancel-session").addEventListener("click", () => $("new-session-dialog").close());
+    $("new-session-form").addEventListener("submit", (ev) => void startSession(ev));
+    $("earlier-sessions").addEventListener("change", () => {
+        const select = $("earlier-sessions");
+        if (!select.value)
+            return;
+        void cmds.switchSession(select.value).then(renderSessions).then(hooks.refresh).catch((e) => alert(String(e)));
+    });
+    $("share-session").addEventListener("click", () => void openShare());
+    $("copy-link").addEventListener("click", () => void copyLink());
+    $("revoke-share").addEventListener("click", () => void revokeShown());
+    $("close-share").addEventListener("click", () => $("share-dialog").close());
+    window.addEventListener("hashchange", routeHash);
+}
