@@ -4,6 +4,7 @@
 //!   `epoch`) and idempotent publish, over a [`backend`]: the channels' offsets, history,
 //!   epoch and snapshot, in memory or shared through Redis.
 //! - [`queue`]: each connection's bounded outgoing queue; a slow one is cut off.
+//! - [`outbox`]: a plain WebSocket's queue, written straight to its socket by the fan-out.
 //! - [`rate`]: each connection's publish budget.
 //! - [`auth`]: tokens (JWT: HS256, or EdDSA/RS256 from a studio backend), roles and
 //!   channel patterns, and token exchange.
@@ -32,6 +33,7 @@ pub mod dashboard;
 pub mod gallery;
 pub mod http;
 pub mod hub;
+pub mod outbox;
 pub mod queue;
 pub mod rate;
 pub mod settings;

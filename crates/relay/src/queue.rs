@@ -1,5 +1,7 @@
 //! A connection's outgoing queue: bounded, so a subscriber that falls too far behind is
 //! cut off (and told why) instead of slowing anyone else; frames are shared, not copied.
+//! Either a channel the connection's task empties, or (plain WebSocket) an [`Outbox`]
+//! written straight to the socket.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,13 +9,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{Notify, mpsc};
 
 pub use crate::backend::Frame;
+use crate::outbox::{Offered, Outbox};
 
 /// A connection's outgoing queue and its cut-off switch (cheap to clone: one per
 /// subscription holds it).
 #[derive(Debug, Clone)]
 pub struct Queue {
-    tx: mpsc::Sender<Frame>,
+    sink: Sink,
     kicked: Arc<Kick>,
+}
+
+/// Where a queue's frames go.
+#[derive(Debug, Clone)]
+enum Sink {
+    /// To the connection's task.
+    Task(mpsc::Sender<Frame>),
+    /// Straight to the socket.
+    Direct(Arc<Outbox>),
 }
 
 /// Set when a connection must be cut off: it fell too far behind, its channel's history
@@ -72,7 +84,7 @@ impl Queue {
         let kicked = Arc::new(Kick::default());
         (
             Self {
-                tx,
+                sink: Sink::Task(tx),
                 kicked: kicked.clone(),
             },
             rx,
@@ -80,16 +92,36 @@ impl Queue {
         )
     }
 
+    /// A queue that writes into `outbox` (its bound is the outbox's).
+    pub fn direct(outbox: Arc<Outbox>) -> (Self, Arc<Kick>) {
+        let kicked = Arc::new(Kick::default());
+        (
+            Self {
+                sink: Sink::Direct(outbox),
+                kicked: kicked.clone(),
+            },
+            kicked,
+        )
+    }
+
     /// Queue a frame; false (and the connection cut off) when the queue is full.
     pub fn offer(&self, frame: Frame) -> bool {
-        match self.tx.try_send(frame) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.kicked.trigger(KickReason::Slow);
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        let full = match &self.sink {
+            Sink::Task(tx) => match tx.try_send(frame) {
+                Ok(()) => return true,
+                Err(mpsc::error::TrySendError::Full(_)) => true,
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            },
+            Sink::Direct(outbox) => match outbox.offer(frame) {
+                Offered::Queued => return true,
+                Offered::Full => true,
+                Offered::Closed => false,
+            },
+        };
+        if full {
+            self.kicked.trigger(KickReason::Slow);
         }
+        false
     }
 
     /// Cut the connection off.

@@ -20,7 +20,7 @@ pub use memory::Memory;
 pub use redis::Redis;
 
 /// One serialised frame, shared by every subscriber's queue without copying.
-pub type Frame = axum::extract::ws::Utf8Bytes;
+pub type Frame = tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// A boxed future, so the trait stays object-safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -208,6 +208,7 @@ impl Hub {
             recovered,
             snapshot: read.snapshot,
         };
+        let _writes = crate::outbox::Defer::begin();
         let mut channels = self.lock();
         let ch = channels.entry(channel.to_string()).or_default();
         if ch.epoch != read.epoch {
@@ -269,6 +270,8 @@ impl Hub {
 
     /// An appended event, from this node or another.
     fn arrived(&self, live: Live) {
+        // Dropped after the lock: the frames are queued under it, written after it.
+        let _writes = crate::outbox::Defer::begin();
         let mut channels = self.lock();
         let Some(ch) = channels.get_mut(&live.channel) else {
             return;
