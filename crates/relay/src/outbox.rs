@@ -5,8 +5,8 @@
 //! take over, waiting for the socket to drain; frames queue meanwhile, up to a bound.
 //!
 //! A fan-out runs under the hub's lock; it only queues (see [`Defer`]), and the writes
-//! happen once the lock is released, spread over the runtime's workers when there are
-//! many subscribers.
+//! happen once the lock is released, in tasks of a few hundred sockets each, on any of
+//! the runtime's workers.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -170,7 +170,9 @@ impl Outbox {
 
     fn push(&self, out: Out) {
         let mut st = self.lock();
-        if st.failed {
+        // Past the close frame nothing may follow; a peer that never reads gets no more
+        // pongs than the bound.
+        if st.failed || st.closed || st.frames.len() >= self.capacity {
             return;
         }
         st.frames.push_back(out);
@@ -203,9 +205,14 @@ impl Outbox {
         &self.stalled
     }
 
-    /// Wait until the socket takes more.
+    /// Wait until the socket takes more; an error (the runtime going away) fails it.
     pub async fn writable(&self) -> io::Result<()> {
-        self.socket.writable().await
+        let ready = self.socket.writable().await;
+        if ready.is_err() {
+            let mut st = self.lock();
+            self.fail(&mut st);
+        }
+        ready
     }
 
     /// After the socket drained: write again; true if it is full again.
@@ -364,18 +371,19 @@ fn schedule_write(outbox: Arc<Outbox>) {
     }
 }
 
-/// Write each outbox; many are spread over the runtime's other workers in chunks.
+/// Write each outbox from tasks of their own, a chunk each, so the writes run after the
+/// fan-out that queued them, on any worker. Under load they fall behind the fan-out, and
+/// each finds several frames queued per socket and writes them with one `writev`: one
+/// system call and one segment for many events. Without a runtime: written here.
 fn write_all(mut due: Vec<Arc<Outbox>>) {
-    let workers = tokio::runtime::Handle::try_current()
-        .ok()
-        .filter(|h| h.metrics().num_workers() > 1);
-    if let Some(handle) = workers {
-        while due.len() > CHUNK {
-            let chunk = due.split_off(due.len() - CHUNK);
-            handle.spawn(async move { chunk.iter().for_each(|o| o.flush()) });
-        }
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        due.iter().for_each(|o| o.flush());
+        return;
+    };
+    while !due.is_empty() {
+        let chunk = due.split_off(due.len().saturating_sub(CHUNK));
+        handle.spawn(async move { chunk.iter().for_each(|o| o.flush()) });
     }
-    due.iter().for_each(|o| o.flush());
 }
 
 #[cfg(test)]
@@ -395,7 +403,9 @@ mod tests {
 
     /// A socket pair on loopback: the outbox's write half, the peer.
     async fn pair(capacity: usize) -> (Arc<Outbox>, tokio::net::TcpStream) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let peer = tokio::net::TcpStream::connect(listener.local_addr().expect("address"));
         let (ours, peer) = tokio::join!(listener.accept(), peer);
         // The read half is dropped: that leaves the socket open.
@@ -432,7 +442,6 @@ mod tests {
             // Nothing is written while the defer lasts.
             assert_eq!(outbox.lock().frames.len(), 2);
         }
-        assert!(outbox.lock().frames.is_empty());
         let frames = read_frames(&mut peer, 2).await;
         assert_eq!(
             frames,

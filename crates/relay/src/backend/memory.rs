@@ -74,6 +74,8 @@ impl Memory {
     }
 
     fn append(&self, p: &Publish<'_>) -> Appended {
+        // The fan-out below queues under the lock; the sockets are written after it.
+        let _writes = crate::outbox::Defer::begin();
         let mut channels = self.lock();
         let ch = channels.entry(p.channel.to_string()).or_default();
         if let Some(&offset) = ch.ids.get(p.id) {

@@ -104,6 +104,8 @@ pub(super) async fn connection(
             _ = &mut stopping => break Some(Some((1001, "relay going away".to_string()))),
         }
     };
+    // Out of every channel first, so nothing more is offered (or counted as dropped).
+    c.leave();
     // `None`: the peer is gone. `Some(None)`: a close without a code, answered likewise.
     if let Some(close) = close {
         let payload = close.map(|(code, reason)| {
@@ -116,7 +118,7 @@ pub(super) async fn connection(
     } else {
         outbox.close(None);
     }
-    c.close();
+    c.gone();
 }
 
 /// The connection's stream as the WebSocket library sees it: reads come off the socket

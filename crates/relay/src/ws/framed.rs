@@ -51,7 +51,12 @@ pub(super) async fn connection<S>(
                     c.binary();
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => heard = Instant::now(),
-                Some(Ok(Message::Close(_))) | None => break None,
+                // The library has queued the answering close frame: send it.
+                Some(Ok(Message::Close(_))) => {
+                    let _ = sink.flush().await;
+                    break None;
+                }
+                None => break None,
                 Some(Err(e)) => {
                     tracing::debug!("connection error: {e}");
                     break None;
@@ -82,7 +87,8 @@ pub(super) async fn connection<S>(
             })))
             .await;
     }
-    c.close();
+    c.leave();
+    c.gone();
 }
 
 /// Send `first` and everything else already queued, with one flush.

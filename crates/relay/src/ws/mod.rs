@@ -264,11 +264,15 @@ impl<'a> Conn<'a> {
         ));
     }
 
-    /// Leave every channel and stop counting this connection.
-    fn close(&self) {
-        for channel in &self.subscriptions {
-            self.state.hub.unsubscribe(channel, self.conn);
+    /// Leave every channel.
+    fn leave(&mut self) {
+        for channel in self.subscriptions.drain() {
+            self.state.hub.unsubscribe(&channel, self.conn);
         }
+    }
+
+    /// Stop counting this connection.
+    fn gone(&self) {
         self.state
             .connections
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
