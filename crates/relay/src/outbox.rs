@@ -433,7 +433,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn frames_deferred_under_a_lock_go_out_in_order_when_it_ends() {
+    async fn frames_deferred_under_a_lock_go_out_in_order_after_it_in_one_write() {
         let (outbox, mut peer) = pair(16).await;
         {
             let _defer = Defer::begin();
@@ -442,11 +442,23 @@ mod tests {
             // Nothing is written while the defer lasts.
             assert_eq!(outbox.lock().frames.len(), 2);
         }
-        let frames = read_frames(&mut peer, 2).await;
+        {
+            // A second fan-out before the writing task ran: it joins the same write.
+            let _defer = Defer::begin();
+            assert_eq!(outbox.offer("three".into()), Offered::Queued);
+        }
         assert_eq!(
-            frames,
-            vec![(0x81, b"one".to_vec()), (0x81, b"two".to_vec())]
+            outbox.lock().frames.len(),
+            3,
+            "written by a task, not inline"
         );
+        let frames = read_frames(&mut peer, 3).await;
+        let want: Vec<(u8, Vec<u8>)> = ["one", "two", "three"]
+            .iter()
+            .map(|t| (0x81, t.as_bytes().to_vec()))
+            .collect();
+        assert_eq!(frames, want);
+        assert!(!outbox.lock().scheduled);
     }
 
     #[tokio::test]
