@@ -13,10 +13,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
-use super::{CLOSE_TIMEOUT, Conn, close_reason};
+use super::{CLOSE_TIMEOUT, Conn, Next, close_reason};
 use crate::auth::Claims;
 use crate::outbox::{Outbox, PING};
 use crate::queue::Queue;
@@ -66,25 +65,11 @@ pub(super) async fn connection(
             }
         };
         tokio::select! {
-            message = stream.next() => match message {
-                Some(Ok(Message::Text(text))) => {
-                    heard = Instant::now();
-                    c.text(text.as_str()).await;
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    heard = Instant::now();
-                    c.binary();
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => heard = Instant::now(),
+            message = stream.next() => match c.message(message, &mut heard).await {
+                Next::Go => {}
                 // Answered with the same code, as the closing handshake asks.
-                Some(Ok(Message::Close(frame))) => {
-                    break Some(frame.map(|f| (u16::from(f.code), String::new())));
-                }
-                None => break None,
-                Some(Err(e)) => {
-                    tracing::debug!("connection error: {e}");
-                    break None;
-                }
+                Next::Closed(frame) => break Some(frame.map(|f| (u16::from(f.code), String::new()))),
+                Next::Gone => break None,
             },
             () = drained => {
                 if outbox.failed() {

@@ -10,7 +10,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
-use super::{CLOSE_TIMEOUT, Conn, close_reason};
+use super::{CLOSE_TIMEOUT, Conn, Next, close_reason};
 use crate::auth::Claims;
 use crate::queue::{Frame, Queue};
 
@@ -41,26 +41,14 @@ pub(super) async fn connection<S>(
     tokio::pin!(kicked_wait, stopping);
     let close = loop {
         tokio::select! {
-            message = stream.next() => match message {
-                Some(Ok(Message::Text(text))) => {
-                    heard = Instant::now();
-                    c.text(text.as_str()).await;
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    heard = Instant::now();
-                    c.binary();
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => heard = Instant::now(),
+            message = stream.next() => match c.message(message, &mut heard).await {
+                Next::Go => {}
                 // The library has queued the answering close frame: send it.
-                Some(Ok(Message::Close(_))) => {
+                Next::Closed(_) => {
                     let _ = sink.flush().await;
                     break None;
                 }
-                None => break None,
-                Some(Err(e)) => {
-                    tracing::debug!("connection error: {e}");
-                    break None;
-                }
+                Next::Gone => break None,
             },
             Some(frame) = rx.recv() => {
                 if send_batch(&mut sink, frame, &mut rx).await.is_err() {

@@ -22,7 +22,8 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use shotline_protocol::relay::{ClientFrame, ErrorCode, RelayFrame};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 
 use crate::access::{Registered, Transport};
 use crate::auth::Claims;
@@ -209,6 +210,16 @@ fn error(code: ErrorCode, message: impl Into<String>) -> Option<RelayFrame> {
     })
 }
 
+/// What a connection does after one message off its stream.
+enum Next {
+    /// Read on.
+    Go,
+    /// The peer sent a close frame (the WebSocket library has queued its answer).
+    Closed(Option<CloseFrame>),
+    /// The stream ended or failed.
+    Gone,
+}
+
 /// What one connection keeps.
 struct Conn<'a> {
     state: &'a crate::State,
@@ -245,6 +256,30 @@ impl<'a> Conn<'a> {
             subscriptions: HashSet::new(),
             bucket: Budget::new(state.config.publish_rate),
         }
+    }
+
+    /// Act on one message off the stream; `heard` is when the peer was last heard from.
+    async fn message(
+        &mut self,
+        message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+        heard: &mut std::time::Instant,
+    ) -> Next {
+        let message = match message {
+            Some(Ok(message)) => message,
+            None => return Next::Gone,
+            Some(Err(e)) => {
+                tracing::debug!("connection error: {e}");
+                return Next::Gone;
+            }
+        };
+        *heard = std::time::Instant::now();
+        match message {
+            Message::Text(text) => self.text(text.as_str()).await,
+            Message::Binary(_) => self.binary(),
+            Message::Close(frame) => return Next::Closed(frame),
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+        }
+        Next::Go
     }
 
     /// Answer one text frame: its reply, if any, queued in order with the events.
