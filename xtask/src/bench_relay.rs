@@ -4,9 +4,11 @@
 //! (Node) doing the same broadcast.
 //!
 //! Per server and N: idle RSS per connection (server RSS after N subscribers settle, less
-//! its RSS before), publish-to-receive latency p50/p99 at a steady 20 events/s, and
+//! its RSS before), publish-to-receive latency p50/p99 at a steady 5 and 20 events/s, and
 //! delivered messages per second for a burst of events sent back to back (until every
-//! subscriber has every event). Lost or cut-off subscribers are counted and printed.
+//! subscriber has every event), each timed to the event's arrival on the subscriber's
+//! socket (the kernel's stamp: the server's share) and to the client's read of it.
+//! Lost or cut-off subscribers are counted and printed.
 //! The client ([`bench_relay_wire`](crate::bench_relay_wire)) speaks the relay's protocol,
 //! and Engine.IO v4 / Socket.IO v5 for the endpoint and the peer.
 //!
@@ -18,14 +20,14 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex as StdMutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Mutex, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::bench_relay_wire::{Record, connect, frame, subscriber};
+use crate::bench_relay_wire::{Clock, Record, connect, frame, subscriber};
 use crate::sys;
 
 const SECRET: &str = "bench-relay-secret-0123456789";
@@ -66,9 +68,13 @@ impl Kind {
 #[derive(Debug, Default, Clone)]
 struct Figures {
     rss_per_conn: f64,
-    /// (p50, p99) in ms per steady phase.
-    latency: [(f64, f64); 2],
-    msgs_per_sec: f64,
+    /// (p50, p99) in ms per steady phase, from publish to the event's bytes queued on the
+    /// subscriber's socket: the server's share, whatever the client's speed.
+    arrived: [(f64, f64); 2],
+    /// The same to the client's read of it (the client's own queueing added).
+    read: [(f64, f64); 2],
+    /// Delivered messages a second over the burst: (by arrival, by read).
+    msgs_per_sec: (f64, f64),
     /// Server CPU time (user + system) per delivered message, in µs, over the whole run
     /// after the subscribers settled (both steady phases and the burst).
     server_us_per_msg: f64,
@@ -109,32 +115,37 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
         println!("  server and client share the cores (not pinned)");
     }
     println!(
-        "  latency p50/p99 at {}/s and {}/s; msg/s over a burst of {BURST_EVENTS} events",
+        "  latency p50/p99 ms at {}/s and {}/s, publish to arrival on the subscriber's socket \
+         (kernel stamp: the server's share) and to the client's read",
         STEADY[0].1, STEADY[1].1
     );
+    println!("  msg/s over a burst of {BURST_EVENTS} events, by arrival and by read");
     println!("  CPU µs/msg: server's and client's CPU time (user + system) per delivered message");
     println!(
-        "  {:>6}  {:<15} {:>10} {:>19} {:>19} {:>10} {:>15} {:>8}",
+        "  {:>6}  {:<15} {:>10} {:>13} {:>13} {:>13} {:>13} {:>17} {:>13} {:>8}",
         "subs",
         "server",
         "RSS/conn",
-        "p50/p99 slow",
-        "p50/p99 fast",
-        "msg/s",
-        "CPU µs/msg s/c",
+        "arrived slow",
+        "arrived fast",
+        "read slow",
+        "read fast",
+        "msg/s arr/read",
+        "CPU s/c",
         "missing"
     );
     for (n, kind, f) in &table {
-        let [(a50, a99), (b50, b99)] = f.latency;
+        let pair = |(p50, p99): (f64, f64)| format!("{p50:.1}/{p99:.1}");
         println!(
-            "  {n:>6}  {:<15} {:>7.1} KB {:>7.1}/{:>6.1} ms {:>7.1}/{:>6.1} ms {:>10.0} {:>7.2}/{:>7.2} {:>8}",
+            "  {n:>6}  {:<15} {:>7.1} KB {:>13} {:>13} {:>13} {:>13} {:>8.0}/{:<8.0} {:>6.2}/{:<6.2} {:>8}",
             kind.name(),
             f.rss_per_conn / 1024.0,
-            a50,
-            a99,
-            b50,
-            b99,
-            f.msgs_per_sec,
+            pair(f.arrived[0]),
+            pair(f.arrived[1]),
+            pair(f.read[0]),
+            pair(f.read[1]),
+            f.msgs_per_sec.0,
+            f.msgs_per_sec.1,
             f.server_us_per_msg,
             f.client_us_per_msg,
             f.missing
@@ -148,13 +159,17 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
                 .map(|t| t.2.clone())
         };
         let ratio = |label: &str, ours: &Figures, peer: &Figures| {
+            let of = |a: f64, b: f64| a / b.max(1e-9);
             println!(
-                "  {n:>6}  ratio {label}: msg/s {:.2}x; p99 {:.2}x and {:.2}x, RSS/conn {:.2}x, server CPU/msg {:.2}x (lower is better)",
-                ours.msgs_per_sec / peer.msgs_per_sec.max(1.0),
-                ours.latency[0].1 / peer.latency[0].1.max(0.001),
-                ours.latency[1].1 / peer.latency[1].1.max(0.001),
-                ours.rss_per_conn / peer.rss_per_conn.max(1.0),
-                ours.server_us_per_msg / peer.server_us_per_msg.max(1e-9)
+                "  {n:>6}  ratio {label}: msg/s {:.2}x by arrival, {:.2}x by read; p99 to arrival {:.2}x and {:.2}x, to read {:.2}x and {:.2}x; RSS/conn {:.2}x, server CPU/msg {:.2}x (lower is better)",
+                of(ours.msgs_per_sec.0, peer.msgs_per_sec.0),
+                of(ours.msgs_per_sec.1, peer.msgs_per_sec.1),
+                of(ours.arrived[0].1, peer.arrived[0].1),
+                of(ours.arrived[1].1, peer.arrived[1].1),
+                of(ours.read[0].1, peer.read[0].1),
+                of(ours.read[1].1, peer.read[1].1),
+                of(ours.rss_per_conn, peer.rss_per_conn),
+                of(ours.server_us_per_msg, peer.server_us_per_msg)
             );
         };
         if let (Some(ours), Some(peer)) = (find(Kind::Relay), find(Kind::SocketIo)) {
@@ -311,7 +326,7 @@ async fn measure(
 ) -> anyhow::Result<Figures> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = crate::bench::rss_bytes(pid);
-    let clock = Instant::now();
+    let clock = Clock::start();
     let steady_events: u64 = STEADY.iter().map(|s| s.0).sum();
     let total = steady_events + BURST_EVENTS;
     let gate = Arc::new(Semaphore::new(100));
@@ -363,7 +378,7 @@ async fn measure(
         }
         tokio::time::sleep(Duration::from_millis(1000)).await;
     }
-    let burst_start = clock.elapsed().as_micros() as u64;
+    let burst_start = clock.now();
     for seq in steady_events..total {
         sink.send(Message::Text(frame(kind, seq, clock, &pad).into()))
             .await?;
@@ -390,21 +405,29 @@ async fn measure(
         .iter()
         .map(|r| std::mem::take(&mut *r.lock().unwrap_or_else(|p| p.into_inner())))
         .collect();
-    let mut steady: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
-    let mut last_burst = burst_start;
+    // (to arrival, to read) latencies in µs per steady phase.
+    let mut steady: [(Vec<u64>, Vec<u64>); 2] = Default::default();
+    let (mut arrived_last, mut read_last) = (burst_start, burst_start);
     let mut delivered_burst = 0u64;
     let mut missing = 0u64;
     let delivered: u64 = records.iter().map(|r| r.len() as u64).sum();
     for record in records.iter() {
         missing += total.saturating_sub(record.len() as u64);
-        for &(seq, latency, at) in record {
-            if seq < STEADY[0].0 {
-                steady[0].push(latency);
-            } else if seq < steady_events {
-                steady[1].push(latency);
+        for got in record {
+            let phase = if got.seq < STEADY[0].0 {
+                Some(0)
+            } else if got.seq < steady_events {
+                Some(1)
+            } else {
+                None
+            };
+            if let Some(phase) = phase {
+                steady[phase].0.push(got.arrived.saturating_sub(got.sent));
+                steady[phase].1.push(got.read.saturating_sub(got.sent));
             } else {
                 delivered_burst += 1;
-                last_burst = last_burst.max(at);
+                arrived_last = arrived_last.max(got.arrived);
+                read_last = read_last.max(got.read);
             }
         }
     }
@@ -413,22 +436,22 @@ async fn measure(
     if short > 0 {
         eprintln!("bench relay: {short} of {n} subscribers did not get every event");
     }
-    let pct = |samples: &mut Vec<u32>| {
+    let pct = |samples: &mut Vec<u64>| {
         samples.sort_unstable();
         let at = |p: f64| {
             samples
                 .get(((samples.len() as f64 * p) as usize).min(samples.len().saturating_sub(1)))
-                .map_or(f64::NAN, |us| f64::from(*us) / 1000.0)
+                .map_or(f64::NAN, |us| *us as f64 / 1000.0)
         };
         (at(0.50), at(0.99))
     };
-    let [slow, fast] = &mut steady;
-    let latency = [pct(slow), pct(fast)];
-    let seconds = (last_burst - burst_start) as f64 / 1e6;
+    let [(slow_arrived, slow_read), (fast_arrived, fast_read)] = &mut steady;
+    let rate = |last: u64| delivered_burst as f64 / ((last - burst_start) as f64 / 1e6).max(1e-6);
     Ok(Figures {
         rss_per_conn,
-        latency,
-        msgs_per_sec: delivered_burst as f64 / seconds.max(1e-6),
+        arrived: [pct(slow_arrived), pct(fast_arrived)],
+        read: [pct(slow_read), pct(fast_read)],
+        msgs_per_sec: (rate(arrived_last), rate(read_last)),
         server_us_per_msg: cpu.0 * 1e6 / delivered.max(1) as f64,
         client_us_per_msg: cpu.1 * 1e6 / delivered.max(1) as f64,
         missing,

@@ -2,9 +2,14 @@
 //! its own protocol (the relay's frames, or Engine.IO v4 / Socket.IO v5), the events it
 //! receives found by a byte search (the same cost for every server), and the frames a
 //! publisher sends.
+//!
+//! Each event is timed twice: when the kernel queued its bytes on the subscriber's socket
+//! (`SO_TIMESTAMPNS`, on Linux), which is the server's share of the latency whatever the
+//! client's speed, and when the client read it, which adds the client's own queueing
+//! (at 5,000 subscribers, one event is tens of ms of client work).
 
 use std::sync::Mutex as StdMutex;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
 use futures_util::{SinkExt, StreamExt};
@@ -18,8 +23,49 @@ pub struct Payload {
     t: u64,
 }
 
-/// One subscriber's record: (seq, latency µs, receive time µs since the bench clock).
-pub type Record = Vec<(u64, u32, u64)>;
+/// One event as one subscriber got it; times in µs on the bench [`Clock`].
+#[derive(Debug, Clone, Copy)]
+pub struct Got {
+    pub seq: u64,
+    /// When the publisher sent it.
+    pub sent: u64,
+    /// When its bytes were queued on the subscriber's socket (the kernel's stamp of the
+    /// last segment of the read that brought it, so never early); the read's time where
+    /// the kernel gives no stamp.
+    pub arrived: u64,
+    /// When the client read it.
+    pub read: u64,
+}
+
+/// One subscriber's record.
+pub type Record = Vec<Got>;
+
+/// The bench's clock: µs since it started, and that start on the wall clock the kernel
+/// stamps arriving packets with.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    start: Instant,
+    wall_ns: i128,
+}
+
+impl Clock {
+    pub fn start() -> Self {
+        let start = Instant::now();
+        let wall_ns = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        Self { start, wall_ns }
+    }
+
+    pub fn now(&self) -> u64 {
+        self.start.elapsed().as_micros() as u64
+    }
+
+    /// A kernel stamp (ns since the epoch) on this clock.
+    fn of_wall(&self, ns: i128) -> u64 {
+        u64::try_from((ns - self.wall_ns) / 1000).unwrap_or(0)
+    }
+}
 
 pub type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -112,21 +158,21 @@ pub fn parse(kind: Kind, text: &str) -> Option<Payload> {
 /// on the latency measured. (Through the WebSocket library the client cost 10-13 µs a
 /// message on this machine, this way 8.9; most of what is left is the kernel's receive
 /// path and the task's wake.)
-pub async fn subscriber(kind: Kind, ws: Ws, clock: Instant, want: u64, record: &StdMutex<Record>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+pub async fn subscriber(kind: Kind, ws: Ws, clock: Clock, want: u64, record: &StdMutex<Record>) {
+    use tokio::io::AsyncWriteExt;
     // Nothing is sent before the first event, so the library holds no bytes unread.
     let tokio_tungstenite::MaybeTlsStream::Plain(mut tcp) = ws.into_inner() else {
         return;
     };
-    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let stamped = arrival::stamp(&tcp);
+    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     loop {
-        if buf.capacity() - buf.len() < 16 * 1024 {
-            buf.reserve(64 * 1024);
-        }
-        match tcp.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
+        let arrived = match arrival::read(&tcp, &mut buf, stamped).await {
+            Ok((0, _)) | Err(_) => return,
+            Ok((_, at)) => at,
+        };
+        let read = clock.now();
+        let arrived = arrived.map_or(read, |ns| clock.of_wall(ns).min(read));
         let mut start = 0;
         while let Some((opcode, at, len)) = frame_at(&buf[start..]) {
             let payload = &buf[start + at..start + at + len];
@@ -139,9 +185,13 @@ pub async fn subscriber(kind: Kind, ws: Ws, clock: Instant, want: u64, record: &
                     if kind.socket_io() && text == "2" {
                         Some(client_frame(0x1, b"3"))
                     } else if let Some(p) = parse(kind, text) {
-                        let now = clock.elapsed().as_micros() as u64;
                         let mut record = record.lock().unwrap_or_else(|p| p.into_inner());
-                        record.push((p.seq, (now.saturating_sub(p.t)) as u32, now));
+                        record.push(Got {
+                            seq: p.seq,
+                            sent: p.t,
+                            arrived,
+                            read,
+                        });
                         if p.seq + 1 >= want {
                             return;
                         }
@@ -161,6 +211,87 @@ pub async fn subscriber(kind: Kind, ws: Ws, clock: Instant, want: u64, record: &
             }
         }
         buf.drain(..start);
+    }
+}
+
+/// Reads that carry the kernel's arrival stamp.
+mod arrival {
+    use tokio::net::TcpStream;
+
+    /// How much one read takes at most.
+    const READ: usize = 64 * 1024;
+
+    thread_local! {
+        /// Where a read lands before it joins the subscriber's buffer (one per worker
+        /// thread, not one per subscriber).
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; READ]);
+    }
+
+    /// Ask the kernel to stamp what arrives on `tcp`; false where it cannot.
+    pub fn stamp(tcp: &TcpStream) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            use nix::sys::socket::{setsockopt, sockopt::ReceiveTimestampns};
+            setsockopt(tcp, ReceiveTimestampns, &true).is_ok()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = tcp;
+            false
+        }
+    }
+
+    /// Append what has arrived to `buf`: the bytes read (0 at the end), and the arrival
+    /// stamp (ns since the epoch) of the last segment read, if the socket is stamped.
+    pub async fn read(
+        tcp: &TcpStream,
+        buf: &mut Vec<u8>,
+        stamped: bool,
+    ) -> std::io::Result<(usize, Option<i128>)> {
+        loop {
+            tcp.readable().await?;
+            let got = SCRATCH.with_borrow_mut(|scratch| {
+                let got = if stamped {
+                    tcp.try_io(tokio::io::Interest::READABLE, || recv_stamped(tcp, scratch))
+                } else {
+                    tcp.try_read(scratch).map(|n| (n, None))
+                };
+                if let Ok((n, _)) = got {
+                    buf.extend_from_slice(&scratch[..n]);
+                }
+                got
+            });
+            match got {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                got => return got,
+            }
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn recv_stamped(tcp: &TcpStream, into: &mut [u8]) -> std::io::Result<(usize, Option<i128>)> {
+        use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+        use std::os::fd::AsRawFd;
+        let mut cmsg = nix::cmsg_space!(nix::sys::time::TimeSpec);
+        let mut iov = [std::io::IoSliceMut::new(into)];
+        let msg = recvmsg::<()>(
+            tcp.as_raw_fd(),
+            &mut iov,
+            Some(cmsg.as_mut_slice()),
+            MsgFlags::empty(),
+        )?;
+        let mut at = None;
+        for c in msg.cmsgs()? {
+            if let ControlMessageOwned::ScmTimestampns(ts) = c {
+                at = Some(i128::from(ts.tv_sec()) * 1_000_000_000 + i128::from(ts.tv_nsec()));
+            }
+        }
+        Ok((msg.bytes, at))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn recv_stamped(_: &TcpStream, _: &mut [u8]) -> std::io::Result<(usize, Option<i128>)> {
+        Err(std::io::ErrorKind::Unsupported.into())
     }
 }
 
@@ -196,8 +327,8 @@ fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
     frame
 }
 
-pub fn frame(kind: Kind, seq: u64, clock: Instant, pad: &str) -> String {
-    let t = clock.elapsed().as_micros() as u64;
+pub fn frame(kind: Kind, seq: u64, clock: Clock, pad: &str) -> String {
+    let t = clock.now();
     let payload = format!(r#"{{"seq":{seq},"t":{t},"pad":"{pad}"}}"#);
     match kind {
         Kind::Relay => format!(
@@ -213,6 +344,38 @@ pub fn frame(kind: Kind, seq: u64, clock: Instant, pad: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_arrival_is_stamped_by_the_kernel_between_the_write_and_the_read() -> anyhow::Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            use tokio::io::AsyncWriteExt;
+            let clock = Clock::start();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let mut sender = tokio::net::TcpStream::connect(listener.local_addr()?).await?;
+            let (receiver, _) = listener.accept().await?;
+            let stamped = arrival::stamp(&receiver);
+            assert_eq!(stamped, cfg!(target_os = "linux"));
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            let written = clock.now();
+            sender.write_all(b"hello").await?;
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            let mut buf = Vec::new();
+            let (n, at) = arrival::read(&receiver, &mut buf, stamped).await?;
+            let read = clock.now();
+            assert_eq!((n, buf.as_slice()), (5, &b"hello"[..]));
+            assert_eq!(at.is_some(), stamped);
+            if let Some(ns) = at {
+                let arrived = clock.of_wall(ns);
+                // On the clock, after the write, and well before the read 30 ms later.
+                assert!(arrived + 1_000 >= written, "{arrived} < {written}");
+                assert!(arrived + 20_000 <= read, "{arrived} vs read {read}");
+            }
+            Ok(())
+        })
+    }
 
     #[test]
     fn frames_are_found_whole_or_not_at_all() {
