@@ -73,12 +73,25 @@ impl Service {
         }
     }
 
-    pub(super) fn poll(&mut self, i: usize, timeout: Duration) {
+    /// Wait up to `round` for the camera's next event and act on it.
+    ///
+    /// libgphoto2's generic PTP event wait reads the camera's interrupt endpoint a second
+    /// time when the first read times out (`ptp_usb_event` in ptp2's `usb.c`), so on such a
+    /// camera a wait of T with nothing to tell lasts 2T, and a request waits that long for
+    /// the thread. How long a timed-out wait really took is measured, and the next one asks
+    /// for the round divided by that factor, so the round lasts what it is meant to.
+    pub(super) fn poll(&mut self, i: usize, round: Duration) {
+        let scale = self.slots[i].wait_scale;
         let Some(device) = self.slots[i].device.as_mut() else {
             return;
         };
-        match device.wait_event(timeout) {
+        let ask = round / scale;
+        let start = Instant::now();
+        match device.wait_event(ask) {
             Ok(event) => {
+                if matches!(event, DeviceEvent::Timeout) {
+                    self.slots[i].wait_scale = wait_scale(ask, start.elapsed());
+                }
                 self.slots[i].event_errors = 0;
                 match event {
                     DeviceEvent::Timeout | DeviceEvent::Other(_) => {}
@@ -338,4 +351,10 @@ impl Service {
             }
         }
     }
+}
+
+/// How many times longer than `asked` a wait lasted that `took`, whole, from 1 to 4.
+fn wait_scale(asked: Duration, took: Duration) -> u32 {
+    let ratio = took.as_secs_f64() / asked.as_secs_f64().max(1e-3);
+    ratio.round().clamp(1.0, 4.0) as u32
 }

@@ -130,6 +130,9 @@ struct Slot {
     gvfs_tried: bool,
     card_full: bool,
     was_connected: bool,
+    /// How many times longer than asked this camera's event wait lasts when nothing comes
+    /// (see [`Service::poll`]); its waits ask for the round divided by this.
+    wait_scale: u32,
 }
 
 impl Slot {
@@ -151,6 +154,7 @@ impl Slot {
             gvfs_tried: false,
             card_full: false,
             was_connected: false,
+            wait_scale: 1,
         }
     }
 }

@@ -24,6 +24,9 @@ pub(super) struct World {
     pub(super) slow_shutter: bool,
     /// Triggers so far.
     pub(super) triggers: u32,
+    /// A wait with nothing to tell lasts this many times its timeout (0 or 1: as asked),
+    /// as libgphoto2's generic PTP event wait does (2).
+    pub(super) wait_multiplier: u32,
 }
 
 #[derive(Clone, Default)]
@@ -120,8 +123,9 @@ impl Device for FakeDevice {
         if let Some(e) = w.events.pop_front() {
             return Ok(e);
         }
+        let lasts = timeout * w.wait_multiplier.max(1);
         drop(w);
-        std::thread::sleep(timeout);
+        std::thread::sleep(lasts);
         self.here().map(|_| DeviceEvent::Timeout)
     }
 

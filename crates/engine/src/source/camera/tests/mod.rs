@@ -216,6 +216,19 @@ fn waits_over(world: &Shared, time: Duration) -> Vec<Duration> {
 }
 
 #[test]
+fn a_camera_whose_waits_last_twice_what_is_asked_is_asked_for_half_the_round() {
+    let mut rig = Rig::new(&[]);
+    rig.world.lock().wait_multiplier = 2;
+    rig.state(CameraState::Connected);
+    let round = super::service::ROUND;
+    let waits = waits_over(&rig.world, Duration::from_millis(900));
+    // The first timed-out wait may still ask for the whole round; it shows the camera
+    // doubles it, and every later one asks for half.
+    assert!(waits.len() >= 4, "{waits:?}");
+    assert!(waits[1..].iter().all(|&t| t == round / 2), "{waits:?}");
+}
+
+#[test]
 fn rounds_are_quick_while_shooting_and_long_while_a_capture_waits_for_its_frames() {
     let mut rig = Rig::new(&[]);
     rig.state(CameraState::Connected);
