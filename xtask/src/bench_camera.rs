@@ -4,13 +4,19 @@
 //!
 //! - Shotline: a running `shotline run` holds the camera; each frame is fired with
 //!   `shotline capture --json`, which reports when the engine fired the shutter and when
-//!   the frame was stored in the library (downloaded, fsynced, copied into the library
-//!   with its hash, fsynced, renamed, recorded). Latency: stored − fired. Frames per
+//!   the frame was stored in the library (downloaded to the spool, fsynced, hashed,
+//!   renamed into the library, recorded). Latency: stored − fired. Frames per
 //!   second: 25 over the summed wall time of the 25 commands (request round trip
 //!   and the wait for the library copy included).
 //! - gphoto2: `gphoto2 --trigger-capture --wait-event-and-download=FILEADDED`, one process
 //!   per frame (opening the camera each time, as a script would), latency from start to
 //!   exit with the file written (not fsynced).
+//!
+//! The two alternate frame by frame (a CLI frame, then a Shotline frame), so the
+//! machine's drift over the run weighs on both alike; each CLI frame waits until the
+//! engine has finished with the last frame (`queue_depth` 0: its backup copy verified)
+//! and is idle (no CPU tick over 50 ms). Each process has its own virtual
+//! camera (libgphoto2's vusb runs in the process), so neither holds the other's.
 //!
 //! The virtual card is full after 26 frames, hence 25.
 
@@ -50,8 +56,7 @@ pub fn bench() -> anyhow::Result<()> {
         "bench camera: {CAPTURES} captures of a {} MB JPEG each",
         FRAME_BYTES / 1_000_000
     );
-    let cli = gphoto2_cli(root, &env)?;
-    let ours = shotline(&bin, root, &env)?;
+    let (ours, cli) = interleaved(&bin, root, &env)?;
     println!();
     println!("camera: trigger to file on disk over {CAPTURES} captures of the virtual camera");
     println!(
@@ -96,43 +101,39 @@ fn figures(mut ms: Vec<f64>, wall: Duration) -> Figures {
     }
 }
 
-fn gphoto2_cli(root: &Path, env: &[(&str, std::ffi::OsString)]) -> anyhow::Result<Figures> {
-    let out = root.join("gphoto2");
-    std::fs::create_dir_all(&out)?;
-    let mut ms = Vec::new();
-    let mut wall = Duration::ZERO;
-    for i in 0..CAPTURES {
-        next_frame(root, 100 + i as u64)?;
-        let file = out.join(format!("frame-{i:02}.jpg"));
-        let t = Instant::now();
-        let status = Command::new("gphoto2")
-            .args([
-                "--trigger-capture",
-                "--wait-event-and-download=FILEADDED",
-                "--filename",
-            ])
-            .arg(&file)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .current_dir(&out)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
-        wall += t.elapsed();
-        ms.push(t.elapsed().as_secs_f64() * 1000.0);
-        if !status.success()
-            || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) != FRAME_BYTES as u64
-        {
-            bail!("gphoto2 did not download frame {i}");
-        }
+/// One frame with the gphoto2 CLI into `file`: its time from start to exit, in ms.
+fn gphoto2_frame(env: &[(&str, std::ffi::OsString)], out: &Path, i: usize) -> anyhow::Result<f64> {
+    let file = out.join(format!("frame-{i:02}.jpg"));
+    let t = Instant::now();
+    let status = Command::new("gphoto2")
+        .args([
+            "--trigger-capture",
+            "--wait-event-and-download=FILEADDED",
+            "--filename",
+        ])
+        .arg(&file)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    if !status.success()
+        || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) != FRAME_BYTES as u64
+    {
+        bail!("gphoto2 did not download frame {i}");
     }
-    Ok(figures(ms, wall))
+    Ok(ms)
 }
 
-fn shotline(
+/// Shotline's figures and the CLI's, frame by frame in turn.
+fn interleaved(
     bin: &Path,
     root: &Path,
     env: &[(&str, std::ffi::OsString)],
-) -> anyhow::Result<Figures> {
+) -> anyhow::Result<(Figures, Figures)> {
+    let out = root.join("gphoto2");
+    std::fs::create_dir_all(&out)?;
     let library = root.join("library");
     let config = root.join("shotline.toml");
     std::fs::write(
@@ -170,9 +171,39 @@ fn shotline(
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let mut ms = Vec::new();
-        let mut wall = Duration::ZERO;
+        let (mut ms, mut cli_ms) = (Vec::new(), Vec::new());
+        let (mut wall, mut cli_wall) = (Duration::ZERO, Duration::ZERO);
         for i in 0..CAPTURES {
+            // The CLI's frame gets a quiet machine: the engine's backup of the last frame
+            // is done first.
+            let start = Instant::now();
+            loop {
+                let out = shotline(&["status", "--json"]).output()?;
+                let status: serde_json::Value =
+                    serde_json::from_slice(&out.stdout).unwrap_or_default();
+                if status["queue_depth"] == 0 {
+                    break;
+                }
+                if start.elapsed() > Duration::from_secs(60) {
+                    bail!("the engine did not finish its work: {status}");
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // And the engine is idle (no CPU tick over 50 ms), for at most 2 s.
+            let start = Instant::now();
+            let mut ticks = crate::bench::cpu_seconds(run.id());
+            while start.elapsed() < Duration::from_secs(2) {
+                std::thread::sleep(Duration::from_millis(50));
+                let now = crate::bench::cpu_seconds(run.id());
+                if now == ticks {
+                    break;
+                }
+                ticks = now;
+            }
+            next_frame(root, 1000 + i as u64)?;
+            let one = gphoto2_frame(env, &out, i)?;
+            cli_wall += Duration::from_secs_f64(one / 1000.0);
+            cli_ms.push(one);
             next_frame(root, 100 + i as u64)?;
             let t = Instant::now();
             let out = shotline(&["capture", "--json"]).output()?;
@@ -185,7 +216,7 @@ fn shotline(
             let stored = v["frames"][0]["stored_ms"].as_i64().context("stored_ms")?;
             ms.push((stored - fired) as f64);
         }
-        Ok(figures(ms, wall))
+        Ok((figures(ms, wall), figures(cli_ms, cli_wall)))
     })();
     let _ = Command::new("kill")
         .arg("-TERM")
