@@ -10,27 +10,24 @@
 //! socket (the kernel's stamp: the server's share) and to the client's read of it.
 //! Lost or cut-off subscribers are counted and printed.
 //! The client ([`bench_relay_wire`](crate::bench_relay_wire)) speaks the relay's protocol,
-//! and Engine.IO v4 / Socket.IO v5 for the endpoint and the peer.
+//! and Engine.IO v4 / Socket.IO v5 for the endpoint and the peer; the server processes
+//! and tokens are [`bench_relay_servers`](crate::bench_relay_servers).
 //!
 //! On Linux with two or more cores, each server runs on core 0 alone and the client (this
 //! process, every thread) on the others (`taskset`), so the latency is the server's and
 //! not the client's fight with it for a core: every server gets one core, as Node's one
 //! thread has anyway.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Mutex, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::bench_relay_servers::{Server, Tokens, mint, pin_client};
 use crate::bench_relay_wire::{Clock, Record, connect, frame, subscriber};
 use crate::sys;
-
-const SECRET: &str = "bench-relay-secret-0123456789";
 
 /// Steady phases: (events, per second). A studio sends a few events a second; 20/s with
 /// 5k subscribers is 100k deliveries a second.
@@ -50,7 +47,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Relay => "shotline-relay",
             Kind::RelaySocketIo => "relay socket.io",
@@ -183,138 +180,6 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A server process on a free port; killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-impl Server {
-    fn start(kind: Kind, relay_bin: &Path, peers: &Path, pinned: bool) -> anyhow::Result<Self> {
-        use std::io::{BufRead, BufReader};
-        let port = free_port()?;
-        let mut command = match kind {
-            Kind::Relay | Kind::RelaySocketIo => {
-                let config = std::env::temp_dir().join(format!("bench-relay-{port}.toml"));
-                std::fs::write(
-                    &config,
-                    "publish_rate = 1000000\nmax_connections = 100000\nhistory = 1000\n",
-                )?;
-                let mut c = Command::new(relay_bin);
-                c.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-                    .arg("--config")
-                    .arg(&config)
-                    .env("SHOTLINE_RELAY_SECRET", SECRET)
-                    .env("SHOTLINE_LOG", "warn");
-                c
-            }
-            Kind::SocketIo => {
-                let mut c = Command::new("node");
-                c.arg(peers.join("socketio-server.mjs"))
-                    .arg(port.to_string());
-                c
-            }
-        };
-        if pinned {
-            let program = command.get_program().to_owned();
-            let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
-            let envs: Vec<_> = command
-                .get_envs()
-                .map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned())))
-                .collect();
-            let mut pinned = Command::new("taskset");
-            pinned.args(["--cpu-list", "0"]).arg(program).args(args);
-            for (k, v) in envs {
-                match v {
-                    Some(v) => pinned.env(k, v),
-                    None => pinned.env_remove(k),
-                };
-            }
-            command = pinned;
-        }
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("starting {}", kind.name()))?;
-        let mut line = String::new();
-        if let Some(out) = child.stdout.take() {
-            BufReader::new(out).read_line(&mut line)?;
-        }
-        if !line.contains("listening") {
-            bail!("{} did not start: {line:?}", kind.name());
-        }
-        Ok(Self { child, port })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Move this process (every thread) off core 0, which the servers get to themselves; true
-/// when done (Linux, `taskset` there, two cores or more).
-fn pin_client() -> bool {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if !cfg!(target_os = "linux") || cores < 2 || !sys::which("taskset") {
-        return false;
-    }
-    Command::new("taskset")
-        .args(["--all-tasks", "--cpu-list", "--pid"])
-        .arg(format!("1-{}", cores - 1))
-        .arg(std::process::id().to_string())
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// A token from `shotline-relay token`.
-fn mint(relay_bin: &Path, role: &str) -> anyhow::Result<String> {
-    let out = Command::new(relay_bin)
-        .args([
-            "token",
-            "--role",
-            role,
-            "--channels",
-            "bench",
-            "--ttl",
-            "2h",
-        ])
-        .env("SHOTLINE_RELAY_SECRET", SECRET)
-        .output()?;
-    if !out.status.success() {
-        bail!(
-            "shotline-relay token: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8(out.stdout)?.trim().to_string())
-}
-
-/// Subscriber and publisher tokens.
-#[derive(Debug, Clone)]
-struct Tokens {
-    subscriber: String,
-    publisher: String,
 }
 
 async fn measure(

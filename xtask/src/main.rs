@@ -19,6 +19,7 @@ mod bench_gallery;
 mod bench_gallery_live;
 mod bench_http;
 mod bench_relay;
+mod bench_relay_servers;
 mod bench_relay_wire;
 mod bench_seal;
 mod bench_upload;
