@@ -101,7 +101,7 @@ fn figures(mut ms: Vec<f64>, wall: Duration) -> Figures {
     }
 }
 
-/// One frame with the gphoto2 CLI into `file`: its time from start to exit, in ms.
+/// Frame `i` with the gphoto2 CLI, into the folder `out`: its time from start to exit, in ms.
 fn gphoto2_frame(env: &[(&str, std::ffi::OsString)], out: &Path, i: usize) -> anyhow::Result<f64> {
     let file = out.join(format!("frame-{i:02}.jpg"));
     let t = Instant::now();
@@ -124,6 +124,35 @@ fn gphoto2_frame(env: &[(&str, std::ffi::OsString)], out: &Path, i: usize) -> an
         bail!("gphoto2 did not download frame {i}");
     }
     Ok(ms)
+}
+
+/// Wait until the engine (`pid`, asked through `shotline`) has finished with the last frame
+/// (`queue_depth` 0: its backup copy verified) and is idle (no CPU tick over 50 ms, for at
+/// most 2 s).
+fn settle(shotline: &dyn Fn(&[&str]) -> Command, pid: u32) -> anyhow::Result<()> {
+    let start = Instant::now();
+    loop {
+        let out = shotline(&["status", "--json"]).output()?;
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        if status["queue_depth"] == 0 {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            bail!("the engine did not finish its work: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let start = Instant::now();
+    let mut ticks = crate::bench::cpu_seconds(pid);
+    while start.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(50));
+        let now = crate::bench::cpu_seconds(pid);
+        if now == ticks {
+            break;
+        }
+        ticks = now;
+    }
+    Ok(())
 }
 
 /// Shotline's figures and the CLI's, frame by frame in turn.
@@ -174,32 +203,8 @@ fn interleaved(
         let (mut ms, mut cli_ms) = (Vec::new(), Vec::new());
         let (mut wall, mut cli_wall) = (Duration::ZERO, Duration::ZERO);
         for i in 0..CAPTURES {
-            // The CLI's frame gets a quiet machine: the engine's backup of the last frame
-            // is done first.
-            let start = Instant::now();
-            loop {
-                let out = shotline(&["status", "--json"]).output()?;
-                let status: serde_json::Value =
-                    serde_json::from_slice(&out.stdout).unwrap_or_default();
-                if status["queue_depth"] == 0 {
-                    break;
-                }
-                if start.elapsed() > Duration::from_secs(60) {
-                    bail!("the engine did not finish its work: {status}");
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            // And the engine is idle (no CPU tick over 50 ms), for at most 2 s.
-            let start = Instant::now();
-            let mut ticks = crate::bench::cpu_seconds(run.id());
-            while start.elapsed() < Duration::from_secs(2) {
-                std::thread::sleep(Duration::from_millis(50));
-                let now = crate::bench::cpu_seconds(run.id());
-                if now == ticks {
-                    break;
-                }
-                ticks = now;
-            }
+            // The CLI's frame gets a quiet machine.
+            settle(&shotline, run.id())?;
             next_frame(root, 1000 + i as u64)?;
             let one = gphoto2_frame(env, &out, i)?;
             cli_wall += Duration::from_secs_f64(one / 1000.0);
