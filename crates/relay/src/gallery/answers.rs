@@ -153,7 +153,14 @@ impl Answers {
                         .open(dir.join(file_name(channel)))
                         .await
                         .map_err(|e| Unavailable(format!("keeping an answer: {e}")))?;
+                    // A tokio file's write is done by a blocking task: `write_all` returns
+                    // once the bytes are handed over, `flush` once they are in the file. So
+                    // the answer is in the file before its `seq` is told (and before a
+                    // reader opens it again).
                     file.write_all(format!("{line}\n").as_bytes())
+                        .await
+                        .map_err(|e| Unavailable(format!("keeping an answer: {e}")))?;
+                    file.flush()
                         .await
                         .map_err(|e| Unavailable(format!("keeping an answer: {e}")))?;
                 }
