@@ -156,7 +156,7 @@ pub fn parse(kind: Kind, text: &str) -> Option<Payload> {
 /// After the library's handshake the subscriber reads WebSocket frames off the socket
 /// itself: per message a share of one read and a byte search, so the client weighs less
 /// on the latency measured. (Through the WebSocket library the client cost 10-13 µs a
-/// message on this machine, this way 4.5-7.7 with the arrival stamps; most of what is left
+/// message on this machine, this way 4.5-9.0 with the arrival stamps; most of what is left
 /// is the kernel's receive path and the task's wake.)
 pub async fn subscriber(kind: Kind, ws: Ws, clock: Clock, want: u64, record: &StdMutex<Record>) {
     use tokio::io::AsyncWriteExt;
