@@ -8,6 +8,7 @@
 //! - [`commands`]: the window's commands, one line or two over the shell.
 //! - [`tray`]: icon per state, tooltip, menu with typed ids.
 //! - [`window`]: made on demand, destroyed on close.
+//! - [`webkit`]: WebKit loaded when the window is first made, not at start.
 //! - [`notify`]: events to the window, the tray and native notifications.
 //! - [`health`]: the tray's state, folded from events (pure, tested without a window).
 //! - [`dto`]: the window's types, with generated TypeScript bindings.
@@ -24,6 +25,7 @@ pub mod settings;
 pub mod shell;
 pub mod tray;
 pub mod view;
+pub mod webkit;
 pub mod window;
 
 use std::sync::Arc;

@@ -27,6 +27,10 @@ fn open<R: Runtime>(app: &AppHandle<R>, dialog: Option<&'static str>) {
         }
         return;
     }
+    if let Err(e) = crate::webkit::load() {
+        tracing::error!("cannot open the window: {e}");
+        return;
+    }
     let page = match dialog {
         Some(dialog) => format!("index.html#{dialog}"),
         None => "index.html".to_string(),

@@ -128,7 +128,9 @@ pub fn deb_installs_and_starts() -> anyhow::Result<(u64, u64)> {
     let _ = sys::privileged(sudo, &["dpkg", "-r", "shotline"]);
     match result {
         Ok(()) => {
-            println!("ok - the .deb installs with dpkg -i and the installed app starts");
+            println!(
+                "ok - the .deb installs with dpkg -i, the installed app starts tray only without WebKit and loads it when its window opens"
+            );
             Ok((1, 0))
         }
         Err(e) => {
@@ -198,6 +200,11 @@ fn start_installed() -> anyhow::Result<()> {
         }
         std::thread::sleep(std::time::Duration::from_millis(250));
     };
+    let lazy = if found {
+        webkit_when_the_window_opens(app.id(), &installed, &display.name, root, &config)
+    } else {
+        Ok(())
+    };
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(app.id().to_string())
@@ -209,7 +216,105 @@ fn start_installed() -> anyhow::Result<()> {
         "no frame stored within 60 s:\n{}",
         std::fs::read_to_string(&log)?
     );
-    Ok(())
+    lazy.with_context(|| {
+        format!(
+            "log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        )
+    })
+}
+
+/// The installed app, started tray only, has not loaded WebKit; a second start (as from
+/// the menu entry) has the first open its window, which loads WebKit and starts its web
+/// process.
+fn webkit_when_the_window_opens(
+    session: u32,
+    installed: &std::path::Path,
+    display: &str,
+    home: &std::path::Path,
+    config: &std::path::Path,
+) -> anyhow::Result<()> {
+    let app = descendants(session)
+        .into_iter()
+        .find(|(_, name)| name == "shotline-deskto")
+        .map(|(pid, _)| pid)
+        .context("no shotline-desktop process under the session")?;
+    let maps = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    anyhow::ensure!(
+        !maps(app).contains("libwebkit2gtk"),
+        "the tray-only app loaded WebKit at start (the bundle's `cargo xtask lazy-webkit` did not drop it)"
+    );
+    let environ = std::fs::read(format!("/proc/{app}/environ"))?;
+    let bus = environ
+        .split(|b| *b == 0)
+        .filter_map(|v| std::str::from_utf8(v).ok())
+        .find_map(|v| v.strip_prefix("DBUS_SESSION_BUS_ADDRESS="))
+        .context("the app has no session bus address")?
+        .to_string();
+    let status = Command::new(installed)
+        .env("DISPLAY", display)
+        .env("HOME", home)
+        .env("SHOTLINE_CONFIG", config)
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    anyhow::ensure!(status.success(), "the second start exited with {status}");
+    let start = std::time::Instant::now();
+    loop {
+        let loaded = maps(app).contains("libwebkit2gtk");
+        let web = descendants(app)
+            .iter()
+            .any(|(_, name)| name.starts_with("WebKitWebProces"));
+        if loaded && web {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "30 s after a second start: WebKit loaded {loaded}, its web process running {web}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+/// Every process below `pid`, with its name (as the kernel keeps it, 15 bytes at most).
+fn descendants(pid: u32) -> Vec<(u32, String)> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(child) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // pid (name) state ppid ...: the name may hold spaces and parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].to_string();
+        let parent = stat[close + 1..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(parent) = parent {
+            all.push((child, parent, name));
+        }
+    }
+    let mut found = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(p) = frontier.pop() {
+        for (child, parent, name) in &all {
+            if *parent == p {
+                found.push((*child, name.clone()));
+                frontier.push(*child);
+            }
+        }
+    }
+    found
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {

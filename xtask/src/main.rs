@@ -26,6 +26,7 @@ mod bench_upload;
 mod bundle;
 mod camera_sim;
 mod desktop;
+mod lazy_webkit;
 mod sys;
 mod ui;
 
@@ -47,10 +48,11 @@ fn main() -> ExitCode {
         "ui" => sys::setup().and_then(|()| ui::build()),
         "camera-sim" => camera_sim::camera_sim(),
         "bundle" => sys::setup().and_then(|()| bundle::bundle().map(drop)),
+        "lazy-webkit" => lazy_webkit::lazy_webkit(),
         "bench" => sys::setup().and_then(|()| bench::bench(&rest)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | run [--headless | ARGS] | test [ARGS] | ui | camera-sim | bundle | bench <backup | burst | seal | relay | upload | camera | desktop>>"
+                "usage: cargo xtask <setup | run [--headless | ARGS] | test [ARGS] | ui | camera-sim | bundle | lazy-webkit | bench <backup | burst | seal | relay | upload | camera | desktop>>"
             );
             return ExitCode::from(2);
         }

@@ -7,7 +7,8 @@ use anyhow::{Context, bail};
 /// Debian/Ubuntu packages that building and running Shotline needs: a C toolchain for the
 /// bundled SQLite, libgphoto2's development files for tethered cameras, libclang for the
 /// bindings the `gphoto2` crate generates, and what Tauri builds the desktop app on
-/// (WebKitGTK, GTK, the app indicator, librsvg, libxdo, OpenSSL).
+/// (WebKitGTK, GTK, the app indicator, librsvg, libxdo, OpenSSL), and patchelf, which
+/// lets the bundled binary start without WebKit (`lazy_webkit`).
 const APT_BUILD: &[&str] = &[
     "build-essential",
     "pkg-config",
@@ -19,6 +20,7 @@ const APT_BUILD: &[&str] = &[
     "librsvg2-dev",
     "libxdo-dev",
     "libssl-dev",
+    "patchelf",
 ];
 /// What the tests and benchmarks need besides: the peer tools the benchmarks compare
 /// against (rsync, xxhsum, rclone, the gphoto2 CLI, vipsthumbnail and ImageMagick, which
