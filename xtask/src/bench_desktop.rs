@@ -192,37 +192,9 @@ fn engine_running(pid: u32, library: &std::path::Path) -> bool {
         .unwrap_or(false)
 }
 
-/// Every process: pid → (parent, name).
-fn processes() -> HashMap<u32, (u32, String)> {
-    let mut out = HashMap::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for entry in dir.filter_map(|e| e.ok()) {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if let Ok(stat) = std::fs::read_to_string(entry.path().join("stat"))
-            && let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") "))
-        {
-            let parent = rest
-                .split_whitespace()
-                .nth(1)
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(0);
-            out.insert(pid, (parent, name.to_string()));
-        }
-    }
-    out
-}
-
 /// The app and its descendants (the WebKit processes).
 fn tree(session: u32) -> HashSet<u32> {
-    let all = processes();
+    let all = crate::desktop::processes();
     let descendants = |root: u32| {
         let mut set = HashSet::from([root]);
         loop {

@@ -279,35 +279,11 @@ fn webkit_when_the_window_opens(
 
 /// Every process below `pid`, with its name (as the kernel keeps it, 15 bytes at most).
 fn descendants(pid: u32) -> Vec<(u32, String)> {
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(child) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        // pid (name) state ppid ...: the name may hold spaces and parentheses.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let name = stat[open + 1..close].to_string();
-        let parent = stat[close + 1..]
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse::<u32>().ok());
-        if let Some(parent) = parent {
-            all.push((child, parent, name));
-        }
-    }
+    let all = processes();
     let mut found = Vec::new();
     let mut frontier = vec![pid];
     while let Some(p) = frontier.pop() {
-        for (child, parent, name) in &all {
+        for (child, (parent, name)) in &all {
             if *parent == p {
                 found.push((*child, name.clone()));
                 frontier.push(*child);
@@ -315,6 +291,34 @@ fn descendants(pid: u32) -> Vec<(u32, String)> {
         }
     }
     found
+}
+
+/// Every process: pid → (parent, name).
+pub fn processes() -> std::collections::HashMap<u32, (u32, String)> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in dir.filter_map(|e| e.ok()) {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if let Ok(stat) = std::fs::read_to_string(entry.path().join("stat"))
+            && let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") "))
+        {
+            let parent = rest
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
+            out.insert(pid, (parent, name.to_string()));
+        }
+    }
+    out
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
@@ -348,4 +352,33 @@ fn kill_group(leader: u32) {
         .args(["-KILL", "--", &format!("-{leader}")])
         .stderr(Stdio::null())
         .status();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_and_its_child_are_descendants_by_name() -> anyhow::Result<()> {
+        let mut shell = Command::new("sh").args(["-c", "sleep 30 & wait"]).spawn()?;
+        let start = std::time::Instant::now();
+        let found = loop {
+            let found = descendants(std::process::id());
+            if found.iter().any(|(_, n)| n == "sleep") || start.elapsed().as_secs() > 10 {
+                break found;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let _ = Command::new("pkill")
+            .args(["-P", &shell.id().to_string()])
+            .status();
+        let _ = shell.kill();
+        let _ = shell.wait();
+        assert!(
+            found.iter().any(|(pid, n)| *pid == shell.id() && n == "sh"),
+            "{found:?}"
+        );
+        assert!(found.iter().any(|(_, n)| n == "sleep"), "{found:?}");
+        Ok(())
+    }
 }
