@@ -4,9 +4,9 @@
 //! libsoup, GStreamer, the speech synthesiser, the codecs) held about 35 MB of a tray-only
 //! app's resident memory, all day, for a window that may never open. The installed binary
 //! therefore does not list them as needed at start: `cargo xtask bundle` builds it with
-//! lazily bound calls (partial RELRO, `.cargo/config.toml`) and drops those three entries
-//! from its dynamic section (`cargo xtask lazy-webkit`, run by the Tauri CLI before it
-//! bundles). [`load`] opens WebKit with `RTLD_GLOBAL` before the first WebView is made,
+//! lazily bound calls (`RUSTFLAGS="-C relro-level=partial"` for the Tauri CLI's build) and
+//! drops WebKit, JavaScriptCore and libsoup from its dynamic section (`cargo xtask
+//! lazy-webkit`, run by the Tauri CLI before it bundles, keeps that list). [`load`] opens WebKit with `RTLD_GLOBAL` before the first WebView is made,
 //! so each call into it binds on its first use.
 //!
 //! A build that still lists WebKit as needed (`cargo build`, the tests' debug app) has it
@@ -17,13 +17,6 @@
 /// libsoup).
 #[cfg(target_os = "linux")]
 pub const LIBRARY: &str = "libwebkit2gtk-4.1.so.0";
-
-/// The libraries the installed binary does not load at start; [`load`] brings them all.
-pub const DEFERRED: &[&str] = &[
-    "libwebkit2gtk-4.1.so.0",
-    "libjavascriptcoregtk-4.1.so.0",
-    "libsoup-3.0.so.0",
-];
 
 /// Make sure WebKit is loaded, once: call it before making a WebView. The error names the
 /// library and what the loader said (a WebKitGTK that is not installed, say).

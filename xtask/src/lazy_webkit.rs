@@ -90,9 +90,10 @@ fn plan(bin: &Path) -> anyhow::Result<Plan> {
     if let Some(why) = binds_at_start(&dynamic) {
         return Ok(Plan::Keep(why));
     }
+    let installed = loader_listing();
     let mut theirs = HashSet::new();
     for lib in &libs {
-        theirs.extend(exported(&locate(lib)?)?);
+        theirs.extend(exported(&locate(&installed, lib)?)?);
     }
     let relocations = readelf(&["-rW"], bin)?;
     if let Some(eager) = eager_uses(&relocations, &theirs) {
@@ -145,12 +146,17 @@ fn exported(lib: &Path) -> anyhow::Result<HashSet<String>> {
         .collect())
 }
 
-/// Where the system's loader finds `lib`.
-fn locate(lib: &str) -> anyhow::Result<PathBuf> {
-    let out = Command::new("ldconfig").arg("-p").output();
-    let listing = out
+/// The libraries the system's loader knows (`ldconfig -p`), read once.
+fn loader_listing() -> String {
+    Command::new("ldconfig")
+        .arg("-p")
+        .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Where the system's loader finds `lib`, from its `listing`.
+fn locate(listing: &str, lib: &str) -> anyhow::Result<PathBuf> {
     listing
         .lines()
         .filter(|l| l.trim_start().starts_with(lib))
