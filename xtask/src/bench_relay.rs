@@ -44,6 +44,9 @@ pub enum Kind {
     /// The relay's `/socket.io/` endpoint, with the Socket.IO client the peer gets.
     RelaySocketIo,
     SocketIo,
+    /// The least a server can do (`bench_relay_floor`): the relay's protocol, one write
+    /// per subscriber, nothing else.
+    Floor,
 }
 
 impl Kind {
@@ -52,12 +55,13 @@ impl Kind {
             Kind::Relay => "shotline-relay",
             Kind::RelaySocketIo => "relay socket.io",
             Kind::SocketIo => "socket.io 4.8",
+            Kind::Floor => "floor (writes)",
         }
     }
 
     /// Speaks Engine.IO / Socket.IO on the wire.
     pub fn socket_io(self) -> bool {
-        self != Kind::Relay
+        matches!(self, Kind::RelaySocketIo | Kind::SocketIo)
     }
 }
 
@@ -96,7 +100,12 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
         .build()?;
     let mut table = Vec::new();
     for &n in sizes {
-        for kind in [Kind::Relay, Kind::RelaySocketIo, Kind::SocketIo] {
+        for kind in [
+            Kind::Floor,
+            Kind::Relay,
+            Kind::RelaySocketIo,
+            Kind::SocketIo,
+        ] {
             eprintln!("bench relay: {} with {n} subscribers", kind.name());
             let mut server = Server::start(kind, &relay_bin, &peers, pinned)?;
             let figures = runtime.block_on(measure(kind, server.port, server.pid(), n, &tokens));
@@ -177,6 +186,9 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
         }
         if let (Some(ours), Some(own)) = (find(Kind::RelaySocketIo), find(Kind::Relay)) {
             ratio("relay socket.io/relay ws", &ours, &own);
+        }
+        if let (Some(ours), Some(floor)) = (find(Kind::Relay), find(Kind::Floor)) {
+            ratio("relay/floor", &ours, &floor);
         }
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! The servers `bench relay` measures, each its own process on a free loopback port (the
-//! relay's release build, or Node's Socket.IO 4.8 peer), pinned to core 0 when the client
+//! relay's release build, Node's Socket.IO 4.8 peer, or the floor: this program's
+//! `relay-floor`), pinned to core 0 when the client
 //! has moved off it, and the relay tokens the client connects with.
 
 use std::path::Path;
@@ -41,6 +42,11 @@ impl Server {
                     .arg(&config)
                     .env("SHOTLINE_RELAY_SECRET", SECRET)
                     .env("SHOTLINE_LOG", "warn");
+                c
+            }
+            Kind::Floor => {
+                let mut c = Command::new(std::env::current_exe()?);
+                c.args(["relay-floor", &port.to_string()]);
                 c
             }
             Kind::SocketIo => {

@@ -19,8 +19,8 @@ use crate::bench_relay::Kind;
 
 #[derive(Debug)]
 pub struct Payload {
-    seq: u64,
-    t: u64,
+    pub seq: u64,
+    pub t: u64,
 }
 
 /// One event as one subscriber got it; times in µs on the bench [`Clock`].
@@ -72,14 +72,14 @@ pub type Ws =
 
 pub async fn connect(kind: Kind, port: u16, token: &str, subscribe: bool) -> anyhow::Result<Ws> {
     let url = match kind {
-        Kind::Relay => format!("ws://127.0.0.1:{port}/v1/ws?token={token}"),
+        Kind::Relay | Kind::Floor => format!("ws://127.0.0.1:{port}/v1/ws?token={token}"),
         Kind::RelaySocketIo | Kind::SocketIo => {
             format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket")
         }
     };
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     match kind {
-        Kind::Relay => {
+        Kind::Relay | Kind::Floor => {
             if subscribe {
                 ws.send(Message::Text(
                     r#"{"type":"subscribe","channel":"bench"}"#.into(),
@@ -132,7 +132,7 @@ pub async fn connect(kind: Kind, port: u16, token: &str, subscribe: bool) -> any
 /// the client's parsing does not weigh on the figures).
 pub fn parse(kind: Kind, text: &str) -> Option<Payload> {
     let is_event = match kind {
-        Kind::Relay => text.starts_with(r#"{"type":"event""#),
+        Kind::Relay | Kind::Floor => text.starts_with(r#"{"type":"event""#),
         Kind::SocketIo | Kind::RelaySocketIo => text.starts_with(r#"42["event""#),
     };
     if !is_event {
@@ -331,7 +331,7 @@ pub fn frame(kind: Kind, seq: u64, clock: Clock, pad: &str) -> String {
     let t = clock.now();
     let payload = format!(r#"{{"seq":{seq},"t":{t},"pad":"{pad}"}}"#);
     match kind {
-        Kind::Relay => format!(
+        Kind::Relay | Kind::Floor => format!(
             r#"{{"type":"publish","channel":"bench","id":"{seq}","event":{{"type":"bench","payload":{payload}}}}}"#
         ),
         Kind::RelaySocketIo => format!(

@@ -19,6 +19,7 @@ mod bench_gallery;
 mod bench_gallery_live;
 mod bench_http;
 mod bench_relay;
+mod bench_relay_floor;
 mod bench_relay_servers;
 mod bench_relay_wire;
 mod bench_seal;
@@ -49,6 +50,8 @@ fn main() -> ExitCode {
         "camera-sim" => camera_sim::camera_sim(),
         "bundle" => sys::setup().and_then(|()| bundle::bundle().map(drop)),
         "lazy-webkit" => lazy_webkit::lazy_webkit(),
+        // The bench relay's floor server (started by `bench relay`, not by hand).
+        "relay-floor" => bench_relay_floor::serve(rest.first().map_or("0", String::as_str)),
         "bench" => sys::setup().and_then(|()| bench::bench(&rest)),
         _ => {
             eprintln!(

@@ -34,7 +34,11 @@ impl Moto {
         Self::start_with(dir, None, &[])
     }
 
-    /// On `port` (a free one when `None`), with extra environment.
+    /// On `port` (a free one when `None`), with extra environment. Ready once this moto
+    /// has bound the port (its log says so) and answers an S3 request: a free port can be
+    /// taken by another test's server between the probe and moto's bind, and then moto
+    /// exits while that server answers a connect. On a port of our choosing, that start is
+    /// tried again on another.
     fn start_with(dir: &Path, port: Option<u16>, env: &[(&str, &str)]) -> Self {
         let bin = venv_bin("moto_server");
         assert!(
@@ -42,30 +46,48 @@ impl Moto {
             "{} is missing: run `cargo xtask setup`",
             bin.display()
         );
-        let port = port.unwrap_or_else(|| {
-            TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-                .expect("free port")
-        });
-        let log = dir.join(format!(
-            "moto-{}.log",
-            std::process::id() ^ u32::from(port) ^ rand_suffix()
-        ));
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).expect("log"))
-            .spawn()
-            .expect("start moto_server");
-        let moto = Self { child, port, log };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start");
-            std::thread::sleep(Duration::from_millis(100));
+        for _attempt in 0..5 {
+            let chosen = port.unwrap_or_else(|| {
+                TcpListener::bind("127.0.0.1:0")
+                    .and_then(|l| l.local_addr())
+                    .map(|a| a.port())
+                    .expect("free port")
+            });
+            let log = dir.join(format!(
+                "moto-{}.log",
+                std::process::id() ^ u32::from(chosen) ^ rand_suffix()
+            ));
+            let child = Command::new(&bin)
+                .args(["-H", "127.0.0.1", "-p", &chosen.to_string()])
+                .envs(env.iter().copied())
+                .stdout(Stdio::null())
+                .stderr(fs::File::create(&log).expect("log"))
+                .spawn()
+                .expect("start moto_server");
+            let mut moto = Self {
+                child,
+                port: chosen,
+                log,
+            };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                if let Ok(Some(status)) = moto.child.try_wait() {
+                    let log = fs::read_to_string(&moto.log).unwrap_or_default();
+                    eprintln!("moto_server on port {} exited ({status}): {log}", moto.port);
+                    break;
+                }
+                // Werkzeug says so once it has bound the port: only then is the answer ours.
+                let bound = fs::read_to_string(&moto.log)
+                    .is_ok_and(|l| l.contains(&format!("Running on http://127.0.0.1:{chosen}")));
+                if bound && answers_as_s3(chosen) {
+                    return moto;
+                }
+                assert!(Instant::now() < deadline, "moto_server did not start");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            assert!(port.is_none(), "moto_server could not take port {chosen}");
         }
-        moto
+        panic!("moto_server did not start on any of five free ports");
     }
 
     fn endpoint(&self) -> String {
@@ -98,6 +120,24 @@ impl Moto {
             .filter(|l| l.contains(&format!("\"{method} ")))
             .count()
     }
+}
+
+/// Whether an S3 server answers on `port`: a bucket listing to an anonymous `GET /`.
+fn answers_as_s3(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    if stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    reply.contains("ListAllMyBucketsResult")
 }
 
 fn rand_suffix() -> u32 {

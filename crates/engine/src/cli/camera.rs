@@ -97,8 +97,10 @@ pub fn capture(
         }
     }
     if json {
+        let (requested_ms, fired_ms) = journal.camera_request_times(id)?.unzip();
         let out = serde_json::json!({
-            "fired_ms": journal.camera_request_fired_ms(id)?,
+            "requested_ms": requested_ms,
+            "fired_ms": fired_ms.flatten(),
             "frames": frames,
         });
         println!("{out}");

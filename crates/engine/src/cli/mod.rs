@@ -90,8 +90,8 @@ enum Command {
         /// Wait until the frames are in the library and print their paths there.
         #[arg(long)]
         wait: bool,
-        /// Print JSON: when the shutter fired, and each frame with its library path and
-        /// when it was stored (implies --wait).
+        /// Print JSON: when the request was queued and when the shutter fired, and each
+        /// frame with its library path and when it was stored (implies --wait).
         #[arg(long)]
         json: bool,
     },

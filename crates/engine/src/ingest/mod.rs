@@ -123,7 +123,16 @@ impl Ingest {
                 }
                 shot
             }
-            None => self.reserve(candidate, &key, size, mtime, &meta)?,
+            None => {
+                let start = std::time::Instant::now();
+                let shot = self.reserve(candidate, &key, size, mtime, &meta)?;
+                tracing::debug!(
+                    "ingest: {} reserved in {:.1} ms",
+                    candidate.original,
+                    start.elapsed().as_secs_f64() * 1e3
+                );
+                shot
+            }
         };
         match self.store(candidate, &shot) {
             Ok(outcome) => Ok(outcome),
@@ -273,7 +282,9 @@ impl Ingest {
     /// spool): hash it and rename it into place instead of copying it. `None` when the
     /// rename cannot cross to the library's folder (another file system): copy then.
     fn move_download(&self, c: &Candidate, shot: &Shot, rel: &str) -> Result<Option<Outcome>> {
+        let start = std::time::Instant::now();
         let (hash, size) = hash_file(&c.path, false).at(&c.path)?;
+        let hashed = std::time::Instant::now();
         if let Some(first) = self.journal.find_stored_by_hash(&hash)? {
             return self.duplicate(shot, size, &hash, &first).map(Some);
         }
@@ -296,7 +307,18 @@ impl Ingest {
                 Err(e) => return Err(Error::io(&c.path, e)),
             }
         }
-        self.finish(shot, &rel, size, &hash).map(Some)
+        let moved = std::time::Instant::now();
+        let outcome = self.finish(shot, &rel, size, &hash)?;
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        tracing::debug!(
+            "ingest: {} moved in from the spool in {:.1} ms (hash {:.1}, rename and folder fsync {:.1}, journal {:.1})",
+            c.original,
+            ms(start.elapsed()),
+            ms(hashed - start),
+            ms(moved - hashed),
+            ms(moved.elapsed()),
+        );
+        Ok(Some(outcome))
     }
 
     fn duplicate(&self, shot: &Shot, size: u64, hash: &str, first: &Shot) -> Result<Outcome> {

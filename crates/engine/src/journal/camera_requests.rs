@@ -161,17 +161,17 @@ impl Journal {
         Ok(())
     }
 
-    /// When a capture request fired the shutter (ms since the epoch).
-    pub fn camera_request_fired_ms(&self, id: i64) -> Result<Option<i64>> {
+    /// When a capture request was queued and when it fired the shutter (ms since the
+    /// epoch; not fired: `None`).
+    pub fn camera_request_times(&self, id: i64) -> Result<Option<(i64, Option<i64>)>> {
         let conn = self.conn();
         Ok(conn
             .query_row(
-                "SELECT fired_ms FROM camera_requests WHERE id = ?1",
+                "SELECT created_ms, fired_ms FROM camera_requests WHERE id = ?1",
                 [id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?
-            .flatten())
+            .optional()?)
     }
 
     /// A request's state and result.

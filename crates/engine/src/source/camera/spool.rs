@@ -7,7 +7,7 @@
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use super::driver::{CardFile, Device, DriverError, Failure};
 use crate::copy::{create_dirs, partial_path};
@@ -85,8 +85,12 @@ pub fn download(device: &mut dyn Device, file: &CardFile, to: &Path) -> Result<(
         ));
     }
     let partial = partial_path(to);
+    let start = Instant::now();
+    let mut transferred = start;
+    let mut synced = start;
     let result = (|| {
         device.download(file, &partial)?;
+        transferred = Instant::now();
         let f = File::options().write(true).open(&partial).map_err(disk)?;
         let len = f.metadata().map_err(disk)?.len();
         if file.size != 0 && len != file.size {
@@ -106,14 +110,29 @@ pub fn download(device: &mut dyn Device, file: &CardFile, to: &Path) -> Result<(
             let _ = f.set_modified(UNIX_EPOCH + Duration::from_secs(file.mtime as u64));
         }
         f.sync_all().map_err(disk)?;
+        synced = Instant::now();
         drop(f);
         fs::rename(&partial, to).map_err(disk)?;
         platform::sync_dir(dir).map_err(disk)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&partial);
+    } else {
+        tracing::debug!(
+            "camera: {} in the spool in {:.1} ms (transfer {:.1}, fsync {:.1}, rename and folder fsync {:.1})",
+            file.name,
+            ms(start.elapsed()),
+            ms(transferred - start),
+            ms(synced - transferred),
+            ms(synced.elapsed()),
+        );
     }
     result
+}
+
+/// A duration in milliseconds, for the timing lines.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 #[cfg(test)]

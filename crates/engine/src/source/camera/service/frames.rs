@@ -95,7 +95,16 @@ impl Service {
                 self.slots[i].event_errors = 0;
                 match event {
                     DeviceEvent::Timeout | DeviceEvent::Other(_) => {}
-                    DeviceEvent::NewFile { folder, name } => self.new_file(i, folder, name),
+                    DeviceEvent::NewFile { folder, name } => {
+                        if let Some(w) = self.slots[i].captures.first() {
+                            tracing::debug!(
+                                "camera: {name} announced {:.1} ms after the shutter (this wait {:.1} ms)",
+                                w.since.elapsed().as_secs_f64() * 1e3,
+                                start.elapsed().as_secs_f64() * 1e3,
+                            );
+                        }
+                        self.new_file(i, folder, name)
+                    }
                     DeviceEvent::CaptureComplete => {
                         let now = Instant::now();
                         for w in &mut self.slots[i].captures {
@@ -158,6 +167,7 @@ impl Service {
             };
             match spool::download(device.as_mut(), &file, &to) {
                 Ok(()) => {
+                    let start = Instant::now();
                     if let Err(e) = self.ctx.journal.record_card_taken(
                         &key,
                         &self.ctx.session.current(),
@@ -166,6 +176,11 @@ impl Service {
                     ) {
                         tracing::warn!("camera: {e}");
                     }
+                    tracing::debug!(
+                        "camera: {} recorded as taken in {:.1} ms",
+                        file.name,
+                        start.elapsed().as_secs_f64() * 1e3
+                    );
                     if self.disk_full {
                         self.disk_full = false;
                         self.ctx.bus.notify(
