@@ -300,6 +300,13 @@ fn interleaved(bin: &Path, root: &Path, env: &[(&str, std::ffi::OsString)]) -> a
         .arg(run.id().to_string())
         .status();
     let _ = run.wait();
+    // Kept for a closer look: the bench's folder goes with it.
+    let kept = crate::bench::target_dir().join("bench-camera-engine.log");
+    let _ = std::fs::copy(&log, &kept);
+    eprintln!(
+        "bench camera: the engine's log is kept in {}",
+        kept.display()
+    );
     let (latency, command, ours, cli) = result?;
     Ok(Run {
         ours,

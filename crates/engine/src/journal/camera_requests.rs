@@ -93,6 +93,8 @@ pub struct CameraRequest {
     pub port: Option<String>,
     /// What to do, or why the row cannot be understood.
     pub action: std::result::Result<CameraAction, String>,
+    /// When it was queued (ms since the epoch).
+    pub created_ms: i64,
 }
 
 impl Journal {
@@ -130,7 +132,8 @@ impl Journal {
     pub fn pending_camera_requests(&self) -> Result<Vec<CameraRequest>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, port, action, arg FROM camera_requests WHERE state = 'pending' ORDER BY id",
+            "SELECT id, port, action, arg, created_ms FROM camera_requests WHERE state = 'pending' \
+             ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
             let (action, arg): (String, String) = (r.get(2)?, r.get(3)?);
@@ -138,6 +141,7 @@ impl Journal {
                 id: r.get(0)?,
                 port: r.get(1)?,
                 action: CameraAction::from_columns(&action, &arg),
+                created_ms: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -27,6 +27,11 @@ impl Service {
                 .journal
                 .finish_camera_request(r.id, RequestState::Running, "");
             let reply = Reply::Journal(r.id);
+            tracing::debug!(
+                "camera: request {} taken {} ms after it was queued",
+                r.id,
+                crate::journal::now_ms() - r.created_ms
+            );
             match r.action {
                 Ok(CameraAction::Capture) => self.capture(r.port.as_deref(), reply),
                 Ok(CameraAction::Set { key, value }) => {
@@ -84,7 +89,13 @@ impl Service {
         let Some(device) = self.slots[i].device.as_mut() else {
             return;
         };
-        match device.trigger() {
+        let start = Instant::now();
+        let triggered = device.trigger();
+        tracing::debug!(
+            "camera: trigger took {:.1} ms",
+            start.elapsed().as_secs_f64() * 1e3
+        );
+        match triggered {
             Ok(()) => {
                 if let Reply::Journal(id) = &reply {
                     let _ = self.ctx.journal.camera_request_fired(*id);
