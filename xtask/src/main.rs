@@ -14,6 +14,7 @@ mod bench;
 mod bench_answers;
 mod bench_burst;
 mod bench_camera;
+mod bench_camera_stages;
 mod bench_desktop;
 mod bench_gallery;
 mod bench_gallery_live;
