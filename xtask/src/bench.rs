@@ -36,7 +36,22 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
                     .context("cargo xtask bench relay [SUBSCRIBERS,...], e.g. 1000,5000")?,
                 None => vec![1000, 5000],
             };
-            crate::bench_relay::bench(&sizes)
+            let kinds = match args.get(2) {
+                Some(list) => list
+                    .split(',')
+                    .map(|k| crate::bench_relay::Kind::parse(k.trim()))
+                    .collect::<anyhow::Result<_>>()?,
+                None => crate::bench_relay::Kind::ALL.to_vec(),
+            };
+            let rounds = match args.get(3) {
+                Some(r) => r
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|r| *r > 0)
+                    .context("bench relay: ROUNDS is a count of rounds, 1 or more")?,
+                None => 1,
+            };
+            crate::bench_relay::bench(&sizes, &kinds, rounds)
         }
         Some("upload") => crate::bench_upload::bench(),
         Some("camera") => crate::bench_camera::bench(),
@@ -46,7 +61,7 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("gallery") => crate::bench_gallery::bench(),
         Some("answers") => crate::bench_answers::bench(),
         _ => bail!(
-            "usage: cargo xtask bench <backup | burst | seal | gallery | answers | relay [1000,5000] | upload | camera | desktop>"
+            "usage: cargo xtask bench <backup | burst | seal | gallery | answers | relay [1000,5000 [floor,relay,relay-socketio,socketio [ROUNDS]]] | upload | camera | desktop>"
         ),
     }
 }

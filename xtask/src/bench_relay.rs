@@ -50,6 +50,27 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every server, in the order they are measured.
+    pub const ALL: [Kind; 4] = [
+        Kind::Floor,
+        Kind::Relay,
+        Kind::RelaySocketIo,
+        Kind::SocketIo,
+    ];
+
+    /// A server by its short name on the command line.
+    pub fn parse(name: &str) -> anyhow::Result<Self> {
+        Ok(match name {
+            "floor" => Kind::Floor,
+            "relay" => Kind::Relay,
+            "relay-socketio" => Kind::RelaySocketIo,
+            "socketio" => Kind::SocketIo,
+            other => anyhow::bail!(
+                "bench relay: no server {other:?}; choose from floor, relay, relay-socketio, socketio"
+            ),
+        })
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::Relay => "shotline-relay",
@@ -84,7 +105,7 @@ struct Figures {
     missing: u64,
 }
 
-pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
+pub fn bench(sizes: &[usize], kinds: &[Kind], rounds: usize) -> anyhow::Result<()> {
     let root = sys::workspace_root();
     let relay_bin = crate::bench::release_relay()?;
     let peers = root.join("xtask").join("peers");
@@ -100,17 +121,19 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
         .build()?;
     let mut table = Vec::new();
     for &n in sizes {
-        for kind in [
-            Kind::Floor,
-            Kind::Relay,
-            Kind::RelaySocketIo,
-            Kind::SocketIo,
-        ] {
-            eprintln!("bench relay: {} with {n} subscribers", kind.name());
-            let mut server = Server::start(kind, &relay_bin, &peers, pinned)?;
-            let figures = runtime.block_on(measure(kind, server.port, server.pid(), n, &tokens));
-            server.stop();
-            table.push((n, kind, figures?));
+        // Rounds interleaved, so a slow spell of the machine hits every server alike.
+        for round in 1..=rounds {
+            for &kind in kinds {
+                eprintln!(
+                    "bench relay: {} with {n} subscribers, round {round} of {rounds}",
+                    kind.name()
+                );
+                let mut server = Server::start(kind, &relay_bin, &peers, pinned)?;
+                let figures =
+                    runtime.block_on(measure(kind, server.port, server.pid(), n, &tokens));
+                server.stop();
+                table.push((n, kind, figures?));
+            }
         }
     }
     println!();
@@ -159,11 +182,31 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
     }
     for &n in sizes {
         let find = |k| {
-            table
+            let runs: Vec<&Figures> = table
                 .iter()
-                .find(|(m, kind, _)| *m == n && *kind == k)
-                .map(|t| t.2.clone())
+                .filter(|(m, kind, _)| *m == n && *kind == k)
+                .map(|t| &t.2)
+                .collect();
+            (!runs.is_empty()).then(|| median(&runs))
         };
+        if rounds > 1 {
+            for &kind in kinds {
+                if let Some(f) = find(kind) {
+                    println!(
+                        "  {n:>6}  {:<15} median of {rounds}: p50/p99 to arrival {:.1}/{:.1} at {}/s, {:.1}/{:.1} at {}/s; {:.0} msg/s by arrival; {:.2} µs CPU/msg",
+                        kind.name(),
+                        f.arrived[0].0,
+                        f.arrived[0].1,
+                        STEADY[0].1,
+                        f.arrived[1].0,
+                        f.arrived[1].1,
+                        STEADY[1].1,
+                        f.msgs_per_sec.0,
+                        f.server_us_per_msg
+                    );
+                }
+            }
+        }
         let ratio = |label: &str, ours: &Figures, peer: &Figures| {
             let of = |a: f64, b: f64| a / b.max(1e-9);
             println!(
@@ -192,6 +235,24 @@ pub fn bench(sizes: &[usize]) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Each figure's median over several rounds (of an even count, the upper one).
+fn median(runs: &[&Figures]) -> Figures {
+    let mid = |get: &dyn Fn(&Figures) -> f64| {
+        let mut v: Vec<f64> = runs.iter().map(|f| get(f)).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Figures {
+        rss_per_conn: mid(&|f| f.rss_per_conn),
+        arrived: [0, 1].map(|i| (mid(&|f| f.arrived[i].0), mid(&|f| f.arrived[i].1))),
+        read: [0, 1].map(|i| (mid(&|f| f.read[i].0), mid(&|f| f.read[i].1))),
+        msgs_per_sec: (mid(&|f| f.msgs_per_sec.0), mid(&|f| f.msgs_per_sec.1)),
+        server_us_per_msg: mid(&|f| f.server_us_per_msg),
+        client_us_per_msg: mid(&|f| f.client_us_per_msg),
+        missing: runs.iter().map(|f| f.missing).sum(),
+    }
 }
 
 async fn measure(

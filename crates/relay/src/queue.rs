@@ -3,9 +3,11 @@
 //! Either a channel the connection's task empties, or (plain WebSocket) an [`Outbox`]
 //! written straight to the socket.
 
+use std::cell::OnceCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use bytes::Bytes;
 use tokio::sync::{Notify, mpsc};
 
 pub use crate::backend::Frame;
@@ -106,22 +108,34 @@ impl Queue {
 
     /// Queue a frame; false (and the connection cut off) when the queue is full.
     pub fn offer(&self, frame: Frame) -> bool {
-        let full = match &self.sink {
+        let offered = match &self.sink {
             Sink::Task(tx) => match tx.try_send(frame) {
-                Ok(()) => return true,
-                Err(mpsc::error::TrySendError::Full(_)) => true,
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
+                Ok(()) => Offered::Queued,
+                Err(mpsc::error::TrySendError::Full(_)) => Offered::Full,
+                Err(mpsc::error::TrySendError::Closed(_)) => Offered::Closed,
             },
-            Sink::Direct(outbox) => match outbox.offer(frame) {
-                Offered::Queued => return true,
-                Offered::Full => true,
-                Offered::Closed => false,
-            },
+            Sink::Direct(outbox) => outbox.offer(frame),
         };
-        if full {
+        self.offered(offered)
+    }
+
+    /// Queue an event's frame; a socket written straight to takes `wire`, the frame
+    /// framed once (on first need) for every subscriber of the fan-out. As
+    /// [`Queue::offer`] otherwise.
+    pub fn offer_event(&self, frame: &Frame, wire: &OnceCell<Bytes>) -> bool {
+        let Sink::Direct(outbox) = &self.sink else {
+            return self.offer(frame.clone());
+        };
+        let wire = wire.get_or_init(|| crate::outbox::text_frame(frame.as_bytes()));
+        self.offered(outbox.offer_framed(wire.clone()))
+    }
+
+    /// True if queued; a full queue cuts the connection off.
+    fn offered(&self, offered: Offered) -> bool {
+        if offered == Offered::Full {
             self.kicked.trigger(KickReason::Slow);
         }
-        false
+        offered == Offered::Queued
     }
 
     /// Cut the connection off.
@@ -144,5 +158,18 @@ mod tests {
         queue.kick(KickReason::Disconnected);
         let reason = futures_util::FutureExt::now_or_never(kicked.wait());
         assert_eq!(reason, Some(KickReason::Slow));
+    }
+
+    #[test]
+    fn an_event_is_framed_only_for_a_socket_written_straight_to() {
+        let (queue, mut rx, _kicked) = Queue::new(4);
+        let wire = OnceCell::new();
+        let frame: Frame = "event".into();
+        assert!(queue.offer_event(&frame, &wire));
+        assert_eq!(rx.try_recv().ok(), Some(frame));
+        assert!(
+            wire.get().is_none(),
+            "a task's queue takes the frame as it is"
+        );
     }
 }

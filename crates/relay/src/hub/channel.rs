@@ -82,6 +82,7 @@ impl Channel {
     pub fn deliver(&mut self, entry: &Entry, counters: &Counters) {
         self.latest = self.latest.max(entry.offset);
         let mut cut = Vec::new();
+        let wire = std::cell::OnceCell::new();
         for (conn, sub) in &mut self.subscribers {
             if let Some(pending) = &mut sub.pending {
                 pending.push(entry.clone());
@@ -90,7 +91,7 @@ impl Channel {
                 if !for_subject(entry, &sub.subject) {
                     continue;
                 }
-                if sub.queue.offer(entry.frame.clone()) {
+                if sub.queue.offer_event(&entry.frame, &wire) {
                     counters.delivered.fetch_add(1, Ordering::Relaxed);
                 } else {
                     counters.dropped.fetch_add(1, Ordering::Relaxed);
