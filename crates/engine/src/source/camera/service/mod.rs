@@ -38,19 +38,25 @@ use crate::naming::sanitize_component;
 const SCAN_EVERY: Duration = Duration::from_secs(1);
 /// Time spent waiting for events per round, shared by the open cameras. A request (a
 /// capture, a setting) waits for the round in progress: libgphoto2's wait cannot be cut
-/// short.
-pub(super) const ROUND: Duration = Duration::from_millis(100);
+/// short. So the first shot after a quiet spell waits up to this (`bench camera`'s first
+/// command: 76-84 ms at 100 ms); a waiting camera costs a wake-up per round.
+pub(super) const ROUND: Duration = Duration::from_millis(50);
 /// The round while someone is shooting through Shotline (a request came within
 /// [`QUICK_FOR`]) and no capture waits for its frames: the next request is taken within
 /// this instead of `ROUND`. A request waits for the wait in progress (`bench camera`:
 /// request to shutter 5 ms median at 5 ms, 12-21 ms at 20 ms).
 pub(super) const QUICK_ROUND: Duration = Duration::from_millis(5);
+/// The round while a capture waits for its frames and their "capture complete": one long
+/// wait, as the gphoto2 tool's `--wait-event-and-download` makes. libgphoto2's virtual
+/// camera hands over at once an event due within the wait (its new file is due 100 ms
+/// after the shutter); with 5 ms rounds here instead, `bench camera` saw the file 100 ms
+/// after the shutter, not 2. On a real Nikon, Canon EOS or Sony, libgphoto2 polls the
+/// camera within a wait, sleeping 50 ms more after each empty look (at most 200 ms), so
+/// a long wait may see an event up to 150 ms late and short rounds would see it sooner:
+/// not measurable here without such a camera.
+pub(super) const CAPTURE_ROUND: Duration = Duration::from_millis(300);
 /// The shortest event wait asked of one camera, however many share the round.
 const MIN_WAIT: Duration = Duration::from_millis(5);
-/// The round while a capture waits for its frames and their "capture complete": the
-/// camera's event ends the wait the moment it comes, and until it does the thread has
-/// nothing better to do (other requests wait at most this).
-pub(super) const CAPTURE_ROUND: Duration = Duration::from_millis(300);
 /// How long after a request the rounds stay quick.
 const QUICK_FOR: Duration = Duration::from_secs(60);
 /// How often requests from other processes are looked for in the journal when nothing
@@ -233,6 +239,11 @@ impl Service {
             let now = Instant::now();
             if now >= next_scan {
                 self.scan();
+                // What a request that came meanwhile waited for, besides the round.
+                tracing::debug!(
+                    "camera: scan took {:.1} ms",
+                    now.elapsed().as_secs_f64() * 1e3
+                );
                 next_scan = now + SCAN_EVERY;
             }
             while let Ok(command) = self.commands.try_recv() {
