@@ -20,6 +20,8 @@ pub(super) struct World {
     pub(super) shots: u32,
     /// Each `wait_event`'s timeout, in order.
     pub(super) waits: Vec<Duration>,
+    /// Each `wait_event`'s timeout with the count of triggers before it, never cleared.
+    pub(super) waits_after: Vec<(u32, Duration)>,
     /// A trigger produces nothing by itself: the test shoots the frame when it likes.
     pub(super) slow_shutter: bool,
     /// Triggers so far.
@@ -27,6 +29,8 @@ pub(super) struct World {
     /// A wait with nothing to tell lasts this many times its timeout (0 or 1: as asked),
     /// as libgphoto2's generic PTP event wait does (2).
     pub(super) wait_multiplier: u32,
+    /// And this much longer again: a fixed cost per wait (a look at the camera).
+    pub(super) wait_extra: Duration,
 }
 
 #[derive(Clone, Default)]
@@ -120,10 +124,12 @@ impl Device for FakeDevice {
     fn wait_event(&mut self, timeout: Duration) -> DriverResult<DeviceEvent> {
         let mut w = self.here()?;
         w.waits.push(timeout);
+        let triggers = w.triggers;
+        w.waits_after.push((triggers, timeout));
         if let Some(e) = w.events.pop_front() {
             return Ok(e);
         }
-        let lasts = timeout * w.wait_multiplier.max(1);
+        let lasts = timeout * w.wait_multiplier.max(1) + w.wait_extra;
         drop(w);
         std::thread::sleep(lasts);
         self.here().map(|_| DeviceEvent::Timeout)

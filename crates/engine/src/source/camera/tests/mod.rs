@@ -228,6 +228,71 @@ fn a_camera_whose_waits_last_twice_what_is_asked_is_asked_for_half_the_round() {
     assert!(waits[1..].iter().all(|&t| t == round / 2), "{waits:?}");
 }
 
+/// Fire a capture whose frame the test shoots later; returns once the shutter fired.
+fn slow_capture(rig: &Rig) -> std::thread::JoinHandle<super::Answer> {
+    rig.world.lock().slow_shutter = true;
+    let before = rig.world.lock().triggers;
+    let control = rig.control.clone();
+    let capture = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime")
+            .block_on(control.capture(None))
+    });
+    let start = Instant::now();
+    while rig.world.lock().triggers == before {
+        assert!(start.elapsed() < Duration::from_secs(5), "no trigger");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    capture
+}
+
+#[test]
+fn quick_waits_with_a_fixed_cost_do_not_shorten_the_capture_wait() {
+    let mut rig = Rig::new(&[]);
+    // Every wait costs 15 ms more than asked: 4x a quick round, a twentieth of a capture's.
+    rig.world.lock().wait_extra = Duration::from_millis(15);
+    rig.state(CameraState::Connected);
+    let first = slow_capture(&rig);
+    rig.world.shoot("DSC_0001.NEF", true);
+    rig.world
+        .lock()
+        .events
+        .push_back(DeviceEvent::CaptureComplete);
+    assert_eq!(
+        first.join().expect("the capture thread"),
+        Ok("DSC_0001.NEF".to_string())
+    );
+    // Someone is shooting: quick rounds, each timing out 15 ms late.
+    let quick = waits_over(&rig.world, Duration::from_millis(300));
+    assert!(
+        quick.len() > 3 && quick.iter().all(|&t| t <= super::service::QUICK_ROUND),
+        "{quick:?}"
+    );
+    // The next capture still waits for its frames as long as a capture should, from its
+    // first wait on.
+    let second = slow_capture(&rig);
+    std::thread::sleep(Duration::from_millis(700));
+    let pending: Vec<Duration> = (rig.world.lock().waits_after.iter())
+        .filter(|(triggers, _)| *triggers == 2)
+        .map(|(_, t)| *t)
+        .collect();
+    assert!(
+        pending.len() >= 2 && pending.iter().all(|&t| t == super::service::CAPTURE_ROUND),
+        "{pending:?}"
+    );
+    rig.world.shoot("DSC_0002.NEF", true);
+    rig.world
+        .lock()
+        .events
+        .push_back(DeviceEvent::CaptureComplete);
+    assert_eq!(
+        second.join().expect("the capture thread"),
+        Ok("DSC_0002.NEF".to_string())
+    );
+}
+
 #[test]
 fn rounds_are_quick_while_shooting_and_long_while_a_capture_waits_for_its_frames() {
     let mut rig = Rig::new(&[]);
@@ -241,21 +306,8 @@ fn rounds_are_quick_while_shooting_and_long_while_a_capture_waits_for_its_frames
         !idle.is_empty() && idle.iter().all(|&t| t == long),
         "{idle:?}"
     );
-    // A capture whose frames are slow to come: the capture's round (their event ends it).
-    rig.world.lock().slow_shutter = true;
-    let control = rig.control.clone();
-    let capture = std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("runtime")
-            .block_on(control.capture(None))
-    });
-    let start = Instant::now();
-    while rig.world.lock().triggers == 0 {
-        assert!(start.elapsed() < Duration::from_secs(5), "no trigger");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    // A capture whose frames are slow to come: the capture's round (see CAPTURE_ROUND).
+    let capture = slow_capture(&rig);
     let pending = waits_over(&rig.world, Duration::from_millis(700));
     assert!(
         !pending.is_empty() && pending.iter().all(|&t| t == capturing),
