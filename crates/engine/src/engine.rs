@@ -406,8 +406,9 @@ impl Running {
     /// events, then return.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
-        if let Some((_, stop, handle)) = self.camera.take() {
+        if let Some((control, stop, handle)) = self.camera.take() {
             stop.store(true, Ordering::Relaxed);
+            control.wake();
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
         while self.tasks.join_next().await.is_some() {}

@@ -17,8 +17,6 @@ use crate::{Bus, Error};
 
 /// First and longest wait before a failed candidate is tried again.
 const RETRY: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(30));
-/// How often waiting retries are looked at while nothing arrives.
-const TICK: Duration = Duration::from_millis(250);
 
 /// Candidates waiting, and failures waiting for their retry.
 #[derive(Debug, Default)]
@@ -104,9 +102,12 @@ pub async fn run(
         }
         queue.due_retries(Instant::now());
         let Some(candidate) = queue.next() else {
+            // Asleep until a candidate comes or the next retry is due: no wake-up at idle.
+            let retry = queue.retry.iter().map(|(when, _)| *when).min();
+            let until = tokio::time::Instant::from_std(retry.unwrap_or_else(Instant::now));
             tokio::select! {
                 Some(candidate) = rx.recv() => queue.offer(candidate),
-                _ = tokio::time::sleep(TICK) => {}
+                _ = tokio::time::sleep_until(until), if retry.is_some() => {}
                 _ = shutdown.changed() => break,
             }
             continue;

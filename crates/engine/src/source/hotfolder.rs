@@ -17,7 +17,8 @@ use crate::Bus;
 use crate::config::HotFolder;
 use crate::ingest::Candidate;
 
-/// How often pending files are re-checked.
+/// How often pending files are re-checked (only while there are some: an idle folder
+/// costs no wake-up).
 const CHECK: Duration = Duration::from_millis(100);
 /// How often every folder is scanned in full, whatever the watcher says.
 const RESCAN: Duration = Duration::from_secs(30);
@@ -90,12 +91,18 @@ impl HotFolders {
             self.roots[i].initial = Some((found.len(), found));
         }
         let mut check = tokio::time::interval(CHECK);
+        // Back from idle, the first check is at once, then every CHECK (not a burst).
+        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut rescan = tokio::time::interval(RESCAN);
         rescan.tick().await;
         loop {
+            let waiting = self
+                .roots
+                .iter()
+                .any(|r| r.tracker.pending() > 0 || r.initial.is_some());
             tokio::select! {
                 Some(raw) = self.raw_rx.recv() => self.raw(raw).await,
-                _ = check.tick() => self.offer(&out),
+                _ = check.tick(), if waiting => self.offer(&out),
                 _ = rescan.tick() => {
                     for i in 0..self.roots.len() {
                         self.scan(i).await;

@@ -108,6 +108,11 @@ impl CameraControl {
         .await
     }
 
+    /// Wake the camera thread from its idle wait, so it sees a stop at once.
+    pub fn wake(&self) {
+        let _ = self.tx.send(Command::Rung);
+    }
+
     async fn send(&self, command: Command, rx: oneshot::Receiver<Answer>) -> Answer {
         if self.tx.send(command).is_err() {
             return Err(CameraError::NotReady(

@@ -64,8 +64,10 @@ const QUICK_FOR: Duration = Duration::from_secs(60);
 const REQUESTS_EVERY: Duration = Duration::from_millis(50);
 /// How often they are looked for anyway while the bell is watched.
 const REQUESTS_RUNG_EVERY: Duration = Duration::from_secs(1);
-/// Longest wait for a command while no camera is open (how soon a stop is seen).
-const IDLE_WAIT: Duration = Duration::from_millis(250);
+/// Longest wait for a command while no camera is open: how soon a stop is seen when
+/// nothing wakes the thread (the engine does, at shutdown). The loop wakes sooner for the
+/// next scan or look at the journal anyway (each once a second): no camera, two wake-ups.
+const IDLE_WAIT: Duration = Duration::from_secs(1);
 /// How often battery and card space are read again.
 const INFO_EVERY: Duration = Duration::from_secs(30);
 /// A capture whose camera sends no frame within this is answered with an error.

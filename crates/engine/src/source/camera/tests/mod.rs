@@ -117,6 +117,7 @@ impl Rig {
 impl Drop for Rig {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.control.wake();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
