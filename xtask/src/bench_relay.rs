@@ -237,7 +237,8 @@ pub fn bench(sizes: &[usize], kinds: &[Kind], rounds: usize) -> anyhow::Result<(
     Ok(())
 }
 
-/// Each figure's median over several rounds (of an even count, the upper one).
+/// Each figure's median over several rounds (of an even count, the upper one); the
+/// missing messages are the sum over the rounds.
 fn median(runs: &[&Figures]) -> Figures {
     let mid = |get: &dyn Fn(&Figures) -> f64| {
         let mut v: Vec<f64> = runs.iter().map(|f| get(f)).collect();

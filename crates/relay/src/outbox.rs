@@ -1,8 +1,10 @@
 //! A plain-TCP WebSocket connection's outgoing frames, written straight to its socket by
-//! whoever queues them: the fan-out of an event writes each subscriber's frame header
-//! and the event's shared payload with one `writev`, with no task woken per subscriber
-//! and no copy of the payload. Only when a socket is full does its connection's own task
-//! take over, waiting for the socket to drain; frames queue meanwhile, up to a bound.
+//! whoever queues them, with no task woken per subscriber: the fan-out of an event frames
+//! it once ([`text_frame`]) and shares those bytes with every subscriber, and a socket with
+//! only that frame to send gets one plain `send`; several queued frames (a reply's header
+//! and payload, events that piled up) go out with one `writev`. Only when a socket is full
+//! does its connection's own task take over, waiting for the socket to drain; frames queue
+//! meanwhile, up to a bound.
 //!
 //! A fan-out runs under the hub's lock; it only queues (see [`Defer`]), and the writes
 //! happen once the lock is released, in tasks of a few hundred sockets each, on any of
@@ -19,7 +21,8 @@ use tokio::sync::Notify;
 
 use crate::backend::Frame;
 
-/// Frames written with one `writev`, at most (two slices each: header and payload).
+/// Frames written with one `writev`, at most (up to two slices each: header and payload;
+/// a frame already framed is one).
 const BATCH: usize = 32;
 /// Outboxes one task writes when a fan-out is spread over the runtime's workers.
 const CHUNK: usize = 256;

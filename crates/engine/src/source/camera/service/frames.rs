@@ -78,8 +78,9 @@ impl Service {
     /// libgphoto2's generic PTP event wait reads the camera's interrupt endpoint a second
     /// time when the first read times out (`ptp_usb_event` in ptp2's `usb.c`), so on such a
     /// camera a wait of T with nothing to tell lasts 2T, and a request waits that long for
-    /// the thread. How long a timed-out wait really took is measured, and the next one asks
-    /// for the round divided by that factor, so the round lasts what it is meant to.
+    /// the thread. How long a timed-out wait of a round of at least [`SCALE_FROM`] really
+    /// took is measured, and the next waits ask for their round divided by that factor, so
+    /// a round lasts what it is meant to.
     pub(super) fn poll(&mut self, i: usize, round: Duration) {
         let scale = self.slots[i].wait_scale;
         let Some(device) = self.slots[i].device.as_mut() else {
@@ -89,7 +90,10 @@ impl Service {
         let start = Instant::now();
         match device.wait_event(ask) {
             Ok(event) => {
-                if matches!(event, DeviceEvent::Timeout) && ask >= SCALE_FROM {
+                // The round, not the divided ask, decides: a scale that divides a 50 ms
+                // round below 20 ms must still be measured again, or one slow wait would
+                // fix it for good.
+                if matches!(event, DeviceEvent::Timeout) && round >= SCALE_FROM {
                     self.slots[i].wait_scale = wait_scale(ask, start.elapsed());
                 }
                 self.slots[i].event_errors = 0;
@@ -381,7 +385,7 @@ impl Service {
     }
 }
 
-/// Timed-out waits shorter than this do not set a camera's wait scale: their fixed cost
+/// Timed-out waits of rounds shorter than this do not set a camera's wait scale: their fixed cost
 /// (a look at the camera, the hand-off to the driver's thread) would pass for a slow
 /// camera and shrink its long waits too. (`bench camera`: 5 ms waits of the virtual
 /// camera set a scale that cut the 300 ms capture wait to 75-100 ms, and 5 captures of

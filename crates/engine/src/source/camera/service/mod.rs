@@ -66,7 +66,9 @@ const REQUESTS_EVERY: Duration = Duration::from_millis(50);
 const REQUESTS_RUNG_EVERY: Duration = Duration::from_secs(1);
 /// Longest wait for a command while no camera is open: how soon a stop is seen when
 /// nothing wakes the thread (the engine does, at shutdown). The loop wakes sooner for the
-/// next scan or look at the journal anyway (each once a second): no camera, two wake-ups.
+/// next scan (once a second) or look at the journal (once a second while the bell is
+/// watched, every 50 ms when it could not be), so with no camera and the bell watched the
+/// thread wakes about once a second.
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 /// How often battery and card space are read again.
 const INFO_EVERY: Duration = Duration::from_secs(30);

@@ -229,6 +229,25 @@ fn a_camera_whose_waits_last_twice_what_is_asked_is_asked_for_half_the_round() {
     assert!(waits[1..].iter().all(|&t| t == round / 2), "{waits:?}");
 }
 
+#[test]
+fn a_camera_whose_waits_were_slow_for_a_while_is_asked_for_the_whole_round_again() {
+    let mut rig = Rig::new(&[]);
+    // Slow enough that the round's divided wait (50 / 3 ms) is under the 20 ms from which
+    // quick rounds would set the scale: the slow spell must still be measured away.
+    rig.world.lock().wait_multiplier = 3;
+    rig.state(CameraState::Connected);
+    let round = super::service::ROUND;
+    let slow = waits_over(&rig.world, Duration::from_millis(600));
+    assert!(slow.iter().any(|&t| t == round / 3), "{slow:?}");
+    rig.world.lock().wait_multiplier = 1;
+    let _ = waits_over(&rig.world, Duration::from_millis(300));
+    let after = waits_over(&rig.world, Duration::from_millis(400));
+    assert!(
+        after.len() >= 3 && after.iter().all(|&t| t == round),
+        "{after:?}"
+    );
+}
+
 /// Fire a capture whose frame the test shoots later; returns once the shutter fired.
 fn slow_capture(rig: &Rig) -> std::thread::JoinHandle<super::Answer> {
     rig.world.lock().slow_shutter = true;
