@@ -151,8 +151,13 @@ fn largest_mappings(pids: &HashSet<u32>, n: usize) -> Vec<(String, u64)> {
 fn stop(child: &mut Child) {
     let app = tree(child.id());
     let signal = |sig: &str, pids: &HashSet<u32>| {
-        for pid in pids {
-            let _ = Command::new("kill").arg(sig).arg(pid.to_string()).status();
+        // A process that went with its parent is not signalled (nor complained of).
+        for pid in pids.iter().filter(|p| alive(**p)) {
+            let _ = Command::new("kill")
+                .arg(sig)
+                .arg(pid.to_string())
+                .stderr(Stdio::null())
+                .status();
         }
     };
     signal("-TERM", &app);
