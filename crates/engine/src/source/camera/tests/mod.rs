@@ -268,6 +268,20 @@ fn slow_capture(rig: &Rig) -> std::thread::JoinHandle<super::Answer> {
     capture
 }
 
+/// Shoot the frame `capture` (from [`slow_capture`]) waits for, end it with a "capture
+/// complete", and check the capture is answered with that frame.
+fn finish_capture(rig: &Rig, capture: std::thread::JoinHandle<super::Answer>, name: &str) {
+    rig.world.shoot(name, true);
+    rig.world
+        .lock()
+        .events
+        .push_back(DeviceEvent::CaptureComplete);
+    assert_eq!(
+        capture.join().expect("the capture thread"),
+        Ok(name.to_string())
+    );
+}
+
 #[test]
 fn quick_waits_with_a_fixed_cost_do_not_shorten_the_capture_wait() {
     let mut rig = Rig::new(&[]);
@@ -275,15 +289,7 @@ fn quick_waits_with_a_fixed_cost_do_not_shorten_the_capture_wait() {
     rig.world.lock().wait_extra = Duration::from_millis(15);
     rig.state(CameraState::Connected);
     let first = slow_capture(&rig);
-    rig.world.shoot("DSC_0001.NEF", true);
-    rig.world
-        .lock()
-        .events
-        .push_back(DeviceEvent::CaptureComplete);
-    assert_eq!(
-        first.join().expect("the capture thread"),
-        Ok("DSC_0001.NEF".to_string())
-    );
+    finish_capture(&rig, first, "DSC_0001.NEF");
     // Someone is shooting: quick rounds, each timing out 15 ms late.
     let quick = waits_over(&rig.world, Duration::from_millis(300));
     assert!(
@@ -302,15 +308,7 @@ fn quick_waits_with_a_fixed_cost_do_not_shorten_the_capture_wait() {
         pending.len() >= 2 && pending.iter().all(|&t| t == super::service::CAPTURE_ROUND),
         "{pending:?}"
     );
-    rig.world.shoot("DSC_0002.NEF", true);
-    rig.world
-        .lock()
-        .events
-        .push_back(DeviceEvent::CaptureComplete);
-    assert_eq!(
-        second.join().expect("the capture thread"),
-        Ok("DSC_0002.NEF".to_string())
-    );
+    finish_capture(&rig, second, "DSC_0002.NEF");
 }
 
 #[test]
@@ -333,13 +331,7 @@ fn rounds_are_quick_while_shooting_and_long_while_a_capture_waits_for_its_frames
         !pending.is_empty() && pending.iter().all(|&t| t == capturing),
         "{pending:?}"
     );
-    rig.world.shoot("DSC_0001.NEF", true);
-    rig.world
-        .lock()
-        .events
-        .push_back(DeviceEvent::CaptureComplete);
-    let answer = capture.join().expect("the capture thread");
-    assert_eq!(answer, Ok("DSC_0001.NEF".to_string()));
+    finish_capture(&rig, capture, "DSC_0001.NEF");
     // Answered, and someone is shooting: the next request is taken within a quick round.
     let shooting = waits_over(&rig.world, Duration::from_millis(400));
     assert!(
