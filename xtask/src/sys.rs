@@ -71,17 +71,72 @@ pub fn setup() -> anyhow::Result<()> {
         &[APT_BUILD, APT_TEST].concat(),
         &[BREW_BUILD, BREW_TEST].concat(),
     )?;
-    moto()?;
-    tauri_driver()
+    python_tools()?;
+    for tool in CARGO_TOOLS {
+        cargo_tool(tool)?;
+    }
+    Ok(())
 }
 
-/// `tauri-driver` (the WebDriver server for Tauri apps) for the desktop end-to-end tests.
-fn tauri_driver() -> anyhow::Result<()> {
-    if crate::desktop::driver().is_file() {
+/// A test tool built from crates.io with `cargo install --locked`, at one version.
+pub struct CargoTool {
+    /// The crate.
+    pub name: &'static str,
+    /// The exact version the suite last passed with.
+    pub version: &'static str,
+    /// Extra `cargo install` arguments (features).
+    pub args: &'static [&'static str],
+    /// Into cargo's own bin folder (where `tauri-driver` is looked for), else into
+    /// [`cache_dir`]`/bin`.
+    pub cargo_home: bool,
+}
+
+/// Every test tool built from crates.io. To move a pin: change the version here, run
+/// `cargo xtask test`, and commit the two together once it passes.
+pub const CARGO_TOOLS: &[CargoTool] = &[
+    // The WebDriver server for the desktop end-to-end tests.
+    CargoTool {
+        name: "tauri-driver",
+        version: "2.1.0",
+        args: &[],
+        cargo_home: true,
+    },
+    // The second, independent S3 server the upload tests run against (beside moto).
+    // 0.14.1 is the newest that builds with Rust 1.95.
+    CargoTool {
+        name: "s3s-fs",
+        version: "0.14.1",
+        args: &["--features", "binary"],
+        cargo_home: false,
+    },
+];
+
+/// Where [`CargoTool`]s that are not in cargo's bin folder go (`bin/` under it).
+pub fn tools_root() -> std::path::PathBuf {
+    cache_dir()
+}
+
+/// Install `tool` at its version unless that version is already there.
+fn cargo_tool(tool: &CargoTool) -> anyhow::Result<()> {
+    let mut list = Command::new("cargo");
+    list.args(["install", "--list"]);
+    let mut install = Command::new("cargo");
+    install.args(["install", "--locked", "--version", tool.version, tool.name]);
+    install.args(tool.args);
+    if !tool.cargo_home {
+        list.arg("--root").arg(tools_root());
+        install.arg("--root").arg(tools_root());
+    }
+    let installed = list.output().is_ok_and(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .any(|l| l.starts_with(&format!("{} v{}:", tool.name, tool.version)))
+    });
+    if installed {
         return Ok(());
     }
-    eprintln!("xtask setup: installing tauri-driver");
-    status(Command::new("cargo").args(["install", "--locked", "tauri-driver"]))
+    eprintln!("xtask setup: installing {} {}", tool.name, tool.version);
+    status(&mut install)
 }
 
 /// The Python virtual environment holding `moto_server` (an S3-compatible server for the
@@ -99,14 +154,26 @@ pub fn cache_dir() -> std::path::PathBuf {
     home.join(".cache").join("shotline")
 }
 
-fn moto() -> anyhow::Result<()> {
+/// The venv's packages, every one at an exact version (`xtask/requirements.txt`, the
+/// output of `pip freeze` in a venv the suite passed with). To move a pin: edit the file
+/// (or `pip install -U NAME` in the venv and `pip freeze` into it), run `cargo xtask test`,
+/// and commit the file once it passes.
+const REQUIREMENTS: &str = include_str!("../requirements.txt");
+
+/// The venv with exactly [`REQUIREMENTS`]: made once, brought to the pins again whenever
+/// the file changes (the copy kept in the venv says what it holds).
+fn python_tools() -> anyhow::Result<()> {
     let venv = venv();
     let bin = venv.join("bin");
-    if bin.join("moto_server").is_file() && bin.join("ascmhl").is_file() {
+    let stamp = venv.join("shotline-requirements.txt");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == REQUIREMENTS)
+        && bin.join("moto_server").is_file()
+        && bin.join("ascmhl").is_file()
+    {
         return Ok(());
     }
     eprintln!(
-        "xtask setup: installing moto[server] and ascmhl into {}",
+        "xtask setup: installing the pinned moto[server], boto3 and ascmhl into {}",
         venv.display()
     );
     let python = if which("python3") {
@@ -117,7 +184,16 @@ fn moto() -> anyhow::Result<()> {
     if !bin.join("pip").is_file() {
         status(Command::new(python).arg("-m").arg("venv").arg(&venv))?;
     }
-    status(Command::new(bin.join("pip")).args(["install", "-q", "moto[server]", "ascmhl"]))
+    let _ = std::fs::remove_file(&stamp);
+    let pinned = venv.join("requirements.txt");
+    std::fs::write(&pinned, REQUIREMENTS)?;
+    status(
+        Command::new(bin.join("pip"))
+            .args(["install", "-q", "--disable-pip-version-check", "-r"])
+            .arg(&pinned),
+    )?;
+    std::fs::write(&stamp, REQUIREMENTS)?;
+    Ok(())
 }
 
 fn system_packages(apt: &[&str], brew: &[&str]) -> anyhow::Result<()> {

@@ -185,9 +185,7 @@ impl Client {
 
     /// Start a multipart upload; its id.
     pub fn create_multipart(&self, key: &str, hash: &str) -> Result<String, S3Error> {
-        let mut action = CreateMultipartUpload::new(&self.bucket, Some(&self.credentials), key);
-        action.headers_mut().insert(HASH_META, hash.to_string());
-        let url = action.sign(SIGNED_FOR);
+        let url = self.create_multipart_url(key, hash, &jiff::Timestamp::now());
         let (_, body) = self.send(
             self.agent.post(url.as_str()).header(HASH_META, hash),
             &[],
@@ -196,6 +194,26 @@ impl Client {
         CreateMultipartUpload::parse_response(&body)
             .map(|r| r.upload_id().to_string())
             .map_err(|e| S3Error::Transient(format!("create multipart {key}: {e}")))
+    }
+
+    /// The presigned `POST /{key}?uploads` that starts a multipart upload, with the hash
+    /// header signed. The sub-resource goes as AWS documents it, a bare `uploads` (signed as
+    /// `uploads=`). rusty-s3's own action sends `uploads=1`, which moto 5.2.6 answers with
+    /// a 500 (it matches the sub-resource with its value); so this one request is signed
+    /// here with rusty-s3's public signer, as its docs offer for such cases.
+    fn create_multipart_url(&self, key: &str, hash: &str, time: &jiff::Timestamp) -> url::Url {
+        rusty_s3::signing::sign(
+            time,
+            rusty_s3::Method::Post,
+            self.bucket.object_url(key),
+            self.credentials.key(),
+            self.credentials.secret(),
+            self.credentials.token(),
+            self.bucket.region(),
+            SIGNED_FOR.as_secs(),
+            std::iter::once(("uploads", "")),
+            std::iter::once((HASH_META, hash)),
+        )
     }
 
     /// Send one part; its ETag.
@@ -320,6 +338,31 @@ mod tests {
             classify(400, &body("BadDigest"), "PUT k"),
             S3Error::Transient(_)
         ));
+    }
+
+    #[test]
+    fn a_multipart_upload_starts_with_a_bare_uploads_sub_resource() {
+        let client = Client::new(
+            "http://127.0.0.1:9000",
+            "us-east-1",
+            "shots",
+            true,
+            "AKIAEXAMPLE",
+            "secret",
+        )
+        .expect("client");
+        let time: jiff::Timestamp = "2026-12-07T10:00:00Z".parse().expect("time");
+        let url = client.create_multipart_url("studio/shoot/big.cr3", "abc", &time);
+        assert_eq!(url.path(), "/shots/studio/shoot/big.cr3");
+        let query = url.query().expect("query");
+        let params: Vec<&str> = query.split('&').collect();
+        assert!(params.contains(&"uploads="), "{query}");
+        assert!(!query.contains("uploads=1"), "{query}");
+        assert!(
+            params.contains(&"X-Amz-SignedHeaders=host%3Bx-amz-meta-xxh3"),
+            "the hash header is signed: {query}"
+        );
+        assert!(params.iter().any(|p| p.starts_with("X-Amz-Signature=")));
     }
 
     #[test]
