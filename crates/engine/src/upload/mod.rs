@@ -59,7 +59,7 @@ pub(crate) struct Context {
     public_url: Option<String>,
     bus: Bus,
     stopping: AtomicBool,
-    /// An upload to the bucket worked in this run.
+    /// The bucket answered (its `HEAD`, or an upload) in this run.
     bucket_seen: AtomicBool,
     limit: Option<Limiter>,
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use md5::{Digest, Md5};
 use rusty_s3::actions::{
-    AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, HeadObject, PutObject,
-    UploadPart,
+    AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, HeadBucket, HeadObject,
+    PutObject, UploadPart,
 };
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
@@ -136,6 +136,25 @@ impl Client {
             credentials: Credentials::new(access_key, secret_key),
             agent,
         })
+    }
+
+    /// Whether the bucket is there and these credentials may use it: `NoSuchBucket` when
+    /// it is not (a server that would create it on the first `PUT`, as some do, gets the
+    /// studio's typo no further), `Permanent` for a refused key or secret.
+    pub fn head_bucket(&self) -> Result<(), S3Error> {
+        let url = HeadBucket::new(&self.bucket, Some(&self.credentials)).sign(SIGNED_FOR);
+        let response = self
+            .agent
+            .head(url.as_str())
+            .call()
+            .map_err(|e| S3Error::Transient(format!("HEAD bucket: {e}")))?;
+        match response.status().as_u16() {
+            200..=299 => Ok(()),
+            // A HEAD has no body: the status alone tells.
+            404 => Err(classify(404, "<Code>NoSuchBucket</Code>", "HEAD bucket")),
+            403 => Err(classify(403, "<Code>AccessDenied</Code>", "HEAD bucket")),
+            status => Err(classify(status, "", "HEAD bucket")),
+        }
     }
 
     /// The object's XXH3 metadata, `Some("")` when it exists without one, `None` when

@@ -74,6 +74,12 @@ fn attempt(ctx: &Context, due: &UploadDue, key: &str) -> Result<Outcome, S3Error
         }
         Err(e) => return Err(io_error(&path.display().to_string(), e)),
     };
+    if !ctx.bucket_seen.load(Ordering::Relaxed) {
+        // Once a run, before the first upload: a missing bucket or refused credentials are
+        // one clear error, whatever the server would make of a `PUT`.
+        ctx.client.head_bucket()?;
+        ctx.bucket_seen.store(true, Ordering::Relaxed);
+    }
     let mut due = due.clone();
     if let Some((upload_id, _)) = &due.multipart
         && due.attempts >= STALE_AFTER
