@@ -92,7 +92,7 @@ impl Sink {
             return Err(e);
         }
         match self.file.take() {
-            Some(file) => file.sync_all(),
+            Some(file) => platform::sync_file(&file),
             None => Ok(()),
         }
     }

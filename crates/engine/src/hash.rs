@@ -37,14 +37,15 @@ pub fn hash_bytes(bytes: &[u8]) -> String {
     hasher.finish_hex()
 }
 
-/// Hash a file and its length. With `from_disk`, the file's cached pages are dropped first
-/// so the bytes come from the device, not from memory (the meaning of "verified").
+/// Hash a file and its length. With `from_disk`, the bytes come from the medium, not from
+/// the OS's cache (the meaning of "verified"; [`crate::platform::open_from_medium`]); the
+/// file must have been made durable first.
 pub fn hash_file(path: &Path, from_disk: bool) -> io::Result<(String, u64)> {
-    let mut file = File::open(path)?;
     if from_disk {
-        crate::platform::drop_cache(&file)?;
+        hash_reader(&mut crate::platform::open_from_medium(path)?)
+    } else {
+        hash_reader(&mut File::open(path)?)
     }
-    hash_reader(&mut file)
 }
 
 /// Hash everything a reader yields, and count it.

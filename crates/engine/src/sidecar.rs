@@ -238,7 +238,7 @@ pub fn write(path: &Path, marks: Marks<'_>) -> Result<(), SidecarError> {
     {
         let mut file = std::fs::File::create(&partial)?;
         file.write_all(text.as_bytes())?;
-        file.sync_all()?;
+        crate::platform::sync_file(&file)?;
     }
     std::fs::rename(&partial, path)?;
     Ok(())

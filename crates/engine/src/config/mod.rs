@@ -511,7 +511,7 @@ impl Config {
             use std::io::Write;
             let mut file = std::fs::File::create(&staged).map_err(io)?;
             file.write_all(self.to_toml().as_bytes()).map_err(io)?;
-            file.sync_all().map_err(io)?;
+            crate::platform::sync_file(&file).map_err(io)?;
         }
         if path.exists() {
             std::fs::copy(path, path.with_extension("toml.bak")).map_err(io)?;

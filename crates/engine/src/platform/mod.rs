@@ -1,23 +1,63 @@
-//! File-system primitives whose spelling differs per platform: directory fsync, rename
-//! without replacing, dropping a file from the page cache, mount points, free space,
-//! and the "disk full" error test. The rest of the engine calls only these.
+//! File-system primitives whose spelling differs per operating system, each behind one
+//! function here; the rest of the engine calls only these. One file per OS holds its
+//! spellings, each documented with the OS call it uses and its fallback:
+//!
+//! | primitive | Linux (`linux.rs`) | macOS (`macos.rs`) | Windows (`windows.rs`) |
+//! | --- | --- | --- | --- |
+//! | [`sync_file`] | `fdatasync` | `F_FULLFSYNC`, `fsync` where refused | `FlushFileBuffers` |
+//! | [`open_from_medium`] | `posix_fadvise(DONTNEED)` | `F_NOCACHE` | `FILE_FLAG_NO_BUFFERING` |
+//! | [`sync_dir`] | `fsync` the folder | `fsync` the folder | (the rename writes through) |
+//! | [`rename_noreplace`] | `renameat2(NOREPLACE)` | `renamex_np(RENAME_EXCL)` | `MoveFileExW` |
+//! | [`is_mount_point`] | mount table | device numbers | `GetVolumePathNameW` |
+//! | [`is_still_being_written`] | never | never | sharing violation |
+//!
+//! Where a file system refuses a primitive and a weaker one stands in, the weakening is
+//! logged (once per kind) and kept in [`fallbacks`] for the transfer report.
 
 use std::fs::File;
 use std::io;
 use std::path::Path;
+use std::sync::Mutex;
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+use linux as imp;
+
+#[cfg(target_os = "macos")]
+mod macos;
+#[cfg(target_os = "macos")]
+use macos as imp;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as imp;
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+mod portable;
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+use portable as imp;
 
 #[cfg(unix)]
-mod unix;
-#[cfg(unix)]
-use unix as imp;
+mod posix;
 
-#[cfg(not(unix))]
-mod other;
-#[cfg(not(unix))]
-use other as imp;
+/// Make a written file's data (and its size) durable on the medium. The handle must be
+/// open for writing (Windows' `FlushFileBuffers` refuses a read-only one).
+pub fn sync_file(file: &File) -> io::Result<()> {
+    imp::sync_file(file)
+}
 
-/// Flush a directory's entries (new names, renames) to disk. A no-op where the platform
-/// cannot open directories (Windows flushes metadata with the file).
+/// Open `path` for a read that comes from the medium, not from the OS's cache: what
+/// "verified" means. The file must have been made durable ([`sync_file`]) first.
+pub fn open_from_medium(path: &Path) -> io::Result<MediumReader> {
+    imp::open_from_medium(path)
+}
+
+pub use imp::MediumReader;
+
+/// Flush a directory's entries (new names, renames) to disk. A no-op on Windows, where
+/// [`rename_noreplace`] writes through and NTFS journals the folder with it.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     imp::sync_dir(dir)
 }
@@ -27,10 +67,31 @@ pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
     imp::rename_noreplace(from, to)
 }
 
-/// Ask the OS to forget the cached pages of `file`, so the next read comes from disk.
-/// The file must be fsynced first: dirty pages are not dropped.
-pub fn drop_cache(file: &File) -> io::Result<()> {
-    imp::drop_cache(file)
+/// True when `err`, met opening or reading a file, means another program still has it
+/// open for writing (a tethering tool mid-save): "not complete yet", not a failure.
+pub fn is_still_being_written(err: &io::Error) -> bool {
+    imp::is_still_being_written(err.raw_os_error())
+}
+
+/// A weaker primitive stood in for the documented one: logged once per kind, and kept for
+/// the transfer report.
+pub(crate) fn fallback(what: &'static str, path: Option<&Path>) {
+    let mut seen = FALLBACKS.lock().unwrap_or_else(|e| e.into_inner());
+    if !seen.contains(&what) {
+        match path {
+            Some(path) => tracing::warn!(path = %path.display(), "{what}"),
+            None => tracing::warn!("{what}"),
+        }
+        seen.push(what);
+    }
+}
+
+static FALLBACKS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+
+/// Every weakened guarantee this process has met so far (see the module docs), for the
+/// transfer report: e.g. "verified through the OS cache: the volume refuses uncached reads".
+pub fn fallbacks() -> Vec<&'static str> {
+    FALLBACKS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// True when a file system is mounted exactly at `path`.
@@ -97,10 +158,52 @@ mod tests {
     }
 
     #[test]
+    fn a_synced_file_reads_back_from_the_medium_whole() {
+        use std::io::{Read, Write};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("frame.nef");
+        // Not a multiple of any sector size, and more than one read's worth.
+        let data: Vec<u8> = (0..(3 << 20) + 4097u32).map(|i| (i % 251) as u8).collect();
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .expect("create");
+        file.write_all(&data).expect("write");
+        sync_file(&file).expect("a handle open for writing syncs");
+        drop(file);
+        let mut back = Vec::new();
+        open_from_medium(&path)
+            .expect("open")
+            .read_to_end(&mut back)
+            .expect("read");
+        assert_eq!(back.len(), data.len());
+        assert!(back == data, "the bytes read back differ");
+        // An empty file too.
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, b"").expect("write");
+        let mut back = Vec::new();
+        open_from_medium(&empty)
+            .expect("open")
+            .read_to_end(&mut back)
+            .expect("read");
+        assert!(back.is_empty());
+    }
+
+    #[test]
+    fn a_plain_error_is_not_a_file_still_being_written() {
+        assert!(!is_still_being_written(&io::Error::from(
+            io::ErrorKind::NotFound
+        )));
+    }
+
+    #[test]
     fn root_is_a_mount_point_and_a_plain_folder_is_not() {
         let dir = tempfile::tempdir().expect("tempdir");
         assert!(!is_mount_point(dir.path()).expect("probe"));
         #[cfg(unix)]
         assert!(is_mount_point(Path::new("/")).expect("probe"));
+        #[cfg(windows)]
+        assert!(is_mount_point(Path::new("C:\\")).expect("probe"));
     }
 }

@@ -204,7 +204,7 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ProofErr
     let target = dir.join(name);
     let mut file = std::fs::File::create(&partial).map_err(|e| ProofError::io(&partial, e))?;
     file.write_all(bytes)
-        .and_then(|()| file.sync_all())
+        .and_then(|()| platform::sync_file(&file))
         .map_err(|e| ProofError::io(&partial, e))?;
     drop(file);
     std::fs::rename(&partial, &target).map_err(|e| ProofError::io(&target, e))?;

@@ -109,7 +109,7 @@ pub fn download(device: &mut dyn Device, file: &CardFile, to: &Path) -> Result<(
         if file.mtime > 0 {
             let _ = f.set_modified(UNIX_EPOCH + Duration::from_secs(file.mtime as u64));
         }
-        f.sync_all().map_err(disk)?;
+        crate::platform::sync_file(&f).map_err(disk)?;
         synced = Instant::now();
         drop(f);
         fs::rename(&partial, to).map_err(disk)?;
