@@ -250,7 +250,8 @@ fn wrong_credentials_are_one_clear_error_and_no_retry_storm() {
         (s3_servers::ACCESS_KEY, "not-the-secret"),
     ] {
         let mut s = studio(&server, "shots");
-        s.env.retain(|(name, _)| !name.starts_with("SHOTLINE_UPLOAD_"));
+        s.env
+            .retain(|(name, _)| !name.starts_with("SHOTLINE_UPLOAD_"));
         s.env
             .push(("SHOTLINE_UPLOAD_ACCESS_KEY_ID".into(), key.into()));
         s.env
@@ -259,13 +260,19 @@ fn wrong_credentials_are_one_clear_error_and_no_retry_storm() {
         let log = stops_once(&mut s, || {
             server.requests("PUT") + server.requests("HEAD") - before
         });
-        assert!(log.contains("SHOTLINE_UPLOAD_ACCESS_KEY_ID"), "{key}: {log}");
+        assert!(
+            log.contains("SHOTLINE_UPLOAD_ACCESS_KEY_ID"),
+            "{key}: {log}"
+        );
         assert!(!log.contains("not-the-secret"), "the secret was logged");
         s.stop();
     }
-    let objects =
-        server.boto("print(len(s3.list_objects_v2(Bucket='shots').get('Contents', [])))");
-    assert_eq!(objects.trim(), "0", "a request with a wrong signature was taken");
+    let objects = server.boto("print(len(s3.list_objects_v2(Bucket='shots').get('Contents', [])))");
+    assert_eq!(
+        objects.trim(),
+        "0",
+        "a request with a wrong signature was taken"
+    );
 }
 
 fn the_server_going_away_mid_upload_is_resumed_when_it_is_back(kind: Kind) {
@@ -287,7 +294,7 @@ fn the_server_going_away_mid_upload_is_resumed_when_it_is_back(kind: Kind) {
     drop(server);
     std::thread::sleep(Duration::from_secs(3));
     let server = S3Server::start_with(kind, dir.path(), Some(port));
-    server.create_bucket("shots");
+    server.ensure_bucket("shots");
     // What was uploaded before is gone with the old server; the rest must arrive.
     s.wait_for("every upload", Duration::from_secs(180), |st| {
         uploaded(st) == 31

@@ -112,9 +112,10 @@ pub fn space(path: &Path) -> io::Result<(u64, u64)> {
     Ok((fs4::available_space(path)?, fs4::total_space(path)?))
 }
 
-/// The fallback for [`rename_noreplace`] where the file system has no atomic form:
+/// The Unix fallback for [`rename_noreplace`] where the file system has no atomic form:
 /// a hard link (fails if `to` exists) and an unlink; and where hard links are not
 /// supported either (exFAT, FAT), a checked rename.
+#[cfg(unix)]
 fn link_then_unlink(from: &Path, to: &Path) -> io::Result<()> {
     match std::fs::hard_link(from, to) {
         Ok(()) => std::fs::remove_file(from),
@@ -147,6 +148,7 @@ mod tests {
         assert!(!a.exists());
     }
 
+    #[cfg(unix)]
     #[test]
     fn fallback_never_replaces() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -112,7 +112,10 @@ impl S3Server {
         match self.kind {
             // Werkzeug says so once it has bound the port.
             Kind::Moto => log.contains(&format!("Running on http://127.0.0.1:{}", self.port)),
-            Kind::S3sFs => log.contains(&format!("server is running at http://127.0.0.1:{}", self.port)),
+            Kind::S3sFs => log.contains(&format!(
+                "server is running at http://127.0.0.1:{}",
+                self.port
+            )),
         }
     }
 
@@ -141,6 +144,15 @@ impl S3Server {
 
     pub fn create_bucket(&self, bucket: &str) {
         self.boto(&format!("s3.create_bucket(Bucket='{bucket}')"));
+    }
+
+    /// Create `bucket` unless it is there already: s3s-fs makes a bucket's folder on the
+    /// first `PUT` into it, so a client retrying against a restarted s3s-fs may have
+    /// brought it back first.
+    pub fn ensure_bucket(&self, bucket: &str) {
+        self.boto(&format!(
+            "try:\n    s3.create_bucket(Bucket='{bucket}')\nexcept (s3.exceptions.BucketAlreadyExists, s3.exceptions.BucketAlreadyOwnedByYou):\n    pass"
+        ));
     }
 
     /// Requests with HTTP `method` this server has taken so far.

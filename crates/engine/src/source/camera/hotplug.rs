@@ -9,7 +9,9 @@
 //! about a second. Where there is no such listing (macOS, Windows), every look asks
 //! libgphoto2, as before.
 
+#[cfg(target_os = "linux")]
 use std::collections::hash_map::DefaultHasher;
+#[cfg(target_os = "linux")]
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
