@@ -72,7 +72,7 @@ pub fn camera_sim() -> anyhow::Result<()> {
 }
 
 /// The mirror of the system's Debian entry, so no host name is written here.
-fn debian_mirror() -> anyhow::Result<String> {
+pub fn debian_mirror() -> anyhow::Result<String> {
     let mut texts = Vec::new();
     for file in [
         "/etc/apt/sources.list.d/debian.sources",

@@ -9,6 +9,8 @@
 //! - `camera-sim`: build libgphoto2 with its virtual camera (the camera tests and bench use it).
 //! - `bundle`: the desktop app's installers (.deb and .rpm here).
 //! - `bench <name>`: benchmarks against peer tools, side by side (module `bench`).
+//! - `windows`: the engine cross-built for Windows, its tests run under Wine (module
+//!   `windows`; also a step of `test` on Linux).
 
 mod bench;
 mod bench_answers;
@@ -31,6 +33,10 @@ mod desktop;
 mod lazy_webkit;
 mod sys;
 mod ui;
+#[cfg(target_os = "linux")]
+mod windows;
+#[cfg(target_os = "linux")]
+mod windows_scenario;
 
 use std::process::ExitCode;
 
@@ -49,6 +55,14 @@ fn main() -> ExitCode {
         }
         "ui" => sys::setup().and_then(|()| ui::build()),
         "camera-sim" => camera_sim::camera_sim(),
+        #[cfg(target_os = "linux")]
+        "windows" => windows::test().and_then(|(passed, failed)| {
+            println!("windows: {passed} passed, {failed} failed");
+            if failed > 0 {
+                anyhow::bail!("{failed} tests failed under Wine");
+            }
+            Ok(())
+        }),
         "bundle" => sys::setup().and_then(|()| bundle::bundle().map(drop)),
         "lazy-webkit" => lazy_webkit::lazy_webkit(),
         // The bench relay's floor server (started by `bench relay`, not by hand).
@@ -56,7 +70,7 @@ fn main() -> ExitCode {
         "bench" => sys::setup().and_then(|()| bench::bench(&rest)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | run [--headless | ARGS] | test [ARGS] | ui | camera-sim | bundle | lazy-webkit | bench <backup | burst | seal | relay | upload | camera | desktop>>"
+                "usage: cargo xtask <setup | run [--headless | ARGS] | test [ARGS] | ui | camera-sim | windows | bundle | lazy-webkit | bench <backup | burst | seal | relay | upload | camera | desktop>>"
             );
             return ExitCode::from(2);
         }
@@ -126,6 +140,12 @@ fn test(clock: &Steps, rest: &[String]) -> anyhow::Result<()> {
     let (desktop_passed, desktop_failed) = clock.step("desktop end to end", desktop::e2e)?;
     passed += desktop_passed;
     failed += desktop_failed;
+    #[cfg(target_os = "linux")]
+    {
+        let (win_passed, win_failed) = clock.step("Windows engine under Wine", windows::test)?;
+        passed += win_passed;
+        failed += win_failed;
+    }
     if cfg!(target_os = "linux") {
         let (deb_passed, deb_failed) =
             clock.step(".deb installs and starts", desktop::deb_installs_and_starts)?;

@@ -196,6 +196,14 @@ fn python_tools() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// These Debian/Ubuntu packages (only there); nothing when they are all installed.
+pub fn apt_packages(apt: &[&str]) -> anyhow::Result<()> {
+    if !(cfg!(target_os = "linux") && which("dpkg-query")) {
+        bail!("install by hand: {}", apt.join(" "));
+    }
+    system_packages(apt, &[])
+}
+
 fn system_packages(apt: &[&str], brew: &[&str]) -> anyhow::Result<()> {
     if cfg!(target_os = "linux") && which("dpkg-query") {
         let missing: Vec<&str> = apt.iter().copied().filter(|p| !dpkg_installed(p)).collect();
@@ -285,9 +293,8 @@ pub fn cargo_tests(args: &[&str]) -> anyhow::Result<(u64, u64, u64)> {
             let line = line?;
             println!("{line}");
             if let Some(rest) = line.strip_prefix("test result: ") {
-                passed += count(rest, " passed");
-                failed += count(rest, " failed");
-                ignored += count(rest, " ignored");
+                let (p, f, i) = tally(rest);
+                (passed, failed, ignored) = (passed + p, failed + f, ignored + i);
             }
         }
     }
@@ -299,6 +306,15 @@ pub fn cargo_tests(args: &[&str]) -> anyhow::Result<(u64, u64, u64)> {
         );
     }
     Ok((passed, failed, ignored))
+}
+
+/// (passed, failed, ignored) of a libtest summary after its `test result: `.
+pub fn tally(summary: &str) -> (u64, u64, u64) {
+    (
+        count(summary, " passed"),
+        count(summary, " failed"),
+        count(summary, " ignored"),
+    )
 }
 
 /// The number before `label` in `ok. 3 passed; 0 failed; ...`.

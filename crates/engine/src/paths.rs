@@ -61,9 +61,16 @@ pub fn normalize(path: &Path) -> PathBuf {
             }
             return out;
         }
-        match (existing.file_name(), existing.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name.to_os_string());
+        // The last component, `..` and `.` too (which `file_name` does not give), so the
+        // existing part is canonical in the same spelling as `outer`'s (`\\?\C:\..` on
+        // Windows) before the rest is folded onto it.
+        let last = existing.components().next_back();
+        match (last, existing.parent()) {
+            (
+                Some(last @ (Component::Normal(_) | Component::ParentDir | Component::CurDir)),
+                Some(parent),
+            ) => {
+                rest.push(last.as_os_str().to_os_string());
                 existing = parent.to_path_buf();
             }
             _ => {

@@ -117,14 +117,25 @@ mod tests {
             .into_iter()
     }
 
+    /// An absolute path on this platform (`/mnt/b`, `C:\\mnt\\b`).
+    fn abs(rel: &str) -> PathBuf {
+        std::env::temp_dir().join(rel)
+    }
+
     #[test]
     fn overrides_replace_file_values() {
         let mut config = Config::default();
+        // The platform's list separator: `:` here, `;` on Windows, where `:` is a drive's.
+        let list = std::env::join_paths([
+            format!("usb={}", abs("usb/b").display()),
+            abs("nas").display().to_string(),
+        ])
+        .expect("join");
         apply(
             &mut config,
             vars(&[
                 ("SHOTLINE_STUDIO_ID", "north"),
-                ("SHOTLINE_BACKUP", "usb=/mnt/usb/b:/srv/nas"),
+                ("SHOTLINE_BACKUP", &list.to_string_lossy()),
                 ("SHOTLINE_CAMERA_ENABLED", "off"),
                 ("SHOTLINE_RELAY_SECRET", "ignored"),
             ]),
@@ -134,7 +145,7 @@ mod tests {
         assert!(!config.camera.enabled);
         let names: Vec<_> = config.backup.iter().map(|b| b.name.as_str()).collect();
         assert_eq!(names, ["usb", "nas"]);
-        assert_eq!(config.backup[0].path, PathBuf::from("/mnt/usb/b"));
+        assert_eq!(config.backup[0].path, abs("usb/b"));
     }
 
     #[test]
@@ -143,18 +154,18 @@ mod tests {
         apply(
             &mut config,
             vars(&[
-                ("SHOTLINE_HOT_FOLDER_PATH", "/in"),
-                ("SHOTLINE_BACKUP_PATH", "/mnt/b"),
+                ("SHOTLINE_HOT_FOLDER_PATH", &abs("in").display().to_string()),
+                ("SHOTLINE_BACKUP_PATH", &abs("b").display().to_string()),
             ]),
         )
         .expect("apply");
-        assert_eq!(config.hot_folder[0].path, PathBuf::from("/in"));
+        assert_eq!(config.hot_folder[0].path, abs("in"));
         assert_eq!(
             (
                 config.backup[0].name.as_str(),
                 config.backup[0].path.as_path()
             ),
-            ("b", std::path::Path::new("/mnt/b"))
+            ("b", abs("b").as_path())
         );
     }
 

@@ -17,6 +17,8 @@ use crate::{Bus, Error};
 
 /// First and longest wait before a failed candidate is tried again.
 const RETRY: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(30));
+/// Wait before a file another program still writes is looked at again.
+const WRITER_WAIT: Duration = Duration::from_secs(1);
 
 /// Candidates waiting, and failures waiting for their retry.
 #[derive(Debug, Default)]
@@ -63,6 +65,13 @@ impl Queue {
     fn succeeded(&mut self, candidate: &Candidate) {
         self.failures.remove(&candidate.path);
         self.retry.retain(|(_, c)| c.path != candidate.path);
+    }
+
+    /// Not complete yet (its writer still holds it): it comes back after `wait`, with no
+    /// failure counted.
+    fn later(&mut self, candidate: Candidate, wait: Duration) {
+        self.retry.retain(|(_, c)| c.path != candidate.path);
+        self.retry.push((Instant::now() + wait, candidate));
     }
 
     /// It failed again: how many times now; it comes back after the backoff.
@@ -154,6 +163,15 @@ fn done(
 }
 
 fn failed(queue: &mut Queue, candidate: Candidate, e: &Error, bus: &Bus) {
+    if e.is_still_being_written() {
+        // Windows: the tethering tool holds the file open without sharing it.
+        tracing::debug!(
+            "{}: still being written; looked at again shortly",
+            candidate.path.display()
+        );
+        queue.later(candidate, WRITER_WAIT);
+        return;
+    }
     let original = candidate.original.clone();
     let attempts = queue.failed(candidate);
     if e.is_disk_full() {
@@ -217,5 +235,27 @@ mod tests {
         );
         queue.succeeded(&candidate("a"));
         assert!(queue.retry.is_empty() && queue.failures.is_empty());
+    }
+
+    /// Windows: a file the tethering tool still holds (a sharing violation) is looked at
+    /// again shortly, with no failure counted and nobody alerted.
+    #[cfg(windows)]
+    #[test]
+    fn a_file_still_being_written_is_no_failure() {
+        let bus = Bus::new();
+        let mut events = bus.subscribe();
+        let mut queue = Queue::default();
+        let now = Instant::now();
+        for _ in 0..5 {
+            let e = Error::io("a", std::io::Error::from_raw_os_error(32));
+            failed(&mut queue, candidate("a"), &e, &bus);
+        }
+        assert!(queue.failures.is_empty(), "{:?}", queue.failures);
+        assert!(
+            events.try_recv().is_err(),
+            "an alert for a file being written"
+        );
+        queue.due_retries(now + WRITER_WAIT + Duration::from_millis(100));
+        assert_eq!(queue.next(), Some(candidate("a")));
     }
 }
