@@ -160,8 +160,8 @@ pub fn cache_dir() -> std::path::PathBuf {
 /// and commit the file once it passes.
 const REQUIREMENTS: &str = include_str!("../requirements.txt");
 
-/// The venv with exactly [`REQUIREMENTS`]: made once, brought to the pins again whenever
-/// the file changes (the copy kept in the venv says what it holds).
+/// The venv with exactly [`REQUIREMENTS`]: made once, and made anew whenever the file
+/// changes (the copy kept in the venv says what it holds).
 fn python_tools() -> anyhow::Result<()> {
     let venv = venv();
     let bin = venv.join("bin");
@@ -181,10 +181,11 @@ fn python_tools() -> anyhow::Result<()> {
     } else {
         "python"
     };
-    if !bin.join("pip").is_file() {
-        status(Command::new(python).arg("-m").arg("venv").arg(&venv))?;
+    // Made anew, so nothing but the pins is in it (a package an older pin pulled in too).
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)?;
     }
-    let _ = std::fs::remove_file(&stamp);
+    status(Command::new(python).arg("-m").arg("venv").arg(&venv))?;
     let pinned = venv.join("requirements.txt");
     std::fs::write(&pinned, REQUIREMENTS)?;
     status(

@@ -76,7 +76,21 @@ fn nightly_sysroot() -> anyhow::Result<PathBuf> {
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    // std's sources must match the compiler's release: RUST_SRC's major.minor.
+    let version = Command::new("rustup")
+        .args(["run", "nightly", "rustc", "--version"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let release: String = RUST_SRC.split('.').take(2).collect::<Vec<_>>().join(".");
+    if !version.starts_with(&format!("rustc {release}.")) {
+        bail!(
+            "the Windows lane builds std {RUST_SRC} with the nightly toolchain, which is `{}`: move RUST_SRC in xtask/src/windows.rs to Debian's rust-src for that release",
+            version.trim()
+        );
+    }
+    Ok(sysroot)
 }
 
 /// Debian unstable's `rust-src` at [`RUST_SRC`], unpacked once; its `library` folder.
@@ -123,10 +137,11 @@ fn rust_src() -> anyhow::Result<PathBuf> {
     .with_context(|| {
         format!("Debian unstable no longer serves rust-src {RUST_SRC}: move RUST_SRC in xtask/src/windows.rs to a version that builds with the nightly toolchain")
     })?;
-    let deb = std::fs::read_dir(&download)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.to_string_lossy().ends_with(".deb"))
-        .context("apt-get download left no .deb")?;
+    // apt-get names the file with the version's `:` and `+` as they are (no epoch here).
+    let deb = download.join(format!("rust-src_{RUST_SRC}_all.deb"));
+    if !deb.is_file() {
+        bail!("apt-get download left no {}", deb.display());
+    }
     sys::status(Command::new("dpkg").arg("-x").arg(&deb).arg(&unpacked))?;
     if !library.join("Cargo.lock").is_file() {
         bail!("{} has no std sources", deb.display());

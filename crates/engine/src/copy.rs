@@ -65,6 +65,7 @@ impl Sink {
             .create(true)
             .truncate(true)
             .open(&partial)?;
+        platform::prepare_write(&file);
         Ok(Self {
             final_path: final_path.to_path_buf(),
             partial,

@@ -69,10 +69,10 @@ impl Error {
         }
     }
 
-    /// True when another program still has the file open for writing (a tethering tool
-    /// mid-save, on Windows): the file is not complete yet, nothing failed.
-    pub fn is_still_being_written(&self) -> bool {
-        matches!(self, Error::Io { cause, .. } if crate::platform::is_still_being_written(cause))
+    /// True when another program still has `file` open for writing (a tethering tool
+    /// mid-save, on Windows): it is not complete yet, nothing failed.
+    pub fn is_still_being_written(&self, file: &std::path::Path) -> bool {
+        matches!(self, Error::Io { path, cause } if path == file && crate::platform::is_still_being_written(cause))
     }
 
     /// True when the error means the disk is full.

@@ -19,6 +19,9 @@ use crate::{Bus, Error};
 const RETRY: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(30));
 /// Wait before a file another program still writes is looked at again.
 const WRITER_WAIT: Duration = Duration::from_secs(1);
+/// How long a file may stay held by its writer before that counts as a failure (and so is
+/// told, as any other).
+const WRITER_PATIENCE: Duration = Duration::from_secs(600);
 
 /// Candidates waiting, and failures waiting for their retry.
 #[derive(Debug, Default)]
@@ -29,6 +32,8 @@ struct Queue {
     retry: Vec<(Instant, Candidate)>,
     /// Failed attempts so far, per file, until one succeeds.
     failures: HashMap<PathBuf, u32>,
+    /// Since when each file has been found held by its writer.
+    held_since: HashMap<PathBuf, Instant>,
     /// The library disk is full and the alert was raised.
     full_alerted: bool,
 }
@@ -64,14 +69,20 @@ impl Queue {
     /// It worked: forget its failures.
     fn succeeded(&mut self, candidate: &Candidate) {
         self.failures.remove(&candidate.path);
+        self.held_since.remove(&candidate.path);
         self.retry.retain(|(_, c)| c.path != candidate.path);
     }
 
-    /// Not complete yet (its writer still holds it): it comes back after `wait`, with no
-    /// failure counted.
-    fn later(&mut self, candidate: Candidate, wait: Duration) {
+    /// Not complete yet (its writer still holds it): it comes back after [`WRITER_WAIT`],
+    /// with no failure counted, for [`WRITER_PATIENCE`]; `Err` gives it back after that.
+    fn held(&mut self, candidate: Candidate, now: Instant) -> Result<(), Candidate> {
+        let since = *self.held_since.entry(candidate.path.clone()).or_insert(now);
+        if now.duration_since(since) >= WRITER_PATIENCE {
+            return Err(candidate);
+        }
         self.retry.retain(|(_, c)| c.path != candidate.path);
-        self.retry.push((Instant::now() + wait, candidate));
+        self.retry.push((now + WRITER_WAIT, candidate));
+        Ok(())
     }
 
     /// It failed again: how many times now; it comes back after the backoff.
@@ -163,15 +174,19 @@ fn done(
 }
 
 fn failed(queue: &mut Queue, candidate: Candidate, e: &Error, bus: &Bus) {
-    if e.is_still_being_written() {
+    let candidate = if e.is_still_being_written(&candidate.path) {
         // Windows: the tethering tool holds the file open without sharing it.
         tracing::debug!(
             "{}: still being written; looked at again shortly",
             candidate.path.display()
         );
-        queue.later(candidate, WRITER_WAIT);
-        return;
-    }
+        match queue.held(candidate, Instant::now()) {
+            Ok(()) => return,
+            Err(candidate) => candidate,
+        }
+    } else {
+        candidate
+    };
     let original = candidate.original.clone();
     let attempts = queue.failed(candidate);
     if e.is_disk_full() {
@@ -257,5 +272,12 @@ mod tests {
         );
         queue.due_retries(now + WRITER_WAIT + Duration::from_millis(100));
         assert_eq!(queue.next(), Some(candidate("a")));
+        // Held for good: after a while it is a failure like any other, and told.
+        let later = Instant::now() + WRITER_PATIENCE;
+        assert_eq!(queue.held(candidate("a"), later), Err(candidate("a")));
+        // Another file's sharing violation (the library's, say) is a plain failure.
+        let e = Error::io("elsewhere", std::io::Error::from_raw_os_error(32));
+        failed(&mut queue, candidate("b"), &e, &bus);
+        assert_eq!(queue.failures.get(&PathBuf::from("b")), Some(&1));
     }
 }

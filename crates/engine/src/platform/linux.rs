@@ -16,7 +16,7 @@ pub(super) fn sync_file(file: &File) -> io::Result<()> {
 
 /// `posix_fadvise(POSIX_FADV_DONTNEED)` on the whole file drops its clean cached pages, so
 /// the reads that follow come from the device. A file system that refuses the advice
-/// (some FUSE ones) is read through the cache, and the log and report say so.
+/// (some FUSE ones) is read through the cache, and the log says so.
 pub(super) fn open_from_medium(path: &Path) -> io::Result<MediumReader> {
     use nix::fcntl::{PosixFadviseAdvice, posix_fadvise};
     let file = File::open(path)?;
@@ -28,6 +28,9 @@ pub(super) fn open_from_medium(path: &Path) -> io::Result<MediumReader> {
     }
     Ok(file)
 }
+
+/// Nothing: the page cache is dropped before the verify read instead.
+pub(super) fn prepare_write(_file: &File) {}
 
 /// `fsync(2)` on the folder.
 pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -41,6 +44,10 @@ pub(super) fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
     match renameat2(AT_FDCWD, from, AT_FDCWD, to, RenameFlags::RENAME_NOREPLACE) {
         Ok(()) => Ok(()),
         Err(nix::errno::Errno::EINVAL | nix::errno::Errno::ENOSYS) => {
+            super::fallback(
+                "rename without replacing by link and unlink: the file system refuses renameat2(RENAME_NOREPLACE)",
+                Some(to),
+            );
             super::link_then_unlink(from, to)
         }
         Err(e) => Err(io::Error::from(e)),

@@ -39,9 +39,24 @@ fn refused(err: &io::Error) -> bool {
     )
 }
 
+/// `fsync(2)` itself (std's `sync_all` is `F_FULLFSYNC` on Apple systems), again after
+/// an interruption.
+fn fsync(file: &File) -> io::Result<()> {
+    loop {
+        // SAFETY: `file` is an open descriptor for the whole call.
+        if unsafe { libc::fsync(file.as_raw_fd()) } == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
 /// `F_FULLFSYNC`: the data reaches the medium, through the drive's own cache (`fsync`
 /// alone on macOS stops at the drive). Volumes that refuse it get `fsync`, as libuv and Go
-/// do, and the log and report say the drive's cache may hold the last writes.
+/// do, and the log says the drive's cache may hold the last writes.
 pub(super) fn sync_file(file: &File) -> io::Result<()> {
     match fcntl(file, libc::F_FULLFSYNC, 0) {
         Ok(()) => Ok(()),
@@ -50,14 +65,21 @@ pub(super) fn sync_file(file: &File) -> io::Result<()> {
                 "durable write by fsync: the volume refuses F_FULLFSYNC, so the drive's cache may hold the last writes",
                 None,
             );
-            file.sync_all()
+            fsync(file)
         }
         Err(e) => Err(e),
     }
 }
 
+/// `F_NOCACHE` on the writing descriptor too: the unified buffer cache keeps no copy of
+/// what is written, so the verify read that follows cannot be served one. Advice only:
+/// a volume that refuses it is read back through `F_NOCACHE` alone.
+pub(super) fn prepare_write(file: &File) {
+    let _ = fcntl(file, libc::F_NOCACHE, 1);
+}
+
 /// `F_NOCACHE` on the verify descriptor: its reads bypass the unified buffer cache. A
-/// volume that refuses it is read through the cache, and the log and report say so.
+/// volume that refuses it is read through the cache, and the log says so.
 pub(super) fn open_from_medium(path: &Path) -> io::Result<MediumReader> {
     let file = File::open(path)?;
     if let Err(e) = fcntl(&file, libc::F_NOCACHE, 1) {
@@ -72,12 +94,12 @@ pub(super) fn open_from_medium(path: &Path) -> io::Result<MediumReader> {
     Ok(file)
 }
 
-/// `F_BARRIERFSYNC` on the folder (its entries are ordered after the data already made
-/// durable), `fsync` where the volume refuses it.
+/// `F_FULLFSYNC` on the folder, so its new entries reach the medium as the files' data
+/// did; `fsync` where the volume refuses it.
 pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
     let folder = File::open(dir)?;
-    match fcntl(&folder, libc::F_BARRIERFSYNC, 0) {
-        Err(e) if refused(&e) => folder.sync_all(),
+    match fcntl(&folder, libc::F_FULLFSYNC, 0) {
+        Err(e) if refused(&e) => fsync(&folder),
         other => other,
     }
 }

@@ -6,13 +6,14 @@
 //! | --- | --- | --- | --- |
 //! | [`sync_file`] | `fdatasync` | `F_FULLFSYNC`, `fsync` where refused | `FlushFileBuffers` |
 //! | [`open_from_medium`] | `posix_fadvise(DONTNEED)` | `F_NOCACHE` | `FILE_FLAG_NO_BUFFERING` |
-//! | [`sync_dir`] | `fsync` the folder | `fsync` the folder | (the rename writes through) |
+//! | [`prepare_write`] | nothing | `F_NOCACHE` | nothing |
+//! | [`sync_dir`] | `fsync` the folder | `F_FULLFSYNC` the folder | `FlushFileBuffers` the folder |
 //! | [`rename_noreplace`] | `renameat2(NOREPLACE)` | `renamex_np(RENAME_EXCL)` | `MoveFileExW` |
 //! | [`is_mount_point`] | mount table | device numbers | `GetVolumePathNameW` |
 //! | [`is_still_being_written`] | never | never | sharing violation |
 //!
 //! Where a file system refuses a primitive and a weaker one stands in, the weakening is
-//! logged (once per kind) and kept in [`fallbacks`] for the transfer report.
+//! logged (once per kind) and kept in [`fallbacks`].
 
 use std::fs::File;
 use std::io;
@@ -56,8 +57,13 @@ pub fn open_from_medium(path: &Path) -> io::Result<MediumReader> {
 
 pub use imp::MediumReader;
 
-/// Flush a directory's entries (new names, renames) to disk. A no-op on Windows, where
-/// [`rename_noreplace`] writes through and NTFS journals the folder with it.
+/// Set up a file just created for a copy that will be verified: on macOS its pages are
+/// kept out of the cache, so the read-back cannot be served from memory.
+pub fn prepare_write(file: &File) {
+    imp::prepare_write(file);
+}
+
+/// Flush a directory's entries (new names, renames) to disk.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     imp::sync_dir(dir)
 }
@@ -73,8 +79,8 @@ pub fn is_still_being_written(err: &io::Error) -> bool {
     imp::is_still_being_written(err.raw_os_error())
 }
 
-/// A weaker primitive stood in for the documented one: logged once per kind, and kept for
-/// the transfer report.
+/// A weaker primitive stood in for the documented one: logged once per kind, and listed
+/// by [`fallbacks`].
 pub(crate) fn fallback(what: &'static str, path: Option<&Path>) {
     let mut seen = FALLBACKS.lock().unwrap_or_else(|e| e.into_inner());
     if !seen.contains(&what) {
@@ -88,8 +94,8 @@ pub(crate) fn fallback(what: &'static str, path: Option<&Path>) {
 
 static FALLBACKS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
 
-/// Every weakened guarantee this process has met so far (see the module docs), for the
-/// transfer report: e.g. "verified through the OS cache: the volume refuses uncached reads".
+/// Every weakened guarantee this process has met so far (see the module docs): e.g.
+/// "verified through the OS cache: the volume refuses unbuffered reads".
 pub fn fallbacks() -> Vec<&'static str> {
     FALLBACKS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }

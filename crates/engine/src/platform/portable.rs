@@ -6,7 +6,7 @@ use std::path::Path;
 
 pub(super) use super::posix::is_disk_full_code;
 
-/// A plain descriptor: no portable call bypasses the cache, so the log and report say so.
+/// A plain descriptor: no portable call bypasses the cache, so the log says so.
 pub type MediumReader = File;
 
 /// `fsync(2)`.
@@ -22,6 +22,9 @@ pub(super) fn open_from_medium(path: &Path) -> io::Result<MediumReader> {
     );
     File::open(path)
 }
+
+/// Nothing: the page cache is dropped before the verify read instead.
+pub(super) fn prepare_write(_file: &File) {}
 
 /// `fsync(2)` on the folder.
 pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {

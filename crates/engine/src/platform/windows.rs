@@ -9,10 +9,11 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::os::windows::ffi::OsStrExt;
 use std::os::windows::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use windows_sys::Win32::Storage::FileSystem::{
-    FILE_FLAG_NO_BUFFERING, GetVolumePathNameW, MOVEFILE_WRITE_THROUGH, MoveFileExW,
+    FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_NO_BUFFERING, GetVolumePathNameW, MOVEFILE_WRITE_THROUGH,
+    MoveFileExW,
 };
 
 /// `ERROR_SHARING_VIOLATION`, `ERROR_LOCK_VIOLATION`.
@@ -35,7 +36,7 @@ pub(super) fn sync_file(file: &File) -> io::Result<()> {
 
 /// A file read from the medium: opened with `FILE_FLAG_NO_BUFFERING`, so every read goes
 /// to the volume, in whole sectors into sector-aligned memory. A volume that refuses
-/// unbuffered handles is read through the cache, and the log and report say so.
+/// unbuffered handles or reads is read through the cache, and the log says so.
 pub struct MediumReader {
     file: File,
     /// Holds `SECTOR` bytes more than `CHUNK`, so an aligned `CHUNK` fits at `start`.
@@ -78,21 +79,44 @@ pub(super) fn open_from_medium(path: &Path) -> io::Result<MediumReader> {
     })
 }
 
+impl MediumReader {
+    /// One unbuffered read of a whole chunk into the aligned window.
+    fn refill(&mut self) -> io::Result<()> {
+        let window = &mut self.buf[self.start..self.start + CHUNK];
+        let n = match self.file.read(window) {
+            Ok(n) => n,
+            // A volume that opened unbuffered but refuses the aligned read: read the
+            // rest through the cache from where this one stopped.
+            Err(e) if e.raw_os_error() == Some(INVALID_PARAMETER) => {
+                super::fallback(
+                    "verified through the OS cache: the volume refuses unbuffered reads",
+                    None,
+                );
+                self.unbuffered = false;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        // Only the end of the file reads short of a whole sector; a short read of whole
+        // sectors may be followed by more.
+        self.eof = n == 0 || n % SECTOR != 0;
+        self.pos = 0;
+        self.filled = n;
+        Ok(())
+    }
+}
+
 impl Read for MediumReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if !self.unbuffered {
-            return self.file.read(out);
+        if self.pos == self.filled && self.unbuffered && !self.eof {
+            self.refill()?;
         }
         if self.pos == self.filled {
-            if self.eof {
-                return Ok(0);
-            }
-            let window = &mut self.buf[self.start..self.start + CHUNK];
-            let n = self.file.read(window)?;
-            // A disk file reads short only at its end.
-            self.eof = n < CHUNK;
-            self.pos = 0;
-            self.filled = n;
+            return if self.unbuffered || self.eof {
+                Ok(0)
+            } else {
+                self.file.read(out)
+            };
         }
         let n = out.len().min(self.filled - self.pos);
         let from = self.start + self.pos;
@@ -102,29 +126,49 @@ impl Read for MediumReader {
     }
 }
 
-/// Nothing: Windows cannot open a folder for flushing; [`rename_noreplace`] writes through
-/// instead, and NTFS journals the folder's entries with it.
-pub(super) fn sync_dir(_dir: &Path) -> io::Result<()> {
-    Ok(())
+/// `FlushFileBuffers` on the folder, opened for writing with `FILE_FLAG_BACKUP_SEMANTICS`
+/// (the only way Windows opens a folder): its entries reach the medium. Where the volume
+/// or the account refuses such a handle, the folder is left to the file system's journal,
+/// and the log says so.
+pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
+    let flushed = OpenOptions::new()
+        .write(true)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+        .open(dir)
+        .and_then(|folder| folder.sync_all());
+    match flushed {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(e),
+        Err(_) => {
+            super::fallback(
+                "folder entries left to the file system's journal: the volume refuses to flush a folder",
+                Some(dir),
+            );
+            Ok(())
+        }
+    }
 }
 
-/// A NUL-terminated wide path, in the `\\?\` form past `MAX_PATH`.
+/// Nothing: the verify read opens its own unbuffered handle.
+pub(super) fn prepare_write(_file: &File) {}
+
+/// A NUL-terminated wide path, in the `\\?\` form past `MAX_PATH` (which takes the
+/// path as it is, so `/` becomes `\`; the engine's paths hold no `..`).
 fn wide(path: &Path) -> Vec<u16> {
-    let long: PathBuf;
-    let path = if path.as_os_str().len() >= 248 && path.is_absolute() {
-        let text = path.to_string_lossy().replace('/', "\\");
-        long = if text.starts_with(r"\\?\") {
-            PathBuf::from(text)
-        } else if let Some(unc) = text.strip_prefix(r"\\") {
-            PathBuf::from(format!(r"\\?\UNC\{unc}"))
-        } else {
-            PathBuf::from(format!(r"\\?\{text}"))
-        };
-        long.as_path()
+    let units: Vec<u16> = path.as_os_str().encode_wide().collect();
+    let (back, slash, question) = (u16::from(b'\\'), u16::from(b'/'), u16::from(b'?'));
+    let mut out = Vec::with_capacity(units.len() + 9);
+    if units.len() >= 248 && path.is_absolute() && !units.starts_with(&[back, back, question]) {
+        // `\\server\share\..` is `\\?\UNC\server\share\..`.
+        let unc = units.starts_with(&[back, back]);
+        out.extend(OsStr::new(if unc { r"\\?\UNC" } else { r"\\?\" }).encode_wide());
+        let rest = if unc { &units[1..] } else { &units[..] };
+        out.extend(rest.iter().map(|&u| if u == slash { back } else { u }));
     } else {
-        path
-    };
-    OsStr::new(path).encode_wide().chain(Some(0)).collect()
+        out.extend(units);
+    }
+    out.push(0);
+    out
 }
 
 /// `MoveFileExW` without `MOVEFILE_REPLACE_EXISTING` fails atomically with
@@ -173,7 +217,10 @@ pub(super) fn is_mount_point(path: &Path) -> io::Result<bool> {
 fn same_folder(a: &str, b: &str) -> bool {
     let norm = |s: &str| {
         let s = s.replace('/', "\\");
-        let s = s.strip_prefix(r"\\?\").unwrap_or(&s).to_string();
+        let s = match s.strip_prefix(r"\\?\UNC\") {
+            Some(unc) => format!(r"\\{unc}"),
+            None => s.strip_prefix(r"\\?\").unwrap_or(&s).to_string(),
+        };
         s.trim_end_matches('\\').to_lowercase()
     };
     norm(a) == norm(b)
@@ -192,6 +239,7 @@ mod tests {
         assert!(same_folder(r"D:\", "d:"));
         assert!(same_folder(r"C:\Mounts\Card\", r"\\?\C:\mounts\card"));
         assert!(!same_folder(r"C:\", r"C:\Users"));
+        assert!(same_folder(r"\\?\UNC\nas\shots\", r"\\NAS\shots"));
     }
 
     #[test]

@@ -59,8 +59,10 @@ pub(crate) struct Context {
     public_url: Option<String>,
     bus: Bus,
     stopping: AtomicBool,
-    /// The bucket answered (its `HEAD`, or an upload) in this run.
+    /// An upload to the bucket worked in this run.
     bucket_seen: AtomicBool,
+    /// The bucket's `HEAD` was answered in this run (held while it is asked).
+    bucket_checked: std::sync::Mutex<bool>,
     limit: Option<Limiter>,
 }
 
@@ -134,6 +136,7 @@ impl Uploader {
                 bus,
                 stopping: AtomicBool::new(false),
                 bucket_seen: AtomicBool::new(false),
+                bucket_checked: std::sync::Mutex::new(false),
                 limit: config.bandwidth_bytes().map(Limiter::new),
             }),
             after_backups: config.after_backups,

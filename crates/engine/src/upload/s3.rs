@@ -138,22 +138,16 @@ impl Client {
         })
     }
 
-    /// Whether the bucket is there and these credentials may use it: `NoSuchBucket` when
-    /// it is not (a server that would create it on the first `PUT`, as some do, gets the
-    /// studio's typo no further), `Permanent` for a refused key or secret.
-    pub fn head_bucket(&self) -> Result<(), S3Error> {
+    /// `NoSuchBucket` when the server answers the bucket's `HEAD` with 404, `Transient`
+    /// when it does not answer. Anything else (200; 403 from a key that may `PUT` but not
+    /// list, as uploaders' keys often are; a region's redirect) is `Ok`: the first upload's
+    /// own answer decides.
+    pub fn check_bucket(&self) -> Result<(), S3Error> {
         let url = HeadBucket::new(&self.bucket, Some(&self.credentials)).sign(SIGNED_FOR);
-        let response = self
-            .agent
-            .head(url.as_str())
-            .call()
-            .map_err(|e| S3Error::Transient(format!("HEAD bucket: {e}")))?;
-        match response.status().as_u16() {
-            200..=299 => Ok(()),
+        match self.head(&url, "HEAD bucket")?.status().as_u16() {
             // A HEAD has no body: the status alone tells.
             404 => Err(classify(404, "<Code>NoSuchBucket</Code>", "HEAD bucket")),
-            403 => Err(classify(403, "<Code>AccessDenied</Code>", "HEAD bucket")),
-            status => Err(classify(status, "", "HEAD bucket")),
+            _ => Ok(()),
         }
     }
 
@@ -161,11 +155,7 @@ impl Client {
     /// there is no object.
     pub fn head_hash(&self, key: &str) -> Result<Option<String>, S3Error> {
         let url = HeadObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
-        let response = self
-            .agent
-            .head(url.as_str())
-            .call()
-            .map_err(|e| S3Error::Transient(format!("HEAD {key}: {e}")))?;
+        let response = self.head(&url, &format!("HEAD {key}"))?;
         match response.status().as_u16() {
             200 => Ok(Some(
                 response
@@ -215,9 +205,9 @@ impl Client {
             .map_err(|e| S3Error::Transient(format!("create multipart {key}: {e}")))
     }
 
-    /// The presigned `POST /{key}?uploads` that starts a multipart upload, with the hash
-    /// header signed. The sub-resource goes as AWS documents it, a bare `uploads` (signed as
-    /// `uploads=`). rusty-s3's own action sends `uploads=1`, which moto 5.2.6 answers with
+    /// The presigned `POST /{key}?uploads=` that starts a multipart upload, with the hash
+    /// header signed. The sub-resource goes with an empty value, as AWS's canonical form
+    /// and its SDKs have it. rusty-s3's own action sends `uploads=1`, which moto 5.2.6 answers with
     /// a 500 (it matches the sub-resource with its value); so this one request is signed
     /// here with rusty-s3's public signer, as its docs offer for such cases.
     fn create_multipart_url(&self, key: &str, hash: &str, time: &jiff::Timestamp) -> url::Url {
@@ -297,6 +287,18 @@ impl Client {
             200..=299 | 404 => Ok(()),
             status => Err(classify(status, "", &format!("abort {key}"))),
         }
+    }
+
+    /// A `HEAD` of `url`; a network failure is transient.
+    fn head(
+        &self,
+        url: &url::Url,
+        what: &str,
+    ) -> Result<ureq::http::Response<ureq::Body>, S3Error> {
+        self.agent
+            .head(url.as_str())
+            .call()
+            .map_err(|e| S3Error::Transient(format!("{what}: {e}")))
     }
 
     /// Send `data`; the ETag header and the body of a 2xx answer.

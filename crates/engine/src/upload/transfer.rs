@@ -74,11 +74,15 @@ fn attempt(ctx: &Context, due: &UploadDue, key: &str) -> Result<Outcome, S3Error
         }
         Err(e) => return Err(io_error(&path.display().to_string(), e)),
     };
-    if !ctx.bucket_seen.load(Ordering::Relaxed) {
-        // Once a run, before the first upload: a missing bucket or refused credentials are
-        // one clear error, whatever the server would make of a `PUT`.
-        ctx.client.head_bucket()?;
-        ctx.bucket_seen.store(true, Ordering::Relaxed);
+    {
+        // Before the first upload of a run, and once, the others waiting for its answer: a
+        // missing bucket is one clear error, whatever the server would make of a `PUT` into
+        // it (some create the bucket). Not answered: asked again before the next upload.
+        let mut checked = ctx.bucket_checked.lock().unwrap_or_else(|e| e.into_inner());
+        if !*checked {
+            ctx.client.check_bucket()?;
+            *checked = true;
+        }
     }
     let mut due = due.clone();
     if let Some((upload_id, _)) = &due.multipart
