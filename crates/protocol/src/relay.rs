@@ -121,6 +121,14 @@ pub enum ErrorCode {
     Revoked,
     /// No such thing (a frame id, a share, a connection).
     NotFound,
+    /// Too many connections from this address, or of this guest; retry later.
+    TooManyConnections,
+    /// The link has let in as many new guests from this address as it may for now.
+    TooManyGuests,
+    /// The guest has left as many answers on this share as one guest may.
+    QuotaExceeded,
+    /// The connection follows as many channels as one may.
+    TooManySubscriptions,
 }
 
 impl ErrorCode {
@@ -129,7 +137,11 @@ impl ErrorCode {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            ErrorCode::RateLimited | ErrorCode::Overloaded | ErrorCode::Unavailable
+            ErrorCode::RateLimited
+                | ErrorCode::Overloaded
+                | ErrorCode::Unavailable
+                | ErrorCode::TooManyConnections
+                | ErrorCode::TooManyGuests
         )
     }
 
@@ -161,6 +173,10 @@ impl ErrorCode {
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Revoked => "revoked",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::TooManyGuests => "too_many_guests",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
+            ErrorCode::TooManySubscriptions => "too_many_subscriptions",
         }
     }
 }
@@ -232,6 +248,10 @@ mod tests {
             Unavailable,
             Revoked,
             NotFound,
+            TooManyConnections,
+            TooManyGuests,
+            QuotaExceeded,
+            TooManySubscriptions,
         ] {
             assert_eq!(
                 serde_json::to_value(code).expect("json"),

@@ -175,6 +175,14 @@ pub async fn run(
             data: config.data.clone(),
             redis: config.redis.clone(),
             guest_rate: config.guest_rate,
+            gate: access::gate::GateLimits {
+                max: config.max_connections,
+                reserve: config.publisher_reserve,
+                per_address: config.max_per_address,
+                per_guest: config.max_per_guest,
+            },
+            guest_joins: config.guest_joins,
+            address_answers: (config.address_answers, config.address_answers_rate),
         })
         .map_err(std::io::Error::other)?,
     );
@@ -184,9 +192,17 @@ pub async fn run(
         config.redis.as_deref(),
         config.previews_limit,
     )?;
-    let answers = gallery::answers::Answers::open(config.data.as_deref(), config.redis.as_deref())?;
+    let answers = gallery::answers::Answers::open(
+        config.data.as_deref(),
+        config.redis.as_deref(),
+        gallery::answers::Quotas {
+            share: config.share_answers,
+            guest: config.guest_answers,
+        },
+    )?;
     let follower = tokio::spawn(hub.clone().follow());
     let access_task = tokio::spawn(access.clone().run());
+    let sweeper = tokio::spawn(access.clone().sweep());
     let state = Arc::new(State {
         hub,
         access,
@@ -236,5 +252,6 @@ pub async fn run(
     }
     follower.abort();
     access_task.abort();
+    sweeper.abort();
     served
 }

@@ -48,6 +48,8 @@ pub enum KickReason {
     Reset,
     /// An admin disconnected it, or its token was revoked.
     Disconnected,
+    /// Its token (with the clock leeway), or the share it looks at, expired.
+    Expired,
 }
 
 impl Kick {

@@ -47,6 +47,24 @@ pub struct Config {
     pub data: Option<PathBuf>,
     /// The gallery's previews kept at most, in bytes; past it the oldest shares' go first.
     pub previews_limit: u64,
+    /// Of `max_connections`, kept for publishers and admins (the studio's engine).
+    pub publisher_reserve: u64,
+    /// Guest connections from one address at most.
+    pub max_per_address: u64,
+    /// Connections of one guest (tabs, devices) at most.
+    pub max_per_guest: u64,
+    /// Channels one connection may follow at once.
+    pub max_subscriptions: usize,
+    /// New guests one link lets in from one address: all at once, then this many an hour.
+    pub guest_joins: u32,
+    /// Answer bytes one address may add to one share's log at once.
+    pub address_answers: u64,
+    /// ... and then a minute (shared fairly among that address's guests).
+    pub address_answers_rate: u64,
+    /// Answer bytes one guest may keep in one share's log.
+    pub guest_answers: u64,
+    /// Answer bytes one share's log keeps at most.
+    pub share_answers: u64,
 }
 
 impl Config {
@@ -70,6 +88,15 @@ impl Config {
             jwt_public_key: None,
             data: None,
             previews_limit: 2_000_000_000,
+            publisher_reserve: 64,
+            max_per_address: 512,
+            max_per_guest: 8,
+            max_subscriptions: 256,
+            guest_joins: 300,
+            address_answers: 2_000_000,
+            address_answers_rate: 100_000,
+            guest_answers: 1_000_000,
+            share_answers: 64_000_000,
         }
     }
 }
@@ -111,6 +138,15 @@ struct File {
     jwt_public_key: Option<String>,
     data: Option<PathBuf>,
     previews_limit: Option<String>,
+    publisher_reserve: Option<u64>,
+    max_per_address: Option<u64>,
+    max_per_guest: Option<u64>,
+    max_subscriptions: Option<usize>,
+    guest_joins: Option<u32>,
+    address_answers: Option<String>,
+    address_answers_rate: Option<String>,
+    guest_answers: Option<String>,
+    share_answers: Option<String>,
 }
 
 /// A public key setting: the PEM itself, or the path of a PEM file; checked to be a key.
@@ -272,6 +308,60 @@ pub fn apply_file(config: &mut Config, path: &Path) -> Result<(), SettingsError>
             )
         })?;
     }
+    let at_least_one = |key: &str, v: Option<u64>| match v {
+        Some(0) => Err(error(
+            key,
+            "0 would refuse everyone".into(),
+            "write 1 or more",
+        )),
+        v => Ok(v),
+    };
+    if let Some(v) = f.publisher_reserve {
+        config.publisher_reserve = v;
+    }
+    if let Some(v) = at_least_one("max_per_address", f.max_per_address)? {
+        config.max_per_address = v;
+    }
+    if let Some(v) = at_least_one("max_per_guest", f.max_per_guest)? {
+        config.max_per_guest = v;
+    }
+    if let Some(v) = at_least_one("max_subscriptions", f.max_subscriptions.map(|v| v as u64))? {
+        config.max_subscriptions = v as usize;
+    }
+    if let Some(v) = at_least_one("guest_joins", f.guest_joins.map(u64::from))? {
+        config.guest_joins = u32::try_from(v).unwrap_or(u32::MAX);
+    }
+    let size = |key: &str, v: &str, least: u64| {
+        parse_size(v).filter(|n| *n >= least).ok_or_else(|| {
+            error(
+                key,
+                format!("{v:?} is not a size of {least} bytes or more"),
+                "write e.g. \"2MB\" or \"100KB\"",
+            )
+        })
+    };
+    if let Some(v) = &f.address_answers {
+        config.address_answers = size("address_answers", v, 16_384)?;
+    }
+    if let Some(v) = &f.address_answers_rate {
+        config.address_answers_rate = size("address_answers_rate", v, 1_024)?;
+    }
+    if let Some(v) = &f.guest_answers {
+        config.guest_answers = size("guest_answers", v, 16_384)?;
+    }
+    if let Some(v) = &f.share_answers {
+        config.share_answers = size("share_answers", v, 1_000_000)?;
+    }
+    if config.publisher_reserve >= config.max_connections {
+        return Err(error(
+            "publisher_reserve",
+            format!(
+                "{} leaves no room below max_connections ({})",
+                config.publisher_reserve, config.max_connections
+            ),
+            "keep it well below max_connections, e.g. 64",
+        ));
+    }
     match (f.tls_cert, f.tls_key) {
         (Some(cert), Some(key)) => config.tls = Some(TlsFiles { cert, key }),
         (None, None) => {}
@@ -307,6 +397,15 @@ mod tests {
         assert_eq!(config.ping_timeout, defaults.ping_timeout);
         assert_eq!(config.guest_rate, defaults.guest_rate);
         assert_eq!(config.previews_limit, defaults.previews_limit);
+        assert_eq!(config.publisher_reserve, defaults.publisher_reserve);
+        assert_eq!(config.max_per_address, defaults.max_per_address);
+        assert_eq!(config.max_per_guest, defaults.max_per_guest);
+        assert_eq!(config.max_subscriptions, defaults.max_subscriptions);
+        assert_eq!(config.guest_joins, defaults.guest_joins);
+        assert_eq!(config.address_answers, defaults.address_answers);
+        assert_eq!(config.address_answers_rate, defaults.address_answers_rate);
+        assert_eq!(config.guest_answers, defaults.guest_answers);
+        assert_eq!(config.share_answers, defaults.share_answers);
     }
 
     #[test]

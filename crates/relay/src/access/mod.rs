@@ -7,7 +7,12 @@
 //! - [`registry`]: this node's connections, mirrored to Redis in a cluster.
 //! - `shared`: what the nodes of a cluster share through Redis.
 //! - [`guests`]: the guest publish rate, per subject.
+//! - [`gate`]: every connection counted, with room kept for the studio and caps per
+//!   guest and address.
+//! - [`flood`]: what one link and one address may add (new guests, answer bytes).
 
+pub mod flood;
+pub mod gate;
 pub mod guests;
 pub mod registry;
 pub mod revocations;
@@ -53,6 +58,27 @@ pub struct Access {
     mirror: Option<tokio::sync::Mutex<mpsc::UnboundedReceiver<registry::Change>>>,
     /// The guest publish rate.
     pub guests: guests::Guests,
+    /// The limits that keep a leaked link from taking the relay.
+    pub limits: Limits,
+}
+
+/// The limits against a leaked link, and how often each bit.
+#[derive(Debug)]
+pub struct Limits {
+    /// Every connection's door.
+    pub gate: Arc<gate::Gate>,
+    /// New guests per link and address.
+    pub joins: flood::Joins,
+    /// Answer bytes per share and address.
+    pub answers: flood::Answers,
+    /// Subscribes refused: the connection follows `max_subscriptions` channels.
+    pub subscriptions_refused: std::sync::atomic::AtomicU64,
+    /// Answers refused: the guest's or the share's log is full.
+    pub quota_refused: std::sync::atomic::AtomicU64,
+    /// Answers not kept again: their id was in the log already.
+    pub duplicates: std::sync::atomic::AtomicU64,
+    /// Connections cut off because their token or share expired.
+    pub expired: std::sync::atomic::AtomicU64,
 }
 
 /// What access needs from the relay's settings.
@@ -68,6 +94,12 @@ pub struct AccessConfig {
     pub redis: Option<String>,
     /// Guest publishes a minute.
     pub guest_rate: u32,
+    /// The connections' door.
+    pub gate: gate::GateLimits,
+    /// New guests per link and address, an hour.
+    pub guest_joins: u32,
+    /// Answer bytes per share and address: at once, then a minute.
+    pub address_answers: (u64, u64),
 }
 
 impl Access {
@@ -97,6 +129,15 @@ impl Access {
             shared,
             mirror: mirror_rx.map(tokio::sync::Mutex::new),
             guests: guests::Guests::new(config.guest_rate),
+            limits: Limits {
+                gate: gate::Gate::new(config.gate),
+                joins: flood::Joins::new(config.guest_joins),
+                answers: flood::Answers::new(config.address_answers.0, config.address_answers.1),
+                subscriptions_refused: Default::default(),
+                quota_refused: Default::default(),
+                duplicates: Default::default(),
+                expired: Default::default(),
+            },
         })
     }
 
@@ -104,7 +145,7 @@ impl Access {
     /// token of a share the studio closed).
     pub fn authenticate(&self, token: &str) -> Result<Claims, AuthError> {
         let claims = self.verifier.verify(token.trim())?;
-        if self.store.covers(&claims) || self.shares.shuts_out(&claims) {
+        if self.store.covers(&claims) || self.shares.shuts_out(&claims, now_secs()) {
             return Err(AuthError::Revoked);
         }
         Ok(claims)
@@ -250,6 +291,36 @@ impl Access {
             }
         }
         Ok(())
+    }
+
+    /// Cut off, on this node, every connection whose token expired (past the clock
+    /// leeway) and every page of a share that expired since `after`; says how many.
+    /// Every node runs it for its own connections ([`Access::sweep`]).
+    pub fn cut_expired(&self, after: u64, now: u64) -> usize {
+        let mut n = self
+            .registry
+            .kick_expired(now.saturating_sub(crate::auth::LEEWAY_SECS));
+        for channel in self.shares.expired_between(after, now) {
+            n += self
+                .registry
+                .kick_for(&Target::Share(channel), crate::queue::KickReason::Expired);
+        }
+        n
+    }
+
+    /// Every second, cut off what expired ([`Access::cut_expired`]). Runs until aborted.
+    pub async fn sweep(self: Arc<Self>) {
+        let mut last = now_secs();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let now = now_secs();
+            let cut = self.cut_expired(last, now);
+            if cut > 0 {
+                self.limits.expired.fetch_add(cut as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            last = now;
+        }
     }
 
     /// Carry out a control message from any node.

@@ -76,6 +76,9 @@ pub struct Record {
     /// The token's channels.
     #[serde(default)]
     pub scope: Vec<String>,
+    /// The tokens it was exchanged from.
+    #[serde(default)]
+    pub parents: Vec<crate::auth::Parent>,
 }
 
 /// A change for the Redis mirror.
@@ -130,9 +133,17 @@ impl Target {
         match self {
             Target::Sub(sub) => record.connection.sub == *sub,
             Target::Connection(id) => record.connection.id == *id,
-            Target::Jti(jti) => record.jti.as_ref() == Some(jti),
+            Target::Jti(jti) => {
+                record.jti.as_ref() == Some(jti)
+                    || record.parents.iter().any(|p| p.jti.as_ref() == Some(jti))
+            }
             Target::SubBefore(sub, before) => {
-                record.connection.sub == *sub && record.iat.is_none_or(|iat| iat <= *before)
+                let issued_before = |iat: Option<u64>| iat.is_none_or(|iat| iat <= *before);
+                (record.connection.sub == *sub && issued_before(record.iat))
+                    || record
+                        .parents
+                        .iter()
+                        .any(|p| p.sub == *sub && issued_before(p.iat))
             }
             Target::Share(channel) => {
                 record.connection.role < Role::Publisher
@@ -199,6 +210,7 @@ impl Registry {
             iat: claims.iat,
             exp: claims.exp,
             scope: claims.channels.clone(),
+            parents: claims.parents.clone(),
         };
         self.mirror(Change::Put(Box::new(record.clone())));
         self.lock().insert(conn, Entry { record, kick });
@@ -215,18 +227,40 @@ impl Registry {
                 return;
             };
             change(&mut entry.record);
-            entry.record.clone()
+            // Copied only for a cluster's mirror.
+            self.mirror.as_ref().map(|_| entry.record.clone())
         };
-        self.mirror(Change::Put(Box::new(record)));
+        if let Some(record) = record {
+            self.mirror(Change::Put(Box::new(record)));
+        }
+    }
+
+    /// Cut off this node's connections whose token expired before `before` (seconds),
+    /// telling them so; how many.
+    pub fn kick_expired(&self, before: u64) -> usize {
+        let entries = self.lock();
+        let mut n = 0;
+        for entry in entries.values().filter(|e| e.record.exp < before) {
+            if !entry.kick.is_set() {
+                entry.kick.trigger(KickReason::Expired);
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Cut off this node's connections that `target` means (WebSockets close with 4003,
     /// streams end); how many.
     pub fn kick(&self, target: &Target) -> usize {
+        self.kick_for(target, KickReason::Disconnected)
+    }
+
+    /// As [`Registry::kick`], telling them `reason`.
+    pub fn kick_for(&self, target: &Target, reason: KickReason) -> usize {
         let entries = self.lock();
         let mut n = 0;
         for entry in entries.values().filter(|e| target.matches(&e.record)) {
-            entry.kick.trigger(KickReason::Disconnected);
+            entry.kick.trigger(reason);
             n += 1;
         }
         n

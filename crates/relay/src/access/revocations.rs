@@ -35,16 +35,25 @@ pub struct Revoked {
 }
 
 impl Revoked {
-    /// True when `claims` is revoked.
+    /// True when `claims` is revoked: the token itself, or any token it was exchanged
+    /// from (a link's guests go with the link).
     pub fn covers(&self, claims: &Claims) -> bool {
-        if claims
-            .jti
-            .as_ref()
-            .is_some_and(|j| self.jti.contains_key(j))
-        {
+        if self.jti.is_empty() && self.sub.is_empty() {
+            return false;
+        }
+        self.names(claims.jti.as_deref(), claims.subject(), claims.iat)
+            || claims
+                .parents
+                .iter()
+                .any(|p| self.names(p.jti.as_deref(), &p.sub, p.iat))
+    }
+
+    /// True when the token `jti`, of subject `sub` issued at `iat`, is revoked itself.
+    fn names(&self, jti: Option<&str>, sub: &str, iat: Option<u64>) -> bool {
+        if jti.is_some_and(|j| self.jti.contains_key(j)) {
             return true;
         }
-        match (self.sub.get(claims.subject()), claims.iat) {
+        match (self.sub.get(sub), iat) {
             (Some(r), Some(iat)) => iat <= r.before,
             // A token that does not say when it was issued may be older: revoked.
             (Some(_), None) => true,

@@ -4,7 +4,7 @@
 //! outlives the relay: `shares.json` under the data folder for one node, or Redis for a
 //! cluster; read from an in-memory copy on every request.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -69,18 +69,22 @@ pub fn valid_id(id: &str) -> bool {
 #[derive(Debug, Default)]
 struct Known {
     shares: HashMap<String, ShareRecord>,
-    /// Channels of closed shares.
-    closed: HashSet<String>,
+    /// Each share's channel: when it ends (closed: 0; else its expiry, seconds).
+    ends: HashMap<String, u64>,
 }
 
 impl Known {
     fn from(shares: HashMap<String, ShareRecord>) -> Self {
-        let closed = shares
+        let ends = shares
             .values()
-            .filter(|s| s.closed.is_some())
-            .map(|s| s.channel.clone())
+            .map(|s| (s.channel.clone(), if s.closed.is_some() { 0 } else { s.exp }))
             .collect();
-        Self { shares, closed }
+        Self { shares, ends }
+    }
+
+    /// True when `channel` is a share's that is closed or expired at `now`.
+    fn ended(&self, channel: &str, now: u64) -> bool {
+        self.ends.get(channel).is_some_and(|end| *end <= now)
     }
 }
 
@@ -131,13 +135,24 @@ impl Shares {
         all
     }
 
-    /// True when `claims` reaches nothing but closed shares (a guest's or a viewer's
-    /// token for a share the studio closed).
-    pub fn shuts_out(&self, claims: &Claims) -> bool {
+    /// True when `claims` reaches nothing but shares that are closed or expired at `now`
+    /// (a guest's or a viewer's token for a share that has ended).
+    pub fn shuts_out(&self, claims: &Claims, now: u64) -> bool {
         let known = self.lock();
-        !known.closed.is_empty()
+        !known.ends.is_empty()
             && !claims.channels.is_empty()
-            && claims.channels.iter().all(|c| known.closed.contains(c))
+            && claims.channels.iter().all(|c| known.ended(c, now))
+    }
+
+    /// The channels of shares that expired (not closed) in `(after, now]`: their pages
+    /// are cut off.
+    pub fn expired_between(&self, after: u64, now: u64) -> Vec<String> {
+        self.lock()
+            .shares
+            .values()
+            .filter(|s| s.closed.is_none() && s.exp > after && s.exp <= now)
+            .map(|s| s.channel.clone())
+            .collect()
     }
 
     /// Keep `record` (new, changed, or closed), forgetting long-expired shares.
@@ -195,7 +210,7 @@ mod tests {
             vec!["s:*".into()],
             Duration::from_secs(60),
         );
-        assert!(!shares.shuts_out(&guest));
+        assert!(!shares.shuts_out(&guest, now));
         assert_eq!(
             shares.get("abc").map(|s| s.state(now)),
             Some(ShareState::Open)
@@ -209,13 +224,13 @@ mod tests {
                 now,
             )
             .expect("close");
-        assert!(shares.shuts_out(&guest));
+        assert!(shares.shuts_out(&guest, now));
         assert!(
-            !shares.shuts_out(&studio),
+            !shares.shuts_out(&studio, now),
             "the studio's own token is not a share's"
         );
         let reopened = Shares::open(Some(dir.path())).expect("open");
-        assert!(reopened.shuts_out(&guest), "closed across a restart");
+        assert!(reopened.shuts_out(&guest, now), "closed across a restart");
         assert_eq!(
             reopened.get("abc").map(|s| s.state(now)),
             Some(ShareState::Closed)

@@ -145,6 +145,7 @@ pub fn narrow(caller: &Claims, request: &Request) -> Result<Claims, Refused> {
         iat: Some(now),
         name,
         publish,
+        parents: caller.lineage(),
     })
 }
 

@@ -22,7 +22,7 @@ use shotline_protocol::relay::ErrorCode;
 pub const ANONYMOUS: &str = "anonymous";
 
 /// Clock leeway for `exp`.
-const LEEWAY_SECS: u64 = 60;
+pub const LEEWAY_SECS: u64 = 60;
 
 /// What a token allows, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -77,6 +77,27 @@ pub struct Claims {
     /// For guests: the event types they may publish.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<Vec<String>>,
+    /// The tokens this one was exchanged from, oldest first (at most [`MAX_PARENTS`]):
+    /// revoking any of them revokes this one too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parents: Vec<Parent>,
+}
+
+/// Ancestors a token carries at most: the first (the link the studio minted) and the
+/// latest ones.
+pub const MAX_PARENTS: usize = 8;
+
+/// A token another was exchanged from: what revocation matches on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parent {
+    /// Its `jti`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// Its subject (`anonymous` when it had none).
+    pub sub: String,
+    /// Its `iat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
 }
 
 /// Why a token was refused.
@@ -138,7 +159,23 @@ impl Claims {
             iat: Some(now),
             name: None,
             publish: None,
+            parents: Vec::new(),
         }
+    }
+
+    /// The chain a token exchanged from this one carries: this one's parents and this one,
+    /// the oldest kept first when there are more than [`MAX_PARENTS`].
+    pub fn lineage(&self) -> Vec<Parent> {
+        let mut chain = self.parents.clone();
+        chain.push(Parent {
+            jti: self.jti.clone(),
+            sub: self.subject().to_string(),
+            iat: self.iat,
+        });
+        if chain.len() > MAX_PARENTS {
+            chain.drain(1..chain.len() - (MAX_PARENTS - 1));
+        }
+        chain
     }
 
     /// With subject `sub`.

@@ -62,7 +62,10 @@ pub fn error_response(code: ErrorCode, message: impl Into<String>) -> Response {
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::FrameTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited | ErrorCode::TooManyConnections | ErrorCode::TooManyGuests => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
+        ErrorCode::QuotaExceeded | ErrorCode::TooManySubscriptions => StatusCode::FORBIDDEN,
         ErrorCode::Overloaded | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
@@ -132,6 +135,29 @@ pub fn refuse(
         )),
         _ => None,
     }
+}
+
+/// Why a connection that follows `following` (`count` of them) may not follow `channel`
+/// too, if it may not: one connection follows `max_subscriptions` channels at most.
+pub fn too_many_subscriptions(
+    state: &crate::State,
+    count: usize,
+    following: &std::collections::HashSet<String>,
+    channel: &str,
+) -> Option<(ErrorCode, String)> {
+    let max = state.config.max_subscriptions;
+    if count < max || following.contains(channel) {
+        return None;
+    }
+    state
+        .access
+        .limits
+        .subscriptions_refused
+        .fetch_add(1, Ordering::Relaxed);
+    Some((
+        ErrorCode::TooManySubscriptions,
+        format!("this connection follows {max} channels, its most; unsubscribe from one first"),
+    ))
 }
 
 /// The claims of a token that may subscribe to `channel`, or the error response.

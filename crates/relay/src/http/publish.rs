@@ -3,6 +3,7 @@
 //! the types the role may publish, the guest rate, and the stamp on a guest's event.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -95,6 +96,7 @@ pub fn admit(
 pub async fn deliver(
     state: &crate::State,
     claims: &Claims,
+    remote: &str,
     channel: &str,
     id: &str,
     event: Value,
@@ -103,6 +105,8 @@ pub async fn deliver(
     use crate::gallery::check::{check, is_answer, is_share_channel};
     let unavailable =
         |e: &dyn std::fmt::Display| (ErrorCode::Unavailable, format!("{e}; retry with backoff"));
+    let stored = stored_id(claims, id);
+    let id = stored.as_str();
     let kind = event["type"].as_str().unwrap_or_default();
     let event = if is_share_channel(channel) && is_answer(kind) {
         let (frame, cleaned) = check(&event)?;
@@ -122,10 +126,28 @@ pub async fn deliver(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         let entry = json!({"id": id, "ts": ts, "event": cleaned});
+        let limits = &state.access.limits;
+        let bytes = entry.to_string().len() as u64;
+        let address = crate::access::gate::address(remote);
+        if claims.role == Role::Guest
+            && !limits
+                .answers
+                .take(channel, address, claims.subject(), bytes)
+        {
+            return Err((
+                ErrorCode::RateLimited,
+                "too many answers from your network on this gallery right now; wait a minute and send it again".into(),
+            ));
+        }
         match state.answers.append(channel, &entry).await {
             Ok(_) => {}
-            Err(AppendError::Full) => {
-                return Err((ErrorCode::Forbidden, AppendError::Full.to_string()));
+            // A retry: not kept twice; the hub acks it with its first offset.
+            Err(AppendError::Duplicate) => {
+                limits.duplicates.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e @ (AppendError::Full | AppendError::GuestFull)) => {
+                limits.quota_refused.fetch_add(1, Ordering::Relaxed);
+                return Err((ErrorCode::QuotaExceeded, e.to_string()));
             }
             Err(AppendError::Unavailable(e)) => return Err(unavailable(&e)),
         }
@@ -145,6 +167,17 @@ pub async fn deliver(
         .map_err(|e| unavailable(&e))
 }
 
+/// The id a publish is kept under: a guest's carries its subject (`g:<sub>:<id>`), so
+/// no guest can take an id the studio's engine will use (the relay drops a publish whose
+/// id it has seen), nor another guest's.
+pub fn stored_id(claims: &Claims, id: &str) -> String {
+    if claims.role == Role::Guest {
+        format!("g:{}:{id}", claims.subject())
+    } else {
+        id.to_string()
+    }
+}
+
 /// Body of an HTTP publish.
 #[derive(Debug, Deserialize)]
 struct PublishBody {
@@ -157,6 +190,7 @@ pub async fn publish(
     State(state): State<Arc<crate::State>>,
     Path(channel): Path<String>,
     Query(q): Query<TokenQuery>,
+    super::Remote(remote): super::Remote,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -191,9 +225,14 @@ pub async fn publish(
         Ok(event) => event,
         Err((code, message)) => return error_response(code, message),
     };
-    let published = match deliver(&state, &claims, &channel, &body.id, event).await {
+    let published = match deliver(&state, &claims, &remote, &channel, &body.id, event).await {
         Ok(published) => published,
         Err((code, message)) => return error_response(code, message),
     };
-    Json(json!({"offset": published.offset, "duplicate": published.duplicate})).into_response()
+    Json(json!({
+        "offset": published.offset,
+        "duplicate": published.duplicate,
+        "id": stored_id(&claims, &body.id),
+    }))
+    .into_response()
 }

@@ -45,6 +45,10 @@ pub async fn poll(
         Ok(claims) => claims,
         Err(response) => return response,
     };
+    let _admitted = match state.access.limits.gate.admit(&claims, &remote) {
+        Ok(admitted) => admitted,
+        Err((code, message)) => return super::error_response(code, message),
+    };
     let kicked = Arc::new(Kick::default());
     let conn = state.next_conn();
     let registered = state
@@ -76,9 +80,13 @@ pub async fn poll(
         tokio::select! {
             _ = notified => {}
             _ = tokio::time::sleep_until(deadline) => {}
-            _ = kicked.wait() => return super::error_response(
+            reason = kicked.wait() => return super::error_response(
                 shotline_protocol::relay::ErrorCode::Forbidden,
-                "disconnected by the studio",
+                if reason == crate::queue::KickReason::Expired {
+                    "expired: the token or the gallery link is past its time"
+                } else {
+                    "disconnected by the studio"
+                },
             ),
             _ = state.stopping() => {}
         }
@@ -119,6 +127,10 @@ pub async fn sse(
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.parse().ok())
         .or(q.since);
+    let admitted = match state.access.limits.gate.admit(&claims, &remote) {
+        Ok(admitted) => admitted,
+        Err((code, message)) => return super::error_response(code, message),
+    };
     let conn = state.next_conn();
     let (queue, rx, kicked) = Queue::new(state.config.queue.max(state.config.history + 16));
     let registered = state
@@ -144,6 +156,7 @@ pub async fn sse(
         channel,
         conn,
         _registered: registered,
+        _admitted: admitted,
     };
     Sse::new(stream.into_stream())
         .keep_alive(KeepAlive::default())
@@ -158,6 +171,7 @@ struct SseStream {
     channel: String,
     conn: u64,
     _registered: Registered,
+    _admitted: crate::access::gate::Admitted,
 }
 
 impl Drop for SseStream {

@@ -85,10 +85,6 @@ async fn door(
     {
         return Err(Refused("forbidden"));
     }
-    if state.connections.load(std::sync::atomic::Ordering::Relaxed) >= state.config.max_connections
-    {
-        return Err(Refused("overloaded"));
-    }
     let token = auth
         .ok()
         .and_then(|a| a.token)
@@ -99,9 +95,31 @@ async fn door(
         .access
         .authenticate(&token)
         .map_err(|e| Refused(e.code().as_str()))?;
+    let admitted = state
+        .access
+        .limits
+        .gate
+        .admit(&claims, &remote(parts))
+        .map_err(|(code, _)| Refused(code.as_str()))?;
+    socket.extensions.insert(Arc::new(admitted));
     socket.extensions.insert(Arc::new(claims));
     socket.extensions.insert(session::listen(&socket));
     Ok(())
+}
+
+/// The client's address, as the listener saw it.
+fn remote(parts: &axum::http::request::Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.to_string())
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<crate::tls::TlsPeer>>()
+                .map(|c| c.0.0.to_string())
+        })
+        .unwrap_or_default()
 }
 
 /// `router` with the Socket.IO endpoint over `state`'s hub at `/socket.io/` (one engine

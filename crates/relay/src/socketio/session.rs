@@ -36,6 +36,10 @@ struct Session {
     acks: Mutex<HashMap<String, VecDeque<AckSender>>>,
     budget: Mutex<Budget>,
     stop: Mutex<Option<oneshot::Sender<()>>>,
+    /// The client's place at the door.
+    _admitted: Arc<crate::access::gate::Admitted>,
+    /// Its address, for the answers' budget.
+    remote: String,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -50,9 +54,12 @@ fn refusal(code: ErrorCode, message: impl Into<String>) -> Value {
 /// channel's first block holds 32 of them, and an idle client's memory counts.
 type Command = Box<(Kind, Option<Value>, AckSender)>;
 
+/// Commands a client may have waiting at once; more are refused (`rate_limited`).
+const COMMANDS: usize = 64;
+
 /// The commands a client sends before its session exists, taken by [`connected`].
 #[derive(Clone)]
-pub struct Pending(Arc<Mutex<Option<mpsc::UnboundedReceiver<Command>>>>);
+pub struct Pending(Arc<Mutex<Option<mpsc::Receiver<Command>>>>);
 
 /// Wire the client's events, at the door: socket.io sends the connect packet before the
 /// connect handler runs (as a task of its own), so an event the client sends at once
@@ -60,7 +67,7 @@ pub struct Pending(Arc<Mutex<Option<mpsc::UnboundedReceiver<Command>>>>);
 /// and in arrival order (socket.io runs handlers' futures as tasks of their own, in no
 /// order); the session's one task carries them out.
 pub fn listen(socket: &SocketRef) -> Pending {
-    let (commands, queued) = mpsc::unbounded_channel();
+    let (commands, queued) = mpsc::channel(COMMANDS);
     for (name, kind) in [
         ("subscribe", Kind::Subscribe),
         ("unsubscribe", Kind::Unsubscribe),
@@ -70,7 +77,15 @@ pub fn listen(socket: &SocketRef) -> Pending {
         socket.on(
             name,
             move |TryData(data): TryData<Value>, ack: AckSender| {
-                let _ = commands.send(Box::new((kind, data.ok(), ack)));
+                if let Err(mpsc::error::TrySendError::Full(command)) =
+                    commands.try_send(Box::new((kind, data.ok(), ack)))
+                {
+                    let (_, _, ack) = *command;
+                    let _ = ack.send(&refusal(
+                        ErrorCode::RateLimited,
+                        format!("more than {COMMANDS} commands waiting; wait for their acks"),
+                    ));
+                }
                 std::future::ready(())
             },
         );
@@ -85,30 +100,19 @@ pub async fn connected(socket: SocketRef, State(state): State<Arc<crate::State>>
         .extensions
         .get::<Pending>()
         .and_then(|p| lock(&p.0).take());
-    let (Some(claims), Some(queued)) = (claims, queued) else {
+    let admitted = socket.extensions.get::<Arc<crate::access::gate::Admitted>>();
+    let (Some(claims), Some(queued), Some(admitted)) = (claims, queued, admitted) else {
         let _ = socket.disconnect();
         return;
     };
     let conn = state.next_conn();
     state.connections.fetch_add(1, Ordering::Relaxed);
     let (queue, rx, kicked) = Queue::new(state.config.queue.max(state.config.history + 16));
-    let remote = socket
-        .req_parts()
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.to_string())
-        .or_else(|| {
-            socket
-                .req_parts()
-                .extensions
-                .get::<axum::extract::ConnectInfo<crate::tls::TlsPeer>>()
-                .map(|c| c.0.0.to_string())
-        })
-        .unwrap_or_default();
+    let remote = super::remote(socket.req_parts());
     let registered =
         state
             .access
-            .register(conn, &claims, Transport::SocketIo, remote, kicked.clone());
+            .register(conn, &claims, Transport::SocketIo, remote.clone(), kicked.clone());
     let (stop, stopped) = oneshot::channel();
     let session = Arc::new(Session {
         budget: Mutex::new(Budget::new(state.config.publish_rate)),
@@ -120,6 +124,8 @@ pub async fn connected(socket: SocketRef, State(state): State<Arc<crate::State>>
         subscriptions: Mutex::new(HashSet::new()),
         acks: Mutex::new(HashMap::new()),
         stop: Mutex::new(Some(stop)),
+        _admitted: admitted,
+        remote: remote.clone(),
     });
     let s = session.clone();
     socket.on_disconnect(async move |_: SocketRef, _: DisconnectReason| s.close());
@@ -152,6 +158,19 @@ impl Session {
             return;
         };
         if let Some((code, message)) = refuse(&self.claims, &channel, None) {
+            let _ = ack.send(&refusal(code, message));
+            return;
+        }
+        let refused = {
+            let subscriptions = lock(&self.subscriptions);
+            crate::http::too_many_subscriptions(
+                &self.state,
+                subscriptions.len(),
+                &subscriptions,
+                &channel,
+            )
+        };
+        if let Some((code, message)) = refused {
             let _ = ack.send(&refusal(code, message));
             return;
         }
@@ -240,7 +259,7 @@ impl Session {
             ));
             return;
         }
-        match deliver(&self.state, &self.claims, channel, id, event).await {
+        match deliver(&self.state, &self.claims, &self.remote, channel, id, event).await {
             Ok(published) => {
                 let _ = ack.send(&json!({"offset": published.offset}));
             }
@@ -303,7 +322,7 @@ fn emit(socket: &SocketRef, session: &Session, frame: &Frame) -> Result<(), Send
 async fn run(
     socket: SocketRef,
     session: Arc<Session>,
-    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut commands: mpsc::Receiver<Command>,
     mut rx: mpsc::Receiver<Frame>,
     kicked: Arc<Kick>,
     mut stopped: oneshot::Receiver<()>,

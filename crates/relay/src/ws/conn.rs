@@ -24,6 +24,10 @@ pub(super) fn close_reason(reason: KickReason) -> (u16, &'static str) {
         KickReason::Slow => (CLOSE_SLOW_CONSUMER, "slow consumer: resubscribe with since"),
         KickReason::Reset => (CLOSE_RESET, "channel history was reset: subscribe again"),
         KickReason::Disconnected => (CLOSE_DISCONNECTED, "disconnected by the studio"),
+        KickReason::Expired => (
+            CLOSE_DISCONNECTED,
+            "expired: the token or the gallery link is past its time",
+        ),
     }
 }
 
@@ -62,6 +66,7 @@ pub(super) struct Conn<'a> {
     registered: Registered,
     subscriptions: HashSet<String>,
     bucket: Budget,
+    remote: String,
 }
 
 impl<'a> Conn<'a> {
@@ -77,9 +82,10 @@ impl<'a> Conn<'a> {
         state
             .connections
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let registered = state
-            .access
-            .register(conn, claims, Transport::Ws, remote, kicked);
+        let registered =
+            state
+                .access
+                .register(conn, claims, Transport::Ws, remote.clone(), kicked);
         Self {
             state,
             claims,
@@ -88,6 +94,7 @@ impl<'a> Conn<'a> {
             registered,
             subscriptions: HashSet::new(),
             bucket: Budget::new(state.config.publish_rate),
+            remote,
         }
     }
 
@@ -196,6 +203,11 @@ impl<'a> Conn<'a> {
         if let Some((code, message)) = refuse(self.claims, &channel, None) {
             return error(code, message);
         }
+        if let Some((code, message)) =
+            crate::http::too_many_subscriptions(self.state, self.subscriptions.len(), &self.subscriptions, &channel)
+        {
+            return error(code, message);
+        }
         let subscriber = Subscriber {
             conn: self.conn,
             queue: self.queue.clone(),
@@ -236,7 +248,7 @@ impl<'a> Conn<'a> {
                 ),
             );
         }
-        match deliver(self.state, self.claims, &channel, &id, event).await {
+        match deliver(self.state, self.claims, &self.remote, &channel, &id, event).await {
             Ok(published) => Some(RelayFrame::Ack {
                 id,
                 offset: published.offset,

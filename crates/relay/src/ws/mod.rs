@@ -58,19 +58,17 @@ pub async fn upgrade(
             format!("origin {origin} is not allowed"),
         );
     }
-    if state.connections.load(std::sync::atomic::Ordering::Relaxed) >= state.config.max_connections
-    {
-        return error_response(
-            ErrorCode::Overloaded,
-            "too many connections; retry with backoff",
-        );
-    }
+    let admitted = match state.access.limits.gate.admit(&claims, &remote) {
+        Ok(admitted) => admitted,
+        Err((code, message)) => return error_response(code, message),
+    };
     // Frames over the limit still arrive (up to 4x) so they can be answered with an error.
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(4096)
         .max_message_size(Some(state.config.max_frame * 4));
     ws.accept(move |upgraded| async move {
+        let _admitted = admitted;
         use hyper_util::server::conn::auto::upgrade::downcast;
         match downcast::<TokioIo<tokio::net::TcpStream>>(upgraded) {
             Ok(parts) => {

@@ -1,0 +1,217 @@
+//! What one link and one address may add, so a leaked gallery link cannot flood a share:
+//!
+//! - [`Joins`]: new guests (subjects) a link lets in from one address, a token bucket
+//!   (default 300 at once — a wedding's guests on the venue's Wi-Fi — then 300 an hour).
+//! - [`Answers`]: the bytes of answers one address adds to one share's log, a token bucket
+//!   (default 2 MB at once, then 100 KB a minute) shared fairly: once it is empty, a guest
+//!   still gets in while it has sent less than its fair share of the minute's refill
+//!   (the refill divided by the guests answering from that address this minute), so a
+//!   script on the venue's Wi-Fi is cut off and the people beside it are not.
+//!
+//! Both forget what has been idle for ten minutes.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// State idle this long is forgotten.
+const IDLE: Duration = Duration::from_secs(600);
+/// Entries kept before the idle ones are swept.
+const SWEEP_AT: usize = 10_000;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A token bucket of `capacity`, refilled at `per_sec`.
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn full(capacity: f64, now: Instant) -> Self {
+        Self {
+            tokens: capacity,
+            last: now,
+        }
+    }
+
+    fn refill(&mut self, capacity: f64, per_sec: f64, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * per_sec).min(capacity);
+        self.last = now;
+    }
+}
+
+/// New guests per link and address.
+#[derive(Debug)]
+pub struct Joins {
+    per_hour: u32,
+    buckets: Mutex<HashMap<(String, Option<IpAddr>), Bucket>>,
+    /// Exchanges refused.
+    pub refused: AtomicU64,
+}
+
+impl Joins {
+    /// `per_hour` new guests per link and address, all of them at once if need be.
+    pub fn new(per_hour: u32) -> Self {
+        Self {
+            per_hour: per_hour.max(1),
+            buckets: Mutex::new(HashMap::new()),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    /// The limit, an hour.
+    pub fn per_hour(&self) -> u32 {
+        self.per_hour
+    }
+
+    /// Take one new guest for `link` from `address`; false when it is over the limit.
+    pub fn take(&self, link: &str, address: Option<IpAddr>) -> bool {
+        let now = Instant::now();
+        let capacity = f64::from(self.per_hour);
+        let mut buckets = lock(&self.buckets);
+        if buckets.len() > SWEEP_AT {
+            buckets.retain(|_, b| now.saturating_duration_since(b.last) < IDLE);
+        }
+        let bucket = buckets
+            .entry((link.to_string(), address))
+            .or_insert_with(|| Bucket::full(capacity, now));
+        bucket.refill(capacity, capacity / 3600.0, now);
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            true
+        } else {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            false
+        }
+    }
+}
+
+/// One address's budget on one share.
+#[derive(Debug)]
+struct Budget {
+    bucket: Bucket,
+    /// Bytes each guest sent in the current minute.
+    minute: HashMap<Arc<str>, u64>,
+    minute_began: Instant,
+}
+
+/// Answer bytes per share and address, shared fairly.
+#[derive(Debug)]
+pub struct Answers {
+    burst: u64,
+    per_minute: u64,
+    budgets: Mutex<HashMap<(String, Option<IpAddr>), Budget>>,
+    /// Answers refused.
+    pub refused: AtomicU64,
+}
+
+impl Answers {
+    /// `burst` bytes at once per share and address, then `per_minute`.
+    pub fn new(burst: u64, per_minute: u64) -> Self {
+        Self {
+            burst: burst.max(1),
+            per_minute: per_minute.max(1),
+            budgets: Mutex::new(HashMap::new()),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    /// Take `bytes` of an answer by `guest` from `address` on `channel`; false when the
+    /// address is over its budget and the guest over its fair share.
+    pub fn take(&self, channel: &str, address: Option<IpAddr>, guest: &str, bytes: u64) -> bool {
+        let now = Instant::now();
+        let capacity = self.burst as f64;
+        let mut budgets = lock(&self.budgets);
+        if budgets.len() > SWEEP_AT {
+            budgets.retain(|_, b| now.saturating_duration_since(b.bucket.last) < IDLE);
+        }
+        let budget = budgets
+            .entry((channel.to_string(), address))
+            .or_insert_with(|| Budget {
+                bucket: Bucket::full(capacity, now),
+                minute: HashMap::new(),
+                minute_began: now,
+            });
+        budget
+            .bucket
+            .refill(capacity, self.per_minute as f64 / 60.0, now);
+        if now.saturating_duration_since(budget.minute_began) >= Duration::from_secs(60) {
+            budget.minute.clear();
+            budget.minute_began = now;
+        }
+        let active = budget.minute.len() as u64 + u64::from(!budget.minute.contains_key(guest));
+        let sent = budget.minute.get(guest).copied().unwrap_or(0);
+        let taken = if budget.bucket.tokens >= bytes as f64 {
+            budget.bucket.tokens -= bytes as f64;
+            true
+        } else {
+            // Out of budget: a guest under its fair share of the refill still answers.
+            sent < self.per_minute / active.max(1)
+        };
+        if taken {
+            *budget.minute.entry(guest.into()).or_default() += bytes;
+        } else {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+        }
+        taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(n: u8) -> Option<IpAddr> {
+        Some(IpAddr::from([10, 0, 0, n]))
+    }
+
+    #[test]
+    fn a_link_lets_a_crowd_in_from_one_address_then_slows_down() {
+        let joins = Joins::new(300);
+        assert!((0..300).all(|_| joins.take("link", ip(1))), "the wedding");
+        assert!(!joins.take("link", ip(1)), "the 301st in the same minute");
+        assert!(joins.take("link", ip(2)), "another address");
+        assert!(joins.take("other-link", ip(1)), "another link");
+        assert_eq!(joins.refused.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_flooding_guest_is_cut_off_and_its_neighbours_still_answer() {
+        let answers = Answers::new(10_000, 6_000);
+        let honest: Vec<String> = (0..20).map(|i| format!("guest-{i}")).collect();
+        for g in &honest {
+            assert!(answers.take("s:gallery:1", ip(1), g, 200));
+        }
+        let mut flood = 0;
+        while answers.take("s:gallery:1", ip(1), "script", 200) {
+            flood += 1;
+            assert!(flood < 1000, "the script is never cut off");
+        }
+        assert!(
+            flood * 200 <= 10_000,
+            "the script got no more than the burst: {flood}"
+        );
+        for g in &honest {
+            assert!(
+                answers.take("s:gallery:1", ip(1), g, 200),
+                "{g} is under its fair share"
+            );
+        }
+        assert!(
+            !answers.take("s:gallery:1", ip(1), "script", 200),
+            "the script is over its share"
+        );
+        assert!(
+            answers.take("s:gallery:2", ip(1), "script", 200),
+            "another share has its own budget"
+        );
+        assert!(answers.refused.load(Ordering::Relaxed) >= 2);
+    }
+}

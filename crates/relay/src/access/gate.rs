@@ -1,0 +1,227 @@
+//! The door every connection passes, whatever its transport (WebSocket, Socket.IO,
+//! Server-Sent Events, long poll): one count for the node, with room kept for the
+//! studio's publishers and admins, and for guests a cap per address and per subject, so
+//! one link holder cannot take every connection. A connection holds its place until its
+//! [`Admitted`] drops.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use shotline_protocol::relay::ErrorCode;
+
+use crate::auth::{Claims, Role};
+
+/// The door's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct GateLimits {
+    /// Connections at most on this node, every transport counted.
+    pub max: u64,
+    /// Of those, kept for publishers and admins: everyone else is refused past
+    /// `max - reserve`.
+    pub reserve: u64,
+    /// Guest connections from one address at most.
+    pub per_address: u64,
+    /// Connections of one guest (its tabs) at most.
+    pub per_guest: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    total: u64,
+    by_address: HashMap<IpAddr, u64>,
+    by_guest: HashMap<Arc<str>, u64>,
+}
+
+/// The node's connection count.
+#[derive(Debug)]
+pub struct Gate {
+    limits: GateLimits,
+    counts: Mutex<Counts>,
+    /// Connections refused by any of the limits.
+    pub refused: AtomicU64,
+}
+
+/// A place held by one connection; given back when dropped.
+#[derive(Debug)]
+pub struct Admitted {
+    gate: Arc<Gate>,
+    address: Option<IpAddr>,
+    guest: Option<Arc<str>>,
+}
+
+/// The address part of `remote` (`ip:port`), if it is one.
+pub fn address(remote: &str) -> Option<IpAddr> {
+    remote
+        .parse::<std::net::SocketAddr>()
+        .map(|a| a.ip())
+        .or_else(|_| remote.parse::<IpAddr>())
+        .ok()
+}
+
+impl Gate {
+    /// A door with `limits`.
+    pub fn new(limits: GateLimits) -> Arc<Self> {
+        Arc::new(Self {
+            limits,
+            counts: Mutex::new(Counts::default()),
+            refused: AtomicU64::new(0),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Counts> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Connections open now, every transport.
+    pub fn open(&self) -> u64 {
+        self.lock().total
+    }
+
+    /// Let a connection of `claims` from `remote` in, or say why not (a stable code and
+    /// a message for people).
+    pub fn admit(
+        self: &Arc<Self>,
+        claims: &Claims,
+        remote: &str,
+    ) -> Result<Admitted, (ErrorCode, String)> {
+        let mut counts = self.lock();
+        let l = self.limits;
+        let studio = claims.role >= Role::Publisher;
+        let room = if studio {
+            l.max
+        } else {
+            l.max.saturating_sub(l.reserve)
+        };
+        let refusal = if counts.total >= room {
+            Some((
+                ErrorCode::Overloaded,
+                "the relay is full right now; try again in a minute".to_string(),
+            ))
+        } else {
+            None
+        };
+        let guest = claims.role == Role::Guest;
+        let address = address(remote).filter(|_| guest);
+        let subject: Option<Arc<str>> = guest.then(|| claims.subject().into());
+        let refusal = refusal.or_else(|| {
+            let from_address = address.map_or(0, |a| counts.by_address.get(&a).copied().unwrap_or(0));
+            (from_address >= l.per_address).then(|| {
+                (
+                    ErrorCode::TooManyConnections,
+                    format!(
+                        "too many people on this link from your network right now ({} connections); try again in a minute",
+                        l.per_address
+                    ),
+                )
+            })
+        });
+        let refusal = refusal.or_else(|| {
+            let of_guest = subject
+                .as_ref()
+                .map_or(0, |s| counts.by_guest.get(s).copied().unwrap_or(0));
+            (of_guest >= l.per_guest).then(|| {
+                (
+                    ErrorCode::TooManyConnections,
+                    format!(
+                        "this gallery is open in {} tabs or devices of yours already; close one and try again",
+                        l.per_guest
+                    ),
+                )
+            })
+        });
+        if let Some(refusal) = refusal {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(refusal);
+        }
+        counts.total += 1;
+        if let Some(a) = address {
+            *counts.by_address.entry(a).or_default() += 1;
+        }
+        if let Some(s) = &subject {
+            *counts.by_guest.entry(s.clone()).or_default() += 1;
+        }
+        Ok(Admitted {
+            gate: self.clone(),
+            address,
+            guest: subject,
+        })
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let mut counts = self.gate.lock();
+        counts.total = counts.total.saturating_sub(1);
+        if let Some(a) = self.address
+            && let Some(n) = counts.by_address.get_mut(&a)
+        {
+            *n -= 1;
+            if *n == 0 {
+                counts.by_address.remove(&a);
+            }
+        }
+        if let Some(s) = &self.guest
+            && let Some(n) = counts.by_guest.get_mut(s)
+        {
+            *n -= 1;
+            if *n == 0 {
+                counts.by_guest.remove(s);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn claims(role: Role, sub: &str) -> Claims {
+        Claims::new(role, vec!["s:*".into()], Duration::from_secs(60)).with_sub(sub)
+    }
+
+    #[test]
+    fn guests_are_capped_by_address_and_subject_and_the_studio_keeps_its_room() {
+        let gate = Gate::new(GateLimits {
+            max: 10,
+            reserve: 2,
+            per_address: 5,
+            per_guest: 2,
+        });
+        let ana = claims(Role::Guest, "ana");
+        let a = gate.admit(&ana, "10.0.0.1:1").expect("first tab");
+        let _b = gate.admit(&ana, "10.0.0.1:2").expect("second tab");
+        let (code, _) = gate.admit(&ana, "10.0.0.1:3").expect_err("third tab");
+        assert_eq!(code, ErrorCode::TooManyConnections);
+        drop(a);
+        let _c = gate.admit(&ana, "10.0.0.1:3").expect("a tab closed, one opens");
+        let guests: Vec<Admitted> = (0..3)
+            .map(|i| gate.admit(&claims(Role::Guest, &format!("g{i}")), "10.0.0.1:9"))
+            .collect::<Result<_, _>>()
+            .expect("five from the address");
+        let (code, _) = gate
+            .admit(&claims(Role::Guest, "late"), "10.0.0.1:9")
+            .expect_err("a sixth from the address");
+        assert_eq!(code, ErrorCode::TooManyConnections);
+        let _other = gate
+            .admit(&claims(Role::Guest, "late"), "10.0.0.2:9")
+            .expect("another address");
+        let _dashboards: Vec<Admitted> = (0..2)
+            .map(|i| gate.admit(&claims(Role::Subscriber, "d"), &format!("10.0.0.3:{i}")))
+            .collect::<Result<_, _>>()
+            .expect("up to max - reserve");
+        let (code, _) = gate
+            .admit(&claims(Role::Subscriber, "d"), "10.0.0.3:9")
+            .expect_err("the reserve is not for dashboards");
+        assert_eq!(code, ErrorCode::Overloaded);
+        let _engine = gate
+            .admit(&claims(Role::Publisher, "engine"), "10.0.0.4:1")
+            .expect("the studio's engine gets in");
+        assert_eq!(gate.open(), 9);
+        drop(guests);
+        assert_eq!(gate.open(), 6);
+        assert_eq!(gate.refused.load(Ordering::Relaxed), 3);
+    }
+}

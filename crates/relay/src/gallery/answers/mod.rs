@@ -1,0 +1,437 @@
+//! Guests' answers (ratings, labels, likes, comments) on a share, once [`check`](super::check)ed,
+//! kept in a durable log per share channel beside the channel's bounded
+//! history — files under `--data` (memory without it) on one node, a Redis list in a
+//! cluster — so the engine, offline for an hour or past the history's bound, still gets
+//! every one (`GET /v1/shares/{id}/answers?after=N`), and a late guest sees them all.
+//!
+//! An answer's place in the log (`seq`, from 1) is its position. An id already kept is
+//! not kept again ([`AppendError::Duplicate`]); a log holds at most `share_answers`
+//! bytes, and each guest's answers in it `guest_answers` bytes.
+//!
+//! - this module: the logs' API, and the Redis store.
+//! - `local`: one node's files, streamed from disk, with an index in memory.
+
+mod local;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use redis::Script;
+use serde_json::{Value, json};
+
+use crate::backend::Unavailable;
+
+/// Answers a share keeps, at most (a busy event's guests stay far below it).
+pub const MAX_ANSWERS: usize = 200_000;
+/// Answers per read, at most.
+pub const PAGE: usize = 1000;
+
+/// Where the log lives.
+#[derive(Debug)]
+enum Store {
+    /// Files `<dir>/<channel>.jsonl` (or memory without a folder).
+    Local(local::Local),
+    /// A Redis list per channel, with its ids, bytes per guest and total bytes.
+    Redis(super::blobs::LazyRedis, Script),
+}
+
+/// How much a log may hold, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Quotas {
+    /// One share's log.
+    pub share: u64,
+    /// One guest's answers in one share's log.
+    pub guest: u64,
+}
+
+/// KEYS: the list, its ids (a set), bytes per guest (a hash), total bytes.
+/// ARGV: line, id, guest, bytes, guest quota, share quota, answers at most, expiry ms.
+/// Returns the answer's seq, or -1 (duplicate), -2 (the share's log is full), -3 (the
+/// guest's quota is used).
+const APPEND: &str = r"
+if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return -1 end
+local size = tonumber(ARGV[4])
+local total = tonumber(redis.call('GET', KEYS[4]) or '0')
+if total + size > tonumber(ARGV[6]) or redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[7]) then
+  return -2
+end
+local mine = tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0')
+if mine + size > tonumber(ARGV[5]) then return -3 end
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('HINCRBY', KEYS[3], ARGV[3], size)
+redis.call('INCRBY', KEYS[4], size)
+local seq = redis.call('RPUSH', KEYS[1], ARGV[1])
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[8]) end
+return seq
+";
+
+/// A cluster's answer logs outlive their last answer this long (a share's are also
+/// deleted when the share is forgotten).
+const REDIS_KEEP: Duration = Duration::from_secs(400 * 86_400);
+
+/// The frames a share's guests may answer, from its `state.json`, re-read at most once a
+/// second when an unknown frame comes up.
+#[derive(Debug, Default)]
+struct Known {
+    frames: HashSet<i64>,
+    read: Option<Instant>,
+}
+
+/// The answer logs, and the frames each share shows.
+#[derive(Debug)]
+pub struct Answers {
+    store: Store,
+    quotas: Quotas,
+    known: std::sync::Mutex<HashMap<String, Known>>,
+}
+
+fn file_name(channel: &str) -> String {
+    format!("c_{}.jsonl", channel.replace(':', "+"))
+}
+
+fn key(channel: &str) -> String {
+    format!("shotline:answers:{channel}")
+}
+
+/// The list and its companions (ids, bytes per guest, total bytes).
+fn keys(channel: &str) -> [String; 4] {
+    let list = key(channel);
+    [
+        format!("{list}:ids"),
+        format!("{list}:guests"),
+        format!("{list}:bytes"),
+        list,
+    ]
+    .map(|k| k.to_string())
+}
+
+impl Answers {
+    /// Logs under `dir/answers` (memory without `dir`), or in Redis at `redis`, each
+    /// held to `quotas`.
+    pub fn open(
+        dir: Option<&std::path::Path>,
+        redis: Option<&str>,
+        quotas: Quotas,
+    ) -> std::io::Result<Self> {
+        let store = match redis {
+            Some(url) => Store::Redis(
+                super::blobs::LazyRedis::open(url).map_err(|e| std::io::Error::other(e.0))?,
+                Script::new(APPEND),
+            ),
+            None => {
+                let dir: Option<PathBuf> = dir.map(|d| d.join("answers"));
+                if let Some(dir) = &dir {
+                    std::fs::create_dir_all(dir)?;
+                }
+                Store::Local(local::Local::new(dir))
+            }
+        };
+        Ok(Self {
+            store,
+            quotas,
+            known: std::sync::Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A publisher showed `frame` on `channel` (a `gallery_frame`).
+    pub fn frame_shown(&self, channel: &str, frame: i64) {
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known
+            .entry(channel.to_string())
+            .or_default()
+            .frames
+            .insert(frame);
+    }
+
+    /// Does `channel`'s share show `frame`? Asks `blobs` (its `state.json`) when not
+    /// known; the store being away is an error, not a "no".
+    pub async fn shows(
+        &self,
+        blobs: &super::blobs::Blobs,
+        channel: &str,
+        frame: i64,
+    ) -> Result<bool, Unavailable> {
+        {
+            let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(k) = known.get(channel) {
+                if k.frames.contains(&frame) {
+                    return Ok(true);
+                }
+                if k.read.is_some_and(|r| r.elapsed() < Duration::from_secs(1)) {
+                    return Ok(false);
+                }
+            }
+        }
+        let frames: HashSet<i64> = match blobs.get(channel, "state.json").await? {
+            Some(bytes) => serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|s| {
+                    s["frames"].as_array().map(|fs| {
+                        fs.iter()
+                            .filter_map(|f| f["frame"].as_i64())
+                            .collect::<HashSet<_>>()
+                    })
+                })
+                .unwrap_or_default(),
+            None => HashSet::new(),
+        };
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let k = known.entry(channel.to_string()).or_default();
+        k.frames.extend(frames);
+        k.read = Some(Instant::now());
+        Ok(k.frames.contains(&frame))
+    }
+
+    /// Keep `entry` (one answer: `{"id","ts","event"}`, stamped with its guest) in
+    /// `channel`'s log; its `seq`. An id already kept, a full log or a guest past its
+    /// quota is refused before anything is written.
+    pub async fn append(&self, channel: &str, entry: &Value) -> Result<u64, AppendError> {
+        let line = entry.to_string();
+        let id = entry["id"].as_str().unwrap_or_default();
+        let guest = entry["event"]["payload"]["sub"].as_str().unwrap_or_default();
+        match &self.store {
+            Store::Local(local) => {
+                let quotas = self.quotas;
+                local
+                    .with(channel, async |log, path| {
+                        log.append(path, id, guest, &line, &quotas).await
+                    })
+                    .await?
+            }
+            Store::Redis(redis, script) => {
+                let [ids, guests, bytes, list] = keys(channel);
+                let seq: i64 = redis
+                    .run(async |c| {
+                        script
+                            .key(&list)
+                            .key(&ids)
+                            .key(&guests)
+                            .key(&bytes)
+                            .arg(&line)
+                            .arg(id)
+                            .arg(guest)
+                            .arg(line.len() + 1)
+                            .arg(self.quotas.guest)
+                            .arg(self.quotas.share)
+                            .arg(MAX_ANSWERS)
+                            .arg(REDIS_KEEP.as_millis() as u64)
+                            .invoke_async(c)
+                            .await
+                    })
+                    .await?;
+                match seq {
+                    -1 => Err(AppendError::Duplicate),
+                    -2 => Err(AppendError::Full),
+                    -3 => Err(AppendError::GuestFull),
+                    seq => Ok(seq as u64),
+                }
+            }
+        }
+    }
+
+    /// Forget `channel`'s log (its share is long gone).
+    pub async fn forget(&self, channel: &str) -> Result<(), Unavailable> {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(channel);
+        match &self.store {
+            Store::Local(local) => local.forget(channel).await,
+            Store::Redis(redis, _) => {
+                let keys = keys(channel);
+                redis
+                    .run(async |c| redis::cmd("DEL").arg(&keys[..]).query_async(c).await)
+                    .await
+            }
+        }
+    }
+
+    /// Up to `limit` answers of `channel` after `after`, each with its `seq`; the log's
+    /// length; and where the next read starts (past any line that is not an answer).
+    pub async fn since(
+        &self,
+        channel: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<Value>, u64, u64), Unavailable> {
+        let limit = limit.clamp(1, PAGE);
+        let (lines, total): (Vec<String>, u64) = match &self.store {
+            Store::Local(local) => {
+                local
+                    .with(channel, async |log, path| {
+                        Ok::<_, Unavailable>((
+                            log.lines(path, after, limit).await?,
+                            log.len() as u64,
+                        ))
+                    })
+                    .await??
+            }
+            Store::Redis(redis, _) => {
+                let key = key(channel);
+                let first = i64::try_from(after).unwrap_or(i64::MAX);
+                redis
+                    .run(async |c| {
+                        redis::pipe()
+                            .cmd("LRANGE")
+                            .arg(&key)
+                            .arg(first)
+                            .arg(first.saturating_add(limit as i64 - 1))
+                            .cmd("LLEN")
+                            .arg(&key)
+                            .query_async(c)
+                            .await
+                    })
+                    .await?
+            }
+        };
+        let next = after
+            .saturating_add(lines.len() as u64)
+            .min(total.max(after));
+        let answers = lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, line)| {
+                let mut v: Value = serde_json::from_str(line).ok()?;
+                v["seq"] = json!(after.saturating_add(i as u64 + 1));
+                Some(v)
+            })
+            .collect();
+        Ok((answers, total, next))
+    }
+}
+
+/// An answer not kept.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// The log is at [`MAX_ANSWERS`] or its byte quota.
+    #[error("this gallery holds as many answers as it may; the studio has them all")]
+    Full,
+    /// The guest has left its quota of answers on this share.
+    #[error("you have left as many answers on this gallery as one person may; the studio has them all")]
+    GuestFull,
+    /// The answer's id is in the log already (a retry): it is not kept twice.
+    #[error("this answer was kept already")]
+    Duplicate,
+    /// The store is away.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUOTAS: Quotas = Quotas {
+        share: 64_000_000,
+        guest: 1_000_000,
+    };
+
+    fn answer(id: &str, guest: &str, text: &str) -> Value {
+        json!({"id": id, "ts": 1, "event": {"type": "gallery_comment",
+            "payload": {"frame": 1, "text": text, "sub": guest}}})
+    }
+
+    #[tokio::test]
+    async fn a_kept_id_is_not_kept_again_and_quotas_hold_across_a_restart() {
+        let dir = tempfile::tempdir().expect("dir");
+        let channel = "s:gallery:q";
+        let quotas = Quotas {
+            share: 2_600,
+            guest: 1_400,
+        };
+        let answers = Answers::open(Some(dir.path()), None, quotas).expect("open");
+        assert_eq!(answers.append(channel, &answer("a", "ana", "hi")).await.expect("kept"), 1);
+        assert!(matches!(
+            answers.append(channel, &answer("a", "ana", "hi")).await,
+            Err(AppendError::Duplicate)
+        ));
+        let long = "x".repeat(600);
+        assert!(answers.append(channel, &answer("b", "ana", &long)).await.is_ok());
+        assert!(matches!(
+            answers.append(channel, &answer("c", "ana", &long)).await,
+            Err(AppendError::GuestFull)
+        ));
+        assert!(answers.append(channel, &answer("d", "ben", &long)).await.is_ok());
+        let reopened = Answers::open(Some(dir.path()), None, quotas).expect("open");
+        assert!(
+            matches!(
+                reopened.append(channel, &answer("a", "ana", "hi")).await,
+                Err(AppendError::Duplicate)
+            ),
+            "ids are known again after a restart"
+        );
+        assert!(matches!(
+            reopened.append(channel, &answer("e", "ana", &long)).await,
+            Err(AppendError::GuestFull)
+        ));
+        assert!(reopened.append(channel, &answer("f", "cat", &long)).await.is_ok());
+        assert!(matches!(
+            reopened.append(channel, &answer("g", "dan", &long)).await,
+            Err(AppendError::Full)
+        ));
+        let (all, total, _) = reopened.since(channel, 0, 10).await.expect("since");
+        assert_eq!((all.len(), total), (4, 4));
+        reopened.forget(channel).await.expect("forget");
+        assert_eq!(reopened.since(channel, 0, 10).await.expect("since").1, 0);
+        assert!(std::fs::read_dir(dir.path().join("answers")).expect("dir").next().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_line_cut_short_by_a_crash_is_mended() {
+        let dir = tempfile::tempdir().expect("dir");
+        let channel = "s:gallery:cut";
+        let answers_dir = dir.path().join("answers");
+        std::fs::create_dir_all(&answers_dir).expect("mkdir");
+        std::fs::write(
+            answers_dir.join(file_name(channel)),
+            "{\"id\":\"a\"}\nnot json\n{\"id\":\"b\"}\n{\"id\":\"c\",\"ev",
+        )
+        .expect("write");
+        let answers = Answers::open(Some(dir.path()), None, QUOTAS).expect("open");
+        assert_eq!(
+            answers
+                .append(channel, &json!({"id": "d"}))
+                .await
+                .expect("append"),
+            4,
+            "the cut line is gone, the others keep their places"
+        );
+        let reopened = Answers::open(Some(dir.path()), None, QUOTAS).expect("open");
+        let (all, total, next) = reopened.since(channel, 0, 10).await.expect("since");
+        assert_eq!(next, 4);
+        assert_eq!(total, 4);
+        let ids: Vec<_> = all.iter().map(|a| a["id"].clone()).collect();
+        assert_eq!(ids, [json!("a"), json!("b"), json!("d")]);
+        assert_eq!(all[2]["seq"], 4);
+    }
+
+    #[tokio::test]
+    async fn a_log_outlives_its_relay() {
+        let dir = tempfile::tempdir().expect("dir");
+        let channel = "s:gallery:abc";
+        {
+            let answers = Answers::open(Some(dir.path()), None, QUOTAS).expect("open");
+            for n in 0..3 {
+                let seq = answers
+                    .append(channel, &json!({"id": format!("a{n}"), "event": {}}))
+                    .await
+                    .expect("append");
+                assert_eq!(seq, n + 1);
+            }
+        }
+        let answers = Answers::open(Some(dir.path()), None, QUOTAS).expect("open");
+        let (all, total, _) = answers.since(channel, 1, 10).await.expect("since");
+        assert_eq!(total, 3);
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0]["id"], "a1");
+        assert_eq!(all[0]["seq"], 2);
+        assert_eq!(
+            answers
+                .append(channel, &json!({"id": "a3"}))
+                .await
+                .expect("append"),
+            4
+        );
+    }
+}
