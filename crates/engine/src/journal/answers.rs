@@ -91,33 +91,35 @@ impl Feedback {
     }
 }
 
+/// `shot`'s feedback (`?1`): latest rating, latest label, likes, comments, the latest
+/// comment, and how many answers it has. Likes count each guest whose latest like (by
+/// time, then log order) is `true`: one pass over the frame's likes with a window
+/// function, not a self-join, which was quadratic in them under the journal's lock.
+/// `RANK() = 1` keeps what the self-join counted exactly, ties included.
+pub(super) const FEEDBACK: &str = "SELECT \
+   (SELECT value FROM answers WHERE shot_id = ?1 AND kind = 'rating' ORDER BY ts_ms DESC, seq DESC LIMIT 1), \
+   (SELECT value FROM answers WHERE shot_id = ?1 AND kind = 'label' ORDER BY ts_ms DESC, seq DESC LIMIT 1), \
+   (SELECT COUNT(*) FROM (SELECT value, RANK() OVER (PARTITION BY sub ORDER BY ts_ms DESC, seq DESC) AS latest \
+      FROM answers WHERE shot_id = ?1 AND kind = 'like') WHERE latest = 1 AND value = 'true'), \
+   (SELECT COUNT(*) FROM answers WHERE shot_id = ?1 AND kind = 'comment'), \
+   (SELECT COALESCE(name, 'A guest') || ': ' || value FROM answers WHERE shot_id = ?1 \
+      AND kind = 'comment' ORDER BY ts_ms DESC, seq DESC LIMIT 1), \
+   (SELECT COUNT(*) FROM answers WHERE shot_id = ?1)";
+
 /// `shot`'s feedback on an open connection (`None`: no guest answered it).
 pub(super) fn feedback_of(conn: &rusqlite::Connection, shot: i64) -> Result<Option<Feedback>> {
-    let found = conn
-        .prepare_cached(
-            "SELECT \
-               (SELECT value FROM answers WHERE shot_id = ?1 AND kind = 'rating' ORDER BY ts_ms DESC, seq DESC LIMIT 1), \
-               (SELECT value FROM answers WHERE shot_id = ?1 AND kind = 'label' ORDER BY ts_ms DESC, seq DESC LIMIT 1), \
-               (SELECT COUNT(*) FROM answers a WHERE a.shot_id = ?1 AND a.kind = 'like' AND a.value = 'true' \
-                  AND NOT EXISTS (SELECT 1 FROM answers b WHERE b.shot_id = a.shot_id AND b.kind = 'like' \
-                  AND b.sub = a.sub AND (b.ts_ms > a.ts_ms OR (b.ts_ms = a.ts_ms AND b.seq > a.seq)))), \
-               (SELECT COUNT(*) FROM answers WHERE shot_id = ?1 AND kind = 'comment'), \
-               (SELECT COALESCE(name, 'A guest') || ': ' || value FROM answers WHERE shot_id = ?1 \
-                  AND kind = 'comment' ORDER BY ts_ms DESC, seq DESC LIMIT 1), \
-               (SELECT COUNT(*) FROM answers WHERE shot_id = ?1)",
-        )?
-        .query_row([shot], |r| {
-            Ok((
-                Feedback {
-                    rating: r.get::<_, Option<String>>(0)?.and_then(|v| v.parse().ok()),
-                    label: r.get::<_, Option<String>>(1)?.filter(|l| l != "none"),
-                    likes: r.get::<_, i64>(2)? as u32,
-                    comments: r.get::<_, i64>(3)? as u32,
-                    last_comment: r.get(4)?,
-                },
-                r.get::<_, i64>(5)?,
-            ))
-        })?;
+    let found = conn.prepare_cached(FEEDBACK)?.query_row([shot], |r| {
+        Ok((
+            Feedback {
+                rating: r.get::<_, Option<String>>(0)?.and_then(|v| v.parse().ok()),
+                label: r.get::<_, Option<String>>(1)?.filter(|l| l != "none"),
+                likes: r.get::<_, i64>(2)? as u32,
+                comments: r.get::<_, i64>(3)? as u32,
+                last_comment: r.get(4)?,
+            },
+            r.get::<_, i64>(5)?,
+        ))
+    })?;
     Ok((found.1 > 0).then_some(found.0))
 }
 

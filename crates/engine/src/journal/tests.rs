@@ -198,3 +198,158 @@ fn a_card_file_name_taken_again_answers_with_the_new_frame_not_the_old() {
     j.mark_stored(shot.id, 10, "h2", &[]).expect("stored");
     assert_eq!(answered(&j), Some("s1/DSC_0001-2.JPG".to_string()));
 }
+
+/// Record one like per `(share, seq, ts_ms, guest, frame, liked)`, the shares made first.
+fn record_likes(j: &Journal, likes: &[(&str, u64, i64, &str, i64, bool)]) {
+    for share in ["s1", "s2"] {
+        if j.share(share).expect("share").is_none() {
+            j.create_share(&Share {
+                id: share.into(),
+                session: "s1".into(),
+                title: None,
+                token: None,
+                link: None,
+                created_ms: 0,
+                expires_ms: i64::MAX,
+                revoked_ms: None,
+                registered: false,
+            })
+            .expect("share");
+        }
+    }
+    for &(share, seq, ts_ms, sub, shot_id, liked) in likes {
+        let like = Answer {
+            share: share.into(),
+            id: format!("{share}-{seq}-{sub}-{shot_id}"),
+            seq,
+            ts_ms,
+            sub: sub.into(),
+            name: None,
+            shot_id,
+            frame_name: String::new(),
+            kind: "like".into(),
+            value: liked.to_string(),
+        };
+        j.record_answers(share, &[like], seq).expect("record");
+    }
+}
+
+/// A frame's likes as the self-join that `answers::FEEDBACK` replaced counted them.
+fn likes_as_before(j: &Journal, shot: i64) -> u32 {
+    j.conn()
+        .query_row(
+            "SELECT COUNT(*) FROM answers a WHERE a.shot_id = ?1 AND a.kind = 'like' \
+             AND a.value = 'true' AND NOT EXISTS (SELECT 1 FROM answers b \
+             WHERE b.shot_id = a.shot_id AND b.kind = 'like' AND b.sub = a.sub \
+             AND (b.ts_ms > a.ts_ms OR (b.ts_ms = a.ts_ms AND b.seq > a.seq)))",
+            [shot],
+            |r| r.get(0),
+        )
+        .expect("likes")
+}
+
+fn likes(j: &Journal, shot: i64) -> u32 {
+    answers::feedback_of(&j.conn(), shot)
+        .expect("feedback")
+        .map_or(0, |f| f.likes)
+}
+
+#[test]
+fn a_frame_counts_the_guests_whose_latest_like_is_true() {
+    let (_dir, j) = journal();
+    record_likes(
+        &j,
+        &[
+            // Ana likes, unlikes, likes again; Ben likes and unlikes; Cy likes.
+            ("s1", 1, 10, "ana", 1, true),
+            ("s1", 2, 20, "ana", 1, false),
+            ("s1", 3, 30, "ben", 1, true),
+            ("s1", 4, 40, "ana", 1, true),
+            ("s1", 5, 50, "ben", 1, false),
+            ("s1", 6, 60, "cy", 1, true),
+            // Dee unlikes later through the other share, whose log is shorter: time decides.
+            ("s1", 7, 70, "dee", 1, true),
+            ("s2", 1, 80, "dee", 1, false),
+            // Eve in the same millisecond: the log's order decides.
+            ("s1", 8, 90, "eve", 1, true),
+            ("s1", 9, 90, "eve", 1, false),
+            // Another frame's likes are its own.
+            ("s1", 10, 100, "ben", 2, true),
+        ],
+    );
+    assert_eq!((likes(&j, 1), likes(&j, 2)), (2, 1), "Ana and Cy; Ben");
+    assert_eq!((likes_as_before(&j, 1), likes_as_before(&j, 2)), (2, 1));
+
+    // A long mixed sequence through both shares, each with its own log, and many answers
+    // in the same millisecond: the same counts as the self-join gave, frame by frame.
+    let mut state = 7_u64;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        (state >> 33) % n
+    };
+    let guests = ["ana", "ben", "cy", "dee", "eve", "fay"];
+    let mut logs = [("s1", 100), ("s2", 0)];
+    let mixed: Vec<_> = (0..600)
+        .map(|_| {
+            let (share, seq) = &mut logs[next(2) as usize];
+            *seq += 1;
+            let guest = guests[next(6) as usize];
+            (
+                *share,
+                *seq,
+                1_000 + next(50) as i64,
+                guest,
+                3 + next(3) as i64,
+                next(3) > 0,
+            )
+        })
+        .collect();
+    record_likes(&j, &mixed);
+    for shot in 3..6 {
+        assert_eq!(likes(&j, shot), likes_as_before(&j, shot), "frame {shot}");
+    }
+}
+
+#[test]
+fn a_frames_likes_cost_in_proportion_to_them() {
+    // The like count was a self-join, quadratic in a frame's likes under the journal's
+    // one lock (20,000 likes held it for seconds).
+    let (_dir, j) = journal();
+    let plan: Vec<String> = j
+        .conn()
+        .prepare(&format!("EXPLAIN QUERY PLAN {}", answers::FEEDBACK))
+        .expect("plan")
+        .query_map([1], |r| r.get(3))
+        .expect("plan")
+        .collect::<rusqlite::Result<_>>()
+        .expect("plan");
+    assert!(
+        !plan.iter().any(|step| step.contains("CORRELATED")),
+        "a subquery run per row: {plan:#?}"
+    );
+    // SQLite's own count of the steps the query took: twice the likes, about twice the
+    // steps (the self-join took four times as many).
+    let steps = |shot: i64, n: u64| {
+        let likes: Vec<_> = (0..n)
+            .map(|i| {
+                (
+                    "s1",
+                    shot as u64 * 10_000 + i,
+                    i as i64,
+                    "ana",
+                    shot,
+                    i % 2 == 0,
+                )
+            })
+            .collect();
+        record_likes(&j, &likes);
+        let conn = j.conn();
+        let mut stmt = conn.prepare(answers::FEEDBACK).expect("prepare");
+        stmt.query_row([shot], |_| Ok(())).expect("feedback");
+        stmt.get_status(rusqlite::StatementStatus::VmStep)
+    };
+    let (one, two) = (steps(1, 300), steps(2, 600));
+    assert!(two < one * 3, "{one} steps for 300 likes, {two} for 600");
+}
