@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RELAY, SHOTLINE, dirs, freePort, start, stop, until, healthy, mint, launchChromium } from "./support.mjs";
 
-const SECRET = "dashboard-e2e-secret-0123456789";
+const SECRET = "4p083Q8lT/Nij91z7KQNX+ToL+z+Lja5BOGEOe8kZ5Q=";
 
 function token(role) {
   return mint(SECRET, role, "studio:*");

@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RELAY, SHOTLINE, dirs, freePort, start, stop, until as waitUntil, healthy, mint, launchChromium, redisServer, tempDir } from "./support.mjs";
 
-const SECRET = "gallery-e2e-secret-0123456789";
+const SECRET = "Yr+2QrFXleenT+ip/FtAM6sz/GSmCWZnAQ3lXc6y2vQ=";
 
 function relayToken(role, channels) {
   return mint(SECRET, role, channels);

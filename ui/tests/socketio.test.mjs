@@ -17,7 +17,7 @@ import { io } from "socket.io-client";
 import WebSocket from "ws";
 import { RELAY, dirs, freePort, start, stop, until, healthy, mint, launchChromium, redisServer } from "./support.mjs";
 
-const SECRET = "socketio-e2e-secret-0123456789";
+const SECRET = "YrjknZrfguPqdmWCYV+FQJh0iaD086d+KthTf6IyrH0=";
 
 function token(role, channels = "s:*", extra = []) {
   return mint(SECRET, role, channels, extra);

@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use crate::bench_relay::Kind;
 use crate::sys;
 
-const SECRET: &str = "bench-relay-secret-0123456789";
+const SECRET: &str = "MfY/Cbo4oOfkiWrTekSj83C8zfrRbjn7VMy8HWm1Ryc=";
 
 /// A server process on a free port; killed when dropped.
 pub struct Server {

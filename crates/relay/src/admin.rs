@@ -57,6 +57,7 @@ fn admin(
 pub async fn exchange(
     State(state): State<Arc<crate::State>>,
     Query(q): Query<TokenQuery>,
+    crate::http::Remote(remote): crate::http::Remote,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
@@ -72,6 +73,27 @@ pub async fn exchange(
         Err(response) => return response,
     };
     match exchange::narrow(&caller, &request) {
+        Ok(claims) if caller.role == Role::Guest && claims.sub != caller.sub => {
+            // A new guest: the link lets so many in from one address.
+            let link = caller
+                .parents
+                .first()
+                .and_then(|p| p.jti.clone())
+                .or_else(|| caller.jti.clone())
+                .unwrap_or_else(|| caller.subject().to_string());
+            let joins = &state.access.limits.joins;
+            if !joins.take(&link, crate::access::gate::address(&remote)) {
+                return error_response(
+                    ErrorCode::TooManyGuests,
+                    format!(
+                        "this link has let in {} new guests from your network within the hour; try again later",
+                        joins.per_hour()
+                    ),
+                );
+            }
+            let token = mint(&claims, &state.config.secret);
+            Json(json!({"token": token, "jti": claims.jti, "exp": claims.exp})).into_response()
+        }
         Ok(claims) => {
             let token = mint(&claims, &state.config.secret);
             Json(json!({"token": token, "jti": claims.jti, "exp": claims.exp})).into_response()

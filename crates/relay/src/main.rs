@@ -88,10 +88,10 @@ enum RoleArg {
 
 fn secret() -> anyhow::Result<Vec<u8>> {
     match std::env::var(SECRET_ENV) {
-        Ok(secret) if secret.len() >= 16 => Ok(secret.into_bytes()),
-        Ok(_) => bail!(
-            "{SECRET_ENV} is shorter than 16 characters; use a long random value, e.g. `openssl rand -hex 32`"
-        ),
+        Ok(secret) => match settings::check_secret(secret.as_bytes()) {
+            Ok(()) => Ok(secret.into_bytes()),
+            Err(why) => bail!("{SECRET_ENV}: {why}"),
+        },
         Err(_) => bail!(
             "{SECRET_ENV} is not set; set it to a long random value, e.g. `export {SECRET_ENV}=$(openssl rand -hex 32)`"
         ),

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use shotline_relay::auth::{Role, now_secs, verify};
 
 const BIN: &str = env!("CARGO_BIN_EXE_shotline-relay");
-const SECRET: &str = "cli-test-secret-0123456789";
+const SECRET: &str = "ulSrk3aq9UuVyR3pOgJF6d6f1bHUJ2frh21EQ9byhJ4=";
 
 #[test]
 fn token_mints_a_verifiable_token_and_a_missing_secret_is_named() {

@@ -369,10 +369,14 @@ async fn answers_are_checked_stamped_and_kept_for_every_node(backend: Backend) {
             .iter()
             .map(|e| e["id"].as_str().unwrap_or_default())
             .collect();
-        assert_eq!(ids, ["r1", "c1", "l1"]);
+        // A guest's ids carry its subject: no guest can take the engine's, or another's.
+        assert_eq!(ids, ["g:guest:ana:r1", "g:guest:ana:c1", "g:guest:ana:l1"]);
         assert_eq!(all["answers"][2]["seq"], 3);
         assert_eq!(all["answers"][2]["event"]["payload"]["name"], "Ana");
-        assert_eq!(answers(node, "ans", 2).await["answers"][0]["id"], "l1");
+        assert_eq!(
+            answers(node, "ans", 2).await["answers"][0]["id"],
+            "g:guest:ana:l1"
+        );
     }
     // Another share's guest cannot read them.
     let other = answering_guest("s:gallery:other", "guest:eve", "Eve");

@@ -20,7 +20,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
 const BIN: &str = env!("CARGO_BIN_EXE_shotline-relay");
-const SECRET: &str = "scale-out-secret-0123456789";
+const SECRET: &str = "5T/aa2AR/xZbM1GBYgi0wRN4ZTdgCtWjrI671+9OvFA=";
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 /// One relay node, killed with SIGKILL when dropped.

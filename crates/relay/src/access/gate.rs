@@ -196,7 +196,9 @@ mod tests {
         let (code, _) = gate.admit(&ana, "10.0.0.1:3").expect_err("third tab");
         assert_eq!(code, ErrorCode::TooManyConnections);
         drop(a);
-        let _c = gate.admit(&ana, "10.0.0.1:3").expect("a tab closed, one opens");
+        let _c = gate
+            .admit(&ana, "10.0.0.1:3")
+            .expect("a tab closed, one opens");
         let guests: Vec<Admitted> = (0..3)
             .map(|i| gate.admit(&claims(Role::Guest, &format!("g{i}")), "10.0.0.1:9"))
             .collect::<Result<_, _>>()

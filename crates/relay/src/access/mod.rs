@@ -175,9 +175,10 @@ impl Access {
     }
 
     /// Keep a share, new or changed, on every node; once closed, its tokens are refused
-    /// and its connections cut off everywhere.
-    pub async fn put_share(&self, share: ShareRecord) -> Result<(), RevokeError> {
-        self.shares.put(share.clone(), now_secs())?;
+    /// and its connections cut off everywhere. Says which long-expired shares' channels
+    /// were forgotten on the way.
+    pub async fn put_share(&self, share: ShareRecord) -> Result<Vec<String>, RevokeError> {
+        let forgotten = self.shares.put(share.clone(), now_secs())?;
         match &self.shared {
             Some(shared) => {
                 shared.store_share(&share).await?;
@@ -189,7 +190,7 @@ impl Access {
                 }
             }
         }
-        Ok(())
+        Ok(forgotten)
     }
 
     /// Register a connection until the guard drops.
@@ -317,7 +318,9 @@ impl Access {
             let now = now_secs();
             let cut = self.cut_expired(last, now);
             if cut > 0 {
-                self.limits.expired.fetch_add(cut as u64, std::sync::atomic::Ordering::Relaxed);
+                self.limits
+                    .expired
+                    .fetch_add(cut as u64, std::sync::atomic::Ordering::Relaxed);
             }
             last = now;
         }
@@ -344,7 +347,7 @@ impl Access {
             }
             Control::Share(share) => {
                 let closed = share.closed.is_some().then(|| share.channel.clone());
-                if let Err(e) = self.shares.put(share, now_secs()) {
+                if let Err(e) = self.shares.put(share, now_secs()).map(drop) {
                     tracing::error!("keeping a share: {e}");
                 }
                 if let Some(channel) = closed {

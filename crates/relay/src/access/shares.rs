@@ -77,7 +77,12 @@ impl Known {
     fn from(shares: HashMap<String, ShareRecord>) -> Self {
         let ends = shares
             .values()
-            .map(|s| (s.channel.clone(), if s.closed.is_some() { 0 } else { s.exp }))
+            .map(|s| {
+                (
+                    s.channel.clone(),
+                    if s.closed.is_some() { 0 } else { s.exp },
+                )
+            })
             .collect();
         Self { shares, ends }
     }
@@ -155,17 +160,26 @@ impl Shares {
             .collect()
     }
 
-    /// Keep `record` (new, changed, or closed), forgetting long-expired shares.
-    pub fn put(&self, record: ShareRecord, now: u64) -> Result<(), StoreError> {
+    /// Keep `record` (new, changed, or closed), forgetting long-expired shares; the
+    /// channels of those forgotten (their answer logs go too).
+    pub fn put(&self, record: ShareRecord, now: u64) -> Result<Vec<String>, StoreError> {
+        let mut forgotten = Vec::new();
         let snapshot = {
             let mut known = self.lock();
             let mut shares = std::mem::take(&mut known.shares);
             shares.insert(record.id.clone(), record);
-            shares.retain(|_, s| s.exp + KEEP_AFTER_EXPIRY_SECS > now);
+            shares.retain(|_, s| {
+                let keep = s.exp.saturating_add(KEEP_AFTER_EXPIRY_SECS) > now;
+                if !keep {
+                    forgotten.push(s.channel.clone());
+                }
+                keep
+            });
             *known = Known::from(shares);
             known.shares.clone()
         };
-        self.save(&snapshot)
+        self.save(&snapshot)?;
+        Ok(forgotten)
     }
 
     /// Replace the copy with what the shared store holds (a cluster's refresh).

@@ -153,7 +153,7 @@ impl Claims {
         Self {
             role,
             channels,
-            exp: now + ttl.as_secs(),
+            exp: now.saturating_add(ttl.as_secs()),
             sub: None,
             jti: Some(random_id()),
             iat: Some(now),

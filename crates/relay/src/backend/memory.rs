@@ -120,7 +120,15 @@ impl Memory {
 
     fn read_now(&self, channel: &str, from: Option<u64>, snapshot: bool) -> Read {
         let mut channels = self.lock();
-        let ch = channels.entry(channel.to_string()).or_default();
+        // A channel that never had an event is not kept for being read.
+        let Some(ch) = channels.get_mut(channel) else {
+            return Read {
+                epoch: self.epoch.clone(),
+                latest: 0,
+                entries: Vec::new(),
+                snapshot: Vec::new(),
+            };
+        };
         self.trim(ch, now_ms());
         Read {
             epoch: self.epoch.clone(),

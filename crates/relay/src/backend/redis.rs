@@ -34,11 +34,11 @@ const MIN_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Makes sure the channel has an epoch; without one, the other keys are from a lost
 /// generation and are cleared. Shared by both scripts.
 const ENSURE_EPOCH: &str = r"
-local function ensure_epoch(seq, stream, ids, snap, epoch, fresh)
+local function ensure_epoch(seq, stream, ids, snap, epoch, fresh, ttl)
   local current = redis.call('GET', epoch)
   if current then return current end
   redis.call('DEL', seq, stream, ids, snap)
-  redis.call('SET', epoch, fresh)
+  redis.call('SET', epoch, fresh, 'PX', ttl)
   return fresh
 end
 ";
@@ -48,7 +48,7 @@ end
 /// history length, ids kept, expiry ms, a fresh epoch, pub/sub channel.
 /// Returns {offset, duplicate (0/1), epoch}.
 const PUBLISH: &str = r#"
-local epoch = ensure_epoch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[9])
+local epoch = ensure_epoch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[9], ARGV[8])
 local known = redis.call('ZSCORE', KEYS[3], ARGV[1])
 if known then return {tonumber(known), 1, epoch} end
 local offset = redis.call('INCR', KEYS[1])
@@ -67,10 +67,10 @@ return {offset, 0, epoch}
 
 /// KEYS: seq, stream, ids, snap, epoch.
 /// ARGV: first offset wanted ('' for none), how many at most, '1' for the snapshot,
-/// a fresh epoch.
+/// a fresh epoch, expiry ms (a channel only read is forgotten after it).
 /// Returns {epoch, latest, entries, snapshot as a flat list}.
 const READ: &str = r"
-local epoch = ensure_epoch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[4])
+local epoch = ensure_epoch(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[4], ARGV[5])
 local latest = tonumber(redis.call('GET', KEYS[1]) or '0')
 local entries = {}
 if ARGV[1] ~= '' then
@@ -267,7 +267,8 @@ impl Redis {
             .arg(from.map(|f| f.to_string()).unwrap_or_default())
             .arg(self.history)
             .arg(if snapshot { "1" } else { "0" })
-            .arg(fresh_epoch());
+            .arg(fresh_epoch())
+            .arg(self.ttl.as_millis() as u64);
         let mut conn = self.conn().await?;
         let reply: RedisValue = match invocation.invoke_async(&mut conn).await {
             Ok(reply) => reply,

@@ -141,8 +141,20 @@ pub async fn put_share(
         closed: None,
     };
     match state.access.put_share(record).await {
-        Ok(()) => Json(json!({"id": id, "page": format!("/g/{id}")})).into_response(),
+        Ok(forgotten) => {
+            forget_answers(&state, forgotten).await;
+            Json(json!({"id": id, "page": format!("/g/{id}")})).into_response()
+        }
         Err(e) => error_response(ErrorCode::Unavailable, format!("{e}; retry with backoff")),
+    }
+}
+
+/// Delete the answer logs of shares forgotten (long past their expiry).
+async fn forget_answers(state: &crate::State, channels: Vec<String>) {
+    for channel in channels {
+        if let Err(e) = state.answers.forget(&channel).await {
+            tracing::warn!(channel, "deleting a forgotten share's answers: {e}");
+        }
     }
 }
 
@@ -164,8 +176,11 @@ pub async fn close_share(
         closed: Some(known.closed.unwrap_or_else(now_secs)),
         ..known
     };
-    if let Err(e) = state.access.put_share(record).await {
-        return error_response(ErrorCode::Unavailable, format!("{e}; retry with backoff"));
+    match state.access.put_share(record).await {
+        Ok(forgotten) => forget_answers(&state, forgotten).await,
+        Err(e) => {
+            return error_response(ErrorCode::Unavailable, format!("{e}; retry with backoff"));
+        }
     }
     let forgotten = match state.blobs.drop_channel(&channel).await {
         Ok(n) => n,

@@ -196,8 +196,10 @@ pub fn unavailable(e: &crate::backend::Unavailable) -> Response {
     error_response(ErrorCode::Unavailable, format!("{e}; retry with backoff"))
 }
 
-fn counters(state: &crate::State) -> [(&'static str, u64); 15] {
+fn counters(state: &crate::State) -> [(&'static str, u64); 23] {
     let c = &state.hub.counters;
+    let l = &state.access.limits;
+    let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     let (hub, backend) = state.hub.lock_stats();
     // Redis has no lock over all channels in this process: its figures stay 0.
     let backend = backend.unwrap_or_default();
@@ -217,6 +219,16 @@ fn counters(state: &crate::State) -> [(&'static str, u64); 15] {
         ("backend_lock_taken", backend.taken),
         ("backend_lock_waited", backend.waited),
         ("backend_lock_wait_us", backend.wait_us),
+        // Every transport's connections (WebSocket, Socket.IO, SSE, long polls).
+        ("open", l.gate.open()),
+        // How often each limit against a leaked link bit.
+        ("refused_connections", n(&l.gate.refused)),
+        ("refused_guests", n(&l.joins.refused)),
+        ("refused_answers", n(&l.answers.refused)),
+        ("refused_quota", n(&l.quota_refused)),
+        ("refused_subscriptions", n(&l.subscriptions_refused)),
+        ("duplicate_answers", n(&l.duplicates)),
+        ("expired_cut", n(&l.expired)),
     ]
 }
 
@@ -247,12 +259,16 @@ pub async fn stats(State(state): State<Arc<crate::State>>) -> Json<Value> {
 pub async fn metrics(State(state): State<Arc<crate::State>>) -> impl IntoResponse {
     let mut text = String::new();
     for (name, value) in counters(&state) {
-        let kind =
-            if matches!(name, "published" | "delivered" | "dropped") || name.contains("_lock_") {
-                "counter"
-            } else {
-                "gauge"
-            };
+        let kind = if matches!(
+            name,
+            "published" | "delivered" | "dropped" | "duplicate_answers" | "expired_cut"
+        ) || name.contains("_lock_")
+            || name.starts_with("refused_")
+        {
+            "counter"
+        } else {
+            "gauge"
+        };
         let suffix = if kind == "counter" {
             "_total"
         } else if name == "uptime" {

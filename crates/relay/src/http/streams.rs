@@ -57,10 +57,14 @@ pub async fn poll(
     registered.subscribed(&channel);
     let since = q.since.unwrap_or(0);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait.unwrap_or(0).min(30));
-    let changed = state.hub.notifier(&channel);
+    let changed = Notifier {
+        hub: &state.hub,
+        channel: &channel,
+        notify: Some(state.hub.notifier(&channel)),
+    };
     loop {
         // Registered before looking, so a publish in between is not missed.
-        let notified = changed.notified();
+        let notified = changed.get().notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
         let found = match state.hub.since(&channel, since, claims.subject()).await {
@@ -89,6 +93,29 @@ pub async fn poll(
                 },
             ),
             _ = state.stopping() => {}
+        }
+    }
+}
+
+/// A long poll's hold on its channel's notifier, given back when the poll ends.
+struct Notifier<'a> {
+    hub: &'a crate::hub::Hub,
+    channel: &'a str,
+    notify: Option<Arc<tokio::sync::Notify>>,
+}
+
+impl Notifier<'_> {
+    fn get(&self) -> &tokio::sync::Notify {
+        self.notify
+            .as_deref()
+            .unwrap_or_else(|| unreachable!("held until dropped"))
+    }
+}
+
+impl Drop for Notifier<'_> {
+    fn drop(&mut self) {
+        if let Some(notify) = self.notify.take() {
+            self.hub.release(self.channel, notify);
         }
     }
 }

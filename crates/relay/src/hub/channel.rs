@@ -63,8 +63,10 @@ pub(super) fn replay(
     match since {
         Some(since) if same_epoch && since <= latest => {
             let replay: Vec<Entry> = held.filter(|e| e.offset > since).collect();
-            let recovered =
-                since == latest || replay.first().is_some_and(|e| e.offset == since + 1);
+            let recovered = since == latest
+                || replay
+                    .first()
+                    .is_some_and(|e| e.offset == since.saturating_add(1));
             (replay, recovered)
         }
         _ => (Vec::new(), false),

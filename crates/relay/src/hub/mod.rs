@@ -61,6 +61,16 @@ pub struct Since {
     pub epoch: String,
 }
 
+/// Forget `channel` when nobody on this node follows it or waits on it.
+fn forget_if_idle(channels: &mut HashMap<String, Channel>, channel: &str) {
+    if channels
+        .get(channel)
+        .is_some_and(|ch| ch.idle() && Arc::strong_count(&ch.changed) == 1)
+    {
+        channels.remove(channel);
+    }
+}
+
 /// All channels of one relay node.
 #[derive(Debug)]
 pub struct Hub {
@@ -186,7 +196,11 @@ impl Hub {
             .entry(channel.to_string())
             .or_default()
             .register(subscriber, true, &self.counters);
-        let read = match self.backend.read(channel, since.map(|s| s + 1), true).await {
+        let read = match self
+            .backend
+            .read(channel, since.map(|s| s.saturating_add(1)), true)
+            .await
+        {
             Ok(read) => read,
             Err(e) => {
                 self.unsubscribe(channel, subscriber.conn);
@@ -225,11 +239,20 @@ impl Hub {
         Ok(recovered)
     }
 
-    /// End connection `conn`'s subscription to `channel`.
+    /// End connection `conn`'s subscription to `channel`; a channel nobody on this
+    /// node follows or waits on any more is forgotten here (the backend keeps its state).
     pub fn unsubscribe(&self, channel: &str, conn: u64) {
-        if let Some(ch) = self.lock().get_mut(channel) {
+        let mut channels = self.lock();
+        if let Some(ch) = channels.get_mut(channel) {
             ch.remove(conn, &self.counters);
         }
+        forget_if_idle(&mut channels, channel);
+    }
+
+    /// A long poll is done with `channel`'s notifier.
+    pub fn release(&self, channel: &str, notifier: Arc<Notify>) {
+        drop(notifier);
+        forget_if_idle(&mut self.lock(), channel);
     }
 
     /// Events after `since` still held, with the latest offset and epoch; not those
@@ -240,7 +263,10 @@ impl Hub {
         since: u64,
         subject: &str,
     ) -> Result<Since, Unavailable> {
-        let read = self.backend.read(channel, Some(since + 1), false).await?;
+        let read = self
+            .backend
+            .read(channel, Some(since.saturating_add(1)), false)
+            .await?;
         let oldest = self.oldest(now_ms());
         Ok(Since {
             frames: read
@@ -263,7 +289,7 @@ impl Hub {
             .clone()
     }
 
-    /// Number of channels this node has seen.
+    /// Number of channels someone on this node follows or waits on.
     pub fn channels(&self) -> usize {
         self.lock().len()
     }
@@ -288,6 +314,7 @@ impl Hub {
             ch.latest = 0;
         }
         ch.deliver(&live.entry, &self.counters);
+        forget_if_idle(&mut channels, &live.channel);
     }
 
     /// Read what this node's channels missed while the live link was down and deliver it.

@@ -100,7 +100,9 @@ pub async fn connected(socket: SocketRef, State(state): State<Arc<crate::State>>
         .extensions
         .get::<Pending>()
         .and_then(|p| lock(&p.0).take());
-    let admitted = socket.extensions.get::<Arc<crate::access::gate::Admitted>>();
+    let admitted = socket
+        .extensions
+        .get::<Arc<crate::access::gate::Admitted>>();
     let (Some(claims), Some(queued), Some(admitted)) = (claims, queued, admitted) else {
         let _ = socket.disconnect();
         return;
@@ -109,10 +111,13 @@ pub async fn connected(socket: SocketRef, State(state): State<Arc<crate::State>>
     state.connections.fetch_add(1, Ordering::Relaxed);
     let (queue, rx, kicked) = Queue::new(state.config.queue.max(state.config.history + 16));
     let remote = super::remote(socket.req_parts());
-    let registered =
-        state
-            .access
-            .register(conn, &claims, Transport::SocketIo, remote.clone(), kicked.clone());
+    let registered = state.access.register(
+        conn,
+        &claims,
+        Transport::SocketIo,
+        remote.clone(),
+        kicked.clone(),
+    );
     let (stop, stopped) = oneshot::channel();
     let session = Arc::new(Session {
         budget: Mutex::new(Budget::new(state.config.publish_rate)),

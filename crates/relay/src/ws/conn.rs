@@ -82,10 +82,9 @@ impl<'a> Conn<'a> {
         state
             .connections
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let registered =
-            state
-                .access
-                .register(conn, claims, Transport::Ws, remote.clone(), kicked);
+        let registered = state
+            .access
+            .register(conn, claims, Transport::Ws, remote.clone(), kicked);
         Self {
             state,
             claims,
@@ -203,9 +202,12 @@ impl<'a> Conn<'a> {
         if let Some((code, message)) = refuse(self.claims, &channel, None) {
             return error(code, message);
         }
-        if let Some((code, message)) =
-            crate::http::too_many_subscriptions(self.state, self.subscriptions.len(), &self.subscriptions, &channel)
-        {
+        if let Some((code, message)) = crate::http::too_many_subscriptions(
+            self.state,
+            self.subscriptions.len(),
+            &self.subscriptions,
+            &channel,
+        ) {
             return error(code, message);
         }
         let subscriber = Subscriber {

@@ -93,9 +93,7 @@ impl Log {
                 .open(path)
                 .await
                 .map_err(io("mending answers"))?;
-            file.set_len(log.end)
-                .await
-                .map_err(io("mending answers"))?;
+            file.set_len(log.end).await.map_err(io("mending answers"))?;
         }
         Ok(log)
     }

@@ -189,7 +189,9 @@ impl Answers {
     pub async fn append(&self, channel: &str, entry: &Value) -> Result<u64, AppendError> {
         let line = entry.to_string();
         let id = entry["id"].as_str().unwrap_or_default();
-        let guest = entry["event"]["payload"]["sub"].as_str().unwrap_or_default();
+        let guest = entry["event"]["payload"]["sub"]
+            .as_str()
+            .unwrap_or_default();
         match &self.store {
             Store::Local(local) => {
                 let quotas = self.quotas;
@@ -308,7 +310,9 @@ pub enum AppendError {
     #[error("this gallery holds as many answers as it may; the studio has them all")]
     Full,
     /// The guest has left its quota of answers on this share.
-    #[error("you have left as many answers on this gallery as one person may; the studio has them all")]
+    #[error(
+        "you have left as many answers on this gallery as one person may; the studio has them all"
+    )]
     GuestFull,
     /// The answer's id is in the log already (a retry): it is not kept twice.
     #[error("this answer was kept already")]
@@ -341,18 +345,34 @@ mod tests {
             guest: 1_400,
         };
         let answers = Answers::open(Some(dir.path()), None, quotas).expect("open");
-        assert_eq!(answers.append(channel, &answer("a", "ana", "hi")).await.expect("kept"), 1);
+        assert_eq!(
+            answers
+                .append(channel, &answer("a", "ana", "hi"))
+                .await
+                .expect("kept"),
+            1
+        );
         assert!(matches!(
             answers.append(channel, &answer("a", "ana", "hi")).await,
             Err(AppendError::Duplicate)
         ));
         let long = "x".repeat(600);
-        assert!(answers.append(channel, &answer("b", "ana", &long)).await.is_ok());
+        assert!(
+            answers
+                .append(channel, &answer("b", "ana", &long))
+                .await
+                .is_ok()
+        );
         assert!(matches!(
             answers.append(channel, &answer("c", "ana", &long)).await,
             Err(AppendError::GuestFull)
         ));
-        assert!(answers.append(channel, &answer("d", "ben", &long)).await.is_ok());
+        assert!(
+            answers
+                .append(channel, &answer("d", "ben", &long))
+                .await
+                .is_ok()
+        );
         let reopened = Answers::open(Some(dir.path()), None, quotas).expect("open");
         assert!(
             matches!(
@@ -365,7 +385,12 @@ mod tests {
             reopened.append(channel, &answer("e", "ana", &long)).await,
             Err(AppendError::GuestFull)
         ));
-        assert!(reopened.append(channel, &answer("f", "cat", &long)).await.is_ok());
+        assert!(
+            reopened
+                .append(channel, &answer("f", "cat", &long))
+                .await
+                .is_ok()
+        );
         assert!(matches!(
             reopened.append(channel, &answer("g", "dan", &long)).await,
             Err(AppendError::Full)
@@ -374,7 +399,12 @@ mod tests {
         assert_eq!((all.len(), total), (4, 4));
         reopened.forget(channel).await.expect("forget");
         assert_eq!(reopened.since(channel, 0, 10).await.expect("since").1, 0);
-        assert!(std::fs::read_dir(dir.path().join("answers")).expect("dir").next().is_none());
+        assert!(
+            std::fs::read_dir(dir.path().join("answers"))
+                .expect("dir")
+                .next()
+                .is_none()
+        );
     }
 
     #[tokio::test]
