@@ -382,6 +382,11 @@ export class RelayConnection {
                         return;
                     }
                 }
+                if (response.status === 429 || response.status === 503) {
+                    const refusal = (await response.json().catch(() => ({})));
+                    if (refusal.code)
+                        this.on.busy?.(refusal.code, refusal.message ?? refusal.code);
+                }
                 if (!response.ok)
                     throw new Error(`HTTP ${response.status}`);
                 const body = (await response.json());

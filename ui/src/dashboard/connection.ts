@@ -46,6 +46,9 @@ export interface Handlers {
   refused?(detail: string): void;
   /** The link's figures changed. */
   stats?(stats: Stats): void;
+  /** The relay turned this page away for now (`code`: `too_many_connections`,
+   *  `overloaded`, …); the connection keeps retrying with backoff. */
+  busy?(code: string, message: string): void;
 }
 
 interface ChannelState {
@@ -444,6 +447,10 @@ export class RelayConnection {
             this.refused(refusal.message ?? refusal.code);
             return;
           }
+        }
+        if (response.status === 429 || response.status === 503) {
+          const refusal = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+          if (refusal.code) this.on.busy?.(refusal.code, refusal.message ?? refusal.code);
         }
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         const body = (await response.json()) as {

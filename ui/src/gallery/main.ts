@@ -96,6 +96,24 @@ function close(): void {
   blobUrls.clear();
 }
 
+/** What a refusal means for a person, by its code (the relay's own message otherwise). */
+function explain(code: string | undefined, fallback: string): string {
+  switch (code) {
+    case "too_many_connections":
+      return "Too many people are on this link from your network right now: try again in a minute.";
+    case "too_many_guests":
+      return "Too many new guests have opened this link from your network within the hour: try again later, or ask the studio for a link of your own.";
+    case "overloaded":
+      return "The gallery is very busy right now: try again in a minute.";
+    case "rate_limited":
+      return "You are answering faster than the gallery takes them: wait a few seconds, then send it again.";
+    case "quota_exceeded":
+      return "You have left as many answers on this gallery as one person may; the studio has every one of them.";
+    default:
+      return fallback;
+  }
+}
+
 /** Is a refusal final (the token will never be taken again)? */
 async function refusedForGood(response: Response): Promise<boolean> {
   if (response.status !== 401) return false;
@@ -275,14 +293,14 @@ async function answer(type: string, payload: Record<string, unknown>): Promise<b
   }
   if (!response.ok) {
     const body = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
-    error.textContent =
-      body.code === "rate_limited"
-        ? "You are answering faster than the gallery takes them: wait a few seconds, then send it again."
-        : (body.message ?? `Not accepted (HTTP ${response.status}).`);
+    error.textContent = explain(body.code, body.message ?? `Not accepted (HTTP ${response.status}).`);
     return false;
   }
+  // The relay keeps a guest's answer under an id of its own (`g:<guest>:<id>`).
+  const kept = (await response.json().catch(() => ({}))) as { id?: string };
   const name = storedGuest()?.name ?? "You";
-  const frame = answers.apply({ id, ts: Date.now(), event: { type, payload: { ...payload, sub, name } } }, true);
+  const entry = { id: kept.id ?? id, ts: Date.now(), event: { type, payload: { ...payload, sub, name } } };
+  const frame = answers.apply(entry, true);
   if (frame !== undefined) refreshFrame(frame);
   return true;
 }
@@ -318,7 +336,15 @@ function connect(): void {
         if (answered !== undefined) refreshFrame(answered);
       }
     },
-    mode: setMode,
+    mode(mode: Mode, detail: string) {
+      setMode(mode, detail);
+      if (mode !== "offline") $("busy").hidden = true;
+    },
+    busy(code: string, message: string) {
+      const line = $("busy");
+      line.textContent = explain(code, message);
+      line.hidden = false;
+    },
     gap() {
       // The relay restarted or trimmed its history: the share's state and its answer
       // log have everything.
@@ -371,9 +397,14 @@ async function exchange(name: string): Promise<void> {
     close();
     return;
   }
-  const body = (await response.json().catch(() => ({}))) as { token?: string; exp?: number; message?: string };
+  const body = (await response.json().catch(() => ({}))) as {
+    token?: string;
+    exp?: number;
+    code?: string;
+    message?: string;
+  };
   if (!response.ok || !body.token) {
-    error.textContent = body.message ?? `Not accepted (HTTP ${response.status}).`;
+    error.textContent = explain(body.code, body.message ?? `Not accepted (HTTP ${response.status}).`);
     return;
   }
   const guest: Guest = { token: body.token, name, exp: body.exp ?? now() + 3600 };
