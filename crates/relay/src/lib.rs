@@ -134,6 +134,10 @@ pub fn router(state: Arc<State>) -> Router {
     socketio::mount(routes, state.clone())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            socketio::handshakes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             cors::layer,
         ))
         .with_state(state)

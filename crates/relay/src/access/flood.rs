@@ -52,34 +52,42 @@ impl Bucket {
     }
 }
 
-/// New guests per link and address.
+/// New guests per link and address (and new Socket.IO sessions per address): a token
+/// bucket per key, full at first.
 #[derive(Debug)]
 pub struct Joins {
-    per_hour: u32,
+    capacity: u32,
+    per_sec: f64,
     buckets: Mutex<HashMap<(String, Option<IpAddr>), Bucket>>,
-    /// Exchanges refused.
+    /// Takes refused.
     pub refused: AtomicU64,
 }
 
 impl Joins {
-    /// `per_hour` new guests per link and address, all of them at once if need be.
+    /// `per_hour` per key, all of them at once if need be.
     pub fn new(per_hour: u32) -> Self {
+        Self::with(per_hour, f64::from(per_hour.max(1)) / 3600.0)
+    }
+
+    /// `capacity` at once per key, refilled at `per_sec`.
+    pub fn with(capacity: u32, per_sec: f64) -> Self {
         Self {
-            per_hour: per_hour.max(1),
+            capacity: capacity.max(1),
+            per_sec,
             buckets: Mutex::new(HashMap::new()),
             refused: AtomicU64::new(0),
         }
     }
 
-    /// The limit, an hour.
+    /// How many at once.
     pub fn per_hour(&self) -> u32 {
-        self.per_hour
+        self.capacity
     }
 
-    /// Take one new guest for `link` from `address`; false when it is over the limit.
+    /// Take one for `link` from `address`; false when it is over the limit.
     pub fn take(&self, link: &str, address: Option<IpAddr>) -> bool {
         let now = Instant::now();
-        let capacity = f64::from(self.per_hour);
+        let capacity = f64::from(self.capacity);
         let mut buckets = lock(&self.buckets);
         if buckets.len() > SWEEP_AT {
             buckets.retain(|_, b| now.saturating_duration_since(b.last) < IDLE);
@@ -87,7 +95,7 @@ impl Joins {
         let bucket = buckets
             .entry((link.to_string(), address))
             .or_insert_with(|| Bucket::full(capacity, now));
-        bucket.refill(capacity, capacity / 3600.0, now);
+        bucket.refill(capacity, self.per_sec, now);
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
             true

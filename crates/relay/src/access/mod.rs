@@ -69,6 +69,8 @@ pub struct Limits {
     pub gate: Arc<gate::Gate>,
     /// New guests per link and address.
     pub joins: flood::Joins,
+    /// New Socket.IO sessions per address (a session not yet past the door lives 10 s).
+    pub handshakes: flood::Joins,
     /// Answer bytes per share and address.
     pub answers: flood::Answers,
     /// Subscribes refused: the connection follows `max_subscriptions` channels.
@@ -132,6 +134,10 @@ impl Access {
             limits: Limits {
                 gate: gate::Gate::new(config.gate),
                 joins: flood::Joins::new(config.guest_joins),
+                handshakes: flood::Joins::with(
+                    u32::try_from(config.gate.per_address).unwrap_or(u32::MAX),
+                    config.gate.per_address as f64 / 60.0,
+                ),
                 answers: flood::Answers::new(config.address_answers.0, config.address_answers.1),
                 subscriptions_refused: Default::default(),
                 quota_refused: Default::default(),

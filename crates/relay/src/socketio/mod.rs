@@ -107,6 +107,40 @@ async fn door(
     Ok(())
 }
 
+/// Before Socket.IO: a new session (a request without `sid`) from an address that opened
+/// `max_per_address` of them within the minute is refused (`too_many_connections`), so
+/// sessions that never pass the door (each lives 10 s) stay bounded.
+pub async fn handshakes(
+    axum::extract::State(state): axum::extract::State<Arc<crate::State>>,
+    crate::http::Remote(remote): crate::http::Remote,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let new_session = path.starts_with("/socket.io")
+        && !request
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p.starts_with("sid=")));
+    if new_session {
+        let limits = &state.access.limits;
+        if !limits
+            .handshakes
+            .take("socket.io", crate::access::gate::address(&remote))
+        {
+            limits
+                .gate
+                .refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return crate::http::error_response(
+                shotline_protocol::relay::ErrorCode::TooManyConnections,
+                "too many new connections from your network; try again in a minute",
+            );
+        }
+    }
+    next.run(request).await
+}
+
 /// The client's address, as the listener saw it.
 fn remote(parts: &axum::http::request::Parts) -> String {
     parts
