@@ -67,8 +67,9 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("seal") => crate::bench_seal::bench(),
         Some("gallery") => crate::bench_gallery::bench(),
         Some("answers") => crate::bench_answers::bench(),
+        Some("hostile") => crate::bench_hostile::bench(),
         _ => bail!(
-            "usage: cargo xtask bench <backup | burst | seal | gallery | answers | relay [1000,5000 [floor,relay,relay-socketio,socketio [ROUNDS]]] | upload | camera | desktop>"
+            "usage: cargo xtask bench <backup | burst | seal | gallery | answers | hostile | relay [1000,5000 [floor,relay,relay-socketio,socketio [ROUNDS]]] | upload | camera | desktop>"
         ),
     }
 }

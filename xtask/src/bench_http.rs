@@ -124,6 +124,22 @@ pub async fn post_json(
     Ok(serde_json::from_slice(&answer)?)
 }
 
+/// POST `body` to `path`; the status code and the JSON answer (`null` when it is not JSON).
+pub async fn post_status(
+    host: &str,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<(u16, serde_json::Value)> {
+    let (status, answer) = request(host, "POST", path, token, Some(&body.to_string())).await?;
+    let code = status
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok((code, serde_json::from_slice(&answer).unwrap_or_default()))
+}
+
 /// GET `path` from the relay with the token; the body's length.
 pub async fn fetch(host: &str, path: &str, token: &str) -> anyhow::Result<usize> {
     let (status, bytes) = request(host, "GET", path, token, None).await?;

@@ -20,6 +20,7 @@ mod bench_camera_stages;
 mod bench_desktop;
 mod bench_gallery;
 mod bench_gallery_live;
+mod bench_hostile;
 mod bench_http;
 mod bench_relay;
 mod bench_relay_floor;
