@@ -74,13 +74,11 @@ pub async fn exchange(
     };
     match exchange::narrow(&caller, &request) {
         Ok(claims) if caller.role == Role::Guest && claims.sub != caller.sub => {
-            // A new guest: the link lets so many in from one address.
-            let link = caller
-                .parents
-                .first()
-                .and_then(|p| p.jti.clone())
-                .or_else(|| caller.jti.clone())
-                .unwrap_or_else(|| caller.subject().to_string());
+            // A new guest: the share's link lets so many in from one address (whichever
+            // token of it is exchanged).
+            let mut link = caller.channels.clone();
+            link.sort();
+            let link = link.join(" ");
             let joins = &state.access.limits.joins;
             if !joins.take(&link, crate::access::gate::address(&remote)) {
                 return error_response(

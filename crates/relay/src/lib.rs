@@ -187,6 +187,12 @@ pub async fn run(
             },
             guest_joins: config.guest_joins,
             address_answers: (config.address_answers, config.address_answers_rate),
+            // One address holds a quarter of a share's log at most: a flood from one
+            // network never fills it for everyone else.
+            address_hold: (
+                (gallery::answers::MAX_ANSWERS / 4) as u64,
+                config.share_answers / 4,
+            ),
         })
         .map_err(std::io::Error::other)?,
     );

@@ -88,7 +88,7 @@ enum RoleArg {
 
 fn secret() -> anyhow::Result<Vec<u8>> {
     match std::env::var(SECRET_ENV) {
-        Ok(secret) => match settings::check_secret(secret.as_bytes()) {
+        Ok(secret) => match shotline_relay::auth::secret::check_secret(secret.as_bytes()) {
             Ok(()) => Ok(secret.into_bytes()),
             Err(why) => bail!("{SECRET_ENV}: {why}"),
         },

@@ -9,6 +9,9 @@ use serde::Deserialize;
 
 use crate::tls::TlsFiles;
 
+mod units;
+pub use units::{parse_duration, parse_size};
+
 /// Settings of one relay.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -149,44 +152,6 @@ struct File {
     share_answers: Option<String>,
 }
 
-/// How to make a good secret, for the messages that refuse one.
-pub const SECRET_FIX: &str =
-    "make one with `openssl rand -base64 32` (or `head -c 32 /dev/urandom | base64`)";
-
-/// Refuse a token secret that could be guessed: guests hold tokens signed with it, and
-/// anyone holding one can try secrets offline until one signs an admin token. It must be
-/// 32 bytes or more, not a repetition, and carry about 112 bits or more by its letters'
-/// spread (a random 32-byte value in hex or base64 carries over 200).
-pub fn check_secret(secret: &[u8]) -> Result<(), String> {
-    let n = secret.len();
-    if n < 32 {
-        return Err(format!(
-            "the secret is {n} bytes; it must be 32 or more; {SECRET_FIX}"
-        ));
-    }
-    let periodic = (1..=n / 2).any(|p| (p..n).all(|i| secret[i] == secret[i % p]));
-    let mut counts = [0u32; 256];
-    for b in secret {
-        counts[usize::from(*b)] += 1;
-    }
-    let bits: f64 = counts
-        .iter()
-        .filter(|c| **c > 0)
-        .map(|c| {
-            let p = f64::from(*c) / n as f64;
-            -p * p.log2()
-        })
-        .sum::<f64>()
-        * n as f64;
-    if periodic || bits < 112.0 {
-        return Err(format!(
-            "the secret could be guessed (about {bits:.0} bits{}); {SECRET_FIX}",
-            if periodic { ", a repeated pattern" } else { "" }
-        ));
-    }
-    Ok(())
-}
-
 /// A public key setting: the PEM itself, or the path of a PEM file; checked to be a key.
 pub fn public_key(value: &str) -> Result<Vec<u8>, String> {
     let pem = if value.trim_start().starts_with("-----BEGIN") {
@@ -196,37 +161,6 @@ pub fn public_key(value: &str) -> Result<Vec<u8>, String> {
     };
     crate::auth::Verifier::new(b"check", Some(&pem)).map_err(|e| e.to_string())?;
     Ok(pem)
-}
-
-/// `90s`, `12h`, `30d`, or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    match text.parse::<u64>() {
-        Ok(secs) => Some(Duration::from_secs(secs)),
-        Err(_) => humantime::parse_duration(text).ok(),
-    }
-}
-
-/// `2GB`, `500MB`, `64KiB`, or a bare number of bytes.
-pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "kb" => 1e3,
-        "mb" => 1e6,
-        "gb" => 1e9,
-        "tb" => 1e12,
-        "kib" => 1024.0,
-        "mib" => 1024.0 * 1024.0,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
-    };
-    (number >= 0.0).then_some((number * factor) as u64)
 }
 
 /// Apply the settings file at `path` over `config`.
@@ -415,86 +349,4 @@ pub fn apply_file(config: &mut Config, path: &Path) -> Result<(), SettingsError>
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_default_file_is_the_defaults() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("relay.toml");
-        std::fs::write(&path, DEFAULT_TOML).expect("write");
-        let mut config = Config::new("s".repeat(16));
-        apply_file(&mut config, &path).expect("the default file loads");
-        let defaults = Config::new("s".repeat(16));
-        assert_eq!(config.history, defaults.history);
-        assert_eq!(config.history_age, defaults.history_age);
-        assert_eq!(config.max_frame, defaults.max_frame);
-        assert_eq!(config.publish_rate, defaults.publish_rate);
-        assert_eq!(config.queue, defaults.queue);
-        assert_eq!(config.ping_interval, defaults.ping_interval);
-        assert_eq!(config.ping_timeout, defaults.ping_timeout);
-        assert_eq!(config.guest_rate, defaults.guest_rate);
-        assert_eq!(config.previews_limit, defaults.previews_limit);
-        assert_eq!(config.publisher_reserve, defaults.publisher_reserve);
-        assert_eq!(config.max_per_address, defaults.max_per_address);
-        assert_eq!(config.max_per_guest, defaults.max_per_guest);
-        assert_eq!(config.max_subscriptions, defaults.max_subscriptions);
-        assert_eq!(config.guest_joins, defaults.guest_joins);
-        assert_eq!(config.address_answers, defaults.address_answers);
-        assert_eq!(config.address_answers_rate, defaults.address_answers_rate);
-        assert_eq!(config.guest_answers, defaults.guest_answers);
-        assert_eq!(config.share_answers, defaults.share_answers);
-    }
-
-    #[test]
-    fn only_a_secret_that_cannot_be_guessed_is_taken() {
-        for weak in [
-            "0123456789abcdef",
-            "test-secret-0123456789",
-            &"a".repeat(64),
-            &"abc123".repeat(8),
-            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
-        ] {
-            let e = check_secret(weak.as_bytes()).expect_err(weak);
-            assert!(e.contains("openssl rand"), "{e}");
-        }
-        for good in [
-            "q2ZpV8m3xKc0Lr7tYb1HwN5sJd9fUe4G6aTiOyXzPk8=",
-            "3f1c9a7e5b2d4c8f0e6a1b3d5c7e9f2a4b6c8d0e1f3a5c7e9b2d4f6a8c0e1b3d",
-        ] {
-            check_secret(good.as_bytes()).expect(good);
-        }
-    }
-
-    #[test]
-    fn a_bad_value_names_its_key() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("relay.toml");
-        let mut config = Config::new("s".repeat(16));
-        std::fs::write(&path, "history_age = \"soon\"\n").expect("write");
-        let e = apply_file(&mut config, &path).expect_err("refused");
-        assert_eq!(e.key, "history_age");
-        std::fs::write(&path, "colour = 1\n").expect("write");
-        let e = apply_file(&mut config, &path).expect_err("refused");
-        assert!(e.to_string().contains("colour"), "{e}");
-        std::fs::write(&path, "ping_interval = \"30s\"\nping_timeout = \"10s\"\n").expect("write");
-        assert_eq!(
-            apply_file(&mut config, &path).expect_err("refused").key,
-            "ping_timeout"
-        );
-        std::fs::write(&path, "previews_limit = \"lots\"\n").expect("write");
-        let mut config = Config::new("s".repeat(16));
-        assert_eq!(
-            apply_file(&mut config, &path).expect_err("refused").key,
-            "previews_limit"
-        );
-        assert_eq!(parse_size("2GB"), Some(2_000_000_000));
-        assert_eq!(parse_size("64 KiB"), Some(65_536));
-        std::fs::write(&path, "jwt_public_key = \"/nowhere.pem\"\n").expect("write");
-        let mut config = Config::new("s".repeat(16));
-        assert_eq!(
-            apply_file(&mut config, &path).expect_err("refused").key,
-            "jwt_public_key"
-        );
-    }
-}
+mod tests;

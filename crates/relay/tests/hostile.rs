@@ -518,6 +518,31 @@ async fn revoking_a_link_revokes_every_token_exchanged_from_it(backend: Backend)
     .await;
     assert_eq!(status, 200);
     assert_eq!(refused(&r, &ben).await, (401, "revoked".into()));
+    // A link the engine mints by exchange from its publisher token, as `share create`
+    // does: revoking the link still reaches its guests.
+    let (status, body) = exchange(
+        &r,
+        &publisher(),
+        json!({"channels": [SHARE], "role": "guest", "sub": "share:y",
+            "publish": ["gallery_like"], "ttl": "5m"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let minted = body["token"].as_str().expect("token").to_string();
+    let minted_jti = body["jti"].as_str().expect("jti").to_string();
+    let (status, body) = join(&r, &minted, "Cat").await;
+    assert_eq!(status, 200, "{body}");
+    let cat = body["token"].as_str().expect("token").to_string();
+    let (status, _) = http(
+        &r,
+        "POST",
+        "/v1/admin/revoke",
+        Some(&admin()),
+        Some(&json!({"jti": minted_jti}).to_string()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(refused(&r, &cat).await, (401, "revoked".into()));
     // After a restart too.
     let restarted = match backend {
         Backend::Memory => {
@@ -531,6 +556,7 @@ async fn revoking_a_link_revokes_every_token_exchanged_from_it(backend: Backend)
     };
     assert_eq!(refused(&restarted, &renamed).await, (401, "revoked".into()));
     assert_eq!(refused(&restarted, &ben).await, (401, "revoked".into()));
+    assert_eq!(refused(&restarted, &cat).await, (401, "revoked".into()));
 }
 
 async fn a_guest_cannot_take_the_engines_ids(backend: Backend) {

@@ -113,6 +113,18 @@ struct Budget {
     /// Bytes each guest drew this minute while the bucket was empty.
     minute: HashMap<Arc<str>, u64>,
     minute_began: Instant,
+    /// Answers and bytes this address has added to the share's log (since the relay
+    /// started).
+    held: (u64, u64),
+}
+
+/// Why an answer was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The address is over its rate, and the guest over its fair share: later.
+    Rate,
+    /// The address holds its part of the share's log: no more from it.
+    Held,
 }
 
 /// Answer bytes per share and address, shared fairly.
@@ -120,30 +132,41 @@ struct Budget {
 pub struct Answers {
     burst: u64,
     per_minute: u64,
+    /// Answers and bytes one address may hold in one share's log.
+    hold: (u64, u64),
     budgets: Mutex<HashMap<(String, Option<IpAddr>), Budget>>,
     /// Answers refused.
     pub refused: AtomicU64,
 }
 
 impl Answers {
-    /// `burst` bytes at once per share and address, then `per_minute`.
-    pub fn new(burst: u64, per_minute: u64) -> Self {
+    /// `burst` bytes at once per share and address, then `per_minute`; one address holds
+    /// at most `hold` (answers, bytes) of a share's log.
+    pub fn new(burst: u64, per_minute: u64, hold: (u64, u64)) -> Self {
         Self {
             burst: burst.max(1),
             per_minute: per_minute.max(1),
+            hold,
             budgets: Mutex::new(HashMap::new()),
             refused: AtomicU64::new(0),
         }
     }
 
-    /// Take `bytes` of an answer by `guest` from `address` on `channel`; false when the
-    /// address is over its budget and the guest over its fair share.
-    pub fn take(&self, channel: &str, address: Option<IpAddr>, guest: &str, bytes: u64) -> bool {
+    /// Take `bytes` of an answer by `guest` from `address` on `channel`, or say why not.
+    pub fn take(
+        &self,
+        channel: &str,
+        address: Option<IpAddr>,
+        guest: &str,
+        bytes: u64,
+    ) -> Result<(), Refusal> {
         let now = Instant::now();
         let capacity = self.burst as f64;
         let mut budgets = lock(&self.budgets);
         if budgets.len() > SWEEP_AT {
-            budgets.retain(|_, b| now.saturating_duration_since(b.bucket.last) < IDLE);
+            // What an address holds is kept: forgetting it would let it start again.
+            budgets
+                .retain(|_, b| b.held.0 > 0 || now.saturating_duration_since(b.bucket.last) < IDLE);
         }
         let budget = budgets
             .entry((channel.to_string(), address))
@@ -151,7 +174,12 @@ impl Answers {
                 bucket: Bucket::full(capacity, now),
                 minute: HashMap::new(),
                 minute_began: now,
+                held: (0, 0),
             });
+        if budget.held.0 >= self.hold.0 || budget.held.1 + bytes > self.hold.1 {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(Refusal::Held);
+        }
         budget
             .bucket
             .refill(capacity, self.per_minute as f64 / 60.0, now);
@@ -161,7 +189,8 @@ impl Answers {
         }
         if budget.bucket.tokens >= bytes as f64 {
             budget.bucket.tokens -= bytes as f64;
-            return true;
+            budget.held = (budget.held.0 + 1, budget.held.1 + bytes);
+            return Ok(());
         }
         // Out of budget: a guest under its fair share of the minute's refill still
         // answers (and the refill is spent on it).
@@ -170,10 +199,11 @@ impl Answers {
         if sent + bytes <= self.per_minute / active.max(FAIR_PARTS) {
             budget.bucket.tokens -= bytes as f64;
             *budget.minute.entry(guest.into()).or_default() += bytes;
-            true
+            budget.held = (budget.held.0 + 1, budget.held.1 + bytes);
+            Ok(())
         } else {
             self.refused.fetch_add(1, Ordering::Relaxed);
-            false
+            Err(Refusal::Rate)
         }
     }
 }
@@ -198,13 +228,13 @@ mod tests {
 
     #[test]
     fn a_flooding_guest_is_cut_off_and_its_neighbours_still_answer() {
-        let answers = Answers::new(10_000, 60_000);
+        let answers = Answers::new(10_000, 60_000, (u64::MAX, u64::MAX));
         let honest: Vec<String> = (0..20).map(|i| format!("guest-{i}")).collect();
         for g in &honest {
-            assert!(answers.take("s:gallery:1", ip(1), g, 200));
+            assert!(answers.take("s:gallery:1", ip(1), g, 200).is_ok());
         }
         let mut flood = 0;
-        while answers.take("s:gallery:1", ip(1), "script", 200) {
+        while answers.take("s:gallery:1", ip(1), "script", 200).is_ok() {
             flood += 1;
             assert!(flood < 1000, "the script is never cut off");
         }
@@ -214,18 +244,35 @@ mod tests {
         );
         for g in &honest {
             assert!(
-                answers.take("s:gallery:1", ip(1), g, 200),
+                answers.take("s:gallery:1", ip(1), g, 200).is_ok(),
                 "{g} is under its fair share"
             );
         }
         assert!(
-            !answers.take("s:gallery:1", ip(1), "script", 200),
+            answers.take("s:gallery:1", ip(1), "script", 200) == Err(Refusal::Rate),
             "the script is over its share"
         );
         assert!(
-            answers.take("s:gallery:2", ip(1), "script", 200),
+            answers.take("s:gallery:2", ip(1), "script", 200).is_ok(),
             "another share has its own budget"
         );
         assert!(answers.refused.load(Ordering::Relaxed) >= 2);
+    }
+
+    #[test]
+    fn an_address_holds_its_part_of_a_log_and_no_more() {
+        let answers = Answers::new(u64::MAX / 2, 60_000, (3, 1_000));
+        assert!((0..3).all(|_| answers.take("s:gallery:1", ip(1), "a", 100).is_ok()));
+        assert_eq!(
+            answers.take("s:gallery:1", ip(1), "b", 100),
+            Err(Refusal::Held),
+            "three answers held"
+        );
+        assert!(answers.take("s:gallery:1", ip(2), "c", 900).is_ok());
+        assert_eq!(
+            answers.take("s:gallery:1", ip(2), "c", 200),
+            Err(Refusal::Held),
+            "a thousand bytes held"
+        );
     }
 }

@@ -51,13 +51,25 @@ pub struct Admitted {
     guest: Option<Arc<str>>,
 }
 
-/// The address part of `remote` (`ip:port`), if it is one.
+/// The address part of `remote` (`ip:port`), if it is one, as the limits count it: an
+/// IPv6 address by its /64 (one host may hold a whole /64), IPv4 as it is.
 pub fn address(remote: &str) -> Option<IpAddr> {
-    remote
+    let ip = remote
         .parse::<std::net::SocketAddr>()
         .map(|a| a.ip())
         .or_else(|_| remote.parse::<IpAddr>())
-        .ok()
+        .ok()?;
+    Some(match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut s = v6.segments();
+                s[4..].fill(0);
+                IpAddr::V6(s.into())
+            }
+        },
+        v4 => v4,
+    })
 }
 
 impl Gate {
@@ -104,7 +116,13 @@ impl Gate {
         };
         let guest = claims.role == Role::Guest;
         let address = address(remote).filter(|_| guest);
-        let subject: Option<Arc<str>> = guest.then(|| claims.subject().into());
+        // One person's tabs: a guest the relay minted a subject for (the link itself is
+        // shared by everyone who has not given a name yet).
+        let person = guest
+            && claims
+                .subject()
+                .starts_with(crate::auth::exchange::GUEST_PREFIX);
+        let subject: Option<Arc<str>> = person.then(|| claims.subject().into());
         let refusal = refusal.or_else(|| {
             let from_address = address.map_or(0, |a| counts.by_address.get(&a).copied().unwrap_or(0));
             (from_address >= l.per_address).then(|| {
@@ -179,6 +197,11 @@ mod tests {
     use std::time::Duration;
 
     fn claims(role: Role, sub: &str) -> Claims {
+        let sub = if role == Role::Guest {
+            format!("guest-{sub}")
+        } else {
+            sub.to_string()
+        };
         Claims::new(role, vec!["s:*".into()], Duration::from_secs(60)).with_sub(sub)
     }
 
@@ -221,9 +244,47 @@ mod tests {
         let _engine = gate
             .admit(&claims(Role::Publisher, "engine"), "10.0.0.4:1")
             .expect("the studio's engine gets in");
+
         assert_eq!(gate.open(), 9);
         drop(guests);
         assert_eq!(gate.open(), 6);
         assert_eq!(gate.refused.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn the_link_itself_is_shared_by_everyone_who_has_not_given_a_name() {
+        let gate = Gate::new(GateLimits {
+            max: 10,
+            reserve: 2,
+            per_address: 5,
+            per_guest: 2,
+        });
+        let link = Claims::new(
+            Role::Guest,
+            vec!["s:gallery:1".into()],
+            Duration::from_secs(60),
+        )
+        .with_sub("share:1");
+        let _viewers: Vec<Admitted> = (0..4)
+            .map(|i| gate.admit(&link, &format!("10.0.0.{}:1", 20 + i)))
+            .collect::<Result<_, _>>()
+            .expect("no per-guest cap on the link");
+    }
+
+    #[test]
+    fn an_ipv6_host_counts_as_its_64() {
+        assert_eq!(
+            address("[2001:db8:1:2:aaaa::1]:443"),
+            address("[2001:db8:1:2:bbbb::9]:80")
+        );
+        assert_ne!(
+            address("[2001:db8:1:2::1]:1"),
+            address("[2001:db8:1:3::1]:1")
+        );
+        assert_eq!(
+            address("[::ffff:10.0.0.1]:1"),
+            Some(IpAddr::from([10, 0, 0, 1]))
+        );
+        assert_eq!(address(""), None);
     }
 }

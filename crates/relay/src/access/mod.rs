@@ -10,10 +10,14 @@
 //! - [`gate`]: every connection counted, with room kept for the studio and caps per
 //!   guest and address.
 //! - [`flood`]: what one link and one address may add (new guests, answer bytes).
+//! - `limits`: those limits together, and how often each bit.
+//! - `expiry`: expired tokens and shares cut off on every node.
 
+mod expiry;
 pub mod flood;
 pub mod gate;
 pub mod guests;
+mod limits;
 pub mod registry;
 pub mod revocations;
 mod shared;
@@ -28,6 +32,7 @@ use tokio::sync::mpsc;
 use crate::auth::{AuthError, Claims, KeyError, Verifier, now_secs};
 use crate::backend::Unavailable;
 use crate::queue::Kick;
+pub use limits::Limits;
 pub use registry::{Connection, Registered, Registry, Target, Transport};
 use revocations::{KEEP_UNKNOWN_SECS, Revoked, Store, StoreError, SubjectRevoked};
 use shared::{Control, Shared};
@@ -62,27 +67,6 @@ pub struct Access {
     pub limits: Limits,
 }
 
-/// The limits against a leaked link, and how often each bit.
-#[derive(Debug)]
-pub struct Limits {
-    /// Every connection's door.
-    pub gate: Arc<gate::Gate>,
-    /// New guests per link and address.
-    pub joins: flood::Joins,
-    /// New Socket.IO sessions per address (a session not yet past the door lives 10 s).
-    pub handshakes: flood::Joins,
-    /// Answer bytes per share and address.
-    pub answers: flood::Answers,
-    /// Subscribes refused: the connection follows `max_subscriptions` channels.
-    pub subscriptions_refused: std::sync::atomic::AtomicU64,
-    /// Answers refused: the guest's or the share's log is full.
-    pub quota_refused: std::sync::atomic::AtomicU64,
-    /// Answers not kept again: their id was in the log already.
-    pub duplicates: std::sync::atomic::AtomicU64,
-    /// Connections cut off because their token or share expired.
-    pub expired: std::sync::atomic::AtomicU64,
-}
-
 /// What access needs from the relay's settings.
 #[derive(Debug, Clone)]
 pub struct AccessConfig {
@@ -102,6 +86,8 @@ pub struct AccessConfig {
     pub guest_joins: u32,
     /// Answer bytes per share and address: at once, then a minute.
     pub address_answers: (u64, u64),
+    /// Answers and bytes one address may hold in one share's log.
+    pub address_hold: (u64, u64),
 }
 
 impl Access {
@@ -131,19 +117,7 @@ impl Access {
             shared,
             mirror: mirror_rx.map(tokio::sync::Mutex::new),
             guests: guests::Guests::new(config.guest_rate),
-            limits: Limits {
-                gate: gate::Gate::new(config.gate),
-                joins: flood::Joins::new(config.guest_joins),
-                handshakes: flood::Joins::with(
-                    u32::try_from(config.gate.per_address).unwrap_or(u32::MAX),
-                    config.gate.per_address as f64 / 60.0,
-                ),
-                answers: flood::Answers::new(config.address_answers.0, config.address_answers.1),
-                subscriptions_refused: Default::default(),
-                quota_refused: Default::default(),
-                duplicates: Default::default(),
-                expired: Default::default(),
-            },
+            limits: Limits::new(config),
         })
     }
 
@@ -262,18 +236,18 @@ impl Access {
             records
                 .iter()
                 .filter(|r| matches(r))
-                .map(|r| r.exp + 60)
+                .map(|r| r.exp.saturating_add(60))
                 .max()
                 .unwrap_or(now + KEEP_UNKNOWN_SECS)
         };
         let mut revoked = Revoked::default();
         let mut targets = Vec::new();
         if let Some(jti) = jti {
-            let t = Target::Jti(jti.to_string());
+            // Kept as long as the token itself lives (its children expire no later).
             revoked
                 .jti
-                .insert(jti.to_string(), until(&|r| t.matches(r)));
-            targets.push(t);
+                .insert(jti.to_string(), until(&|r| r.jti.as_deref() == Some(jti)));
+            targets.push(Target::Jti(jti.to_string()));
         }
         if let Some(sub) = sub {
             revoked.sub.insert(
@@ -298,38 +272,6 @@ impl Access {
             }
         }
         Ok(())
-    }
-
-    /// Cut off, on this node, every connection whose token expired (past the clock
-    /// leeway) and every page of a share that expired since `after`; says how many.
-    /// Every node runs it for its own connections ([`Access::sweep`]).
-    pub fn cut_expired(&self, after: u64, now: u64) -> usize {
-        let mut n = self
-            .registry
-            .kick_expired(now.saturating_sub(crate::auth::LEEWAY_SECS));
-        for channel in self.shares.expired_between(after, now) {
-            n += self
-                .registry
-                .kick_for(&Target::Share(channel), crate::queue::KickReason::Expired);
-        }
-        n
-    }
-
-    /// Every second, cut off what expired ([`Access::cut_expired`]). Runs until aborted.
-    pub async fn sweep(self: Arc<Self>) {
-        let mut last = now_secs();
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            let now = now_secs();
-            let cut = self.cut_expired(last, now);
-            if cut > 0 {
-                self.limits
-                    .expired
-                    .fetch_add(cut as u64, std::sync::atomic::Ordering::Relaxed);
-            }
-            last = now;
-        }
     }
 
     /// Carry out a control message from any node.

@@ -235,14 +235,14 @@ impl Registry {
         }
     }
 
-    /// Cut off this node's connections whose token expired before `before` (seconds),
-    /// telling them so; how many.
-    pub fn kick_expired(&self, before: u64) -> usize {
+    /// Cut off this node's connections that `cut` picks and that are not cut off yet,
+    /// telling them `reason`; how many.
+    pub fn kick_where(&self, reason: KickReason, cut: impl Fn(&Record) -> bool) -> usize {
         let entries = self.lock();
         let mut n = 0;
-        for entry in entries.values().filter(|e| e.record.exp < before) {
-            if !entry.kick.is_set() {
-                entry.kick.trigger(KickReason::Expired);
+        for entry in entries.values() {
+            if !entry.kick.is_set() && cut(&entry.record) {
+                entry.kick.trigger(reason);
                 n += 1;
             }
         }

@@ -219,7 +219,7 @@ impl Shared {
         let mut shares = std::collections::HashMap::new();
         for (id, json) in all {
             match serde_json::from_str::<ShareRecord>(&json) {
-                Ok(s) if s.exp + super::shares::KEEP_AFTER_EXPIRY_SECS > now => {
+                Ok(s) if s.exp.saturating_add(super::shares::KEEP_AFTER_EXPIRY_SECS) > now => {
                     shares.insert(id, s);
                 }
                 _ => {

@@ -149,15 +149,9 @@ impl Shares {
             && claims.channels.iter().all(|c| known.ended(c, now))
     }
 
-    /// The channels of shares that expired (not closed) in `(after, now]`: their pages
-    /// are cut off.
-    pub fn expired_between(&self, after: u64, now: u64) -> Vec<String> {
-        self.lock()
-            .shares
-            .values()
-            .filter(|s| s.closed.is_none() && s.exp > after && s.exp <= now)
-            .map(|s| s.channel.clone())
-            .collect()
+    /// True when `channel` is a share's that is closed or expired at `now`.
+    pub fn ended(&self, channel: &str, now: u64) -> bool {
+        self.lock().ended(channel, now)
     }
 
     /// Keep `record` (new, changed, or closed), forgetting long-expired shares; the

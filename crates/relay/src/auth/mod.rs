@@ -8,8 +8,12 @@
 //!   RS256 tokens signed by the studio's own backend. 60 s of clock leeway; `alg: none`,
 //!   any other algorithm, and a token without `exp` are refused.
 //! - [`exchange`]: a token for a token never wider than it (`POST /v1/tokens`).
+//! - [`names`]: what a person may be called.
+//! - [`secret`]: a signing secret that cannot be guessed.
 
 pub mod exchange;
+pub mod names;
+pub mod secret;
 
 use std::time::Duration;
 
@@ -83,8 +87,8 @@ pub struct Claims {
     pub parents: Vec<Parent>,
 }
 
-/// Ancestors a token carries at most: the first (the link the studio minted) and the
-/// latest ones.
+/// Ancestors a token carries at most; an exchange that would carry more is refused (the
+/// gallery page exchanges the link itself: its guests' tokens carry two).
 pub const MAX_PARENTS: usize = 8;
 
 /// A token another was exchanged from: what revocation matches on.
@@ -163,19 +167,17 @@ impl Claims {
         }
     }
 
-    /// The chain a token exchanged from this one carries: this one's parents and this one,
-    /// the oldest kept first when there are more than [`MAX_PARENTS`].
-    pub fn lineage(&self) -> Vec<Parent> {
+    /// The chain a token exchanged from this one carries: this one's parents and this one;
+    /// `None` past [`MAX_PARENTS`] (nothing is dropped from a chain: any link in it may be
+    /// revoked).
+    pub fn lineage(&self) -> Option<Vec<Parent>> {
         let mut chain = self.parents.clone();
         chain.push(Parent {
             jti: self.jti.clone(),
             sub: self.subject().to_string(),
             iat: self.iat,
         });
-        if chain.len() > MAX_PARENTS {
-            chain.drain(1..chain.len() - (MAX_PARENTS - 1));
-        }
-        chain
+        (chain.len() <= MAX_PARENTS).then_some(chain)
     }
 
     /// With subject `sub`.

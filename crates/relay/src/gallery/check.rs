@@ -21,9 +21,7 @@ pub fn is_answer(kind: &str) -> bool {
 /// line breaks and tabs); whitespace trimmed.
 pub fn clean_text(text: &str, multiline: bool) -> String {
     text.chars()
-        .filter(|c| {
-            !crate::auth::exchange::is_steering(*c) || (multiline && matches!(c, '\n' | '\t'))
-        })
+        .filter(|c| !crate::auth::names::is_steering(*c) || (multiline && matches!(c, '\n' | '\t')))
         .collect::<String>()
         .trim()
         .to_string()

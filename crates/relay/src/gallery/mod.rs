@@ -116,7 +116,7 @@ pub async fn put_share(
                 format!("a title is at most {MAX_TITLE} characters"),
             );
         }
-        Some(t) => crate::auth::exchange::clean_name(t),
+        Some(t) => crate::auth::names::clean_name(t),
         None => None,
     };
     if let Some(known) = state.access.share(&id).await {

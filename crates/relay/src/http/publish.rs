@@ -129,15 +129,27 @@ pub async fn deliver(
         let limits = &state.access.limits;
         let bytes = entry.to_string().len() as u64;
         let address = crate::access::gate::address(remote);
-        if claims.role == Role::Guest
-            && !limits
+        if claims.role == Role::Guest {
+            use crate::access::flood::Refusal;
+            match limits
                 .answers
                 .take(channel, address, claims.subject(), bytes)
-        {
-            return Err((
-                ErrorCode::RateLimited,
-                "too many answers from your network on this gallery right now; wait a minute and send it again".into(),
-            ));
+            {
+                Ok(()) => {}
+                Err(Refusal::Rate) => {
+                    return Err((
+                        ErrorCode::RateLimited,
+                        "too many answers from your network on this gallery right now; wait a minute and send it again".into(),
+                    ));
+                }
+                Err(Refusal::Held) => {
+                    limits.quota_refused.fetch_add(1, Ordering::Relaxed);
+                    return Err((
+                        ErrorCode::QuotaExceeded,
+                        "your network has left as many answers on this gallery as one network may; the studio has them all".into(),
+                    ));
+                }
+            }
         }
         match state.answers.append(channel, &entry).await {
             Ok(_) => {}

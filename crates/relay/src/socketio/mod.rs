@@ -6,9 +6,11 @@
 //!
 //! - this module: the service, and the door (the token in `auth: {token}` or `?token=`; a
 //!   refusal is `connect_error` whose `message` is the error code).
+//! - `commands`: a client's commands, queued in order, bounded.
 //! - `session`: one client: `subscribe`, `unsubscribe`, `publish` with acks, and its
 //!   queue forwarded as `event`s.
 
+mod commands;
 mod session;
 
 use std::sync::Arc;
@@ -103,7 +105,7 @@ async fn door(
         .map_err(|(code, _)| Refused(code.as_str()))?;
     socket.extensions.insert(Arc::new(admitted));
     socket.extensions.insert(Arc::new(claims));
-    socket.extensions.insert(session::listen(&socket));
+    socket.extensions.insert(commands::listen(&socket));
     Ok(())
 }
 

@@ -12,11 +12,12 @@ use std::time::Duration;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use shotline_protocol::relay::ErrorCode;
-use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+use socketioxide::extract::{AckSender, SocketRef, State};
 use socketioxide::socket::DisconnectReason;
 use socketioxide::{SendError, SocketError};
 use tokio::sync::{mpsc, oneshot};
 
+use super::commands::{Command, Kind, Pending, refusal};
 use crate::access::{Registered, Transport};
 use crate::auth::Claims;
 use crate::http::{admit, deliver, refuse};
@@ -44,53 +45,6 @@ struct Session {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn refusal(code: ErrorCode, message: impl Into<String>) -> Value {
-    json!({"error": {"code": code, "message": message.into()}})
-}
-
-/// A client's commands, in arrival order, from its handlers to its session. Boxed: a
-/// channel's first block holds 32 of them, and an idle client's memory counts.
-type Command = Box<(Kind, Option<Value>, AckSender)>;
-
-/// Commands a client may have waiting at once; more are refused (`rate_limited`).
-const COMMANDS: usize = 64;
-
-/// The commands a client sends before its session exists, taken by [`connected`].
-#[derive(Clone)]
-pub struct Pending(Arc<Mutex<Option<mpsc::Receiver<Command>>>>);
-
-/// Wire the client's events, at the door: socket.io sends the connect packet before the
-/// connect handler runs (as a task of its own), so an event the client sends at once
-/// would reach no handler and be lost. Each handler only queues its command, at once
-/// and in arrival order (socket.io runs handlers' futures as tasks of their own, in no
-/// order); the session's one task carries them out.
-pub fn listen(socket: &SocketRef) -> Pending {
-    let (commands, queued) = mpsc::channel(COMMANDS);
-    for (name, kind) in [
-        ("subscribe", Kind::Subscribe),
-        ("unsubscribe", Kind::Unsubscribe),
-        ("publish", Kind::Publish),
-    ] {
-        let commands = commands.clone();
-        socket.on(
-            name,
-            move |TryData(data): TryData<Value>, ack: AckSender| {
-                if let Err(mpsc::error::TrySendError::Full(command)) =
-                    commands.try_send(Box::new((kind, data.ok(), ack)))
-                {
-                    let (_, _, ack) = *command;
-                    let _ = ack.send(&refusal(
-                        ErrorCode::RateLimited,
-                        format!("more than {COMMANDS} commands waiting; wait for their acks"),
-                    ));
-                }
-                std::future::ready(())
-            },
-        );
-    }
-    Pending(Arc::new(Mutex::new(Some(queued))))
 }
 
 /// A client passed the door: register it, start its session and its forwarder.
@@ -139,14 +93,6 @@ pub async fn connected(socket: SocketRef, State(state): State<Arc<crate::State>>
         session.close();
     }
     tokio::spawn(run(socket, session, queued, rx, kicked, stopped));
-}
-
-/// A command a client sent.
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Subscribe,
-    Unsubscribe,
-    Publish,
 }
 
 impl Session {

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
@@ -143,10 +144,17 @@ impl Log {
             // A tokio file's write is done by a blocking task: `write_all` returns once
             // the bytes are handed over, `flush` once they are in the file. So the answer
             // is in the file before its `seq` is told (and before a reader opens it).
-            file.write_all(format!("{line}\n").as_bytes())
-                .await
-                .map_err(io("keeping an answer"))?;
-            file.flush().await.map_err(io("keeping an answer"))?;
+            let written = async {
+                file.write_all(format!("{line}\n").as_bytes()).await?;
+                file.flush().await
+            }
+            .await;
+            if let Err(e) = written {
+                // Whatever part went in (a full disk) is cut off again, so the next
+                // answer starts where the index says.
+                let _ = file.set_len(self.end).await;
+                return Err(io("keeping an answer")(e).into());
+            }
         }
         if let Some(lines) = &mut self.lines {
             lines.push(line.to_string());
@@ -155,26 +163,47 @@ impl Log {
         Ok(self.len() as u64)
     }
 
-    /// Up to `limit` lines after the `after`th, from `path` (or memory).
-    pub(super) async fn lines(
-        &self,
-        path: Option<&Path>,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<String>, Unavailable> {
+    /// Where up to `limit` lines after the `after`th are (at most [`PAGE_BYTES`] of
+    /// them, one at least), to read with [`Page::read`] once the log is let go; the log's
+    /// length.
+    pub(super) fn page(&self, after: u64, limit: usize) -> (Page, u64) {
         let from = usize::try_from(after).unwrap_or(usize::MAX).min(self.len());
-        let to = from.saturating_add(limit).min(self.len());
-        if from == to {
-            return Ok(Vec::new());
+        let mut to = from.saturating_add(limit).min(self.len());
+        let end_of = |i: usize| self.starts.get(i).copied().unwrap_or(self.end);
+        while to > from + 1 && end_of(to) - self.starts[from] > PAGE_BYTES {
+            to -= 1;
         }
-        if let Some(lines) = &self.lines {
-            return Ok(lines[from..to].to_vec());
-        }
-        let Some(path) = path else {
+        let page = match &self.lines {
+            Some(lines) => Page::Lines(lines[from..to].to_vec()),
+            None if from == to => Page::Lines(Vec::new()),
+            None => Page::File((from..=to).map(end_of).collect()),
+        };
+        (page, self.len() as u64)
+    }
+}
+
+/// The most a page of answers reads, in bytes (a page holds one answer at least).
+pub(super) const PAGE_BYTES: u64 = 1 << 20;
+
+/// A page of a log: its lines (in memory), or where they lie in the file.
+#[derive(Debug)]
+pub(super) enum Page {
+    /// The lines themselves.
+    Lines(Vec<String>),
+    /// Where each line starts, and where the last one ends.
+    File(Vec<u64>),
+}
+
+impl Page {
+    /// The page's lines, read from `path` when they are in the file.
+    pub(super) async fn read(self, path: Option<&Path>) -> Result<Vec<String>, Unavailable> {
+        let bounds = match self {
+            Page::Lines(lines) => return Ok(lines),
+            Page::File(bounds) => bounds,
+        };
+        let (Some(path), Some(&start), Some(&stop)) = (path, bounds.first(), bounds.last()) else {
             return Ok(Vec::new());
         };
-        let start = self.starts[from];
-        let stop = self.starts.get(to).copied().unwrap_or(self.end);
         let mut file = tokio::fs::File::open(path)
             .await
             .map_err(io("reading answers"))?;
@@ -185,18 +214,22 @@ impl Log {
         file.read_exact(&mut bytes)
             .await
             .map_err(io("reading answers"))?;
-        Ok(String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(str::to_string)
+        // Exactly the indexed lines, each without its newline.
+        Ok(bounds
+            .windows(2)
+            .map(|w| {
+                let (a, b) = ((w[0] - start) as usize, (w[1] - start) as usize);
+                String::from_utf8_lossy(&bytes[a..b.saturating_sub(1).max(a)]).into_owned()
+            })
             .collect())
     }
 }
 
-/// The logs of one node.
+/// The logs of one node, each behind a lock of its own.
 #[derive(Debug)]
 pub(super) struct Local {
     dir: Option<PathBuf>,
-    logs: tokio::sync::Mutex<HashMap<String, Log>>,
+    logs: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Log>>>>>,
 }
 
 impl Local {
@@ -204,7 +237,7 @@ impl Local {
     pub(super) fn new(dir: Option<PathBuf>) -> Self {
         Self {
             dir,
-            logs: tokio::sync::Mutex::new(HashMap::new()),
+            logs: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -212,28 +245,56 @@ impl Local {
         self.dir.as_ref().map(|d| d.join(super::file_name(channel)))
     }
 
-    /// Run `f` on `channel`'s log, indexed first if need be.
+    fn slot(&self, channel: &str) -> Arc<tokio::sync::Mutex<Option<Log>>> {
+        self.logs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(channel.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Run `f` on `channel`'s log (indexed first if need be), holding that log alone.
     pub(super) async fn with<T>(
         &self,
         channel: &str,
         f: impl AsyncFnOnce(&mut Log, Option<&Path>) -> T,
     ) -> Result<T, Unavailable> {
         let path = self.path(channel);
-        let mut logs = self.logs.lock().await;
-        let log = match logs.get_mut(channel) {
-            Some(log) => log,
-            None => {
-                let read = Log::read(path.as_deref()).await?;
-                logs.entry(channel.to_string()).or_insert(read)
-            }
-        };
+        let slot = self.slot(channel);
+        let mut held = slot.lock().await;
+        if held.is_none() {
+            *held = Some(Log::read(path.as_deref()).await?);
+        }
+        let log = held
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("indexed just above"));
         Ok(f(log, path.as_deref()).await)
+    }
+
+    /// Up to `limit` lines of `channel`'s log after the `after`th, read without holding
+    /// the log; the log's length.
+    pub(super) async fn lines(
+        &self,
+        channel: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<String>, u64), Unavailable> {
+        let (page, total) = self
+            .with(channel, async |log, _| log.page(after, limit))
+            .await?;
+        Ok((page.read(self.path(channel).as_deref()).await?, total))
     }
 
     /// Forget `channel`'s log, its file too.
     pub(super) async fn forget(&self, channel: &str) -> Result<(), Unavailable> {
-        let mut logs = self.logs.lock().await;
-        logs.remove(channel);
+        let slot = self.slot(channel);
+        let mut held = slot.lock().await;
+        *held = None;
+        self.logs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(channel);
         if let Some(path) = self.path(channel) {
             match tokio::fs::remove_file(&path).await {
                 Ok(()) => {}

@@ -8,16 +8,17 @@
 //! not kept again ([`AppendError::Duplicate`]); a log holds at most `share_answers`
 //! bytes, and each guest's answers in it `guest_answers` bytes.
 //!
-//! - this module: the logs' API, and the Redis store.
+//! - this module: the logs' API.
 //! - `local`: one node's files, streamed from disk, with an index in memory.
+//! - `redis`: a cluster's logs in Redis, checked and appended by one script.
 
 mod local;
+mod redis;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use redis::Script;
 use serde_json::{Value, json};
 
 use crate::backend::Unavailable;
@@ -33,7 +34,7 @@ enum Store {
     /// Files `<dir>/<channel>.jsonl` (or memory without a folder).
     Local(local::Local),
     /// A Redis list per channel, with its ids, bytes per guest and total bytes.
-    Redis(super::blobs::LazyRedis, Script),
+    Redis(redis::Logs),
 }
 
 /// How much a log may hold, in bytes.
@@ -44,31 +45,6 @@ pub struct Quotas {
     /// One guest's answers in one share's log.
     pub guest: u64,
 }
-
-/// KEYS: the list, its ids (a set), bytes per guest (a hash), total bytes.
-/// ARGV: line, id, guest, bytes, guest quota, share quota, answers at most, expiry ms.
-/// Returns the answer's seq, or -1 (duplicate), -2 (the share's log is full), -3 (the
-/// guest's quota is used).
-const APPEND: &str = r"
-if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return -1 end
-local size = tonumber(ARGV[4])
-local total = tonumber(redis.call('GET', KEYS[4]) or '0')
-if total + size > tonumber(ARGV[6]) or redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[7]) then
-  return -2
-end
-local mine = tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0')
-if mine + size > tonumber(ARGV[5]) then return -3 end
-redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('HINCRBY', KEYS[3], ARGV[3], size)
-redis.call('INCRBY', KEYS[4], size)
-local seq = redis.call('RPUSH', KEYS[1], ARGV[1])
-for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[8]) end
-return seq
-";
-
-/// A cluster's answer logs outlive their last answer this long (a share's are also
-/// deleted when the share is forgotten).
-const REDIS_KEEP: Duration = Duration::from_secs(400 * 86_400);
 
 /// The frames a share's guests may answer, from its `state.json`, re-read at most once a
 /// second when an unknown frame comes up.
@@ -90,22 +66,6 @@ fn file_name(channel: &str) -> String {
     format!("c_{}.jsonl", channel.replace(':', "+"))
 }
 
-fn key(channel: &str) -> String {
-    format!("shotline:answers:{channel}")
-}
-
-/// The list and its companions (ids, bytes per guest, total bytes).
-fn keys(channel: &str) -> [String; 4] {
-    let list = key(channel);
-    [
-        format!("{list}:ids"),
-        format!("{list}:guests"),
-        format!("{list}:bytes"),
-        list,
-    ]
-    .map(|k| k.to_string())
-}
-
 impl Answers {
     /// Logs under `dir/answers` (memory without `dir`), or in Redis at `redis`, each
     /// held to `quotas`.
@@ -115,10 +75,9 @@ impl Answers {
         quotas: Quotas,
     ) -> std::io::Result<Self> {
         let store = match redis {
-            Some(url) => Store::Redis(
-                super::blobs::LazyRedis::open(url).map_err(|e| std::io::Error::other(e.0))?,
-                Script::new(APPEND),
-            ),
+            Some(url) => {
+                Store::Redis(redis::Logs::open(url).map_err(|e| std::io::Error::other(e.0))?)
+            }
             None => {
                 let dir: Option<PathBuf> = dir.map(|d| d.join("answers"));
                 if let Some(dir) = &dir {
@@ -201,34 +160,7 @@ impl Answers {
                     })
                     .await?
             }
-            Store::Redis(redis, script) => {
-                let [ids, guests, bytes, list] = keys(channel);
-                let seq: i64 = redis
-                    .run(async |c| {
-                        script
-                            .key(&list)
-                            .key(&ids)
-                            .key(&guests)
-                            .key(&bytes)
-                            .arg(&line)
-                            .arg(id)
-                            .arg(guest)
-                            .arg(line.len() + 1)
-                            .arg(self.quotas.guest)
-                            .arg(self.quotas.share)
-                            .arg(MAX_ANSWERS)
-                            .arg(REDIS_KEEP.as_millis() as u64)
-                            .invoke_async(c)
-                            .await
-                    })
-                    .await?;
-                match seq {
-                    -1 => Err(AppendError::Duplicate),
-                    -2 => Err(AppendError::Full),
-                    -3 => Err(AppendError::GuestFull),
-                    seq => Ok(seq as u64),
-                }
-            }
+            Store::Redis(logs) => logs.append(channel, &line, id, guest, &self.quotas).await,
         }
     }
 
@@ -240,12 +172,7 @@ impl Answers {
             .remove(channel);
         match &self.store {
             Store::Local(local) => local.forget(channel).await,
-            Store::Redis(redis, _) => {
-                let keys = keys(channel);
-                redis
-                    .run(async |c| redis::cmd("DEL").arg(&keys[..]).query_async(c).await)
-                    .await
-            }
+            Store::Redis(logs) => logs.forget(channel).await,
         }
     }
 
@@ -259,33 +186,8 @@ impl Answers {
     ) -> Result<(Vec<Value>, u64, u64), Unavailable> {
         let limit = limit.clamp(1, PAGE);
         let (lines, total): (Vec<String>, u64) = match &self.store {
-            Store::Local(local) => {
-                local
-                    .with(channel, async |log, path| {
-                        Ok::<_, Unavailable>((
-                            log.lines(path, after, limit).await?,
-                            log.len() as u64,
-                        ))
-                    })
-                    .await??
-            }
-            Store::Redis(redis, _) => {
-                let key = key(channel);
-                let first = i64::try_from(after).unwrap_or(i64::MAX);
-                redis
-                    .run(async |c| {
-                        redis::pipe()
-                            .cmd("LRANGE")
-                            .arg(&key)
-                            .arg(first)
-                            .arg(first.saturating_add(limit as i64 - 1))
-                            .cmd("LLEN")
-                            .arg(&key)
-                            .query_async(c)
-                            .await
-                    })
-                    .await?
-            }
+            Store::Local(local) => local.lines(channel, after, limit).await?,
+            Store::Redis(logs) => logs.since(channel, after, limit).await?,
         };
         let next = after
             .saturating_add(lines.len() as u64)
@@ -307,7 +209,7 @@ impl Answers {
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
     /// The log is at [`MAX_ANSWERS`] or its byte quota.
-    #[error("this gallery holds as many answers as it may; the studio has them all")]
+    #[error("this gallery holds as many answers as it may; the studio has every one of them")]
     Full,
     /// The guest has left its quota of answers on this share.
     #[error(
