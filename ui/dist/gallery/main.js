@@ -86,8 +86,6 @@ function explain(code, fallback) {
             return "The gallery is very busy right now: try again in a minute.";
         case "rate_limited":
             return "You are answering faster than the gallery takes them: wait a few seconds, then send it again.";
-        case "quota_exceeded":
-            return "You have left as many answers on this gallery as one person may; the studio has every one of them.";
         default:
             return fallback;
     }
