@@ -279,7 +279,7 @@ async fn review(
                 }
                 tokio::time::sleep_until(tokio::time::Instant::from_std(start + at)).await;
                 let frame = (g as i64 + n as i64) % FRAMES + 1;
-                let event = if n % 2 == 0 {
+                let event = if n.is_multiple_of(2) {
                     json!({"type": "gallery_like", "payload": {"frame": frame, "liked": true}})
                 } else {
                     json!({"type": "gallery_rating", "payload": {"frame": frame, "stars": (n % 6)}})
@@ -316,7 +316,7 @@ async fn review(
                 let mut n = 0u64;
                 while start.elapsed() < SPAN {
                     // A new guest every 20 answers, while the link lets one in.
-                    if n % 20 == 0 {
+                    if n.is_multiple_of(20) {
                         let body = json!({"channels": [CHANNEL], "name": format!("bot {w}-{n}")});
                         match post_status(&host, "/v1/tokens", &link, &body).await {
                             Ok((200, answer)) => {

@@ -34,7 +34,7 @@ enum Store {
     /// Files `<dir>/<channel>.jsonl` (or memory without a folder).
     Local(local::Local),
     /// A Redis list per channel, with its ids, bytes per guest and total bytes.
-    Redis(redis::Logs),
+    Redis(Box<redis::Logs>),
 }
 
 /// How much a log may hold, in bytes.
@@ -75,9 +75,9 @@ impl Answers {
         quotas: Quotas,
     ) -> std::io::Result<Self> {
         let store = match redis {
-            Some(url) => {
-                Store::Redis(redis::Logs::open(url).map_err(|e| std::io::Error::other(e.0))?)
-            }
+            Some(url) => Store::Redis(Box::new(
+                redis::Logs::open(url).map_err(|e| std::io::Error::other(e.0))?,
+            )),
             None => {
                 let dir: Option<PathBuf> = dir.map(|d| d.join("answers"));
                 if let Some(dir) = &dir {
