@@ -221,7 +221,11 @@ impl Engine {
             self.session.clone(),
             target_names(&self.config),
             self.bus.clone(),
-        );
+        )
+        .with_stationery(crate::ingest::Stationery {
+            metadata: self.config.metadata.clone(),
+            naming: crate::sidecar::Naming::parse(&self.config.gallery.sidecar).unwrap_or_default(),
+        });
         let (candidates, rx) = mpsc::unbounded_channel();
         let camera = if self.config.camera.enabled {
             self.start_camera(camera::default_driver(), candidates.clone())

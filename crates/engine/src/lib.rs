@@ -20,7 +20,8 @@
 //! - [`thumbnail`]: previews for a window's frame list, from bytes already in the frame.
 //! - [`preview`]: the live gallery's previews of every stored frame, made off the copy
 //!   path; [`share`]: shares of a session, sent to the relay for their guests, and their
-//!   answers back; [`sidecar`]: guests' ratings and labels in XMP sidecars.
+//!   answers back; [`sidecar`]: guests' ratings and labels in XMP sidecars, and the
+//!   studio's metadata ([`stationery`]) written into them as each frame arrives.
 //! - [`session`]: the session being shot, switched without a restart.
 //! - [`config`] and [`paths`]: settings and where things live.
 //! - [`verify`] and [`status`]: the read-only checks behind `shotline verify` and `status`.
@@ -49,6 +50,7 @@ pub mod session;
 pub mod share;
 pub mod sidecar;
 pub mod source;
+pub mod stationery;
 pub mod status;
 pub mod system;
 pub mod thumbnail;

@@ -145,6 +145,29 @@ fn triggered_captures_are_all_ingested_and_backed_up_with_matching_hashes() {
 }
 
 #[test]
+fn a_captured_frame_carries_the_studios_metadata_in_its_sidecar() {
+    let (mut studio, card) = camera_studio(&[("IMG_0001.JPG", 0)]);
+    let mut config = fs::read_to_string(&studio.config).expect("config");
+    config.push_str(common::xmp::METADATA);
+    fs::write(&studio.config, config).expect("config");
+    studio.start_with(&["--meta", "client=Acme"]);
+    connected(&studio);
+    fs::write(card.join("IMG_0001.JPG"), bytes(3, FRAME)).expect("frame");
+    let out = capture(&studio);
+    let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(out.status.success(), "{}", studio.output());
+    stored(&studio, 1);
+    studio.stop();
+    let frame = studio.library.join(SESSION).join(&name);
+    assert_eq!(
+        fs::read(&frame).expect("frame"),
+        bytes(3, FRAME),
+        "the original untouched"
+    );
+    common::xmp::assert_every_field(&frame.with_extension("xmp"), "D750");
+}
+
+#[test]
 fn frames_the_camera_announces_by_itself_are_downloaded() {
     let (mut studio, _card) = camera_studio(&[("IMG_0001.JPG", 7)]);
     studio.start();

@@ -386,14 +386,14 @@ async fn every_transport_passes_one_door_and_the_studio_always_gets_in(backend: 
     assert_eq!(recv(&mut engine).await["type"], "pong");
     let s = stats(&r).await;
     assert!(s["refused_connections"].as_u64() >= Some(3), "{s}");
-    // Socket.IO sessions that have not passed the door yet are bounded per address too.
+    // Socket.IO sessions that have not passed the door yet are bounded too.
     let mut codes = Vec::new();
-    for _ in 0..8 {
+    for _ in 0..14 {
         let (status, _) = http(&r, "GET", "/socket.io/?EIO=4&transport=polling", None, None).await;
         codes.push(status);
     }
-    assert!(codes[..6].iter().all(|s| *s == 200), "{codes:?}");
-    assert_eq!(codes[7], 429, "{codes:?}");
+    assert!(codes[..12].iter().all(|s| *s == 200), "{codes:?}");
+    assert_eq!(codes[13], 429, "{codes:?}");
     poll.await.expect("poll");
     drop(held);
 }

@@ -40,6 +40,10 @@ enum Command {
         /// this file as JSON, for scripts.
         #[arg(long, value_name = "PATH")]
         ready_file: Option<PathBuf>,
+        /// This session's metadata, over `[metadata]`: `--meta client=Acme --meta
+        /// keywords=spring,hats` (keywords are added; an empty value clears a key).
+        #[arg(long = "meta", value_name = "KEY=VALUE")]
+        meta: Vec<String>,
     },
     /// Shots, jobs per target and state, and the queue.
     Status {
@@ -209,7 +213,8 @@ pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Run {
             session,
             ready_file,
-        } => run::run(load(file)?, session, ready_file),
+            meta,
+        } => run::run(load(file)?, session, ready_file, &meta),
         Command::Status { json } => status::status(&load(file)?.config, json),
         Command::Verify {
             target,

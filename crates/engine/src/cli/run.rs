@@ -20,8 +20,21 @@ pub fn run(
     loaded: Loaded,
     session: Option<String>,
     ready_file: Option<PathBuf>,
+    meta: &[String],
 ) -> anyhow::Result<ExitCode> {
-    let config = loaded.config.clone();
+    let mut config = loaded.config.clone();
+    for pair in meta {
+        let (key, value) = pair.split_once('=').ok_or_else(|| {
+            anyhow::anyhow!("--meta {pair:?}: write KEY=VALUE, e.g. --meta client=Acme")
+        })?;
+        config
+            .metadata
+            .set(key.trim(), value)
+            .map_err(|e| anyhow::anyhow!("--meta {pair:?}: {e}"))?;
+    }
+    if let Some((key, problem)) = config.metadata.problem() {
+        anyhow::bail!("--meta {key}: {problem}");
+    }
     let session = session.unwrap_or_else(default_session);
     if session.trim().is_empty() {
         anyhow::bail!("--session needs a name, e.g. --session smith-wedding");

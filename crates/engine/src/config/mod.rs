@@ -9,6 +9,7 @@
 
 mod env;
 mod load;
+mod metadata;
 mod validate;
 
 use std::fmt;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::paths;
 
 pub use load::Loaded;
+pub use metadata::Metadata;
 pub use validate::{check_folders, prepare_folders};
 
 /// The commented default configuration, as `shotline config default` prints it.
@@ -66,6 +68,9 @@ pub struct Config {
     pub relay: Relay,
     /// `[gallery]`
     pub gallery: Gallery,
+    /// `[metadata]`: written into every frame's sidecar.
+    #[serde(skip_serializing_if = "Metadata::is_empty")]
+    pub metadata: Metadata,
     /// `[upload]`; absent: no upload.
     pub upload: Option<Upload>,
 }
@@ -340,6 +345,7 @@ impl Default for Config {
             camera: Camera::default(),
             relay: Relay::default(),
             gallery: Gallery::default(),
+            metadata: Metadata::default(),
             upload: None,
         }
     }

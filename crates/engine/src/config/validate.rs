@@ -95,6 +95,16 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
                 "write it like url = \"wss://relay.example.com/v1/ws\", or remove it to use the embedded relay",
             ));
     }
+    if let Some((key, problem)) = config.metadata.problem() {
+        errors.push(ConfigError::new(
+            format!("metadata.{key}"),
+            problem,
+            format!(
+                "use only {} in it",
+                super::metadata::PLACEHOLDERS.join(", ")
+            ),
+        ));
+    }
     if crate::sidecar::Naming::parse(&config.gallery.sidecar).is_none() {
         errors.push(ConfigError::new(
             "gallery.sidecar",

@@ -65,6 +65,16 @@ pub struct Ingest {
     session: crate::session::Session,
     targets: Vec<String>,
     bus: Bus,
+    stationery: Stationery,
+}
+
+/// The studio's metadata for every frame's sidecar, and how sidecars are named.
+#[derive(Debug, Clone, Default)]
+pub struct Stationery {
+    /// What to write (nothing when empty).
+    pub metadata: crate::config::Metadata,
+    /// How a frame's sidecar is named.
+    pub naming: crate::sidecar::Naming,
 }
 
 impl Ingest {
@@ -84,7 +94,14 @@ impl Ingest {
             session,
             targets,
             bus,
+            stationery: Stationery::default(),
         }
+    }
+
+    /// With the studio's metadata written into each frame's sidecar.
+    pub fn with_stationery(mut self, stationery: Stationery) -> Self {
+        self.stationery = stationery;
+        self
     }
 
     /// Bring one candidate into the library. Blocking: call from a blocking thread.
@@ -100,7 +117,7 @@ impl Ingest {
                         && let Some(rel) = shot.rel_path.clone()
                         && let Ok((hash, size)) = hash_file(&self.library.join(&rel), true)
                     {
-                        return self.finish(&shot, &rel, size, &hash);
+                        return self.finish(&shot, &rel, size, &hash, &candidate.camera);
                     }
                     self.journal.mark_shot_failed(
                         shot.id,
@@ -218,12 +235,47 @@ impl Ingest {
         Ok(Outcome::Duplicate(shot))
     }
 
-    fn finish(&self, shot: &Shot, rel: &str, size: u64, hash: &str) -> Result<Outcome> {
+    fn finish(
+        &self,
+        shot: &Shot,
+        rel: &str,
+        size: u64,
+        hash: &str,
+        camera: &str,
+    ) -> Result<Outcome> {
+        // Before the frame counts as stored: a crash in between finishes it again, and
+        // the sidecar with it.
+        self.write_stationery(shot, rel, camera);
         self.journal
             .mark_stored(shot.id, size, hash, &self.targets)?;
         self.publish_stored(shot, rel, size, hash, None);
         let shot = self.journal.shot(shot.id)?.unwrap_or_else(|| shot.clone());
         Ok(Outcome::Stored(shot))
+    }
+
+    /// The studio's metadata into the sidecar of the library file `rel` (`camera`: the
+    /// camera or hot folder it came from, when its EXIF does not say); a sidecar that
+    /// cannot be written is told, and the frame is stored all the same.
+    fn write_stationery(&self, shot: &Shot, rel: &str, camera: &str) {
+        let s = &self.stationery;
+        if s.metadata.is_empty() {
+            return;
+        }
+        let file = self.library.join(rel);
+        let ctx = crate::stationery::Context::of(&file, &shot.session, camera);
+        let fields = crate::stationery::fields(&s.metadata, &ctx);
+        let sidecar = s.naming.path(&file);
+        if let Err(e) = crate::sidecar::write_fields(&sidecar, &fields) {
+            self.bus.notify(
+                shotline_protocol::Level::Warning,
+                "metadata",
+                "The studio's metadata was not written",
+                format!(
+                    "{}: {e}. The frame itself is stored and backed up.",
+                    sidecar.display()
+                ),
+            );
+        }
     }
 
     fn publish_stored(

@@ -26,7 +26,7 @@ impl Ingest {
             let (theirs, _) = hash_file(&existing, true).at(&existing)?;
             let (ours, size) = hash_file(&c.path, false).at(&c.path)?;
             if theirs == ours {
-                return self.finish(shot, &rel, size, &ours);
+                return self.finish(shot, &rel, size, &ours, &c.camera);
             }
             rel = self.journal.rereserve(shot.id, &rel, |r| {
                 self.library.join(r).symlink_metadata().is_ok()
@@ -59,7 +59,7 @@ impl Ingest {
                 }
             }
         }
-        self.finish(shot, &rel, size, &hash)
+        self.finish(shot, &rel, size, &hash, &c.camera)
     }
 
     /// Copy to a partial file, re-checking the source's size and mtime around the copy and
@@ -121,7 +121,7 @@ impl Ingest {
             }
         }
         let moved = std::time::Instant::now();
-        let outcome = self.finish(shot, &rel, size, &hash)?;
+        let outcome = self.finish(shot, &rel, size, &hash, &c.camera)?;
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         tracing::debug!(
             "ingest: {} moved in from the spool in {:.1} ms (hash {:.1}, rename and folder fsync {:.1}, journal {:.1})",

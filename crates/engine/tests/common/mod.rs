@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod xmp;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -112,6 +114,11 @@ impl Studio {
     /// Start `shotline run` in the background, appending its output to the log; it
     /// writes [`Studio::ready_file`] once running.
     pub fn start(&mut self) {
+        self.start_with(&[]);
+    }
+
+    /// [`Studio::start`] with more arguments for `shotline run`.
+    pub fn start_with(&mut self, extra: &[&str]) {
         assert!(self.child.is_none(), "already running");
         let _ = fs::remove_file(self.ready_file());
         let out = fs::OpenOptions::new()
@@ -124,6 +131,7 @@ impl Studio {
             .command()
             .args(["run", "--session", SESSION, "--ready-file"])
             .arg(self.ready_file())
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

@@ -191,6 +191,56 @@ impl Drop for Admitted {
     }
 }
 
+/// Socket.IO sessions opened but not yet past the door (the connect packet with its
+/// token): at most `cap` at once, each counted until it passes or for `ttl` (Socket.IO's
+/// connect timeout, after which it is closed) at most.
+#[derive(Debug)]
+pub struct Preauth {
+    cap: usize,
+    ttl: std::time::Duration,
+    opened: Mutex<std::collections::VecDeque<std::time::Instant>>,
+    /// Sessions refused.
+    pub refused: AtomicU64,
+}
+
+impl Preauth {
+    /// At most `cap` sessions waiting for the door, each for `ttl` at most.
+    pub fn new(cap: usize, ttl: std::time::Duration) -> Self {
+        Self {
+            cap: cap.max(1),
+            ttl,
+            opened: Mutex::new(std::collections::VecDeque::new()),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    /// A new session asks to open; false when too many wait already.
+    pub fn open(&self) -> bool {
+        let now = std::time::Instant::now();
+        let mut opened = self.opened.lock().unwrap_or_else(|p| p.into_inner());
+        while opened
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) > self.ttl)
+        {
+            opened.pop_front();
+        }
+        if opened.len() >= self.cap {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        opened.push_back(now);
+        true
+    }
+
+    /// A session reached the door (let in or not): one fewer waits.
+    pub fn reached(&self) {
+        self.opened
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,6 +319,21 @@ mod tests {
             .map(|i| gate.admit(&link, &format!("10.0.0.{}:1", 20 + i)))
             .collect::<Result<_, _>>()
             .expect("no per-guest cap on the link");
+    }
+
+    #[test]
+    fn sessions_before_the_door_are_bounded_and_let_go() {
+        let waiting = Preauth::new(2, Duration::from_millis(200));
+        assert!(waiting.open() && waiting.open());
+        assert!(!waiting.open(), "a third waits");
+        waiting.reached();
+        assert!(waiting.open(), "one went through the door");
+        assert!(!waiting.open());
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(
+            waiting.open(),
+            "those never coming are let go after the timeout"
+        );
     }
 
     #[test]

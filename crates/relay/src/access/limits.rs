@@ -13,8 +13,8 @@ pub struct Limits {
     pub gate: Arc<gate::Gate>,
     /// New guests per link and address.
     pub joins: flood::Joins,
-    /// New Socket.IO sessions per address (a session not yet past the door lives 10 s).
-    pub handshakes: flood::Joins,
+    /// Socket.IO sessions not yet past the door.
+    pub preauth: gate::Preauth,
     /// Answer bytes per share and address.
     pub answers: flood::Answers,
     /// Subscribes refused: the connection follows `max_subscriptions` channels.
@@ -33,9 +33,9 @@ impl Limits {
         Self {
             gate: gate::Gate::new(config.gate),
             joins: flood::Joins::new(config.guest_joins),
-            handshakes: flood::Joins::with(
-                u32::try_from(config.gate.per_address).unwrap_or(u32::MAX),
-                config.gate.per_address as f64 / 60.0,
+            preauth: gate::Preauth::new(
+                usize::try_from(config.gate.max).unwrap_or(usize::MAX),
+                crate::socketio::CONNECT_TIMEOUT + std::time::Duration::from_secs(1),
             ),
             answers: flood::Answers::new(
                 config.address_answers.0,

@@ -222,7 +222,10 @@ fn counters(state: &crate::State) -> [(&'static str, u64); 23] {
         // Every transport's connections (WebSocket, Socket.IO, SSE, long polls).
         ("open", l.gate.open()),
         // How often each limit against a leaked link bit.
-        ("refused_connections", n(&l.gate.refused)),
+        (
+            "refused_connections",
+            n(&l.gate.refused) + n(&l.preauth.refused),
+        ),
         ("refused_guests", n(&l.joins.refused)),
         ("refused_answers", n(&l.answers.refused)),
         ("refused_quota", n(&l.quota_refused)),

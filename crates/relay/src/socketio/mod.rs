@@ -80,6 +80,7 @@ async fn door(
     TryData(auth): TryData<Auth>,
     State(state): State<Arc<crate::State>>,
 ) -> Result<(), Refused> {
+    state.access.limits.preauth.reached();
     let parts = socket.req_parts();
     if let Some(origin) = parts.headers.get("origin").and_then(|o| o.to_str().ok())
         && !state.config.origins.is_empty()
@@ -109,12 +110,14 @@ async fn door(
     Ok(())
 }
 
-/// Before Socket.IO: a new session (a request without `sid`) from an address that opened
-/// `max_per_address` of them within the minute is refused (`too_many_connections`), so
-/// sessions that never pass the door (each lives 10 s) stay bounded.
+/// How long a new session has to pass the door (send its connect packet with a token).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Before Socket.IO: a new session (a request without `sid`) is refused
+/// (`too_many_connections`) while `max_connections` sessions wait for the door already,
+/// so sessions that never show a token stay bounded (each lives [`CONNECT_TIMEOUT`]).
 pub async fn handshakes(
     axum::extract::State(state): axum::extract::State<Arc<crate::State>>,
-    crate::http::Remote(remote): crate::http::Remote,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -124,21 +127,11 @@ pub async fn handshakes(
             .uri()
             .query()
             .is_some_and(|q| q.split('&').any(|p| p.starts_with("sid=")));
-    if new_session {
-        let limits = &state.access.limits;
-        if !limits
-            .handshakes
-            .take("socket.io", crate::access::gate::address(&remote))
-        {
-            limits
-                .gate
-                .refused
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return crate::http::error_response(
-                shotline_protocol::relay::ErrorCode::TooManyConnections,
-                "too many new connections from your network; try again in a minute",
-            );
-        }
+    if new_session && !state.access.limits.preauth.open() {
+        return crate::http::error_response(
+            shotline_protocol::relay::ErrorCode::TooManyConnections,
+            "too many connections are opening at once; try again in a minute",
+        );
     }
     next.run(request).await
 }
@@ -178,7 +171,7 @@ pub fn mount(
         .ws_read_buffer_size(4 * 1024)
         .ws_max_message_size(config.max_frame * 4)
         .ws_max_frame_size(config.max_frame * 4)
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(CONNECT_TIMEOUT)
         .transports([TransportType::Polling, TransportType::Websocket])
         .with_state(state.clone())
         .build_svc();

@@ -176,7 +176,7 @@ impl Session {
         let _ = ack.send(&json!({"channel": channel}));
     }
 
-    async fn publish(&self, data: Option<Value>, ack: AckSender) {
+    async fn publish(&self, data: Option<Value>, ack: AckSender, size: usize) {
         let Some(data) = data else {
             let _ = ack.send(&refusal(ErrorCode::BadFrame, "send {channel, id, event}"));
             return;
@@ -185,7 +185,6 @@ impl Session {
             let _ = ack.send(&refusal(ErrorCode::BadFrame, "send {channel, id, event}"));
             return;
         };
-        let size = data.to_string().len();
         let event = match admit(
             &self.state,
             &self.claims,
@@ -222,11 +221,18 @@ impl Session {
 
     /// Carry out one command.
     async fn serve(&self, command: Command) {
-        let (kind, data, ack) = *command;
+        command.taken();
+        let super::commands::Queued {
+            kind,
+            data,
+            ack,
+            size,
+            ..
+        } = *command;
         match kind {
             Kind::Subscribe => self.subscribe(data, ack).await,
             Kind::Unsubscribe => self.unsubscribe(data, ack),
-            Kind::Publish => self.publish(data, ack).await,
+            Kind::Publish => self.publish(data, ack, size).await,
         }
     }
 

@@ -1,9 +1,15 @@
-//! XMP sidecars: a frame's rating and colour label (the latest any gallery guest gave)
-//! beside its library file, where Lightroom, Capture One, darktable and exiftool read
-//! them. A sidecar another program wrote is merged into: only `xmp:Rating` and
-//! `xmp:Label` change (as attributes of the first `rdf:Description`; element forms of the
-//! two are folded into it), every other tag, comment and namespace is kept; the file is
-//! replaced atomically (a partial file, fsynced, renamed over it).
+//! XMP sidecars beside a frame's library file, where Lightroom, Capture One, darktable and
+//! exiftool read them: a frame's rating and colour label (the latest any gallery guest
+//! gave), and the studio's metadata ([`fields`]). A sidecar another program wrote is
+//! merged into: for the marks only `xmp:Rating` and `xmp:Label` change (as attributes of
+//! the first `rdf:Description`; element forms of the two are folded into it), every other
+//! tag, comment and namespace is kept; the file is replaced atomically (a partial file,
+//! fsynced, renamed over it).
+//!
+//! - this module: names, the marks, and the atomic write.
+//! - [`fields`]: the studio's metadata fields.
+
+pub mod fields;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -222,6 +228,21 @@ fn described<'a>(
 
 /// Write `marks` into the sidecar at `path`, merged into what is there, atomically.
 pub fn write(path: &Path, marks: Marks<'_>) -> Result<(), SidecarError> {
+    rewrite(path, |existing| merge(existing, marks))
+}
+
+/// Set the studio's metadata `fields` in the sidecar at `path`, merged into what is
+/// there, atomically.
+pub fn write_fields(path: &Path, fields: &[fields::Field]) -> Result<(), SidecarError> {
+    rewrite(path, |existing| fields::set(existing, fields))
+}
+
+/// Replace the sidecar at `path` with `change` of what is there (nothing when there is
+/// none), atomically; left alone when nothing changes.
+fn rewrite(
+    path: &Path,
+    change: impl FnOnce(Option<&str>) -> Result<String, SidecarError>,
+) -> Result<(), SidecarError> {
     let existing = match std::fs::read(path) {
         Ok(bytes) => Some(
             String::from_utf8(bytes)
@@ -230,7 +251,7 @@ pub fn write(path: &Path, marks: Marks<'_>) -> Result<(), SidecarError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e.into()),
     };
-    let text = merge(existing.as_deref(), marks)?;
+    let text = change(existing.as_deref())?;
     if existing.as_deref() == Some(text.as_str()) {
         return Ok(());
     }

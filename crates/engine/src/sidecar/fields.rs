@@ -1,0 +1,532 @@
+//! The studio's metadata in a sidecar: IPTC Core and XMP fields (creator, rights, usage
+//! terms, credit, contact, keywords, headline, description, the client and the job) set
+//! in the element forms Lightroom, Capture One and exiftool read, merged into a sidecar
+//! another program wrote. Only the fields being set change: an attribute or element of
+//! the same name (in whatever prefix the file binds its namespace to) is replaced,
+//! keywords are added to those already there, and every other tag, comment and namespace
+//! is kept, as are the gallery's rating and label.
+
+use std::collections::HashMap;
+
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::{Reader, Writer};
+
+use super::SidecarError;
+
+/// A namespace: the prefix written when the file binds none to it, and its URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Namespace {
+    /// Prefix used when the file has none for it.
+    pub prefix: &'static str,
+    /// The namespace URI.
+    pub uri: &'static str,
+}
+
+/// Dublin Core.
+pub const DC: Namespace = Namespace {
+    prefix: "dc",
+    uri: "http://purl.org/dc/elements/1.1/",
+};
+/// XMP rights management.
+pub const XMP_RIGHTS: Namespace = Namespace {
+    prefix: "xmpRights",
+    uri: "http://ns.adobe.com/xap/1.0/rights/",
+};
+/// Photoshop (IPTC Core's credit, headline, job identifier).
+pub const PHOTOSHOP: Namespace = Namespace {
+    prefix: "photoshop",
+    uri: "http://ns.adobe.com/photoshop/1.0/",
+};
+/// IPTC Core (the creator's contact info).
+pub const IPTC_CORE: Namespace = Namespace {
+    prefix: "Iptc4xmpCore",
+    uri: "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/",
+};
+/// PLUS, which IPTC Extension uses for licensing (the client, as licensee).
+pub const PLUS: Namespace = Namespace {
+    prefix: "plus",
+    uri: "http://ns.useplus.org/ldf/xmp/1.0/",
+};
+
+const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+
+/// A field's value, in the form XMP gives that field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Simple text (`photoshop:Credit`).
+    Text(String),
+    /// An ordered list (`dc:creator`).
+    Seq(Vec<String>),
+    /// A set, added to what is there (`dc:subject`).
+    Bag(Vec<String>),
+    /// A language alternative, `x-default` (`dc:rights`).
+    Alt(String),
+    /// A structure of simple fields in the same namespace (`CreatorContactInfo`).
+    Struct(Vec<(&'static str, String)>),
+    /// An ordered list of structures of one field each (`plus:Licensee` of
+    /// `plus:LicenseeName`).
+    SeqOf(&'static str, Vec<String>),
+}
+
+/// One field to set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Its namespace.
+    pub ns: Namespace,
+    /// Its local name.
+    pub name: &'static str,
+    /// What to set.
+    pub value: Value,
+}
+
+fn xml_error(e: impl std::fmt::Display) -> SidecarError {
+    SidecarError::Xml(e.to_string())
+}
+
+/// Every `xmlns:P="URI"` in `xml`: URI → P (the first binding wins).
+fn bindings(xml: &str) -> HashMap<String, String> {
+    let mut found = HashMap::new();
+    let mut reader = Reader::from_str(xml);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                for a in e.attributes().flatten() {
+                    let key: &str = a.key.as_ref();
+                    if let Some(prefix) = key.strip_prefix("xmlns:") {
+                        let uri = a.value.to_string();
+                        found.entry(uri).or_insert_with(|| prefix.to_string());
+                    }
+                }
+            }
+            Ok(Event::Eof) | Err(_) => return found,
+            _ => {}
+        }
+    }
+}
+
+/// The keywords already in `xml`'s `dc:subject` (element form), in order.
+fn keywords_in(xml: &str, subject: &str, li: &str) -> Vec<String> {
+    let mut reader = Reader::from_str(xml);
+    let (mut inside, mut in_li, mut found) = (0usize, false, Vec::<String>::new());
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) if e.name().as_ref() == subject => inside += 1,
+            Ok(Event::End(e)) if e.name().as_ref() == subject => inside = inside.saturating_sub(1),
+            Ok(Event::Start(e)) if inside > 0 && e.name().as_ref() == li => {
+                in_li = true;
+                found.push(String::new());
+            }
+            Ok(Event::End(e)) if e.name().as_ref() == li => in_li = false,
+            Ok(Event::Text(t)) if in_li => {
+                if let Some(last) = found.last_mut() {
+                    last.push_str(&t);
+                }
+            }
+            // `&lt;` and the like come apart from the text around them.
+            Ok(Event::GeneralRef(r)) if in_li => {
+                let c = match r.resolve_char_ref() {
+                    Ok(Some(c)) => Some(c),
+                    _ => match &*r {
+                        "lt" => Some('<'),
+                        "gt" => Some('>'),
+                        "amp" => Some('&'),
+                        "quot" => Some('"'),
+                        "apos" => Some('\''),
+                        _ => None,
+                    },
+                };
+                if let (Some(last), Some(c)) = (found.last_mut(), c) {
+                    last.push(c);
+                }
+            }
+            Ok(Event::Eof) | Err(_) => return found,
+            _ => {}
+        }
+    }
+}
+
+/// A fresh, empty sidecar.
+fn fresh() -> String {
+    "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
+     <x:xmpmeta xmlns:x=\"adobe:ns:meta/\" x:xmptk=\"Shotline\">\n \
+     <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n  \
+     <rdf:Description rdf:about=\"\"/>\n \
+     </rdf:RDF>\n</x:xmpmeta>\n<?xpacket end=\"w\"?>\n"
+        .to_string()
+}
+
+/// How the fields are written into this file: each field's qualified name, and the
+/// namespaces to declare.
+struct Plan<'a> {
+    fields: Vec<(String, &'a Field)>,
+    declare: Vec<(String, &'static str)>,
+    rdf: String,
+}
+
+impl<'a> Plan<'a> {
+    fn new(xml: &str, fields: &'a [Field]) -> Self {
+        let bound = bindings(xml);
+        let mut declare: Vec<(String, &'static str)> = Vec::new();
+        let mut prefix_of = |ns: Namespace| match bound.get(ns.uri) {
+            Some(p) => p.clone(),
+            None => {
+                if !declare.iter().any(|(_, uri)| *uri == ns.uri) {
+                    declare.push((ns.prefix.to_string(), ns.uri));
+                }
+                ns.prefix.to_string()
+            }
+        };
+        let fields = fields
+            .iter()
+            .map(|f| (format!("{}:{}", prefix_of(f.ns), f.name), f))
+            .collect();
+        let rdf = bound.get(RDF).cloned().unwrap_or_else(|| "rdf".into());
+        Self {
+            fields,
+            declare,
+            rdf,
+        }
+    }
+
+    fn ours(&self, name: &str) -> bool {
+        self.fields.iter().any(|(q, _)| q == name)
+    }
+}
+
+/// `existing` (a sidecar's text) with `fields` set in it; a new sidecar when there is
+/// none.
+pub fn set(existing: Option<&str>, fields: &[Field]) -> Result<String, SidecarError> {
+    let owned;
+    let xml = match existing {
+        Some(xml) => xml,
+        None => {
+            owned = fresh();
+            &owned
+        }
+    };
+    let plan = Plan::new(xml, fields);
+    let description = format!("{}:Description", plan.rdf);
+    let rdf_root = format!("{}:RDF", plan.rdf);
+    let mut reader = Reader::from_str(xml);
+    let mut writer = Writer::new(Vec::new());
+    let mut parents: Vec<String> = Vec::new();
+    let mut done = false;
+    let mut skipping = 0usize;
+    let mut pending: Option<BytesText<'static>> = None;
+    let put = |w: &mut Writer<Vec<u8>>, e: Event<'_>| w.write_event(e).map_err(xml_error);
+    loop {
+        let event = reader.read_event().map_err(xml_error)?;
+        if skipping > 0 {
+            match event {
+                Event::Start(_) => skipping += 1,
+                Event::End(_) => skipping -= 1,
+                Event::Eof => break,
+                _ => {}
+            }
+            continue;
+        }
+        let top_description = |e: &BytesStart<'_>, parents: &[String]| {
+            e.name().as_ref() == description && parents.last().is_some_and(|p| *p == rdf_root)
+        };
+        let in_description = parents.last().is_some_and(|p| *p == description)
+            && parents.len() >= 2
+            && parents[parents.len() - 2] == rdf_root;
+        // The whitespace before a field being replaced goes with it (the new one brings
+        // its own), so setting the same fields again changes nothing.
+        match &event {
+            Event::Text(t) if in_description && t.trim().is_empty() => {
+                if let Some(ws) = pending.take() {
+                    put(&mut writer, Event::Text(ws))?;
+                }
+                pending = Some(t.clone().into_owned());
+                continue;
+            }
+            Event::Start(e) | Event::Empty(e) if in_description && plan.ours(e.name().as_ref()) => {
+                pending = None;
+            }
+            _ => {
+                if let Some(ws) = pending.take() {
+                    put(&mut writer, Event::Text(ws))?;
+                }
+            }
+        }
+        match event {
+            Event::Start(e) if in_description && plan.ours(e.name().as_ref()) => skipping = 1,
+            Event::Empty(e) if in_description && plan.ours(e.name().as_ref()) => {}
+            Event::Start(e) if top_description(&e, &parents) => {
+                parents.push(e.name().as_ref().to_string());
+                put(&mut writer, Event::Start(cleaned(&e, &plan, !done)?))?;
+                if !done {
+                    done = true;
+                    write_fields(&mut writer, xml, &plan)?;
+                }
+            }
+            Event::Empty(e) if top_description(&e, &parents) => {
+                if done {
+                    put(&mut writer, Event::Empty(cleaned(&e, &plan, false)?))?;
+                } else {
+                    done = true;
+                    put(&mut writer, Event::Start(cleaned(&e, &plan, true)?))?;
+                    write_fields(&mut writer, xml, &plan)?;
+                    put(&mut writer, Event::Text(BytesText::new("\n  ")))?;
+                    put(&mut writer, Event::End(BytesEnd::new(description.clone())))?;
+                }
+            }
+            Event::Start(e) => {
+                parents.push(e.name().as_ref().to_string());
+                put(&mut writer, Event::Start(e))?;
+            }
+            Event::End(e) => {
+                parents.pop();
+                put(&mut writer, Event::End(e))?;
+            }
+            Event::Eof => break,
+            other => put(&mut writer, other)?,
+        }
+    }
+    if !done {
+        return Err(SidecarError::Xml("no rdf:Description in it".into()));
+    }
+    String::from_utf8(writer.into_inner()).map_err(xml_error)
+}
+
+/// A top-level `rdf:Description` without the attribute forms of the fields being set
+/// (and, for the first one, with the namespaces they need declared).
+fn cleaned(
+    e: &BytesStart<'_>,
+    plan: &Plan<'_>,
+    first: bool,
+) -> Result<BytesStart<'static>, SidecarError> {
+    let mut out = BytesStart::new(e.name().as_ref().to_owned());
+    for a in e.attributes() {
+        let a = a.map_err(xml_error)?;
+        if plan.ours(a.key.as_ref()) {
+            continue;
+        }
+        let value = if a.value.contains('"') {
+            std::borrow::Cow::Owned(a.value.replace('"', "&quot;"))
+        } else {
+            a.value.clone()
+        };
+        out.push_attribute(quick_xml::events::attributes::Attribute { key: a.key, value });
+    }
+    if first {
+        for (prefix, uri) in &plan.declare {
+            out.push_attribute((format!("xmlns:{prefix}").as_str(), *uri));
+        }
+    }
+    Ok(out.into_owned())
+}
+
+/// The element forms of every field, as the first children of a description.
+fn write_fields(w: &mut Writer<Vec<u8>>, xml: &str, plan: &Plan<'_>) -> Result<(), SidecarError> {
+    let rdf = |name: &str| format!("{}:{name}", plan.rdf);
+    let text = |w: &mut Writer<Vec<u8>>, t: &str| {
+        w.write_event(Event::Text(BytesText::new(t)))
+            .map_err(xml_error)
+    };
+    let open = |w: &mut Writer<Vec<u8>>, name: &str, attrs: &[(&str, &str)]| {
+        let mut e = BytesStart::new(name.to_string());
+        for a in attrs {
+            e.push_attribute(*a);
+        }
+        w.write_event(Event::Start(e)).map_err(xml_error)
+    };
+    let close = |w: &mut Writer<Vec<u8>>, name: &str| {
+        w.write_event(Event::End(BytesEnd::new(name.to_string())))
+            .map_err(xml_error)
+    };
+    let list = |w: &mut Writer<Vec<u8>>, kind: &str, items: &[String]| {
+        open(w, &rdf(kind), &[])?;
+        for item in items {
+            text(w, "\n     ")?;
+            open(w, &rdf("li"), &[])?;
+            text(w, item)?;
+            close(w, &rdf("li"))?;
+        }
+        text(w, "\n    ")?;
+        close(w, &rdf(kind))
+    };
+    for (qname, field) in &plan.fields {
+        text(w, "\n   ")?;
+        let prefix = qname.split_once(':').map_or("", |(p, _)| p);
+        match &field.value {
+            Value::Text(t) => {
+                open(w, qname, &[])?;
+                text(w, t)?;
+                close(w, qname)?;
+                continue;
+            }
+            Value::Struct(parts) => {
+                open(w, qname, &[(&rdf("parseType"), "Resource")])?;
+                for (name, value) in parts {
+                    let part = format!("{prefix}:{name}");
+                    text(w, "\n    ")?;
+                    open(w, &part, &[])?;
+                    text(w, value)?;
+                    close(w, &part)?;
+                }
+                text(w, "\n   ")?;
+                close(w, qname)?;
+                continue;
+            }
+            _ => {}
+        }
+        open(w, qname, &[])?;
+        text(w, "\n    ")?;
+        match &field.value {
+            Value::Seq(items) => list(w, "Seq", items)?,
+            Value::Bag(items) => {
+                let mut all = keywords_in(xml, qname, &rdf("li"));
+                for item in items {
+                    if !all.contains(item) {
+                        all.push(item.clone());
+                    }
+                }
+                list(w, "Bag", &all)?;
+            }
+            Value::Alt(t) => {
+                open(w, &rdf("Alt"), &[])?;
+                text(w, "\n     ")?;
+                open(w, &rdf("li"), &[("xml:lang", "x-default")])?;
+                text(w, t)?;
+                close(w, &rdf("li"))?;
+                text(w, "\n    ")?;
+                close(w, &rdf("Alt"))?;
+            }
+            Value::SeqOf(part, items) => {
+                let part = format!("{prefix}:{part}");
+                open(w, &rdf("Seq"), &[])?;
+                for item in items {
+                    text(w, "\n     ")?;
+                    open(w, &rdf("li"), &[(&rdf("parseType"), "Resource")])?;
+                    open(w, &part, &[])?;
+                    text(w, item)?;
+                    close(w, &part)?;
+                    close(w, &rdf("li"))?;
+                }
+                text(w, "\n    ")?;
+                close(w, &rdf("Seq"))?;
+            }
+            Value::Text(_) | Value::Struct(_) => {}
+        }
+        text(w, "\n   ")?;
+        close(w, qname)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> Vec<Field> {
+        vec![
+            Field {
+                ns: DC,
+                name: "creator",
+                value: Value::Seq(vec!["Ana Ruiz".into()]),
+            },
+            Field {
+                ns: DC,
+                name: "rights",
+                value: Value::Alt("© 2026 Ana Ruiz Studio".into()),
+            },
+            Field {
+                ns: PHOTOSHOP,
+                name: "Credit",
+                value: Value::Text("Ana Ruiz / Studio <North>".into()),
+            },
+            Field {
+                ns: DC,
+                name: "subject",
+                value: Value::Bag(vec!["spring".into(), "hat".into()]),
+            },
+            Field {
+                ns: IPTC_CORE,
+                name: "CreatorContactInfo",
+                value: Value::Struct(vec![("CiEmailWork", "ana@example.com".into())]),
+            },
+            Field {
+                ns: PLUS,
+                name: "Licensee",
+                value: Value::SeqOf("LicenseeName", vec!["Acme".into()]),
+            },
+        ]
+    }
+
+    fn well_formed(xml: &str) {
+        let mut reader = Reader::from_str(xml);
+        loop {
+            match reader.read_event() {
+                Ok(Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("not well-formed: {e}\n{xml}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_fresh_sidecar_holds_every_field() {
+        let xml = set(None, &fields()).expect("set");
+        well_formed(&xml);
+        for needle in [
+            "<dc:creator>",
+            "<rdf:li>Ana Ruiz</rdf:li>",
+            "<rdf:li xml:lang=\"x-default\">© 2026 Ana Ruiz Studio</rdf:li>",
+            "<photoshop:Credit>Ana Ruiz / Studio &lt;North&gt;</photoshop:Credit>",
+            "<Iptc4xmpCore:CiEmailWork>ana@example.com</Iptc4xmpCore:CiEmailWork>",
+            "<plus:LicenseeName>Acme</plus:LicenseeName>",
+            "xmlns:photoshop=\"http://ns.adobe.com/photoshop/1.0/\"",
+        ] {
+            assert!(xml.contains(needle), "{needle}\n{xml}");
+        }
+        assert_eq!(
+            set(Some(&xml), &fields()).expect("again"),
+            xml,
+            "idempotent"
+        );
+    }
+
+    #[test]
+    fn another_programs_sidecar_keeps_its_fields_and_keywords_are_added() {
+        let theirs = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <!-- a raw developer's -->
+  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:purl="http://purl.org/dc/elements/1.1/" xmlns:crs="http://ns.adobe.com/camera-raw-settings/1.0/" xmlns:ps="http://ns.adobe.com/photoshop/1.0/" xmp:Rating="3" ps:Credit="old credit" crs:Exposure2012="+0.50">
+   <purl:subject><rdf:Bag><rdf:li>hat</rdf:li><rdf:li>studio</rdf:li></rdf:Bag></purl:subject>
+   <purl:creator><rdf:Seq><rdf:li>Someone Else</rdf:li></rdf:Seq></purl:creator>
+   <purl:title><rdf:Alt><rdf:li xml:lang="x-default">Look 4</rdf:li></rdf:Alt></purl:title>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>"#;
+        let ours = set(Some(theirs), &fields()).expect("set");
+        well_formed(&ours);
+        assert!(ours.contains(r#"crs:Exposure2012="+0.50""#), "{ours}");
+        assert!(ours.contains(r#"xmp:Rating="3""#), "{ours}");
+        assert!(ours.contains("<!-- a raw developer's -->"), "{ours}");
+        assert!(ours.contains("Look 4"), "{ours}");
+        assert!(!ours.contains("old credit"), "replaced: {ours}");
+        assert!(!ours.contains("Someone Else"), "replaced: {ours}");
+        assert!(
+            ours.contains("<ps:Credit>"),
+            "in the file's own prefix: {ours}"
+        );
+        assert!(!ours.contains("xmlns:dc="), "no second prefix: {ours}");
+        let keywords = keywords_in(&ours, "purl:subject", "rdf:li");
+        assert_eq!(keywords, ["hat", "studio", "spring"]);
+        // The gallery's marks go in beside them, and the fields stay.
+        let marked = super::super::merge(
+            Some(&ours),
+            super::super::Marks {
+                rating: Some(5),
+                label: Some(Some("Red")),
+            },
+        )
+        .expect("marks");
+        well_formed(&marked);
+        assert!(marked.contains(r#"xmp:Rating="5""#), "{marked}");
+        assert!(marked.contains("<purl:creator>"), "{marked}");
+        assert_eq!(set(Some(&marked), &fields()).expect("again"), marked);
+    }
+}
