@@ -9,7 +9,7 @@
 
 mod env;
 mod load;
-mod metadata;
+pub mod metadata;
 mod validate;
 
 use std::fmt;
