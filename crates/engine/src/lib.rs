@@ -48,6 +48,7 @@ pub mod relay_client;
 pub mod relay_setup;
 pub mod session;
 pub mod share;
+pub mod shotlist;
 pub mod sidecar;
 pub mod source;
 pub mod stationery;

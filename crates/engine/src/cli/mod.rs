@@ -6,6 +6,7 @@ mod preview;
 mod proof;
 mod run;
 mod share;
+mod shotlist;
 mod status;
 mod verify;
 mod view;
@@ -109,6 +110,17 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// A session's shot list: load it from a CSV, see what is shot and what is missing.
+    Shotlist {
+        #[command(subcommand)]
+        action: ShotlistAction,
+    },
+    /// Choose the shot list's item the next frames are of (a barcode scanner types its
+    /// code), or none.
+    Shot {
+        #[command(subcommand)]
+        action: ShotAction,
+    },
     /// Live gallery shares: a session opened to the studio's clients.
     Share {
         #[command(subcommand)]
@@ -125,6 +137,48 @@ enum Command {
         /// The frames.
         #[arg(value_name = "FILE", required = true)]
         files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ShotlistAction {
+    /// Load a CSV (`code,name,views`; views separated by `|`) as the session's shot list.
+    Load {
+        /// The CSV file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The session (default: the one `shotline run` is shooting).
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+    },
+    /// Items complete and incomplete (with their missing views), extra and unsorted
+    /// frames.
+    Status {
+        /// The session (default: the one `shotline run` is shooting).
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+        /// text, csv or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ShotAction {
+    /// The next frames are item CODE's, each the next view not yet shot.
+    Next {
+        /// The item's code (its barcode).
+        #[arg(value_name = "CODE")]
+        code: String,
+        /// The session (default: the one `shotline run` is shooting).
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+    },
+    /// No item: the next frames are unsorted.
+    Clear {
+        /// The session (default: the one `shotline run` is shooting).
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
     },
 }
 
@@ -243,6 +297,22 @@ pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
                 camera::set(&load(file)?.config, &setting, camera.as_deref())
             }
         },
+        Command::Shotlist { action } => {
+            let config = load(file)?.config;
+            match action {
+                ShotlistAction::Load { file, session } => shotlist::load(&config, &file, session),
+                ShotlistAction::Status { session, format } => {
+                    shotlist::status(&config, session, &format)
+                }
+            }
+        }
+        Command::Shot { action } => {
+            let config = load(file)?.config;
+            match action {
+                ShotAction::Next { code, session } => shotlist::next(&config, Some(&code), session),
+                ShotAction::Clear { session } => shotlist::next(&config, None, session),
+            }
+        }
         Command::Share { action } => {
             let config = load(file)?.config;
             match action {

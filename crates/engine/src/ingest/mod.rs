@@ -199,7 +199,7 @@ impl Ingest {
         };
         let shot = self.journal.reserve(
             &new,
-            |seq| {
+            |seq, slot| {
                 let fields = Fields {
                     date: &date,
                     time: &time,
@@ -207,6 +207,7 @@ impl Ingest {
                     camera: &camera,
                     seq,
                     original: &c.original,
+                    slot: Some(slot),
                 };
                 rel_string(&self.template.render(&fields))
             },

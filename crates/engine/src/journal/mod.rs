@@ -12,6 +12,7 @@
 //! - `answers`: the guests' answers to each share, and the sidecars written from them.
 //! - `proof`: what is sealed into which ASC MHL generation, and the repairs made.
 //! - `report`: the read-only summaries `status` and the UI show.
+//! - `shotlist`: each session's shot list, the item being shot, and each frame's slot.
 
 mod answers;
 mod camera;
@@ -22,6 +23,7 @@ mod outbox;
 mod proof;
 mod report;
 mod schema;
+mod shotlist;
 mod shots;
 mod uploads;
 

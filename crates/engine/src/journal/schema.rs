@@ -16,6 +16,8 @@ use rusqlite::Connection;
 /// previews, the shares (a session opened to guests) and which frames each share has
 /// published. Version 7 adds guests' answers and the XMP sidecars written from them.
 /// Version 8 records when each frame's previews went to the studio's own dashboard.
+/// Version 9 adds shot lists: each session's items (code, name, views), the item being
+/// shot, and each frame's item, view and number within it.
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE shots (
@@ -219,6 +221,24 @@ ALTER TABLE previews ADD COLUMN studio_ms INTEGER;
 -- Frames from before this version are not sent to the dashboard (0: not to be sent).
 UPDATE previews SET studio_ms = 0;
 CREATE INDEX previews_for_studio ON previews (shot_id) WHERE studio_ms IS NULL AND state = 'made';
+"#,
+    r#"
+CREATE TABLE shotlist_items (
+    session TEXT    NOT NULL,
+    code    TEXT    NOT NULL,
+    name    TEXT    NOT NULL,
+    views   TEXT    NOT NULL,
+    pos     INTEGER NOT NULL,
+    PRIMARY KEY (session, code)
+);
+CREATE TABLE shotlist_current (
+    session TEXT PRIMARY KEY,
+    code    TEXT NOT NULL
+);
+ALTER TABLE shots ADD COLUMN item_code TEXT;
+ALTER TABLE shots ADD COLUMN item_view TEXT;
+ALTER TABLE shots ADD COLUMN item_n INTEGER;
+CREATE INDEX shots_by_item ON shots (session, item_code);
 "#,
 ];
 

@@ -155,7 +155,7 @@ impl Journal {
     pub fn reserve(
         &self,
         new: &NewShot<'_>,
-        name: impl Fn(u64) -> String,
+        name: impl Fn(u64, &crate::shotlist::Slot) -> String,
         taken: impl Fn(&str) -> bool,
     ) -> Result<Shot> {
         let mut conn = self.conn();
@@ -173,7 +173,9 @@ impl Journal {
              ON CONFLICT(name) DO UPDATE SET next_seq = excluded.next_seq",
             params![new.session, (seq + 1) as i64],
         )?;
-        let base = name(seq);
+        // Its place in the session's shot list, decided with its name.
+        let slot = super::shotlist::next_slot(&tx, new.session)?;
+        let base = name(seq, &slot);
         let rel = unique_name(&tx, &base, &taken)?;
         tx.execute(
             "INSERT INTO shots (session, source_kind, source_path, source_size, source_mtime_ns, \
@@ -190,6 +192,7 @@ impl Journal {
             ],
         )?;
         let id = tx.last_insert_rowid();
+        super::shotlist::place(&tx, id, &slot)?;
         let sql = format!("SELECT {COLUMNS} FROM shots WHERE id = ?1");
         let shot = tx.query_row(&sql, [id], from_row)?;
         tx.commit()?;

@@ -22,7 +22,7 @@ fn new_shot<'a>(path: &'a str, original: &'a str) -> NewShot<'a> {
 /// Reserve a shot for `source` under the fixed library name `name`.
 fn reserve(j: &Journal, source: &str, name: &str) -> Shot {
     let original = source.rsplit('/').next().unwrap_or(source);
-    j.reserve(&new_shot(source, original), |_| name.into(), |_| false)
+    j.reserve(&new_shot(source, original), |_, _| name.into(), |_| false)
         .expect("reserve")
 }
 
@@ -32,7 +32,7 @@ fn reservations_are_unique_and_sequenced() {
     let a = j
         .reserve(
             &new_shot("/in/a.jpg", "a.jpg"),
-            |seq| format!("s1/{seq}-x.jpg"),
+            |seq, _| format!("s1/{seq}-x.jpg"),
             |_| false,
         )
         .expect("a");
@@ -40,7 +40,7 @@ fn reservations_are_unique_and_sequenced() {
     let c = j
         .reserve(
             &new_shot("/in/c.jpg", "c.jpg"),
-            |_| "s1/x.jpg".into(),
+            |_, _| "s1/x.jpg".into(),
             |p| p == "s1/x-1.jpg",
         )
         .expect("c");

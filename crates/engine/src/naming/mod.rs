@@ -13,7 +13,8 @@ pub use sanitize::{sanitize_component, split_ext, with_suffix};
 
 /// The tokens a library naming template may use.
 pub const TOKENS: &[&str] = &[
-    "date", "time", "session", "camera", "seq", "stem", "ext", "name", "original",
+    "date", "time", "session", "camera", "seq", "stem", "ext", "name", "original", "code", "item",
+    "view", "n",
 ];
 
 /// The tokens an upload key template may use.
@@ -53,7 +54,7 @@ pub enum TemplateError {
     Absolute(String),
     /// A library template that would give every frame the same name.
     #[error(
-        "`{0}` has none of {{original}}, {{name}}, {{stem}}, {{seq}}: every frame would get the same name"
+        "`{0}` has none of {{original}}, {{name}}, {{stem}}, {{seq}}, {{n}}: every frame would get the same name"
     )]
     NotUnique(String),
 }
@@ -79,6 +80,9 @@ pub struct Fields<'a> {
     pub seq: u64,
     /// Path relative to the hot folder (`/`-separated), or the camera's file name.
     pub original: &'a str,
+    /// The frame's place in the session's shot list (`{code}`, `{item}`, `{view}`,
+    /// `{n}`); `None`: unsorted, the first.
+    pub slot: Option<&'a crate::shotlist::Slot>,
 }
 
 /// What an upload key template is filled with.
@@ -101,7 +105,7 @@ impl Template {
         }
         if !parts
             .iter()
-            .any(|p| matches!(p, Part::Token("original" | "name" | "stem" | "seq")))
+            .any(|p| matches!(p, Part::Token("original" | "name" | "stem" | "seq" | "n")))
         {
             return Err(TemplateError::NotUnique(text.into()));
         }
@@ -139,6 +143,19 @@ impl Template {
             "session" => fields.session.replace(['/', '\\'], "_"),
             "camera" => fields.camera.replace(['/', '\\'], "_"),
             "seq" => format!("{:04}", fields.seq),
+            "code" => fields
+                .slot
+                .map_or(crate::shotlist::UNSORTED, |s| s.code.as_str())
+                .replace(['/', '\\'], "_"),
+            "item" => fields
+                .slot
+                .map_or(crate::shotlist::UNSORTED, |s| s.item.as_str())
+                .replace(['/', '\\'], "_"),
+            "view" => fields
+                .slot
+                .map_or("", |s| s.view.as_str())
+                .replace(['/', '\\'], "_"),
+            "n" => format!("{:02}", fields.slot.map_or(1, |s| s.n)),
             "stem" => stem.to_string(),
             "ext" => ext.to_string(),
             "name" => name.to_string(),
@@ -237,7 +254,30 @@ mod tests {
             camera: "D750",
             seq: 7,
             original,
+            slot: None,
         }
+    }
+
+    #[test]
+    fn shot_list_tokens_name_a_frame_by_its_item_and_view() {
+        let t = Template::parse("{session}/{code}_{view}_{n}.{ext}").expect("parse");
+        let slot = crate::shotlist::Slot {
+            code: "SKU/12".into(),
+            item: "Red hat".into(),
+            view: "back".into(),
+            n: 2,
+        };
+        let f = Fields {
+            slot: Some(&slot),
+            ..fields("IMG_0001.JPG")
+        };
+        assert_eq!(t.render(&f), Path::new("smith/SKU_12_back_02.JPG"));
+        let unsorted = crate::shotlist::Slot::unsorted(3);
+        let f = Fields {
+            slot: Some(&unsorted),
+            ..fields("IMG_0002.JPG")
+        };
+        assert_eq!(t.render(&f), Path::new("smith/unsorted__03.JPG"));
     }
 
     #[test]

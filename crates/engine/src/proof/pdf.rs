@@ -36,6 +36,10 @@ impl Line {
         }
     }
 
+    fn bold_if(self, bold: bool) -> Self {
+        if bold { self.bold() } else { self }
+    }
+
     fn bold(mut self) -> Self {
         self.bold = true;
         self
@@ -204,6 +208,50 @@ fn lines(t: &Transfer) -> Vec<Line> {
         for failure in failures {
             for chunk in wrap(&failure, 8.0, room - 12.0) {
                 out.push(Line::new(chunk, 8.0).indent(12.0).bold());
+            }
+        }
+    }
+    if let Some(list) = &t.shotlist {
+        let (complete, incomplete) = list.counts();
+        out.push(
+            Line::new(
+                format!(
+                    "Shot list: {complete} complete, {incomplete} incomplete, {} unsorted frame(s)",
+                    list.unsorted
+                ),
+                12.0,
+            )
+            .bold()
+            .gap(14.0),
+        );
+        for p in &list.items {
+            let line = if p.complete() {
+                format!(
+                    "{}  {}  complete: {}",
+                    p.item.code,
+                    p.item.name,
+                    p.shot.join(", ")
+                )
+            } else {
+                format!(
+                    "{}  {}  MISSING {}{}",
+                    p.item.code,
+                    p.item.name,
+                    p.missing.join(", "),
+                    if p.shot.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (shot: {})", p.shot.join(", "))
+                    }
+                )
+            };
+            let line = if p.extra > 0 {
+                format!("{line}  +{} extra", p.extra)
+            } else {
+                line
+            };
+            for chunk in wrap(&line, 8.0, room) {
+                out.push(Line::new(chunk, 8.0).bold_if(!p.complete()));
             }
         }
     }

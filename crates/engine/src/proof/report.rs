@@ -1,7 +1,8 @@
 //! The transfer report of a session: every frame with its size and hash, each copy (the
 //! library, every target, the bucket) with when it was verified or what failed, the
-//! repairs made, the sealed ASC MHL generations, and the totals. As CSV (one row a copy),
-//! and as a PDF a producer can file (laid out by the `pdf` module).
+//! repairs made, the sealed ASC MHL generations, the shot list (items complete, missing
+//! views, extra and unsorted frames), and the totals. As CSV (one row a copy), and as a
+//! PDF a producer can file (laid out by the `pdf` module).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,8 @@ pub struct Transfer {
     pub repairs: Vec<Repair>,
     /// Sealed generations (every root).
     pub seals: Vec<Seal>,
+    /// The session's shot list as shot, if it has one.
+    pub shotlist: Option<crate::shotlist::Status>,
 }
 
 /// A format the report is written in.
@@ -80,6 +83,7 @@ impl Transfer {
                 .filter(|r| ids.contains(&r.shot_id))
                 .collect(),
             seals: journal.seals()?,
+            shotlist: journal.shotlist_status(session)?,
             frames,
         })
     }
