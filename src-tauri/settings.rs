@@ -188,6 +188,13 @@ pub fn naming_example(template: &str, session: &str) -> Result<String, String> {
         camera: "NIKON D750",
         seq: 1,
         original: "DSC_0001.NEF",
+        // A sample shot-list item, for templates that name frames by it.
+        slot: Some(&shotline_engine::shotlist::Slot {
+            code: "SKU-1042".into(),
+            item: "Red hat".into(),
+            view: "front".into(),
+            n: 1,
+        }),
     });
     Ok(path.to_string_lossy().replace('\\', "/"))
 }

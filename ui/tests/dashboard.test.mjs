@@ -83,7 +83,12 @@ function startStudio(port, { library, libraryKeys = 'warn_below = "2MB"\ncritica
     writeFileSync(partial, bytes);
     execFileSync("mv", [partial, join(hot, name)]);
   };
-  return { engine, drop, dropBig, dropFile, status };
+  /** `shotline ARGS` against this studio; its output. */
+  const shotline = (...args) =>
+    execFileSync(SHOTLINE, [...args, "--config", config], {
+      env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: join(dir, ".config") },
+    }).toString();
+  return { engine, drop, dropBig, dropFile, status, shotline, dir };
 }
 
 /** A relay, a studio publishing to it and Chromium, for `body`; all stopped after it.
@@ -414,6 +419,17 @@ test("each frame's thumbnail from its preview, a click opens the preview; a 4K s
     const other = page.locator("#shots li.shot", { hasText: "frame-1.jpg" });
     assert.equal(await other.locator(".thumb.none").count(), 1, "a frame with nothing to show has an empty box");
     assert.equal(await other.locator("img").count(), 0);
+
+    // A shot list's item reaches the dashboard with each of its frames.
+    const list = join(studio.dir, "list.csv");
+    writeFileSync(list, "code,name,views\nSKU-7,Green scarf,front|back\n");
+    studio.shotline("shotlist", "load", list, "--session", "e2e");
+    studio.shotline("shot", "next", "SKU-7");
+    studio.drop(1);
+    await until("3 verified frames", async () => (await verifiedShots(page)).length === 3, 60_000);
+    const listed = page.locator("#shots li.shot", { hasText: "frame-2.jpg" }).locator(".badge.item");
+    assert.equal(await listed.textContent(), "SKU-7 · front");
+    assert.equal(await listed.getAttribute("title"), "Green scarf: frame 1 of this item");
 
     const [preview] = await Promise.all([context.waitForEvent("page"), row.locator("a.thumb").click()]);
     await preview.waitForLoadState();

@@ -142,6 +142,24 @@ pub struct ShotCaptured {
     pub original: String,
     /// Size in bytes when it was found complete.
     pub size: u64,
+    /// The shot list's item it is of, when one was chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub item: Option<ShotItem>,
+}
+
+/// A frame's place in its session's shot list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ShotItem {
+    /// The item's code (its barcode).
+    pub code: String,
+    /// The item's name.
+    pub name: String,
+    /// The view this frame is (`extra` past the item's views).
+    pub view: String,
+    /// The frame's number within the item, from 1.
+    pub n: u64,
 }
 
 /// Payload of [`Event::ShotStored`].

@@ -17,8 +17,8 @@ pub mod retry;
 
 pub use event::{
     BackupProgress, BackupVerified, CameraSetting, CameraState, CameraStatus, DiskSpace, Event,
-    FramePreview, Level, LibrarySpace, Notification, QueueStatus, ShotCaptured, ShotSource,
-    ShotStored, SpaceState, SystemStatus, TargetState, TargetStatus, UploadComplete,
+    FramePreview, Level, LibrarySpace, Notification, QueueStatus, ShotCaptured, ShotItem,
+    ShotSource, ShotStored, SpaceState, SystemStatus, TargetState, TargetStatus, UploadComplete,
     UploadProgress,
 };
 pub use gallery::{GalleryComment, GalleryFrame, GalleryLabel, GalleryLike, GalleryRating, Label};

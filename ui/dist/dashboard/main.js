@@ -34,6 +34,8 @@ let totals;
 const early = new Map();
 /** Pictures of shots not shown yet. */
 const pictures = new Map();
+/** Shot-list items of frames not shown yet. */
+const items = new Map();
 /** The page's token, for the pictures' addresses (an `<img>` sends no header). */
 let pageToken = "";
 /** Uploads in flight, by shot. */
@@ -79,8 +81,23 @@ function apply(event, live, ts) {
             cameras.set(event.payload.port, event.payload);
             renderCameras();
             break;
-        case "shot_captured":
+        case "shot_captured": {
+            // Its shot-list item, for when the shot shows (or now, if it already does).
+            const p = event.payload;
+            if (!p.item)
+                break;
+            const s = shots.get(p.shot_id);
+            if (s) {
+                s.item = p.item;
+                renderShot(p.shot_id);
+            }
+            else {
+                items.set(p.shot_id, p.item);
+                while (items.size > MAX_SHOTS)
+                    items.delete(items.keys().next().value);
+            }
             break;
+        }
         case "frame_preview": {
             const p = event.payload;
             const s = shots.get(p.shot_id);
@@ -107,9 +124,11 @@ function apply(event, live, ts) {
                 duplicate: p.duplicate_of !== undefined && p.duplicate_of !== null,
                 verified: early.get(p.shot_id) ?? new Set(),
                 picture: pictures.get(p.shot_id),
+                item: items.get(p.shot_id),
                 dirty: true,
             });
             pictures.delete(p.shot_id);
+            items.delete(p.shot_id);
             order.push(p.shot_id);
             early.delete(p.shot_id);
             while (order.length > MAX_SHOTS) {
@@ -486,6 +505,11 @@ function buildRow(s) {
     const row = el("li", "shot");
     row.dataset.shotId = String(s.id);
     row.append(thumbnail(s), el("span", "path", s.path), el("span", "muted", bytes(s.size)));
+    if (s.item) {
+        const item = el("span", "badge item", `${s.item.code} · ${s.item.view}`);
+        item.title = `${s.item.name}: frame ${s.item.n} of this item`;
+        row.append(item);
+    }
     if (s.duplicate)
         row.append(el("span", "badge duplicate", "duplicate"));
     for (const name of [...s.verified].sort()) {

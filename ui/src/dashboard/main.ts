@@ -14,6 +14,7 @@ import type { TargetStatus } from "../generated/TargetStatus";
 import type { QueueStatus } from "../generated/QueueStatus";
 import type { SystemStatus } from "../generated/SystemStatus";
 import type { FramePreview } from "../generated/FramePreview";
+import type { ShotItem } from "../generated/ShotItem";
 import { RelayConnection, type EventFrame, type Mode, type Stats } from "./connection.js";
 import { AnswersPanel, el } from "./answers.js";
 import { alert, markRead, renderMuted, renderUnread } from "./alerts.js";
@@ -39,6 +40,8 @@ interface Shot {
   upload?: { done: number; total: number; complete: boolean; url?: string };
   /** Its thumbnail and preview on the relay, once the engine has made them. */
   picture?: FramePreview;
+  /** The shot list's item it is of, and which view. */
+  item?: ShotItem;
   /** Its row, kept while the whole list is drawn; rebuilt when `dirty`. */
   row?: HTMLElement;
   dirty: boolean;
@@ -67,6 +70,8 @@ let totals: QueueStatus | undefined;
 const early = new Map<number, Set<string>>();
 /** Pictures of shots not shown yet. */
 const pictures = new Map<number, FramePreview>();
+/** Shot-list items of frames not shown yet. */
+const items = new Map<number, ShotItem>();
 /** The page's token, for the pictures' addresses (an `<img>` sends no header). */
 let pageToken = "";
 /** Uploads in flight, by shot. */
@@ -114,8 +119,20 @@ function apply(event: Event, live: boolean, ts?: number): void {
       cameras.set(event.payload.port, event.payload);
       renderCameras();
       break;
-    case "shot_captured":
+    case "shot_captured": {
+      // Its shot-list item, for when the shot shows (or now, if it already does).
+      const p = event.payload;
+      if (!p.item) break;
+      const s = shots.get(p.shot_id);
+      if (s) {
+        s.item = p.item;
+        renderShot(p.shot_id);
+      } else {
+        items.set(p.shot_id, p.item);
+        while (items.size > MAX_SHOTS) items.delete(items.keys().next().value as number);
+      }
       break;
+    }
     case "frame_preview": {
       const p = event.payload;
       const s = shots.get(p.shot_id);
@@ -139,9 +156,11 @@ function apply(event: Event, live: boolean, ts?: number): void {
         duplicate: p.duplicate_of !== undefined && p.duplicate_of !== null,
         verified: early.get(p.shot_id) ?? new Set(),
         picture: pictures.get(p.shot_id),
+        item: items.get(p.shot_id),
         dirty: true,
       });
       pictures.delete(p.shot_id);
+      items.delete(p.shot_id);
       order.push(p.shot_id);
       early.delete(p.shot_id);
       while (order.length > MAX_SHOTS) {
@@ -515,6 +534,11 @@ function buildRow(s: Shot): HTMLElement {
   const row = el("li", "shot");
   row.dataset.shotId = String(s.id);
   row.append(thumbnail(s), el("span", "path", s.path), el("span", "muted", bytes(s.size)));
+  if (s.item) {
+    const item = el("span", "badge item", `${s.item.code} · ${s.item.view}`);
+    item.title = `${s.item.name}: frame ${s.item.n} of this item`;
+    row.append(item);
+  }
   if (s.duplicate) row.append(el("span", "badge duplicate", "duplicate"));
   for (const name of [...s.verified].sort()) {
     const badge = el("span", "badge verified", `✓ ${name}`);

@@ -197,9 +197,11 @@ impl Ingest {
             mtime_ns: mtime,
             original: &c.original,
         };
+        let placed = std::cell::RefCell::new(None);
         let shot = self.journal.reserve(
             &new,
             |seq, slot| {
+                *placed.borrow_mut() = Some(slot.clone());
                 let fields = Fields {
                     date: &date,
                     time: &time,
@@ -219,6 +221,15 @@ impl Ingest {
             source: c.source,
             original: c.original.clone(),
             size,
+            item: placed
+                .into_inner()
+                .filter(|slot| slot.code != crate::shotlist::UNSORTED)
+                .map(|slot| shotline_protocol::ShotItem {
+                    code: slot.code,
+                    name: slot.item,
+                    view: slot.view,
+                    n: slot.n,
+                }),
         }));
         Ok(shot)
     }
