@@ -36,6 +36,9 @@ fn main() {
             "share_session",
             "shares",
             "revoke_share",
+            "shotlist",
+            "shot_next",
+            "load_shotlist",
         ]),
     ))
     .expect("tauri build step");

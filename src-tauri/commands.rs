@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tauri::{AppHandle, Runtime, State};
 
-use crate::dto::{FieldError, SessionsView, Settings, ShareView, Snapshot};
+use crate::dto::{FieldError, SessionsView, Settings, ShareView, ShotlistView, Snapshot};
 use crate::settings::naming_example as example;
 use crate::shell::Shell;
 use crate::tray;
@@ -149,4 +149,22 @@ pub async fn shares(shell: Shared<'_>) -> Result<Vec<ShareView>, String> {
 #[tauri::command]
 pub async fn revoke_share(shell: Shared<'_>, id: String) -> Result<(), String> {
     crate::sessions::revoke(&shell, &id).await
+}
+
+/// The current session's shot list.
+#[tauri::command]
+pub async fn shotlist(shell: Shared<'_>) -> Result<ShotlistView, String> {
+    crate::shotlist::list(&shell).await
+}
+
+/// The next frames are item `code`'s (a scanned barcode); empty: no item.
+#[tauri::command]
+pub async fn shot_next(shell: Shared<'_>, code: String) -> Result<ShotlistView, String> {
+    crate::shotlist::next(&shell, &code).await
+}
+
+/// Load a shot list CSV for the current session.
+#[tauri::command]
+pub async fn load_shotlist(shell: Shared<'_>, path: String) -> Result<ShotlistView, String> {
+    crate::shotlist::load(&shell, &path).await
 }

@@ -210,3 +210,37 @@ pub struct ShareView {
     #[ts(type = "number")]
     pub expires_ms: i64,
 }
+
+/// The current session's shot list, for the window's panel.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ShotlistView {
+    /// The session.
+    pub session: String,
+    /// The item being shot (its code), if one is chosen.
+    pub current: Option<String>,
+    /// Every item, in the list's order; empty when the session has no list.
+    pub items: Vec<ShotlistItemView>,
+    /// Frames shot with no item chosen.
+    #[ts(type = "number")]
+    pub unsorted: u64,
+}
+
+/// One item of a shot list and how far it is shot.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ShotlistItemView {
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Every view, in order.
+    pub views: Vec<String>,
+    /// Views shot.
+    pub shot: Vec<String>,
+    /// Views still to shoot.
+    pub missing: Vec<String>,
+    /// Frames past its views.
+    #[ts(type = "number")]
+    pub extra: u64,
+}

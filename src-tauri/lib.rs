@@ -3,6 +3,7 @@
 //!
 //! - [`shell`]: the engine's lifecycle and every call the window and tray make.
 //! - [`sessions`]: the session being shot, "New session…", and "Share session…".
+//! - [`shotlist`]: the shot list panel: items, views, the barcode field.
 //! - [`view`]: the window's view model, from the engine's snapshot.
 //! - [`settings`]: the Settings form, checked by the config's rules and saved.
 //! - [`commands`]: the window's commands, one line or two over the shell.
@@ -23,6 +24,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod settings;
 pub mod shell;
+pub mod shotlist;
 pub mod tray;
 pub mod view;
 pub mod webkit;
@@ -55,6 +57,9 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, shell: Arc<Shell>) -> tauri:
         commands::share_session,
         commands::shares,
         commands::revoke_share,
+        commands::shotlist,
+        commands::shot_next,
+        commands::load_shotlist,
     ])
 }
 

@@ -138,11 +138,19 @@ after(async () => {
 });
 
 const js = (script, ...args) => wd("POST", `/session/${sid}/execute/sync`, { script, args });
+/** An async script: it calls its last argument with the result. */
+const jsAsync = (script, ...args) => wd("POST", `/session/${sid}/execute/async`, { script, args });
 const find = async (css) => {
   const el = await wd("POST", `/session/${sid}/element`, { using: "css selector", value: css });
   return Object.values(el)[0];
 };
-const click = async (css) => wd("POST", `/session/${sid}/element/${await find(css)}/click`, {});
+// Scrolled to the middle first: the window's sticky header would cover an element the
+// driver scrolls only just into view, and the click would land on the header.
+const click = async (css) => {
+  const id = await find(css);
+  await js("const e = document.querySelector(arguments[0]); (e.closest('select') ?? e).scrollIntoView({ block: 'center' });", css);
+  return wd("POST", `/session/${sid}/element/${id}/click`, {});
+};
 async function type(css, text) {
   const id = await find(css);
   await wd("POST", `/session/${sid}/element/${id}/clear`, {});
@@ -251,6 +259,34 @@ test("New session… takes the next frames; Share session… gives a link and QR
   // Back to the earlier session.
   await js(`const s = document.getElementById('earlier-sessions'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));`, today);
   await until("the earlier session again", async () => (await js("return document.getElementById('session-name').textContent")) === today);
+});
+
+test("a shot list: a scanned code and Enter moves to the item, its views tick as frames come; an unknown code changes nothing", async () => {
+  const csv = path.join(root, "list.csv");
+  fs.writeFileSync(csv, "code,name,views\nSKU-7,Green scarf,front|back\n");
+  // The file picker is the system's: the list goes in through the same command.
+  const loaded = await jsAsync(
+    "const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('load_shotlist', { path: arguments[0] }).then((v) => done(v.items.length), (e) => done(String(e)));",
+    csv,
+  );
+  assert.equal(loaded, 1, `the list loaded: ${loaded}`);
+  // A USB barcode scanner types the code and Enter into the field.
+  await type("#item-code", "SKU-7\uE007");
+  await until("the item chosen", async () =>
+    (await js("return document.getElementById('current-item').textContent")).includes("SKU-7 · Green scarf"));
+  assert.match(await js("return document.getElementById('current-item').textContent"), /missing front, back/);
+  fs.writeFileSync(path.join(dirs.hot, "IMG_0101.JPG"), jpeg("IMG_0101.JPG"));
+  await until("the front view ticked", async () =>
+    (await js("return Array.from(document.querySelectorAll('#current-item .view.shot')).map(v => v.textContent)")).join() === "✓ front");
+  assert.match(await js("return document.getElementById('current-item').textContent"), /missing back/);
+  await type("#item-code", "NOPE-1\uE007");
+  await until("the unknown code shown", async () =>
+    (await js("return document.getElementById('item-error').textContent")).includes("NOPE-1 is not on this session's shot list"));
+  assert.match(await js("return document.getElementById('current-item').textContent"), /SKU-7/, "nothing changed");
+  await screenshot("desktop-shotlist.png");
+  await click("#item-none");
+  await until("no item", async () =>
+    (await js("return document.getElementById('current-item').textContent")).includes("No item"));
 });
 
 test("a drive pulled out: a native notification on the session bus, the tray turns to error", async () => {

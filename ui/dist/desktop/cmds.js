@@ -26,6 +26,10 @@ export const switchSession = (name) => tauri().invoke("switch_session", { name }
 export const shareSession = () => tauri().invoke("share_session");
 export const shares = () => tauri().invoke("shares");
 export const revokeShare = (id) => tauri().invoke("revoke_share", { id });
+export const shotlist = () => tauri().invoke("shotlist");
+/** The next frames are item `code`'s (empty: no item); rejects with why for an unknown code. */
+export const shotNext = (code) => tauri().invoke("shot_next", { code });
+export const loadShotlist = (path) => tauri().invoke("load_shotlist", { path });
 /** Save Settings; resolves to the refused values (empty when saved). */
 export async function saveSettings(value) {
     try {
@@ -46,6 +50,12 @@ export async function onEngineEvent(handler) {
         event: "engine-event",
         target: { kind: "Any" },
         handler: t.transformCallback((message) => handler(message.payload)),
+    });
+}
+/** The native file picker for a CSV; the file, or null when cancelled. */
+export function pickFile(title) {
+    return tauri().invoke("plugin:dialog|open", {
+        options: { directory: false, multiple: false, title, filters: [{ name: "CSV", extensions: ["csv"] }] },
     });
 }
 /** The native folder picker; the folder, or null when cancelled. */

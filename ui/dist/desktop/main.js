@@ -13,6 +13,7 @@ import { $, bytes, el } from "./dom.js";
 import { progress, renderProgress } from "./progress.js";
 import { wireSettings } from "./settings.js";
 import { loadSessions, routeHash, wireSessions } from "./sessions.js";
+import { loadShotlist, wireShotlist } from "./shotlist.js";
 /** Each frame's thumbnail as a `data:` URL, when it was asked for, and how often. */
 const thumbs = new Map();
 const THUMB_RETRY_MS = 4000;
@@ -163,13 +164,23 @@ function wire() {
 }
 async function start() {
     wire();
-    wireSessions({ refresh, session: () => current?.session ?? "" });
+    wireSessions({
+        refresh: async () => {
+            await refresh();
+            await loadShotlist();
+        },
+        session: () => current?.session ?? "",
+    });
+    wireShotlist();
     routeHash();
     void loadSessions().catch(() => undefined);
     let pending = null;
     await cmds.onEngineEvent((event) => {
         if (progress(event))
             renderProgress();
+        // A frame of an item ticks its view.
+        if (event.type === "shot_captured" && event.payload.item)
+            void loadShotlist();
         if (pending === null) {
             pending = setTimeout(() => {
                 pending = null;
@@ -179,11 +190,14 @@ async function start() {
     });
     await refresh();
     void loadSessions().catch(() => undefined);
+    void loadShotlist();
     // While the engine is starting (or could not start) look again; once it runs, its
     // events say when something changed.
     setInterval(() => {
-        if (!current || current.problem || current.library === "")
+        if (!current || current.problem || current.library === "") {
             void refresh();
+            void loadShotlist();
+        }
     }, 3000);
 }
 void start();

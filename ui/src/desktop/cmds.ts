@@ -8,6 +8,7 @@ import type { Settings } from "../generated/Settings";
 import type { FieldError } from "../generated/FieldError";
 import type { SessionsView } from "../generated/SessionsView";
 import type { ShareView } from "../generated/ShareView";
+import type { ShotlistView } from "../generated/ShotlistView";
 
 interface TauriInternals {
   invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T>;
@@ -44,6 +45,10 @@ export const switchSession = (name: string): Promise<SessionsView> =>
 export const shareSession = (): Promise<ShareView> => tauri().invoke("share_session");
 export const shares = (): Promise<ShareView[]> => tauri().invoke("shares");
 export const revokeShare = (id: string): Promise<void> => tauri().invoke("revoke_share", { id });
+export const shotlist = (): Promise<ShotlistView> => tauri().invoke("shotlist");
+/** The next frames are item `code`'s (empty: no item); rejects with why for an unknown code. */
+export const shotNext = (code: string): Promise<ShotlistView> => tauri().invoke("shot_next", { code });
+export const loadShotlist = (path: string): Promise<ShotlistView> => tauri().invoke("load_shotlist", { path });
 
 /** Save Settings; resolves to the refused values (empty when saved). */
 export async function saveSettings(value: Settings): Promise<FieldError[]> {
@@ -65,6 +70,13 @@ export async function onEngineEvent(handler: (event: Event) => void): Promise<vo
     event: "engine-event",
     target: { kind: "Any" },
     handler: t.transformCallback((message) => handler((message as { payload: Event }).payload)),
+  });
+}
+
+/** The native file picker for a CSV; the file, or null when cancelled. */
+export function pickFile(title: string): Promise<string | null> {
+  return tauri().invoke("plugin:dialog|open", {
+    options: { directory: false, multiple: false, title, filters: [{ name: "CSV", extensions: ["csv"] }] },
   });
 }
 

@@ -16,6 +16,7 @@ import { $, bytes, el } from "./dom.js";
 import { progress, renderProgress } from "./progress.js";
 import { wireSettings } from "./settings.js";
 import { loadSessions, routeHash, wireSessions } from "./sessions.js";
+import { loadShotlist, wireShotlist } from "./shotlist.js";
 
 /** Each frame's thumbnail as a `data:` URL, when it was asked for, and how often. */
 const thumbs = new Map<number, { url: string | null; at: number; tries: number; pending: boolean }>();
@@ -170,12 +171,21 @@ function wire(): void {
 
 async function start(): Promise<void> {
   wire();
-  wireSessions({ refresh, session: () => current?.session ?? "" });
+  wireSessions({
+    refresh: async () => {
+      await refresh();
+      await loadShotlist();
+    },
+    session: () => current?.session ?? "",
+  });
+  wireShotlist();
   routeHash();
   void loadSessions().catch(() => undefined);
   let pending: ReturnType<typeof setTimeout> | null = null;
   await cmds.onEngineEvent((event) => {
     if (progress(event)) renderProgress();
+    // A frame of an item ticks its view.
+    if (event.type === "shot_captured" && event.payload.item) void loadShotlist();
     if (pending === null) {
       pending = setTimeout(() => {
         pending = null;
@@ -185,10 +195,14 @@ async function start(): Promise<void> {
   });
   await refresh();
   void loadSessions().catch(() => undefined);
+  void loadShotlist();
   // While the engine is starting (or could not start) look again; once it runs, its
   // events say when something changed.
   setInterval(() => {
-    if (!current || current.problem || current.library === "") void refresh();
+    if (!current || current.problem || current.library === "") {
+      void refresh();
+      void loadShotlist();
+    }
   }, 3000);
 }
 
