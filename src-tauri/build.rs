@@ -39,6 +39,7 @@ fn main() {
             "shotlist",
             "shot_next",
             "load_shotlist",
+            "set_session_meta",
         ]),
     ))
     .expect("tauri build step");

@@ -168,3 +168,12 @@ pub async fn shot_next(shell: Shared<'_>, code: String) -> Result<ShotlistView, 
 pub async fn load_shotlist(shell: Shared<'_>, path: String) -> Result<ShotlistView, String> {
     crate::shotlist::load(&shell, &path).await
 }
+
+/// The current session's own metadata (client, job, keywords, …) for its frames' sidecars.
+#[tauri::command]
+pub async fn set_session_meta(
+    shell: Shared<'_>,
+    pairs: Vec<(String, String)>,
+) -> Result<(), String> {
+    crate::sessions::set_meta(&shell, pairs).await
+}

@@ -60,6 +60,7 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, shell: Arc<Shell>) -> tauri:
         commands::shotlist,
         commands::shot_next,
         commands::load_shotlist,
+        commands::set_session_meta,
     ])
 }
 

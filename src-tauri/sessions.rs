@@ -158,6 +158,28 @@ pub async fn revoke(shell: &Shell, id: &str) -> Result<(), String> {
     .map_err(|e| e.to_string())?
 }
 
+/// Keep `pairs` (`[metadata]` keys and values) as the current session's own metadata,
+/// written into each of its frames' sidecars over the studio's; a bad key or placeholder
+/// is refused with its name.
+pub async fn set_meta(shell: &Shell, pairs: Vec<(String, String)>) -> Result<(), String> {
+    let mut checked = shotline_engine::config::Metadata::default();
+    for (key, value) in &pairs {
+        checked.set(key, value)?;
+    }
+    if let Some((key, problem)) = checked.problem() {
+        return Err(format!("{key}: {problem}"));
+    }
+    let (journal, _) = shell.journal().await.ok_or("the engine is not running")?;
+    let session = shell.session();
+    tokio::task::spawn_blocking(move || {
+        journal
+            .set_session_meta(&session, &pairs)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -14,7 +14,7 @@
 
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -224,11 +224,17 @@ test("New session… takes the next frames; Share session… gives a link and QR
   const today = await js("return document.getElementById('session-name').textContent");
   await click("#new-session");
   await type("#new-session-name", "Acme spring catalogue");
+  await type("#new-session-client", "Acme");
+  await type("#new-session-keywords", "spring, hats");
   await click("#start-session");
   await until("the new session", async () => (await js("return document.getElementById('session-name').textContent")) === "Acme spring catalogue");
   fs.writeFileSync(path.join(dirs.hot, "IMG_0004.JPG"), jpeg("IMG_0004.JPG"));
   await until("the frame in the new session's folder", async () =>
     fs.existsSync(path.join(dirs.library, "Acme spring catalogue", "IMG_0004.JPG")));
+  // The session's metadata from the dialog is in the frame's sidecar.
+  const [xmp] = JSON.parse(execFileSync("exiftool", ["-j", "-struct", "-XMP:all", path.join(dirs.library, "Acme spring catalogue", "IMG_0004.xmp")]).toString());
+  assert.deepEqual(xmp.Licensee, [{ LicenseeName: "Acme" }], JSON.stringify(xmp));
+  assert.deepEqual(xmp.Subject, ["spring", "hats"], JSON.stringify(xmp));
   assert.equal(await js("return document.getElementById('session').textContent"), "Acme spring catalogue");
   await until("the earlier session listed", async () =>
     (await js("return Array.from(document.querySelectorAll('#earlier-sessions option')).map(o => o.value)")).includes(today));

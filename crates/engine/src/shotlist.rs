@@ -108,6 +108,21 @@ pub fn parse(text: &str) -> Result<Vec<Item>, ListError> {
                 format!("{UNSORTED:?} is kept for frames of no item"),
             ));
         }
+        if let Some(v) = item
+            .views
+            .iter()
+            .enumerate()
+            .find(|(i, v)| item.views[..*i].contains(v) || v.as_str() == EXTRA)
+            .map(|(_, v)| v)
+        {
+            return Err(error(
+                line,
+                format!(
+                    "item {}: view {v:?} twice, or the name kept for frames past the views",
+                    item.code
+                ),
+            ));
+        }
         if item.views.is_empty() {
             return Err(error(
                 line,
@@ -260,6 +275,16 @@ mod tests {
         );
         assert_eq!(line("code,name,views\nA,a,front\n,b,back\n"), 3, "no code");
         assert_eq!(line("code,name,views\nA,a,\n"), 2, "no views");
+        assert_eq!(
+            line("code,name,views\nA,a,front|front\n"),
+            2,
+            "a view twice"
+        );
+        assert_eq!(
+            line("code,name,views\nA,a,front|extra\n"),
+            2,
+            "the kept name"
+        );
         assert_eq!(line("code,name,views\nA\n"), 2, "too few cells");
         assert_eq!(line("code,name,views\n"), 1, "nothing in it");
     }

@@ -44,13 +44,29 @@ impl Context {
         }
     }
 
-    /// `template` with the placeholders filled in.
+    /// `template` with the placeholders filled in, in one pass (a session named
+    /// `{year} shoot` stays so).
     pub fn fill(&self, template: &str) -> String {
-        template
-            .replace("{session}", &self.session)
-            .replace("{date}", &self.date)
-            .replace("{year}", self.date.get(..4).unwrap_or_default())
-            .replace("{camera}", &self.camera)
+        let year = self.date.get(..4).unwrap_or_default();
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(at) = rest.find('{') {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at..];
+            let (value, len) = [
+                ("{session}", self.session.as_str()),
+                ("{date}", self.date.as_str()),
+                ("{year}", year),
+                ("{camera}", self.camera.as_str()),
+            ]
+            .into_iter()
+            .find(|(p, _)| tail.starts_with(p))
+            .map_or(("{", 1), |(p, v)| (v, p.len()));
+            out.push_str(value);
+            rest = &tail[len..];
+        }
+        out.push_str(rest);
+        out
     }
 }
 
@@ -161,5 +177,10 @@ mod tests {
             )]))
         );
         assert_eq!(value("creator"), None, "what is not set is not written");
+        let odd = Context {
+            session: "{year} shoot".into(),
+            ..ctx
+        };
+        assert_eq!(odd.fill("{session} in {year}"), "{year} shoot in 2026");
     }
 }

@@ -84,15 +84,22 @@ fn every_frame_carries_the_studios_metadata_merged_with_what_is_there() {
     );
     assert_every_field(&folder.join("a.xmp"), "hot");
 
-    // A restart with the same template changes nothing in a sidecar already written.
+    // A restart without --meta: the session keeps its own metadata (the journal has it),
+    // and a sidecar already written is left as it is.
     let before = fs::read(folder.join("b.xmp")).expect("b.xmp");
-    s.start_with(&["--meta", "client=Acme", "--meta", "keywords=spring"]);
+    s.start_with(&[]);
     s.ready();
-    s.wait_for("the restart", WAIT, |st| {
-        st["shots"] == 2 && st["queue_depth"] == 0
+    fs::write(s.hot.join("c.jpg"), bytes(3, 10_000)).expect("c");
+    s.wait_for("the third frame", WAIT, |st| {
+        st["shots"] == 3 && st["queue_depth"] == 0
     });
     s.stop();
     assert_eq!(fs::read(folder.join("b.xmp")).expect("b.xmp"), before);
+    assert_every_field(&folder.join("c.xmp"), "hot");
+    assert_eq!(
+        keywords(&exiftool(&folder.join("c.xmp"))),
+        ["studio", SESSION, "spring"]
+    );
 }
 
 #[test]

@@ -89,11 +89,21 @@ fn frames_are_named_by_the_scanned_item_and_its_views_across_a_crash() {
     shoot(&s, 5, 5);
     ok(s.shotline(&["shot", "next", "SKU-2"]));
     shoot(&s, 6, 6);
+    // A duplicate of an earlier frame (its content is in the library) takes no view.
+    fs::write(s.hot.join("again.jpg"), bytes(1, 5_001)).expect("duplicate");
+    s.wait_for("the duplicate", WAIT, |st| {
+        st["duplicates"] == 1 && st["queue_depth"] == 0
+    });
     // A crash mid-item: the next frame after the restart continues it.
     s.kill9();
     s.start_with(&[]);
     s.ready();
     shoot(&s, 7, 7);
+    // A RAW and its JPEG: one exposure, one view.
+    fs::write(s.hot.join("DSC_0007.nef"), bytes(77, 9_000)).expect("raw");
+    s.wait_for("the RAW", WAIT, |st| {
+        st["shots"] == 8 && st["queue_depth"] == 0
+    });
     s.stop();
     assert_eq!(
         names(&s),
@@ -106,6 +116,10 @@ fn frames_are_named_by_the_scanned_item_and_its_views_across_a_crash() {
             "SKU-2-side-02.jpg",
             "unsorted--01.jpg",
         ]
+    );
+    assert!(
+        s.library.join(SESSION).join("SKU-2-side-02.nef").is_file(),
+        "the RAW beside its JPEG, same view"
     );
     let csv = ok(s.shotline(&["shotlist", "status", "--format", "csv"]));
     assert_eq!(

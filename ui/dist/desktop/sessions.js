@@ -19,7 +19,9 @@ export async function loadSessions() {
 function openNewSession() {
     const dialog = $("new-session-dialog");
     $("new-session-error").textContent = "";
-    $("new-session-name").value = "";
+    for (const id of ["new-session-name", "new-session-client", "new-session-job", "new-session-keywords"]) {
+        $(id).value = "";
+    }
     if (!dialog.open)
         dialog.showModal();
     $("new-session-name").focus();
@@ -27,8 +29,15 @@ function openNewSession() {
 async function startSession(ev) {
     ev.preventDefault();
     const name = $("new-session-name").value;
+    const meta = [
+        ["client", $("new-session-client").value.trim()],
+        ["job", $("new-session-job").value.trim()],
+        ["keywords", $("new-session-keywords").value.trim()],
+    ].filter(([, v]) => v !== "");
     try {
         renderSessions(await cmds.switchSession(name));
+        if (meta.length)
+            await cmds.setSessionMeta(meta);
         $("new-session-dialog").close();
         await hooks.refresh();
     }

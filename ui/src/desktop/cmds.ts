@@ -49,6 +49,9 @@ export const shotlist = (): Promise<ShotlistView> => tauri().invoke("shotlist");
 /** The next frames are item `code`'s (empty: no item); rejects with why for an unknown code. */
 export const shotNext = (code: string): Promise<ShotlistView> => tauri().invoke("shot_next", { code });
 export const loadShotlist = (path: string): Promise<ShotlistView> => tauri().invoke("load_shotlist", { path });
+/** The current session's own metadata (client, job, keywords) for its frames' sidecars. */
+export const setSessionMeta = (pairs: [string, string][]): Promise<void> =>
+  tauri().invoke("set_session_meta", { pairs });
 
 /** Save Settings; resolves to the refused values (empty when saved). */
 export async function saveSettings(value: Settings): Promise<FieldError[]> {

@@ -31,7 +31,9 @@ export async function loadSessions(): Promise<void> {
 function openNewSession(): void {
   const dialog = $<HTMLDialogElement>("new-session-dialog");
   $("new-session-error").textContent = "";
-  $<HTMLInputElement>("new-session-name").value = "";
+  for (const id of ["new-session-name", "new-session-client", "new-session-job", "new-session-keywords"]) {
+    $<HTMLInputElement>(id).value = "";
+  }
   if (!dialog.open) dialog.showModal();
   $<HTMLInputElement>("new-session-name").focus();
 }
@@ -39,8 +41,14 @@ function openNewSession(): void {
 async function startSession(ev: SubmitEvent): Promise<void> {
   ev.preventDefault();
   const name = $<HTMLInputElement>("new-session-name").value;
+  const meta: [string, string][] = [
+    ["client", $<HTMLInputElement>("new-session-client").value.trim()],
+    ["job", $<HTMLInputElement>("new-session-job").value.trim()],
+    ["keywords", $<HTMLInputElement>("new-session-keywords").value.trim()],
+  ].filter(([, v]) => v !== "") as [string, string][];
   try {
     renderSessions(await cmds.switchSession(name));
+    if (meta.length) await cmds.setSessionMeta(meta);
     $<HTMLDialogElement>("new-session-dialog").close();
     await hooks.refresh();
   } catch (e) {

@@ -22,22 +22,43 @@ pub fn run(
     ready_file: Option<PathBuf>,
     meta: &[String],
 ) -> anyhow::Result<ExitCode> {
-    let mut config = loaded.config.clone();
+    let config = loaded.config.clone();
+    // Checked here; kept in the journal as the session's own, so a restart keeps them.
+    let mut checked = config.metadata.clone();
+    let mut pairs = Vec::new();
     for pair in meta {
         let (key, value) = pair.split_once('=').ok_or_else(|| {
             anyhow::anyhow!("--meta {pair:?}: write KEY=VALUE, e.g. --meta client=Acme")
         })?;
-        config
-            .metadata
+        checked
             .set(key.trim(), value)
             .map_err(|e| anyhow::anyhow!("--meta {pair:?}: {e}"))?;
+        pairs.push((key.trim().to_string(), value.trim().to_string()));
     }
-    if let Some((key, problem)) = config.metadata.problem() {
+    if let Some((key, problem)) = checked.problem() {
         anyhow::bail!("--meta {key}: {problem}");
     }
     let session = session.unwrap_or_else(default_session);
     if session.trim().is_empty() {
         anyhow::bail!("--session needs a name, e.g. --session smith-wedding");
+    }
+    if !pairs.is_empty() {
+        let path = shotline_engine::journal::Journal::path_for(&config.library.path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        // Not while another `shotline run` holds the library: that one is not this run.
+        if let Ok(lock) = std::fs::File::options()
+            .write(true)
+            .open(path.with_file_name("lock"))
+            && lock.try_lock().is_err()
+        {
+            anyhow::bail!(
+                "a `shotline run` already holds the library {}: stop it first",
+                config.library.path.display()
+            );
+        }
+        shotline_engine::journal::Journal::open(&path)?.set_session_meta(&session, &pairs)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

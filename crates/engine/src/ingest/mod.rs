@@ -270,12 +270,24 @@ impl Ingest {
     /// cannot be written is told, and the frame is stored all the same.
     fn write_stationery(&self, shot: &Shot, rel: &str, camera: &str) {
         let s = &self.stationery;
-        if s.metadata.is_empty() {
+        // The session's own metadata over the studio's.
+        let mut metadata = s.metadata.clone();
+        match self.journal.session_meta(&shot.session) {
+            Ok(pairs) => {
+                for (key, value) in pairs {
+                    if let Err(e) = metadata.set(&key, &value) {
+                        tracing::warn!("session metadata {key}: {e}");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("reading the session's metadata: {e}"),
+        }
+        if metadata.is_empty() {
             return;
         }
         let file = self.library.join(rel);
         let ctx = crate::stationery::Context::of(&file, &shot.session, camera);
-        let fields = crate::stationery::fields(&s.metadata, &ctx);
+        let fields = crate::stationery::fields(&metadata, &ctx);
         let sidecar = s.naming.path(&file);
         if let Err(e) = crate::sidecar::write_fields(&sidecar, &fields) {
             self.bus.notify(

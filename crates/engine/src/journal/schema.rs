@@ -17,7 +17,8 @@ use rusqlite::Connection;
 /// published. Version 7 adds guests' answers and the XMP sidecars written from them.
 /// Version 8 records when each frame's previews went to the studio's own dashboard.
 /// Version 9 adds shot lists: each session's items (code, name, views), the item being
-/// shot, and each frame's item, view and number within it.
+/// shot, and each frame's item, view and number within it. Version 10 keeps each
+/// session's own metadata (`--meta`, the window's session dialog) over `[metadata]`.
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE shots (
@@ -239,6 +240,14 @@ ALTER TABLE shots ADD COLUMN item_code TEXT;
 ALTER TABLE shots ADD COLUMN item_view TEXT;
 ALTER TABLE shots ADD COLUMN item_n INTEGER;
 CREATE INDEX shots_by_item ON shots (session, item_code);
+"#,
+    r#"
+CREATE TABLE session_meta (
+    session TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    PRIMARY KEY (session, key)
+);
 "#,
 ];
 

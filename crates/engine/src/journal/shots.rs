@@ -159,7 +159,9 @@ impl Journal {
         taken: impl Fn(&str) -> bool,
     ) -> Result<Shot> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        // Immediate: it reads then writes, and another process (`shotline shot next`) may
+        // write meanwhile; a deferred one could not wait for it.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let seq: u64 = tx
             .query_row(
                 "SELECT next_seq FROM sessions WHERE name = ?1",
@@ -174,7 +176,7 @@ impl Journal {
             params![new.session, (seq + 1) as i64],
         )?;
         // Its place in the session's shot list, decided with its name.
-        let slot = super::shotlist::next_slot(&tx, new.session)?;
+        let slot = super::shotlist::next_slot(&tx, new.session, new.original)?;
         let base = name(seq, &slot);
         let rel = unique_name(&tx, &base, &taken)?;
         tx.execute(

@@ -83,9 +83,9 @@ fn xml_error(e: impl std::fmt::Display) -> SidecarError {
     SidecarError::Xml(e.to_string())
 }
 
-/// Every `xmlns:P="URI"` in `xml`: URI → P (the first binding wins).
-fn bindings(xml: &str) -> HashMap<String, String> {
-    let mut found = HashMap::new();
+/// Every `xmlns:P="URI"` anywhere in `xml`.
+fn every_binding(xml: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
     let mut reader = Reader::from_str(xml);
     loop {
         match reader.read_event() {
@@ -93,12 +93,51 @@ fn bindings(xml: &str) -> HashMap<String, String> {
                 for a in e.attributes().flatten() {
                     let key: &str = a.key.as_ref();
                     if let Some(prefix) = key.strip_prefix("xmlns:") {
-                        let uri = a.value.to_string();
-                        found.entry(uri).or_insert_with(|| prefix.to_string());
+                        found.push((prefix.to_string(), a.value.to_string()));
                     }
                 }
             }
             Ok(Event::Eof) | Err(_) => return found,
+            _ => {}
+        }
+    }
+}
+
+/// The namespace bindings in scope at the first top-level `rdf:Description` (declared on
+/// it or on its ancestors), the nearest winning: prefix → URI. Only these may be used in
+/// it; a binding on a sibling Description or deeper down is not in scope there.
+fn bindings(xml: &str) -> HashMap<String, String> {
+    let local = |name: &str| name.rsplit(':').next().unwrap_or(name).to_string();
+    let own = |e: &BytesStart<'_>| -> Vec<(String, String)> {
+        e.attributes()
+            .flatten()
+            .filter_map(|a| {
+                let key: &str = a.key.as_ref();
+                key.strip_prefix("xmlns:")
+                    .map(|p| (p.to_string(), a.value.to_string()))
+            })
+            .collect()
+    };
+    let mut stack: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut reader = Reader::from_str(xml);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e))
+                if local(e.name().as_ref()) == "Description"
+                    && stack.last().is_some_and(|(n, _)| local(n) == "RDF") =>
+            {
+                let mut scope = HashMap::new();
+                for (_, declared) in &stack {
+                    scope.extend(declared.iter().cloned());
+                }
+                scope.extend(own(&e));
+                return scope;
+            }
+            Ok(Event::Start(e)) => stack.push((e.name().as_ref().to_string(), own(&e))),
+            Ok(Event::End(_)) => {
+                stack.pop();
+            }
+            Ok(Event::Eof) | Err(_) => return HashMap::new(),
             _ => {}
         }
     }
@@ -165,22 +204,44 @@ struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     fn new(xml: &str, fields: &'a [Field]) -> Self {
-        let bound = bindings(xml);
+        let scope = bindings(xml);
+        let everywhere = every_binding(xml);
+        let prefix_for = |uri: &str| {
+            scope
+                .iter()
+                .filter(|(_, u)| *u == uri)
+                .map(|(p, _)| p.clone())
+                .min()
+        };
         let mut declare: Vec<(String, &'static str)> = Vec::new();
-        let mut prefix_of = |ns: Namespace| match bound.get(ns.uri) {
-            Some(p) => p.clone(),
-            None => {
-                if !declare.iter().any(|(_, uri)| *uri == ns.uri) {
-                    declare.push((ns.prefix.to_string(), ns.uri));
-                }
-                ns.prefix.to_string()
+        let mut prefix_of = |ns: Namespace| {
+            if let Some(p) = prefix_for(ns.uri) {
+                return p;
             }
+            if let Some((p, _)) = declare.iter().find(|(_, uri)| *uri == ns.uri) {
+                return p.clone();
+            }
+            // Its usual prefix, unless that one means something else here or anywhere in
+            // the file (its elements are told apart by their prefix).
+            let taken = |p: &str| {
+                scope.contains_key(p)
+                    || everywhere.iter().any(|(q, u)| q == p && u != ns.uri)
+                    || declare.iter().any(|(d, _)| d == p)
+            };
+            let mut prefix = ns.prefix.to_string();
+            let mut n = 1;
+            while taken(&prefix) {
+                prefix = format!("{}{n}", ns.prefix);
+                n += 1;
+            }
+            declare.push((prefix.clone(), ns.uri));
+            prefix
         };
         let fields = fields
             .iter()
             .map(|f| (format!("{}:{}", prefix_of(f.ns), f.name), f))
             .collect();
-        let rdf = bound.get(RDF).cloned().unwrap_or_else(|| "rdf".into());
+        let rdf = prefix_for(RDF).unwrap_or_else(|| "rdf".into());
         Self {
             fields,
             declare,
@@ -484,6 +545,34 @@ mod tests {
         assert_eq!(
             set(Some(&xml), &fields()).expect("again"),
             xml,
+            "idempotent"
+        );
+    }
+
+    #[test]
+    fn a_prefix_bound_only_on_another_description_is_declared_where_it_is_used() {
+        // exiftool writes one Description per namespace.
+        let theirs = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+ <rdf:Description rdf:about="" xmlns:aux="http://ns.adobe.com/exif/1.0/aux/" aux:Lens="50mm"/>
+ <rdf:Description rdf:about="" xmlns:dc="http://example.com/not-dublin-core/" dc:x="1"/>
+</rdf:RDF></x:xmpmeta>"#;
+        let ours = set(Some(theirs), &fields()).expect("set");
+        well_formed(&ours);
+        let first = &ours[ours.find("<rdf:Description").expect("first")
+            ..ours.find("</rdf:Description>").expect("end")];
+        assert!(
+            first.contains("xmlns:dc1=\"http://purl.org/dc/elements/1.1/\"")
+                && first.contains("<dc1:creator>"),
+            "dc means something else in the file: a prefix of its own, declared where it is used\n{ours}"
+        );
+        assert!(first.contains("xmlns:photoshop="), "{ours}");
+        assert!(
+            ours.contains(r#"aux:Lens="50mm""#) && ours.contains(r#"dc:x="1""#),
+            "{ours}"
+        );
+        assert_eq!(
+            set(Some(&ours), &fields()).expect("again"),
+            ours,
             "idempotent"
         );
     }

@@ -262,6 +262,10 @@ fn rewrite(
         crate::platform::sync_file(&file)?;
     }
     std::fs::rename(&partial, path)?;
+    // The rename itself durable too: a frame counted stored has its sidecar.
+    if let Some(dir) = path.parent() {
+        crate::platform::sync_dir(dir)?;
+    }
     Ok(())
 }
 
