@@ -381,25 +381,12 @@ async fn post_put(
     token: &str,
     body: &serde_json::Value,
 ) -> anyhow::Result<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(host).await?;
-    let body = body.to_string();
-    let request = format!(
-        "PUT {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await?;
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text
+    let (status, answer) =
+        crate::bench_http::request(host, "PUT", path, token, Some(&body.to_string())).await?;
+    let code = status
         .split(' ')
         .nth(1)
-        .and_then(|s| s.parse().ok())
+        .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Ok((status, body))
+    Ok((code, String::from_utf8_lossy(&answer).into_owned()))
 }

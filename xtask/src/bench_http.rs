@@ -73,7 +73,7 @@ pub async fn join(host: &str, token: &str, channel: &str) -> anyhow::Result<Ws> 
 }
 
 /// One HTTP/1.1 request to the relay with the token: the status line and the body.
-async fn request(
+pub async fn request(
     host: &str,
     method: &str,
     path: &str,

@@ -74,23 +74,6 @@ fn like() -> Value {
     json!({"type": "gallery_like", "payload": {"frame": 1, "liked": true, "sub": "someone-else"}})
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Memory).await;
-            })*
-        }
-        mod redis {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Redis).await;
-            })*
-        }
-    };
-}
-
 on_both_backends!(
     every_endpoint_allows_and_refuses_by_role,
     bad_tokens_are_refused_with_their_code,

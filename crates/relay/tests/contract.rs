@@ -17,24 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
-/// Each test, once per backend.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Memory).await;
-            })*
-        }
-        mod redis {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Redis).await;
-            })*
-        }
-    };
-}
-
+// Each test, once per backend.
 on_both_backends!(
     publish_subscribe_ack_and_duplicate_ids,
     resume_with_since_and_an_honest_recovered_flag,

@@ -440,23 +440,6 @@ async fn the_dashboard_lists_the_open_shares_its_token_covers(backend: Backend) 
     assert_eq!(http(b, "GET", "/v1/shares", None, None).await.0, 401);
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Memory).await;
-            })*
-        }
-        mod redis {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Redis).await;
-            })*
-        }
-    };
-}
-
 on_both_backends!(
     a_closed_share_shuts_its_guests_out_on_every_node,
     answers_are_checked_stamped_and_kept_for_every_node,

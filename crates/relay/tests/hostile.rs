@@ -133,23 +133,6 @@ async fn stats(r: &Relay) -> Value {
     serde_json::from_str(&body).expect("json")
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Memory).await;
-            })*
-        }
-        mod redis {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Backend::Redis).await;
-            })*
-        }
-    };
-}
-
 on_both_backends!(
     a_flood_from_one_address_is_cut_off_and_the_crowd_beside_it_answers,
     every_transport_passes_one_door_and_the_studio_always_gets_in,

@@ -5,13 +5,15 @@
 //! the same name (in whatever prefix the file binds its namespace to) is replaced,
 //! keywords are added to those already there, and every other tag, comment and namespace
 //! is kept, as are the gallery's rating and label.
-
-use std::collections::HashMap;
+//!
+//! - this module: the fields, and the merge.
+//! - `scan`: what a sidecar holds already (namespaces in scope, keywords).
 
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
 
 use super::SidecarError;
+use super::scan::{bindings, every_binding, keywords_in};
 
 /// A namespace: the prefix written when the file binds none to it, and its URI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,107 +83,6 @@ pub struct Field {
 
 fn xml_error(e: impl std::fmt::Display) -> SidecarError {
     SidecarError::Xml(e.to_string())
-}
-
-/// Every `xmlns:P="URI"` anywhere in `xml`.
-fn every_binding(xml: &str) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    let mut reader = Reader::from_str(xml);
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e) | Event::Empty(e)) => {
-                for a in e.attributes().flatten() {
-                    let key: &str = a.key.as_ref();
-                    if let Some(prefix) = key.strip_prefix("xmlns:") {
-                        found.push((prefix.to_string(), a.value.to_string()));
-                    }
-                }
-            }
-            Ok(Event::Eof) | Err(_) => return found,
-            _ => {}
-        }
-    }
-}
-
-/// The namespace bindings in scope at the first top-level `rdf:Description` (declared on
-/// it or on its ancestors), the nearest winning: prefix → URI. Only these may be used in
-/// it; a binding on a sibling Description or deeper down is not in scope there.
-fn bindings(xml: &str) -> HashMap<String, String> {
-    let local = |name: &str| name.rsplit(':').next().unwrap_or(name).to_string();
-    let own = |e: &BytesStart<'_>| -> Vec<(String, String)> {
-        e.attributes()
-            .flatten()
-            .filter_map(|a| {
-                let key: &str = a.key.as_ref();
-                key.strip_prefix("xmlns:")
-                    .map(|p| (p.to_string(), a.value.to_string()))
-            })
-            .collect()
-    };
-    let mut stack: Vec<(String, Vec<(String, String)>)> = Vec::new();
-    let mut reader = Reader::from_str(xml);
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e) | Event::Empty(e))
-                if local(e.name().as_ref()) == "Description"
-                    && stack.last().is_some_and(|(n, _)| local(n) == "RDF") =>
-            {
-                let mut scope = HashMap::new();
-                for (_, declared) in &stack {
-                    scope.extend(declared.iter().cloned());
-                }
-                scope.extend(own(&e));
-                return scope;
-            }
-            Ok(Event::Start(e)) => stack.push((e.name().as_ref().to_string(), own(&e))),
-            Ok(Event::End(_)) => {
-                stack.pop();
-            }
-            Ok(Event::Eof) | Err(_) => return HashMap::new(),
-            _ => {}
-        }
-    }
-}
-
-/// The keywords already in `xml`'s `dc:subject` (element form), in order.
-fn keywords_in(xml: &str, subject: &str, li: &str) -> Vec<String> {
-    let mut reader = Reader::from_str(xml);
-    let (mut inside, mut in_li, mut found) = (0usize, false, Vec::<String>::new());
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e)) if e.name().as_ref() == subject => inside += 1,
-            Ok(Event::End(e)) if e.name().as_ref() == subject => inside = inside.saturating_sub(1),
-            Ok(Event::Start(e)) if inside > 0 && e.name().as_ref() == li => {
-                in_li = true;
-                found.push(String::new());
-            }
-            Ok(Event::End(e)) if e.name().as_ref() == li => in_li = false,
-            Ok(Event::Text(t)) if in_li => {
-                if let Some(last) = found.last_mut() {
-                    last.push_str(&t);
-                }
-            }
-            // `&lt;` and the like come apart from the text around them.
-            Ok(Event::GeneralRef(r)) if in_li => {
-                let c = match r.resolve_char_ref() {
-                    Ok(Some(c)) => Some(c),
-                    _ => match &*r {
-                        "lt" => Some('<'),
-                        "gt" => Some('>'),
-                        "amp" => Some('&'),
-                        "quot" => Some('"'),
-                        "apos" => Some('\''),
-                        _ => None,
-                    },
-                };
-                if let (Some(last), Some(c)) = (found.last_mut(), c) {
-                    last.push(c);
-                }
-            }
-            Ok(Event::Eof) | Err(_) => return found,
-            _ => {}
-        }
-    }
 }
 
 /// A fresh, empty sidecar.
@@ -478,144 +379,5 @@ fn write_fields(w: &mut Writer<Vec<u8>>, xml: &str, plan: &Plan<'_>) -> Result<(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fields() -> Vec<Field> {
-        vec![
-            Field {
-                ns: DC,
-                name: "creator",
-                value: Value::Seq(vec!["Ana Ruiz".into()]),
-            },
-            Field {
-                ns: DC,
-                name: "rights",
-                value: Value::Alt("© 2026 Ana Ruiz Studio".into()),
-            },
-            Field {
-                ns: PHOTOSHOP,
-                name: "Credit",
-                value: Value::Text("Ana Ruiz / Studio <North>".into()),
-            },
-            Field {
-                ns: DC,
-                name: "subject",
-                value: Value::Bag(vec!["spring".into(), "hat".into()]),
-            },
-            Field {
-                ns: IPTC_CORE,
-                name: "CreatorContactInfo",
-                value: Value::Struct(vec![("CiEmailWork", "ana@example.com".into())]),
-            },
-            Field {
-                ns: PLUS,
-                name: "Licensee",
-                value: Value::SeqOf("LicenseeName", vec!["Acme".into()]),
-            },
-        ]
-    }
-
-    fn well_formed(xml: &str) {
-        let mut reader = Reader::from_str(xml);
-        loop {
-            match reader.read_event() {
-                Ok(Event::Eof) => break,
-                Ok(_) => {}
-                Err(e) => panic!("not well-formed: {e}\n{xml}"),
-            }
-        }
-    }
-
-    #[test]
-    fn a_fresh_sidecar_holds_every_field() {
-        let xml = set(None, &fields()).expect("set");
-        well_formed(&xml);
-        for needle in [
-            "<dc:creator>",
-            "<rdf:li>Ana Ruiz</rdf:li>",
-            "<rdf:li xml:lang=\"x-default\">© 2026 Ana Ruiz Studio</rdf:li>",
-            "<photoshop:Credit>Ana Ruiz / Studio &lt;North&gt;</photoshop:Credit>",
-            "<Iptc4xmpCore:CiEmailWork>ana@example.com</Iptc4xmpCore:CiEmailWork>",
-            "<plus:LicenseeName>Acme</plus:LicenseeName>",
-            "xmlns:photoshop=\"http://ns.adobe.com/photoshop/1.0/\"",
-        ] {
-            assert!(xml.contains(needle), "{needle}\n{xml}");
-        }
-        assert_eq!(
-            set(Some(&xml), &fields()).expect("again"),
-            xml,
-            "idempotent"
-        );
-    }
-
-    #[test]
-    fn a_prefix_bound_only_on_another_description_is_declared_where_it_is_used() {
-        // exiftool writes one Description per namespace.
-        let theirs = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
- <rdf:Description rdf:about="" xmlns:aux="http://ns.adobe.com/exif/1.0/aux/" aux:Lens="50mm"/>
- <rdf:Description rdf:about="" xmlns:dc="http://example.com/not-dublin-core/" dc:x="1"/>
-</rdf:RDF></x:xmpmeta>"#;
-        let ours = set(Some(theirs), &fields()).expect("set");
-        well_formed(&ours);
-        let first = &ours[ours.find("<rdf:Description").expect("first")
-            ..ours.find("</rdf:Description>").expect("end")];
-        assert!(
-            first.contains("xmlns:dc1=\"http://purl.org/dc/elements/1.1/\"")
-                && first.contains("<dc1:creator>"),
-            "dc means something else in the file: a prefix of its own, declared where it is used\n{ours}"
-        );
-        assert!(first.contains("xmlns:photoshop="), "{ours}");
-        assert!(
-            ours.contains(r#"aux:Lens="50mm""#) && ours.contains(r#"dc:x="1""#),
-            "{ours}"
-        );
-        assert_eq!(
-            set(Some(&ours), &fields()).expect("again"),
-            ours,
-            "idempotent"
-        );
-    }
-
-    #[test]
-    fn another_programs_sidecar_keeps_its_fields_and_keywords_are_added() {
-        let theirs = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/">
- <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-  <!-- a raw developer's -->
-  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:purl="http://purl.org/dc/elements/1.1/" xmlns:crs="http://ns.adobe.com/camera-raw-settings/1.0/" xmlns:ps="http://ns.adobe.com/photoshop/1.0/" xmp:Rating="3" ps:Credit="old credit" crs:Exposure2012="+0.50">
-   <purl:subject><rdf:Bag><rdf:li>hat</rdf:li><rdf:li>studio</rdf:li></rdf:Bag></purl:subject>
-   <purl:creator><rdf:Seq><rdf:li>Someone Else</rdf:li></rdf:Seq></purl:creator>
-   <purl:title><rdf:Alt><rdf:li xml:lang="x-default">Look 4</rdf:li></rdf:Alt></purl:title>
-  </rdf:Description>
- </rdf:RDF>
-</x:xmpmeta>"#;
-        let ours = set(Some(theirs), &fields()).expect("set");
-        well_formed(&ours);
-        assert!(ours.contains(r#"crs:Exposure2012="+0.50""#), "{ours}");
-        assert!(ours.contains(r#"xmp:Rating="3""#), "{ours}");
-        assert!(ours.contains("<!-- a raw developer's -->"), "{ours}");
-        assert!(ours.contains("Look 4"), "{ours}");
-        assert!(!ours.contains("old credit"), "replaced: {ours}");
-        assert!(!ours.contains("Someone Else"), "replaced: {ours}");
-        assert!(
-            ours.contains("<ps:Credit>"),
-            "in the file's own prefix: {ours}"
-        );
-        assert!(!ours.contains("xmlns:dc="), "no second prefix: {ours}");
-        let keywords = keywords_in(&ours, "purl:subject", "rdf:li");
-        assert_eq!(keywords, ["hat", "studio", "spring"]);
-        // The gallery's marks go in beside them, and the fields stay.
-        let marked = super::super::merge(
-            Some(&ours),
-            super::super::Marks {
-                rating: Some(5),
-                label: Some(Some("Red")),
-            },
-        )
-        .expect("marks");
-        well_formed(&marked);
-        assert!(marked.contains(r#"xmp:Rating="5""#), "{marked}");
-        assert!(marked.contains("<purl:creator>"), "{marked}");
-        assert_eq!(set(Some(&marked), &fields()).expect("again"), marked);
-    }
-}
+#[path = "fields_tests.rs"]
+mod tests;

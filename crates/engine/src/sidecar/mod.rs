@@ -8,8 +8,10 @@
 //!
 //! - this module: names, the marks, and the atomic write.
 //! - [`fields`]: the studio's metadata fields.
+//! - `scan`: what a sidecar holds already (namespaces, keywords).
 
 pub mod fields;
+mod scan;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

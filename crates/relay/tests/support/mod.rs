@@ -5,6 +5,26 @@
 
 pub mod relay;
 
+/// Each named test, once with the relay's channels in memory and once in a real Redis:
+/// `mod memory { .. }` and `mod redis { .. }` around `name(Backend::..)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Backend::Memory).await;
+            })*
+        }
+        mod redis {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Backend::Redis).await;
+            })*
+        }
+    };
+}
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
