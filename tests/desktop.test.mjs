@@ -293,6 +293,11 @@ test("a shot list: a scanned code and Enter moves to the item, its views tick as
   await click("#item-none");
   await until("no item", async () =>
     (await js("return document.getElementById('current-item').textContent")).includes("No item"));
+  // A click on an item of the list moves to it, as a scan does.
+  await click('#shotlist-items li[data-code="SKU-7"] button');
+  await until("the item chosen by a click", async () =>
+    (await js("return document.getElementById('current-item').textContent")).includes("SKU-7 · Green scarf"));
+  await click("#item-none");
 });
 
 test("a drive pulled out: a native notification on the session bus, the tray turns to error", async () => {

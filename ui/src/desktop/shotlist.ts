@@ -25,9 +25,13 @@ function render(view: ShotlistView): void {
   list.replaceChildren(
     ...view.items.map((i) => {
       const done = i.missing.length === 0;
-      const row = el("li", { class: done ? "item complete" : "item" }, `${i.code} ${i.name}: ${done ? "complete" : `missing ${i.missing.join(", ")}`}${i.extra ? ` (+${i.extra} extra)` : ""}`);
+      const row = el("li", { class: done ? "item complete" : "item" });
       row.dataset.code = i.code;
       if (i.code === view.current) row.setAttribute("aria-current", "true");
+      // A click moves to the item, as a scan does.
+      const pick = el("button", { type: "button", class: "link" }, `${i.code} ${i.name}: ${done ? "complete" : `missing ${i.missing.join(", ")}`}${i.extra ? ` (+${i.extra} extra)` : ""}`);
+      pick.addEventListener("click", () => void go(i.code));
+      row.append(pick);
       return row;
     }),
   );
