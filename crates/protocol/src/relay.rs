@@ -129,6 +129,12 @@ pub enum ErrorCode {
     QuotaExceeded,
     /// The connection follows as many channels as one may.
     TooManySubscriptions,
+    /// The share asks for a PIN: exchange the link's token with `pin` first.
+    PinRequired,
+    /// The PIN given is not the share's.
+    WrongPin,
+    /// The guest has sent their selection; the studio may unlock it.
+    SelectionLocked,
 }
 
 impl ErrorCode {
@@ -154,6 +160,7 @@ impl ErrorCode {
                 | ErrorCode::TokenExpired
                 | ErrorCode::Forbidden
                 | ErrorCode::Revoked
+                | ErrorCode::PinRequired
         )
     }
 
@@ -177,6 +184,9 @@ impl ErrorCode {
             ErrorCode::TooManyGuests => "too_many_guests",
             ErrorCode::QuotaExceeded => "quota_exceeded",
             ErrorCode::TooManySubscriptions => "too_many_subscriptions",
+            ErrorCode::PinRequired => "pin_required",
+            ErrorCode::WrongPin => "wrong_pin",
+            ErrorCode::SelectionLocked => "selection_locked",
         }
     }
 }
@@ -252,6 +262,9 @@ mod tests {
             TooManyGuests,
             QuotaExceeded,
             TooManySubscriptions,
+            PinRequired,
+            WrongPin,
+            SelectionLocked,
         ] {
             assert_eq!(
                 serde_json::to_value(code).expect("json"),

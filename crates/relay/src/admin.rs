@@ -61,17 +61,23 @@ pub async fn exchange(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    let caller = match authenticate(&state, &headers, q.token.as_deref()) {
+    let caller = match crate::http::authenticate_link(&state, &headers, q.token.as_deref()) {
         Ok(claims) => claims,
         Err(response) => return response,
     };
     let request: exchange::Request = match body(
         &bytes,
-        r#"{"channels": [..], "ttl": "1h", "role"?, "sub"?, "name"?, "publish"?}"#,
+        r#"{"channels": [..], "ttl": "1h", "role"?, "sub"?, "name"?, "publish"?, "pin"?}"#,
     ) {
         Ok(request) => request,
         Err(response) => return response,
     };
+    if state.access.needs_pin(&caller)
+        && let Err(response) =
+            crate::gallery::door::check_pin(&state, &caller, &remote, &request).await
+    {
+        return response;
+    }
     match exchange::narrow(&caller, &request) {
         Ok(claims) if caller.role == Role::Guest && claims.sub != caller.sub => {
             // A new guest: the share's link lets so many in from one address (whichever
@@ -90,6 +96,7 @@ pub async fn exchange(
                 );
             }
             let token = mint(&claims, &state.config.secret);
+            crate::gallery::door::opened(&state, &claims).await;
             Json(json!({"token": token, "jti": claims.jti, "exp": claims.exp})).into_response()
         }
         Ok(claims) => {

@@ -66,6 +66,8 @@ pub struct State {
     pub blobs: gallery::blobs::Blobs,
     /// The gallery's answers.
     pub answers: gallery::answers::Answers,
+    /// The gallery's PIN checks.
+    pub pins: gallery::pin::Pins,
     /// Settings.
     pub config: Config,
     /// Open WebSocket connections.
@@ -111,6 +113,7 @@ pub fn router(state: Arc<State>) -> Router {
         )
         .route("/v1/shares", get(gallery::shares))
         .route("/v1/shares/{share}/answers", get(gallery::answers))
+        .route("/v1/shares/{share}/activity", get(gallery::activity))
         .route(
             "/v1/blobs/{channel}/{name}",
             put(gallery::put_blob)
@@ -218,6 +221,7 @@ pub async fn run(
         access,
         blobs,
         answers,
+        pins: gallery::pin::Pins::default(),
         config,
         connections: AtomicU64::new(0),
         polls_waiting: AtomicU64::new(0),

@@ -9,7 +9,9 @@
 //!   script on the venue's Wi-Fi is cut off after the burst and the people beside it
 //!   still answer.
 //!
-//! Both forget what has been idle for ten minutes.
+//! - [`Guesses`]: wrong guesses of a share's PIN, per key (see `gallery::pin`).
+//!
+//! They forget what has been idle for ten minutes (wrong guesses: an hour).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -103,6 +105,55 @@ impl Joins {
             self.refused.fetch_add(1, Ordering::Relaxed);
             false
         }
+    }
+}
+
+/// Wrong guesses (of a share's PIN) per key: a token bucket only failures draw on, so
+/// someone who knows the answer is let in unless someone is guessing right now.
+#[derive(Debug)]
+pub struct Guesses {
+    capacity: f64,
+    per_sec: f64,
+    buckets: Mutex<HashMap<(String, Option<IpAddr>), (Bucket, u64)>>,
+}
+
+impl Guesses {
+    /// `capacity` wrong guesses at once per key, refilled at `per_sec`.
+    pub fn new(capacity: u32, per_sec: f64) -> Self {
+        Self {
+            capacity: f64::from(capacity.max(1)),
+            per_sec,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// May `key` guess now?
+    pub fn allowed(&self, key: &(String, Option<IpAddr>)) -> bool {
+        let now = Instant::now();
+        let mut buckets = lock(&self.buckets);
+        match buckets.get_mut(key) {
+            Some((bucket, _)) => {
+                bucket.refill(self.capacity, self.per_sec, now);
+                bucket.tokens >= 1.0
+            }
+            None => true,
+        }
+    }
+
+    /// `key` guessed wrong; how many times it has (while remembered).
+    pub fn failed(&self, key: &(String, Option<IpAddr>)) -> u64 {
+        let now = Instant::now();
+        let mut buckets = lock(&self.buckets);
+        if buckets.len() > SWEEP_AT {
+            buckets.retain(|_, (b, _)| now.saturating_duration_since(b.last) < IDLE * 6);
+        }
+        let (bucket, count) = buckets
+            .entry(key.clone())
+            .or_insert_with(|| (Bucket::full(self.capacity, now), 0));
+        bucket.refill(self.capacity, self.per_sec, now);
+        bucket.tokens = (bucket.tokens - 1.0).max(0.0);
+        *count += 1;
+        *count
     }
 }
 

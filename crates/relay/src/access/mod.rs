@@ -124,11 +124,26 @@ impl Access {
     /// The claims of `token`, or why it is refused (invalid, expired, revoked, or a
     /// token of a share the studio closed).
     pub fn authenticate(&self, token: &str) -> Result<Claims, AuthError> {
+        let claims = self.authenticate_link(token)?;
+        if self.shares.needs_pin(&claims) {
+            return Err(AuthError::PinRequired);
+        }
+        Ok(claims)
+    }
+
+    /// As [`Access::authenticate`], but a PIN-protected share's link token passes too:
+    /// for its exchange, which asks for the PIN ([`Access::needs_pin`]).
+    pub fn authenticate_link(&self, token: &str) -> Result<Claims, AuthError> {
         let claims = self.verifier.verify(token.trim())?;
         if self.store.covers(&claims) || self.shares.shuts_out(&claims, now_secs()) {
             return Err(AuthError::Revoked);
         }
         Ok(claims)
+    }
+
+    /// Is `claims` a PIN-protected share's link token?
+    pub fn needs_pin(&self, claims: &Claims) -> bool {
+        self.shares.needs_pin(claims)
     }
 
     /// The share `id`: in a cluster as Redis has it now (a share made through another

@@ -4,7 +4,7 @@
 //! outlives the relay: `shares.json` under the data folder for one node, or Redis for a
 //! cluster; read from an in-memory copy on every request.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -32,6 +32,16 @@ pub struct ShareRecord {
     /// Closed by the studio (seconds since the epoch).
     #[serde(default)]
     pub closed: Option<u64>,
+    /// The Argon2 hash of its PIN (a PHC string): its link's token is then only good for
+    /// an exchange that gives the PIN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+    /// What its guests may download.
+    #[serde(default)]
+    pub downloads: shotline_protocol::gallery::Downloads,
+    /// "Choose N".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choose: Option<shotline_protocol::gallery::Choose>,
 }
 
 /// A share's state at some moment.
@@ -71,6 +81,8 @@ struct Known {
     shares: HashMap<String, ShareRecord>,
     /// Each share's channel: when it ends (closed: 0; else its expiry, seconds).
     ends: HashMap<String, u64>,
+    /// The channels of shares with a PIN.
+    pinned: HashSet<String>,
 }
 
 impl Known {
@@ -84,7 +96,16 @@ impl Known {
                 )
             })
             .collect();
-        Self { shares, ends }
+        let pinned = shares
+            .values()
+            .filter(|s| s.pin.is_some())
+            .map(|s| s.channel.clone())
+            .collect();
+        Self {
+            shares,
+            ends,
+            pinned,
+        }
     }
 
     /// True when `channel` is a share's that is closed or expired at `now`.
@@ -149,6 +170,25 @@ impl Shares {
             && claims.channels.iter().all(|c| known.ended(c, now))
     }
 
+    /// True when `claims` are a PIN-protected share's link token (a guest's token the
+    /// relay did not mint for one guest): good only for an exchange that gives the PIN.
+    pub fn needs_pin(&self, claims: &Claims) -> bool {
+        if claims.role != crate::auth::Role::Guest
+            || claims
+                .sub
+                .as_deref()
+                .is_some_and(|s| s.starts_with(crate::auth::exchange::GUEST_PREFIX))
+        {
+            return false;
+        }
+        let known = self.lock();
+        !known.pinned.is_empty()
+            && claims
+                .channels
+                .iter()
+                .any(|c| known.pinned.contains(c.strip_suffix('*').unwrap_or(c)))
+    }
+
     /// True when `channel` is a share's that is closed or expired at `now`.
     pub fn ended(&self, channel: &str, now: u64) -> bool {
         self.lock().ended(channel, now)
@@ -206,12 +246,31 @@ mod tests {
             exp: now + 600,
             title: Some("Spring".into()),
             closed: None,
+            pin: None,
+            downloads: Default::default(),
+            choose: None,
         };
         shares.put(record.clone(), now).expect("put");
         let guest = Claims::new(
             Role::Guest,
             vec!["s:gallery:abc".into()],
             Duration::from_secs(60),
+        );
+        let link = guest.clone().with_sub("share:abc");
+        assert!(!shares.needs_pin(&link));
+        shares
+            .put(
+                ShareRecord {
+                    pin: Some("$argon2id$…".into()),
+                    ..record.clone()
+                },
+                now,
+            )
+            .expect("a PIN");
+        assert!(shares.needs_pin(&link), "the link's own token");
+        assert!(
+            !shares.needs_pin(&guest.clone().with_sub("guest-0123")),
+            "a guest who gave the PIN"
         );
         let studio = Claims::new(
             Role::Subscriber,

@@ -39,6 +39,9 @@ pub struct Request {
     /// Event types a guest may publish.
     #[serde(default)]
     pub publish: Option<Vec<String>>,
+    /// A PIN-protected share's PIN (checked by the exchange's handler, not here).
+    #[serde(default)]
+    pub pin: Option<String>,
 }
 
 /// Why an exchange was refused.

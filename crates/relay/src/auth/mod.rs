@@ -116,6 +116,9 @@ pub enum AuthError {
     /// Revoked by an admin.
     #[error("the token was revoked: ask the studio for a new link")]
     Revoked,
+    /// A PIN-protected share's link token, used for anything but its exchange.
+    #[error("this gallery asks for a PIN: exchange the link's token with it first")]
+    PinRequired,
 }
 
 impl AuthError {
@@ -125,6 +128,7 @@ impl AuthError {
             AuthError::Invalid(_) => ErrorCode::Unauthorized,
             AuthError::Expired => ErrorCode::TokenExpired,
             AuthError::Revoked => ErrorCode::Revoked,
+            AuthError::PinRequired => ErrorCode::PinRequired,
         }
     }
 }

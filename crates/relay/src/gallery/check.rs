@@ -12,9 +12,10 @@ pub fn is_share_channel(channel: &str) -> bool {
     channel.contains(":gallery:")
 }
 
-/// Is `kind` one of the answers guests give?
+/// Is `kind` one of the answers guests give, or the studio's `gallery_unlock` (kept in
+/// the same log, as it changes what a guest may answer)?
 pub fn is_answer(kind: &str) -> bool {
-    GUEST_TYPES.contains(&kind)
+    GUEST_TYPES.contains(&kind) || kind == "gallery_unlock"
 }
 
 /// Control characters and bidirectional overrides out, as in names (a comment keeps its
@@ -28,14 +29,34 @@ pub fn clean_text(text: &str, multiline: bool) -> String {
 }
 
 /// Check an answer's payload for its type (the frame id a number, stars 0–5, a known
-/// label, a boolean like, a comment of 1 to 2,000 characters, control characters out);
-/// the cleaned event, or what is wrong.
-pub fn check(event: &Value) -> Result<(i64, Value), (ErrorCode, String)> {
+/// label, a boolean like or pick, a comment of 1 to 2,000 characters, control characters
+/// out; a submit's count, an unlock's guest); the frame it answers (none for a submit or
+/// an unlock) and the cleaned event, or what is wrong.
+pub fn check(event: &Value) -> Result<(Option<i64>, Value), (ErrorCode, String)> {
     let bad = |m: &str| (ErrorCode::InvalidEvent, m.to_string());
     let kind = event["type"].as_str().unwrap_or_default();
     let payload = event["payload"]
         .as_object()
         .ok_or_else(|| bad("an answer's payload is an object"))?;
+    match kind {
+        "gallery_submit" => {
+            let picked = payload
+                .get("picked")
+                .and_then(Value::as_u64)
+                .filter(|n| *n <= u64::from(shotline_protocol::gallery::MAX_CHOOSE))
+                .ok_or_else(|| bad("\"picked\" is how many frames the selection holds"))?;
+            return Ok((None, json!({"type": kind, "payload": {"picked": picked}})));
+        }
+        "gallery_unlock" => {
+            let guest = payload
+                .get("guest")
+                .and_then(Value::as_str)
+                .filter(|g| (1..=128).contains(&g.len()) && !g.chars().any(char::is_control))
+                .ok_or_else(|| bad("\"guest\" is the sub of the guest to unlock"))?;
+            return Ok((None, json!({"type": kind, "payload": {"guest": guest}})));
+        }
+        _ => {}
+    }
     let frame = payload
         .get("frame")
         .and_then(Value::as_i64)
@@ -64,6 +85,13 @@ pub fn check(event: &Value) -> Result<(i64, Value), (ErrorCode, String)> {
                 .ok_or_else(|| bad("\"liked\" is true or false"))?;
             json!({"frame": frame, "liked": liked})
         }
+        "gallery_pick" => {
+            let picked = payload
+                .get("picked")
+                .and_then(Value::as_bool)
+                .ok_or_else(|| bad("\"picked\" is true or false"))?;
+            json!({"frame": frame, "picked": picked})
+        }
         "gallery_comment" => {
             let text = payload
                 .get("text")
@@ -84,7 +112,7 @@ pub fn check(event: &Value) -> Result<(i64, Value), (ErrorCode, String)> {
         }
         other => return Err(bad(&format!("{other} is not an answer"))),
     };
-    Ok((frame, json!({"type": kind, "payload": body})))
+    Ok((Some(frame), json!({"type": kind, "payload": body})))
 }
 
 #[cfg(test)]
@@ -94,6 +122,20 @@ mod tests {
     #[test]
     fn answers_are_checked_and_cleaned() {
         let ok = |e: Value| check(&e).map(|(_, v)| v["payload"].clone());
+        assert_eq!(
+            ok(json!({"type": "gallery_pick", "payload": {"frame": 3, "picked": true}}))
+                .expect("a pick"),
+            json!({"frame": 3, "picked": true})
+        );
+        assert_eq!(
+            check(&json!({"type": "gallery_submit", "payload": {"picked": 20, "frames": [1]}}))
+                .expect("a submit"),
+            (
+                None,
+                json!({"type": "gallery_submit", "payload": {"picked": 20}})
+            )
+        );
+        assert!(ok(json!({"type": "gallery_unlock", "payload": {"guest": ""}})).is_err());
         assert_eq!(
             ok(json!({"type": "gallery_rating", "payload": {"frame": 3, "stars": 5, "x": 1}}))
                 .expect("a rating"),

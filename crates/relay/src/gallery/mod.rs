@@ -11,6 +11,8 @@
 //!   its guests' answers after the `N`th, from the [`answers`](mod@answers) log —
 //!   `{"answers":[{"seq","id","ts","event"}],"total","next"}` (`next`: the `after` of the
 //!   next page).
+//! - `GET /v1/shares/{id}/activity?after=N` (the studio's token): the share's
+//!   activity the relay records ([`door`]), paged as its answers.
 //! - `GET /v1/shares` (any token): the open shares whose channel the token covers —
 //!   `{"shares":[{"id","channel","title","exp"}]}` — so the studio's dashboard can show
 //!   their answers.
@@ -20,7 +22,9 @@
 pub mod answers;
 pub mod blobs;
 pub mod check;
+pub mod door;
 pub mod page;
+pub mod pin;
 
 use std::sync::Arc;
 
@@ -75,6 +79,13 @@ struct PutShare {
     exp: u64,
     #[serde(default)]
     title: Option<String>,
+    /// The Argon2 hash of the share's PIN (PHC string); absent: no PIN.
+    #[serde(default)]
+    pin_hash: Option<String>,
+    #[serde(default)]
+    downloads: shotline_protocol::gallery::Downloads,
+    #[serde(default)]
+    choose: Option<shotline_protocol::gallery::Choose>,
 }
 
 /// `PUT /v1/shares/{id}`.
@@ -96,7 +107,9 @@ pub async fn put_share(
         Err(e) => {
             return error_response(
                 ErrorCode::BadJson,
-                format!(r#"expected {{"channel": .., "exp": <seconds>, "title"?: ..}}: {e}"#),
+                format!(
+                    r#"expected {{"channel": .., "exp": <seconds>, "title"?, "pin_hash"?, "downloads"?, "choose"?}}: {e}"#
+                ),
             );
         }
     };
@@ -119,6 +132,23 @@ pub async fn put_share(
         Some(t) => crate::auth::names::clean_name(t),
         None => None,
     };
+    if let Some(Err(why)) = body.pin_hash.as_deref().map(pin::valid_hash) {
+        return error_response(
+            ErrorCode::BadFrame,
+            format!("pin_hash is the Argon2 hash of the share's PIN, never the PIN: {why}"),
+        );
+    }
+    if let Some(c) = body.choose
+        && (c.min == 0 || c.min > c.max || c.max > shotline_protocol::gallery::MAX_CHOOSE)
+    {
+        return error_response(
+            ErrorCode::BadFrame,
+            format!(
+                "choose is {{\"min\", \"max\"}} with 1 ≤ min ≤ max ≤ {}",
+                shotline_protocol::gallery::MAX_CHOOSE
+            ),
+        );
+    }
     if let Some(known) = state.access.share(&id).await {
         if known.closed.is_some() {
             return error_response(
@@ -139,6 +169,9 @@ pub async fn put_share(
         exp: body.exp,
         title,
         closed: None,
+        pin: body.pin_hash,
+        downloads: body.downloads,
+        choose: body.choose,
     };
     match state.access.put_share(record).await {
         Ok(forgotten) => {
@@ -152,8 +185,10 @@ pub async fn put_share(
 /// Delete the answer logs of shares forgotten (long past their expiry).
 async fn forget_answers(state: &crate::State, channels: Vec<String>) {
     for channel in channels {
-        if let Err(e) = state.answers.forget(&channel).await {
-            tracing::warn!(channel, "deleting a forgotten share's answers: {e}");
+        for log in [door::activity_log(&channel), channel] {
+            if let Err(e) = state.answers.forget(&log).await {
+                tracing::warn!(log, "deleting a forgotten share's answers: {e}");
+            }
         }
     }
 }
@@ -300,7 +335,10 @@ pub async fn shares(
         .await
         .into_iter()
         .filter(|s| s.state(now) == ShareState::Open && claims.allows(&s.channel))
-        .map(|s| json!({"id": s.id, "channel": s.channel, "title": s.title, "exp": s.exp}))
+        .map(|s| {
+            json!({"id": s.id, "channel": s.channel, "title": s.title, "exp": s.exp,
+                "pin": s.pin.is_some(), "downloads": s.downloads, "choose": s.choose})
+        })
         .collect();
     Json(json!({"shares": open})).into_response()
 }
@@ -327,6 +365,33 @@ pub async fn answers(
     {
         Ok((list, total, next)) => {
             Json(json!({"answers": list, "total": total, "next": next})).into_response()
+        }
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// `GET /v1/shares/{id}/activity` (the studio's token): who opened the share, wrong
+/// PINs, downloads — `{"activity":[{"seq","id","ts","event"}],"total","next"}`.
+pub async fn activity(
+    State(state): State<Arc<crate::State>>,
+    Path(id): Path<String>,
+    Query(q): Query<AnswersQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(known) = state.access.share(&id).await else {
+        return error_response(ErrorCode::NotFound, format!("no share {id}"));
+    };
+    if let Err(response) = publisher(&state, &headers, q.token.as_deref(), &known.channel) {
+        return response;
+    }
+    let log = door::activity_log(&known.channel);
+    match state
+        .answers
+        .since(&log, q.after, q.limit.unwrap_or(answers::PAGE))
+        .await
+    {
+        Ok((list, total, next)) => {
+            Json(json!({"activity": list, "total": total, "next": next})).into_response()
         }
         Err(e) => unavailable(&e),
     }

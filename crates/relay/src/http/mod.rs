@@ -56,9 +56,11 @@ pub struct TokenQuery {
 /// An error as HTTP: the status that fits the code, and `{"type":"error","code","message"}`.
 pub fn error_response(code: ErrorCode, message: impl Into<String>) -> Response {
     let status = match code {
-        ErrorCode::Unauthorized | ErrorCode::TokenExpired | ErrorCode::Revoked => {
-            StatusCode::UNAUTHORIZED
-        }
+        ErrorCode::Unauthorized
+        | ErrorCode::TokenExpired
+        | ErrorCode::Revoked
+        | ErrorCode::PinRequired
+        | ErrorCode::WrongPin => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::FrameTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -66,6 +68,7 @@ pub fn error_response(code: ErrorCode, message: impl Into<String>) -> Response {
             StatusCode::TOO_MANY_REQUESTS
         }
         ErrorCode::QuotaExceeded | ErrorCode::TooManySubscriptions => StatusCode::FORBIDDEN,
+        ErrorCode::SelectionLocked => StatusCode::CONFLICT,
         ErrorCode::Overloaded | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
@@ -103,6 +106,26 @@ pub fn authenticate(
     state
         .access
         .authenticate(token)
+        .map_err(|e| error_response(e.code(), e.to_string()))
+}
+
+/// As [`authenticate`], letting a PIN-protected share's link token through (for its
+/// exchange, which asks for the PIN).
+#[allow(clippy::result_large_err)]
+pub fn authenticate_link(
+    state: &crate::State,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<Claims, Response> {
+    let Some(token) = token(headers, query) else {
+        return Err(error_response(
+            ErrorCode::Unauthorized,
+            "no token: send Authorization: Bearer <token> or ?token=<token>",
+        ));
+    };
+    state
+        .access
+        .authenticate_link(token)
         .map_err(|e| error_response(e.code(), e.to_string()))
 }
 

@@ -110,11 +110,18 @@ pub async fn deliver(
     let kind = event["type"].as_str().unwrap_or_default();
     let event = if is_share_channel(channel) && is_answer(kind) {
         let (frame, cleaned) = check(&event)?;
-        if !state
-            .answers
-            .shows(&state.blobs, channel, frame)
-            .await
-            .map_err(|e| unavailable(&e))?
+        if kind == "gallery_unlock" && claims.role < Role::Publisher {
+            return Err((
+                ErrorCode::Forbidden,
+                "only the studio unlocks a guest's selection".into(),
+            ));
+        }
+        if let Some(frame) = frame
+            && !state
+                .answers
+                .shows(&state.blobs, channel, frame)
+                .await
+                .map_err(|e| unavailable(&e))?
         {
             return Err((
                 ErrorCode::InvalidEvent,
@@ -160,6 +167,13 @@ pub async fn deliver(
             Err(e @ (AppendError::Full | AppendError::GuestFull)) => {
                 limits.quota_refused.fetch_add(1, Ordering::Relaxed);
                 return Err((ErrorCode::QuotaExceeded, e.to_string()));
+            }
+            Err(AppendError::Locked) => {
+                return Err((
+                    ErrorCode::SelectionLocked,
+                    "your selection is sent and locked; ask the studio to unlock it to change it"
+                        .into(),
+                ));
             }
             Err(AppendError::Unavailable(e)) => return Err(unavailable(&e)),
         }

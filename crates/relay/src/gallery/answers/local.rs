@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use super::{AppendError, Quotas};
+use super::{AppendError, Lock, Quotas};
 use crate::backend::Unavailable;
 
 /// A log as this node knows it.
@@ -28,6 +28,8 @@ pub(super) struct Log {
     ids: HashSet<u64>,
     /// Bytes kept per guest.
     by_guest: HashMap<String, u64>,
+    /// Guests whose selection is sent (and not unlocked since).
+    locked: HashSet<String>,
 }
 
 fn id_hash(id: &str) -> u64 {
@@ -36,8 +38,8 @@ fn id_hash(id: &str) -> u64 {
     h.finish()
 }
 
-/// A kept line's id and guest (`payload.sub`).
-fn parts(line: &str) -> (Option<String>, String) {
+/// A kept line's id, guest (`payload.sub`), and what it did to the guest's selection.
+fn parts(line: &str) -> (Option<String>, String, Lock) {
     let v: Value = serde_json::from_str(line).unwrap_or_default();
     (
         v["id"].as_str().map(str::to_string),
@@ -45,6 +47,7 @@ fn parts(line: &str) -> (Option<String>, String) {
             .as_str()
             .unwrap_or_default()
             .to_string(),
+        Lock::of(&v),
     )
 }
 
@@ -101,11 +104,20 @@ impl Log {
 
     /// Count one kept line of `size` bytes (its newline included).
     fn index(&mut self, line: &str, size: u64) {
-        let (id, guest) = parts(line);
+        let (id, guest, lock) = parts(line);
         self.starts.push(self.end);
         self.end += size;
         if let Some(id) = id {
             self.ids.insert(id_hash(&id));
+        }
+        match lock {
+            Lock::Submit => {
+                self.locked.insert(guest.clone());
+            }
+            Lock::Unlock(target) => {
+                self.locked.remove(&target);
+            }
+            Lock::Pick | Lock::None => {}
         }
         *self.by_guest.entry(guest).or_default() += size;
     }
@@ -123,9 +135,13 @@ impl Log {
         guest: &str,
         line: &str,
         quotas: &Quotas,
+        lock: &Lock,
     ) -> Result<u64, AppendError> {
         if self.ids.contains(&id_hash(id)) {
             return Err(AppendError::Duplicate);
+        }
+        if matches!(lock, Lock::Pick | Lock::Submit) && self.locked.contains(guest) {
+            return Err(AppendError::Locked);
         }
         let size = line.len() as u64 + 1;
         if self.len() >= super::MAX_ANSWERS || self.end + size > quotas.share {

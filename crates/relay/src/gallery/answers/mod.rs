@@ -151,16 +151,20 @@ impl Answers {
         let guest = entry["event"]["payload"]["sub"]
             .as_str()
             .unwrap_or_default();
+        let lock = Lock::of(entry);
         match &self.store {
             Store::Local(local) => {
                 let quotas = self.quotas;
                 local
                     .with(channel, async |log, path| {
-                        log.append(path, id, guest, &line, &quotas).await
+                        log.append(path, id, guest, &line, &quotas, &lock).await
                     })
                     .await?
             }
-            Store::Redis(logs) => logs.append(channel, &line, id, guest, &self.quotas).await,
+            Store::Redis(logs) => {
+                logs.append(channel, &line, id, guest, &self.quotas, &lock)
+                    .await
+            }
         }
     }
 
@@ -205,6 +209,39 @@ impl Answers {
     }
 }
 
+/// What an answer means for its guest's selection ("choose N"): a pick or a submit is
+/// refused once the guest's selection is sent; a submit locks it; the studio's
+/// `gallery_unlock` opens it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Lock {
+    /// Nothing to do with the selection.
+    None,
+    /// A pick: refused while locked.
+    Pick,
+    /// The selection sent: refused while locked, then locks.
+    Submit,
+    /// The studio unlocks this guest.
+    Unlock(String),
+}
+
+impl Lock {
+    /// What `entry` (`{"id","ts","event"}`) means for its guest's selection.
+    pub(super) fn of(entry: &Value) -> Self {
+        let event = &entry["event"];
+        match event["type"].as_str().unwrap_or_default() {
+            "gallery_pick" => Lock::Pick,
+            "gallery_submit" => Lock::Submit,
+            "gallery_unlock" => Lock::Unlock(
+                event["payload"]["guest"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            _ => Lock::None,
+        }
+    }
+}
+
 /// An answer not kept.
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
@@ -216,6 +253,9 @@ pub enum AppendError {
         "you have left as many answers on this gallery as one person may; the studio has them all"
     )]
     GuestFull,
+    /// The guest's selection is sent: no more picks until the studio unlocks it.
+    #[error("your selection is sent and locked; ask the studio to unlock it to change it")]
+    Locked,
     /// The answer's id is in the log already (a retry): it is not kept twice.
     #[error("this answer was kept already")]
     Duplicate,

@@ -6,16 +6,22 @@ use std::time::Duration;
 
 use redis::Script;
 
-use super::{AppendError, MAX_ANSWERS, Quotas};
+use super::{AppendError, Lock, MAX_ANSWERS, Quotas};
 use crate::backend::Unavailable;
 use crate::gallery::blobs::LazyRedis;
 
-/// KEYS: the list, its ids (a set), bytes per guest (a hash), total bytes.
-/// ARGV: line, id, guest, bytes, guest quota, share quota, answers at most, expiry ms.
+/// KEYS: the list, its ids (a set), bytes per guest (a hash), total bytes, the guests
+/// whose selection is locked (a set).
+/// ARGV: line, id, guest, bytes, guest quota, share quota, answers at most, expiry ms,
+/// what the answer does to the selection (`pick`, `submit`, `unlock`, or empty), the
+/// guest an unlock is for.
 /// Returns the answer's seq, or -1 (duplicate), -2 (the share's log is full), -3 (the
-/// guest's quota is used).
+/// guest's quota is used), -4 (the guest's selection is locked).
 const APPEND: &str = r"
 if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return -1 end
+if (ARGV[9] == 'pick' or ARGV[9] == 'submit') and redis.call('SISMEMBER', KEYS[5], ARGV[3]) == 1 then
+  return -4
+end
 local size = tonumber(ARGV[4])
 local total = tonumber(redis.call('GET', KEYS[4]) or '0')
 if total + size > tonumber(ARGV[6]) or redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[7]) then
@@ -27,7 +33,9 @@ redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('HINCRBY', KEYS[3], ARGV[3], size)
 redis.call('INCRBY', KEYS[4], size)
 local seq = redis.call('RPUSH', KEYS[1], ARGV[1])
-for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[8]) end
+if ARGV[9] == 'submit' then redis.call('SADD', KEYS[5], ARGV[3]) end
+if ARGV[9] == 'unlock' then redis.call('SREM', KEYS[5], ARGV[10]) end
+for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[8]) end
 return seq
 ";
 
@@ -39,16 +47,16 @@ fn key(channel: &str) -> String {
     format!("shotline:answers:{channel}")
 }
 
-/// The list and its companions (ids, bytes per guest, total bytes).
-fn keys(channel: &str) -> [String; 4] {
+/// The list and its companions (ids, bytes per guest, total bytes, locked guests).
+fn keys(channel: &str) -> [String; 5] {
     let list = key(channel);
     [
         format!("{list}:ids"),
         format!("{list}:guests"),
         format!("{list}:bytes"),
+        format!("{list}:locked"),
         list,
     ]
-    .map(|k| k.to_string())
 }
 
 /// The logs in one Redis.
@@ -75,8 +83,15 @@ impl Logs {
         id: &str,
         guest: &str,
         quotas: &Quotas,
+        lock: &Lock,
     ) -> Result<u64, AppendError> {
-        let [ids, guests, bytes, list] = keys(channel);
+        let [ids, guests, bytes, locked, list] = keys(channel);
+        let (turn, target) = match lock {
+            Lock::None => ("", ""),
+            Lock::Pick => ("pick", ""),
+            Lock::Submit => ("submit", ""),
+            Lock::Unlock(guest) => ("unlock", guest.as_str()),
+        };
         let seq: i64 = self
             .redis
             .run(async |c| {
@@ -85,6 +100,7 @@ impl Logs {
                     .key(&ids)
                     .key(&guests)
                     .key(&bytes)
+                    .key(&locked)
                     .arg(line)
                     .arg(id)
                     .arg(guest)
@@ -93,6 +109,8 @@ impl Logs {
                     .arg(quotas.share)
                     .arg(MAX_ANSWERS)
                     .arg(REDIS_KEEP.as_millis() as u64)
+                    .arg(turn)
+                    .arg(target)
                     .invoke_async(c)
                     .await
             })
@@ -101,6 +119,7 @@ impl Logs {
             -1 => Err(AppendError::Duplicate),
             -2 => Err(AppendError::Full),
             -3 => Err(AppendError::GuestFull),
+            -4 => Err(AppendError::Locked),
             seq => Ok(seq as u64),
         }
     }

@@ -1,0 +1,277 @@
+//! Proofing on real relays (one node with its data folder, and two nodes on one real
+//! Redis): a PIN-protected share's link opens nothing but an exchange that gives its PIN,
+//! wrong guesses are slowed down and recorded for the studio, and a guest's sent
+//! selection ("choose N") is locked on every node and across a restart until the studio
+//! unlocks it.
+
+mod support;
+
+use argon2::PasswordHasher;
+use serde_json::{Value, json};
+use shotline_relay::auth::{Claims, Role, now_secs};
+use support::relay::{Backend, Relay, http, relay, sign};
+
+fn publisher() -> String {
+    sign(&Claims::new(
+        Role::Publisher,
+        vec!["s:*".into()],
+        std::time::Duration::from_secs(600),
+    ))
+}
+
+fn hash(pin: &str) -> String {
+    let salt = argon2::password_hash::SaltString::encode_b64(b"sixteen byte sal").expect("salt");
+    argon2::Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .expect("hash")
+        .to_string()
+}
+
+async fn open_share(node: &Relay, id: &str, extra: Value) -> (u16, String) {
+    let mut body = json!({"channel": format!("s:gallery:{id}"), "exp": now_secs() + 600});
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    http(
+        node,
+        "PUT",
+        &format!("/v1/shares/{id}"),
+        Some(&publisher()),
+        Some(&body.to_string()),
+    )
+    .await
+}
+
+/// The share's link token, as the engine mints it.
+async fn link(node: &Relay, id: &str) -> String {
+    let body = json!({"channels": [format!("s:gallery:{id}")], "role": "guest",
+        "sub": format!("share:{id}"), "publish": shotline_protocol::gallery::GUEST_TYPES});
+    let (status, answer) = http(
+        node,
+        "POST",
+        "/v1/tokens",
+        Some(&publisher()),
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).expect("json");
+    answer["token"].as_str().expect("token").to_string()
+}
+
+/// A guest's exchange of `token` for share `id`: status, code or token.
+async fn exchange(node: &Relay, id: &str, token: &str, pin: Option<&str>) -> (u16, Value) {
+    let mut body = json!({"channels": [format!("s:gallery:{id}")], "name": "Ana"});
+    if let Some(pin) = pin {
+        body["pin"] = json!(pin);
+    }
+    let (status, answer) = http(
+        node,
+        "POST",
+        "/v1/tokens",
+        Some(token),
+        Some(&body.to_string()),
+    )
+    .await;
+    (status, serde_json::from_str(&answer).unwrap_or_default())
+}
+
+/// Share `id`'s activity as `token` reads it: status, entries.
+async fn activity(node: &Relay, id: &str, token: &str) -> (u16, Vec<Value>) {
+    let (status, body) = http(
+        node,
+        "GET",
+        &format!("/v1/shares/{id}/activity"),
+        Some(token),
+        None,
+    )
+    .await;
+    let body: Value = serde_json::from_str(&body).unwrap_or_default();
+    (
+        status,
+        body["activity"].as_array().cloned().unwrap_or_default(),
+    )
+}
+
+fn kinds(log: &[Value]) -> Vec<&str> {
+    log.iter()
+        .filter_map(|a| a["event"]["type"].as_str())
+        .collect()
+}
+
+async fn nodes(backend: Backend, data: &std::path::Path) -> (Relay, Option<Relay>) {
+    match backend {
+        Backend::Memory => {
+            let dir = data.to_path_buf();
+            (relay(backend, |c| c.data = Some(dir)).await, None)
+        }
+        Backend::Redis => {
+            let a = relay(Backend::Redis, |_| {}).await;
+            let url = a.redis.as_ref().map(|r| r.url());
+            let b = relay(Backend::Memory, |c| c.redis = url).await;
+            (a, Some(b))
+        }
+    }
+}
+
+async fn a_pin_protected_link_opens_only_with_its_pin(backend: Backend) {
+    let data = tempfile::tempdir().expect("tempdir");
+    let (a, b) = nodes(backend, data.path()).await;
+    let b = b.as_ref().unwrap_or(&a);
+    let (status, answer) = open_share(&a, "pin", json!({"pin_hash": "2468"})).await;
+    assert_eq!(status, 400, "a PIN in the clear is refused: {answer}");
+    let (status, answer) = open_share(&a, "pin", json!({"pin_hash": hash("2468")})).await;
+    assert_eq!(status, 200, "{answer}");
+    let channel = "s:gallery:pin";
+    let link = link(&a, "pin").await;
+
+    // The link alone opens nothing, on either node.
+    let state = format!("/v1/blobs/{channel}/state.json");
+    for node in [&a, b] {
+        let (status, body) = http(node, "GET", &state, Some(&link), None).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("pin_required"), "{body}");
+    }
+    let (status, answer) = exchange(b, "pin", &link, None).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (401, Some("pin_required"))
+    );
+    let (status, answer) = exchange(b, "pin", &link, Some("1111")).await;
+    assert_eq!((status, answer["code"].as_str()), (401, Some("wrong_pin")));
+
+    // With the PIN: a guest token of their own, which reads the share.
+    let (status, answer) = exchange(b, "pin", &link, Some(" 2468 ")).await;
+    assert_eq!(status, 200, "{answer}");
+    let guest = answer["token"].as_str().expect("token").to_string();
+    let (status, _) = http(&a, "PUT", &state, Some(&publisher()), Some("{}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(http(&a, "GET", &state, Some(&guest), None).await.0, 200);
+    // Exchanging the guest's own token again needs no PIN.
+    assert_eq!(exchange(&a, "pin", &guest, None).await.0, 200);
+
+    // Guessing: five wrong from one address, then even the right one waits.
+    for _ in 0..4 {
+        assert_eq!(exchange(b, "pin", &link, Some("0000")).await.0, 401);
+    }
+    let (status, answer) = exchange(b, "pin", &link, Some("2468")).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (429, Some("rate_limited"))
+    );
+
+    // The studio reads who came and every wrong guess; the guest reads none of it.
+    let (status, studio) = activity(b, "pin", &publisher()).await;
+    assert_eq!(status, 200);
+    let kinds = kinds(&studio);
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "gallery_pin_failed").count(),
+        5,
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"gallery_opened"), "{kinds:?}");
+    let opened = studio
+        .iter()
+        .find(|a| a["event"]["type"] == "gallery_opened")
+        .expect("opened");
+    assert_eq!(opened["event"]["payload"]["name"], "Ana");
+    assert_eq!(
+        activity(b, "pin", &guest).await.0,
+        403,
+        "guests read no activity"
+    );
+
+    // Without a PIN any more, the link opens again (for a share the studio unlocked).
+    let (status, _) = open_share(&a, "pin", json!({})).await;
+    assert_eq!(status, 200);
+    let (status, _) = http(b, "GET", &state, Some(&link), None).await;
+    assert_eq!(status, 200, "the PIN taken off");
+}
+
+async fn a_sent_selection_is_locked_until_the_studio_unlocks_it(backend: Backend) {
+    let data = tempfile::tempdir().expect("tempdir");
+    let (a, b) = nodes(backend, data.path()).await;
+    let (status, answer) = open_share(&a, "pick", json!({"choose": {"min": 1, "max": 2}})).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = open_share(&a, "bad", json!({"choose": {"min": 3, "max": 2}})).await;
+    assert_eq!(status, 400, "{answer}");
+    let channel = "s:gallery:pick";
+    let frames = json!({"frames": [{"frame": 1}, {"frame": 2}, {"frame": 3}]});
+    let state = format!("/v1/blobs/{channel}/state.json");
+    let (status, _) = http(
+        &a,
+        "PUT",
+        &state,
+        Some(&publisher()),
+        Some(&frames.to_string()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let link = link(&a, "pick").await;
+    let (status, answer) = exchange(&a, "pick", &link, None).await;
+    assert_eq!(status, 200, "{answer}");
+    let guest = answer["token"].as_str().expect("token").to_string();
+    let sub =
+        serde_json::from_slice::<Value>(&base64_decode(guest.split('.').nth(1).expect("claims")))
+            .expect("claims")["sub"]
+            .as_str()
+            .expect("sub")
+            .to_string();
+
+    let events = format!("/v1/channels/{channel}/events");
+    let publish = async |node: &Relay, token: &str, id: &str, kind: &str, payload: Value| {
+        let body = json!({"id": id, "event": {"type": kind, "payload": payload}});
+        http(node, "POST", &events, Some(token), Some(&body.to_string())).await
+    };
+    let pick = json!({"frame": 1, "picked": true});
+    assert_eq!(publish(&a, &guest, "p1", "gallery_pick", pick).await.0, 200);
+    let submit = json!({"picked": 1});
+    assert_eq!(
+        publish(&a, &guest, "s1", "gallery_submit", submit.clone())
+            .await
+            .0,
+        200
+    );
+
+    // Locked, on every node, and across a restart of a lone node.
+    let (a, b) = match b {
+        Some(b) => (a, Some(b)),
+        None => {
+            drop(a);
+            nodes(backend, data.path()).await
+        }
+    };
+    let other = b.as_ref().unwrap_or(&a);
+    let pick2 = json!({"frame": 2, "picked": true});
+    let (status, body) = publish(other, &guest, "p2", "gallery_pick", pick2.clone()).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("selection_locked"), "{body}");
+    let (status, _) = publish(other, &guest, "s2", "gallery_submit", submit).await;
+    assert_eq!(status, 409, "sent once");
+    // A like is not part of the selection.
+    let like = json!({"frame": 2, "liked": true});
+    assert_eq!(
+        publish(other, &guest, "l1", "gallery_like", like).await.0,
+        200
+    );
+    // Only the studio unlocks.
+    let unlock = json!({"guest": sub});
+    let (status, _) = publish(other, &guest, "u0", "gallery_unlock", unlock.clone()).await;
+    assert_eq!(status, 403);
+    let (status, body) = publish(&a, &publisher(), "u1", "gallery_unlock", unlock).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = publish(other, &guest, "p3", "gallery_pick", pick2).await;
+    assert_eq!(status, 200, "unlocked: {body}");
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .expect("base64")
+}
+
+on_both_backends!(
+    a_pin_protected_link_opens_only_with_its_pin,
+    a_sent_selection_is_locked_until_the_studio_unlocks_it,
+);
