@@ -109,8 +109,9 @@ pub async fn share(shell: &Shell) -> Result<ShareView, String> {
         } else {
             shotline_engine::share::DEFAULT_TTL
         };
-        let share = shotline_engine::share::create(&journal, &session, None, ttl)
-            .map_err(|e| e.to_string())?;
+        let share =
+            shotline_engine::share::create(&journal, &session, None, ttl, Default::default())
+                .map_err(|e| e.to_string())?;
         let start = Instant::now();
         loop {
             let now = journal

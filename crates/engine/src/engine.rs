@@ -210,6 +210,7 @@ impl Engine {
                 crate::share::relay_http::RelayHttp::new(&target.url, &target.token),
                 crate::sidecar::Naming::parse(&self.config.gallery.sidecar).unwrap_or_default(),
                 self.bus.clone(),
+                crate::share::selection::PickMarks::from_config(&self.config.gallery),
             );
             tasks.spawn(crate::share::answers::run(collector, shutdown_rx.clone()));
         }

@@ -115,6 +115,14 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/v1/shares/{share}/answers", get(gallery::answers))
         .route("/v1/shares/{share}/activity", get(gallery::activity))
         .route(
+            "/v1/shares/{share}/download/{frame}",
+            get(gallery::downloads::one),
+        )
+        .route(
+            "/v1/shares/{share}/download.zip",
+            get(gallery::downloads::zip),
+        )
+        .route(
             "/v1/blobs/{channel}/{name}",
             put(gallery::put_blob)
                 .get(gallery::get_blob)

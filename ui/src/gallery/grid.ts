@@ -2,7 +2,7 @@
 // file name. Thumbnails are fetched with the guest's token (an <img> cannot send one)
 // when their tile comes near the screen, a few at a time, and shown from `blob:` URLs; a
 // frame without a preview, or whose preview cannot be had, shows a placeholder with its
-// name.
+// name. When the studio asks for a selection, each tile has a "Pick" button beside it.
 
 import type { GalleryFrame } from "../generated/GalleryFrame";
 
@@ -21,6 +21,7 @@ interface Tile {
   image: HTMLImageElement;
   loaded: boolean;
   badges?: HTMLSpanElement;
+  pick: HTMLButtonElement;
 }
 
 /** What a tile shows of its answers. */
@@ -29,6 +30,8 @@ export interface Badges {
   comments: number;
   rating?: number;
   label?: string;
+  /** Picked by this guest; undefined when no selection is asked for. */
+  picked?: boolean;
 }
 
 /** Newer first: by time, then by frame id. */
@@ -47,6 +50,7 @@ export class Grid {
     private readonly list: HTMLUListElement,
     private readonly load: Loader,
     private readonly open: (frame: number) => void,
+    private readonly pick: (frame: number) => void,
   ) {
     if (typeof IntersectionObserver !== "undefined") {
       this.observer = new IntersectionObserver(
@@ -106,8 +110,16 @@ export class Grid {
     }
     button.append(image);
     button.addEventListener("click", () => this.open(frame.frame));
-    item.append(button);
-    const tile: Tile = { frame, item, image, loaded: false };
+    const pick = document.createElement("button");
+    pick.type = "button";
+    pick.className = "pick";
+    pick.textContent = "Pick";
+    pick.setAttribute("aria-label", `Pick ${frame.name}`);
+    pick.setAttribute("aria-pressed", "false");
+    pick.hidden = true;
+    pick.addEventListener("click", () => this.pick(frame.frame));
+    item.append(button, pick);
+    const tile: Tile = { frame, item, image, loaded: false, pick };
     this.tiles.set(frame.frame, tile);
     const at = this.order.findIndex((t) => newer(frame, t.frame));
     if (at < 0) {
@@ -152,6 +164,10 @@ export class Grid {
     if (badges.likes) part(`♥ ${badges.likes}`, `${badges.likes} likes`);
     if (badges.comments) part(`💬 ${badges.comments}`, `${badges.comments} comments`);
     tile.badges.replaceChildren(...parts);
+    tile.pick.hidden = badges.picked === undefined;
+    tile.pick.setAttribute("aria-pressed", String(badges.picked === true));
+    tile.pick.textContent = badges.picked ? "Picked ✓" : "Pick";
+    tile.item.classList.toggle("picked", badges.picked === true);
   }
 
   /** Show only the frames `keep` says; how many are shown. */

@@ -4,75 +4,50 @@
 // the share's channel live — WebSocket, else Server-Sent Events, else long-polling, as
 // the dashboard does — and slides each new frame in. A guest gives a display name once;
 // the link's token is exchanged for a token of their own (`POST /v1/tokens`), kept in
-// this browser. Guests answer each frame (like, stars, colour label, comments): every
-// answer so far comes from the relay's answer log, then live; the page shows each guest's
-// latest marks and the comment thread, and filters the grid by them. Names, titles and
-// comments are always shown as text, never as HTML.
+// this browser ([`session`](./session.ts)); a share with a PIN shows only the prompt
+// until it is given. Guests answer each frame (like, stars, colour label, comments, and
+// picks when the studio asks for a selection: [`picks`](./picks.ts)): every answer so
+// far comes from the relay's answer log, then live; the page shows each guest's latest
+// marks and the comment thread, and filters the grid by them. The page says until when
+// the gallery is open. Names, titles and comments are always shown as text, never HTML.
 
 import type { GalleryFrame } from "../generated/GalleryFrame";
+import type { ShareOptions } from "../generated/ShareOptions";
 import { RelayConnection, type EventFrame, type Mode } from "../dashboard/connection.js";
 import { Grid } from "./grid.js";
 import { Answers, LABELS, type Entry } from "./answers.js";
 import { $ } from "./dom.js";
+import { download, downloadPicks } from "./downloads.js";
+import { Selection } from "./picks.js";
+import {
+  become,
+  channel,
+  exchange as exchangeToken,
+  explain,
+  forget,
+  linkToken,
+  mySub,
+  refusedForGood,
+  share,
+  storedGuest,
+  token,
+  wantsPin,
+} from "./session.js";
 import { Viewer } from "./viewer.js";
-
-interface Claims {
-  channels?: string[];
-  exp?: number;
-  name?: string;
-  sub?: string;
-}
-
-interface Guest {
-  token: string;
-  name: string;
-  exp: number;
-}
 
 interface State {
   title?: string | null;
+  expires?: number;
+  options?: ShareOptions;
   frames: GalleryFrame[];
 }
 
-/** A JWT's claims (not checked: the relay checks them; the page only needs the channel). */
-function claimsOf(token: string): Claims | undefined {
-  const part = token.split(".")[1];
-  if (!part) return undefined;
-  try {
-    const base64 = part.replace(/-/g, "+").replace(/_/g, "/");
-    const text = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
-    const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
-    return JSON.parse(new TextDecoder().decode(bytes)) as Claims;
-  } catch {
-    return undefined;
-  }
-}
-
-const share = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
-const linkToken = decodeURIComponent(location.hash.replace(/^#/, "")).trim();
-const linkClaims = claimsOf(linkToken);
-const channel = linkClaims?.channels?.[0] ?? "";
-const storageKey = `shotline-guest:${share}`;
-
-let token = linkToken;
 let connection: RelayConnection | undefined;
 let closed = false;
+/** The share asks for a PIN, and this guest has not given it yet. */
+let locked = false;
 const blobUrls = new Map<string, string>();
 const answers = new Answers();
-
-function now(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
-function storedGuest(): Guest | undefined {
-  try {
-    const guest = JSON.parse(localStorage.getItem(storageKey) ?? "null") as Guest | null;
-    if (guest && typeof guest.token === "string" && guest.exp > now() + 60) return guest;
-  } catch {
-    // No storage (private mode), or something else in it: ask again.
-  }
-  return undefined;
-}
 
 function notice(title: string, text: string): void {
   $("notice-title").textContent = title;
@@ -96,36 +71,13 @@ function close(): void {
   blobUrls.clear();
 }
 
-/** What a refusal means for a person, by its code (the relay's own message otherwise). */
-function explain(code: string | undefined, fallback: string): string {
-  switch (code) {
-    case "too_many_connections":
-      return "Too many people are on this link from your network right now: try again in a minute.";
-    case "too_many_guests":
-      return "Too many new guests have opened this link from your network within the hour: try again later, or ask the studio for a link of your own.";
-    case "overloaded":
-      return "The gallery is very busy right now: try again in a minute.";
-    case "rate_limited":
-      return "You are answering faster than the gallery takes them: wait a few seconds, then send it again.";
-    default:
-      return fallback;
-  }
-}
-
-/** Is a refusal final (the token will never be taken again)? */
-async function refusedForGood(response: Response): Promise<boolean> {
-  if (response.status !== 401) return false;
-  const body = (await response.clone().json().catch(() => ({}))) as { code?: string };
-  return body.code === "revoked" || body.code === "token_expired";
-}
-
 /** A blob of the share, fetched with the guest's token; its `blob:` URL. */
 async function loadBlob(path: string): Promise<string | undefined> {
   const known = blobUrls.get(path);
   if (known) return known;
   for (let attempt = 0; attempt < 3 && !closed; attempt++) {
     try {
-      const response = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
+      const response = await fetch(path, { headers: { authorization: `Bearer ${token()}` } });
       if (response.ok) {
         const url = URL.createObjectURL(await response.blob());
         blobUrls.set(path, url);
@@ -162,7 +114,7 @@ async function loadState(): Promise<void> {
   for (let attempt = 0; !closed; attempt++) {
     try {
       const response = await fetch(path, {
-        headers: { authorization: `Bearer ${token}` },
+        headers: { authorization: `Bearer ${token()}` },
         cache: "no-cache",
       });
       if (response.ok) {
@@ -194,7 +146,7 @@ async function loadAnswers(): Promise<void> {
   for (let attempt = 0; !closed && attempt < 8; ) {
     try {
       const response = await fetch(`/v1/shares/${encodeURIComponent(share)}/answers?after=${after}`, {
-        headers: { authorization: `Bearer ${token}` },
+        headers: { authorization: `Bearer ${token()}` },
         cache: "no-cache",
       });
       if (await refusedForGood(response)) {
@@ -219,17 +171,13 @@ async function loadAnswers(): Promise<void> {
   }
 }
 
-/** The `sub` of this guest's own token (undefined until they gave a name). */
-function mySub(): string | undefined {
-  return token === linkToken ? undefined : claimsOf(token)?.sub;
-}
-
 function decorate(frame: number): void {
   grid.decorate(frame, {
     likes: answers.likes(frame),
     comments: answers.of(frame).comments.length,
     rating: answers.rating(frame),
     label: answers.label(frame),
+    picked: selection.picked(frame),
   });
 }
 
@@ -237,6 +185,28 @@ function refreshFrame(frame: number): void {
   decorate(frame);
   applyFilters();
   viewer.answered(frame);
+}
+
+/** Every frame's pick, and the selection bar (a selection sent or unlocked). */
+function refreshPicks(): void {
+  if (!selection.active) return;
+  for (const f of grid.frames()) decorate(f.frame);
+  selection.render();
+  if (viewer.frame !== undefined) viewer.answered(viewer.frame);
+}
+
+/** "Open until 14 December" (the share's expiry, ms). */
+function showExpiry(expires: number | undefined): void {
+  const line = $("expires");
+  if (!expires) {
+    line.textContent = "";
+    return;
+  }
+  const date = new Date(expires);
+  const soon = expires - Date.now() < 86_400_000;
+  line.textContent = `Open until ${date.toLocaleDateString([], { day: "numeric", month: "long" })}${
+    soon ? ` ${date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}` : ""
+  }`;
 }
 
 function applyFilters(): void {
@@ -278,7 +248,7 @@ async function answer(type: string, payload: Record<string, unknown>): Promise<b
   const event = { type, payload };
   const response = await fetch(`/v1/channels/${encodeURIComponent(channel)}/events`, {
     method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${token()}`, "content-type": "application/json" },
     body: JSON.stringify({ id, event }),
   }).catch(() => undefined);
   if (!response) {
@@ -300,6 +270,7 @@ async function answer(type: string, payload: Record<string, unknown>): Promise<b
   const entry = { id: kept.id ?? id, ts: Date.now(), event: { type, payload: { ...payload, sub, name } } };
   const frame = answers.apply(entry, true);
   if (frame !== undefined) refreshFrame(frame);
+  refreshPicks();
   return true;
 }
 
@@ -319,8 +290,8 @@ function setMode(mode: Mode, detail: string): void {
 
 function connect(): void {
   connection?.stop();
-  if (closed) return;
-  connection = new RelayConnection(location.origin, token, [channel], {
+  if (closed || locked) return;
+  connection = new RelayConnection(location.origin, token(), [channel], {
     snapshot() {},
     event(frame: EventFrame) {
       const event = frame.event;
@@ -332,6 +303,7 @@ function connect(): void {
       } else {
         const answered = answers.apply({ id: frame.id, ts: frame.ts, event } as Entry);
         if (answered !== undefined) refreshFrame(answered);
+        if (event.type.startsWith("gallery_")) refreshPicks();
       }
     },
     mode(mode: Mode, detail: string) {
@@ -354,9 +326,11 @@ function connect(): void {
         headers: { authorization: `Bearer ${linkToken}` },
       }).then(async (response) => {
         if (await refusedForGood(response)) close();
-        else if (token !== linkToken) {
-          localStorage.removeItem(storageKey);
-          token = linkToken;
+        else if (await wantsPin(response)) {
+          forget();
+          askPin();
+        } else if (token() !== linkToken) {
+          forget();
           askName();
           connect();
         }
@@ -379,52 +353,69 @@ function askName(): void {
   $("viewer-name").hidden = true;
 }
 
+/** The share wants its PIN: show only the prompt (name and PIN) until it is given. */
+function askPin(): void {
+  if (locked) return;
+  locked = true;
+  connection?.stop();
+  setMode("offline", "a PIN is needed");
+  $("empty").hidden = true;
+  $("filters").hidden = true;
+  $("pin-field").hidden = false;
+  $<HTMLInputElement>("pin-input").required = true;
+  notice("This gallery asks for a PIN", "Write your name and the PIN the studio gave you with the link.");
+  askName();
+}
+
 async function exchange(name: string): Promise<void> {
   const error = $("name-error");
   error.textContent = "";
-  const response = await fetch("/v1/tokens", {
-    method: "POST",
-    headers: { authorization: `Bearer ${linkToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ channels: [channel], name }),
-  }).catch(() => undefined);
-  if (!response) {
-    error.textContent = "The gallery cannot be reached: try again in a moment.";
+  const pin = locked ? $<HTMLInputElement>("pin-input").value.trim() : undefined;
+  const outcome = await exchangeToken(name, pin);
+  if ("error" in outcome) {
+    if (outcome.final) close();
+    else error.textContent = outcome.error;
     return;
   }
-  if (await refusedForGood(response)) {
-    close();
-    return;
-  }
-  const body = (await response.json().catch(() => ({}))) as {
-    token?: string;
-    exp?: number;
-    code?: string;
-    message?: string;
-  };
-  if (!response.ok || !body.token) {
-    error.textContent = explain(body.code, body.message ?? `Not accepted (HTTP ${response.status}).`);
-    return;
-  }
-  const guest: Guest = { token: body.token, name, exp: body.exp ?? now() + 3600 };
-  try {
-    localStorage.setItem(storageKey, JSON.stringify(guest));
-  } catch {
-    // Private mode: this visit only.
-  }
-  token = guest.token;
+  become(outcome.guest);
   showGuest(name);
+  if (locked) {
+    locked = false;
+    $("notice").hidden = true;
+    $("pin-field").hidden = true;
+    $<HTMLInputElement>("pin-input").value = "";
+    $("filters").hidden = false;
+    void loadState().then(loadAnswers);
+  }
+  refreshPicks();
   connect();
 }
 
 // ---- Start ---------------------------------------------------------------------------
 
-const grid = new Grid($<HTMLUListElement>("grid"), loadBlob, (frame) => viewer.open(frame));
+const grid = new Grid(
+  $<HTMLUListElement>("grid"),
+  loadBlob,
+  (frame) => viewer.open(frame),
+  (frame) => void selection.toggle(frame),
+);
+const selection = new Selection({
+  answers,
+  me: mySub,
+  send: answer,
+  changed: refreshFrame,
+  say: (text) => {
+    const line = $("selection-error");
+    line.textContent = text;
+  },
+});
 const viewer = new Viewer({
   answers,
   grid,
   me: mySub,
   cached: (path) => blobUrls.get(path),
   loadBlob,
+  picked: (frame) => selection.picked(frame),
 });
 
 function start(): void {
@@ -436,7 +427,7 @@ function start(): void {
   }
   const guest = storedGuest();
   if (guest) {
-    token = guest.token;
+    become(guest);
     showGuest(guest.name);
   } else {
     askName();
@@ -449,6 +440,19 @@ function start(): void {
       return;
     }
     void exchange(name.slice(0, 64));
+  });
+  $("pick").addEventListener("click", () => {
+    const frame = viewer.frame;
+    if (frame !== undefined) void selection.toggle(frame);
+  });
+  $("download").addEventListener("click", () => {
+    const frame = viewer.frame;
+    const name = frame === undefined ? undefined : grid.get(frame)?.name;
+    if (frame !== undefined && name !== undefined) void download(frame, name);
+  });
+  $("download-picks").addEventListener("click", () => {
+    const me = mySub();
+    if (me !== undefined) void downloadPicks(answers.picked(me));
   });
   $("like").addEventListener("click", () => {
     const frame = viewer.frame;

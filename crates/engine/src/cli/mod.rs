@@ -124,7 +124,7 @@ enum Command {
     /// Live gallery shares: a session opened to the studio's clients.
     Share {
         #[command(subcommand)]
-        action: ShareAction,
+        action: share::Action,
     },
     /// Make the gallery's preview and thumbnail of each file, as the engine does, into a
     /// folder (`<name>-2048.jpg`, `<name>-400.jpg`); for benchmarks and for checking what a
@@ -179,45 +179,6 @@ enum ShotAction {
         /// The session (default: the one `shotline run` is shooting).
         #[arg(long, value_name = "NAME")]
         session: Option<String>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum ShareAction {
-    /// Share a session (needs the running `shotline run`, which makes the link); prints
-    /// the share id, then the link as the last line.
-    Create {
-        /// The session (default: the one `shotline run` is shooting).
-        #[arg(long, value_name = "NAME")]
-        session: Option<String>,
-        /// How long the link works, e.g. 7d or 12h.
-        #[arg(long, default_value = "7d", value_name = "DURATION")]
-        ttl: String,
-        /// A title the guests see.
-        #[arg(long, value_name = "TEXT")]
-        title: Option<String>,
-    },
-    /// Every share: id, session, state, frames, link.
-    List {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Close a share: open pages are cut off, its link answers 410.
-    Revoke {
-        /// The share id.
-        #[arg(value_name = "ID")]
-        id: String,
-    },
-    /// Every answer the share's guests gave (ratings, labels, likes, comments) with
-    /// guest, time and frame.
-    Export {
-        /// The share id.
-        #[arg(value_name = "ID")]
-        id: String,
-        /// `csv` or `json`.
-        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
-        format: String,
     },
 }
 
@@ -313,19 +274,7 @@ pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
                 ShotAction::Clear { session } => shotlist::next(&config, None, session),
             }
         }
-        Command::Share { action } => {
-            let config = load(file)?.config;
-            match action {
-                ShareAction::Create {
-                    session,
-                    ttl,
-                    title,
-                } => share::create(&config, session, &ttl, title.as_deref()),
-                ShareAction::List { json } => share::list(&config, json),
-                ShareAction::Revoke { id } => share::revoke(&config, &id),
-                ShareAction::Export { id, format } => share::export(&config, &id, &format),
-            }
-        }
+        Command::Share { action } => share::run(&load(file)?.config, action),
         Command::Preview { out, files } => preview::previews(&out, &files),
         Command::Config { action } => match action {
             ConfigAction::Init { force } => config_cmd::init(file, force),

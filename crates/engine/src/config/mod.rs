@@ -181,12 +181,19 @@ pub struct Gallery {
     /// How a frame's XMP sidecar (its guests' rating and label) is named: `name.xmp`
     /// (`IMG_0001.xmp`) or `name.ext.xmp` (`IMG_0001.NEF.xmp`).
     pub sidecar: String,
+    /// The keyword (`dc:subject`) a frame a guest picked gets in its sidecar when their
+    /// selection is sent; empty: none.
+    pub pick_keyword: String,
+    /// A colour label (`red` … `purple`) such a frame gets too; empty: none.
+    pub pick_label: String,
 }
 
 impl Default for Gallery {
     fn default() -> Self {
         Self {
             sidecar: "name.xmp".into(),
+            pick_keyword: "Client pick".into(),
+            pick_label: String::new(),
         }
     }
 }

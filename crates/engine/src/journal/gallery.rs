@@ -4,6 +4,8 @@
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+use shotline_protocol::gallery::{Choose, Downloads};
+
 use super::{Journal, now_ms};
 use crate::Result;
 
@@ -39,6 +41,13 @@ pub struct Share {
     /// The relay knows it (and, once revoked, that it is closed).
     #[serde(skip)]
     pub registered: bool,
+    /// Its PIN's Argon2 hash (never the PIN).
+    #[serde(skip)]
+    pub pin_hash: Option<String>,
+    /// What its guests may download.
+    pub downloads: Downloads,
+    /// "Choose N".
+    pub choose: Option<Choose>,
 }
 
 impl Share {
@@ -72,8 +81,8 @@ pub struct ShareFrame {
     pub size: Option<(u32, u32)>,
 }
 
-const SHARE_COLUMNS: &str =
-    "id, session, title, token, link, created_ms, expires_ms, revoked_ms, registered";
+const SHARE_COLUMNS: &str = "id, session, title, token, link, created_ms, expires_ms, revoked_ms, \
+     registered, pin_hash, downloads, choose_min, choose_max";
 
 fn share(r: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
     Ok(Share {
@@ -86,6 +95,12 @@ fn share(r: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
         expires_ms: r.get(6)?,
         revoked_ms: r.get(7)?,
         registered: r.get::<_, i64>(8)? != 0,
+        pin_hash: r.get(9)?,
+        downloads: Downloads::parse(&r.get::<_, String>(10)?).unwrap_or_default(),
+        choose: match (r.get::<_, Option<u32>>(11)?, r.get::<_, Option<u32>>(12)?) {
+            (Some(min), Some(max)) => Some(Choose { min, max }),
+            _ => None,
+        },
     })
 }
 
@@ -133,7 +148,8 @@ impl Journal {
     pub fn create_share(&self, share: &Share) -> Result<()> {
         self.conn().execute(
             &format!(
-                "INSERT INTO shares ({SHARE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                "INSERT INTO shares ({SHARE_COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
             ),
             params![
                 share.id,
@@ -144,7 +160,11 @@ impl Journal {
                 share.created_ms,
                 share.expires_ms,
                 share.revoked_ms,
-                share.registered as i64
+                share.registered as i64,
+                share.pin_hash,
+                share.downloads.as_str(),
+                share.choose.map(|c| c.min),
+                share.choose.map(|c| c.max)
             ],
         )?;
         Ok(())

@@ -249,6 +249,35 @@ CREATE TABLE session_meta (
     PRIMARY KEY (session, key)
 );
 "#,
+    r#"
+ALTER TABLE shares ADD COLUMN pin_hash TEXT;
+ALTER TABLE shares ADD COLUMN downloads TEXT NOT NULL DEFAULT 'off';
+ALTER TABLE shares ADD COLUMN choose_min INTEGER;
+ALTER TABLE shares ADD COLUMN choose_max INTEGER;
+ALTER TABLE shares ADD COLUMN activity_seq INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE share_activity (
+    share   TEXT    NOT NULL REFERENCES shares(id),
+    id      TEXT    NOT NULL,
+    seq     INTEGER NOT NULL,
+    ts_ms   INTEGER NOT NULL,
+    kind    TEXT    NOT NULL,
+    sub     TEXT,
+    name    TEXT,
+    detail  TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (share, id)
+);
+CREATE TABLE selections (
+    share        TEXT    NOT NULL REFERENCES shares(id),
+    submit_id    TEXT    NOT NULL,
+    sub          TEXT    NOT NULL,
+    name         TEXT,
+    submitted_ms INTEGER NOT NULL,
+    frames       TEXT    NOT NULL,
+    export       TEXT,
+    done_ms      INTEGER,
+    PRIMARY KEY (share, submit_id)
+);
+"#,
 ];
 
 /// Bring the schema up to date in one transaction that holds SQLite's write lock: two

@@ -213,6 +213,9 @@ fn record_likes(j: &Journal, likes: &[(&str, u64, i64, &str, i64, bool)]) {
                 expires_ms: i64::MAX,
                 revoked_ms: None,
                 registered: false,
+                pin_hash: None,
+                downloads: Default::default(),
+                choose: None,
             })
             .expect("share");
         }

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use super::comments::{self, BATCH_WINDOW, Batch};
 use super::relay_http::{RelayError, RelayHttp};
+use super::selection::{self, PickMarks};
 use crate::bus::Bus;
 use crate::journal::{Answer, Journal, Marks, now_ms};
 use crate::sidecar::{self, Naming};
@@ -31,6 +32,7 @@ pub struct Collector {
     relay: RelayHttp,
     naming: Naming,
     bus: Bus,
+    picks: PickMarks,
 }
 
 /// What one round did.
@@ -56,7 +58,15 @@ pub fn parse(share: &str, entry: &Value) -> Option<Answer> {
         "label" => payload["label"].as_str()?.to_string(),
         "like" => payload["liked"].as_bool()?.to_string(),
         "comment" => payload["text"].as_str()?.to_string(),
+        "pick" => payload["picked"].as_bool()?.to_string(),
+        "submit" => payload["picked"].as_u64()?.to_string(),
+        "unlock" => payload["guest"].as_str()?.to_string(),
         _ => return None,
+    };
+    // A submit or an unlock is about a guest's selection, not one frame.
+    let shot_id = match kind {
+        "submit" | "unlock" => 0,
+        _ => payload["frame"].as_i64()?,
     };
     Some(Answer {
         share: share.to_string(),
@@ -65,7 +75,7 @@ pub fn parse(share: &str, entry: &Value) -> Option<Answer> {
         ts_ms: entry["ts"].as_i64().unwrap_or_else(now_ms),
         sub: payload["sub"].as_str().unwrap_or("anonymous").to_string(),
         name: payload["name"].as_str().map(String::from),
-        shot_id: payload["frame"].as_i64()?,
+        shot_id,
         frame_name: String::new(),
         kind: kind.to_string(),
         value,
@@ -92,6 +102,7 @@ impl Collector {
         relay: RelayHttp,
         naming: Naming,
         bus: Bus,
+        picks: PickMarks,
     ) -> Self {
         Self {
             journal,
@@ -99,6 +110,7 @@ impl Collector {
             relay,
             naming,
             bus,
+            picks,
         }
     }
 
@@ -118,8 +130,11 @@ impl Collector {
             match self.read(&share.id) {
                 Ok(new) => {
                     round.answers += new.len();
+                    selection::record(&self.journal, &new)?;
                     for a in new {
-                        touched.insert(a.shot_id);
+                        if a.shot_id != 0 {
+                            touched.insert(a.shot_id);
+                        }
                         if a.kind == "comment" {
                             round.comments.push(a);
                         }
@@ -130,7 +145,17 @@ impl Collector {
                     round.failed += 1;
                 }
             }
+            if let Err(e) = super::activity::read(&self.journal, &self.relay, &self.bus, &share) {
+                tracing::debug!("gallery {} activity: {e}", share.id);
+            }
         }
+        selection::finish(
+            &self.journal,
+            &self.library,
+            self.naming,
+            &self.picks,
+            &self.bus,
+        )?;
         for shot in touched {
             if self.sidecar(shot)? {
                 round.sidecars += 1;

@@ -12,15 +12,22 @@
 //! - [`relay_http`]: the relay calls (token, share, blobs).
 //! - [`publisher`]: the engine's task that sends frames.
 //! - [`answers`]: the engine's task that reads answers.
+//! - [`activity`]: who opened a share, wrong PINs, downloads, from the relay.
 //! - [`comments`]: new comments as batched notifications.
+//! - [`selection`]: a guest's sent selection ("choose N") into sidecars, an export and a
+//!   notification.
 
+pub mod activity;
 pub mod answers;
 pub mod comments;
 pub mod link;
 pub mod publisher;
 pub mod relay_http;
+pub mod selection;
 
 use std::time::Duration;
+
+use shotline_protocol::gallery::{Choose, Downloads};
 
 use crate::journal::{Journal, Share, now_ms};
 
@@ -41,12 +48,48 @@ pub fn new_id() -> String {
         .collect()
 }
 
+/// How a share is set up beyond its session, title and time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// The PIN's Argon2 hash ([`hash_pin`]).
+    pub pin_hash: Option<String>,
+    /// What guests may download.
+    pub downloads: Downloads,
+    /// "Choose N".
+    pub choose: Option<Choose>,
+}
+
+/// Check a PIN (4 to 8 digits, or a passphrase of 6 to 128 characters) and hash it with
+/// Argon2id and a random salt, as the journal and the relay keep it.
+pub fn hash_pin(pin: &str) -> Result<String, String> {
+    use argon2::PasswordHasher;
+    let pin = pin.trim();
+    let digits = pin.chars().all(|c| c.is_ascii_digit());
+    let length = pin.chars().count();
+    if digits && !(4..=8).contains(&length) {
+        return Err("a PIN of digits has 4 to 8 of them".into());
+    }
+    if !digits && !(6..=128).contains(&length) {
+        return Err("a passphrase has 6 to 128 characters".into());
+    }
+    if pin.chars().any(char::is_control) {
+        return Err("a PIN has no control characters".into());
+    }
+    let salt = argon2::password_hash::SaltString::encode_b64(&rand::random::<[u8; 16]>())
+        .map_err(|e| e.to_string())?;
+    argon2::Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
 /// Record a new share of `session` for `ttl`; the running engine makes its link.
 pub fn create(
     journal: &Journal,
     session: &str,
     title: Option<&str>,
     ttl: Duration,
+    settings: Settings,
 ) -> crate::Result<Share> {
     let now = now_ms();
     let share = Share {
@@ -62,6 +105,9 @@ pub fn create(
         expires_ms: now + ttl.as_millis() as i64,
         revoked_ms: None,
         registered: false,
+        pin_hash: settings.pin_hash,
+        downloads: settings.downloads,
+        choose: settings.choose,
     };
     journal.create_share(&share)?;
     Ok(share)
@@ -69,6 +115,23 @@ pub fn create(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pins_are_checked_and_only_their_hash_is_kept() {
+        use argon2::PasswordVerifier;
+        let hash = super::hash_pin(" 2468 ").expect("four digits");
+        assert!(!hash.contains("2468"));
+        let parsed = argon2::PasswordHash::new(&hash).expect("PHC");
+        assert!(
+            argon2::Argon2::default()
+                .verify_password(b"2468", &parsed)
+                .is_ok()
+        );
+        assert!(super::hash_pin("123").is_err());
+        assert!(super::hash_pin("123456789").is_err());
+        assert!(super::hash_pin("short").is_err());
+        assert!(super::hash_pin("correct horse").is_ok());
+    }
+
     #[test]
     fn share_ids_are_new_each_time_and_make_valid_channels() {
         let a = super::new_id();

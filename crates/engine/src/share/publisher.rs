@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
+use shotline_protocol::gallery::ShareOptions;
 use shotline_protocol::{Event, FramePreview, GalleryFrame};
 use tokio::sync::{Notify, watch};
 
@@ -145,12 +146,9 @@ impl Publisher {
             self.journal.share_linked(&share.id, &token, &url)?;
         }
         if !share.registered {
-            self.relay.put_share(
-                &share.id,
-                &channel,
-                share.expires_ms,
-                share.title.as_deref(),
-            )?;
+            self.relay.put_share(share, &channel)?;
+            // Its options may have changed: the page reads them from its state.
+            fresh.remove(&share.id);
             self.journal.share_registered(&share.id)?;
         }
         let due = self.journal.frames_to_publish(&share.id, BATCH)?;
@@ -269,6 +267,11 @@ impl Publisher {
             "title": share.title,
             "session": share.session,
             "expires": share.expires_ms,
+            "options": ShareOptions {
+                downloads: share.downloads,
+                choose: share.choose,
+                pin: share.pin_hash.is_some(),
+            },
             "frames": frames,
         });
         self.relay.put_blob(

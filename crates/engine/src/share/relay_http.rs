@@ -122,15 +122,22 @@ impl RelayHttp {
             })
     }
 
-    /// The share `id` shows `channel` until `exp_ms`, titled `title`.
+    /// The share shows `channel` until its expiry, with its title and proofing settings
+    /// (its PIN as its hash only).
     pub fn put_share(
         &self,
-        id: &str,
+        share: &crate::journal::Share,
         channel: &str,
-        exp_ms: i64,
-        title: Option<&str>,
     ) -> Result<(), RelayError> {
-        let body = json!({"channel": channel, "exp": exp_ms / 1000, "title": title});
+        let id = &share.id;
+        let body = json!({
+            "channel": channel,
+            "exp": share.expires_ms / 1000,
+            "title": share.title,
+            "pin_hash": share.pin_hash,
+            "downloads": share.downloads,
+            "choose": share.choose,
+        });
         let response = self
             .agent
             .put(&format!("{}/v1/shares/{id}", self.base))
@@ -153,22 +160,33 @@ impl RelayHttp {
     /// Up to a page of share `id`'s answers after the `after`th (the relay's answer log):
     /// the entries, the log's length, and where the next page starts.
     pub fn answers(&self, id: &str, after: u64) -> Result<(Vec<Value>, u64, u64), RelayError> {
+        self.log(id, "answers", after)
+    }
+
+    /// As [`RelayHttp::answers`], for the share's activity the relay records (who opened
+    /// it, wrong PINs, downloads).
+    pub fn activity(&self, id: &str, after: u64) -> Result<(Vec<Value>, u64, u64), RelayError> {
+        self.log(id, "activity", after)
+    }
+
+    fn log(&self, id: &str, which: &str, after: u64) -> Result<(Vec<Value>, u64, u64), RelayError> {
         let response = self
             .agent
             .get(&format!(
-                "{}/v1/shares/{id}/answers?after={after}&limit=200",
+                "{}/v1/shares/{id}/{which}?after={after}&limit=200",
                 self.base
             ))
             .header("authorization", &self.auth())
             .call();
-        let mut answer = self.answer("reading answers", response)?;
+        let what = format!("reading {which}");
+        let mut answer = self.answer(&what, response)?;
         let total = answer["total"].as_u64().unwrap_or(0);
         let next = answer["next"].as_u64().unwrap_or(after);
-        match answer["answers"].take() {
+        match answer[which].take() {
             Value::Array(list) => Ok((list, total, next)),
             other => Err(RelayError {
-                what: "reading answers".into(),
-                why: format!("no answers in {other}"),
+                what,
+                why: format!("no {which} in {other}"),
                 status: None,
             }),
         }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod gallery;
 pub mod xmp;
 
 use std::fs;

@@ -23,8 +23,10 @@ pub mod answers;
 pub mod blobs;
 pub mod check;
 pub mod door;
+pub mod downloads;
 pub mod page;
 pub mod pin;
+pub mod zip;
 
 use std::sync::Arc;
 

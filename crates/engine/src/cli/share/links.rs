@@ -15,7 +15,7 @@ const LINK_WAIT: Duration = Duration::from_secs(30);
 /// How long `revoke` waits for the running engine to tell the relay.
 const CLOSE_WAIT: Duration = Duration::from_secs(15);
 
-fn when(ms: i64) -> String {
+pub(super) fn when(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| {
             t.with_timezone(&chrono::Local)
@@ -31,6 +31,7 @@ pub fn create(
     session: Option<String>,
     ttl: &str,
     title: Option<&str>,
+    settings: shotline_engine::share::Settings,
 ) -> anyhow::Result<ExitCode> {
     let ttl = humantime::parse_duration(ttl.trim())
         .ok()
@@ -52,7 +53,7 @@ pub fn create(
     {
         anyhow::bail!("--title is at most 200 characters");
     }
-    let journal = super::running_journal(
+    let journal = crate::cli::running_journal(
         config,
         "it makes the share's link on its relay and sends the frames",
     )?;
@@ -61,7 +62,7 @@ pub fn create(
         Some(s) => s,
         None => journal.meta("session")?.unwrap_or_else(default_session),
     };
-    let share = shotline_engine::share::create(&journal, &session, title, ttl)?;
+    let share = shotline_engine::share::create(&journal, &session, title, ttl, settings)?;
     println!("{}", share.id);
     let start = Instant::now();
     loop {
@@ -93,7 +94,7 @@ pub fn create(
     }
 }
 
-fn open_journal(config: &Config) -> anyhow::Result<Journal> {
+pub(super) fn open_journal(config: &Config) -> anyhow::Result<Journal> {
     let path = Journal::path_for(&config.library.path);
     if !path.exists() {
         anyhow::bail!(
@@ -115,6 +116,9 @@ fn share_json(journal: &Journal, share: &Share) -> anyhow::Result<serde_json::Va
         "expires_ms": share.expires_ms,
         "revoked_ms": share.revoked_ms,
         "link": share.link,
+        "pin": share.pin_hash.is_some(),
+        "downloads": share.downloads,
+        "choose": share.choose,
     }))
 }
 
@@ -164,7 +168,7 @@ pub fn revoke(config: &Config, id: &str) -> anyhow::Result<ExitCode> {
         eprintln!("error: no share {id}: `shotline share list` shows them");
         return Ok(ExitCode::from(1));
     }
-    let running = super::running_journal(config, "").is_ok();
+    let running = crate::cli::running_journal(config, "").is_ok();
     if running {
         let start = Instant::now();
         while start.elapsed() < CLOSE_WAIT {

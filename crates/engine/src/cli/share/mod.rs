@@ -1,0 +1,180 @@
+//! `shotline share …`: the live gallery's shares — made, listed, closed and exported in
+//! [`links`]; their proofing settings changed, guests' selections and the share's
+//! activity in [`proofing`].
+
+mod links;
+mod proofing;
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use shotline_engine::Config;
+use shotline_protocol::gallery::{Choose, Downloads};
+
+/// The share's proofing settings, as `create` and `set` take them.
+#[derive(Debug, Args)]
+pub struct Settings {
+    /// A PIN its guests give before they see anything: 4 to 8 digits, or a passphrase of
+    /// 6 to 128 characters (only its Argon2 hash is kept). Also from SHOTLINE_SHARE_PIN.
+    #[arg(
+        long,
+        value_name = "PIN",
+        env = "SHOTLINE_SHARE_PIN",
+        hide_env_values = true
+    )]
+    pin: Option<String>,
+    /// Take the PIN off (`set` only).
+    #[arg(long, conflicts_with = "pin")]
+    no_pin: bool,
+    /// What guests may download: off, web (the 2048 px preview) or originals.
+    #[arg(long, value_name = "WHAT", value_parser = ["off", "web", "originals"])]
+    downloads: Option<String>,
+    /// Ask each guest to pick frames and send the selection: `20`, or `10-20`.
+    #[arg(long, value_name = "N|MIN-MAX")]
+    choose: Option<String>,
+    /// No selection asked for (`set` only).
+    #[arg(long, conflicts_with = "choose")]
+    no_choose: bool,
+}
+
+/// `shotline share …`.
+#[derive(Debug, Subcommand)]
+pub enum Action {
+    /// Share a session (needs the running `shotline run`, which makes the link); prints
+    /// the share id, then the link as the last line.
+    Create {
+        /// The session (default: the one `shotline run` is shooting).
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+        /// How long the link works, e.g. 7d or 12h.
+        #[arg(long, default_value = "7d", value_name = "DURATION")]
+        ttl: String,
+        /// A title the guests see.
+        #[arg(long, value_name = "TEXT")]
+        title: Option<String>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Change a share: its PIN, downloads, "choose N", or when it ends (the running
+    /// `shotline run` tells the relay; open pages pick it up).
+    Set {
+        /// The share id.
+        #[arg(value_name = "ID")]
+        id: String,
+        #[command(flatten)]
+        settings: Settings,
+        /// Keep it open this much longer, e.g. 3d.
+        #[arg(long, value_name = "DURATION")]
+        extend: Option<String>,
+    },
+    /// Every share: id, session, state, frames, link.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close a share: open pages are cut off, its link answers 410.
+    Revoke {
+        /// The share id.
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Every answer the share's guests gave (ratings, labels, likes, picks, comments)
+    /// with guest, time and frame.
+    Export {
+        /// The share id.
+        #[arg(value_name = "ID")]
+        id: String,
+        /// `csv` or `json`.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+    },
+    /// The selections guests sent: each guest's picked file names (`txt`: one line,
+    /// ready to paste into Lightroom's or Capture One's filter), or CSV or JSON.
+    Picks {
+        /// The share id.
+        #[arg(value_name = "ID")]
+        id: String,
+        /// `txt`, `csv` or `json`.
+        #[arg(long, default_value = "txt", value_parser = ["txt", "csv", "json"])]
+        format: String,
+    },
+    /// Let a guest change their sent selection again.
+    Unlock {
+        /// The share id.
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The guest: their name, or the `sub` `share picks --format csv` shows.
+        #[arg(value_name = "GUEST")]
+        guest: String,
+    },
+    /// Who opened the share and when, wrong PINs, downloads, selections sent.
+    Activity {
+        /// The share id.
+        #[arg(value_name = "ID")]
+        id: String,
+        /// `text` or `csv`.
+        #[arg(long, default_value = "text", value_parser = ["text", "csv"])]
+        format: String,
+    },
+}
+
+/// Run `action`.
+pub fn run(config: &Config, action: Action) -> anyhow::Result<ExitCode> {
+    match action {
+        Action::Create {
+            session,
+            ttl,
+            title,
+            settings,
+        } => {
+            let settings = settings.for_create()?;
+            links::create(config, session, &ttl, title.as_deref(), settings)
+        }
+        Action::Set {
+            id,
+            settings,
+            extend,
+        } => proofing::set(config, &id, &settings, extend.as_deref()),
+        Action::List { json } => links::list(config, json),
+        Action::Revoke { id } => links::revoke(config, &id),
+        Action::Export { id, format } => links::export(config, &id, &format),
+        Action::Picks { id, format } => proofing::picks(config, &id, &format),
+        Action::Unlock { id, guest } => proofing::unlock(config, &id, &guest),
+        Action::Activity { id, format } => proofing::activity(config, &id, &format),
+    }
+}
+
+impl Settings {
+    fn pin_hash(&self) -> anyhow::Result<Option<String>> {
+        self.pin
+            .as_deref()
+            .map(|p| shotline_engine::share::hash_pin(p).map_err(|e| anyhow::anyhow!("--pin: {e}")))
+            .transpose()
+    }
+
+    fn downloads(&self) -> Option<Downloads> {
+        self.downloads.as_deref().and_then(Downloads::parse)
+    }
+
+    fn choose(&self) -> anyhow::Result<Option<Choose>> {
+        self.choose
+            .as_deref()
+            .map(|c| Choose::parse(c).map_err(|e| anyhow::anyhow!("--choose: {e}")))
+            .transpose()
+    }
+
+    /// The settings of a new share.
+    fn for_create(&self) -> anyhow::Result<shotline_engine::share::Settings> {
+        if self.no_pin || self.no_choose {
+            anyhow::bail!(
+                "--no-pin and --no-choose are for `share set`: a new share has neither unless asked"
+            );
+        }
+        Ok(shotline_engine::share::Settings {
+            pin_hash: self.pin_hash()?,
+            downloads: self.downloads().unwrap_or_default(),
+            choose: self.choose()?,
+        })
+    }
+}

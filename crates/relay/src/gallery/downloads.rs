@@ -1,0 +1,322 @@
+//! Downloads of a share's frames, when the studio allows them (`downloads` of the share:
+//! `web` or `originals`; `off` by default):
+//!
+//! - `GET /v1/shares/{id}/download/{frame}` — the frame's web-size picture (the 2048 px
+//!   preview, as the share shows it: watermarked when the share is), as an attachment
+//!   named after the frame.
+//! - `GET /v1/shares/{id}/download.zip?frames=1,2,3` — several of them as one ZIP
+//!   (at most [`MAX_ZIP_FRAMES`]), streamed a picture at a time; at most
+//!   [`MAX_ZIPS`] are written at once on a node.
+//!
+//! Any token of the share's channel may download (guests and the studio); each download
+//! is recorded in the share's activity for the studio. Originals are not held by the
+//! relay: a share set to `originals` is served web size until the engine sends originals
+//! (not built yet).
+
+use std::sync::{Arc, LazyLock};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shotline_protocol::gallery::Downloads;
+use shotline_protocol::relay::ErrorCode;
+use tokio::sync::Semaphore;
+
+use crate::access::shares::{ShareRecord, ShareState};
+use crate::auth::{Claims, now_secs};
+use crate::http::{Remote, error_response, unavailable};
+
+/// Frames in one ZIP, at most.
+pub const MAX_ZIP_FRAMES: usize = 500;
+/// ZIPs written at once on one node, at most.
+pub const MAX_ZIPS: usize = 16;
+
+static ZIPS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(MAX_ZIPS));
+
+/// `?token=` and, for a ZIP, `frames=`.
+#[derive(Debug, Deserialize)]
+pub struct DownloadQuery {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    frames: Option<String>,
+}
+
+/// The open share `id` that allows downloads, and the caller's claims; or the refusal.
+#[allow(clippy::result_large_err)]
+async fn allowed(
+    state: &crate::State,
+    id: &str,
+    headers: &HeaderMap,
+    token: Option<&str>,
+) -> Result<(ShareRecord, Claims), Response> {
+    let Some(share) = state.access.share(id).await else {
+        return Err(error_response(
+            ErrorCode::NotFound,
+            format!("no share {id}"),
+        ));
+    };
+    let claims = crate::http::authorize(state, headers, token, &share.channel)?;
+    if share.state(now_secs()) != ShareState::Open {
+        return Err(error_response(
+            ErrorCode::Forbidden,
+            "this gallery has closed",
+        ));
+    }
+    if share.downloads == Downloads::Off {
+        return Err(error_response(
+            ErrorCode::Forbidden,
+            "the studio has not allowed downloads from this gallery",
+        ));
+    }
+    Ok((share, claims))
+}
+
+/// Each frame's file name, from the share's `state.json`.
+async fn names(state: &crate::State, channel: &str) -> Vec<(i64, String)> {
+    let Ok(Some(bytes)) = state.blobs.get(channel, "state.json").await else {
+        return Vec::new();
+    };
+    let state: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    state["frames"]
+        .as_array()
+        .map(|frames| {
+            frames
+                .iter()
+                .filter_map(|f| Some((f["frame"].as_i64()?, f["name"].as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `name` as a downloaded JPEG's name: its stem (path and odd characters out) + `.jpg`.
+fn jpeg_name(name: Option<&str>, frame: i64) -> String {
+    let stem = name
+        .and_then(|n| n.rsplit(['/', '\\']).next())
+        .map(|n| n.rsplit_once('.').map_or(n, |(s, _)| s))
+        .map(|s| {
+            s.chars()
+                .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' ' | '.'))
+                .take(100)
+                .collect::<String>()
+        })
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| format!("frame-{frame}"));
+    format!("{stem}.jpg")
+}
+
+fn attachment(name: &str) -> HeaderValue {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+async fn record(state: &crate::State, share: &ShareRecord, claims: &Claims, what: String) {
+    super::door::record(
+        state,
+        &share.channel,
+        "gallery_download",
+        json!({"sub": claims.sub, "name": claims.name, "what": what}),
+    )
+    .await;
+}
+
+/// `GET /v1/shares/{id}/download/{frame}`.
+pub async fn one(
+    State(state): State<Arc<crate::State>>,
+    Path((id, frame)): Path<(String, i64)>,
+    Query(q): Query<DownloadQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let (share, claims) = match allowed(&state, &id, &headers, q.token.as_deref()).await {
+        Ok(ok) => ok,
+        Err(response) => return response,
+    };
+    let bytes = match state
+        .blobs
+        .get(&share.channel, &format!("{frame}-2048.jpg"))
+        .await
+    {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return error_response(ErrorCode::NotFound, format!("no picture of frame {frame}"));
+        }
+        Err(e) => return unavailable(&e),
+    };
+    let names = names(&state, &share.channel).await;
+    let name = jpeg_name(
+        names
+            .iter()
+            .find(|(f, _)| *f == frame)
+            .map(|(_, n)| n.as_str()),
+        frame,
+    );
+    record(&state, &share, &claims, format!("{name} (web size)")).await;
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
+            (header::CONTENT_DISPOSITION, attachment(&name)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `GET /v1/shares/{id}/download.zip?frames=…`.
+pub async fn zip(
+    State(state): State<Arc<crate::State>>,
+    Path(id): Path<String>,
+    Query(q): Query<DownloadQuery>,
+    Remote(_remote): Remote,
+    headers: HeaderMap,
+) -> Response {
+    let (share, claims) = match allowed(&state, &id, &headers, q.token.as_deref()).await {
+        Ok(ok) => ok,
+        Err(response) => return response,
+    };
+    let mut frames: Vec<i64> = Vec::new();
+    for part in q
+        .frames
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|p| !p.is_empty())
+    {
+        match part.trim().parse::<i64>() {
+            Ok(f) if !frames.contains(&f) => frames.push(f),
+            Ok(_) => {}
+            Err(_) => {
+                return error_response(
+                    ErrorCode::BadFrame,
+                    "frames is a comma-separated list of frame ids",
+                );
+            }
+        }
+    }
+    if frames.is_empty() || frames.len() > MAX_ZIP_FRAMES {
+        return error_response(
+            ErrorCode::BadFrame,
+            format!("a ZIP holds 1 to {MAX_ZIP_FRAMES} frames"),
+        );
+    }
+    let Ok(permit) = ZIPS.try_acquire() else {
+        return error_response(
+            ErrorCode::Overloaded,
+            "many downloads are being made right now: try again in a minute",
+        );
+    };
+    let names = names(&state, &share.channel).await;
+    record(
+        &state,
+        &share,
+        &claims,
+        format!("{} frames as a ZIP (web size)", frames.len()),
+    )
+    .await;
+    let channel = share.channel.clone();
+    let stream = futures_util::stream::unfold(
+        (
+            state,
+            frames.into_iter(),
+            Some(super::zip::Zip::default()),
+            names,
+            permit,
+        ),
+        move |(state, mut frames, mut zip, names, permit)| {
+            let channel = channel.clone();
+            async move {
+                let archive = zip.as_mut()?;
+                for frame in frames.by_ref() {
+                    let bytes = match state
+                        .blobs
+                        .get(&channel, &format!("{frame}-2048.jpg"))
+                        .await
+                    {
+                        Ok(Some(bytes)) => bytes,
+                        // A frame without a picture (or not this share's) is left out.
+                        Ok(None) => continue,
+                        Err(e) => {
+                            let error = std::io::Error::other(e.to_string());
+                            return Some((Err(error), (state, frames, None, names, permit)));
+                        }
+                    };
+                    let name = jpeg_name(
+                        names
+                            .iter()
+                            .find(|(f, _)| *f == frame)
+                            .map(|(_, n)| n.as_str()),
+                        frame,
+                    );
+                    let chunk = archive.file(&name, &bytes).map_err(std::io::Error::other);
+                    return Some((chunk, (state, frames, zip, names, permit)));
+                }
+                let end: Result<Bytes, std::io::Error> = Ok(zip.take()?.finish());
+                Some((end, (state, frames, None, names, permit)))
+            }
+        },
+    );
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/zip"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&format!("{id}-picks.zip")),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downloaded_names_are_the_frames_own_without_paths() {
+        assert_eq!(jpeg_name(Some("IMG_0001.NEF"), 1), "IMG_0001.jpg");
+        assert_eq!(jpeg_name(Some("../../etc/passwd"), 1), "passwd.jpg");
+        assert_eq!(jpeg_name(Some("\u{202e}.."), 7), "frame-7.jpg");
+        assert_eq!(jpeg_name(None, 3), "frame-3.jpg");
+        assert!(
+            attachment("Été.jpg")
+                .to_str()
+                .is_ok_and(|h| h.contains("filename*=UTF-8''%C3%89t%C3%A9.jpg"))
+        );
+    }
+}
