@@ -76,6 +76,21 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../ui/dist/gallery/answers.js"),
     ),
     (
+        "gallery/session.js",
+        JS,
+        include_str!("../../../ui/dist/gallery/session.js"),
+    ),
+    (
+        "gallery/picks.js",
+        JS,
+        include_str!("../../../ui/dist/gallery/picks.js"),
+    ),
+    (
+        "gallery/downloads.js",
+        JS,
+        include_str!("../../../ui/dist/gallery/downloads.js"),
+    ),
+    (
         "gallery/gallery.css",
         CSS,
         include_str!("../../../ui/dist/gallery/gallery.css"),
@@ -143,7 +158,8 @@ mod tests {
             let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
             for import in body.lines().filter_map(|l| {
                 let l = l.trim();
-                l.starts_with("import ")
+                // `import { a } from "./m.js";`, or the last line of one over several.
+                (l.starts_with("import ") || l.starts_with("} from "))
                     .then(|| {
                         l.rsplit_once(" from \"")
                             .map(|(_, r)| r.trim_end_matches("\";"))

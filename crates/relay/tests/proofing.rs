@@ -264,6 +264,111 @@ async fn a_sent_selection_is_locked_until_the_studio_unlocks_it(backend: Backend
     assert_eq!(status, 200, "unlocked: {body}");
 }
 
+async fn downloads_obey_the_share_and_are_counted(backend: Backend) {
+    let data = tempfile::tempdir().expect("tempdir");
+    let (a, b) = nodes(backend, data.path()).await;
+    let b = b.as_ref().unwrap_or(&a);
+    for (id, downloads) in [("web", "web"), ("off", "off")] {
+        let (status, answer) = open_share(&a, id, json!({"downloads": downloads})).await;
+        assert_eq!(status, 200, "{answer}");
+        let channel = format!("s:gallery:{id}");
+        let frames = json!({"frames": [{"frame": 1, "name": "IMG_0001.NEF"}, {"frame": 2, "name": "Été 2.JPG"}]});
+        for (name, body) in [
+            ("state.json", frames.to_string()),
+            ("1-2048.jpg", "first picture".to_string()),
+            ("2-2048.jpg", "second picture".to_string()),
+        ] {
+            let path = format!("/v1/blobs/{channel}/{name}");
+            assert_eq!(
+                http(&a, "PUT", &path, Some(&publisher()), Some(&body))
+                    .await
+                    .0,
+                200
+            );
+        }
+    }
+    let guest = |id: &str| {
+        sign(&Claims {
+            name: Some("Ana".into()),
+            ..Claims::new(
+                Role::Guest,
+                vec![format!("s:gallery:{id}")],
+                std::time::Duration::from_secs(600),
+            )
+            .with_sub("guest-ana")
+        })
+    };
+    let (status, head, body) = support::relay::http_with(
+        b,
+        "GET",
+        "/v1/shares/web/download/1",
+        &[("Authorization", &format!("Bearer {}", guest("web")))],
+        None,
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, "first picture"));
+    assert!(head.contains("filename=\"img_0001.jpg\""), "{head}");
+    let (status, body) = http(
+        b,
+        "GET",
+        "/v1/shares/off/download/1",
+        Some(&guest("off")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "downloads off: {body}");
+    let (status, _) = http(
+        b,
+        "GET",
+        "/v1/shares/web/download/1",
+        Some(&guest("off")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "another share's guest");
+
+    // A ZIP of both, streamed: a real archive with both pictures under their names.
+    let (status, _, zip) =
+        support::relay::http_bytes(b, "/v1/shares/web/download.zip?frames=1,2,9", &guest("web"))
+            .await;
+    assert_eq!(status, 200);
+    let file = data.path().join("picks.zip");
+    std::fs::write(&file, &zip).expect("zip");
+    let listing = std::process::Command::new("python3")
+        .args(["-c", "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nfor i in z.infolist(): print(i.filename, z.read(i).decode())", file.to_str().expect("path")])
+        .output()
+        .expect("python3");
+    assert!(
+        listing.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listing.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&listing.stdout),
+        "IMG_0001.jpg first picture\nÉté 2.jpg second picture\n"
+    );
+    let (status, _) = http(
+        b,
+        "GET",
+        "/v1/shares/web/download.zip?frames=",
+        Some(&guest("web")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    let (_, activity) = activity(&a, "web", &publisher()).await;
+    let whats: Vec<&str> = activity
+        .iter()
+        .filter(|a| a["event"]["type"] == "gallery_download")
+        .filter_map(|a| a["event"]["payload"]["what"].as_str())
+        .collect();
+    assert_eq!(
+        whats,
+        ["IMG_0001.jpg (web size)", "2 frames as a ZIP (web size)"]
+    );
+}
+
 fn base64_decode(text: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -274,4 +379,5 @@ fn base64_decode(text: &str) -> Vec<u8> {
 on_both_backends!(
     a_pin_protected_link_opens_only_with_its_pin,
     a_sent_selection_is_locked_until_the_studio_unlocks_it,
+    downloads_obey_the_share_and_are_counted,
 );

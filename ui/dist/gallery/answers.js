@@ -1,12 +1,18 @@
-// The guests' answers on a share: every rating, label, like and comment, from the relay's
-// answer log (so a late guest sees all of them, not the last few events) and then live.
-// Each answer counts once, by its publish id. Per frame: each guest's latest rating,
-// label and like, and the comment thread. Names and comments are data, shown as text.
+// The guests' answers on a share: every rating, label, like, pick and comment, from the
+// relay's answer log (so a late guest sees all of them, not the last few events) and then
+// live. Each answer counts once, by its publish id. Per frame: each guest's latest
+// rating, label, like and pick, and the comment thread; per guest, whether their
+// selection is sent (locked) or the studio unlocked it. Names and comments are data,
+// shown as text.
 export const LABELS = ["red", "yellow", "green", "blue", "purple"];
 export class Answers {
     constructor() {
         this.frames = new Map();
         this.seen = new Set();
+        /** Each guest's picks: frame → their latest pick or unpick. */
+        this.picks = new Map();
+        /** Each guest's selection: sent (locked) or unlocked, as of when. */
+        this.sent = new Map();
     }
     /** Take one answer; the frame it is about, or undefined when it was known or is none.
      *  A `provisional` one is this page's own, shown before the relay's copy comes back
@@ -17,6 +23,15 @@ export class Answers {
             return undefined;
         if (this.seen.has(entry.id))
             return undefined;
+        if (type === "gallery_submit" || type === "gallery_unlock") {
+            if (!provisional)
+                this.seen.add(entry.id);
+            const who = type === "gallery_submit" ? String(payload.sub ?? "") : String(payload.guest ?? "");
+            const known = this.sent.get(who);
+            if (!known || known.ts <= entry.ts)
+                this.sent.set(who, { locked: type === "gallery_submit", ts: entry.ts });
+            return undefined;
+        }
         const frame = Number(payload.frame);
         if (!Number.isFinite(frame))
             return undefined;
@@ -41,6 +56,18 @@ export class Answers {
             case "gallery_like":
                 mark(answers.likes, payload.liked === true);
                 break;
+            case "gallery_pick": {
+                let mine = this.picks.get(sub);
+                if (!mine) {
+                    mine = new Map();
+                    this.picks.set(sub, mine);
+                }
+                const known = mine.get(frame);
+                if (!known || known.ts <= entry.ts || known.id === entry.id) {
+                    mine.set(frame, { value: payload.picked === true, name, ts: entry.ts, id: entry.id });
+                }
+                break;
+            }
             case "gallery_comment": {
                 const comment = { id: entry.id, sub, name, text: String(payload.text ?? ""), ts: entry.ts };
                 const at = answers.comments.findIndex((c) => c.id === entry.id);
@@ -80,6 +107,24 @@ export class Answers {
     label(frame) {
         const l = latest(this.of(frame).labels)?.value;
         return l === "none" ? undefined : l;
+    }
+    /** The frames `sub` has picked now, in the order they were picked. */
+    picked(sub) {
+        const mine = this.picks.get(sub);
+        if (!mine)
+            return [];
+        return [...mine.entries()]
+            .filter(([, m]) => m.value)
+            .sort((a, b) => a[1].ts - b[1].ts)
+            .map(([frame]) => frame);
+    }
+    /** Has `sub` picked `frame`? */
+    isPicked(sub, frame) {
+        return this.picks.get(sub)?.get(frame)?.value === true;
+    }
+    /** Is `sub`'s selection sent (and not unlocked since)? */
+    isLocked(sub) {
+        return this.sent.get(sub)?.locked === true;
     }
     /** Did `sub` answer `frame` at all? */
     answeredBy(frame, sub) {

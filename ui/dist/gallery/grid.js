@@ -2,7 +2,7 @@
 // file name. Thumbnails are fetched with the guest's token (an <img> cannot send one)
 // when their tile comes near the screen, a few at a time, and shown from `blob:` URLs; a
 // frame without a preview, or whose preview cannot be had, shows a placeholder with its
-// name.
+// name. When the studio asks for a selection, each tile has a "Pick" button beside it.
 /** An empty picture for frames with nothing to show (their name is shown over it). */
 export const PLACEHOLDER = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 3 2'/%3E";
 const PARALLEL = 6;
@@ -11,10 +11,11 @@ function newer(a, b) {
     return a.time !== b.time ? a.time > b.time : a.frame > b.frame;
 }
 export class Grid {
-    constructor(list, load, open) {
+    constructor(list, load, open, pick) {
         this.list = list;
         this.load = load;
         this.open = open;
+        this.pick = pick;
         this.tiles = new Map();
         this.order = [];
         this.queue = [];
@@ -73,8 +74,16 @@ export class Grid {
         }
         button.append(image);
         button.addEventListener("click", () => this.open(frame.frame));
-        item.append(button);
-        const tile = { frame, item, image, loaded: false };
+        const pick = document.createElement("button");
+        pick.type = "button";
+        pick.className = "pick";
+        pick.textContent = "Pick";
+        pick.setAttribute("aria-label", `Pick ${frame.name}`);
+        pick.setAttribute("aria-pressed", "false");
+        pick.hidden = true;
+        pick.addEventListener("click", () => this.pick(frame.frame));
+        item.append(button, pick);
+        const tile = { frame, item, image, loaded: false, pick };
         this.tiles.set(frame.frame, tile);
         const at = this.order.findIndex((t) => newer(frame, t.frame));
         if (at < 0) {
@@ -128,6 +137,10 @@ export class Grid {
         if (badges.comments)
             part(`💬 ${badges.comments}`, `${badges.comments} comments`);
         tile.badges.replaceChildren(...parts);
+        tile.pick.hidden = badges.picked === undefined;
+        tile.pick.setAttribute("aria-pressed", String(badges.picked === true));
+        tile.pick.textContent = badges.picked ? "Picked ✓" : "Pick";
+        tile.item.classList.toggle("picked", badges.picked === true);
     }
     /** Show only the frames `keep` says; how many are shown. */
     filter(keep) {

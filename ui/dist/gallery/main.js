@@ -4,54 +4,26 @@
 // the share's channel live — WebSocket, else Server-Sent Events, else long-polling, as
 // the dashboard does — and slides each new frame in. A guest gives a display name once;
 // the link's token is exchanged for a token of their own (`POST /v1/tokens`), kept in
-// this browser. Guests answer each frame (like, stars, colour label, comments): every
-// answer so far comes from the relay's answer log, then live; the page shows each guest's
-// latest marks and the comment thread, and filters the grid by them. Names, titles and
-// comments are always shown as text, never as HTML.
+// this browser ([`session`](./session.ts)); a share with a PIN shows only the prompt
+// until it is given. Guests answer each frame (like, stars, colour label, comments, and
+// picks when the studio asks for a selection: [`picks`](./picks.ts)): every answer so
+// far comes from the relay's answer log, then live; the page shows each guest's latest
+// marks and the comment thread, and filters the grid by them. The page says until when
+// the gallery is open. Names, titles and comments are always shown as text, never HTML.
 import { RelayConnection } from "../dashboard/connection.js";
 import { Grid } from "./grid.js";
 import { Answers, LABELS } from "./answers.js";
 import { $ } from "./dom.js";
+import { download, downloadPicks } from "./downloads.js";
+import { Selection } from "./picks.js";
+import { become, channel, exchange as exchangeToken, explain, forget, linkToken, mySub, refusedForGood, share, storedGuest, token, wantsPin, } from "./session.js";
 import { Viewer } from "./viewer.js";
-/** A JWT's claims (not checked: the relay checks them; the page only needs the channel). */
-function claimsOf(token) {
-    const part = token.split(".")[1];
-    if (!part)
-        return undefined;
-    try {
-        const base64 = part.replace(/-/g, "+").replace(/_/g, "/");
-        const text = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
-        const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
-        return JSON.parse(new TextDecoder().decode(bytes));
-    }
-    catch {
-        return undefined;
-    }
-}
-const share = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
-const linkToken = decodeURIComponent(location.hash.replace(/^#/, "")).trim();
-const linkClaims = claimsOf(linkToken);
-const channel = linkClaims?.channels?.[0] ?? "";
-const storageKey = `shotline-guest:${share}`;
-let token = linkToken;
 let connection;
 let closed = false;
+/** The share asks for a PIN, and this guest has not given it yet. */
+let locked = false;
 const blobUrls = new Map();
 const answers = new Answers();
-function now() {
-    return Math.floor(Date.now() / 1000);
-}
-function storedGuest() {
-    try {
-        const guest = JSON.parse(localStorage.getItem(storageKey) ?? "null");
-        if (guest && typeof guest.token === "string" && guest.exp > now() + 60)
-            return guest;
-    }
-    catch {
-        // No storage (private mode), or something else in it: ask again.
-    }
-    return undefined;
-}
 function notice(title, text) {
     $("notice-title").textContent = title;
     $("notice-text").textContent = text;
@@ -75,28 +47,6 @@ function close() {
         URL.revokeObjectURL(url);
     blobUrls.clear();
 }
-/** What a refusal means for a person, by its code (the relay's own message otherwise). */
-function explain(code, fallback) {
-    switch (code) {
-        case "too_many_connections":
-            return "Too many people are on this link from your network right now: try again in a minute.";
-        case "too_many_guests":
-            return "Too many new guests have opened this link from your network within the hour: try again later, or ask the studio for a link of your own.";
-        case "overloaded":
-            return "The gallery is very busy right now: try again in a minute.";
-        case "rate_limited":
-            return "You are answering faster than the gallery takes them: wait a few seconds, then send it again.";
-        default:
-            return fallback;
-    }
-}
-/** Is a refusal final (the token will never be taken again)? */
-async function refusedForGood(response) {
-    if (response.status !== 401)
-        return false;
-    const body = (await response.clone().json().catch(() => ({})));
-    return body.code === "revoked" || body.code === "token_expired";
-}
 /** A blob of the share, fetched with the guest's token; its `blob:` URL. */
 async function loadBlob(path) {
     const known = blobUrls.get(path);
@@ -104,7 +54,7 @@ async function loadBlob(path) {
         return known;
     for (let attempt = 0; attempt < 3 && !closed; attempt++) {
         try {
-            const response = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
+            const response = await fetch(path, { headers: { authorization: `Bearer ${token()}` } });
             if (response.ok) {
                 const url = URL.createObjectURL(await response.blob());
                 blobUrls.set(path, url);
@@ -140,12 +90,21 @@ async function loadState() {
     for (let attempt = 0; !closed; attempt++) {
         try {
             const response = await fetch(path, {
-                headers: { authorization: `Bearer ${token}` },
+                headers: { authorization: `Bearer ${token()}` },
                 cache: "no-cache",
             });
+            if (await wantsPin(response)) {
+                askPin();
+                return;
+            }
             if (response.ok) {
                 const state = (await response.json());
                 setTitle(state.title);
+                showExpiry(state.expires);
+                selection.configure(state.options?.choose);
+                const downloads = (state.options?.downloads ?? "off") !== "off";
+                $("download").hidden = !downloads;
+                $("download-picks").hidden = !downloads;
                 for (const frame of state.frames ?? []) {
                     grid.add(frame, false);
                     decorate(frame.frame);
@@ -173,13 +132,15 @@ async function loadAnswers() {
     for (let attempt = 0; !closed && attempt < 8;) {
         try {
             const response = await fetch(`/v1/shares/${encodeURIComponent(share)}/answers?after=${after}`, {
-                headers: { authorization: `Bearer ${token}` },
+                headers: { authorization: `Bearer ${token()}` },
                 cache: "no-cache",
             });
             if (await refusedForGood(response)) {
                 close();
                 return;
             }
+            if (await wantsPin(response))
+                return;
             if (!response.ok)
                 throw new Error(`HTTP ${response.status}`);
             const body = (await response.json());
@@ -202,22 +163,40 @@ async function loadAnswers() {
         }
     }
 }
-/** The `sub` of this guest's own token (undefined until they gave a name). */
-function mySub() {
-    return token === linkToken ? undefined : claimsOf(token)?.sub;
-}
 function decorate(frame) {
     grid.decorate(frame, {
         likes: answers.likes(frame),
         comments: answers.of(frame).comments.length,
         rating: answers.rating(frame),
         label: answers.label(frame),
+        picked: selection.picked(frame),
     });
 }
 function refreshFrame(frame) {
     decorate(frame);
     applyFilters();
     viewer.answered(frame);
+}
+/** Every frame's pick, and the selection bar (a selection sent or unlocked). */
+function refreshPicks() {
+    if (!selection.active)
+        return;
+    for (const f of grid.frames())
+        decorate(f.frame);
+    selection.render();
+    if (viewer.frame !== undefined)
+        viewer.answered(viewer.frame);
+}
+/** "Open until 14 December" (the share's expiry, ms). */
+function showExpiry(expires) {
+    const line = $("expires");
+    if (!expires) {
+        line.textContent = "";
+        return;
+    }
+    const date = new Date(expires);
+    const soon = expires - Date.now() < 86400000;
+    line.textContent = `Open until ${date.toLocaleDateString([], { day: "numeric", month: "long" })}${soon ? ` ${date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}` : ""}`;
 }
 function applyFilters() {
     const min = Number($("filter-rating").value);
@@ -253,7 +232,7 @@ async function answer(type, payload) {
     const event = { type, payload };
     const response = await fetch(`/v1/channels/${encodeURIComponent(channel)}/events`, {
         method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        headers: { authorization: `Bearer ${token()}`, "content-type": "application/json" },
         body: JSON.stringify({ id, event }),
     }).catch(() => undefined);
     if (!response) {
@@ -276,6 +255,7 @@ async function answer(type, payload) {
     const frame = answers.apply(entry, true);
     if (frame !== undefined)
         refreshFrame(frame);
+    refreshPicks();
     return true;
 }
 const MODE_TEXT = {
@@ -292,9 +272,9 @@ function setMode(mode, detail) {
 }
 function connect() {
     connection?.stop();
-    if (closed)
+    if (closed || locked)
         return;
-    connection = new RelayConnection(location.origin, token, [channel], {
+    connection = new RelayConnection(location.origin, token(), [channel], {
         snapshot() { },
         event(frame) {
             const event = frame.event;
@@ -309,6 +289,8 @@ function connect() {
                 const answered = answers.apply({ id: frame.id, ts: frame.ts, event });
                 if (answered !== undefined)
                     refreshFrame(answered);
+                if (event.type.startsWith("gallery_"))
+                    refreshPicks();
             }
         },
         mode(mode, detail) {
@@ -333,9 +315,12 @@ function connect() {
             }).then(async (response) => {
                 if (await refusedForGood(response))
                     close();
-                else if (token !== linkToken) {
-                    localStorage.removeItem(storageKey);
-                    token = linkToken;
+                else if (await wantsPin(response)) {
+                    forget();
+                    askPin();
+                }
+                else if (token() !== linkToken) {
+                    forget();
                     askName();
                     connect();
                 }
@@ -355,46 +340,64 @@ function askName() {
     form.hidden = false;
     $("viewer-name").hidden = true;
 }
+/** The share wants its PIN: show only the prompt (name and PIN) until it is given. */
+function askPin() {
+    if (locked)
+        return;
+    locked = true;
+    connection?.stop();
+    setMode("offline", "a PIN is needed");
+    $("empty").hidden = true;
+    $("filters").hidden = true;
+    $("pin-field").hidden = false;
+    $("pin-input").required = true;
+    notice("This gallery asks for a PIN", "Write your name and the PIN the studio gave you with the link.");
+    askName();
+}
 async function exchange(name) {
     const error = $("name-error");
     error.textContent = "";
-    const response = await fetch("/v1/tokens", {
-        method: "POST",
-        headers: { authorization: `Bearer ${linkToken}`, "content-type": "application/json" },
-        body: JSON.stringify({ channels: [channel], name }),
-    }).catch(() => undefined);
-    if (!response) {
-        error.textContent = "The gallery cannot be reached: try again in a moment.";
+    const pin = locked ? $("pin-input").value.trim() : undefined;
+    const outcome = await exchangeToken(name, pin);
+    if ("error" in outcome) {
+        if (outcome.final)
+            close();
+        else
+            error.textContent = outcome.error;
         return;
     }
-    if (await refusedForGood(response)) {
-        close();
-        return;
-    }
-    const body = (await response.json().catch(() => ({})));
-    if (!response.ok || !body.token) {
-        error.textContent = explain(body.code, body.message ?? `Not accepted (HTTP ${response.status}).`);
-        return;
-    }
-    const guest = { token: body.token, name, exp: body.exp ?? now() + 3600 };
-    try {
-        localStorage.setItem(storageKey, JSON.stringify(guest));
-    }
-    catch {
-        // Private mode: this visit only.
-    }
-    token = guest.token;
+    become(outcome.guest);
     showGuest(name);
+    if (locked) {
+        locked = false;
+        $("notice").hidden = true;
+        $("pin-field").hidden = true;
+        $("pin-input").value = "";
+        $("filters").hidden = false;
+        void loadState().then(loadAnswers);
+    }
+    refreshPicks();
     connect();
 }
 // ---- Start ---------------------------------------------------------------------------
-const grid = new Grid($("grid"), loadBlob, (frame) => viewer.open(frame));
+const grid = new Grid($("grid"), loadBlob, (frame) => viewer.open(frame), (frame) => void selection.toggle(frame));
+const selection = new Selection({
+    answers,
+    me: mySub,
+    send: answer,
+    changed: refreshFrame,
+    say: (text) => {
+        const line = $("selection-error");
+        line.textContent = text;
+    },
+});
 const viewer = new Viewer({
     answers,
     grid,
     me: mySub,
     cached: (path) => blobUrls.get(path),
     loadBlob,
+    picked: (frame) => selection.picked(frame),
 });
 function start() {
     if (!linkToken || !channel || !share) {
@@ -405,7 +408,7 @@ function start() {
     }
     const guest = storedGuest();
     if (guest) {
-        token = guest.token;
+        become(guest);
         showGuest(guest.name);
     }
     else {
@@ -419,6 +422,22 @@ function start() {
             return;
         }
         void exchange(name.slice(0, 64));
+    });
+    $("pick").addEventListener("click", () => {
+        const frame = viewer.frame;
+        if (frame !== undefined)
+            void selection.toggle(frame);
+    });
+    $("download").addEventListener("click", () => {
+        const frame = viewer.frame;
+        const name = frame === undefined ? undefined : grid.get(frame)?.name;
+        if (frame !== undefined && name !== undefined)
+            void download(frame, name);
+    });
+    $("download-picks").addEventListener("click", () => {
+        const me = mySub();
+        if (me !== undefined)
+            void downloadPicks(answers.picked(me));
     });
     $("like").addEventListener("click", () => {
         const frame = viewer.frame;

@@ -1,7 +1,8 @@
 // The frame opened large on the gallery page: a modal dialog with the preview (the
 // thumbnail first, then the 2048 px preview once loaded), previous and next by button,
 // arrow key or swipe, and the frame's answers — this guest's own like, stars and label
-// pressed, every guest's marks, and the comment thread — always as text.
+// pressed, this guest's pick when a selection is asked for, every guest's marks, and the
+// comment thread — always as text.
 import { $ } from "./dom.js";
 import { PLACEHOLDER } from "./grid.js";
 export class Viewer {
@@ -57,6 +58,11 @@ export class Viewer {
         const mine = (map) => (me === undefined ? undefined : map.get(me)?.value);
         const like = $("like");
         like.setAttribute("aria-pressed", String(mine(a.likes) === true));
+        const picked = this.parts.picked(id);
+        const pick = $("pick");
+        pick.hidden = picked === undefined;
+        pick.setAttribute("aria-pressed", String(picked === true));
+        pick.textContent = picked ? "Picked ✓" : "Pick";
         const n = answers.likes(id);
         $("like-count").textContent = n === 0 ? "" : n === 1 ? "1 like" : `${n} likes`;
         const stars = mine(a.ratings) ?? 0;

@@ -117,9 +117,18 @@ async function loadState(): Promise<void> {
         headers: { authorization: `Bearer ${token()}` },
         cache: "no-cache",
       });
+      if (await wantsPin(response)) {
+        askPin();
+        return;
+      }
       if (response.ok) {
         const state = (await response.json()) as State;
         setTitle(state.title);
+        showExpiry(state.expires);
+        selection.configure(state.options?.choose);
+        const downloads = (state.options?.downloads ?? "off") !== "off";
+        $("download").hidden = !downloads;
+        $("download-picks").hidden = !downloads;
         for (const frame of state.frames ?? []) {
           grid.add(frame, false);
           decorate(frame.frame);
@@ -153,6 +162,7 @@ async function loadAnswers(): Promise<void> {
         close();
         return;
       }
+      if (await wantsPin(response)) return;
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const body = (await response.json()) as { answers: Entry[]; total: number; next: number };
       const touched = new Set<number>();

@@ -93,7 +93,7 @@ export function explain(code: string | undefined, fallback: string): string {
     case "overloaded":
       return "The gallery is very busy right now: try again in a minute.";
     case "rate_limited":
-      return "Too many tries too fast: wait a few minutes, then try again.";
+      return "You are answering faster than the gallery takes them: wait a few seconds, then send it again.";
     case "pin_required":
       return "This gallery asks for a PIN: the studio gave it to you with the link.";
     case "wrong_pin":
@@ -139,6 +139,9 @@ export async function exchange(name: string, pin: string | undefined): Promise<E
     code?: string;
     message?: string;
   };
+  if (pin && answer.code === "rate_limited") {
+    return { error: "Too many wrong PINs: wait a few minutes, then try again.", final: false };
+  }
   if (!response.ok || !answer.token) {
     return {
       error: explain(answer.code, answer.message ?? `Not accepted (HTTP ${response.status}).`),

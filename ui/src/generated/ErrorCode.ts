@@ -3,4 +3,4 @@
 /**
  * Stable error codes of [`RelayFrame::Error`] (and of HTTP error bodies).
  */
-export type ErrorCode = "bad_json" | "bad_frame" | "frame_too_large" | "invalid_channel" | "invalid_event" | "unauthorized" | "token_expired" | "forbidden" | "rate_limited" | "overloaded" | "unavailable" | "revoked" | "not_found" | "too_many_connections" | "too_many_guests" | "quota_exceeded" | "too_many_subscriptions";
+export type ErrorCode = "bad_json" | "bad_frame" | "frame_too_large" | "invalid_channel" | "invalid_event" | "unauthorized" | "token_expired" | "forbidden" | "rate_limited" | "overloaded" | "unavailable" | "revoked" | "not_found" | "too_many_connections" | "too_many_guests" | "quota_exceeded" | "too_many_subscriptions" | "pin_required" | "wrong_pin" | "selection_locked";

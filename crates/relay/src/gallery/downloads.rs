@@ -234,6 +234,14 @@ pub async fn zip(
         );
     };
     let names = names(&state, &share.channel).await;
+    // Only what the share shows.
+    frames.retain(|f| names.iter().any(|(n, _)| n == f));
+    if frames.is_empty() {
+        return error_response(
+            ErrorCode::NotFound,
+            "none of these frames is in this gallery",
+        );
+    }
     record(
         &state,
         &share,

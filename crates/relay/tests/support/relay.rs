@@ -188,6 +188,32 @@ pub async fn http_with(
     (status, head.to_ascii_lowercase(), body.to_string())
 }
 
+/// A GET over HTTP/1.0 (so a streamed body comes as it is, not chunked): status, head,
+/// body bytes.
+pub async fn http_bytes(relay: &Relay, path: &str, token: &str) -> (u16, String, Vec<u8>) {
+    let mut stream = TcpStream::connect(relay.addr).await.expect("connect");
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(40), stream.read_to_end(&mut response))
+        .await
+        .expect("in time")
+        .expect("read");
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(response.len());
+    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response.get(split + 4..).unwrap_or_default().to_vec();
+    (status, head, body)
+}
+
 /// A token for `claims`, signed with the test secret.
 pub fn sign(claims: &Claims) -> String {
     mint(claims, SECRET)

@@ -153,8 +153,14 @@ impl Settings {
             .transpose()
     }
 
-    fn downloads(&self) -> Option<Downloads> {
-        self.downloads.as_deref().and_then(Downloads::parse)
+    fn downloads(&self) -> anyhow::Result<Option<Downloads>> {
+        match self.downloads.as_deref().and_then(Downloads::parse) {
+            // The relay holds only previews; sending originals on request is not built.
+            Some(Downloads::Originals) => anyhow::bail!(
+                "--downloads originals is not available yet: the relay serves the web size (the 2048 px preview); use --downloads web"
+            ),
+            other => Ok(other),
+        }
     }
 
     fn choose(&self) -> anyhow::Result<Option<Choose>> {
@@ -173,7 +179,7 @@ impl Settings {
         }
         Ok(shotline_engine::share::Settings {
             pin_hash: self.pin_hash()?,
-            downloads: self.downloads().unwrap_or_default(),
+            downloads: self.downloads()?.unwrap_or_default(),
             choose: self.choose()?,
         })
     }

@@ -38,7 +38,7 @@ pub fn set(
         } else {
             settings.pin_hash()?.map(Some)
         },
-        downloads: settings.downloads(),
+        downloads: settings.downloads()?,
         choose: if settings.no_choose {
             Some(None)
         } else {

@@ -1,0 +1,48 @@
+// Downloads on the gallery page, when the studio allows them: the open frame at web size
+// (`GET /v1/shares/<id>/download/<frame>`), and "Download my picks" as one ZIP
+// (`GET /v1/shares/<id>/download.zip?frames=…`). Both are fetched with the guest's token
+// (a link cannot carry it without putting it in the address) and saved under the frame's
+// own name; the relay counts each one for the studio.
+import { $ } from "./dom.js";
+import { explain, share, token } from "./session.js";
+/** Save `blob` as `name` through a temporary link. */
+function save(blob, name) {
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    a.rel = "noopener";
+    document.body.append(a);
+    a.click();
+    a.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+async function fetchAndSave(path, name, error) {
+    error.textContent = "";
+    const response = await fetch(path, { headers: { authorization: `Bearer ${token()}` } }).catch(() => undefined);
+    if (!response) {
+        error.textContent = "The gallery cannot be reached: try again in a moment.";
+        return;
+    }
+    if (!response.ok) {
+        const body = (await response.json().catch(() => ({})));
+        error.textContent = explain(body.code, body.message ?? `Not downloaded (HTTP ${response.status}).`);
+        return;
+    }
+    save(await response.blob(), name);
+}
+/** The web-size picture of `frame` (named after `name`). */
+export async function download(frame, name) {
+    const stem = name.replace(/\.[^.]*$/, "") || `frame-${frame}`;
+    const path = `/v1/shares/${encodeURIComponent(share)}/download/${frame}`;
+    await fetchAndSave(path, `${stem}.jpg`, $("answer-error"));
+}
+/** `frames` (this guest's picks) as one ZIP. */
+export async function downloadPicks(frames) {
+    if (frames.length === 0) {
+        $("selection-error").textContent = "Pick a frame first.";
+        return;
+    }
+    const path = `/v1/shares/${encodeURIComponent(share)}/download.zip?frames=${frames.join(",")}`;
+    await fetchAndSave(path, `${share}-picks.zip`, $("selection-error"));
+}
