@@ -272,11 +272,15 @@ async fn downloads_obey_the_share_and_are_counted(backend: Backend) {
         let (status, answer) = open_share(&a, id, json!({"downloads": downloads})).await;
         assert_eq!(status, 200, "{answer}");
         let channel = format!("s:gallery:{id}");
-        let frames = json!({"frames": [{"frame": 1, "name": "IMG_0001.NEF"}, {"frame": 2, "name": "Été 2.JPG"}]});
+        let frames = json!({"frames": [
+            {"frame": 1, "name": "IMG_0001.NEF", "preview": format!("/v1/blobs/{channel}/1-2048.jpg")},
+            {"frame": 2, "name": "Été 2.JPG", "preview": format!("/v1/blobs/{channel}/2-2048-v2.jpg")},
+        ]});
         for (name, body) in [
             ("state.json", frames.to_string()),
             ("1-2048.jpg", "first picture".to_string()),
-            ("2-2048.jpg", "second picture".to_string()),
+            ("2-2048.jpg", "the clean second picture".to_string()),
+            ("2-2048-v2.jpg", "second picture".to_string()),
         ] {
             let path = format!("/v1/blobs/{channel}/{name}");
             assert_eq!(

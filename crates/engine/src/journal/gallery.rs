@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use shotline_protocol::gallery::{Choose, Downloads};
 
+use crate::preview::watermark::Watermark;
+
 use super::{Journal, now_ms};
 use crate::Result;
 
@@ -48,6 +50,10 @@ pub struct Share {
     pub downloads: Downloads,
     /// "Choose N".
     pub choose: Option<Choose>,
+    /// The watermark burned into what its guests see.
+    pub watermark: Option<Watermark>,
+    /// Counts the watermark's changes: frames sent with an older one are sent again.
+    pub watermark_version: i64,
 }
 
 impl Share {
@@ -79,10 +85,12 @@ pub struct ShareFrame {
     pub stored_ms: i64,
     /// Upright size, when its previews were made.
     pub size: Option<(u32, u32)>,
+    /// The share's watermark version it was sent with (0: none ever set).
+    pub version: i64,
 }
 
 const SHARE_COLUMNS: &str = "id, session, title, token, link, created_ms, expires_ms, revoked_ms, \
-     registered, pin_hash, downloads, choose_min, choose_max";
+     registered, pin_hash, downloads, choose_min, choose_max, watermark, watermark_version";
 
 fn share(r: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
     Ok(Share {
@@ -101,6 +109,10 @@ fn share(r: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
             (Some(min), Some(max)) => Some(Choose { min, max }),
             _ => None,
         },
+        watermark: r
+            .get::<_, Option<String>>(13)?
+            .and_then(|w| serde_json::from_str(&w).ok()),
+        watermark_version: r.get(14)?,
     })
 }
 
@@ -149,7 +161,7 @@ impl Journal {
         self.conn().execute(
             &format!(
                 "INSERT INTO shares ({SHARE_COLUMNS}) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
             ),
             params![
                 share.id,
@@ -164,7 +176,12 @@ impl Journal {
                 share.pin_hash,
                 share.downloads.as_str(),
                 share.choose.map(|c| c.min),
-                share.choose.map(|c| c.max)
+                share.choose.map(|c| c.max),
+                share
+                    .watermark
+                    .as_ref()
+                    .and_then(|w| serde_json::to_string(w).ok()),
+                share.watermark_version
             ],
         )?;
         Ok(())
@@ -222,11 +239,12 @@ impl Journal {
     pub fn frames_to_publish(&self, share: &str, limit: usize) -> Result<Vec<ShareFrame>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT s.id, s.original, s.stored_ms, p.width, p.height FROM shares h \
-             JOIN shots s ON s.session = h.session AND s.state = 'stored' \
+            "SELECT s.id, s.original, s.stored_ms, p.width, p.height, h.watermark_version \
+             FROM shares h JOIN shots s ON s.session = h.session AND s.state = 'stored' \
              JOIN previews p ON p.shot_id = s.id \
              LEFT JOIN share_frames f ON f.share = h.id AND f.shot_id = s.id \
-             WHERE h.id = ?1 AND f.shot_id IS NULL ORDER BY s.id LIMIT ?2",
+             WHERE h.id = ?1 AND (f.shot_id IS NULL OR f.version < h.watermark_version) \
+             ORDER BY s.id LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![share, limit as i64], frame)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -237,7 +255,7 @@ impl Journal {
     pub fn previews_for_studio(&self, within_ms: i64, limit: usize) -> Result<Vec<ShareFrame>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT s.id, s.original, s.stored_ms, p.width, p.height FROM previews p \
+            "SELECT s.id, s.original, s.stored_ms, p.width, p.height, 0 FROM previews p \
              INDEXED BY previews_for_studio JOIN shots s ON s.id = p.shot_id \
              WHERE p.state = 'made' AND p.studio_ms IS NULL AND s.stored_ms >= ?1 \
              ORDER BY p.shot_id DESC LIMIT ?2",
@@ -256,10 +274,12 @@ impl Journal {
     }
 
     /// `shot` is published to `share`.
-    pub fn frame_published(&self, share: &str, shot: i64) -> Result<()> {
+    pub fn frame_published(&self, share: &str, shot: i64, version: i64) -> Result<()> {
         self.conn().execute(
-            "INSERT OR IGNORE INTO share_frames (share, shot_id, published_ms) VALUES (?1, ?2, ?3)",
-            params![share, shot, now_ms()],
+            "INSERT INTO share_frames (share, shot_id, published_ms, version) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (share, shot_id) DO UPDATE SET published_ms = excluded.published_ms, \
+             version = MAX(version, excluded.version)",
+            params![share, shot, now_ms(), version],
         )?;
         Ok(())
     }
@@ -268,7 +288,7 @@ impl Journal {
     pub fn share_frames(&self, share: &str) -> Result<Vec<ShareFrame>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT s.id, s.original, s.stored_ms, p.width, p.height FROM share_frames f \
+            "SELECT s.id, s.original, s.stored_ms, p.width, p.height, f.version FROM share_frames f \
              JOIN shots s ON s.id = f.shot_id LEFT JOIN previews p ON p.shot_id = s.id \
              WHERE f.share = ?1 ORDER BY s.id",
         )?;
@@ -301,5 +321,6 @@ fn frame(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShareFrame> {
         name: r.get(1)?,
         stored_ms: r.get::<_, Option<i64>>(2)?.unwrap_or_default(),
         size: w.zip(h).map(|(w, h)| (w as u32, h as u32)),
+        version: r.get(5)?,
     })
 }

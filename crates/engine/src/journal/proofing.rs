@@ -9,6 +9,7 @@ use shotline_protocol::gallery::{Choose, Downloads};
 
 use super::{Journal, now_ms};
 use crate::Result;
+use crate::preview::watermark::Watermark;
 
 /// What to change of a share (`None`: leave as it is).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub struct ShareChange {
     pub choose: Option<Option<Choose>>,
     /// A new expiry, ms since the epoch.
     pub expires_ms: Option<i64>,
+    /// A new watermark, or none: every frame is sent again.
+    pub watermark: Option<Option<Watermark>>,
 }
 
 /// A selection a guest sent.
@@ -105,6 +108,18 @@ impl Journal {
             tx.execute(
                 "UPDATE shares SET choose_min = ?2, choose_max = ?3 WHERE id = ?1",
                 params![id, choose.map(|c| c.min), choose.map(|c| c.max)],
+            )?;
+        }
+        if let Some(watermark) = &change.watermark {
+            tx.execute(
+                "UPDATE shares SET watermark = ?2, watermark_version = watermark_version + 1 \
+                 WHERE id = ?1",
+                params![
+                    id,
+                    watermark
+                        .as_ref()
+                        .and_then(|w| serde_json::to_string(w).ok())
+                ],
             )?;
         }
         if let Some(expires) = change.expires_ms {

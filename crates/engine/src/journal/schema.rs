@@ -255,6 +255,9 @@ ALTER TABLE shares ADD COLUMN downloads TEXT NOT NULL DEFAULT 'off';
 ALTER TABLE shares ADD COLUMN choose_min INTEGER;
 ALTER TABLE shares ADD COLUMN choose_max INTEGER;
 ALTER TABLE shares ADD COLUMN activity_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE shares ADD COLUMN watermark TEXT;
+ALTER TABLE shares ADD COLUMN watermark_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE share_frames ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE share_activity (
     share   TEXT    NOT NULL REFERENCES shares(id),
     id      TEXT    NOT NULL,

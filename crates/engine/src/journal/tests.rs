@@ -216,6 +216,8 @@ fn record_likes(j: &Journal, likes: &[(&str, u64, i64, &str, i64, bool)]) {
                 pin_hash: None,
                 downloads: Default::default(),
                 choose: None,
+                watermark: None,
+                watermark_version: 0,
             })
             .expect("share");
         }

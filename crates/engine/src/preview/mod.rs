@@ -12,6 +12,7 @@
 
 pub mod embedded;
 pub mod image;
+pub mod watermark;
 pub mod worker;
 
 use std::path::{Path, PathBuf};

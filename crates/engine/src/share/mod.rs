@@ -30,6 +30,7 @@ use std::time::Duration;
 use shotline_protocol::gallery::{Choose, Downloads};
 
 use crate::journal::{Journal, Share, now_ms};
+use crate::preview::watermark::Watermark;
 
 /// A share lasts this long unless told otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 86_400);
@@ -57,6 +58,23 @@ pub struct Settings {
     pub downloads: Downloads,
     /// "Choose N".
     pub choose: Option<Choose>,
+    /// The watermark burned into what guests see.
+    pub watermark: Option<Watermark>,
+}
+
+/// Keep a copy of the logo at `source` (checked to be a PNG the watermark can use) for
+/// share `id`'s watermark, so it stays when the original moves; the copy's path.
+pub fn keep_logo(
+    library: &std::path::Path,
+    id: &str,
+    source: &std::path::Path,
+) -> Result<String, String> {
+    crate::preview::watermark::read_logo(source)?;
+    let dir = library.join(".shotline").join("watermarks");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let copy = dir.join(format!("{id}-{:08x}.png", rand::random::<u32>()));
+    std::fs::copy(source, &copy).map_err(|e| format!("{}: {e}", copy.display()))?;
+    Ok(copy.to_string_lossy().into_owned())
 }
 
 /// Check a PIN (4 to 8 digits, or a passphrase of 6 to 128 characters) and hash it with
@@ -108,6 +126,8 @@ pub fn create(
         pin_hash: settings.pin_hash,
         downloads: settings.downloads,
         choose: settings.choose,
+        watermark: settings.watermark,
+        watermark_version: 0,
     };
     journal.create_share(&share)?;
     Ok(share)

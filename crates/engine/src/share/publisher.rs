@@ -24,6 +24,7 @@ use super::link::{LinkBase, base_for, link};
 use super::relay_http::{RelayError, RelayHttp};
 use crate::bus::Bus;
 use crate::journal::{Journal, Share, ShareFrame, now_ms};
+use crate::preview::watermark::{Rgba, Watermark};
 use crate::relay_client::RelayTarget;
 
 /// Frames sent per share per round.
@@ -152,10 +153,16 @@ impl Publisher {
             self.journal.share_registered(&share.id)?;
         }
         let due = self.journal.frames_to_publish(&share.id, BATCH)?;
+        let mark = if due.is_empty() {
+            None
+        } else {
+            self.watermark(share)
+        };
         for frame in &due {
-            let event = self.send_frame(&share.id, &channel, frame)?;
+            let event = self.send_frame(&share.id, &channel, frame, mark.as_ref())?;
             self.bus.publish(Event::GalleryFrame(event));
-            self.journal.frame_published(&share.id, frame.shot_id)?;
+            self.journal
+                .frame_published(&share.id, frame.shot_id, frame.version)?;
         }
         if !due.is_empty() || !fresh.contains(&share.id) {
             self.put_state(share, &channel)?;
@@ -186,7 +193,7 @@ impl Publisher {
                 (&thumb, crate::preview::THUMB_EDGE),
                 (&preview, crate::preview::PREVIEW_EDGE),
             ] {
-                let name = blob_name(frame.shot_id, edge);
+                let name = blob_name(frame.shot_id, edge, 0);
                 let bytes = match std::fs::read(path) {
                     Ok(bytes) => bytes,
                     Err(e) => {
@@ -220,25 +227,53 @@ impl Publisher {
         Ok(due.len())
     }
 
-    /// The frame's previews into the blob store; its `gallery_frame`.
+    /// The share's watermark with its logo decoded, if it has one (a logo that cannot
+    /// be read leaves the text, or nothing, and is logged).
+    fn watermark(&self, share: &Share) -> Option<(Watermark, Option<Rgba>)> {
+        let mark = share.watermark.clone()?;
+        let logo = mark.logo.as_deref().and_then(|path| {
+            crate::preview::watermark::read_logo(std::path::Path::new(path))
+                .map_err(|e| tracing::warn!("gallery {} watermark logo: {e}", share.id))
+                .ok()
+        });
+        Some((mark, logo))
+    }
+
+    /// The frame's previews into the blob store (with the share's watermark burned in);
+    /// its `gallery_frame`.
     fn send_frame(
         &self,
         share: &str,
         channel: &str,
         frame: &ShareFrame,
+        mark: Option<&(Watermark, Option<Rgba>)>,
     ) -> Result<GalleryFrame, ShareError> {
         let mut event = gallery_frame(share, channel, frame);
         if frame.size.is_some() {
             let (preview, thumb) = crate::preview::paths(&self.library, frame.shot_id);
-            for (path, name) in [
-                (
-                    &preview,
-                    blob_name(frame.shot_id, crate::preview::PREVIEW_EDGE),
-                ),
-                (&thumb, blob_name(frame.shot_id, crate::preview::THUMB_EDGE)),
+            for (path, edge) in [
+                (&preview, crate::preview::PREVIEW_EDGE),
+                (&thumb, crate::preview::THUMB_EDGE),
             ] {
+                let name = blob_name(frame.shot_id, edge, frame.version);
                 match std::fs::read(path) {
                     Ok(bytes) => {
+                        let bytes = match mark {
+                            Some((mark, logo)) => {
+                                crate::preview::watermark::burn(&bytes, mark, logo.as_ref())
+                                    .unwrap_or_else(|e| {
+                                        // Never the clean picture where a watermark is asked for.
+                                        tracing::warn!("watermark on shot {}: {e}", frame.shot_id);
+                                        Vec::new()
+                                    })
+                            }
+                            None => bytes,
+                        };
+                        if bytes.is_empty() {
+                            event.preview = None;
+                            event.thumbnail = None;
+                            continue;
+                        }
                         self.relay.put_blob(channel, &name, "image/jpeg", &bytes)?;
                     }
                     Err(e) => {
@@ -284,17 +319,25 @@ impl Publisher {
     }
 }
 
-/// A frame's blob name on the relay.
-fn blob_name(shot: i64, edge: u32) -> String {
-    format!("{shot}-{edge}.jpg")
+/// A frame's blob name on the relay: `<shot>-<edge>.jpg`, and `-v<version>` once the
+/// share's watermark has changed (blobs are immutable: a new picture, a new name).
+fn blob_name(shot: i64, edge: u32, version: i64) -> String {
+    if version > 0 {
+        format!("{shot}-{edge}-v{version}.jpg")
+    } else {
+        format!("{shot}-{edge}.jpg")
+    }
 }
 
 /// What guests are told of a frame.
 fn gallery_frame(share: &str, channel: &str, frame: &ShareFrame) -> GalleryFrame {
     let address = |edge| {
-        frame
-            .size
-            .map(|_| format!("/v1/blobs/{channel}/{}", blob_name(frame.shot_id, edge)))
+        frame.size.map(|_| {
+            format!(
+                "/v1/blobs/{channel}/{}",
+                blob_name(frame.shot_id, edge, frame.version)
+            )
+        })
     };
     let (width, height) = frame.size.unwrap_or((0, 0));
     GalleryFrame {

@@ -75,18 +75,37 @@ async fn allowed(
     Ok((share, claims))
 }
 
-/// Each frame's file name, from the share's `state.json`.
-async fn names(state: &crate::State, channel: &str) -> Vec<(i64, String)> {
+/// A frame of the share as its `state.json` says: its id, file name, and the blob of its
+/// web-size picture (as the share shows it: watermarked when the share is).
+struct Shown {
+    frame: i64,
+    name: String,
+    blob: String,
+}
+
+/// The frames the share shows, from its `state.json`.
+async fn shown(state: &crate::State, channel: &str) -> Vec<Shown> {
     let Ok(Some(bytes)) = state.blobs.get(channel, "state.json").await else {
         return Vec::new();
     };
     let state: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let prefix = format!("/v1/blobs/{channel}/");
     state["frames"]
         .as_array()
         .map(|frames| {
             frames
                 .iter()
-                .filter_map(|f| Some((f["frame"].as_i64()?, f["name"].as_str()?.to_string())))
+                .filter_map(|f| {
+                    let blob = f["preview"].as_str()?.strip_prefix(&prefix)?;
+                    if !super::blobs::valid_name(blob) {
+                        return None;
+                    }
+                    Some(Shown {
+                        frame: f["frame"].as_i64()?,
+                        name: f["name"].as_str().unwrap_or_default().to_string(),
+                        blob: blob.to_string(),
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -103,7 +122,8 @@ fn jpeg_name(name: Option<&str>, frame: i64) -> String {
                 .take(100)
                 .collect::<String>()
         })
-        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim_matches(|c| c == '.' || c == ' ').to_string())
+        .filter(|s| !s.is_empty())
         .unwrap_or_else(|| format!("frame-{frame}"));
     format!("{stem}.jpg")
 }
@@ -156,25 +176,18 @@ pub async fn one(
         Ok(ok) => ok,
         Err(response) => return response,
     };
-    let bytes = match state
-        .blobs
-        .get(&share.channel, &format!("{frame}-2048.jpg"))
-        .await
-    {
+    let frames = shown(&state, &share.channel).await;
+    let Some(shown) = frames.iter().find(|f| f.frame == frame) else {
+        return error_response(ErrorCode::NotFound, format!("no picture of frame {frame}"));
+    };
+    let bytes = match state.blobs.get(&share.channel, &shown.blob).await {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
             return error_response(ErrorCode::NotFound, format!("no picture of frame {frame}"));
         }
         Err(e) => return unavailable(&e),
     };
-    let names = names(&state, &share.channel).await;
-    let name = jpeg_name(
-        names
-            .iter()
-            .find(|(f, _)| *f == frame)
-            .map(|(_, n)| n.as_str()),
-        frame,
-    );
+    let name = jpeg_name(Some(&shown.name), frame);
     record(&state, &share, &claims, format!("{name} (web size)")).await;
     (
         [
@@ -202,7 +215,7 @@ pub async fn zip(
         Ok(ok) => ok,
         Err(response) => return response,
     };
-    let mut frames: Vec<i64> = Vec::new();
+    let mut asked: Vec<i64> = Vec::new();
     for part in q
         .frames
         .as_deref()
@@ -211,7 +224,7 @@ pub async fn zip(
         .filter(|p| !p.is_empty())
     {
         match part.trim().parse::<i64>() {
-            Ok(f) if !frames.contains(&f) => frames.push(f),
+            Ok(f) if !asked.contains(&f) => asked.push(f),
             Ok(_) => {}
             Err(_) => {
                 return error_response(
@@ -221,7 +234,7 @@ pub async fn zip(
             }
         }
     }
-    if frames.is_empty() || frames.len() > MAX_ZIP_FRAMES {
+    if asked.is_empty() || asked.len() > MAX_ZIP_FRAMES {
         return error_response(
             ErrorCode::BadFrame,
             format!("a ZIP holds 1 to {MAX_ZIP_FRAMES} frames"),
@@ -233,9 +246,15 @@ pub async fn zip(
             "many downloads are being made right now: try again in a minute",
         );
     };
-    let names = names(&state, &share.channel).await;
-    // Only what the share shows.
-    frames.retain(|f| names.iter().any(|(n, _)| n == f));
+    // Only what the share shows, in the order asked.
+    let mut shown_now = shown(&state, &share.channel).await;
+    let frames: Vec<Shown> = asked
+        .iter()
+        .filter_map(|f| {
+            let at = shown_now.iter().position(|s| s.frame == *f)?;
+            Some(shown_now.swap_remove(at))
+        })
+        .collect();
     if frames.is_empty() {
         return error_response(
             ErrorCode::NotFound,
@@ -255,39 +274,28 @@ pub async fn zip(
             state,
             frames.into_iter(),
             Some(super::zip::Zip::default()),
-            names,
             permit,
         ),
-        move |(state, mut frames, mut zip, names, permit)| {
+        move |(state, mut frames, mut zip, permit)| {
             let channel = channel.clone();
             async move {
                 let archive = zip.as_mut()?;
-                for frame in frames.by_ref() {
-                    let bytes = match state
-                        .blobs
-                        .get(&channel, &format!("{frame}-2048.jpg"))
-                        .await
-                    {
+                for shown in frames.by_ref() {
+                    let bytes = match state.blobs.get(&channel, &shown.blob).await {
                         Ok(Some(bytes)) => bytes,
-                        // A frame without a picture (or not this share's) is left out.
+                        // A frame whose picture is gone is left out.
                         Ok(None) => continue,
                         Err(e) => {
                             let error = std::io::Error::other(e.to_string());
-                            return Some((Err(error), (state, frames, None, names, permit)));
+                            return Some((Err(error), (state, frames, None, permit)));
                         }
                     };
-                    let name = jpeg_name(
-                        names
-                            .iter()
-                            .find(|(f, _)| *f == frame)
-                            .map(|(_, n)| n.as_str()),
-                        frame,
-                    );
+                    let name = jpeg_name(Some(&shown.name), shown.frame);
                     let chunk = archive.file(&name, &bytes).map_err(std::io::Error::other);
-                    return Some((chunk, (state, frames, zip, names, permit)));
+                    return Some((chunk, (state, frames, zip, permit)));
                 }
                 let end: Result<Bytes, std::io::Error> = Ok(zip.take()?.finish());
-                Some((end, (state, frames, None, names, permit)))
+                Some((end, (state, frames, None, permit)))
             }
         },
     );

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use shotline_engine::Config;
+use shotline_engine::preview::watermark::{Position, Watermark};
 use shotline_protocol::gallery::{Choose, Downloads};
 
 /// The share's proofing settings, as `create` and `set` take them.
@@ -35,6 +36,24 @@ pub struct Settings {
     /// No selection asked for (`set` only).
     #[arg(long, conflicts_with = "choose")]
     no_choose: bool,
+    /// Burn this text into the previews and thumbnails guests see, e.g. "© Studio".
+    #[arg(long, value_name = "TEXT")]
+    watermark: Option<String>,
+    /// Burn this PNG logo (with its transparency) in instead of text.
+    #[arg(long, value_name = "PNG")]
+    watermark_logo: Option<std::path::PathBuf>,
+    /// Where: bottom-right, bottom-left, top-right, top-left, center or tiled.
+    #[arg(long, value_name = "WHERE", default_value = "bottom-right")]
+    watermark_position: String,
+    /// Its width, in percent of the picture's width (5 to 90).
+    #[arg(long, value_name = "PERCENT", default_value_t = 25)]
+    watermark_size: u8,
+    /// Its opacity, in percent (5 to 100).
+    #[arg(long, value_name = "PERCENT", default_value_t = 50)]
+    watermark_opacity: u8,
+    /// Take the watermark off (`set` only): the share's previews are sent clean again.
+    #[arg(long, conflicts_with_all = ["watermark", "watermark_logo"])]
+    no_watermark: bool,
 }
 
 /// `shotline share …`.
@@ -128,7 +147,7 @@ pub fn run(config: &Config, action: Action) -> anyhow::Result<ExitCode> {
             title,
             settings,
         } => {
-            let settings = settings.for_create()?;
+            let settings = settings.for_create(&config.library.path)?;
             links::create(config, session, &ttl, title.as_deref(), settings)
         }
         Action::Set {
@@ -170,17 +189,52 @@ impl Settings {
             .transpose()
     }
 
+    /// The watermark asked for (its logo copied under the library), if any.
+    fn watermark(&self, library: &std::path::Path) -> anyhow::Result<Option<Watermark>> {
+        if self.watermark.is_none() && self.watermark_logo.is_none() {
+            return Ok(None);
+        }
+        let position = Position::parse(&self.watermark_position).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--watermark-position {:?}: write bottom-right, bottom-left, top-right, top-left, center or tiled",
+                self.watermark_position
+            )
+        })?;
+        let logo = self
+            .watermark_logo
+            .as_deref()
+            .map(|p| {
+                shotline_engine::share::keep_logo(library, "share", p)
+                    .map_err(|e| anyhow::anyhow!("--watermark-logo: {e}"))
+            })
+            .transpose()?;
+        let mark = Watermark {
+            text: self.watermark.clone(),
+            logo,
+            position,
+            size: self.watermark_size,
+            opacity: self.watermark_opacity,
+        };
+        mark.check()
+            .map_err(|e| anyhow::anyhow!("--watermark: {e}"))?;
+        Ok(Some(mark))
+    }
+
     /// The settings of a new share.
-    fn for_create(&self) -> anyhow::Result<shotline_engine::share::Settings> {
-        if self.no_pin || self.no_choose {
+    fn for_create(
+        &self,
+        library: &std::path::Path,
+    ) -> anyhow::Result<shotline_engine::share::Settings> {
+        if self.no_pin || self.no_choose || self.no_watermark {
             anyhow::bail!(
-                "--no-pin and --no-choose are for `share set`: a new share has neither unless asked"
+                "--no-pin, --no-choose and --no-watermark are for `share set`: a new share has none unless asked"
             );
         }
         Ok(shotline_engine::share::Settings {
             pin_hash: self.pin_hash()?,
             downloads: self.downloads()?.unwrap_or_default(),
             choose: self.choose()?,
+            watermark: self.watermark(library)?,
         })
     }
 }

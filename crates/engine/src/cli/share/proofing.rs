@@ -45,6 +45,11 @@ pub fn set(
             settings.choose()?.map(Some)
         },
         expires_ms: None,
+        watermark: if settings.no_watermark {
+            Some(None)
+        } else {
+            settings.watermark(&config.library.path)?.map(Some)
+        },
     };
     if let Some(extend) = extend {
         let by = humantime::parse_duration(extend.trim())
@@ -68,17 +73,22 @@ pub fn set(
     }
     if change == ShareChange::default() {
         anyhow::bail!(
-            "nothing to change: give --pin, --no-pin, --downloads, --choose, --no-choose or --extend"
+            "nothing to change: give --pin, --no-pin, --downloads, --choose, --no-choose, --watermark, --watermark-logo, --no-watermark or --extend"
         );
     }
     journal.change_share(id, &change)?;
     let share = journal.share(id)?.unwrap_or(share);
     println!(
-        "share {id}: {}, downloads {}, {}, open until {}",
+        "share {id}: {}, {}, downloads {}, {}, open until {}",
         if share.pin_hash.is_some() {
             "PIN"
         } else {
             "no PIN"
+        },
+        if share.watermark.is_some() {
+            "watermarked (the guests' previews are being made again)"
+        } else {
+            "no watermark"
         },
         share.downloads.as_str(),
         match share.choose {

@@ -1,0 +1,425 @@
+//! A share's watermark, burned into the previews and thumbnails its guests see (the
+//! studio's own window and dashboard keep the clean ones): the studio's text (set in
+//! DejaVu Sans Bold, white with a dark edge so it reads on any picture) or its PNG logo
+//! (with its transparency), in a corner, the centre, or tiled over the whole frame; its
+//! size a share of the picture's width, at an opacity.
+
+use std::path::Path;
+
+use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
+use serde::{Deserialize, Serialize};
+
+use super::PreviewError;
+use super::image::{Rgb, decode, encode};
+
+/// Where the mark goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Position {
+    /// Bottom right (the default).
+    #[default]
+    BottomRight,
+    /// Bottom left.
+    BottomLeft,
+    /// Top right.
+    TopRight,
+    /// Top left.
+    TopLeft,
+    /// The centre.
+    Center,
+    /// Repeated over the whole picture.
+    Tiled,
+}
+
+impl Position {
+    /// From its name (`bottom-right`, …, `center`, `tiled`).
+    pub fn parse(name: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(name.trim().to_string())).ok()
+    }
+}
+
+/// A share's watermark, as the journal keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Watermark {
+    /// Text, e.g. "© Studio Nord".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// A PNG logo (the share's own copy, under the library's `.shotline/watermarks`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
+    /// Where it goes.
+    #[serde(default)]
+    pub position: Position,
+    /// Its width, in percent of the picture's width (5 to 90).
+    pub size: u8,
+    /// Its opacity, in percent (5 to 100).
+    pub opacity: u8,
+}
+
+impl Watermark {
+    /// Is it something to burn in, with sensible bounds? Why not, otherwise.
+    pub fn check(&self) -> Result<(), String> {
+        if self.text.as_deref().is_none_or(|t| t.trim().is_empty()) && self.logo.is_none() {
+            return Err("a watermark is a text or a PNG logo".into());
+        }
+        if self
+            .text
+            .as_deref()
+            .is_some_and(|t| t.chars().count() > 100)
+        {
+            return Err("a watermark's text is at most 100 characters".into());
+        }
+        if !(5..=90).contains(&self.size) {
+            return Err("a watermark's size is 5 to 90 (percent of the picture's width)".into());
+        }
+        if !(5..=100).contains(&self.opacity) {
+            return Err("a watermark's opacity is 5 to 100 (percent)".into());
+        }
+        Ok(())
+    }
+}
+
+/// Straight (not premultiplied) RGBA.
+#[derive(Debug, Clone)]
+pub struct Rgba {
+    width: u32,
+    height: u32,
+    pixels: Vec<u8>,
+}
+
+/// A logo, decoded; its problem in words otherwise.
+pub fn read_logo(path: &Path) -> Result<Rgba, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder
+        .read_info()
+        .map_err(|e| format!("{} is not a PNG: {e}", path.display()))?;
+    let (width, height) = (reader.info().width, reader.info().height);
+    if u64::from(width) * u64::from(height) > 4096 * 4096 {
+        return Err(format!("{}: a logo is at most 4096 × 4096", path.display()));
+    }
+    let mut buffer = vec![0; reader.output_buffer_size().unwrap_or(0)];
+    let info = reader
+        .next_frame(&mut buffer)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let data = &buffer[..info.buffer_size()];
+    let pixels = match info.color_type {
+        png::ColorType::Rgba => data.to_vec(),
+        png::ColorType::Rgb => data
+            .chunks(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
+        png::ColorType::GrayscaleAlpha => data
+            .chunks(2)
+            .flat_map(|p| [p[0], p[0], p[0], p[1]])
+            .collect(),
+        png::ColorType::Grayscale => data.iter().flat_map(|&g| [g, g, g, 255]).collect(),
+        png::ColorType::Indexed => {
+            return Err(format!(
+                "{}: an indexed PNG the decoder did not expand",
+                path.display()
+            ));
+        }
+    };
+    Ok(Rgba {
+        width,
+        height,
+        pixels,
+    })
+}
+
+/// The mark at `width` pixels wide: the logo scaled, or the text set.
+fn mark(watermark: &Watermark, logo: Option<&Rgba>, width: u32) -> Option<Rgba> {
+    let width = width.max(8);
+    if let Some(logo) = logo {
+        return Some(scale(logo, width));
+    }
+    let text = watermark.text.as_deref()?.trim();
+    let font = FontRef::try_from_slice(dejavu::sans::bold()).ok()?;
+    // Lay out at a nominal size, then scale so the line is `width` wide.
+    let nominal = PxScale::from(100.0);
+    let advance: f32 = {
+        let scaled = font.as_scaled(nominal);
+        text.chars()
+            .map(|c| scaled.h_advance(font.glyph_id(c)))
+            .sum()
+    };
+    if advance <= 0.0 {
+        return None;
+    }
+    let px = (100.0 * width as f32 / advance).clamp(6.0, 2000.0);
+    let scale_px = PxScale::from(px);
+    let scaled = font.as_scaled(scale_px);
+    let edge = (px / 14.0).ceil().max(1.0) as i32;
+    let height = (scaled.ascent() - scaled.descent()).ceil() as u32 + 2 * edge as u32;
+    let out_width = width + 2 * edge as u32;
+    let mut coverage = vec![0f32; (out_width * height) as usize];
+    let mut x = edge as f32;
+    for c in text.chars() {
+        let id = font.glyph_id(c);
+        let glyph = id.with_scale_and_position(scale_px, point(x, edge as f32 + scaled.ascent()));
+        x += scaled.h_advance(id);
+        if let Some(outlined) = font.outline_glyph(glyph) {
+            let bounds = outlined.px_bounds();
+            outlined.draw(|gx, gy, v| {
+                let px = bounds.min.x as i32 + gx as i32;
+                let py = bounds.min.y as i32 + gy as i32;
+                if px >= 0 && py >= 0 && (px as u32) < out_width && (py as u32) < height {
+                    let i = (py as u32 * out_width + px as u32) as usize;
+                    coverage[i] = coverage[i].max(v);
+                }
+            });
+        }
+    }
+    // A dark edge around the white letters: the coverage spread by `edge` pixels.
+    let mut shadow = vec![0f32; coverage.len()];
+    for y in 0..height as i32 {
+        for x in 0..out_width as i32 {
+            let mut best = 0f32;
+            for dy in -edge..=edge {
+                for dx in -edge..=edge {
+                    let (sx, sy) = (x + dx, y + dy);
+                    if sx >= 0 && sy >= 0 && sx < out_width as i32 && sy < height as i32 {
+                        best = best.max(coverage[(sy as u32 * out_width + sx as u32) as usize]);
+                    }
+                }
+            }
+            shadow[(y as u32 * out_width + x as u32) as usize] = best;
+        }
+    }
+    let mut pixels = Vec::with_capacity(coverage.len() * 4);
+    for (c, s) in coverage.iter().zip(&shadow) {
+        // White over a half-dark edge.
+        let alpha = c.max(s * 0.55);
+        let value = if alpha > 0.0 {
+            (255.0 * c / alpha).min(255.0)
+        } else {
+            0.0
+        };
+        let v = value as u8;
+        pixels.extend_from_slice(&[v, v, v, (alpha * 255.0) as u8]);
+    }
+    Some(Rgba {
+        width: out_width,
+        height,
+        pixels,
+    })
+}
+
+/// `image` scaled to `width` (bilinear; the height follows).
+fn scale(image: &Rgba, width: u32) -> Rgba {
+    let height = ((u64::from(image.height) * u64::from(width)) / u64::from(image.width.max(1)))
+        .max(1) as u32;
+    let mut pixels = vec![0u8; (width * height * 4) as usize];
+    let fx = image.width as f32 / width as f32;
+    let fy = image.height as f32 / height as f32;
+    for y in 0..height {
+        let sy = ((y as f32 + 0.5) * fy - 0.5).clamp(0.0, (image.height - 1) as f32);
+        let (y0, ty) = (sy.floor() as u32, sy.fract());
+        let y1 = (y0 + 1).min(image.height - 1);
+        for x in 0..width {
+            let sx = ((x as f32 + 0.5) * fx - 0.5).clamp(0.0, (image.width - 1) as f32);
+            let (x0, tx) = (sx.floor() as u32, sx.fract());
+            let x1 = (x0 + 1).min(image.width - 1);
+            for ch in 0..4 {
+                let at = |xx: u32, yy: u32| {
+                    f32::from(image.pixels[((yy * image.width + xx) * 4 + ch) as usize])
+                };
+                let top = at(x0, y0) * (1.0 - tx) + at(x1, y0) * tx;
+                let bottom = at(x0, y1) * (1.0 - tx) + at(x1, y1) * tx;
+                pixels[((y * width + x) * 4 + ch) as usize] =
+                    (top * (1.0 - ty) + bottom * ty).round() as u8;
+            }
+        }
+    }
+    Rgba {
+        width,
+        height,
+        pixels,
+    }
+}
+
+/// Lay `mark` over `rgb` at (`left`, `top`) at `opacity`.
+fn blend(rgb: &mut Rgb, mark: &Rgba, left: i64, top: i64, opacity: f32) {
+    for my in 0..mark.height {
+        let y = top + i64::from(my);
+        if y < 0 || y >= i64::from(rgb.height) {
+            continue;
+        }
+        for mx in 0..mark.width {
+            let x = left + i64::from(mx);
+            if x < 0 || x >= i64::from(rgb.width) {
+                continue;
+            }
+            let m = ((my * mark.width + mx) * 4) as usize;
+            let a = f32::from(mark.pixels[m + 3]) / 255.0 * opacity;
+            if a <= 0.0 {
+                continue;
+            }
+            let p = ((y as u64 * u64::from(rgb.width) + x as u64) * 3) as usize;
+            for ch in 0..3 {
+                let under = f32::from(rgb.pixels[p + ch]);
+                let over = f32::from(mark.pixels[m + ch]);
+                rgb.pixels[p + ch] = (under * (1.0 - a) + over * a).round() as u8;
+            }
+        }
+    }
+}
+
+/// Burn `watermark` (with its `logo`, decoded) into `rgb`.
+pub fn apply(rgb: &mut Rgb, watermark: &Watermark, logo: Option<&Rgba>) {
+    let width = (rgb.width as f32 * f32::from(watermark.size) / 100.0).round() as u32;
+    let Some(mark) = mark(watermark, logo, width) else {
+        return;
+    };
+    let opacity = f32::from(watermark.opacity) / 100.0;
+    let (w, h) = (i64::from(rgb.width), i64::from(rgb.height));
+    let (mw, mh) = (i64::from(mark.width), i64::from(mark.height));
+    let margin = (w.min(h) / 40).max(2);
+    let spots: Vec<(i64, i64)> = match watermark.position {
+        Position::BottomRight => vec![(w - mw - margin, h - mh - margin)],
+        Position::BottomLeft => vec![(margin, h - mh - margin)],
+        Position::TopRight => vec![(w - mw - margin, margin)],
+        Position::TopLeft => vec![(margin, margin)],
+        Position::Center => vec![((w - mw) / 2, (h - mh) / 2)],
+        Position::Tiled => {
+            let (step_x, step_y) = (mw + mw / 2 + 1, mh * 3 + 1);
+            let mut spots = Vec::new();
+            let mut row = 0;
+            let mut y = -mh / 2;
+            while y < h {
+                let shift = if row % 2 == 1 { step_x / 2 } else { 0 };
+                let mut x = -shift;
+                while x < w {
+                    spots.push((x, y));
+                    x += step_x;
+                }
+                y += step_y;
+                row += 1;
+            }
+            spots
+        }
+    };
+    for (left, top) in spots {
+        blend(rgb, &mark, left, top, opacity);
+    }
+}
+
+/// A preview JPEG with `watermark` burned in, encoded again.
+pub fn burn(
+    jpeg: &[u8],
+    watermark: &Watermark,
+    logo: Option<&Rgba>,
+) -> Result<Vec<u8>, PreviewError> {
+    let mut rgb = decode(jpeg, u32::MAX)?;
+    apply(&mut rgb, watermark, logo);
+    encode(&rgb, 82)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grey(width: u32, height: u32) -> Rgb {
+        Rgb {
+            width,
+            height,
+            pixels: vec![128; (width * height * 3) as usize],
+        }
+    }
+
+    fn changed(a: &Rgb, b: &Rgb, x0: u32, y0: u32, x1: u32, y1: u32) -> usize {
+        let mut n = 0;
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let p = ((y * a.width + x) * 3) as usize;
+                if a.pixels[p..p + 3] != b.pixels[p..p + 3] {
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn text_lands_in_its_corner_only_and_tiled_covers_the_picture() {
+        let clean = grey(800, 600);
+        let mut marked = clean.clone();
+        let wm = Watermark {
+            text: Some("© Studio".into()),
+            logo: None,
+            position: Position::BottomRight,
+            size: 30,
+            opacity: 80,
+        };
+        assert!(wm.check().is_ok());
+        apply(&mut marked, &wm, None);
+        assert!(
+            changed(&clean, &marked, 400, 450, 800, 600) > 500,
+            "the corner"
+        );
+        assert_eq!(changed(&clean, &marked, 0, 0, 400, 300), 0, "nowhere else");
+        let mut tiled = clean.clone();
+        apply(
+            &mut tiled,
+            &Watermark {
+                position: Position::Tiled,
+                ..wm.clone()
+            },
+            None,
+        );
+        for (x, y) in [(0, 0), (400, 0), (0, 300), (400, 300)] {
+            assert!(
+                changed(&clean, &tiled, x, y, x + 400, y + 300) > 100,
+                "quarter at {x},{y}"
+            );
+        }
+        assert!(
+            Watermark {
+                size: 95,
+                ..wm.clone()
+            }
+            .check()
+            .is_err()
+        );
+        assert!(Watermark { text: None, ..wm }.check().is_err());
+        assert_eq!(Position::parse("top-left"), Some(Position::TopLeft));
+        assert_eq!(Position::parse("middle"), None);
+    }
+
+    #[test]
+    fn a_logo_keeps_its_transparency() {
+        let clean = grey(400, 300);
+        // A 20 × 10 logo: its left half opaque red, its right half transparent.
+        let logo = Rgba {
+            width: 20,
+            height: 10,
+            pixels: (0..200)
+                .flat_map(|i| {
+                    if i % 20 < 10 {
+                        [255, 0, 0, 255]
+                    } else {
+                        [0, 0, 0, 0]
+                    }
+                })
+                .collect(),
+        };
+        let wm = Watermark {
+            text: None,
+            logo: Some("logo.png".into()),
+            position: Position::TopLeft,
+            size: 50,
+            opacity: 100,
+        };
+        let mut marked = clean.clone();
+        apply(&mut marked, &wm, Some(&logo));
+        let at = |x: u32, y: u32| {
+            let p = ((y * 400 + x) * 3) as usize;
+            [marked.pixels[p], marked.pixels[p + 1], marked.pixels[p + 2]]
+        };
+        assert_eq!(at(20, 20), [255, 0, 0], "the opaque half");
+        assert_eq!(at(180, 20), [128, 128, 128], "the transparent half");
+    }
+}
