@@ -181,6 +181,28 @@ async fn a_pin_protected_link_opens_only_with_its_pin(backend: Backend) {
         "guests read no activity"
     );
 
+    // A new PIN: guests let in before it give it again (their pages are cut off), on
+    // every node.
+    let mut ws = support::relay::connect(b, &guest).await;
+    support::relay::send(&mut ws, json!({"type": "subscribe", "channel": channel})).await;
+    assert_eq!(support::relay::recv(&mut ws).await["type"], "subscribed");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, _) = open_share(&a, "pin", json!({"pin_hash": hash("1357")})).await;
+    assert_eq!(status, 200);
+    let closed = support::relay::recv(&mut ws).await;
+    assert_eq!(closed["type"], "closed", "{closed}");
+    for node in [&a, b] {
+        let start = std::time::Instant::now();
+        loop {
+            let (status, body) = http(node, "GET", &state, Some(&guest), None).await;
+            if status == 401 && body.contains("pin_required") {
+                break;
+            }
+            assert!(start.elapsed().as_secs() < 5, "{status} {body}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     // Without a PIN any more, the link opens again (for a share the studio unlocked).
     let (status, _) = open_share(&a, "pin", json!({})).await;
     assert_eq!(status, 200);
@@ -248,6 +270,15 @@ async fn a_sent_selection_is_locked_until_the_studio_unlocks_it(backend: Backend
     assert!(body.contains("selection_locked"), "{body}");
     let (status, _) = publish(other, &guest, "s2", "gallery_submit", submit).await;
     assert_eq!(status, 409, "sent once");
+    let (status, _) = publish(
+        other,
+        &guest,
+        "p1",
+        "gallery_pick",
+        json!({"frame": 3, "picked": true}),
+    )
+    .await;
+    assert_eq!(status, 409, "an id kept before is no way round the lock");
     // A like is not part of the selection.
     let like = json!({"frame": 2, "liked": true});
     assert_eq!(

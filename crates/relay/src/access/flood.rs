@@ -108,8 +108,9 @@ impl Joins {
     }
 }
 
-/// Wrong guesses (of a share's PIN) per key: a token bucket only failures draw on, so
-/// someone who knows the answer is let in unless someone is guessing right now.
+/// Guesses (of a share's PIN) per key: a token bucket each guess takes from before it
+/// is checked (so guesses sent all at once are counted all at once), given back when
+/// the guess was right; and the wrong guesses each key made while remembered.
 #[derive(Debug)]
 pub struct Guesses {
     capacity: f64,
@@ -117,8 +118,10 @@ pub struct Guesses {
     buckets: Mutex<HashMap<(String, Option<IpAddr>), (Bucket, u64)>>,
 }
 
+type Key = (String, Option<IpAddr>);
+
 impl Guesses {
-    /// `capacity` wrong guesses at once per key, refilled at `per_sec`.
+    /// `capacity` guesses at once per key, refilled at `per_sec`.
     pub fn new(capacity: u32, per_sec: f64) -> Self {
         Self {
             capacity: f64::from(capacity.max(1)),
@@ -127,21 +130,7 @@ impl Guesses {
         }
     }
 
-    /// May `key` guess now?
-    pub fn allowed(&self, key: &(String, Option<IpAddr>)) -> bool {
-        let now = Instant::now();
-        let mut buckets = lock(&self.buckets);
-        match buckets.get_mut(key) {
-            Some((bucket, _)) => {
-                bucket.refill(self.capacity, self.per_sec, now);
-                bucket.tokens >= 1.0
-            }
-            None => true,
-        }
-    }
-
-    /// `key` guessed wrong; how many times it has (while remembered).
-    pub fn failed(&self, key: &(String, Option<IpAddr>)) -> u64 {
+    fn with<T>(&self, key: &Key, f: impl FnOnce(&mut Bucket, &mut u64, f64) -> T) -> T {
         let now = Instant::now();
         let mut buckets = lock(&self.buckets);
         if buckets.len() > SWEEP_AT {
@@ -151,9 +140,39 @@ impl Guesses {
             .entry(key.clone())
             .or_insert_with(|| (Bucket::full(self.capacity, now), 0));
         bucket.refill(self.capacity, self.per_sec, now);
-        bucket.tokens = (bucket.tokens - 1.0).max(0.0);
-        *count += 1;
-        *count
+        f(bucket, count, self.capacity)
+    }
+
+    /// Take a guess for `key`; false when it has none left.
+    pub fn take(&self, key: &Key) -> bool {
+        self.with(key, |bucket, _, _| {
+            if bucket.tokens >= 1.0 {
+                bucket.tokens -= 1.0;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    /// Give back a guess taken (it was right, or never checked).
+    pub fn refund(&self, key: &Key) {
+        self.with(key, |bucket, _, capacity| {
+            bucket.tokens = (bucket.tokens + 1.0).min(capacity);
+        });
+    }
+
+    /// `key` guessed wrong; how many times it has (while remembered).
+    pub fn failed(&self, key: &Key) -> u64 {
+        self.with(key, |_, count, _| {
+            *count += 1;
+            *count
+        })
+    }
+
+    /// How many wrong guesses `key` made (while remembered).
+    pub fn failures(&self, key: &Key) -> u64 {
+        lock(&self.buckets).get(key).map_or(0, |(_, count)| *count)
     }
 }
 

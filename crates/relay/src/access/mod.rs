@@ -173,6 +173,7 @@ impl Access {
     /// and its connections cut off everywhere. Says which long-expired shares' channels
     /// were forgotten on the way.
     pub async fn put_share(&self, share: ShareRecord) -> Result<Vec<String>, RevokeError> {
+        let kick = self.kicks(&share);
         let forgotten = self.shares.put(share.clone(), now_secs())?;
         match &self.shared {
             Some(shared) => {
@@ -180,12 +181,20 @@ impl Access {
                 shared.tell(&Control::Share(share)).await?;
             }
             None => {
-                if share.closed.is_some() {
+                if kick {
                     self.registry.kick(&Target::Share(share.channel));
                 }
             }
         }
         Ok(forgotten)
+    }
+
+    /// Does `share`, about to be kept, cut its guests off: closed, or a PIN set anew
+    /// (guests let in before then give it again)?
+    fn kicks(&self, share: &ShareRecord) -> bool {
+        share.closed.is_some()
+            || (share.pin.is_some()
+                && self.shares.get(&share.id).map(|k| k.pin_set) != Some(share.pin_set))
     }
 
     /// Register a connection until the guard drops.
@@ -309,11 +318,11 @@ impl Access {
                 }
             }
             Control::Share(share) => {
-                let closed = share.closed.is_some().then(|| share.channel.clone());
+                let kick = self.kicks(&share).then(|| share.channel.clone());
                 if let Err(e) = self.shares.put(share, now_secs()).map(drop) {
                     tracing::error!("keeping a share: {e}");
                 }
-                if let Some(channel) = closed {
+                if let Some(channel) = kick {
                     self.registry.kick(&Target::Share(channel));
                 }
             }

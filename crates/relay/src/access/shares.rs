@@ -4,7 +4,7 @@
 //! outlives the relay: `shares.json` under the data folder for one node, or Redis for a
 //! cluster; read from an in-memory copy on every request.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -36,6 +36,9 @@ pub struct ShareRecord {
     /// an exchange that gives the PIN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin: Option<String>,
+    /// When its PIN was last set (seconds): guests let in before then give it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_set: Option<u64>,
     /// What its guests may download.
     #[serde(default)]
     pub downloads: shotline_protocol::gallery::Downloads,
@@ -81,8 +84,8 @@ struct Known {
     shares: HashMap<String, ShareRecord>,
     /// Each share's channel: when it ends (closed: 0; else its expiry, seconds).
     ends: HashMap<String, u64>,
-    /// The channels of shares with a PIN.
-    pinned: HashSet<String>,
+    /// The channels of shares with a PIN: when it was set.
+    pinned: HashMap<String, u64>,
 }
 
 impl Known {
@@ -99,7 +102,7 @@ impl Known {
         let pinned = shares
             .values()
             .filter(|s| s.pin.is_some())
-            .map(|s| s.channel.clone())
+            .map(|s| (s.channel.clone(), s.pin_set.unwrap_or(0)))
             .collect();
         Self {
             shares,
@@ -171,22 +174,24 @@ impl Shares {
     }
 
     /// True when `claims` are a PIN-protected share's link token (a guest's token the
-    /// relay did not mint for one guest): good only for an exchange that gives the PIN.
+    /// relay did not mint for one guest), or a guest's own token minted before the PIN
+    /// was set: good only for an exchange that gives the PIN.
     pub fn needs_pin(&self, claims: &Claims) -> bool {
-        if claims.role != crate::auth::Role::Guest
-            || claims
-                .sub
-                .as_deref()
-                .is_some_and(|s| s.starts_with(crate::auth::exchange::GUEST_PREFIX))
-        {
+        if claims.role != crate::auth::Role::Guest {
             return false;
         }
+        let own = claims
+            .sub
+            .as_deref()
+            .is_some_and(|s| s.starts_with(crate::auth::exchange::GUEST_PREFIX));
         let known = self.lock();
         !known.pinned.is_empty()
-            && claims
-                .channels
-                .iter()
-                .any(|c| known.pinned.contains(c.strip_suffix('*').unwrap_or(c)))
+            && claims.channels.iter().any(|c| {
+                known
+                    .pinned
+                    .get(c.strip_suffix('*').unwrap_or(c))
+                    .is_some_and(|set| !own || claims.iat.is_none_or(|iat| iat < *set))
+            })
     }
 
     /// True when `channel` is a share's that is closed or expired at `now`.
@@ -247,6 +252,7 @@ mod tests {
             title: Some("Spring".into()),
             closed: None,
             pin: None,
+            pin_set: None,
             downloads: Default::default(),
             choose: None,
         };
@@ -262,15 +268,20 @@ mod tests {
             .put(
                 ShareRecord {
                     pin: Some("$argon2id$…".into()),
+                    pin_set: Some(now),
                     ..record.clone()
                 },
                 now,
             )
             .expect("a PIN");
         assert!(shares.needs_pin(&link), "the link's own token");
+        let mut let_in = guest.clone().with_sub("guest-0123");
+        let_in.iat = Some(now);
+        assert!(!shares.needs_pin(&let_in), "a guest who gave the PIN");
+        let_in.iat = Some(now - 1);
         assert!(
-            !shares.needs_pin(&guest.clone().with_sub("guest-0123")),
-            "a guest who gave the PIN"
+            shares.needs_pin(&let_in),
+            "a guest let in before the PIN was set"
         );
         let studio = Claims::new(
             Role::Subscriber,

@@ -115,6 +115,15 @@ pub fn narrow(caller: &Claims, request: &Request) -> Result<Claims, Refused> {
                 caller.role.as_str()
             ));
         }
+        // A guest's own token stays theirs (their picks, their selection's lock).
+        None if caller.role == Role::Guest
+            && caller
+                .sub
+                .as_deref()
+                .is_some_and(|s| s.starts_with(GUEST_PREFIX)) =>
+        {
+            caller.sub.clone()
+        }
         // Every guest is someone of their own.
         None if caller.role == Role::Guest => Some(format!("{GUEST_PREFIX}{}", &random_id()[..16])),
         None => caller.sub.clone(),
@@ -293,6 +302,15 @@ mod tests {
         assert_eq!(a.role, Role::Guest);
         assert_eq!(a.publish, link.publish, "the link's types");
         assert_ne!(a.sub, b.sub, "two guests, two subjects");
+        let renewed = narrow(
+            &a,
+            &Request {
+                sub: None,
+                ..ask.clone()
+            },
+        )
+        .expect("renewed");
+        assert_eq!(renewed.sub, a.sub, "a guest's own token stays theirs");
         assert!(a.sub.as_deref().is_some_and(|s| s.starts_with("guest-")));
         assert_eq!(
             a.name.as_deref(),

@@ -14,9 +14,20 @@ use crate::auth::Claims;
 use crate::auth::exchange::Request;
 use crate::http::error_response;
 
-/// The share a PIN-protected link's token `caller` opens, with its PIN's hash.
+/// The share a PIN-protected link's token `caller` opens (its subject is `share:<id>`, as
+/// the engine mints it; else the first PIN-protected share among its channels), with its
+/// channel and its PIN's hash.
 async fn pinned(state: &crate::State, caller: &Claims) -> Option<(String, String, String)> {
-    state.access.shares().await.into_iter().find_map(|s| {
+    let by_id = caller
+        .sub
+        .as_deref()
+        .and_then(|s| s.strip_prefix("share:"))
+        .map(str::to_string);
+    let candidates = match by_id {
+        Some(id) => state.access.share(&id).await.into_iter().collect(),
+        None => state.access.shares().await,
+    };
+    candidates.into_iter().find_map(|s| {
         let pin = s.pin.clone()?;
         caller
             .channels
@@ -66,6 +77,10 @@ pub async fn check_pin(
         Checked::TooMany => Err(error_response(
             ErrorCode::RateLimited,
             "too many wrong PINs for this gallery: wait a few minutes, then try again",
+        )),
+        Checked::Busy => Err(error_response(
+            ErrorCode::Overloaded,
+            "many PINs are being checked right now: try again in a moment",
         )),
     }
 }

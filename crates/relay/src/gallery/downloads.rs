@@ -6,13 +6,16 @@
 //!   named after the frame.
 //! - `GET /v1/shares/{id}/download.zip?frames=1,2,3` — several of them as one ZIP
 //!   (at most [`MAX_ZIP_FRAMES`]), streamed a picture at a time; at most
-//!   [`MAX_ZIPS`] are written at once on a node.
+//!   [`MAX_ZIPS`] are written at once on a node, [`MAX_ZIPS_PER_ADDRESS`] for one
+//!   address, each within [`ZIP_TIME`].
 //!
 //! Any token of the share's channel may download (guests and the studio); each download
 //! is recorded in the share's activity for the studio. Originals are not held by the
 //! relay: a share set to `originals` is served web size until the engine sends originals
 //! (not built yet).
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
 use axum::body::{Body, Bytes};
@@ -34,7 +37,49 @@ pub const MAX_ZIP_FRAMES: usize = 500;
 /// ZIPs written at once on one node, at most.
 pub const MAX_ZIPS: usize = 16;
 
+/// ZIPs written at once for one address, at most.
+pub const MAX_ZIPS_PER_ADDRESS: usize = 2;
+/// A ZIP is written within this long, or cut off (a reader too slow holds a slot).
+pub const ZIP_TIME: std::time::Duration = std::time::Duration::from_secs(600);
+
 static ZIPS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(MAX_ZIPS));
+static BY_ADDRESS: LazyLock<std::sync::Mutex<HashMap<Option<IpAddr>, usize>>> =
+    LazyLock::new(Default::default);
+
+/// One ZIP being written: its place among the node's and its address's.
+struct Slot {
+    address: Option<IpAddr>,
+    _permit: tokio::sync::SemaphorePermit<'static>,
+}
+
+impl Slot {
+    /// A place for a ZIP to `address`, if there is one.
+    fn take(address: Option<IpAddr>) -> Option<Self> {
+        let mut by = BY_ADDRESS.lock().unwrap_or_else(|p| p.into_inner());
+        let n = by.entry(address).or_default();
+        if *n >= MAX_ZIPS_PER_ADDRESS {
+            return None;
+        }
+        let permit = ZIPS.try_acquire().ok()?;
+        *n += 1;
+        Some(Self {
+            address,
+            _permit: permit,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut by = BY_ADDRESS.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = by.get_mut(&self.address) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                by.remove(&self.address);
+            }
+        }
+    }
+}
 
 /// `?token=` and, for a ZIP, `frames=`.
 #[derive(Debug, Deserialize)]
@@ -208,7 +253,7 @@ pub async fn zip(
     State(state): State<Arc<crate::State>>,
     Path(id): Path<String>,
     Query(q): Query<DownloadQuery>,
-    Remote(_remote): Remote,
+    Remote(remote): Remote,
     headers: HeaderMap,
 ) -> Response {
     let (share, claims) = match allowed(&state, &id, &headers, q.token.as_deref()).await {
@@ -240,12 +285,13 @@ pub async fn zip(
             format!("a ZIP holds 1 to {MAX_ZIP_FRAMES} frames"),
         );
     }
-    let Ok(permit) = ZIPS.try_acquire() else {
+    let Some(permit) = Slot::take(crate::access::gate::address(&remote)) else {
         return error_response(
             ErrorCode::Overloaded,
             "many downloads are being made right now: try again in a minute",
         );
     };
+    let deadline = std::time::Instant::now() + ZIP_TIME;
     // Only what the share shows, in the order asked.
     let mut shown_now = shown(&state, &share.channel).await;
     let frames: Vec<Shown> = asked
@@ -280,6 +326,10 @@ pub async fn zip(
             let channel = channel.clone();
             async move {
                 let archive = zip.as_mut()?;
+                if std::time::Instant::now() > deadline {
+                    let error = std::io::Error::other("the ZIP took too long: cut off");
+                    return Some((Err(error), (state, frames, None, permit)));
+                }
                 for shown in frames.by_ref() {
                     let bytes = match state.blobs.get(&channel, &shown.blob).await {
                         Ok(Some(bytes)) => bytes,

@@ -151,7 +151,8 @@ pub async fn put_share(
             ),
         );
     }
-    if let Some(known) = state.access.share(&id).await {
+    let known = state.access.share(&id).await;
+    if let Some(known) = &known {
         if known.closed.is_some() {
             return error_response(
                 ErrorCode::Forbidden,
@@ -171,6 +172,11 @@ pub async fn put_share(
         exp: body.exp,
         title,
         closed: None,
+        pin_set: match (&known, &body.pin_hash) {
+            (_, None) => None,
+            (Some(k), Some(pin)) if k.pin.as_ref() == Some(pin) => k.pin_set,
+            (_, Some(_)) => Some(now_secs()),
+        },
         pin: body.pin_hash,
         downloads: body.downloads,
         choose: body.choose,

@@ -6,13 +6,17 @@
 //! minutes) and per share (30 at once, then 30 an hour, whoever guesses): a 4-digit PIN
 //! then takes weeks to guess from one network, and days from many — longer than most
 //! shares live; a passphrase is stronger still. Only wrong guesses draw on those budgets,
-//! so a guest who knows the PIN gets in at once unless someone is guessing right now.
-//! Hashes are checked two at a time on blocking threads, so guessing cannot take the
-//! relay's CPU from everyone else, and a hash whose cost is out of bounds is refused when
-//! the share is registered.
+//! so a guest who knows the PIN gets in at once; once the share's budget is spent, only
+//! addresses that have not guessed wrong are still checked (a guesser cannot lock the
+//! guests out). Guesses are counted before they are checked, so many at once count as
+//! many. Hashes are checked two at a time on blocking threads (a guess waits 2 s at most
+//! for its turn, then is told to try again), so guessing cannot take the relay's CPU from
+//! everyone else, and a hash whose cost is out of bounds is refused when the share is
+//! registered.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use argon2::password_hash::PasswordHash;
 use argon2::{Argon2, PasswordVerifier};
@@ -58,6 +62,8 @@ pub enum Checked {
     Wrong(u64),
     /// Too many wrong guesses from this address, or at this share: not checked.
     TooMany,
+    /// Too many guesses being checked right now: not checked, try again.
+    Busy,
 }
 
 /// The relay's PIN checks.
@@ -86,6 +92,11 @@ impl Default for Pins {
 
 impl Pins {
     /// Check `pin` for share `share` (whose PIN hashes to `phc`), given from `address`.
+    ///
+    /// Each guess takes from its address's budget and the share's before it is checked
+    /// (guesses sent at once count at once); a right one gives them back. Once the
+    /// share's budget is spent, an address that has not guessed wrong yet still gets its
+    /// guess checked, so someone guessing cannot lock the guests who know the PIN out.
     pub async fn check(
         &self,
         share: &str,
@@ -95,20 +106,37 @@ impl Pins {
     ) -> Checked {
         let from = (share.to_string(), address);
         let at = (share.to_string(), None);
-        if !self.by_address.allowed(&from) || !self.by_share.allowed(&at) {
+        if !self.by_address.take(&from) {
             self.refused.fetch_add(1, Ordering::Relaxed);
             return Checked::TooMany;
         }
-        let right = match self.checking.acquire().await {
-            Ok(_permit) => {
-                let (phc, pin) = (phc.to_string(), pin.trim().to_string());
-                tokio::task::spawn_blocking(move || verify(&phc, &pin))
-                    .await
-                    .unwrap_or(false)
+        let share_took = self.by_share.take(&at);
+        if !share_took && self.by_address.failures(&from) > 0 {
+            self.by_address.refund(&from);
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            return Checked::TooMany;
+        }
+        let give_back = || {
+            self.by_address.refund(&from);
+            if share_took {
+                self.by_share.refund(&at);
             }
-            Err(_) => false,
         };
+        let permit =
+            match tokio::time::timeout(Duration::from_secs(2), self.checking.acquire()).await {
+                Ok(Ok(permit)) => permit,
+                _ => {
+                    give_back();
+                    return Checked::Busy;
+                }
+            };
+        let (hash, guess) = (phc.to_string(), pin.trim().to_string());
+        let right = tokio::task::spawn_blocking(move || verify(&hash, &guess))
+            .await
+            .unwrap_or(false);
+        drop(permit);
         if right {
+            give_back();
             return Checked::Right;
         }
         self.wrong.fetch_add(1, Ordering::Relaxed);
@@ -171,5 +199,31 @@ mod tests {
         );
         assert_eq!(pins.check("s", b, &phc, "2468").await, Checked::Right);
         assert_eq!(pins.check("other", a, &phc, "2468").await, Checked::Right);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn guesses_sent_at_once_count_at_once() {
+        let pins = std::sync::Arc::new(Pins::default());
+        let phc = hash("2468");
+        let c: Option<IpAddr> = "203.0.113.9".parse().ok();
+        let guesses: Vec<_> = (0..40)
+            .map(|n| {
+                let (pins, phc) = (pins.clone(), phc.clone());
+                tokio::spawn(async move { pins.check("t", c, &phc, &format!("{n:04}")).await })
+            })
+            .collect();
+        let mut checked = 0;
+        for guess in guesses {
+            if matches!(
+                guess.await.expect("task"),
+                Checked::Wrong(_) | Checked::Right
+            ) {
+                checked += 1;
+            }
+        }
+        assert!(
+            checked <= 5,
+            "{checked} guesses checked from one address at once"
+        );
     }
 }

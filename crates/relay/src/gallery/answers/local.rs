@@ -137,11 +137,13 @@ impl Log {
         quotas: &Quotas,
         lock: &Lock,
     ) -> Result<u64, AppendError> {
-        if self.ids.contains(&id_hash(id)) {
-            return Err(AppendError::Duplicate);
-        }
+        // The lock first: a locked guest's pick under an id kept before is refused, not
+        // taken for a retry (which would go out live).
         if matches!(lock, Lock::Pick | Lock::Submit) && self.locked.contains(guest) {
             return Err(AppendError::Locked);
+        }
+        if self.ids.contains(&id_hash(id)) {
+            return Err(AppendError::Duplicate);
         }
         let size = line.len() as u64 + 1;
         if self.len() >= super::MAX_ANSWERS || self.end + size > quotas.share {

@@ -18,10 +18,10 @@ use crate::gallery::blobs::LazyRedis;
 /// Returns the answer's seq, or -1 (duplicate), -2 (the share's log is full), -3 (the
 /// guest's quota is used), -4 (the guest's selection is locked).
 const APPEND: &str = r"
-if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return -1 end
 if (ARGV[9] == 'pick' or ARGV[9] == 'submit') and redis.call('SISMEMBER', KEYS[5], ARGV[3]) == 1 then
   return -4
 end
+if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return -1 end
 local size = tonumber(ARGV[4])
 local total = tonumber(redis.call('GET', KEYS[4]) or '0')
 if total + size > tonumber(ARGV[6]) or redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[7]) then
