@@ -7,6 +7,9 @@
 // opens them again on the open page; the open frame downloads at web size (the bytes the
 // share shows) and the picks as one ZIP; `share activity` has every step.
 //
+// The share's watermark is in the corner of the guests' pictures (pixels compared with
+// the studio's clean preview) and gone, byte for byte, once `share set --no-watermark`.
+//
 // With SHOTLINE_SCREENSHOTS=DIR, the phone view of the protected share is saved there.
 // Run by `cargo xtask test` (which builds the binaries and sets SHOTLINE_BIN_DIR).
 
@@ -32,7 +35,10 @@ test("a PIN-protected share: the prompt, picks up to the limit, a locked selecti
     await until("the engine", () => /running/i.test(s.engine.output), 60_000);
     assert.throws(() => s.cli("share", "create", "--pin", "12"), /4 to 8/, "a PIN too short");
     const created = s
-      .cli("share", "create", "--title", "Proofs", "--ttl", "30m", "--pin", "2468", "--choose", "2", "--downloads", "web")
+      .cli(
+        "share", "create", "--title", "Proofs", "--ttl", "30m", "--pin", "2468", "--choose", "2", "--downloads", "web",
+        "--watermark", "© Proof Studio", "--watermark-size", "40", "--watermark-opacity", "80",
+      )
       .trim()
       .split("\n");
     const id = created[0];
@@ -52,6 +58,46 @@ test("a PIN-protected share: the prompt, picks up to the limit, a locked selecti
     await page.getByRole("textbox", { name: "Your name" }).waitFor({ state: "hidden" });
     await until("three frames", async () => (await page.locator("#grid img").count()) === 3);
     assert.match(await page.locator("#expires").textContent(), /^Open until /);
+
+    // The guests' pictures carry the watermark in their corner; the studio's are clean.
+    const studioToken = relayToken("publisher", "studio:*");
+    const bytesOf = async (path) =>
+      Buffer.from(await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${studioToken}` } })).arrayBuffer());
+    const shared = await (await fetch(`${base}/v1/blobs/studio:gallery:${id}/state.json`, {
+      headers: { authorization: `Bearer ${studioToken}` },
+    })).json();
+    const one = shared.frames.find((f) => f.name === "IMG_0001.JPG");
+    const clean = await bytesOf(`/v1/blobs/studio:camera/${one.frame}-2048.jpg`);
+    const marked = await bytesOf(one.preview);
+    const difference = await page.evaluate(
+      async ({ clean, marked }) => {
+        const pixels = async (b64) => {
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const bitmap = await createImageBitmap(new Blob([bytes], { type: "image/jpeg" }));
+          const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+          const context = canvas.getContext("2d");
+          context.drawImage(bitmap, 0, 0);
+          return context.getImageData(0, 0, bitmap.width, bitmap.height);
+        };
+        const [a, b] = [await pixels(clean), await pixels(marked)];
+        const mean = (x0, y0, x1, y1) => {
+          let sum = 0;
+          let n = 0;
+          for (let y = Math.floor(y0 * a.height); y < y1 * a.height; y++) {
+            for (let x = Math.floor(x0 * a.width); x < x1 * a.width; x++) {
+              const i = (y * a.width + x) * 4;
+              sum += Math.abs(a.data[i] - b.data[i]) + Math.abs(a.data[i + 1] - b.data[i + 1]) + Math.abs(a.data[i + 2] - b.data[i + 2]);
+              n += 3;
+            }
+          }
+          return sum / n;
+        };
+        return { corner: mean(0.55, 0.85, 1, 1), elsewhere: mean(0, 0, 0.45, 0.6) };
+      },
+      { clean: clean.toString("base64"), marked: marked.toString("base64") },
+    );
+    assert.ok(difference.corner > 15, `the corner is watermarked: ${JSON.stringify(difference)}`);
+    assert.ok(difference.elsewhere < 3, `the rest is the picture: ${JSON.stringify(difference)}`);
 
     // Choose 2: the counter, the limit, and sending.
     const count = () => page.locator("#pick-count").textContent();
@@ -113,6 +159,17 @@ test("a PIN-protected share: the prompt, picks up to the limit, a locked selecti
     await guesser.page.getByLabel("PIN").fill("2468");
     await guesser.page.getByRole("button", { name: "Continue" }).click();
     await guesser.page.getByText("Too many wrong PINs").waitFor();
+
+    // The watermark taken off: the guests' pictures are made again, clean.
+    s.cli("share", "set", id, "--no-watermark");
+    const again = await until("the clean pictures", async () => {
+      const state = await (await fetch(`${base}/v1/blobs/studio:gallery:${id}/state.json`, {
+        headers: { authorization: `Bearer ${studioToken}` }, cache: "no-store",
+      })).json();
+      const frame = state.frames.find((f) => f.name === "IMG_0001.JPG");
+      return frame.preview !== one.preview ? frame : undefined;
+    });
+    assert.ok((await bytesOf(again.preview)).equals(clean), "the studio's own picture, byte for byte");
 
     const activity = await until("the activity", () => {
       const text = s.cli("share", "activity", id);

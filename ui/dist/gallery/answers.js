@@ -28,8 +28,12 @@ export class Answers {
                 this.seen.add(entry.id);
             const who = type === "gallery_submit" ? String(payload.sub ?? "") : String(payload.guest ?? "");
             const known = this.sent.get(who);
-            if (!known || known.ts <= entry.ts)
-                this.sent.set(who, { locked: type === "gallery_submit", ts: entry.ts });
+            // This page's own submit is timed 0 until the relay's copy (with the relay's time)
+            // comes back: the browser's clock never orders it after the studio's unlock.
+            const ts = provisional ? 0 : entry.ts;
+            if (!known || known.ts <= ts || known.id === entry.id) {
+                this.sent.set(who, { locked: type === "gallery_submit", ts, id: entry.id });
+            }
             return undefined;
         }
         const frame = Number(payload.frame);

@@ -46,7 +46,7 @@ export class Answers {
   /** Each guest's picks: frame → their latest pick or unpick. */
   private readonly picks = new Map<string, Map<number, Mark<boolean>>>();
   /** Each guest's selection: sent (locked) or unlocked, as of when. */
-  private readonly sent = new Map<string, { locked: boolean; ts: number }>();
+  private readonly sent = new Map<string, { locked: boolean; ts: number; id: string }>();
 
   /** Take one answer; the frame it is about, or undefined when it was known or is none.
    *  A `provisional` one is this page's own, shown before the relay's copy comes back
@@ -59,7 +59,12 @@ export class Answers {
       if (!provisional) this.seen.add(entry.id);
       const who = type === "gallery_submit" ? String(payload.sub ?? "") : String(payload.guest ?? "");
       const known = this.sent.get(who);
-      if (!known || known.ts <= entry.ts) this.sent.set(who, { locked: type === "gallery_submit", ts: entry.ts });
+      // This page's own submit is timed 0 until the relay's copy (with the relay's time)
+      // comes back: the browser's clock never orders it after the studio's unlock.
+      const ts = provisional ? 0 : entry.ts;
+      if (!known || known.ts <= ts || known.id === entry.id) {
+        this.sent.set(who, { locked: type === "gallery_submit", ts, id: entry.id });
+      }
       return undefined;
     }
     const frame = Number(payload.frame);

@@ -54,6 +54,12 @@ pub struct Share {
     pub watermark: Option<Watermark>,
     /// Counts the watermark's changes: frames sent with an older one are sent again.
     pub watermark_version: i64,
+    /// Counts every change of its settings: the relay is told the latest.
+    #[serde(skip)]
+    pub settings_version: i64,
+    /// When its link's token ends (the share cannot be extended past it).
+    #[serde(skip)]
+    pub link_exp_ms: Option<i64>,
 }
 
 impl Share {
@@ -90,7 +96,8 @@ pub struct ShareFrame {
 }
 
 const SHARE_COLUMNS: &str = "id, session, title, token, link, created_ms, expires_ms, revoked_ms, \
-     registered, pin_hash, downloads, choose_min, choose_max, watermark, watermark_version";
+     registered, pin_hash, downloads, choose_min, choose_max, watermark, watermark_version, \
+     settings_version, link_exp_ms";
 
 fn share(r: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
     Ok(Share {
@@ -113,6 +120,8 @@ fn share(r: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
             .get::<_, Option<String>>(13)?
             .and_then(|w| serde_json::from_str(&w).ok()),
         watermark_version: r.get(14)?,
+        settings_version: r.get(15)?,
+        link_exp_ms: r.get(16)?,
     })
 }
 
@@ -161,7 +170,7 @@ impl Journal {
         self.conn().execute(
             &format!(
                 "INSERT INTO shares ({SHARE_COLUMNS}) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
             ),
             params![
                 share.id,
@@ -181,7 +190,9 @@ impl Journal {
                     .watermark
                     .as_ref()
                     .and_then(|w| serde_json::to_string(w).ok()),
-                share.watermark_version
+                share.watermark_version,
+                share.settings_version,
+                share.link_exp_ms
             ],
         )?;
         Ok(())
@@ -219,10 +230,10 @@ impl Journal {
     }
 
     /// The running engine minted the share's token and made its link.
-    pub fn share_linked(&self, id: &str, token: &str, link: &str) -> Result<()> {
+    pub fn share_linked(&self, id: &str, token: &str, link: &str, exp_ms: i64) -> Result<()> {
         self.conn().execute(
-            "UPDATE shares SET token = ?2, link = ?3 WHERE id = ?1",
-            params![id, token, link],
+            "UPDATE shares SET token = ?2, link = ?3, link_exp_ms = ?4 WHERE id = ?1",
+            params![id, token, link, exp_ms],
         )?;
         Ok(())
     }
@@ -231,6 +242,16 @@ impl Journal {
     pub fn share_registered(&self, id: &str) -> Result<()> {
         self.conn()
             .execute("UPDATE shares SET registered = 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// The relay knows the share's settings as of `version`: registered, unless they
+    /// changed since (then it is told again).
+    pub fn share_registered_as_of(&self, id: &str, version: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE shares SET registered = 1 WHERE id = ?1 AND settings_version = ?2",
+            params![id, version],
+        )?;
         Ok(())
     }
 

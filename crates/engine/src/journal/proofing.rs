@@ -129,7 +129,8 @@ impl Journal {
             )?;
         }
         tx.execute(
-            "UPDATE shares SET registered = 0 WHERE id = ?1 AND revoked_ms IS NULL",
+            "UPDATE shares SET registered = 0, settings_version = settings_version + 1 \
+             WHERE id = ?1 AND revoked_ms IS NULL",
             [id],
         )?;
         tx.commit()?;
@@ -150,6 +151,40 @@ impl Journal {
         )?;
         let rows = stmt.query_map(params![share, sub, seq as i64], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every selection sent (a `submit` answer) not kept as a selection yet.
+    pub fn submits_unrecorded(&self) -> Result<Vec<super::Answer>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT a.share, a.id, a.seq, a.ts_ms, a.sub, a.name, a.shot_id, a.kind, a.value \
+             FROM answers a WHERE a.kind = 'submit' AND NOT EXISTS \
+             (SELECT 1 FROM selections s WHERE s.share = a.share AND s.submit_id = a.id) \
+             ORDER BY a.seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(super::Answer {
+                share: r.get(0)?,
+                id: r.get(1)?,
+                seq: r.get::<_, i64>(2)? as u64,
+                ts_ms: r.get(3)?,
+                sub: r.get(4)?,
+                name: r.get(5)?,
+                shot_id: r.get(6)?,
+                frame_name: String::new(),
+                kind: r.get(7)?,
+                value: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Read `share`'s activity log again from its start (the relay's is shorter than what
+    /// was read: a relay without its data folder); what is known already counts once.
+    pub fn reset_activity_seq(&self, share: &str) -> Result<()> {
+        self.conn()
+            .execute("UPDATE shares SET activity_seq = 0 WHERE id = ?1", [share])?;
+        Ok(())
     }
 
     /// Keep a selection sent (once per submit).

@@ -258,6 +258,9 @@ ALTER TABLE shares ADD COLUMN activity_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE shares ADD COLUMN watermark TEXT;
 ALTER TABLE shares ADD COLUMN watermark_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE share_frames ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE shares ADD COLUMN settings_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE shares ADD COLUMN link_exp_ms INTEGER;
+CREATE INDEX answers_by_kind ON answers (kind, share);
 CREATE TABLE share_activity (
     share   TEXT    NOT NULL REFERENCES shares(id),
     id      TEXT    NOT NULL,

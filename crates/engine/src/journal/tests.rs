@@ -218,6 +218,8 @@ fn record_likes(j: &Journal, likes: &[(&str, u64, i64, &str, i64, bool)]) {
                 choose: None,
                 watermark: None,
                 watermark_version: 0,
+                settings_version: 0,
+                link_exp_ms: None,
             })
             .expect("share");
         }

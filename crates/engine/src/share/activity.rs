@@ -52,7 +52,15 @@ pub fn read(
     loop {
         let after = journal.activity_seq(&share.id).unwrap_or(0);
         let (entries, total, next) = relay.activity(&share.id, after)?;
-        if next <= after || total < after {
+        if total < after {
+            // The relay's log is shorter than what was read (a relay without its data
+            // folder): read it again from the start; what is known counts once.
+            if journal.reset_activity_seq(&share.id).is_err() {
+                return Ok(count);
+            }
+            continue;
+        }
+        if next <= after {
             return Ok(count);
         }
         let entries: Vec<Activity> = entries.iter().filter_map(parse).collect();

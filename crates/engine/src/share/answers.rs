@@ -130,7 +130,6 @@ impl Collector {
             match self.read(&share.id) {
                 Ok(new) => {
                     round.answers += new.len();
-                    selection::record(&self.journal, &new)?;
                     for a in new {
                         if a.shot_id != 0 {
                             touched.insert(a.shot_id);
@@ -149,17 +148,22 @@ impl Collector {
                 tracing::debug!("gallery {} activity: {e}", share.id);
             }
         }
-        selection::finish(
-            &self.journal,
-            &self.library,
-            self.naming,
-            &self.picks,
-            &self.bus,
-        )?;
         for shot in touched {
             if self.sidecar(shot)? {
                 round.sidecars += 1;
             }
+        }
+        // After the sidecars: a selection that fails to finish holds nothing else up.
+        if let Err(e) = selection::record(&self.journal).and_then(|()| {
+            selection::finish(
+                &self.journal,
+                &self.library,
+                self.naming,
+                &self.picks,
+                &self.bus,
+            )
+        }) {
+            tracing::warn!("gallery selections: {e}");
         }
         Ok(round)
     }

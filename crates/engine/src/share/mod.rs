@@ -128,6 +128,8 @@ pub fn create(
         choose: settings.choose,
         watermark: settings.watermark,
         watermark_version: 0,
+        settings_version: 0,
+        link_exp_ms: None,
     };
     journal.create_share(&share)?;
     Ok(share)

@@ -23,7 +23,7 @@ use tokio::sync::{Notify, watch};
 use super::link::{LinkBase, base_for, link};
 use super::relay_http::{RelayError, RelayHttp};
 use crate::bus::Bus;
-use crate::journal::{Journal, Share, ShareFrame, now_ms};
+use crate::journal::{Journal, Share, ShareFrame};
 use crate::preview::watermark::{Rgba, Watermark};
 use crate::relay_client::RelayTarget;
 
@@ -140,17 +140,21 @@ impl Publisher {
             }
             return Ok(0);
         }
-        if share.token.is_none() {
-            let ttl = ((share.expires_ms - now_ms()) / 1000).max(1) as u64;
-            let token = self.relay.mint_link(&share.id, &channel, ttl)?;
-            let url = link(&self.link.base, &share.id, &token);
-            self.journal.share_linked(&share.id, &token, &url)?;
-        }
         if !share.registered {
+            // The relay knows the share (its PIN above all) before its link exists.
             self.relay.put_share(share, &channel)?;
             // Its options may have changed: the page reads them from its state.
             fresh.remove(&share.id);
-            self.journal.share_registered(&share.id)?;
+            // Changed again meanwhile: told again next round.
+            self.journal
+                .share_registered_as_of(&share.id, share.settings_version)?;
+        }
+        if share.token.is_none() {
+            let (token, exp_ms) = self
+                .relay
+                .mint_link(&share.id, &channel, share.expires_ms)?;
+            let url = link(&self.link.base, &share.id, &token);
+            self.journal.share_linked(&share.id, &token, &url, exp_ms)?;
         }
         let due = self.journal.frames_to_publish(&share.id, BATCH)?;
         let mark = if due.is_empty() {

@@ -97,10 +97,16 @@ impl RelayHttp {
 
     /// A guest link token for `channel`, lasting `ttl_secs`, for the share `id`: its
     /// guests may publish their answers.
-    pub fn mint_link(&self, id: &str, channel: &str, ttl_secs: u64) -> Result<String, RelayError> {
+    pub fn mint_link(
+        &self,
+        id: &str,
+        channel: &str,
+        until_ms: i64,
+    ) -> Result<(String, i64), RelayError> {
+        // No `ttl`: the link lasts as long as the engine's own token, so the studio can
+        // extend the share later; the relay ends the share itself at its expiry.
         let body = json!({
             "channels": [channel],
-            "ttl": format!("{ttl_secs}s"),
             "role": "guest",
             "sub": format!("share:{id}"),
             "publish": shotline_protocol::gallery::GUEST_TYPES,
@@ -112,14 +118,24 @@ impl RelayHttp {
             .header("content-type", "application/json")
             .send(body.to_string().as_bytes());
         let answer = self.answer("minting a share token", response)?;
-        answer["token"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| RelayError {
+        let token = answer["token"].as_str().map(str::to_string);
+        let exp_ms = answer["exp"].as_i64().map(|s| s * 1000);
+        match (token, exp_ms) {
+            (Some(token), Some(exp_ms)) if exp_ms >= until_ms => Ok((token, exp_ms)),
+            (Some(_), Some(exp_ms)) => Err(RelayError {
                 what: "minting a share token".into(),
-                why: format!("no token in {answer}"),
+                why: format!(
+                    "the relay token ends {} s before the share would: shorten the share, or give the engine a longer-lived token",
+                    (until_ms - exp_ms) / 1000
+                ),
+                status: Some(403),
+            }),
+            _ => Err(RelayError {
+                what: "minting a share token".into(),
+                why: format!("no token and expiry in {answer}"),
                 status: None,
-            })
+            }),
+        }
     }
 
     /// The share shows `channel` until its expiry, with its title and proofing settings

@@ -12,7 +12,7 @@ use shotline_protocol::Event;
 use shotline_protocol::event::{Level, Notification};
 
 use crate::bus::Bus;
-use crate::journal::{Answer, Journal, Selection};
+use crate::journal::{Journal, Selection};
 use crate::sidecar::{self, Naming};
 
 /// The notification category of a selection sent.
@@ -37,10 +37,15 @@ impl PickMarks {
     }
 }
 
-/// Keep each selection `submits` sent, with the frames picked before it.
-pub fn record(journal: &Journal, submits: &[Answer]) -> crate::Result<()> {
-    for submit in submits.iter().filter(|a| a.kind == "submit") {
-        let frames = journal.picks_before(&submit.share, &submit.sub, submit.seq)?;
+/// Keep every selection sent that is not kept yet (from the journal's answers, so one
+/// read before a crash is never lost), with the frames picked before it — at most as
+/// many as the share asks for, the first picked first.
+pub fn record(journal: &Journal) -> crate::Result<()> {
+    for submit in journal.submits_unrecorded()? {
+        let mut frames = journal.picks_before(&submit.share, &submit.sub, submit.seq)?;
+        if let Some(choose) = journal.share(&submit.share)?.and_then(|s| s.choose) {
+            frames.truncate(choose.max as usize);
+        }
         journal.record_selection(&Selection {
             share: submit.share.clone(),
             submit_id: submit.id.clone(),
@@ -162,6 +167,27 @@ pub fn finish(
 ) -> crate::Result<usize> {
     let pending = journal.selections_pending()?;
     for selection in &pending {
+        // One that cannot be finished (a library not writable) waits; the others go on.
+        if let Err(e) = finish_one(journal, library, naming, marks, bus, selection) {
+            tracing::warn!(
+                "selection {} of share {}: {e}",
+                selection.submit_id,
+                selection.share
+            );
+        }
+    }
+    Ok(pending.len())
+}
+
+fn finish_one(
+    journal: &Journal,
+    library: &Path,
+    naming: Naming,
+    marks: &PickMarks,
+    bus: &Bus,
+    selection: &Selection,
+) -> crate::Result<()> {
+    {
         let files = files(journal, selection)?;
         if marks.keyword.is_some() || marks.label.is_some() {
             for (_, rel) in &files {
@@ -196,7 +222,7 @@ pub fn finish(
             &txt.to_string_lossy(),
         )?;
     }
-    Ok(pending.len())
+    Ok(())
 }
 
 /// Give the sidecar at `path` the pick keyword and label.

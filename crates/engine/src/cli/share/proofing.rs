@@ -69,6 +69,12 @@ pub fn set(
                 humantime::format_duration(config.relay.token_ttl())
             );
         }
+        if let Some(link_end) = share.link_exp_ms.filter(|end| until > *end) {
+            anyhow::bail!(
+                "the share's link works until {} (the relay token it was made with): extend it to then at most, or make a new share",
+                when(link_end)
+            );
+        }
         change.expires_ms = Some(until);
     }
     if change == ShareChange::default() {
