@@ -145,6 +145,28 @@ pub async fn shares(shell: Shared<'_>) -> Result<Vec<ShareView>, String> {
     crate::sessions::shares(&shell).await
 }
 
+/// Change a share's proofing settings (PIN, watermark, downloads, choose N).
+#[tauri::command]
+pub async fn share_settings(
+    shell: Shared<'_>,
+    id: String,
+    settings: crate::proofing::Settings,
+) -> Result<(), String> {
+    crate::proofing::apply(&shell, id, settings).await
+}
+
+/// Keep a share open `days` longer.
+#[tauri::command]
+pub async fn extend_share(shell: Shared<'_>, id: String, days: u32) -> Result<(), String> {
+    crate::proofing::extend(&shell, id, days).await
+}
+
+/// Let a guest change their sent selection.
+#[tauri::command]
+pub async fn unlock_selection(shell: Shared<'_>, id: String, guest: String) -> Result<(), String> {
+    crate::proofing::unlock(&shell, id, guest).await
+}
+
 /// Close a share.
 #[tauri::command]
 pub async fn revoke_share(shell: Shared<'_>, id: String) -> Result<(), String> {

@@ -209,6 +209,46 @@ pub struct ShareView {
     /// When the link stops working, ms since the epoch.
     #[ts(type = "number")]
     pub expires_ms: i64,
+    /// Whether the link asks for a PIN.
+    pub pin: bool,
+    /// The watermark's text, if it has one.
+    pub watermark: Option<String>,
+    /// What guests may download: `off` or `web`.
+    pub downloads: String,
+    /// "Choose N" as `20` or `10-20`, if asked.
+    pub choose: Option<String>,
+    /// Each guest's latest selection.
+    pub selections: Vec<SelectionView>,
+    /// What happened on the share, newest first (at most 50).
+    pub activity: Vec<ActivityView>,
+}
+
+/// A guest's latest selection.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SelectionView {
+    /// The guest (`sub`).
+    pub guest: String,
+    /// Their name.
+    pub name: String,
+    /// Frames picked.
+    pub count: u32,
+    /// When they sent it, ms since the epoch.
+    #[ts(type = "number")]
+    pub sent_ms: i64,
+    /// The file names, for Lightroom's or Capture One's filter.
+    pub filter: String,
+}
+
+/// One thing that happened on a share.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ActivityView {
+    /// When, ms since the epoch.
+    #[ts(type = "number")]
+    pub ts_ms: i64,
+    /// Who and what, in words.
+    pub text: String,
 }
 
 /// The current session's shot list, for the window's panel.

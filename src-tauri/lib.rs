@@ -20,6 +20,7 @@ pub mod dto;
 pub mod health;
 pub mod notify;
 pub mod prefs;
+pub mod proofing;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
@@ -57,6 +58,9 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, shell: Arc<Shell>) -> tauri:
         commands::share_session,
         commands::shares,
         commands::revoke_share,
+        commands::share_settings,
+        commands::extend_share,
+        commands::unlock_selection,
         commands::shotlist,
         commands::shot_next,
         commands::load_shotlist,

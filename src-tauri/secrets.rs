@@ -1,4 +1,4 @@
-//! The relay token and the storage keys, in the OS keychain (Keychain on macOS, Credential
+//! The relay token, the storage keys and the SMTP password, in the OS keychain (Keychain on macOS, Credential
 //! Manager on Windows, the Secret Service (GNOME Keyring, KWallet) on Linux): never in the
 //! config file or the logs.
 //! The environment variables of the headless binary still win when set.
@@ -18,6 +18,8 @@ pub enum Secret {
     UploadSecret,
     /// The embedded relay's signing secret: kept, so the dashboard link outlives a restart.
     RelaySecret,
+    /// The SMTP password of `[notify.email]`.
+    SmtpPassword,
 }
 
 impl Secret {
@@ -27,6 +29,7 @@ impl Secret {
             Self::UploadKey => "upload-access-key-id",
             Self::UploadSecret => "upload-secret-access-key",
             Self::RelaySecret => "relay-secret",
+            Self::SmtpPassword => "smtp-password",
         }
     }
 
@@ -37,6 +40,7 @@ impl Secret {
             Self::UploadKey => env::UPLOAD_ACCESS_KEY_ID,
             Self::UploadSecret => env::UPLOAD_SECRET_ACCESS_KEY,
             Self::RelaySecret => env::RELAY_SECRET,
+            Self::SmtpPassword => env::SMTP_PASSWORD,
         }
     }
 

@@ -57,10 +57,11 @@ pub fn qr(text: &str) -> Result<String, String> {
 }
 
 fn view(
+    journal: &shotline_engine::journal::Journal,
     share: &shotline_engine::journal::Share,
     note: Option<String>,
 ) -> Result<ShareView, String> {
-    Ok(ShareView {
+    let mut view = ShareView {
         id: share.id.clone(),
         session: share.session.clone(),
         qr: match &share.link {
@@ -70,7 +71,15 @@ fn view(
         link: share.link.clone(),
         note,
         expires_ms: share.expires_ms,
-    })
+        pin: false,
+        watermark: None,
+        downloads: String::new(),
+        choose: None,
+        selections: Vec::new(),
+        activity: Vec::new(),
+    };
+    crate::proofing::fill(journal, share, &mut view)?;
+    Ok(view)
 }
 
 /// The open shares of the current session, newest first.
@@ -88,7 +97,7 @@ pub async fn shares(shell: &Shell) -> Result<Vec<ShareView>, String> {
             .map_err(|e| e.to_string())?
             .iter()
             .filter(|s| s.open() && s.session == session)
-            .map(|s| view(s, note.clone()))
+            .map(|s| view(&journal, s, note.clone()))
             .collect()
     })
     .await
@@ -124,7 +133,7 @@ pub async fn share(shell: &Shell) -> Result<ShareView, String> {
                     .ok()
                     .flatten()
                     .filter(|n| !n.is_empty());
-                return view(&now, note);
+                return view(&journal, &now, note);
             }
             let error = journal
                 .meta(&format!("share_error:{}", share.id))

@@ -101,6 +101,7 @@ impl Shell {
             relay_token: Secret::RelayToken.get(),
             relay_secret: config.relay.url.is_none().then(secrets::relay_secret),
             upload: secrets::upload_credentials(),
+            smtp_password: Secret::SmtpPassword.get(),
         };
         let launched =
             launch::launch(config.clone(), self.session(), self.bus.clone(), secrets).await?;

@@ -5,7 +5,7 @@
 //
 // A studio in a temporary folder: frames dropped into the hot folder appear in the window
 // verified on both drives; a new session takes the next frames and is shared (a link and
-// QR code that open the gallery, and Revoke that closes it); a drive pulled out raises a native notification (its `Notify`
+// QR code that open the gallery, its proofing — PIN, watermark, choose N, downloads, Extend — and Revoke that closes it); a drive pulled out raises a native notification (its `Notify`
 // call is seen on the session bus) and turns the tray to its error state; Settings refuses
 // a bad value with an error beside the field; a relay token goes to the keychain, never
 // into the config file; with cameras turned on in Settings, the virtual camera's settings
@@ -257,6 +257,26 @@ test("New session… takes the next frames; Share session… gives a link and QR
   };
   await until("the frame shared", async () => (await state()).includes("IMG_0004.JPG"));
   assert.deepEqual(await state(), ["IMG_0004.JPG"], "a share shows its own session only");
+  // Proofing from the dialog: a PIN (the link alone opens nothing then), a watermark,
+  // choose 1, web-size downloads; Extend 7 days.
+  await type("#share-pin", "2468");
+  await type("#share-watermark", "© Desk Studio");
+  await type("#share-choose", "1");
+  await js(`const s = document.getElementById('share-downloads'); s.value = 'web';`);
+  await click("#apply-proofing");
+  await until("applied", async () => (await js("return document.getElementById('share-status').textContent")).startsWith("Applied"));
+  assert.equal(await js("return document.getElementById('share-error').textContent"), "");
+  await until("the link asks for the PIN", async () => {
+    const res = await fetch(`${new URL(page).origin}/v1/blobs/${channel}/state.json`, { headers: { authorization: `Bearer ${token}` } });
+    return res.status === 401 && (await res.json()).code === "pin_required";
+  });
+  assert.equal(await js("return document.getElementById('share-choose').value"), "1");
+  assert.equal(await js("return document.getElementById('share-pin').placeholder"), "set (type to change)");
+  const before = await js("return document.getElementById('share-status').textContent");
+  await click("#extend-share");
+  await until("extended", async () => (await js("return document.getElementById('share-status').textContent")) === "Extended.");
+  assert.notEqual(before, "Extended.");
+  await screenshot("desktop-share.png");
   await click("#revoke-share");
   await until("revoked", async () => (await js("return document.getElementById('share-status').textContent")).startsWith("Revoked"));
   await until("the link answers 410", async () => (await fetch(page)).status === 410);

@@ -68,8 +68,9 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("gallery") => crate::bench_gallery::bench(),
         Some("answers") => crate::bench_answers::bench(),
         Some("hostile") => crate::bench_hostile::bench(),
+        Some("downloads") => crate::bench_downloads::bench(),
         _ => bail!(
-            "usage: cargo xtask bench <backup | burst | seal | gallery | answers | hostile | relay [1000,5000 [floor,relay,relay-socketio,socketio [ROUNDS]]] | upload | camera | desktop>"
+            "usage: cargo xtask bench <backup | burst | seal | gallery | answers | hostile | downloads | relay [1000,5000 [floor,relay,relay-socketio,socketio [ROUNDS]]] | upload | camera | desktop>"
         ),
     }
 }

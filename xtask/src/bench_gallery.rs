@@ -8,6 +8,8 @@
 //!    (`convert` with a `jpeg:size` hint, both sizes from one decode). Neither peer reads a
 //!    RAW's embedded JPEG, so for RAWs they are handed the embedded JPEG already extracted
 //!    (untimed; it flatters them). Rounds interleave; frames per second, spread, ratios.
+//!    The same JPEGs with a share's watermark burned into both pictures, beside them:
+//!    what watermarking costs against making the previews.
 //! 2. Live ([`bench_gallery_live`](crate::bench_gallery_live)): `shotline run` with its
 //!    embedded relay, a share, and 200 guests on the share's link over WebSocket.
 
@@ -52,6 +54,8 @@ pub fn bench() -> anyhow::Result<()> {
     let rounds = if previews { rounds } else { 0 };
     // [kind][contender] → seconds per round.
     let mut times = [[vec![], vec![], vec![]], [vec![], vec![], vec![]]];
+    // JPEG previews with a share's watermark, seconds per round.
+    let mut marked = Vec::new();
     for round in 0..rounds {
         for (k, (ours, theirs)) in [(&set.jpegs, &set.jpegs), (&set.raws, &set.embedded)]
             .into_iter()
@@ -61,6 +65,9 @@ pub fn bench() -> anyhow::Result<()> {
             times[k][0].push(shotline(&bin, ours, &out.join("shotline"))?);
             times[k][1].push(vips(theirs, &out.join("vips"))?);
             times[k][2].push(magick(theirs, &out.join("magick"))?);
+            if k == 0 {
+                marked.push(shotline_marked(&bin, ours, &out.join("marked"))?);
+            }
             check_outputs(&out)?;
             std::fs::remove_dir_all(&out)?;
         }
@@ -75,6 +82,7 @@ pub fn bench() -> anyhow::Result<()> {
     println!();
     if previews {
         print_previews(&times, rounds);
+        print_watermark(&times[0][0], &marked);
     }
     if let Some(live) = live {
         crate::bench_gallery_live::print_live(&live)?;
@@ -115,6 +123,20 @@ fn print_previews(times: &[[Vec<f64>; 3]; 2], rounds: usize) {
             median(&fps[0]) / median(&fps[2])
         );
     }
+}
+
+/// What burning a share's watermark into both pictures costs, against making them.
+fn print_watermark(plain: &[f64], marked: &[f64]) {
+    let per_frame = |t: &[f64]| median(t) / FRAMES as f64 * 1000.0;
+    let (plain_ms, marked_ms) = (per_frame(plain), per_frame(marked));
+    let (lo, hi) = spread(marked);
+    println!(
+        "gallery watermark (text, bottom right, into the 2048 preview and the 400 thumbnail): {marked_ms:.1} ms a frame with it, {plain_ms:.1} ms without (round spread {:.1}-{:.1} ms): {:.1} ms more, {:.0} % of making the previews",
+        lo / FRAMES as f64 * 1000.0,
+        hi / FRAMES as f64 * 1000.0,
+        marked_ms - plain_ms,
+        (marked_ms - plain_ms) / plain_ms * 100.0
+    );
 }
 
 /// The files each contender works on.
@@ -244,6 +266,18 @@ fn shotline(bin: &Path, files: &[PathBuf], out: &Path) -> anyhow::Result<f64> {
             .arg("preview")
             .arg("--out")
             .arg(out)
+            .args(files),
+    )
+}
+
+/// As [`shotline`], with a share's watermark burned into both pictures.
+fn shotline_marked(bin: &Path, files: &[PathBuf], out: &Path) -> anyhow::Result<f64> {
+    timed(
+        Command::new(bin)
+            .arg("preview")
+            .arg("--out")
+            .arg(out)
+            .args(["--watermark", "© Studio Nord 2026"])
             .args(files),
     )
 }

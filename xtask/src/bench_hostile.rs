@@ -11,7 +11,6 @@
 //! `SHOTLINE_BENCH_RELAY=PATH` runs another relay binary (e.g. one built from an earlier
 //! commit) for a before/after comparison.
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -23,7 +22,7 @@ use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::bench::{cpu_seconds, release_relay, rss_bytes, target_dir};
-use crate::bench_http::{Running, join, now_ms, percentiles, post_status};
+use crate::bench_http::{join, now_ms, percentiles, post_status};
 
 const GUESTS: usize = 200;
 const WATCHERS: usize = 10;
@@ -96,22 +95,7 @@ pub fn bench() -> anyhow::Result<()> {
 }
 
 fn mint(relay_bin: &std::path::Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(relay_bin)
-        .arg("token")
-        .args(args)
-        .env("SHOTLINE_RELAY_SECRET", SECRET)
-        .output()?;
-    if !out.status.success() {
-        bail!(
-            "shotline-relay token: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8(out.stdout)?
-        .lines()
-        .last()
-        .context("no token")?
-        .to_string())
+    crate::bench_http::mint_token(relay_bin, SECRET, args)
 }
 
 fn run(
@@ -124,28 +108,7 @@ fn run(
         .prefix("bench-hostile-")
         .tempdir_in(target_dir())?;
     let data = work.path().join("relay");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let host = format!("127.0.0.1:{port}");
-    let relay = Running(
-        Command::new(relay_bin)
-            .args(["serve", "--listen", &host, "--data"])
-            .arg(&data)
-            .env("SHOTLINE_RELAY_SECRET", SECRET)
-            .env("SHOTLINE_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting shotline-relay")?,
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(&host).is_err() {
-        if Instant::now() > deadline {
-            bail!("shotline-relay did not start");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (relay, host) = crate::bench_http::serve_relay(relay_bin, &data, SECRET)?;
     let publisher = mint(
         relay_bin,
         &[

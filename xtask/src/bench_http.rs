@@ -72,6 +72,62 @@ pub async fn join(host: &str, token: &str, channel: &str) -> anyhow::Result<Ws> 
     bail!("closed before subscribed")
 }
 
+/// A token from `shotline-relay token ARGS`, signed with `secret`.
+pub fn mint_token(
+    relay_bin: &std::path::Path,
+    secret: &str,
+    args: &[&str],
+) -> anyhow::Result<String> {
+    let out = std::process::Command::new(relay_bin)
+        .arg("token")
+        .args(args)
+        .env("SHOTLINE_RELAY_SECRET", secret)
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "shotline-relay token: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?
+        .lines()
+        .last()
+        .context("no token")?
+        .to_string())
+}
+
+/// `shotline-relay serve` on a free loopback port with its data in `data`, signing with
+/// `secret`, once it listens; and its `host:port`.
+pub fn serve_relay(
+    relay_bin: &std::path::Path,
+    data: &std::path::Path,
+    secret: &str,
+) -> anyhow::Result<(Running, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let host = format!("127.0.0.1:{port}");
+    let relay = Running(
+        std::process::Command::new(relay_bin)
+            .args(["serve", "--listen", &host, "--data"])
+            .arg(data)
+            .env("SHOTLINE_RELAY_SECRET", secret)
+            .env("SHOTLINE_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting shotline-relay")?,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(&host).is_err() {
+        if std::time::Instant::now() > deadline {
+            bail!("shotline-relay did not start");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Ok((relay, host))
+}
+
 /// One HTTP/1.1 request to the relay with the token: the status line and the body.
 pub async fn request(
     host: &str,

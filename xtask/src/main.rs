@@ -18,6 +18,7 @@ mod bench_burst;
 mod bench_camera;
 mod bench_camera_stages;
 mod bench_desktop;
+mod bench_downloads;
 mod bench_gallery;
 mod bench_gallery_live;
 mod bench_hostile;

@@ -169,11 +169,12 @@ fn python_tools() -> anyhow::Result<()> {
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s == REQUIREMENTS)
         && bin.join("moto_server").is_file()
         && bin.join("ascmhl").is_file()
+        && bin.join("aiosmtpd").is_file()
     {
         return Ok(());
     }
     eprintln!(
-        "xtask setup: installing the pinned moto[server], boto3 and ascmhl into {}",
+        "xtask setup: installing the pinned moto[server], boto3, ascmhl and aiosmtpd into {}",
         venv.display()
     );
     let python = if which("python3") {

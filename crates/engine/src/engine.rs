@@ -29,6 +29,7 @@ pub struct Engine {
     journal: Arc<Journal>,
     bus: Bus,
     upload_credentials: Option<(String, String)>,
+    smtp_password: Option<String>,
     _lock: File,
 }
 
@@ -128,6 +129,7 @@ impl Engine {
             journal,
             bus,
             upload_credentials: None,
+            smtp_password: None,
             _lock: lock,
         })
     }
@@ -136,6 +138,12 @@ impl Engine {
     /// the desktop app keeps them in the OS keychain.
     pub fn with_upload_credentials(mut self, credentials: Option<(String, String)>) -> Self {
         self.upload_credentials = credentials;
+        self
+    }
+
+    /// Mail with this SMTP password instead of the environment's (the keychain's).
+    pub fn with_smtp_password(mut self, password: Option<String>) -> Self {
+        self.smtp_password = password;
         self
     }
 
@@ -182,6 +190,15 @@ impl Engine {
             }
         }
 
+        if let Some(email) = &self.config.notify.email {
+            let password = self.smtp_password.clone().or_else(|| {
+                std::env::var(shotline_protocol::env::SMTP_PASSWORD)
+                    .ok()
+                    .filter(|p| !p.is_empty())
+            });
+            let mailer = crate::mail::Mailer::new(self.journal.clone(), email.clone(), password);
+            tasks.spawn(crate::mail::run(mailer, shutdown_rx.clone()));
+        }
         let preview_wake = Arc::new(Notify::new());
         let preview_made = Arc::new(Notify::new());
         tasks.spawn(crate::preview::worker::run(
@@ -210,7 +227,10 @@ impl Engine {
                 crate::share::relay_http::RelayHttp::new(&target.url, &target.token),
                 crate::sidecar::Naming::parse(&self.config.gallery.sidecar).unwrap_or_default(),
                 self.bus.clone(),
-                crate::share::selection::PickMarks::from_config(&self.config.gallery),
+                crate::share::selection::PickMarks::from_config(
+                    &self.config.gallery,
+                    self.config.notify.email.is_some(),
+                ),
             );
             tasks.spawn(crate::share::answers::run(collector, shutdown_rx.clone()));
         }

@@ -14,6 +14,8 @@ pub struct Secrets {
     pub relay_secret: Option<Vec<u8>>,
     /// Upload credentials (access key, secret).
     pub upload: Option<(String, String)>,
+    /// The SMTP password of `[notify.email]`.
+    pub smtp_password: Option<String>,
 }
 
 /// A started run: the engine and its relay.
@@ -37,7 +39,9 @@ pub async fn launch(
         tracing::warn!("relay: {problem}");
     }
     let engine = match Engine::open(config, session, bus) {
-        Ok(engine) => engine.with_upload_credentials(secrets.upload),
+        Ok(engine) => engine
+            .with_upload_credentials(secrets.upload)
+            .with_smtp_password(secrets.smtp_password),
         Err(e) => {
             relay.stop();
             return Err(e);

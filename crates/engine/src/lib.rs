@@ -21,7 +21,8 @@
 //! - [`preview`]: the live gallery's previews of every stored frame, made off the copy
 //!   path; [`share`]: shares of a session, sent to the relay for their guests, and their
 //!   answers back; [`sidecar`]: guests' ratings and labels in XMP sidecars, and the
-//!   studio's metadata ([`stationery`]) written into them as each frame arrives.
+//!   studio's metadata ([`stationery`]) written into them as each frame arrives;
+//!   [`mail`]: the studio told by mail (selections, the comments' digest, shares ending).
 //! - [`session`]: the session being shot, switched without a restart.
 //! - [`config`] and [`paths`]: settings and where things live.
 //! - [`verify`] and [`status`]: the read-only checks behind `shotline verify` and `status`.
@@ -38,6 +39,7 @@ pub mod hash;
 pub mod ingest;
 pub mod journal;
 pub mod launch;
+pub mod mail;
 pub mod metadata;
 pub mod naming;
 pub mod paths;

@@ -53,3 +53,7 @@ pub const UPLOAD_KEY: &str = "SHOTLINE_UPLOAD_KEY";
 pub const UPLOAD_ACCESS_KEY_ID: &str = "SHOTLINE_UPLOAD_ACCESS_KEY_ID";
 /// The bucket's secret access key (`AWS_SECRET_ACCESS_KEY` works too).
 pub const UPLOAD_SECRET_ACCESS_KEY: &str = "SHOTLINE_UPLOAD_SECRET_ACCESS_KEY";
+/// The SMTP password of `[notify.email]` (the desktop app keeps it in the keychain).
+pub const SMTP_PASSWORD: &str = "SHOTLINE_SMTP_PASSWORD";
+/// A share's PIN for `shotline share create|set --pin`.
+pub const SHARE_PIN: &str = "SHOTLINE_SHARE_PIN";

@@ -76,6 +76,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../ui/dist/gallery/answers.js"),
     ),
     (
+        "gallery/controls.js",
+        JS,
+        include_str!("../../../ui/dist/gallery/controls.js"),
+    ),
+    (
         "gallery/session.js",
         JS,
         include_str!("../../../ui/dist/gallery/session.js"),

@@ -26,6 +26,9 @@ export const switchSession = (name) => tauri().invoke("switch_session", { name }
 export const shareSession = () => tauri().invoke("share_session");
 export const shares = () => tauri().invoke("shares");
 export const revokeShare = (id) => tauri().invoke("revoke_share", { id });
+export const shareSettings = (id, settings) => tauri().invoke("share_settings", { id, settings });
+export const extendShare = (id, days) => tauri().invoke("extend_share", { id, days });
+export const unlockSelection = (id, guest) => tauri().invoke("unlock_selection", { id, guest });
 export const shotlist = () => tauri().invoke("shotlist");
 /** The next frames are item `code`'s (empty: no item); rejects with why for an unknown code. */
 export const shotNext = (code) => tauri().invoke("shot_next", { code });

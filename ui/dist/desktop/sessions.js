@@ -1,6 +1,7 @@
 // The tray window's sessions and shares: the current session and the earlier ones to go
 // back to, a new session by name, and the guests' link of a session (QR code, copy,
-// revoke). The tray opens the window on one of these dialogs by naming it in the fragment.
+// extend, revoke) with its proofing (PIN, watermark, downloads, choose N), the guests'
+// selections (each to unlock) and the share's activity. The tray opens the window on one of these dialogs by naming it in the fragment.
 import * as cmds from "./cmds.js";
 import { $, el } from "./dom.js";
 let hooks = { refresh: async () => undefined, session: () => "" };
@@ -46,6 +47,80 @@ async function startSession(ev) {
     }
 }
 let shown = null;
+/** The share's proofing settings, its guests' selections (each with Unlock) and its
+ *  activity. */
+function renderProofing(share) {
+    $("proofing-form").hidden = !share;
+    $("share-selections-box").hidden = !share || share.selections.length === 0;
+    $("share-activity-box").hidden = !share || share.activity.length === 0;
+    if (!share)
+        return;
+    const pin = $("share-pin");
+    pin.value = "";
+    pin.placeholder = share.pin ? "set (type to change)" : "none";
+    $("share-no-pin").checked = false;
+    $("share-no-pin").disabled = !share.pin;
+    $("share-watermark").value = share.watermark ?? "";
+    $("share-downloads").value = share.downloads === "web" ? "web" : "off";
+    $("share-choose").value = share.choose ?? "";
+    $("share-selections").replaceChildren(...share.selections.map((s) => {
+        const unlock = el("button", { type: "button" }, "Unlock");
+        unlock.setAttribute("aria-label", `Unlock ${s.name}'s selection`);
+        unlock.addEventListener("click", () => void unlockSelection(share.id, s.guest, s.name));
+        const li = el("li");
+        li.append(el("strong", {}, s.name), ` sent ${s.count} frame${s.count === 1 ? "" : "s"} at ${new Date(s.sent_ms).toLocaleString()}: `, el("code", {}, s.filter), " ", unlock);
+        return li;
+    }));
+    $("share-activity").replaceChildren(...share.activity.map((a) => el("li", {}, `${new Date(a.ts_ms).toLocaleString()} — ${a.text}`)));
+}
+async function reloadShare(status) {
+    const id = shown?.id;
+    const fresh = (await cmds.shares()).find((s) => s.id === id) ?? null;
+    renderShare(fresh);
+    $("share-status").textContent = status;
+}
+async function applyProofing(ev) {
+    ev.preventDefault();
+    if (!shown)
+        return;
+    const pin = $("share-pin").value.trim();
+    const settings = {
+        watermark: $("share-watermark").value,
+        downloads: $("share-downloads").value,
+        choose: $("share-choose").value,
+    };
+    if ($("share-no-pin").checked)
+        settings.pin = "";
+    else if (pin)
+        settings.pin = pin;
+    try {
+        await cmds.shareSettings(shown.id, settings);
+        await reloadShare("Applied: open pages follow within seconds.");
+    }
+    catch (e) {
+        $("share-error").textContent = String(e);
+    }
+}
+async function unlockSelection(id, guest, name) {
+    try {
+        await cmds.unlockSelection(id, guest);
+        $("share-status").textContent = `${name} may change their selection again.`;
+    }
+    catch (e) {
+        $("share-error").textContent = String(e);
+    }
+}
+async function extendShare() {
+    if (!shown)
+        return;
+    try {
+        await cmds.extendShare(shown.id, 7);
+        await reloadShare("Extended.");
+    }
+    catch (e) {
+        $("share-error").textContent = String(e);
+    }
+}
 function renderShare(share) {
     shown = share;
     $("share-error").textContent = "";
@@ -60,6 +135,8 @@ function renderShare(share) {
     note.textContent = share?.note ? `Note: ${share.note}` : "";
     $("copy-link").disabled = !link;
     $("revoke-share").disabled = !share;
+    $("extend-share").disabled = !share;
+    renderProofing(share);
     $("share-status").textContent = share
         ? `Guests see every frame of this session until ${new Date(share.expires_ms).toLocaleString()}.`
         : "Making the link…";
@@ -127,6 +204,8 @@ export function wireSessions(given) {
     $("share-session").addEventListener("click", () => void openShare());
     $("copy-link").addEventListener("click", () => void copyLink());
     $("revoke-share").addEventListener("click", () => void revokeShown());
+    $("extend-share").addEventListener("click", () => void extendShare());
+    $("proofing-form").addEventListener("submit", (ev) => void applyProofing(ev));
     $("close-share").addEventListener("click", () => $("share-dialog").close());
     window.addEventListener("hashchange", routeHash);
 }

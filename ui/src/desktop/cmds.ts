@@ -45,6 +45,18 @@ export const switchSession = (name: string): Promise<SessionsView> =>
 export const shareSession = (): Promise<ShareView> => tauri().invoke("share_session");
 export const shares = (): Promise<ShareView[]> => tauri().invoke("shares");
 export const revokeShare = (id: string): Promise<void> => tauri().invoke("revoke_share", { id });
+/** A share's proofing: `pin` undefined keeps it, "" takes it off. */
+export interface ProofingSettings {
+  pin?: string;
+  watermark: string;
+  downloads: string;
+  choose: string;
+}
+export const shareSettings = (id: string, settings: ProofingSettings): Promise<void> =>
+  tauri().invoke("share_settings", { id, settings });
+export const extendShare = (id: string, days: number): Promise<void> => tauri().invoke("extend_share", { id, days });
+export const unlockSelection = (id: string, guest: string): Promise<void> =>
+  tauri().invoke("unlock_selection", { id, guest });
 export const shotlist = (): Promise<ShotlistView> => tauri().invoke("shotlist");
 /** The next frames are item `code`'s (empty: no item); rejects with why for an unknown code. */
 export const shotNext = (code: string): Promise<ShotlistView> => tauri().invoke("shot_next", { code });

@@ -1,6 +1,7 @@
 // The tray window's sessions and shares: the current session and the earlier ones to go
 // back to, a new session by name, and the guests' link of a session (QR code, copy,
-// revoke). The tray opens the window on one of these dialogs by naming it in the fragment.
+// extend, revoke) with its proofing (PIN, watermark, downloads, choose N), the guests'
+// selections (each to unlock) and the share's activity. The tray opens the window on one of these dialogs by naming it in the fragment.
 
 import type { SessionsView } from "../generated/SessionsView";
 import type { ShareView } from "../generated/ShareView";
@@ -58,6 +59,87 @@ async function startSession(ev: SubmitEvent): Promise<void> {
 
 let shown: ShareView | null = null;
 
+/** The share's proofing settings, its guests' selections (each with Unlock) and its
+ *  activity. */
+function renderProofing(share: ShareView | null): void {
+  $("proofing-form").hidden = !share;
+  $("share-selections-box").hidden = !share || share.selections.length === 0;
+  $("share-activity-box").hidden = !share || share.activity.length === 0;
+  if (!share) return;
+  const pin = $<HTMLInputElement>("share-pin");
+  pin.value = "";
+  pin.placeholder = share.pin ? "set (type to change)" : "none";
+  $<HTMLInputElement>("share-no-pin").checked = false;
+  $<HTMLInputElement>("share-no-pin").disabled = !share.pin;
+  $<HTMLInputElement>("share-watermark").value = share.watermark ?? "";
+  $<HTMLSelectElement>("share-downloads").value = share.downloads === "web" ? "web" : "off";
+  $<HTMLInputElement>("share-choose").value = share.choose ?? "";
+  $("share-selections").replaceChildren(
+    ...share.selections.map((s) => {
+      const unlock = el("button", { type: "button" }, "Unlock");
+      unlock.setAttribute("aria-label", `Unlock ${s.name}'s selection`);
+      unlock.addEventListener("click", () => void unlockSelection(share.id, s.guest, s.name));
+      const li = el("li");
+      li.append(
+        el("strong", {}, s.name),
+        ` sent ${s.count} frame${s.count === 1 ? "" : "s"} at ${new Date(s.sent_ms).toLocaleString()}: `,
+        el("code", {}, s.filter),
+        " ",
+        unlock,
+      );
+      return li;
+    }),
+  );
+  $("share-activity").replaceChildren(
+    ...share.activity.map((a) => el("li", {}, `${new Date(a.ts_ms).toLocaleString()} — ${a.text}`)),
+  );
+}
+
+async function reloadShare(status: string): Promise<void> {
+  const id = shown?.id;
+  const fresh = (await cmds.shares()).find((s) => s.id === id) ?? null;
+  renderShare(fresh);
+  $("share-status").textContent = status;
+}
+
+async function applyProofing(ev: SubmitEvent): Promise<void> {
+  ev.preventDefault();
+  if (!shown) return;
+  const pin = $<HTMLInputElement>("share-pin").value.trim();
+  const settings: cmds.ProofingSettings = {
+    watermark: $<HTMLInputElement>("share-watermark").value,
+    downloads: $<HTMLSelectElement>("share-downloads").value,
+    choose: $<HTMLInputElement>("share-choose").value,
+  };
+  if ($<HTMLInputElement>("share-no-pin").checked) settings.pin = "";
+  else if (pin) settings.pin = pin;
+  try {
+    await cmds.shareSettings(shown.id, settings);
+    await reloadShare("Applied: open pages follow within seconds.");
+  } catch (e) {
+    $("share-error").textContent = String(e);
+  }
+}
+
+async function unlockSelection(id: string, guest: string, name: string): Promise<void> {
+  try {
+    await cmds.unlockSelection(id, guest);
+    $("share-status").textContent = `${name} may change their selection again.`;
+  } catch (e) {
+    $("share-error").textContent = String(e);
+  }
+}
+
+async function extendShare(): Promise<void> {
+  if (!shown) return;
+  try {
+    await cmds.extendShare(shown.id, 7);
+    await reloadShare("Extended.");
+  } catch (e) {
+    $("share-error").textContent = String(e);
+  }
+}
+
 function renderShare(share: ShareView | null): void {
   shown = share;
   $("share-error").textContent = "";
@@ -71,6 +153,8 @@ function renderShare(share: ShareView | null): void {
   note.textContent = share?.note ? `Note: ${share.note}` : "";
   $<HTMLButtonElement>("copy-link").disabled = !link;
   $<HTMLButtonElement>("revoke-share").disabled = !share;
+  $<HTMLButtonElement>("extend-share").disabled = !share;
+  renderProofing(share);
   $("share-status").textContent = share
     ? `Guests see every frame of this session until ${new Date(share.expires_ms).toLocaleString()}.`
     : "Making the link…";
@@ -134,6 +218,8 @@ export function wireSessions(given: Hooks): void {
   $("share-session").addEventListener("click", () => void openShare());
   $("copy-link").addEventListener("click", () => void copyLink());
   $("revoke-share").addEventListener("click", () => void revokeShown());
+  $("extend-share").addEventListener("click", () => void extendShare());
+  $("proofing-form").addEventListener("submit", (ev) => void applyProofing(ev as SubmitEvent));
   $("close-share").addEventListener("click", () => $<HTMLDialogElement>("share-dialog").close());
   window.addEventListener("hashchange", routeHash);
 }

@@ -1,23 +1,19 @@
-// A share's live gallery at `/g/<share id>#<guest token>`. The token sits in the
-// fragment, so it never reaches a server log or a Referer. The page reads the share's
-// state (every frame so far, for a late guest) from the relay's blob store, then follows
-// the share's channel live — WebSocket, else Server-Sent Events, else long-polling, as
-// the dashboard does — and slides each new frame in. A guest gives a display name once;
-// the link's token is exchanged for a token of their own (`POST /v1/tokens`), kept in
-// this browser ([`session`](./session.ts)); a share with a PIN shows only the prompt
-// until it is given. Guests answer each frame (like, stars, colour label, comments, and
-// picks when the studio asks for a selection: [`picks`](./picks.ts)): every answer so
-// far comes from the relay's answer log, then live; the page shows each guest's latest
-// marks and the comment thread, and filters the grid by them. The page says until when
-// the gallery is open. Names, titles and comments are always shown as text, never HTML.
+// A share's live gallery at `/g/<share id>#<guest token>` (the token in the fragment never
+// reaches a server log or a Referer). The page reads the share's state (every frame so
+// far) from the relay's blob store, then follows its channel live — WebSocket, else SSE,
+// else long-polling, as the dashboard does. A guest gives a name (and the PIN, when the
+// share has one: nothing shows until then) for a token of their own ([`session`]). Every
+// answer so far comes from the relay's answer log, then live: each guest's latest marks,
+// comments and picks ([`picks`]), shown on the grid and filtered by ([`controls`]); the
+// page says until when it is open. Names, titles and comments are text, never HTML.
 
 import type { GalleryFrame } from "../generated/GalleryFrame";
 import type { ShareOptions } from "../generated/ShareOptions";
 import { RelayConnection, type EventFrame, type Mode } from "../dashboard/connection.js";
 import { Grid } from "./grid.js";
-import { Answers, LABELS, type Entry } from "./answers.js";
+import { Answers, type Entry } from "./answers.js";
 import { $ } from "./dom.js";
-import { download, downloadPicks } from "./downloads.js";
+import { answer, applyFilters, wireControls } from "./controls.js";
 import { Selection } from "./picks.js";
 import {
   become,
@@ -219,71 +215,6 @@ function showExpiry(expires: number | undefined): void {
   }`;
 }
 
-function applyFilters(): void {
-  const min = Number($<HTMLSelectElement>("filter-rating").value);
-  const label = $<HTMLSelectElement>("filter-label").value;
-  const liked = $<HTMLInputElement>("filter-liked").checked;
-  const commented = $<HTMLInputElement>("filter-commented").checked;
-  const mine = $<HTMLInputElement>("filter-mine").checked;
-  const me = mySub();
-  const active = min > 0 || label !== "" || liked || commented || mine;
-  const shown = grid.filter(
-    (f) =>
-      (min === 0 || (answers.rating(f.frame) ?? 0) >= min) &&
-      (label === "" || answers.label(f.frame) === label) &&
-      (!liked || answers.likes(f.frame) > 0) &&
-      (!commented || answers.of(f.frame).comments.length > 0) &&
-      (!mine || (me !== undefined && answers.answeredBy(f.frame, me))),
-  );
-  $("filter-count").textContent = active ? `${shown} of ${grid.size} shown` : "";
-}
-
-/** A publish id: random, and unique enough (no `crypto.randomUUID` on plain http). */
-function newId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Send one answer; shown at once, and by the relay to every page of the share. */
-async function answer(type: string, payload: Record<string, unknown>): Promise<boolean> {
-  const error = $("answer-error");
-  error.textContent = "";
-  const sub = mySub();
-  if (sub === undefined) {
-    error.textContent = "Give your name first (at the top of the page), so the studio knows who answered.";
-    askName();
-    return false;
-  }
-  const id = newId();
-  const event = { type, payload };
-  const response = await fetch(`/v1/channels/${encodeURIComponent(channel)}/events`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token()}`, "content-type": "application/json" },
-    body: JSON.stringify({ id, event }),
-  }).catch(() => undefined);
-  if (!response) {
-    error.textContent = "The gallery cannot be reached: try again in a moment.";
-    return false;
-  }
-  if (await refusedForGood(response)) {
-    close();
-    return false;
-  }
-  if (!response.ok) {
-    const body = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
-    error.textContent = explain(body.code, body.message ?? `Not accepted (HTTP ${response.status}).`);
-    return false;
-  }
-  // The relay keeps a guest's answer under an id of its own (`g:<guest>:<id>`).
-  const kept = (await response.json().catch(() => ({}))) as { id?: string };
-  const name = storedGuest()?.name ?? "You";
-  const entry = { id: kept.id ?? id, ts: Date.now(), event: { type, payload: { ...payload, sub, name } } };
-  const frame = answers.apply(entry, true);
-  if (frame !== undefined) refreshFrame(frame);
-  refreshPicks();
-  return true;
-}
-
 const MODE_TEXT: Record<Mode, string> = {
   connecting: "Connecting…",
   realtime: "Live",
@@ -451,57 +382,16 @@ function start(): void {
     }
     void exchange(name.slice(0, 64));
   });
-  $("pick").addEventListener("click", () => {
-    const frame = viewer.frame;
-    if (frame !== undefined) void selection.toggle(frame);
+  wireControls({
+    answers,
+    grid,
+    viewer,
+    selection,
+    refreshFrame,
+    refreshPicks,
+    close,
+    askName,
   });
-  $("download").addEventListener("click", () => {
-    const frame = viewer.frame;
-    const name = frame === undefined ? undefined : grid.get(frame)?.name;
-    if (frame !== undefined && name !== undefined) void download(frame, name);
-  });
-  $("download-picks").addEventListener("click", () => {
-    const me = mySub();
-    if (me !== undefined) void downloadPicks(answers.picked(me));
-  });
-  $("like").addEventListener("click", () => {
-    const frame = viewer.frame;
-    if (frame === undefined) return;
-    const me = mySub();
-    const liked = me !== undefined && answers.of(frame).likes.get(me)?.value === true;
-    void answer("gallery_like", { frame, liked: !liked });
-  });
-  for (const b of document.querySelectorAll<HTMLButtonElement>(".star")) {
-    b.addEventListener("click", () => {
-      const frame = viewer.frame;
-      if (frame !== undefined) void answer("gallery_rating", { frame, stars: Number(b.dataset.stars) });
-    });
-  }
-  for (const b of document.querySelectorAll<HTMLButtonElement>(".swatch")) {
-    b.addEventListener("click", () => {
-      const frame = viewer.frame;
-      const label = b.dataset.label ?? "none";
-      if (frame !== undefined && (label === "none" || LABELS.includes(label as (typeof LABELS)[number]))) {
-        void answer("gallery_label", { frame, label });
-      }
-    });
-  }
-  $<HTMLFormElement>("comment-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const frame = viewer.frame;
-    const input = $<HTMLTextAreaElement>("comment-input");
-    const text = input.value.trim();
-    if (frame === undefined || !text) return;
-    if ([...text].length > 2000) {
-      $("answer-error").textContent = "A comment is at most 2,000 characters.";
-      return;
-    }
-    void answer("gallery_comment", { frame, text }).then((sent) => {
-      if (sent) input.value = "";
-    });
-  });
-  $<HTMLFormElement>("filters").addEventListener("change", applyFilters);
-  $<HTMLFormElement>("filters").addEventListener("submit", (event) => event.preventDefault());
   counted();
   void loadState().then(loadAnswers);
   connect();

@@ -134,6 +134,9 @@ enum Command {
         /// Where the previews go.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Burn this watermark text in too, as a share's are (bottom right, 25 %, 50 %).
+        #[arg(long, value_name = "TEXT")]
+        watermark: Option<String>,
         /// The frames.
         #[arg(value_name = "FILE", required = true)]
         files: Vec<PathBuf>,
@@ -275,7 +278,11 @@ pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Share { action } => share::run(&load(file)?.config, action),
-        Command::Preview { out, files } => preview::previews(&out, &files),
+        Command::Preview {
+            out,
+            watermark,
+            files,
+        } => preview::previews(&out, watermark.as_deref(), &files),
         Command::Config { action } => match action {
             ConfigAction::Init { force } => config_cmd::init(file, force),
             ConfigAction::Check => config_cmd::check(file),

@@ -10,6 +10,7 @@
 mod env;
 mod load;
 pub mod metadata;
+pub mod notify;
 mod validate;
 
 use std::fmt;
@@ -22,6 +23,7 @@ use crate::paths;
 
 pub use load::Loaded;
 pub use metadata::Metadata;
+pub use notify::Notify;
 pub use validate::{check_folders, prepare_folders};
 
 /// The commented default configuration, as `shotline config default` prints it.
@@ -73,6 +75,9 @@ pub struct Config {
     pub metadata: Metadata,
     /// `[upload]`; absent: no upload.
     pub upload: Option<Upload>,
+    /// `[notify]`: mail to the studio.
+    #[serde(skip_serializing_if = "Notify::is_empty")]
+    pub notify: Notify,
 }
 
 /// `[studio]`
@@ -352,6 +357,7 @@ impl Default for Config {
             camera: Camera::default(),
             relay: Relay::default(),
             gallery: Gallery::default(),
+            notify: Notify::default(),
             metadata: Metadata::default(),
             upload: None,
         }

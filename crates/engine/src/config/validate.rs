@@ -130,6 +130,15 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
             "shorten it, or leave it empty for no keyword",
         ));
     }
+    if let Some(email) = &config.notify.email {
+        for (key, problem) in email.problems() {
+            errors.push(ConfigError::new(
+                key,
+                problem,
+                "see [notify.email] in `shotline config default`",
+            ));
+        }
+    }
     let targets = config.backup.len() as u32;
     if config.camera.delete_after_verified > targets {
         errors.push(ConfigError::new(

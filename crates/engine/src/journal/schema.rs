@@ -261,6 +261,15 @@ ALTER TABLE share_frames ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE shares ADD COLUMN settings_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE shares ADD COLUMN link_exp_ms INTEGER;
 CREATE INDEX answers_by_kind ON answers (kind, share);
+CREATE TABLE mail_outbox (
+    key        TEXT    PRIMARY KEY,
+    subject    TEXT    NOT NULL,
+    body       TEXT    NOT NULL,
+    created_ms INTEGER NOT NULL,
+    sent_ms    INTEGER,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
 CREATE TABLE share_activity (
     share   TEXT    NOT NULL REFERENCES shares(id),
     id      TEXT    NOT NULL,

@@ -101,6 +101,13 @@ pub fn hash_pin(pin: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Let guest `sub` of share `id` change their sent selection: a `gallery_unlock` into the
+/// outbox, which the running engine delivers to the relay.
+pub fn unlock(journal: &Journal, studio: &str, id: &str, sub: &str) -> crate::Result<()> {
+    let event = serde_json::json!({"type": "gallery_unlock", "payload": {"guest": sub}});
+    journal.push_events(&[(channel(studio, id), event.to_string())])
+}
+
 /// Record a new share of `session` for `ttl`; the running engine makes its link.
 pub fn create(
     journal: &Journal,

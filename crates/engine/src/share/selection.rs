@@ -25,12 +25,15 @@ pub struct PickMarks {
     pub keyword: Option<String>,
     /// A colour label (`Red` … `Purple`).
     pub label: Option<&'static str>,
+    /// Mail the studio too (`[notify.email]` is set).
+    pub mail: bool,
 }
 
 impl PickMarks {
-    /// From `[gallery] pick_keyword` and `pick_label`.
-    pub fn from_config(gallery: &crate::config::Gallery) -> Self {
+    /// From `[gallery] pick_keyword` and `pick_label`; `mail` when `[notify.email]` is set.
+    pub fn from_config(gallery: &crate::config::Gallery, mail: bool) -> Self {
         Self {
+            mail,
             keyword: Some(gallery.pick_keyword.trim().to_string()).filter(|k| !k.is_empty()),
             label: super::answers::xmp_label(gallery.pick_label.trim()),
         }
@@ -202,6 +205,9 @@ fn finish_one(
             .map_err(|e| crate::Error::io(library.join(".shotline").join("selections"), e))?;
         let who = selection.name.as_deref().unwrap_or("A guest");
         let title = journal.share(&selection.share)?.and_then(|s| s.title);
+        let share_name = title
+            .clone()
+            .unwrap_or_else(|| format!("share {}", selection.share));
         bus.publish(Event::Notification(Notification {
             level: Level::Info,
             category: CATEGORY.into(),
@@ -216,6 +222,30 @@ fn finish_one(
                 txt.display()
             ),
         }));
+        if marks.mail {
+            let body = format!(
+                "{who} sent a selection of {} frame{} in {}.\n\nFor Lightroom's or Capture One's filename filter:\n{}\n\nThe files:\n{}\n\nSaved as {} (and .csv).\n",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" },
+                share_name,
+                filter_line(&files),
+                files
+                    .iter()
+                    .map(|(_, f)| format!("  {f}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                txt.display()
+            );
+            journal.queue_mail(
+                &format!("selection:{}:{}", selection.share, selection.submit_id),
+                &format!(
+                    "{who} sent a selection: {} frame{} ({share_name})",
+                    files.len(),
+                    if files.len() == 1 { "" } else { "s" }
+                ),
+                &body,
+            )?;
+        }
         journal.selection_done(
             &selection.share,
             &selection.submit_id,

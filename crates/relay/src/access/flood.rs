@@ -115,9 +115,10 @@ impl Joins {
 pub struct Guesses {
     capacity: f64,
     per_sec: f64,
-    buckets: Mutex<HashMap<(String, Option<IpAddr>), (Bucket, u64)>>,
+    buckets: Mutex<HashMap<Key, (Bucket, u64)>>,
 }
 
+/// A share, and an address (or none: the whole share).
 type Key = (String, Option<IpAddr>);
 
 impl Guesses {

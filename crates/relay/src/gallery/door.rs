@@ -31,8 +31,7 @@ async fn pinned(state: &crate::State, caller: &Claims) -> Option<(String, String
         let pin = s.pin.clone()?;
         caller
             .channels
-            .iter()
-            .any(|c| *c == s.channel)
+            .contains(&s.channel)
             .then_some((s.id, s.channel, pin))
     })
 }

@@ -208,9 +208,7 @@ pub fn unlock(config: &Config, id: &str, guest: &str) -> anyhow::Result<ExitCode
         );
         return Ok(ExitCode::from(1));
     };
-    let channel = shotline_engine::share::channel(&config.studio.id, id);
-    let event = json!({"type": "gallery_unlock", "payload": {"guest": sub}});
-    journal.push_events(&[(channel, event.to_string())])?;
+    shotline_engine::share::unlock(&journal, &config.studio.id, id, &sub)?;
     println!("{guest} may change their selection again (the relay is told at once)");
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,181 @@
+//! The share dialog's proofing: what a share asks of its guests (PIN, watermark,
+//! downloads, "choose N"), changed from the window; its activity and the guests' sent
+//! selections, each of which the studio may unlock; and "Extend".
+
+use std::time::Duration;
+
+use shotline_engine::journal::{Journal, Share, ShareChange, now_ms};
+use shotline_engine::preview::watermark::{Position, Watermark};
+use shotline_protocol::gallery::{Choose, Downloads};
+
+use crate::dto::{ActivityView, SelectionView, ShareView};
+use crate::shell::Shell;
+
+/// Fill `view`'s proofing fields from the journal.
+pub fn fill(journal: &Journal, share: &Share, view: &mut ShareView) -> Result<(), String> {
+    view.pin = share.pin_hash.is_some();
+    view.watermark = share.watermark.as_ref().and_then(|w| w.text.clone());
+    view.downloads = share.downloads.as_str().to_string();
+    view.choose = share.choose.map(|c| {
+        if c.min == c.max {
+            c.max.to_string()
+        } else {
+            format!("{}-{}", c.min, c.max)
+        }
+    });
+    let mut latest = std::collections::BTreeMap::new();
+    for s in journal.selections(&share.id).map_err(|e| e.to_string())? {
+        latest.insert(s.sub.clone(), s);
+    }
+    view.selections = latest
+        .into_values()
+        .map(|s| {
+            let files: Vec<(i64, String)> = s
+                .frames
+                .iter()
+                .filter_map(|f| {
+                    journal
+                        .shot(*f)
+                        .ok()
+                        .flatten()
+                        .and_then(|shot| shot.rel_path)
+                        .map(|r| (*f, r))
+                })
+                .collect();
+            SelectionView {
+                name: s.name.clone().unwrap_or_else(|| s.sub.clone()),
+                guest: s.sub,
+                count: files.len() as u32,
+                sent_ms: s.submitted_ms,
+                filter: shotline_engine::share::selection::filter_line(&files),
+            }
+        })
+        .collect();
+    let mut activity = journal.activity(&share.id).map_err(|e| e.to_string())?;
+    activity.reverse();
+    view.activity = activity
+        .into_iter()
+        .take(50)
+        .map(|a| {
+            let who = a.name.or(a.sub).unwrap_or_else(|| "Someone".into());
+            let text = match a.kind.as_str() {
+                "opened" => format!("{who} opened the gallery"),
+                "pin_failed" => format!("A wrong PIN ({} so far)", a.detail),
+                "download" => format!("{who} downloaded {}", a.detail),
+                "submit" => format!("{who} sent a selection of {}", a.detail),
+                "unlock" => "The studio unlocked a selection".to_string(),
+                other => other.to_string(),
+            };
+            ActivityView {
+                ts_ms: a.ts_ms,
+                text,
+            }
+        })
+        .collect();
+    Ok(())
+}
+
+/// The proofing settings the window sends: each as the dialog's field says it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Settings {
+    /// A new PIN; empty: none; absent: as it is.
+    pub pin: Option<String>,
+    /// The watermark's text; empty: none.
+    pub watermark: String,
+    /// `off` or `web`.
+    pub downloads: String,
+    /// `20`, `10-20`, or empty for none.
+    pub choose: String,
+}
+
+/// Change share `id` as `settings` say.
+pub async fn apply(shell: &Shell, id: String, settings: Settings) -> Result<(), String> {
+    let (journal, _) = shell.journal().await.ok_or("the engine is not running")?;
+    tokio::task::spawn_blocking(move || {
+        let share = journal
+            .share(&id)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no share {id}"))?;
+        let watermark = settings.watermark.trim();
+        let wanted = (!watermark.is_empty()).then(|| Watermark {
+            text: Some(watermark.to_string()),
+            logo: None,
+            position: Position::BottomRight,
+            size: 25,
+            opacity: 50,
+        });
+        if let Some(w) = &wanted {
+            w.check()?;
+        }
+        let choose = match settings.choose.trim() {
+            "" => None,
+            text => Some(Choose::parse(text)?),
+        };
+        let change = ShareChange {
+            pin_hash: match settings.pin.as_deref().map(str::trim) {
+                None => None,
+                Some("") => share.pin_hash.is_some().then_some(None),
+                Some(pin) => Some(Some(shotline_engine::share::hash_pin(pin)?)),
+            },
+            downloads: match Downloads::parse(&settings.downloads) {
+                Some(Downloads::Originals) | None => {
+                    return Err("downloads are off or web size".to_string());
+                }
+                d => d.filter(|d| *d != share.downloads),
+            },
+            choose: (choose != share.choose).then_some(choose),
+            expires_ms: None,
+            watermark: (share.watermark.as_ref().and_then(|w| w.text.as_deref())
+                != wanted.as_ref().and_then(|w| w.text.as_deref()))
+            .then_some(wanted),
+        };
+        if change != ShareChange::default() {
+            journal
+                .change_share(&id, &change)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Keep share `id` open `days` longer (up to its link's end).
+pub async fn extend(shell: &Shell, id: String, days: u32) -> Result<(), String> {
+    let (journal, _) = shell.journal().await.ok_or("the engine is not running")?;
+    tokio::task::spawn_blocking(move || {
+        let share = journal
+            .share(&id)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no share {id}"))?;
+        let by = Duration::from_secs(u64::from(days) * 86_400).as_millis() as i64;
+        let mut until = share.expires_ms.max(now_ms()) + by;
+        if let Some(end) = share.link_exp_ms {
+            until = until.min(end);
+        }
+        if until <= share.expires_ms {
+            return Err("the link cannot last longer: make a new share".into());
+        }
+        let change = ShareChange {
+            expires_ms: Some(until),
+            ..ShareChange::default()
+        };
+        journal
+            .change_share(&id, &change)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Let `guest` change their sent selection in share `id`.
+pub async fn unlock(shell: &Shell, id: String, guest: String) -> Result<(), String> {
+    let (journal, config) = shell.journal().await.ok_or("the engine is not running")?;
+    tokio::task::spawn_blocking(move || {
+        shotline_engine::share::unlock(&journal, &config.studio.id, &id, &guest)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
