@@ -1,6 +1,7 @@
 //! Mail to the studio, end to end with the real `shotline` binary, a real relay and a
 //! real SMTP server (`aiosmtpd` from the pinned venv) on loopback that takes mail only
-//! after STARTTLS, with a certificate of its own the config trusts (`ca_file`): a guest's
+//! after STARTTLS, with a certificate signed by a studio's own CA the config trusts
+//! (`ca_file`): a guest's
 //! selection arrives as a message with the file names, and so does the warning for a share
 //! about to end; each once, across an engine restart. A server that cannot STARTTLS gets
 //! nothing.
@@ -79,32 +80,70 @@ impl Drop for Smtp {
     }
 }
 
-/// A self-signed certificate for 127.0.0.1 (openssl): (cert, key).
-fn certificate(dir: &Path) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let status = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-        ])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl");
-    assert!(status.success());
-    (cert, key)
+/// A studio's own CA and a server certificate for 127.0.0.1 it signed (openssl): (CA
+/// certificate, server certificate, server key).
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let path = |name: &str| dir.join(name);
+    let openssl = |args: &[&str]| {
+        let status = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Studio CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        path("server.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .expect("ext");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "cert.pem",
+    ]);
+    (path("ca.pem"), path("cert.pem"), path("key.pem"))
 }
 
 fn with_mail(studio: &Studio, port: u16, ca: Option<&Path>) {
@@ -133,14 +172,14 @@ fn wait_for(what: &str, smtp: &Smtp, studio: &Studio, done: impl Fn(&[String]) -
 #[test]
 fn a_selection_and_an_ending_share_reach_the_studio_by_mail_over_starttls() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let (cert, key) = certificate(tmp.path());
+    let (ca, cert, key) = certificates(tmp.path());
     let smtp_port = free_port();
     let smtp = Smtp::start(smtp_port, tmp.path(), Some((&cert, &key)));
     let port = free_port();
     let data = tempfile::tempdir().expect("relay data");
     let _relay = Relay::start(port, data.path());
     let mut studio = studio_on(port);
-    with_mail(&studio, smtp_port, Some(&cert));
+    with_mail(&studio, smtp_port, Some(&ca));
     for (i, name) in ["A_0001.JPG", "B_0002.JPG"].iter().enumerate() {
         std::fs::write(studio.hot.join(name), bytes(i as u64 + 1, 30_000)).expect("frame");
     }
