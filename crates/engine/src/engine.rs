@@ -191,12 +191,11 @@ impl Engine {
         }
 
         if let Some(email) = &self.config.notify.email {
-            let password = self.smtp_password.clone().or_else(|| {
-                std::env::var(shotline_protocol::env::SMTP_PASSWORD)
-                    .ok()
-                    .filter(|p| !p.is_empty())
-            });
-            let mailer = crate::mail::Mailer::new(self.journal.clone(), email.clone(), password);
+            let mailer = crate::mail::Mailer::new(
+                self.journal.clone(),
+                email.clone(),
+                self.smtp_password.clone(),
+            );
             tasks.spawn(crate::mail::run(mailer, shutdown_rx.clone()));
         }
         let preview_wake = Arc::new(Notify::new());
@@ -209,30 +208,15 @@ impl Engine {
             shutdown_rx.clone(),
         ));
         if let Some(target) = &relay {
-            let publisher = crate::share::publisher::Publisher::new(
-                self.journal.clone(),
-                self.config.library.path.clone(),
-                &self.config.studio.id,
+            crate::share::spawn(
+                &mut tasks,
+                &self.config,
+                &self.journal,
+                &self.bus,
                 target,
-                self.bus.clone(),
-            );
-            tasks.spawn(crate::share::publisher::run(
-                publisher,
                 preview_made,
-                shutdown_rx.clone(),
-            ));
-            let collector = crate::share::answers::Collector::new(
-                self.journal.clone(),
-                self.config.library.path.clone(),
-                crate::share::relay_http::RelayHttp::new(&target.url, &target.token),
-                crate::sidecar::Naming::parse(&self.config.gallery.sidecar).unwrap_or_default(),
-                self.bus.clone(),
-                crate::share::selection::PickMarks::from_config(
-                    &self.config.gallery,
-                    self.config.notify.email.is_some(),
-                ),
+                &shutdown_rx,
             );
-            tasks.spawn(crate::share::answers::run(collector, shutdown_rx.clone()));
         }
         let ingest_wake = vec![wake.clone(), preview_wake];
         let ingest = Ingest::new(

@@ -47,8 +47,14 @@ pub enum MailError {
 }
 
 impl Mailer {
-    /// A mailer for `email`, with the SMTP `password` when the server wants one.
+    /// A mailer for `email`, with the SMTP `password` when the server wants one (else
+    /// `SHOTLINE_SMTP_PASSWORD`'s).
     pub fn new(journal: Arc<Journal>, email: Email, password: Option<String>) -> Self {
+        let password = password.or_else(|| {
+            std::env::var(shotline_protocol::env::SMTP_PASSWORD)
+                .ok()
+                .filter(|p| !p.is_empty())
+        });
         Self {
             journal,
             email,

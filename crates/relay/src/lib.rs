@@ -112,8 +112,8 @@ pub fn router(state: Arc<State>) -> Router {
             put(gallery::put_share).delete(gallery::close_share),
         )
         .route("/v1/shares", get(gallery::shares))
-        .route("/v1/shares/{share}/answers", get(gallery::answers))
-        .route("/v1/shares/{share}/activity", get(gallery::activity))
+        .route("/v1/shares/{share}/answers", get(gallery::logs::answers))
+        .route("/v1/shares/{share}/activity", get(gallery::logs::activity))
         .route(
             "/v1/shares/{share}/download/{frame}",
             get(gallery::downloads::one),

@@ -8,6 +8,7 @@
 //! - `validate`: checks that need no file system, and folder checks that do.
 
 mod env;
+pub mod gallery;
 mod load;
 pub mod metadata;
 pub mod notify;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::paths;
 
+pub use gallery::Gallery;
 pub use load::Loaded;
 pub use metadata::Metadata;
 pub use notify::Notify;
@@ -177,30 +179,6 @@ pub struct Camera {
     /// When another program holds a camera, unmount the desktop's gphoto2 volumes (gvfs)
     /// to free it, as tethering tools do.
     pub unmount_gvfs: bool,
-}
-
-/// `[gallery]`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Gallery {
-    /// How a frame's XMP sidecar (its guests' rating and label) is named: `name.xmp`
-    /// (`IMG_0001.xmp`) or `name.ext.xmp` (`IMG_0001.NEF.xmp`).
-    pub sidecar: String,
-    /// The keyword (`dc:subject`) a frame a guest picked gets in its sidecar when their
-    /// selection is sent; empty: none.
-    pub pick_keyword: String,
-    /// A colour label (`red` … `purple`) such a frame gets too; empty: none.
-    pub pick_label: String,
-}
-
-impl Default for Gallery {
-    fn default() -> Self {
-        Self {
-            sidecar: "name.xmp".into(),
-            pick_keyword: "Client pick".into(),
-            pick_label: String::new(),
-        }
-    }
 }
 
 /// `[relay]`

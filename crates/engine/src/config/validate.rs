@@ -105,30 +105,8 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
             ),
         ));
     }
-    if crate::sidecar::Naming::parse(&config.gallery.sidecar).is_none() {
-        errors.push(ConfigError::new(
-            "gallery.sidecar",
-            format!("`{}` is not a sidecar naming", config.gallery.sidecar),
-            "write sidecar = \"name.xmp\" (IMG_0001.xmp, as Lightroom and Capture One) or \"name.ext.xmp\" (IMG_0001.NEF.xmp, as darktable)",
-        ));
-    }
-    if !config.gallery.pick_label.is_empty()
-        && crate::share::answers::xmp_label(&config.gallery.pick_label).is_none()
-    {
-        errors.push(ConfigError::new(
-            "gallery.pick_label",
-            format!("`{}` is not a label colour", config.gallery.pick_label),
-            "write red, yellow, green, blue or purple, or leave it empty",
-        ));
-    }
-    if config.gallery.pick_keyword.chars().count() > 64
-        || config.gallery.pick_keyword.chars().any(char::is_control)
-    {
-        errors.push(ConfigError::new(
-            "gallery.pick_keyword",
-            "a keyword is one line of at most 64 characters".to_string(),
-            "shorten it, or leave it empty for no keyword",
-        ));
+    for (key, problem, fix) in config.gallery.problems() {
+        errors.push(ConfigError::new(key, problem, fix));
     }
     if let Some(email) = &config.notify.email {
         for (key, problem) in email.problems() {

@@ -32,6 +32,37 @@ use shotline_protocol::gallery::{Choose, Downloads};
 use crate::journal::{Journal, Share, now_ms};
 use crate::preview::watermark::Watermark;
 
+/// Start the gallery's tasks for one run on `relay`: the publisher (woken by `made`, a
+/// preview made) and the answers' collector.
+pub fn spawn(
+    tasks: &mut tokio::task::JoinSet<()>,
+    config: &crate::Config,
+    journal: &std::sync::Arc<Journal>,
+    bus: &crate::Bus,
+    relay: &crate::relay_client::RelayTarget,
+    made: std::sync::Arc<tokio::sync::Notify>,
+    shutdown: &tokio::sync::watch::Receiver<bool>,
+) {
+    let library = config.library.path.clone();
+    let publisher = publisher::Publisher::new(
+        journal.clone(),
+        library.clone(),
+        &config.studio.id,
+        relay,
+        bus.clone(),
+    );
+    tasks.spawn(publisher::run(publisher, made, shutdown.clone()));
+    let collector = answers::Collector::new(
+        journal.clone(),
+        library,
+        relay_http::RelayHttp::new(&relay.url, &relay.token),
+        crate::sidecar::Naming::parse(&config.gallery.sidecar).unwrap_or_default(),
+        bus.clone(),
+        selection::PickMarks::from_config(&config.gallery, config.notify.email.is_some()),
+    );
+    tasks.spawn(answers::run(collector, shutdown.clone()));
+}
+
 /// A share lasts this long unless told otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 86_400);
 

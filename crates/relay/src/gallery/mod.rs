@@ -24,6 +24,7 @@ pub mod blobs;
 pub mod check;
 pub mod door;
 pub mod downloads;
+pub mod logs;
 pub mod page;
 pub mod pin;
 pub mod zip;
@@ -315,17 +316,6 @@ pub async fn get_blob(
     }
 }
 
-/// Query of `GET /v1/shares/{id}/answers`.
-#[derive(Debug, Deserialize)]
-pub struct AnswersQuery {
-    #[serde(default)]
-    after: u64,
-    #[serde(default)]
-    limit: Option<usize>,
-    #[serde(default)]
-    token: Option<String>,
-}
-
 /// `GET /v1/shares`.
 pub async fn shares(
     State(state): State<Arc<crate::State>>,
@@ -349,60 +339,6 @@ pub async fn shares(
         })
         .collect();
     Json(json!({"shares": open})).into_response()
-}
-
-/// `GET /v1/shares/{id}/answers`.
-pub async fn answers(
-    State(state): State<Arc<crate::State>>,
-    Path(id): Path<String>,
-    Query(q): Query<AnswersQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let Some(known) = state.access.share(&id).await else {
-        return error_response(ErrorCode::NotFound, format!("no share {id}"));
-    };
-    if let Err(response) =
-        crate::http::authorize(&state, &headers, q.token.as_deref(), &known.channel)
-    {
-        return response;
-    }
-    match state
-        .answers
-        .since(&known.channel, q.after, q.limit.unwrap_or(answers::PAGE))
-        .await
-    {
-        Ok((list, total, next)) => {
-            Json(json!({"answers": list, "total": total, "next": next})).into_response()
-        }
-        Err(e) => unavailable(&e),
-    }
-}
-
-/// `GET /v1/shares/{id}/activity` (the studio's token): who opened the share, wrong
-/// PINs, downloads — `{"activity":[{"seq","id","ts","event"}],"total","next"}`.
-pub async fn activity(
-    State(state): State<Arc<crate::State>>,
-    Path(id): Path<String>,
-    Query(q): Query<AnswersQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let Some(known) = state.access.share(&id).await else {
-        return error_response(ErrorCode::NotFound, format!("no share {id}"));
-    };
-    if let Err(response) = publisher(&state, &headers, q.token.as_deref(), &known.channel) {
-        return response;
-    }
-    let log = door::activity_log(&known.channel);
-    match state
-        .answers
-        .since(&log, q.after, q.limit.unwrap_or(answers::PAGE))
-        .await
-    {
-        Ok((list, total, next)) => {
-            Json(json!({"activity": list, "total": total, "next": next})).into_response()
-        }
-        Err(e) => unavailable(&e),
-    }
 }
 
 /// `GET /g/{id}`.
