@@ -96,14 +96,28 @@ pub async fn apply(shell: &Shell, id: String, settings: Settings) -> Result<(), 
             .share(&id)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("no share {id}"))?;
-        let watermark = settings.watermark.trim();
-        let wanted = (!watermark.is_empty()).then(|| Watermark {
-            text: Some(watermark.to_string()),
-            logo: None,
-            position: Position::BottomRight,
-            size: 25,
-            opacity: 50,
-        });
+        // The dialog sets the text; a logo, position, size and opacity set from the CLI
+        // stay as they are.
+        let text = settings.watermark.trim();
+        let current = share.watermark.clone();
+        let wanted = match (&current, text.is_empty()) {
+            (Some(w), true) if w.logo.is_some() => Some(Watermark {
+                text: None,
+                ..w.clone()
+            }),
+            (_, true) => None,
+            (Some(w), false) => Some(Watermark {
+                text: Some(text.to_string()),
+                ..w.clone()
+            }),
+            (None, false) => Some(Watermark {
+                text: Some(text.to_string()),
+                logo: None,
+                position: Position::BottomRight,
+                size: 25,
+                opacity: 50,
+            }),
+        };
         if let Some(w) = &wanted {
             w.check()?;
         }
@@ -125,9 +139,7 @@ pub async fn apply(shell: &Shell, id: String, settings: Settings) -> Result<(), 
             },
             choose: (choose != share.choose).then_some(choose),
             expires_ms: None,
-            watermark: (share.watermark.as_ref().and_then(|w| w.text.as_deref())
-                != wanted.as_ref().and_then(|w| w.text.as_deref()))
-            .then_some(wanted),
+            watermark: (current != wanted).then_some(wanted),
         };
         if change != ShareChange::default() {
             journal

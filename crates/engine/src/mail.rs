@@ -205,6 +205,7 @@ impl Mailer {
             Err(e) => return Ok((0, Some(e))),
         };
         let mut sent = 0;
+        let mut problem = None;
         for mail in due {
             let outcome = self.message(&mail.subject, &mail.body).and_then(|m| {
                 transport
@@ -219,11 +220,16 @@ impl Mailer {
                 }
                 Err(e) => {
                     self.journal.mail_failed(&mail.key, &e.to_string())?;
-                    return Ok((sent, Some(e)));
+                    // The server away: the others would fail too; refused: try the next.
+                    let away = matches!(&e, MailError::Smtp(m) if m.contains("network") || m.contains("connection"));
+                    problem.get_or_insert(e);
+                    if away {
+                        break;
+                    }
                 }
             }
         }
-        Ok((sent, None))
+        Ok((sent, problem))
     }
 }
 

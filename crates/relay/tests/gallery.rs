@@ -90,6 +90,24 @@ async fn a_closed_share_shuts_its_guests_out_on_every_node(backend: Backend) {
     assert_eq!(http(b, "GET", "/g/nosuch", None, None).await.0, 404);
 
     put_blob(&a, channel, "1-400.jpg", "thumbnail bytes").await;
+    put_blob(&a, channel, "1-2048.jpg", "an older picture").await;
+    let state =
+        json!({"frames": [{"frame": 1, "thumbnail": format!("/v1/blobs/{channel}/1-400.jpg")}]});
+    put_blob(&a, channel, "state.json", &state.to_string()).await;
+    // A guest reads only the pictures the share shows now.
+    assert_eq!(
+        http(
+            b,
+            "GET",
+            &format!("/v1/blobs/{channel}/1-2048.jpg"),
+            Some(&guest),
+            None
+        )
+        .await
+        .0,
+        404,
+        "a picture the share does not show"
+    );
     let (status, head, body) = http_with(
         b,
         "GET",
@@ -133,7 +151,8 @@ async fn a_closed_share_shuts_its_guests_out_on_every_node(backend: Backend) {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(
         serde_json::from_str::<Value>(&answer).expect("json")["previews_forgotten"],
-        1
+        3,
+        "the thumbnail, the picture and the state"
     );
     let closed = recv(&mut ws).await;
     assert_eq!(

@@ -125,12 +125,19 @@ async fn a_pin_protected_link_opens_only_with_its_pin(backend: Backend) {
     let channel = "s:gallery:pin";
     let link = link(&a, "pin").await;
 
-    // The link alone opens nothing, on either node.
+    // The link alone opens nothing, on either node (the other node hears of the share
+    // through Redis within moments).
     let state = format!("/v1/blobs/{channel}/state.json");
     for node in [&a, b] {
-        let (status, body) = http(node, "GET", &state, Some(&link), None).await;
-        assert_eq!(status, 401, "{body}");
-        assert!(body.contains("pin_required"), "{body}");
+        let start = std::time::Instant::now();
+        loop {
+            let (status, body) = http(node, "GET", &state, Some(&link), None).await;
+            if status == 401 && body.contains("pin_required") {
+                break;
+            }
+            assert!(start.elapsed().as_secs() < 5, "{status} {body}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
     let (status, answer) = exchange(b, "pin", &link, None).await;
     assert_eq!(
@@ -241,6 +248,29 @@ async fn a_sent_selection_is_locked_until_the_studio_unlocks_it(backend: Backend
             .to_string();
 
     let events = format!("/v1/channels/{channel}/events");
+    // A share that asks for no selection takes no picks.
+    let (status, _) = open_share(&a, "nochoose", json!({})).await;
+    assert_eq!(status, 200);
+    let plain = sign(&Claims {
+        publish: Some(vec!["gallery_pick".into()]),
+        ..Claims::new(
+            Role::Guest,
+            vec!["s:gallery:nochoose".into()],
+            std::time::Duration::from_secs(600),
+        )
+        .with_sub("guest-x")
+    });
+    let body = json!({"id": "n1", "event": {"type": "gallery_pick", "payload": {"frame": 1, "picked": true}}});
+    let (status, answer) = http(
+        &a,
+        "POST",
+        "/v1/channels/s:gallery:nochoose/events",
+        Some(&plain),
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("no selection"), "{answer}");
     let publish = async |node: &Relay, token: &str, id: &str, kind: &str, payload: Value| {
         let body = json!({"id": id, "event": {"type": kind, "payload": payload}});
         http(node, "POST", &events, Some(token), Some(&body.to_string())).await

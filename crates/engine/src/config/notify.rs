@@ -120,6 +120,14 @@ impl Email {
                 problems.push((key, format!("`{address}` is not an email address")));
             }
         }
+        if let Some(ca) = &self.ca_file
+            && !ca.is_file()
+        {
+            problems.push((
+                "notify.email.ca_file",
+                format!("{} is not a file (write its full path)", ca.display()),
+            ));
+        }
         if self.to.is_empty() {
             problems.push(("notify.email.to", "nobody to tell".to_string()));
         }

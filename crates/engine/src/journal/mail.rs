@@ -45,12 +45,14 @@ impl Journal {
         )? > 0)
     }
 
-    /// Up to `limit` messages not sent yet, oldest first.
+    /// Up to `limit` messages not sent yet, those tried least first, then the oldest (one
+    /// the server keeps refusing never holds up the others); a message refused 20 times
+    /// is given up (its last error stays in the journal).
     pub fn mail_due(&self, limit: usize) -> Result<Vec<Mail>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT key, subject, body, attempts FROM mail_outbox WHERE sent_ms IS NULL \
-             ORDER BY created_ms LIMIT ?1",
+            "SELECT key, subject, body, attempts FROM mail_outbox \
+             WHERE sent_ms IS NULL AND attempts < 20 ORDER BY attempts, created_ms LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {
             Ok(Mail {

@@ -130,10 +130,19 @@ pub fn read_logo(path: &Path) -> Result<Rgba, String> {
     })
 }
 
-/// The mark at `width` pixels wide: the logo scaled, or the text set.
-fn mark(watermark: &Watermark, logo: Option<&Rgba>, width: u32) -> Option<Rgba> {
-    let width = width.max(8);
+/// The mark at `width` pixels wide and `max_height` high at most: the logo scaled, or the
+/// text set.
+fn mark(watermark: &Watermark, logo: Option<&Rgba>, width: u32, max_height: u32) -> Option<Rgba> {
+    let (width, max_height) = (width.max(8), max_height.max(8));
     if let Some(logo) = logo {
+        // As wide as asked, unless that makes it taller than the picture allows.
+        let tall = u64::from(logo.height) * u64::from(width) / u64::from(logo.width.max(1));
+        let width = if tall > u64::from(max_height) {
+            (u64::from(logo.width) * u64::from(max_height) / u64::from(logo.height.max(1))).max(1)
+                as u32
+        } else {
+            width
+        };
         return Some(scale(logo, width));
     }
     let text = watermark.text.as_deref()?.trim();
@@ -149,12 +158,19 @@ fn mark(watermark: &Watermark, logo: Option<&Rgba>, width: u32) -> Option<Rgba> 
     if advance <= 0.0 {
         return None;
     }
-    let px = (100.0 * width as f32 / advance).clamp(6.0, 2000.0);
+    let line = {
+        let scaled = font.as_scaled(nominal);
+        (scaled.ascent() - scaled.descent()).max(1.0)
+    };
+    // As wide as asked, unless the line would be taller than the picture allows.
+    let px = (100.0 * width as f32 / advance)
+        .min(100.0 * max_height as f32 / line)
+        .clamp(6.0, 2000.0);
     let scale_px = PxScale::from(px);
     let scaled = font.as_scaled(scale_px);
-    let edge = (px / 14.0).ceil().max(1.0) as i32;
+    let edge = (px / 14.0).ceil().clamp(1.0, 24.0) as i32;
     let height = (scaled.ascent() - scaled.descent()).ceil() as u32 + 2 * edge as u32;
-    let out_width = width + 2 * edge as u32;
+    let out_width = ((advance * px / 100.0).ceil() as u32).min(width) + 2 * edge as u32;
     let mut coverage = vec![0f32; (out_width * height) as usize];
     let mut x = edge as f32;
     for c in text.chars() {
@@ -173,20 +189,25 @@ fn mark(watermark: &Watermark, logo: Option<&Rgba>, width: u32) -> Option<Rgba> 
             });
         }
     }
-    // A dark edge around the white letters: the coverage spread by `edge` pixels.
+    // A dark edge around the white letters: the coverage spread by `edge` pixels (a box
+    // maximum, one direction after the other).
+    let (w, h) = (out_width as usize, height as usize);
+    let reach = edge as usize;
+    let mut across = vec![0f32; coverage.len()];
+    for y in 0..h {
+        for x in 0..w {
+            let (from, to) = (x.saturating_sub(reach), (x + reach).min(w - 1));
+            across[y * w + x] = coverage[y * w + from..=y * w + to]
+                .iter()
+                .copied()
+                .fold(0.0, f32::max);
+        }
+    }
     let mut shadow = vec![0f32; coverage.len()];
-    for y in 0..height as i32 {
-        for x in 0..out_width as i32 {
-            let mut best = 0f32;
-            for dy in -edge..=edge {
-                for dx in -edge..=edge {
-                    let (sx, sy) = (x + dx, y + dy);
-                    if sx >= 0 && sy >= 0 && sx < out_width as i32 && sy < height as i32 {
-                        best = best.max(coverage[(sy as u32 * out_width + sx as u32) as usize]);
-                    }
-                }
-            }
-            shadow[(y as u32 * out_width + x as u32) as usize] = best;
+    for y in 0..h {
+        let (from, to) = (y.saturating_sub(reach), (y + reach).min(h - 1));
+        for x in 0..w {
+            shadow[y * w + x] = (from..=to).map(|yy| across[yy * w + x]).fold(0.0, f32::max);
         }
     }
     let mut pixels = Vec::with_capacity(coverage.len() * 4);
@@ -212,7 +233,7 @@ fn mark(watermark: &Watermark, logo: Option<&Rgba>, width: u32) -> Option<Rgba> 
 fn scale(image: &Rgba, width: u32) -> Rgba {
     let height = ((u64::from(image.height) * u64::from(width)) / u64::from(image.width.max(1)))
         .max(1) as u32;
-    let mut pixels = vec![0u8; (width * height * 4) as usize];
+    let mut pixels = vec![0u8; width as usize * height as usize * 4];
     let fx = image.width as f32 / width as f32;
     let fy = image.height as f32 / height as f32;
     for y in 0..height {
@@ -268,11 +289,16 @@ fn blend(rgb: &mut Rgb, mark: &Rgba, left: i64, top: i64, opacity: f32) {
     }
 }
 
-/// Burn `watermark` (with its `logo`, decoded) into `rgb`.
-pub fn apply(rgb: &mut Rgb, watermark: &Watermark, logo: Option<&Rgba>) {
+/// Burn `watermark` (with its `logo`, decoded) into `rgb`; false when there was nothing
+/// to draw (a logo-only watermark whose logo could not be read).
+pub fn apply(rgb: &mut Rgb, watermark: &Watermark, logo: Option<&Rgba>) -> bool {
     let width = (rgb.width as f32 * f32::from(watermark.size) / 100.0).round() as u32;
-    let Some(mark) = mark(watermark, logo, width) else {
-        return;
+    let max_height = match watermark.position {
+        Position::Center | Position::Tiled => rgb.height / 2,
+        _ => rgb.height / 4,
+    };
+    let Some(mark) = mark(watermark, logo, width, max_height) else {
+        return false;
     };
     let opacity = f32::from(watermark.opacity) / 100.0;
     let (w, h) = (i64::from(rgb.width), i64::from(rgb.height));
@@ -305,16 +331,22 @@ pub fn apply(rgb: &mut Rgb, watermark: &Watermark, logo: Option<&Rgba>) {
     for (left, top) in spots {
         blend(rgb, &mark, left, top, opacity);
     }
+    true
 }
 
-/// A preview JPEG with `watermark` burned in, encoded again.
+/// A preview JPEG with `watermark` burned in, encoded again; an error (never the clean
+/// picture) when there is nothing to burn in.
 pub fn burn(
     jpeg: &[u8],
     watermark: &Watermark,
     logo: Option<&Rgba>,
 ) -> Result<Vec<u8>, PreviewError> {
     let mut rgb = decode(jpeg, u32::MAX)?;
-    apply(&mut rgb, watermark, logo);
+    if !apply(&mut rgb, watermark, logo) {
+        return Err(PreviewError::Encode(
+            "the watermark has nothing to draw (its logo cannot be read)".into(),
+        ));
+    }
     encode(&rgb, 82)
 }
 

@@ -35,7 +35,7 @@ fn text_lands_in_its_corner_only_and_tiled_covers_the_picture() {
         opacity: 80,
     };
     assert!(wm.check().is_ok());
-    apply(&mut marked, &wm, None);
+    assert!(apply(&mut marked, &wm, None));
     assert!(
         changed(&clean, &marked, 400, 450, 800, 600) > 500,
         "the corner"
@@ -101,4 +101,33 @@ fn a_logo_keeps_its_transparency() {
     };
     assert_eq!(at(20, 20), [255, 0, 0], "the opaque half");
     assert_eq!(at(180, 20), [128, 128, 128], "the transparent half");
+}
+
+#[test]
+fn odd_sizes_and_extremes_stay_inside_the_picture_and_nothing_to_draw_is_said() {
+    let wm = Watermark {
+        text: Some("©".into()),
+        logo: None,
+        position: Position::Center,
+        size: 90,
+        opacity: 100,
+    };
+    for (w, h) in [(1, 1), (3, 2000), (2000, 3), (640, 480)] {
+        let mut picture = grey(w, h);
+        apply(&mut picture, &wm, None);
+    }
+    // A logo 1 × 4096, as wide as 90 % of the picture: fitted to its height instead.
+    let tall = Rgba {
+        width: 1,
+        height: 4096,
+        pixels: vec![255; 4096 * 4],
+    };
+    let logo = Watermark {
+        text: None,
+        logo: Some("tall.png".into()),
+        ..wm.clone()
+    };
+    let mut picture = grey(2048, 1365);
+    assert!(apply(&mut picture, &logo, Some(&tall)));
+    assert!(!apply(&mut grey(64, 64), &logo, None), "no logo to draw");
 }

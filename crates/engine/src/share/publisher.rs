@@ -162,17 +162,27 @@ impl Publisher {
         } else {
             self.watermark(share)
         };
+        let mut sent = 0;
         for frame in &due {
-            let event = self.send_frame(&share.id, &channel, frame, mark.as_ref())?;
+            // Sent with the watermark read with the share (a change meanwhile sends it
+            // again next round).
+            let frame = ShareFrame {
+                version: share.watermark_version,
+                ..frame.clone()
+            };
+            let Some(event) = self.send_frame(&share.id, &channel, &frame, mark.as_ref())? else {
+                continue;
+            };
             self.bus.publish(Event::GalleryFrame(event));
             self.journal
                 .frame_published(&share.id, frame.shot_id, frame.version)?;
+            sent += 1;
         }
-        if !due.is_empty() || !fresh.contains(&share.id) {
+        if sent > 0 || !fresh.contains(&share.id) {
             self.put_state(share, &channel)?;
             fresh.insert(share.id.clone());
         }
-        Ok(due.len())
+        Ok(sent)
     }
 
     /// The studio's dashboard: each new frame's thumbnail and preview into the blob store
@@ -244,14 +254,15 @@ impl Publisher {
     }
 
     /// The frame's previews into the blob store (with the share's watermark burned in);
-    /// its `gallery_frame`.
+    /// its `gallery_frame`. `None` when the watermark could not be burned in: the frame
+    /// waits (never sent clean), and is tried again next round.
     fn send_frame(
         &self,
         share: &str,
         channel: &str,
         frame: &ShareFrame,
         mark: Option<&(Watermark, Option<Rgba>)>,
-    ) -> Result<GalleryFrame, ShareError> {
+    ) -> Result<Option<GalleryFrame>, ShareError> {
         let mut event = gallery_frame(share, channel, frame);
         if frame.size.is_some() {
             let (preview, thumb) = crate::preview::paths(&self.library, frame.shot_id);
@@ -264,20 +275,20 @@ impl Publisher {
                     Ok(bytes) => {
                         let bytes = match mark {
                             Some((mark, logo)) => {
-                                crate::preview::watermark::burn(&bytes, mark, logo.as_ref())
-                                    .unwrap_or_else(|e| {
+                                match crate::preview::watermark::burn(&bytes, mark, logo.as_ref()) {
+                                    Ok(marked) => marked,
+                                    Err(e) => {
                                         // Never the clean picture where a watermark is asked for.
-                                        tracing::warn!("watermark on shot {}: {e}", frame.shot_id);
-                                        Vec::new()
-                                    })
+                                        tracing::warn!(
+                                            "gallery {share}: watermark on shot {}: {e}; the frame waits",
+                                            frame.shot_id
+                                        );
+                                        return Ok(None);
+                                    }
+                                }
                             }
                             None => bytes,
                         };
-                        if bytes.is_empty() {
-                            event.preview = None;
-                            event.thumbnail = None;
-                            continue;
-                        }
                         self.relay.put_blob(channel, &name, "image/jpeg", &bytes)?;
                     }
                     Err(e) => {
@@ -290,7 +301,7 @@ impl Publisher {
                 }
             }
         }
-        Ok(event)
+        Ok(Some(event))
     }
 
     /// Every frame sent so far, as `state.json`.

@@ -159,6 +159,12 @@ impl Access {
         self.shares.get(id)
     }
 
+    /// The share `id` as this node knows it now (no trip to Redis: for checks on every
+    /// answer).
+    pub fn share_known(&self, id: &str) -> Option<ShareRecord> {
+        self.shares.get(id)
+    }
+
     /// Every share, as [`Access::share`] sees each.
     pub async fn shares(&self) -> Vec<ShareRecord> {
         if let Some(shared) = &self.shared

@@ -314,41 +314,37 @@ pub async fn zip(
         format!("{} frames as a ZIP (web size)", frames.len()),
     )
     .await;
+    // Written by a task of its own into a short channel, so a reader who stops reading
+    // holds its slot until the deadline at most (then the archive is cut off).
     let channel = share.channel.clone();
-    let stream = futures_util::stream::unfold(
-        (
-            state,
-            frames.into_iter(),
-            Some(super::zip::Zip::default()),
-            permit,
-        ),
-        move |(state, mut frames, mut zip, permit)| {
-            let channel = channel.clone();
-            async move {
-                let archive = zip.as_mut()?;
-                if std::time::Instant::now() > deadline {
-                    let error = std::io::Error::other("the ZIP took too long: cut off");
-                    return Some((Err(error), (state, frames, None, permit)));
-                }
-                for shown in frames.by_ref() {
-                    let bytes = match state.blobs.get(&channel, &shown.blob).await {
-                        Ok(Some(bytes)) => bytes,
-                        // A frame whose picture is gone is left out.
-                        Ok(None) => continue,
-                        Err(e) => {
-                            let error = std::io::Error::other(e.to_string());
-                            return Some((Err(error), (state, frames, None, permit)));
-                        }
-                    };
-                    let name = jpeg_name(Some(&shown.name), shown.frame);
-                    let chunk = archive.file(&name, &bytes).map_err(std::io::Error::other);
-                    return Some((chunk, (state, frames, zip, permit)));
-                }
-                let end: Result<Bytes, std::io::Error> = Ok(zip.take()?.finish());
-                Some((end, (state, frames, None, permit)))
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
+    tokio::spawn(async move {
+        let _slot = permit;
+        let deadline = tokio::time::Instant::from_std(deadline);
+        let mut zip = super::zip::Zip::default();
+        for shown in frames {
+            let chunk = match state.blobs.get(&channel, &shown.blob).await {
+                Ok(Some(bytes)) => zip
+                    .file(&jpeg_name(Some(&shown.name), shown.frame), &bytes)
+                    .map_err(std::io::Error::other),
+                // A frame whose picture is gone is left out.
+                Ok(None) => continue,
+                Err(e) => Err(std::io::Error::other(e.to_string())),
+            };
+            let failed = chunk.is_err();
+            if tokio::time::timeout_at(deadline, tx.send(chunk))
+                .await
+                .is_err()
+                || failed
+            {
+                return;
             }
-        },
-    );
+        }
+        let _ = tokio::time::timeout_at(deadline, tx.send(Ok(zip.finish()))).await;
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
     (
         [
             (

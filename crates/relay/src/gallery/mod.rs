@@ -288,8 +288,24 @@ pub async fn get_blob(
     if let Err(response) = blob_path(&channel, &name) {
         return response;
     }
-    if let Err(response) = crate::http::authorize(&state, &headers, q.token.as_deref(), &channel) {
-        return response;
+    let claims = match crate::http::authorize(&state, &headers, q.token.as_deref(), &channel) {
+        Ok(claims) => claims,
+        Err(response) => return response,
+    };
+    // A guest fetches only the pictures the share shows now (not, say, the clean ones
+    // of a share the studio has since watermarked).
+    if claims.role == Role::Guest && name != "state.json" && check::is_share_channel(&channel) {
+        match state
+            .answers
+            .shows_picture(&state.blobs, &channel, &name)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                return error_response(ErrorCode::NotFound, format!("no {name} in {channel}"));
+            }
+            Err(e) => return unavailable(&e),
+        }
     }
     match state.blobs.get(&channel, &name).await {
         Ok(Some(bytes)) => {

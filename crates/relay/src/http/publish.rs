@@ -116,6 +116,17 @@ pub async fn deliver(
                 "only the studio unlocks a guest's selection".into(),
             ));
         }
+        if matches!(kind, "gallery_pick" | "gallery_submit")
+            && state
+                .access
+                .share_known(channel.rsplit(':').next().unwrap_or_default())
+                .is_some_and(|s| s.choose.is_none())
+        {
+            return Err((
+                ErrorCode::InvalidEvent,
+                "this gallery asks for no selection".into(),
+            ));
+        }
         if let Some(frame) = frame
             && !state
                 .answers
@@ -182,7 +193,13 @@ pub async fn deliver(
         if kind == "gallery_frame"
             && let Some(frame) = event["payload"]["frame"].as_i64()
         {
-            state.answers.frame_shown(channel, frame);
+            let prefix = format!("/v1/blobs/{channel}/");
+            let pictures: Vec<String> = ["preview", "thumbnail"]
+                .iter()
+                .filter_map(|k| event["payload"][*k].as_str()?.strip_prefix(&prefix))
+                .map(str::to_string)
+                .collect();
+            state.answers.frame_shown(channel, frame, &pictures);
         }
         event
     };

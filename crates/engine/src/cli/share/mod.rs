@@ -209,7 +209,12 @@ impl Settings {
             })
             .transpose()?;
         let mark = Watermark {
-            text: self.watermark.clone(),
+            text: self
+                .watermark
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from),
             logo,
             position,
             size: self.watermark_size,
