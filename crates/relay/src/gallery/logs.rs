@@ -1,7 +1,7 @@
 //! A share's two logs, paged for who may read them: its guests' answers
 //! (`GET /v1/shares/{id}/answers?after=N&limit=M`, any token of the share's channel) and
 //! its activity (`GET /v1/shares/{id}/activity?after=N`, the studio's token only: who was
-//! let in, wrong PINs, downloads; see [`door`](super::door)).
+//! let in, wrong PINs, downloads; see `gallery::door`).
 
 use std::sync::Arc;
 

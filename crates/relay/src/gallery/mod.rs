@@ -297,6 +297,7 @@ pub async fn get_blob(
     if claims.role == Role::Guest && name != "state.json" && check::is_share_channel(&channel) {
         match state
             .answers
+            .shown
             .shows_picture(&state.blobs, &channel, &name)
             .await
         {

@@ -28,7 +28,7 @@ use crate::access::flood::Guesses;
 const MAX_COST: (u32, u32, u32) = (64 * 1024, 8, 4);
 
 /// Is `phc` an Argon2 hash the relay will check (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`,
-/// within [`MAX_COST`])? Why not, otherwise.
+/// within the relay's bounds: 64 MiB, 8 passes, 4 lanes)? Why not, otherwise.
 pub fn valid_hash(phc: &str) -> Result<(), String> {
     let hash = PasswordHash::new(phc).map_err(|e| format!("not a PHC hash string: {e}"))?;
     if !matches!(hash.algorithm.as_str(), "argon2id" | "argon2i" | "argon2d") {

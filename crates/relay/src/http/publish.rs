@@ -130,6 +130,7 @@ pub async fn deliver(
         if let Some(frame) = frame
             && !state
                 .answers
+                .shown
                 .shows(&state.blobs, channel, frame)
                 .await
                 .map_err(|e| unavailable(&e))?
@@ -199,7 +200,7 @@ pub async fn deliver(
                 .filter_map(|k| event["payload"][*k].as_str()?.strip_prefix(&prefix))
                 .map(str::to_string)
                 .collect();
-            state.answers.frame_shown(channel, frame, &pictures);
+            state.answers.shown.frame_shown(channel, frame, &pictures);
         }
         event
     };
