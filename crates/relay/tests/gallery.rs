@@ -10,7 +10,9 @@ mod support;
 
 use serde_json::{Value, json};
 use shotline_relay::auth::{Claims, Role, now_secs};
-use support::relay::{Backend, Relay, connect, http, http_with, recv, refused, relay, send, sign};
+use support::relay::{
+    Backend, Relay, connect, http, http_with, nodes, recv, refused, relay, send, sign,
+};
 
 fn publisher() -> String {
     sign(&Claims::new(
@@ -57,23 +59,6 @@ async fn put_blob(node: &Relay, channel: &str, name: &str, body: &str) -> Value 
     .await;
     assert_eq!(status, 200, "{answer}");
     serde_json::from_str(&answer).expect("json")
-}
-
-/// Two nodes: on Redis, two relays sharing it; in memory, one relay with a data folder
-/// (twice the same node).
-async fn nodes(backend: Backend, data: &std::path::Path) -> (Relay, Option<Relay>) {
-    match backend {
-        Backend::Memory => {
-            let dir = data.to_path_buf();
-            (relay(backend, |c| c.data = Some(dir)).await, None)
-        }
-        Backend::Redis => {
-            let a = relay(Backend::Redis, |_| {}).await;
-            let url = a.redis.as_ref().map(|r| r.url());
-            let b = relay(Backend::Memory, |c| c.redis = url).await;
-            (a, Some(b))
-        }
-    }
 }
 
 async fn a_closed_share_shuts_its_guests_out_on_every_node(backend: Backend) {

@@ -9,7 +9,7 @@ mod support;
 use argon2::PasswordHasher;
 use serde_json::{Value, json};
 use shotline_relay::auth::{Claims, Role, now_secs};
-use support::relay::{Backend, Relay, http, relay, sign};
+use support::relay::{Backend, Relay, http, nodes, sign};
 
 fn publisher() -> String {
     sign(&Claims::new(
@@ -97,21 +97,6 @@ fn kinds(log: &[Value]) -> Vec<&str> {
     log.iter()
         .filter_map(|a| a["event"]["type"].as_str())
         .collect()
-}
-
-async fn nodes(backend: Backend, data: &std::path::Path) -> (Relay, Option<Relay>) {
-    match backend {
-        Backend::Memory => {
-            let dir = data.to_path_buf();
-            (relay(backend, |c| c.data = Some(dir)).await, None)
-        }
-        Backend::Redis => {
-            let a = relay(Backend::Redis, |_| {}).await;
-            let url = a.redis.as_ref().map(|r| r.url());
-            let b = relay(Backend::Memory, |c| c.redis = url).await;
-            (a, Some(b))
-        }
-    }
 }
 
 async fn a_pin_protected_link_opens_only_with_its_pin(backend: Backend) {

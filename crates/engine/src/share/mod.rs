@@ -24,6 +24,7 @@ pub mod link;
 pub mod publisher;
 pub mod relay_http;
 pub mod selection;
+mod studio;
 
 use std::time::Duration;
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use shotline_protocol::gallery::ShareOptions;
-use shotline_protocol::{Event, FramePreview, GalleryFrame};
+use shotline_protocol::{Event, GalleryFrame};
 use tokio::sync::{Notify, watch};
 
 use super::link::{LinkBase, base_for, link};
@@ -28,19 +28,17 @@ use crate::preview::watermark::{Rgba, Watermark};
 use crate::relay_client::RelayTarget;
 
 /// Frames sent per share per round.
-const BATCH: usize = 50;
-/// Frames stored longer ago than this are not sent to the studio's dashboard.
-const STUDIO_WITHIN_MS: i64 = 24 * 3600 * 1000;
+pub(super) const BATCH: usize = 50;
 
 /// Everything the task needs.
 #[derive(Debug, Clone)]
 pub struct Publisher {
-    journal: Arc<Journal>,
-    library: PathBuf,
-    studio: String,
-    relay: RelayHttp,
+    pub(super) journal: Arc<Journal>,
+    pub(super) library: PathBuf,
+    pub(super) studio: String,
+    pub(super) relay: RelayHttp,
     link: LinkBase,
-    bus: Bus,
+    pub(super) bus: Bus,
     /// The relay refused the dashboard's previews this run.
     studio_refused: Arc<AtomicBool>,
 }
@@ -185,62 +183,6 @@ impl Publisher {
         Ok(sent)
     }
 
-    /// The studio's dashboard: each new frame's thumbnail and preview into the blob store
-    /// of `<studio>:camera`, then its `frame_preview` on that channel. Frames stored more
-    /// than a day ago are not sent (an old library would flood the relay's store).
-    fn studio_previews(&self) -> Result<usize, ShareError> {
-        let channel = format!("{}:camera", self.studio);
-        let due = self.journal.previews_for_studio(STUDIO_WITHIN_MS, BATCH)?;
-        for frame in &due {
-            let (preview, thumb) = crate::preview::paths(&self.library, frame.shot_id);
-            let (width, height) = frame.size.unwrap_or((0, 0));
-            let mut event = FramePreview {
-                shot_id: frame.shot_id,
-                name: frame.name.clone(),
-                width,
-                height,
-                thumbnail: String::new(),
-                preview: String::new(),
-            };
-            let mut gone = false;
-            for (path, edge) in [
-                (&thumb, crate::preview::THUMB_EDGE),
-                (&preview, crate::preview::PREVIEW_EDGE),
-            ] {
-                let name = blob_name(frame.shot_id, edge, 0);
-                let bytes = match std::fs::read(path) {
-                    Ok(bytes) => bytes,
-                    Err(e) => {
-                        tracing::info!("preview {} is gone: {e}", path.display());
-                        gone = true;
-                        break;
-                    }
-                };
-                let address = match self.relay.put_blob(&channel, &name, "image/jpeg", &bytes) {
-                    Ok(address) => address,
-                    // This one blob is refused (too large, say): the frame goes without
-                    // pictures, the next ones are still sent.
-                    Err(e) if e.status().is_some_and(|s| s == 400 || s == 413) => {
-                        tracing::warn!("dashboard preview of shot {}: {e}", frame.shot_id);
-                        gone = true;
-                        break;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                if edge == crate::preview::THUMB_EDGE {
-                    event.thumbnail = address;
-                } else {
-                    event.preview = address;
-                }
-            }
-            if !gone {
-                self.bus.publish(Event::FramePreview(event));
-            }
-            self.journal.preview_sent_to_studio(frame.shot_id)?;
-        }
-        Ok(due.len())
-    }
-
     /// The share's watermark with its logo decoded, if it has one (a logo that cannot
     /// be read leaves the text, or nothing, and is logged).
     fn watermark(&self, share: &Share) -> Option<(Watermark, Option<Rgba>)> {
@@ -336,7 +278,7 @@ impl Publisher {
 
 /// A frame's blob name on the relay: `<shot>-<edge>.jpg`, and `-v<version>` once the
 /// share's watermark has changed (blobs are immutable: a new picture, a new name).
-fn blob_name(shot: i64, edge: u32, version: i64) -> String {
+pub(super) fn blob_name(shot: i64, edge: u32, version: i64) -> String {
     if version > 0 {
         format!("{shot}-{edge}-v{version}.jpg")
     } else {
@@ -369,7 +311,7 @@ fn gallery_frame(share: &str, channel: &str, frame: &ShareFrame) -> GalleryFrame
 
 /// A round could not finish a share.
 #[derive(Debug, thiserror::Error)]
-enum ShareError {
+pub(super) enum ShareError {
     #[error(transparent)]
     Relay(#[from] RelayError),
     #[error(transparent)]
@@ -378,7 +320,7 @@ enum ShareError {
 
 impl ShareError {
     /// The relay will not take this token for it (401, 403).
-    fn forbidden(&self) -> bool {
+    pub(super) fn forbidden(&self) -> bool {
         matches!(self, ShareError::Relay(e) if e.status().is_some_and(|s| s == 401 || s == 403))
     }
 

@@ -238,3 +238,20 @@ pub async fn refused(relay: &Relay, token: &str) -> (u16, String) {
         Ok(_) => (101, String::new()),
     }
 }
+
+/// Two nodes: on Redis, two relays sharing it; in memory, one relay with a data folder
+/// (twice the same node).
+pub async fn nodes(backend: Backend, data: &std::path::Path) -> (Relay, Option<Relay>) {
+    match backend {
+        Backend::Memory => {
+            let dir = data.to_path_buf();
+            (relay(backend, |c| c.data = Some(dir)).await, None)
+        }
+        Backend::Redis => {
+            let a = relay(Backend::Redis, |_| {}).await;
+            let url = a.redis.as_ref().map(|r| r.url());
+            let b = relay(Backend::Memory, |c| c.redis = url).await;
+            (a, Some(b))
+        }
+    }
+}
