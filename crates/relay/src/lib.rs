@@ -64,6 +64,8 @@ pub struct State {
     pub access: Arc<access::Access>,
     /// The gallery's previews.
     pub blobs: gallery::blobs::Blobs,
+    /// Originals the engine sent for guests.
+    pub originals: gallery::originals::store::Originals,
     /// The gallery's answers.
     pub answers: gallery::answers::Answers,
     /// The gallery's PIN checks.
@@ -118,6 +120,13 @@ pub fn router(state: Arc<State>) -> Router {
             "/v1/shares/{share}/download/{frame}",
             get(gallery::downloads::one),
         )
+        .route(
+            "/v1/shares/{share}/original/{frame}",
+            get(gallery::originals::get)
+                .put(gallery::originals::put)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route("/v1/originals/wanted", get(gallery::originals::wanted))
         .route(
             "/v1/shares/{share}/download.zip",
             get(gallery::downloads::zip),
@@ -213,6 +222,11 @@ pub async fn run(
         config.redis.as_deref(),
         config.previews_limit,
     )?;
+    let originals = gallery::originals::store::Originals::open(
+        config.data.as_deref(),
+        config.redis.as_deref(),
+        config.originals_limit,
+    )?;
     let answers = gallery::answers::Answers::open(
         config.data.as_deref(),
         config.redis.as_deref(),
@@ -228,6 +242,7 @@ pub async fn run(
         hub,
         access,
         blobs,
+        originals,
         answers,
         pins: gallery::pin::Pins::default(),
         config,

@@ -50,6 +50,8 @@ pub struct Config {
     pub data: Option<PathBuf>,
     /// The gallery's previews kept at most, in bytes; past it the oldest shares' go first.
     pub previews_limit: u64,
+    /// Originals the engine sent for guests, kept at most, in bytes.
+    pub originals_limit: u64,
     /// Of `max_connections`, kept for publishers and admins (the studio's engine).
     pub publisher_reserve: u64,
     /// Guest connections from one address at most.
@@ -91,6 +93,7 @@ impl Config {
             jwt_public_key: None,
             data: None,
             previews_limit: 2_000_000_000,
+            originals_limit: 4_000_000_000,
             publisher_reserve: 64,
             max_per_address: 512,
             max_per_guest: 8,
@@ -141,6 +144,7 @@ struct File {
     jwt_public_key: Option<String>,
     data: Option<PathBuf>,
     previews_limit: Option<String>,
+    originals_limit: Option<String>,
     publisher_reserve: Option<u64>,
     max_per_address: Option<u64>,
     max_per_guest: Option<u64>,
@@ -277,6 +281,15 @@ pub fn apply_file(config: &mut Config, path: &Path) -> Result<(), SettingsError>
                 "previews_limit",
                 format!("{v:?} is not a size of 1MB or more"),
                 "write e.g. \"2GB\"",
+            )
+        })?;
+    }
+    if let Some(v) = &f.originals_limit {
+        config.originals_limit = parse_size(v).filter(|n| *n >= 1_000_000).ok_or_else(|| {
+            error(
+                "originals_limit",
+                format!("{v:?} is not a size of 1MB or more"),
+                "write e.g. \"4GB\"",
             )
         })?;
     }

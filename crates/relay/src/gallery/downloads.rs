@@ -42,27 +42,44 @@ pub const MAX_ZIPS_PER_ADDRESS: usize = 2;
 /// A ZIP is written within this long, or cut off (a reader too slow holds a slot).
 pub const ZIP_TIME: std::time::Duration = std::time::Duration::from_secs(600);
 
-static ZIPS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(MAX_ZIPS));
-static BY_ADDRESS: LazyLock<std::sync::Mutex<HashMap<Option<IpAddr>, usize>>> =
-    LazyLock::new(Default::default);
+static ZIPS: LazyLock<Slots> = LazyLock::new(|| Slots::new(MAX_ZIPS, MAX_ZIPS_PER_ADDRESS));
 
-/// One ZIP being written: its place among the node's and its address's.
-struct Slot {
+/// Places for long requests (a ZIP being written, a wait for an original): so many on the
+/// node, so many for one address.
+pub(super) struct Slots {
+    total: Semaphore,
+    per_address: usize,
+    by_address: std::sync::Mutex<HashMap<Option<IpAddr>, usize>>,
+}
+
+/// One place taken, given back when dropped.
+pub(super) struct Slot {
+    slots: &'static Slots,
     address: Option<IpAddr>,
     _permit: tokio::sync::SemaphorePermit<'static>,
 }
 
-impl Slot {
-    /// A place for a ZIP to `address`, if there is one.
-    fn take(address: Option<IpAddr>) -> Option<Self> {
-        let mut by = BY_ADDRESS.lock().unwrap_or_else(|p| p.into_inner());
+impl Slots {
+    /// `total` places, `per_address` of them for one address.
+    pub(super) fn new(total: usize, per_address: usize) -> Self {
+        Self {
+            total: Semaphore::new(total),
+            per_address,
+            by_address: Default::default(),
+        }
+    }
+
+    /// A place for `address`, if there is one.
+    pub(super) fn take(&'static self, address: Option<IpAddr>) -> Option<Slot> {
+        let mut by = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
         let n = by.entry(address).or_default();
-        if *n >= MAX_ZIPS_PER_ADDRESS {
+        if *n >= self.per_address {
             return None;
         }
-        let permit = ZIPS.try_acquire().ok()?;
+        let permit = self.total.try_acquire().ok()?;
         *n += 1;
-        Some(Self {
+        Some(Slot {
+            slots: self,
             address,
             _permit: permit,
         })
@@ -71,7 +88,11 @@ impl Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut by = BY_ADDRESS.lock().unwrap_or_else(|p| p.into_inner());
+        let mut by = self
+            .slots
+            .by_address
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(n) = by.get_mut(&self.address) {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -85,14 +106,14 @@ impl Drop for Slot {
 #[derive(Debug, Deserialize)]
 pub struct DownloadQuery {
     #[serde(default)]
-    token: Option<String>,
+    pub(super) token: Option<String>,
     #[serde(default)]
     frames: Option<String>,
 }
 
 /// The open share `id` that allows downloads, and the caller's claims; or the refusal.
 #[allow(clippy::result_large_err)]
-async fn allowed(
+pub(super) async fn allowed(
     state: &crate::State,
     id: &str,
     headers: &HeaderMap,
@@ -122,14 +143,14 @@ async fn allowed(
 
 /// A frame of the share as its `state.json` says: its id, file name, and the blob of its
 /// web-size picture (as the share shows it: watermarked when the share is).
-struct Shown {
-    frame: i64,
-    name: String,
+pub(super) struct Shown {
+    pub(super) frame: i64,
+    pub(super) name: String,
     blob: String,
 }
 
 /// The frames the share shows, from its `state.json`.
-async fn shown(state: &crate::State, channel: &str) -> Vec<Shown> {
+pub(super) async fn shown(state: &crate::State, channel: &str) -> Vec<Shown> {
     let Ok(Some(bytes)) = state.blobs.get(channel, "state.json").await else {
         return Vec::new();
     };
@@ -173,7 +194,7 @@ fn jpeg_name(name: Option<&str>, frame: i64) -> String {
     format!("{stem}.jpg")
 }
 
-fn attachment(name: &str) -> HeaderValue {
+pub(super) fn attachment(name: &str) -> HeaderValue {
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -200,7 +221,7 @@ fn attachment(name: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
-async fn record(state: &crate::State, share: &ShareRecord, claims: &Claims, what: String) {
+pub(super) async fn record(state: &crate::State, share: &ShareRecord, claims: &Claims, what: String) {
     super::door::record(
         state,
         &share.channel,
@@ -285,7 +306,7 @@ pub async fn zip(
             format!("a ZIP holds 1 to {MAX_ZIP_FRAMES} frames"),
         );
     }
-    let Some(permit) = Slot::take(crate::access::gate::address(&remote)) else {
+    let Some(permit) = ZIPS.take(crate::access::gate::address(&remote)) else {
         return error_response(
             ErrorCode::Overloaded,
             "many downloads are being made right now: try again in a minute",

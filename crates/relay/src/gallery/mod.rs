@@ -25,6 +25,7 @@ pub mod check;
 pub mod door;
 pub mod downloads;
 pub mod logs;
+pub mod originals;
 pub mod page;
 pub mod pin;
 pub mod zip;
@@ -225,6 +226,9 @@ pub async fn close_share(
         Err(e) => {
             return error_response(ErrorCode::Unavailable, format!("{e}; retry with backoff"));
         }
+    }
+    if let Err(e) = state.originals.drop_share(&id).await {
+        return unavailable(&e);
     }
     let forgotten = match state.blobs.drop_channel(&channel).await {
         Ok(n) => n,

@@ -1,0 +1,356 @@
+//! The originals area in a cluster: Redis, which every node shares, so a guest on one
+//! node downloads what the engine sent to another. A file is kept in chunks of 1 MiB that
+//! expire with it; the space is reserved (and expired files' space taken back) by one Lua
+//! script, so nodes never overfill it together.
+
+use axum::body::{Body, Bytes};
+use redis::Script;
+
+use super::store::{BodyStream, KEPT_FOR, Kept, MAX_WANTED, PutError, WANTED_FOR, Wanted, now_ms, Pieces};
+use crate::backend::Unavailable;
+use crate::gallery::blobs::LazyRedis;
+
+/// Keys: the hash `shotline:orig:wanted` (`<share>/<frame>` → `<asked ms> <channel>`);
+/// `shotline:orig:url:<share>/<frame>` (a presigned address, expiring with it);
+/// `shotline:orig:meta:<share>/<frame>` (`<version> <size> <chunks> <name>`) and
+/// `shotline:orig:chunk:<share>/<frame>/<version>:<n>`, expiring after [`KEPT_FOR`]; the
+/// sorted set `shotline:orig:space` (member `<share>/<frame>/<version>`, score: when it
+/// expires), the hash `shotline:orig:sizes` (member → `<size> <chunks>`) and the
+/// string `shotline:orig:total`.
+const FORGET: &str = r#"
+local function forget(m)
+  local rec = redis.call('HGET', 'shotline:orig:sizes', m)
+  if rec then
+    local size, chunks = string.match(rec, '(%d+) (%d+)')
+    for i = 0, tonumber(chunks) - 1 do redis.call('DEL', 'shotline:orig:chunk:' .. m .. ':' .. i) end
+    redis.call('DECRBY', 'shotline:orig:total', tonumber(size))
+    redis.call('HDEL', 'shotline:orig:sizes', m)
+  end
+  redis.call('ZREM', 'shotline:orig:space', m)
+  local id, version = string.match(m, '^(.*)/([^/]*)$')
+  local meta = redis.call('GET', 'shotline:orig:meta:' .. id)
+  if meta and string.sub(meta, 1, #version + 1) == version .. ' ' then
+    redis.call('DEL', 'shotline:orig:meta:' .. id)
+  end
+end
+"#;
+
+const RESERVE: &str = r#"
+local member, size, chunks, now, limit, expires = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', 'shotline:orig:space', '-inf', now)) do forget(m) end
+local total = tonumber(redis.call('GET', 'shotline:orig:total') or '0')
+if total + size > limit then return 0 end
+redis.call('ZADD', 'shotline:orig:space', expires, member)
+redis.call('HSET', 'shotline:orig:sizes', member, size .. ' ' .. chunks)
+redis.call('INCRBY', 'shotline:orig:total', size)
+return 1
+"#;
+
+const RELEASE: &str = r#"
+forget(ARGV[1])
+return 1
+"#;
+
+/// `<share>/<frame>` answered: its file (meta) in place of any earlier one, whose space is
+/// taken back; the wait forgotten.
+const COMMIT: &str = r#"
+local id, meta, ttl, member = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local old = redis.call('GET', 'shotline:orig:meta:' .. id)
+redis.call('SET', 'shotline:orig:meta:' .. id, meta, 'PX', ttl)
+if old then
+  local version = string.match(old, '^(%S+) ')
+  if version and id .. '/' .. version ~= member then forget(id .. '/' .. version) end
+end
+redis.call('HDEL', 'shotline:orig:wanted', id)
+return 1
+"#;
+
+/// Every file and wait of a share.
+const DROP: &str = r#"
+local share = ARGV[1]
+for _, m in ipairs(redis.call('ZRANGE', 'shotline:orig:space', 0, -1)) do
+  if string.sub(m, 1, #share + 1) == share .. '/' then forget(m) end
+end
+for _, field in ipairs(redis.call('HKEYS', 'shotline:orig:wanted')) do
+  if string.sub(field, 1, #share + 1) == share .. '/' then
+    redis.call('HDEL', 'shotline:orig:wanted', field)
+    redis.call('DEL', 'shotline:orig:url:' .. field)
+  end
+end
+return 1
+"#;
+
+const CHUNK: usize = 1 << 20;
+
+/// A cluster's originals in Redis.
+pub struct RedisOriginals {
+    redis: std::sync::Arc<LazyRedis>,
+    limit: u64,
+    reserve: Script,
+    release: Script,
+    commit: Script,
+    drop: Script,
+}
+
+impl RedisOriginals {
+    /// The area in the Redis at `url` (connected on first use), `limit` bytes.
+    pub fn open(url: &str, limit: u64) -> Result<Self, Unavailable> {
+        let with = |body: &str| Script::new(&format!("{FORGET}{body}"));
+        Ok(Self {
+            redis: std::sync::Arc::new(LazyRedis::open(url)?),
+            limit,
+            reserve: with(RESERVE),
+            release: with(RELEASE),
+            commit: with(COMMIT),
+            drop: with(DROP),
+        })
+    }
+
+    pub(super) async fn want(&self, w: &Wanted) -> Result<bool, Unavailable> {
+        let field = format!("{}/{}", w.share, w.frame);
+        let value = format!("{} {}", w.asked_ms, w.channel);
+        self.redis
+            .run(async |c| {
+                let n: usize = redis::cmd("HLEN")
+                    .arg("shotline:orig:wanted")
+                    .query_async(c)
+                    .await?;
+                if n >= MAX_WANTED {
+                    let known: bool = redis::cmd("HEXISTS")
+                        .arg("shotline:orig:wanted")
+                        .arg(&field)
+                        .query_async(c)
+                        .await?;
+                    return Ok(known);
+                }
+                let _: usize = redis::cmd("HSETNX")
+                    .arg("shotline:orig:wanted")
+                    .arg(&field)
+                    .arg(&value)
+                    .query_async(c)
+                    .await?;
+                Ok(true)
+            })
+            .await
+    }
+
+    pub(super) async fn wanted(&self) -> Result<Vec<Wanted>, Unavailable> {
+        let all: Vec<(String, String)> = self
+            .redis
+            .run(async |c| {
+                redis::cmd("HGETALL")
+                    .arg("shotline:orig:wanted")
+                    .query_async(c)
+                    .await
+            })
+            .await?;
+        let since = now_ms().saturating_sub(WANTED_FOR.as_millis() as u64);
+        let mut list = Vec::new();
+        let mut stale = Vec::new();
+        for (field, value) in all {
+            let parsed = field.rsplit_once('/').and_then(|(share, frame)| {
+                let (asked, channel) = value.split_once(' ')?;
+                Some(Wanted {
+                    share: share.to_string(),
+                    channel: channel.to_string(),
+                    frame: frame.parse().ok()?,
+                    asked_ms: asked.parse().ok()?,
+                })
+            });
+            match parsed {
+                Some(w) if w.asked_ms >= since => list.push(w),
+                _ => stale.push(field),
+            }
+        }
+        if !stale.is_empty() {
+            self.redis
+                .run(async |c| {
+                    redis::cmd("HDEL")
+                        .arg("shotline:orig:wanted")
+                        .arg(&stale)
+                        .query_async::<usize>(c)
+                        .await
+                })
+                .await?;
+        }
+        list.sort_by_key(|w| w.asked_ms);
+        Ok(list)
+    }
+
+    pub(super) async fn put_url(
+        &self,
+        share: &str,
+        frame: i64,
+        url: &str,
+        ttl_ms: u64,
+    ) -> Result<(), Unavailable> {
+        let id = format!("{share}/{frame}");
+        self.redis
+            .run(async |c| {
+                if ttl_ms > 0 {
+                    let _: () = redis::cmd("SET")
+                        .arg(format!("shotline:orig:url:{id}"))
+                        .arg(url)
+                        .arg("PX")
+                        .arg(ttl_ms)
+                        .query_async(c)
+                        .await?;
+                }
+                redis::cmd("HDEL")
+                    .arg("shotline:orig:wanted")
+                    .arg(&id)
+                    .query_async::<usize>(c)
+                    .await
+                    .map(drop)
+            })
+            .await
+    }
+
+    pub(super) async fn put_file(
+        &self,
+        share: &str,
+        frame: i64,
+        name: &str,
+        size: u64,
+        body: BodyStream,
+    ) -> Result<(), PutError> {
+        if size > self.limit {
+            return Err(PutError::TooLarge(format!(
+                "an original of {size} bytes is larger than originals_limit ({})",
+                self.limit
+            )));
+        }
+        let id = format!("{share}/{frame}");
+        let version = format!("{:x}", rand::random::<u64>());
+        let member = format!("{id}/{version}");
+        let chunks = size.div_ceil(CHUNK as u64).max(1);
+        let now = now_ms();
+        let ttl = KEPT_FOR.as_millis() as u64;
+        let reserved: u64 = self
+            .redis
+            .run(async |c| {
+                self.reserve
+                    .arg(&member)
+                    .arg(size)
+                    .arg(chunks)
+                    .arg(now)
+                    .arg(self.limit)
+                    .arg(now + ttl)
+                    .invoke_async(c)
+                    .await
+            })
+            .await?;
+        if reserved == 0 {
+            return Err(PutError::Full(format!(
+                "the originals kept for downloads fill originals_limit ({} bytes) until they expire",
+                self.limit
+            )));
+        }
+        let mut n = 0u64;
+        let mut pieces = Pieces::new(body, size, CHUNK);
+        let written = async {
+            while let Some(piece) = pieces.next().await {
+                let piece = piece?;
+                let key = format!("shotline:orig:chunk:{member}:{n}");
+                n += 1;
+                self.redis
+                    .run(async |c| {
+                        redis::cmd("SET")
+                            .arg(&key)
+                            .arg(&piece[..])
+                            .arg("PX")
+                            .arg(ttl)
+                            .query_async::<()>(c)
+                            .await
+                    })
+                    .await?;
+            }
+            Ok::<(), PutError>(())
+        }
+        .await;
+        let meta = format!("{version} {size} {n} {name}");
+        let done = match written {
+            Ok(()) => {
+                self.redis
+                    .run(async |c| {
+                        self.commit
+                            .arg(&id)
+                            .arg(&meta)
+                            .arg(ttl)
+                            .arg(&member)
+                            .invoke_async::<u64>(c)
+                            .await
+                    })
+                    .await
+            }
+            Err(e) => {
+                let _ = self
+                    .redis
+                    .run(async |c| self.release.arg(&member).invoke_async::<u64>(c).await)
+                    .await;
+                return Err(e);
+            }
+        };
+        done.map(drop).map_err(PutError::from)
+    }
+
+    pub(super) async fn get(&self, share: &str, frame: i64) -> Result<Option<Kept>, Unavailable> {
+        let id = format!("{share}/{frame}");
+        let (url, meta): (Option<String>, Option<String>) = self
+            .redis
+            .run(async |c| {
+                redis::cmd("MGET")
+                    .arg(format!("shotline:orig:url:{id}"))
+                    .arg(format!("shotline:orig:meta:{id}"))
+                    .query_async(c)
+                    .await
+            })
+            .await?;
+        if let Some(meta) = meta {
+            let mut parts = meta.splitn(4, ' ');
+            let (Some(version), Some(size), Some(chunks), Some(name)) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Ok(None);
+            };
+            let (Ok(size), Ok(chunks)) = (size.parse::<u64>(), chunks.parse::<u64>()) else {
+                return Ok(None);
+            };
+            let prefix = format!("shotline:orig:chunk:{id}/{version}");
+            let redis = self.redis.clone();
+            let stream = futures_util::stream::unfold(0u64, move |n| {
+                let redis = redis.clone();
+                let key = format!("{prefix}:{n}");
+                async move {
+                    if n >= chunks {
+                        return None;
+                    }
+                    let chunk: Result<Option<Vec<u8>>, Unavailable> = redis
+                        .run(async |c| redis::cmd("GET").arg(&key).query_async(c).await)
+                        .await;
+                    match chunk {
+                        Ok(Some(bytes)) => Some((Ok(Bytes::from(bytes)), n + 1)),
+                        Ok(None) => Some((
+                            Err(std::io::Error::other("the original expired while it was read")),
+                            chunks,
+                        )),
+                        Err(e) => Some((Err(std::io::Error::other(e.0)), chunks)),
+                    }
+                }
+            });
+            return Ok(Some(Kept::File {
+                name: name.to_string(),
+                size,
+                body: Body::from_stream(stream),
+            }));
+        }
+        Ok(url.map(Kept::Url))
+    }
+
+    pub(super) async fn drop_share(&self, share: &str) -> Result<(), Unavailable> {
+        self.redis
+            .run(async |c| self.drop.arg(share).invoke_async::<u64>(c).await)
+            .await
+            .map(drop)
+    }
+}

@@ -1,0 +1,306 @@
+//! Originals for guests, when the studio allows them (a share's `downloads` is
+//! `originals`). The relay never holds the studio's files or cloud credentials: it asks
+//! the engine, which answers with the file or a presigned address of its cloud copy.
+//!
+//! - `GET /v1/shares/{id}/original/{frame}` (any token of the share's channel): the
+//!   frame's original as an attachment, or a `302` to its presigned cloud address. When
+//!   neither is here yet the request waits up to [`WAIT`] for the engine, then answers
+//!   `unavailable` (503, `Retry-After`): the studio's computer may be off, and the wait
+//!   is kept for [`WANTED_FOR`](store::WANTED_FOR) so a retry finds it sent. At most
+//!   [`MAX_WAITS`] requests wait at once on a node, [`MAX_WAITS_PER_ADDRESS`] for one
+//!   address.
+//! - `GET /v1/originals/wanted` (a publisher's token): `{"wanted":[{"share","frame",
+//!   "asked"}]}`, the originals guests wait for on the channels the token covers (the
+//!   engine asks every second).
+//! - `PUT /v1/shares/{id}/original/{frame}?name=FILE` (a publisher's token for the share's
+//!   channel): the file, with its `Content-Length` (kept for
+//!   [`KEPT_FOR`](store::KEPT_FOR) within `originals_limit`; a file that does not fit
+//!   is refused with `overloaded` until others expire); or, as `application/json`,
+//!   `{"url": "https://…", "expires": <seconds>}`, a presigned address of the studio's
+//!   cloud copy.
+//!
+//! Each download is recorded in the share's activity.
+//!
+//! - [`store`]: the area, one node's.
+//! - [`cluster`]: the area in Redis.
+
+pub mod cluster;
+pub mod store;
+
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use shotline_protocol::gallery::Downloads;
+use shotline_protocol::relay::ErrorCode;
+
+use super::downloads::{DownloadQuery, Slots, allowed, attachment, record, shown};
+use crate::auth::Role;
+use crate::http::{Remote, TokenQuery, authenticate, error_response, unavailable};
+use store::{Kept, PutError};
+
+/// A guest's request waits this long for the engine to send the original.
+pub const WAIT: Duration = Duration::from_secs(25);
+/// Requests waiting at once on a node, at most.
+pub const MAX_WAITS: usize = 64;
+/// Of them, for one address.
+pub const MAX_WAITS_PER_ADDRESS: usize = 4;
+/// A presigned address's JSON, at most.
+const MAX_URL_BODY: usize = 8 << 10;
+
+static WAITS: LazyLock<Slots> = LazyLock::new(|| Slots::new(MAX_WAITS, MAX_WAITS_PER_ADDRESS));
+
+/// `name` as a downloaded file's name: no path, odd characters out, its extension kept.
+fn file_name(name: &str, frame: i64) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = base
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' ' | '.'))
+        .take(120)
+        .collect();
+    let clean = clean.trim_matches(|c| c == '.' || c == ' ');
+    if clean.is_empty() {
+        format!("frame-{frame}")
+    } else {
+        clean.to_string()
+    }
+}
+
+fn serve(kept: Kept, frame: i64) -> Response {
+    let private = (
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    match kept {
+        Kept::Url(url) => match HeaderValue::from_str(&url) {
+            Ok(location) => (
+                StatusCode::FOUND,
+                [(header::LOCATION, location), private],
+            )
+                .into_response(),
+            Err(_) => error_response(ErrorCode::Unavailable, "the studio sent a bad address"),
+        },
+        Kept::File { name, size, body } => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                ),
+                (header::CONTENT_DISPOSITION, attachment(&file_name(&name, frame))),
+                (header::CONTENT_LENGTH, HeaderValue::from(size)),
+                private,
+            ],
+            body,
+        )
+            .into_response(),
+    }
+}
+
+/// `GET /v1/shares/{id}/original/{frame}`.
+pub async fn get(
+    State(state): State<Arc<crate::State>>,
+    Path((id, frame)): Path<(String, i64)>,
+    Query(q): Query<DownloadQuery>,
+    Remote(remote): Remote,
+    headers: HeaderMap,
+) -> Response {
+    let (share, claims) = match allowed(&state, &id, &headers, q.token.as_deref()).await {
+        Ok(ok) => ok,
+        Err(response) => return response,
+    };
+    if share.downloads != Downloads::Originals {
+        return error_response(
+            ErrorCode::Forbidden,
+            "the studio allows web-size downloads from this gallery, not originals",
+        );
+    }
+    let frames = shown(&state, &share.channel).await;
+    let Some(shown) = frames.iter().find(|f| f.frame == frame) else {
+        return error_response(ErrorCode::NotFound, format!("no frame {frame} in this gallery"));
+    };
+    let what = format!("{} (original)", file_name(&shown.name, frame));
+    match state.originals.get(&id, frame).await {
+        Ok(Some(kept)) => {
+            record(&state, &share, &claims, what).await;
+            return serve(kept, frame);
+        }
+        Ok(None) => {}
+        Err(e) => return unavailable(&e),
+    }
+    let Some(_slot) = WAITS.take(crate::access::gate::address(&remote)) else {
+        return error_response(
+            ErrorCode::Overloaded,
+            "many originals are being asked for right now: try again in a minute",
+        );
+    };
+    match state.originals.want(&id, &share.channel, frame).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return error_response(
+                ErrorCode::Overloaded,
+                "many originals are being asked for right now: try again in a minute",
+            );
+        }
+        Err(e) => return unavailable(&e),
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = state.stopping() => break,
+        }
+        match state.originals.get(&id, frame).await {
+            Ok(Some(kept)) => {
+                record(&state, &share, &claims, what).await;
+                return serve(kept, frame);
+            }
+            Ok(None) if tokio::time::Instant::now() < deadline => {}
+            Ok(None) => break,
+            Err(e) => return unavailable(&e),
+        }
+    }
+    let mut response = error_response(
+        ErrorCode::Unavailable,
+        "the studio's computer has not sent this original yet (it may be off or busy): try again in a few minutes",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    response
+}
+
+/// `GET /v1/originals/wanted`.
+pub async fn wanted(
+    State(state): State<Arc<crate::State>>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let claims = match authenticate(&state, &headers, q.token.as_deref()) {
+        Ok(claims) => claims,
+        Err(response) => return response,
+    };
+    if claims.role < Role::Publisher {
+        return error_response(ErrorCode::Forbidden, "the studio's engine asks this");
+    }
+    match state.originals.wanted().await {
+        Ok(list) => Json(json!({
+            "wanted": list
+                .iter()
+                .filter(|w| claims.allows(&w.channel))
+                .map(|w| json!({"share": w.share, "frame": w.frame, "asked": w.asked_ms}))
+                .collect::<Vec<_>>()
+        }))
+        .into_response(),
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// `?token=` and the original's `name`.
+#[derive(Debug, Deserialize)]
+pub struct PutQuery {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// A presigned address.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Presigned {
+    url: String,
+    expires: u64,
+}
+
+/// `PUT /v1/shares/{id}/original/{frame}`.
+pub async fn put(
+    State(state): State<Arc<crate::State>>,
+    Path((id, frame)): Path<(String, i64)>,
+    Query(q): Query<PutQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(share) = state.access.share(&id).await else {
+        return error_response(ErrorCode::NotFound, format!("no share {id}"));
+    };
+    if let Err(response) = super::publisher(&state, &headers, q.token.as_deref(), &share.channel) {
+        return response;
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json {
+        let bytes = match axum::body::to_bytes(body, MAX_URL_BODY).await {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                return error_response(
+                    ErrorCode::FrameTooLarge,
+                    format!("a presigned address is {MAX_URL_BODY} bytes at most"),
+                );
+            }
+        };
+        let presigned: Presigned = match serde_json::from_slice(&bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                return error_response(
+                    ErrorCode::BadJson,
+                    format!(r#"expected {{"url": "https://…", "expires": <seconds>}}: {e}"#),
+                );
+            }
+        };
+        let http = presigned.url.starts_with("https://") || presigned.url.starts_with("http://");
+        if !http || HeaderValue::from_str(&presigned.url).is_err() {
+            return error_response(ErrorCode::BadFrame, "url is an http(s) address");
+        }
+        return match state
+            .originals
+            .put_url(&id, frame, &presigned.url, presigned.expires.saturating_mul(1000))
+            .await
+        {
+            Ok(()) => Json(json!({"kept": true})).into_response(),
+            Err(e) => unavailable(&e),
+        };
+    }
+    let Some(size) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return error_response(
+            ErrorCode::BadFrame,
+            "an original is sent with its Content-Length",
+        );
+    };
+    let name = file_name(q.name.as_deref().unwrap_or_default(), frame);
+    let stream = Box::pin(body.into_data_stream());
+    match state
+        .originals
+        .put_file(&id, frame, &name, size, stream)
+        .await
+    {
+        Ok(()) => Json(json!({"kept": true, "size": size})).into_response(),
+        Err(PutError::TooLarge(why)) => error_response(ErrorCode::FrameTooLarge, why),
+        Err(PutError::Full(why)) => error_response(ErrorCode::Overloaded, why),
+        Err(PutError::Body(why)) => error_response(ErrorCode::BadFrame, why),
+        Err(PutError::Unavailable(why)) => {
+            error_response(ErrorCode::Unavailable, format!("{why}; retry with backoff"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_originals_name_keeps_its_extension_and_loses_its_path() {
+        assert_eq!(super::file_name("2026/IMG_0001.NEF", 1), "IMG_0001.NEF");
+        assert_eq!(super::file_name("..\\..\\boot.ini", 1), "boot.ini");
+        assert_eq!(super::file_name("...", 4), "frame-4");
+    }
+}
