@@ -169,6 +169,7 @@ impl Engine {
         )
         .with_pause(paused.clone());
         tasks.spawn(scheduler.run(shutdown_rx.clone()));
+        let mut cloud = None;
         if let Some(upload) = &self.config.upload {
             match Uploader::new(
                 upload,
@@ -179,6 +180,7 @@ impl Engine {
                 self.upload_credentials.clone(),
             ) {
                 Ok(uploader) => {
+                    cloud = Some(uploader.client());
                     tasks.spawn(uploader.with_pause(paused.clone()).run(shutdown_rx.clone()));
                 }
                 Err(why) => self.bus.notify(
@@ -215,6 +217,7 @@ impl Engine {
                 &self.bus,
                 target,
                 preview_made,
+                cloud,
                 &shutdown_rx,
             );
         }

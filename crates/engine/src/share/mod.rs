@@ -12,6 +12,8 @@
 //! - [`relay_http`]: the relay calls (token, share, blobs).
 //! - [`publisher`]: the engine's task that sends frames.
 //! - [`answers`]: the engine's task that reads answers.
+//! - [`originals`]: guests' downloads of originals, answered from the library or the
+//!   cloud.
 //! - [`activity`]: who opened a share, wrong PINs, downloads, from the relay.
 //! - [`comments`]: new comments as batched notifications.
 //! - [`selection`]: a guest's sent selection ("choose N") into sidecars, an export and a
@@ -21,6 +23,7 @@ pub mod activity;
 pub mod answers;
 pub mod comments;
 pub mod link;
+pub mod originals;
 pub mod publisher;
 pub mod relay_http;
 pub mod selection;
@@ -34,7 +37,9 @@ use crate::journal::{Journal, Share, now_ms};
 use crate::preview::watermark::Watermark;
 
 /// Start the gallery's tasks for one run on `relay`: the publisher (woken by `made`, a
-/// preview made) and the answers' collector.
+/// preview made), the answers' collector and the originals' sender (presigning with
+/// `cloud` when uploads are set up).
+#[allow(clippy::too_many_arguments)]
 pub fn spawn(
     tasks: &mut tokio::task::JoinSet<()>,
     config: &crate::Config,
@@ -42,6 +47,7 @@ pub fn spawn(
     bus: &crate::Bus,
     relay: &crate::relay_client::RelayTarget,
     made: std::sync::Arc<tokio::sync::Notify>,
+    cloud: Option<crate::upload::s3::Client>,
     shutdown: &tokio::sync::watch::Receiver<bool>,
 ) {
     let library = config.library.path.clone();
@@ -62,6 +68,13 @@ pub fn spawn(
         selection::PickMarks::from_config(&config.gallery, config.notify.email.is_some()),
     );
     tasks.spawn(answers::run(collector, shutdown.clone()));
+    let sender = originals::Originals::new(
+        journal.clone(),
+        config.library.path.clone(),
+        relay_http::RelayHttp::new(&relay.url, &relay.token),
+        cloud,
+    );
+    tasks.spawn(originals::run(sender, shutdown.clone()));
 }
 
 /// A share lasts this long unless told otherwise.

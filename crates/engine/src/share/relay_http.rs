@@ -208,6 +208,70 @@ impl RelayHttp {
         }
     }
 
+    /// The originals guests wait for on the studio's shares: (share, frame) pairs.
+    pub fn originals_wanted(&self) -> Result<Vec<(String, i64)>, RelayError> {
+        let response = self
+            .agent
+            .get(&format!("{}/v1/originals/wanted", self.base))
+            .header("authorization", &self.auth())
+            .call();
+        let answer = self.answer("reading the originals guests want", response)?;
+        Ok(answer["wanted"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|w| Some((w["share"].as_str()?.to_string(), w["frame"].as_i64()?)))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// `frame` of `share`'s original is at the presigned `url` until `expires` (seconds).
+    pub fn put_original_url(
+        &self,
+        share: &str,
+        frame: i64,
+        url: &str,
+        expires: u64,
+    ) -> Result<(), RelayError> {
+        let response = self
+            .agent
+            .put(&format!("{}/v1/shares/{share}/original/{frame}", self.base))
+            .header("authorization", &self.auth())
+            .header("content-type", "application/json")
+            .send(json!({"url": url, "expires": expires}).to_string().as_bytes());
+        self.answer("sending an original's address", response)
+            .map(drop)
+    }
+
+    /// Send `file` (`size` bytes, named `name`) as `frame` of `share`'s original; the
+    /// transfer may take up to `within`.
+    pub fn put_original_file(
+        &self,
+        share: &str,
+        frame: i64,
+        name: &str,
+        file: std::fs::File,
+        size: u64,
+        within: Duration,
+    ) -> Result<(), RelayError> {
+        let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        let response = self
+            .agent
+            .put(&format!(
+                "{}/v1/shares/{share}/original/{frame}?name={encoded}",
+                self.base
+            ))
+            .config()
+            .timeout_global(Some(within))
+            .build()
+            .header("authorization", &self.auth())
+            .header("content-type", "application/octet-stream")
+            .header("content-length", &size.to_string())
+            .send(ureq::SendBody::from_owned_reader(file));
+        self.answer("sending an original", response).map(drop)
+    }
+
     /// Keep `bytes` as `name` of `channel`; its address (path) on the relay.
     pub fn put_blob(
         &self,

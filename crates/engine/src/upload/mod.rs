@@ -101,6 +101,11 @@ pub fn credentials() -> Result<(String, String), S3Error> {
 }
 
 impl Uploader {
+    /// Its S3 client (for presigned addresses of uploaded frames).
+    pub fn client(&self) -> Client {
+        self.ctx.client.clone()
+    }
+
     /// An uploader for `config`, with `credentials` (access key, secret), else those of
     /// the environment.
     pub fn new(

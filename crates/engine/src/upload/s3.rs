@@ -9,8 +9,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use md5::{Digest, Md5};
 use rusty_s3::actions::{
-    AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, HeadBucket, HeadObject,
-    PutObject, UploadPart,
+    AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, GetObject, HeadBucket,
+    HeadObject, PutObject, UploadPart,
 };
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
@@ -136,6 +136,21 @@ impl Client {
             credentials: Credentials::new(access_key, secret_key),
             agent,
         })
+    }
+
+    /// A presigned `GET` of `key`, good for `ttl`, that downloads as `name` (for a guest
+    /// of a gallery: the relay never holds the studio's credentials).
+    pub fn presigned_get(&self, key: &str, name: &str, ttl: Duration) -> url::Url {
+        let mut action = GetObject::new(&self.bucket, Some(&self.credentials), key);
+        let ascii: String = name
+            .chars()
+            .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' })
+            .collect();
+        action.query_mut().insert(
+            "response-content-disposition",
+            format!("attachment; filename=\"{ascii}\""),
+        );
+        action.sign(ttl)
     }
 
     /// `NoSuchBucket` when the server answers the bucket's `HEAD` with 404, `Transient`

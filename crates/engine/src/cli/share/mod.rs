@@ -173,12 +173,11 @@ impl Settings {
     }
 
     fn downloads(&self) -> anyhow::Result<Option<Downloads>> {
-        match self.downloads.as_deref().and_then(Downloads::parse) {
-            // The relay holds only previews; sending originals on request is not built.
-            Some(Downloads::Originals) => anyhow::bail!(
-                "--downloads originals is not available yet: the relay serves the web size (the 2048 px preview); use --downloads web"
-            ),
-            other => Ok(other),
+        match self.downloads.as_deref() {
+            None => Ok(None),
+            Some(d) => Downloads::parse(d).map(Some).ok_or_else(|| {
+                anyhow::anyhow!("--downloads {d:?}: write off, web or originals")
+            }),
         }
     }
 
