@@ -132,8 +132,8 @@ pub async fn apply(shell: &Shell, id: String, settings: Settings) -> Result<(), 
                 Some(pin) => Some(Some(shotline_engine::share::hash_pin(pin)?)),
             },
             downloads: match Downloads::parse(&settings.downloads) {
-                Some(Downloads::Originals) | None => {
-                    return Err("downloads are off or web size".to_string());
+                None => {
+                    return Err("downloads are off, web size or originals".to_string());
                 }
                 d => d.filter(|d| *d != share.downloads),
             },

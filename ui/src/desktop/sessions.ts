@@ -72,7 +72,7 @@ function renderProofing(share: ShareView | null): void {
   $<HTMLInputElement>("share-no-pin").checked = false;
   $<HTMLInputElement>("share-no-pin").disabled = !share.pin;
   $<HTMLInputElement>("share-watermark").value = share.watermark ?? "";
-  $<HTMLSelectElement>("share-downloads").value = share.downloads === "web" ? "web" : "off";
+  $<HTMLSelectElement>("share-downloads").value = share.downloads ?? "off";
   $<HTMLInputElement>("share-choose").value = share.choose ?? "";
   $("share-selections").replaceChildren(
     ...share.selections.map((s) => {

@@ -5,7 +5,7 @@
 import type { Answers } from "./answers.js";
 import { LABELS } from "./answers.js";
 import { $ } from "./dom.js";
-import { download, downloadPicks } from "./downloads.js";
+import { download, downloadOriginal, downloadPicks } from "./downloads.js";
 import type { Grid } from "./grid.js";
 import type { Selection } from "./picks.js";
 import { channel, explain, mySub, refusedForGood, storedGuest, token } from "./session.js";
@@ -111,6 +111,11 @@ export function wireControls(given: Parts): void {
     const frame = viewer.frame;
     const name = frame === undefined ? undefined : grid.get(frame)?.name;
     if (frame !== undefined && name !== undefined) void download(frame, name);
+  });
+  $("download-original").addEventListener("click", () => {
+    const frame = viewer.frame;
+    const name = frame === undefined ? undefined : grid.get(frame)?.name;
+    if (frame !== undefined && name !== undefined) void downloadOriginal(frame, name);
   });
   $("download-picks").addEventListener("click", () => {
     const me = mySub();

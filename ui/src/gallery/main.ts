@@ -14,6 +14,7 @@ import { Grid } from "./grid.js";
 import { Answers, type Entry } from "./answers.js";
 import { $ } from "./dom.js";
 import { answer, applyFilters, wireControls } from "./controls.js";
+import { configureDownloads } from "./downloads.js";
 import { Selection } from "./picks.js";
 import {
   become,
@@ -122,9 +123,7 @@ async function loadState(): Promise<void> {
         setTitle(state.title);
         showExpiry(state.expires);
         selection.configure(state.options?.choose);
-        const downloads = (state.options?.downloads ?? "off") !== "off";
-        $("download").hidden = !downloads;
-        $("download-picks").hidden = !downloads;
+        configureDownloads(state.options?.downloads);
         for (const frame of state.frames ?? []) {
           grid.add(frame, false);
           decorate(frame.frame);

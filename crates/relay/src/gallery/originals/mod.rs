@@ -3,7 +3,9 @@
 //! the engine, which answers with the file or a presigned address of its cloud copy.
 //!
 //! - `GET /v1/shares/{id}/original/{frame}` (any token of the share's channel): the
-//!   frame's original as an attachment, or a `302` to its presigned cloud address. When
+//!   frame's original as an attachment, or a `302` to its presigned cloud address (asked
+//!   with `Accept: application/json`: `{"url"}`, for a page that fetches with its token
+//!   and then opens the address, which a bucket without CORS still serves). When
 //!   neither is here yet the request waits up to [`WAIT`] for the engine, then answers
 //!   `unavailable` (503, `Retry-After`): the studio's computer may be off, and the wait
 //!   is kept for [`WANTED_FOR`](store::WANTED_FOR) so a retry finds it sent. At most
@@ -72,12 +74,15 @@ fn file_name(name: &str, frame: i64) -> String {
     }
 }
 
-fn serve(kept: Kept, frame: i64) -> Response {
+fn serve(kept: Kept, frame: i64, headers: &HeaderMap) -> Response {
     let private = (
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
     match kept {
+        Kept::Url(url) if wants_json(headers) => {
+            ([private], Json(json!({ "url": url }))).into_response()
+        }
         Kept::Url(url) => match HeaderValue::from_str(&url) {
             Ok(location) => (
                 StatusCode::FOUND,
@@ -100,6 +105,13 @@ fn serve(kept: Kept, frame: i64) -> Response {
         )
             .into_response(),
     }
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
 }
 
 /// `GET /v1/shares/{id}/original/{frame}`.
@@ -128,7 +140,7 @@ pub async fn get(
     match state.originals.get(&id, frame).await {
         Ok(Some(kept)) => {
             record(&state, &share, &claims, what).await;
-            return serve(kept, frame);
+            return serve(kept, frame, &headers);
         }
         Ok(None) => {}
         Err(e) => return unavailable(&e),
@@ -158,7 +170,7 @@ pub async fn get(
         match state.originals.get(&id, frame).await {
             Ok(Some(kept)) => {
                 record(&state, &share, &claims, what).await;
-                return serve(kept, frame);
+                return serve(kept, frame, &headers);
             }
             Ok(None) if tokio::time::Instant::now() < deadline => {}
             Ok(None) => break,
