@@ -10,9 +10,8 @@
 //!   address, each within [`ZIP_TIME`].
 //!
 //! Any token of the share's channel may download (guests and the studio); each download
-//! is recorded in the share's activity for the studio. Originals are not held by the
-//! relay: a share set to `originals` is served web size until the engine sends originals
-//! (not built yet).
+//! is recorded in the share's activity for the studio. A share set to `originals` serves
+//! these too; its originals come from the engine ([`originals`](super::originals)).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -142,11 +141,12 @@ pub(super) async fn allowed(
 }
 
 /// A frame of the share as its `state.json` says: its id, file name, and the blob of its
-/// web-size picture (as the share shows it: watermarked when the share is).
+/// web-size picture (as the share shows it: watermarked when the share is), if it has one.
 pub(super) struct Shown {
     pub(super) frame: i64,
     pub(super) name: String,
-    blob: String,
+    /// None for a frame without a preview (one no picture could be made of).
+    blob: Option<String>,
 }
 
 /// The frames the share shows, from its `state.json`.
@@ -162,14 +162,14 @@ pub(super) async fn shown(state: &crate::State, channel: &str) -> Vec<Shown> {
             frames
                 .iter()
                 .filter_map(|f| {
-                    let blob = f["preview"].as_str()?.strip_prefix(&prefix)?;
-                    if !super::blobs::valid_name(blob) {
-                        return None;
-                    }
+                    let blob = f["preview"]
+                        .as_str()
+                        .and_then(|p| p.strip_prefix(&prefix))
+                        .filter(|b| super::blobs::valid_name(b));
                     Some(Shown {
                         frame: f["frame"].as_i64()?,
                         name: f["name"].as_str().unwrap_or_default().to_string(),
-                        blob: blob.to_string(),
+                        blob: blob.map(str::to_string),
                     })
                 })
                 .collect()
@@ -243,10 +243,14 @@ pub async fn one(
         Err(response) => return response,
     };
     let frames = shown(&state, &share.channel).await;
-    let Some(shown) = frames.iter().find(|f| f.frame == frame) else {
+    let Some((shown, blob)) = frames
+        .iter()
+        .find(|f| f.frame == frame)
+        .and_then(|f| Some((f, f.blob.as_deref()?)))
+    else {
         return error_response(ErrorCode::NotFound, format!("no picture of frame {frame}"));
     };
-    let bytes = match state.blobs.get(&share.channel, &shown.blob).await {
+    let bytes = match state.blobs.get(&share.channel, blob).await {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
             return error_response(ErrorCode::NotFound, format!("no picture of frame {frame}"));
@@ -344,7 +348,11 @@ pub async fn zip(
         let deadline = tokio::time::Instant::from_std(deadline);
         let mut zip = super::zip::Zip::default();
         for shown in frames {
-            let chunk = match state.blobs.get(&channel, &shown.blob).await {
+            // A frame without a picture is left out.
+            let Some(blob) = shown.blob.as_deref() else {
+                continue;
+            };
+            let chunk = match state.blobs.get(&channel, blob).await {
                 Ok(Some(bytes)) => zip
                     .file(&jpeg_name(Some(&shown.name), shown.frame), &bytes)
                     .map_err(std::io::Error::other),
