@@ -117,7 +117,13 @@ fn a_guest_gets_the_librarys_original_byte_for_byte_only_where_the_share_allows_
 
     // Nothing is at the relay until a guest asks; the engine then sends the file.
     let (status, headers, body) = get(&original, &ana, None);
-    assert_eq!(status, 200, "{}\n{}", String::from_utf8_lossy(&body), studio.output());
+    assert_eq!(
+        status,
+        200,
+        "{}\n{}",
+        String::from_utf8_lossy(&body),
+        studio.output()
+    );
     assert_eq!(body.len(), raw.len());
     assert!(body == raw, "the original, byte for byte");
     assert_eq!(
@@ -136,12 +142,20 @@ fn a_guest_gets_the_librarys_original_byte_for_byte_only_where_the_share_allows_
 
     // Refused: no token, a frame the share does not show, another share's guest.
     assert_eq!(get(&original, "", None).0, 401);
-    let (status, _, body) = get(&format!("{base}/v1/shares/{id}/original/999999"), &ana, None);
+    let (status, _, body) = get(
+        &format!("{base}/v1/shares/{id}/original/999999"),
+        &ana,
+        None,
+    );
     assert_eq!((status, code(&body)), (404, "not_found".to_string()));
     let (_, other, bea) = share(&studio, "web");
     frames(&base, &other, &bea, 2);
     assert_eq!(get(&original, &bea, None).0, 403, "another share's guest");
-    let (status, _, body) = get(&format!("{base}/v1/shares/{other}/original/{a}"), &bea, None);
+    let (status, _, body) = get(
+        &format!("{base}/v1/shares/{other}/original/{a}"),
+        &bea,
+        None,
+    );
     assert_eq!(
         (status, code(&body)),
         (403, "forbidden".to_string()),
@@ -150,7 +164,11 @@ fn a_guest_gets_the_librarys_original_byte_for_byte_only_where_the_share_allows_
 
     // The studio takes originals off: the next guest is refused.
     let out = studio.shotline(&["share", "set", &id, "--downloads", "web"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let start = Instant::now();
     while get(&original, &ana, None).0 != 403 {
         assert!(
@@ -213,7 +231,13 @@ fn an_uploaded_frames_original_comes_from_the_cloud_by_a_presigned_address() {
     let original = format!("{base}/v1/shares/{id}/original/{c}");
     // The page asks for JSON: the address of the cloud copy.
     let (status, _, body) = get(&original, &ana, Some("application/json"));
-    assert_eq!(status, 200, "{}\n{}", String::from_utf8_lossy(&body), studio.output());
+    assert_eq!(
+        status,
+        200,
+        "{}\n{}",
+        String::from_utf8_lossy(&body),
+        studio.output()
+    );
     let url = serde_json::from_slice::<Value>(&body).expect("json")["url"]
         .as_str()
         .expect("url")

@@ -107,8 +107,8 @@ impl Originals {
             return Ok(Answered::Url);
         }
         let path = self.library.join(&original.rel_path);
-        let file = std::fs::File::open(&path)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let file =
+            std::fs::File::open(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let size = file.metadata()?.len();
         if size != original.size {
             anyhow::bail!(

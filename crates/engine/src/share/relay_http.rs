@@ -239,7 +239,11 @@ impl RelayHttp {
             .put(&format!("{}/v1/shares/{share}/original/{frame}", self.base))
             .header("authorization", &self.auth())
             .header("content-type", "application/json")
-            .send(json!({"url": url, "expires": expires}).to_string().as_bytes());
+            .send(
+                json!({"url": url, "expires": expires})
+                    .to_string()
+                    .as_bytes(),
+            );
         self.answer("sending an original's address", response)
             .map(drop)
     }

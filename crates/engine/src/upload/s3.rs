@@ -144,7 +144,13 @@ impl Client {
         let mut action = GetObject::new(&self.bucket, Some(&self.credentials), key);
         let ascii: String = name
             .chars()
-            .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         action.query_mut().insert(
             "response-content-disposition",

@@ -221,7 +221,12 @@ pub(super) fn attachment(name: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
-pub(super) async fn record(state: &crate::State, share: &ShareRecord, claims: &Claims, what: String) {
+pub(super) async fn record(
+    state: &crate::State,
+    share: &ShareRecord,
+    claims: &Claims,
+    what: String,
+) {
     super::door::record(
         state,
         &share.channel,

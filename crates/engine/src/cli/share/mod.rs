@@ -175,9 +175,9 @@ impl Settings {
     fn downloads(&self) -> anyhow::Result<Option<Downloads>> {
         match self.downloads.as_deref() {
             None => Ok(None),
-            Some(d) => Downloads::parse(d).map(Some).ok_or_else(|| {
-                anyhow::anyhow!("--downloads {d:?}: write off, web or originals")
-            }),
+            Some(d) => Downloads::parse(d)
+                .map(Some)
+                .ok_or_else(|| anyhow::anyhow!("--downloads {d:?}: write off, web or originals")),
         }
     }
 

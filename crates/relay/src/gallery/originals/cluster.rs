@@ -6,7 +6,9 @@
 use axum::body::{Body, Bytes};
 use redis::Script;
 
-use super::store::{BodyStream, KEPT_FOR, Kept, MAX_WANTED, PutError, WANTED_FOR, Wanted, now_ms, Pieces};
+use super::store::{
+    BodyStream, KEPT_FOR, Kept, MAX_WANTED, Pieces, PutError, WANTED_FOR, Wanted, now_ms,
+};
 use crate::backend::Unavailable;
 use crate::gallery::blobs::LazyRedis;
 
@@ -331,7 +333,9 @@ impl RedisOriginals {
                     match chunk {
                         Ok(Some(bytes)) => Some((Ok(Bytes::from(bytes)), n + 1)),
                         Ok(None) => Some((
-                            Err(std::io::Error::other("the original expired while it was read")),
+                            Err(std::io::Error::other(
+                                "the original expired while it was read",
+                            )),
                             chunks,
                         )),
                         Err(e) => Some((Err(std::io::Error::other(e.0)), chunks)),

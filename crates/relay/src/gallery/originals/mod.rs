@@ -84,11 +84,9 @@ fn serve(kept: Kept, frame: i64, headers: &HeaderMap) -> Response {
             ([private], Json(json!({ "url": url }))).into_response()
         }
         Kept::Url(url) => match HeaderValue::from_str(&url) {
-            Ok(location) => (
-                StatusCode::FOUND,
-                [(header::LOCATION, location), private],
-            )
-                .into_response(),
+            Ok(location) => {
+                (StatusCode::FOUND, [(header::LOCATION, location), private]).into_response()
+            }
             Err(_) => error_response(ErrorCode::Unavailable, "the studio sent a bad address"),
         },
         Kept::File { name, size, body } => (
@@ -97,7 +95,10 @@ fn serve(kept: Kept, frame: i64, headers: &HeaderMap) -> Response {
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/octet-stream"),
                 ),
-                (header::CONTENT_DISPOSITION, attachment(&file_name(&name, frame))),
+                (
+                    header::CONTENT_DISPOSITION,
+                    attachment(&file_name(&name, frame)),
+                ),
                 (header::CONTENT_LENGTH, HeaderValue::from(size)),
                 private,
             ],
@@ -134,7 +135,10 @@ pub async fn get(
     }
     let frames = shown(&state, &share.channel).await;
     let Some(shown) = frames.iter().find(|f| f.frame == frame) else {
-        return error_response(ErrorCode::NotFound, format!("no frame {frame} in this gallery"));
+        return error_response(
+            ErrorCode::NotFound,
+            format!("no frame {frame} in this gallery"),
+        );
     };
     let what = format!("{} (original)", file_name(&shown.name, frame));
     match state.originals.get(&id, frame).await {
@@ -273,7 +277,12 @@ pub async fn put(
         }
         return match state
             .originals
-            .put_url(&id, frame, &presigned.url, presigned.expires.saturating_mul(1000))
+            .put_url(
+                &id,
+                frame,
+                &presigned.url,
+                presigned.expires.saturating_mul(1000),
+            )
             .await
         {
             Ok(()) => Json(json!({"kept": true})).into_response(),

@@ -541,7 +541,10 @@ mod tests {
             .await
             .expect("kept");
         assert!(area.wanted().await.expect("wanted").is_empty(), "answered");
-        assert_eq!(read(area.get("s1", 7).await.expect("get")).await, b"0123456789");
+        assert_eq!(
+            read(area.get("s1", 7).await.expect("get")).await,
+            b"0123456789"
+        );
         // A second file does not fit beside the first: refused, the first untouched.
         let full = area
             .put_file("s1", 8, "B.NEF", 11, body(b"0123456789a", 4))
@@ -577,14 +580,22 @@ mod tests {
         for frame in 0..MAX_WANTED as i64 {
             assert!(area.want("s", "c", frame).await.expect("want"));
         }
-        assert!(!area.want("s", "c", -1).await.expect("want"), "one too many");
+        assert!(
+            !area.want("s", "c", -1).await.expect("want"),
+            "one too many"
+        );
         assert!(
             area.want("s", "c", 3).await.expect("want"),
             "asked again: no new wait"
         );
-        area.put_url("s", 1, "https://bucket/a?X-Amz-Signature=1", now_ms() + 60_000)
-            .await
-            .expect("url");
+        area.put_url(
+            "s",
+            1,
+            "https://bucket/a?X-Amz-Signature=1",
+            now_ms() + 60_000,
+        )
+        .await
+        .expect("url");
         assert!(matches!(
             area.get("s", 1).await.expect("get"),
             Some(Kept::Url(u)) if u.ends_with("=1")
