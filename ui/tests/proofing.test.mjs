@@ -5,7 +5,8 @@
 // expiry and the "0 of 2" counter; picks count up, a third is refused, "Send my
 // selection" locks the picks, the studio's `share picks` has them and its `share unlock`
 // opens them again on the open page; the open frame downloads at web size (the bytes the
-// share shows) and the picks as one ZIP; `share activity` has every step.
+// share shows) and the picks as one ZIP; `share activity` has every step. A second share
+// that allows originals hands its guest the library's file, byte for byte.
 //
 // The share's watermark is in the corner of the guests' pictures (pixels compared with
 // the studio's clean preview) and gone, byte for byte, once `share set --no-watermark`.
@@ -133,6 +134,7 @@ test("a PIN-protected share: the prompt, picks up to the limit, a locked selecti
     const dialog = await open(page, "IMG_0001.JPG");
     const [file] = await Promise.all([page.waitForEvent("download"), dialog.getByRole("button", { name: "Download" }).click()]);
     assert.equal(file.suggestedFilename(), "IMG_0001.jpg");
+    assert.equal(await dialog.getByRole("button", { name: "Download original" }).isVisible(), false, "web size only");
     const saved = readFileSync(await file.path());
     const state = await (await fetch(`${base}/v1/blobs/studio:gallery:${id}/state.json`, {
       headers: { authorization: `Bearer ${relayToken("publisher", "studio:*")}` },
@@ -146,6 +148,21 @@ test("a PIN-protected share: the prompt, picks up to the limit, a locked selecti
     const [zip] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download my picks" }).click()]);
     assert.equal(zip.suggestedFilename(), `${id}-picks.zip`);
     assert.equal(readFileSync(await zip.path()).subarray(0, 4).toString("latin1"), "PK\u0003\u0004");
+
+    // A share that allows originals: the studio's computer sends the library's file, which
+    // the guest saves byte for byte under its own name.
+    const made = s.cli("share", "create", "--ttl", "30m", "--downloads", "originals").trim().split("\n");
+    const bea = await guest(browser, made[made.length - 1], {});
+    await until("Bea's frames", async () => (await bea.page.locator("#grid img").count()) === 3);
+    const beaDialog = await open(bea.page, "IMG_0002.JPG");
+    const [original] = await Promise.all([
+      bea.page.waitForEvent("download", { timeout: 60_000 }),
+      beaDialog.getByRole("button", { name: "Download original" }).click(),
+    ]);
+    assert.equal(original.suggestedFilename(), "IMG_0002.JPG");
+    const library = readFileSync(join(s.dir, "library", "acme-spring", "IMG_0002.JPG"));
+    assert.ok(readFileSync(await original.path()).equals(library), "the original, byte for byte");
+    assert.deepEqual(bea.errors, [], "no script errors on Bea's page");
 
     // Someone guessing from the same network is slowed down.
     const guesser = await guest(browser, link, {});

@@ -61,7 +61,7 @@ function renderProofing(share) {
     $("share-no-pin").checked = false;
     $("share-no-pin").disabled = !share.pin;
     $("share-watermark").value = share.watermark ?? "";
-    $("share-downloads").value = share.downloads === "web" ? "web" : "off";
+    $("share-downloads").value = share.downloads ?? "off";
     $("share-choose").value = share.choose ?? "";
     $("share-selections").replaceChildren(...share.selections.map((s) => {
         const unlock = el("button", { type: "button" }, "Unlock");

@@ -3,7 +3,7 @@
 // to the relay — shown at once here, and by the relay to every page of the share.
 import { LABELS } from "./answers.js";
 import { $ } from "./dom.js";
-import { download, downloadPicks } from "./downloads.js";
+import { download, downloadOriginal, downloadPicks } from "./downloads.js";
 import { channel, explain, mySub, refusedForGood, storedGuest, token } from "./session.js";
 let parts;
 /** Show only the frames the filter bar asks for. */
@@ -87,6 +87,12 @@ export function wireControls(given) {
         const name = frame === undefined ? undefined : grid.get(frame)?.name;
         if (frame !== undefined && name !== undefined)
             void download(frame, name);
+    });
+    $("download-original").addEventListener("click", () => {
+        const frame = viewer.frame;
+        const name = frame === undefined ? undefined : grid.get(frame)?.name;
+        if (frame !== undefined && name !== undefined)
+            void downloadOriginal(frame, name);
     });
     $("download-picks").addEventListener("click", () => {
         const me = mySub();

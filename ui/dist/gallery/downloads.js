@@ -1,5 +1,7 @@
 // Downloads on the gallery page, when the studio allows them: the open frame at web size
-// (`GET /v1/shares/<id>/download/<frame>`), and "Download my picks" as one ZIP
+// (`GET /v1/shares/<id>/download/<frame>`), its original when the studio allows those
+// (`GET /v1/shares/<id>/original/<frame>`: the file, or the address of the studio's cloud
+// copy, which the page then opens), and "Download my picks" as one ZIP
 // (`GET /v1/shares/<id>/download.zip?frames=…`). Both are fetched with the guest's token
 // (a link cannot carry it without putting it in the address) and saved under the frame's
 // own name; the relay counts each one for the studio.
@@ -30,6 +32,60 @@ async function fetchAndSave(path, name, error) {
         return;
     }
     save(await response.blob(), name);
+}
+/** Show the download buttons the share's `downloads` setting allows. */
+export function configureDownloads(what = "off") {
+    $("download").hidden = what === "off";
+    $("download-picks").hidden = what === "off";
+    $("download-original").hidden = what !== "originals";
+}
+/** The file name in a `Content-Disposition` header (its UTF-8 form first). */
+function dispositionName(header) {
+    if (!header)
+        return undefined;
+    const encoded = /filename\*=UTF-8''([^;]+)/i.exec(header);
+    if (encoded?.[1]) {
+        try {
+            return decodeURIComponent(encoded[1]);
+        }
+        catch {
+            // fall through to the plain name
+        }
+    }
+    return /filename="([^"]*)"/i.exec(header)?.[1];
+}
+/**
+ * The original of `frame`: the studio's computer sends it on request, which can take a
+ * while; a cloud copy's address is opened as a download.
+ */
+export async function downloadOriginal(frame, name) {
+    const error = $("answer-error");
+    error.textContent = "Asking the studio for the original…";
+    const path = `/v1/shares/${encodeURIComponent(share)}/original/${frame}`;
+    const response = await fetch(path, {
+        headers: { authorization: `Bearer ${token()}`, accept: "application/json" },
+    }).catch(() => undefined);
+    if (!response) {
+        error.textContent = "The gallery cannot be reached: try again in a moment.";
+        return;
+    }
+    const json = (response.headers.get("content-type") ?? "").startsWith("application/json");
+    const body = json ? (await response.json().catch(() => ({}))) : {};
+    if (!response.ok) {
+        error.textContent = explain(body.code, body.message ?? `Not downloaded (HTTP ${response.status}).`);
+        return;
+    }
+    error.textContent = "";
+    if (body.url) {
+        const a = document.createElement("a");
+        a.href = body.url;
+        a.rel = "noopener";
+        document.body.append(a);
+        a.click();
+        a.remove();
+        return;
+    }
+    save(await response.blob(), dispositionName(response.headers.get("content-disposition")) ?? name);
 }
 /** The web-size picture of `frame` (named after `name`). */
 export async function download(frame, name) {

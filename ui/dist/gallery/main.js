@@ -11,6 +11,7 @@ import { Grid } from "./grid.js";
 import { Answers } from "./answers.js";
 import { $ } from "./dom.js";
 import { answer, applyFilters, wireControls } from "./controls.js";
+import { configureDownloads } from "./downloads.js";
 import { Selection } from "./picks.js";
 import { become, channel, exchange as exchangeToken, explain, forget, linkToken, mySub, refusedForGood, share, storedGuest, token, wantsPin, } from "./session.js";
 import { Viewer } from "./viewer.js";
@@ -98,9 +99,7 @@ async function loadState() {
                 setTitle(state.title);
                 showExpiry(state.expires);
                 selection.configure(state.options?.choose);
-                const downloads = (state.options?.downloads ?? "off") !== "off";
-                $("download").hidden = !downloads;
-                $("download-picks").hidden = !downloads;
+                configureDownloads(state.options?.downloads);
                 for (const frame of state.frames ?? []) {
                     grid.add(frame, false);
                     decorate(frame.frame);
