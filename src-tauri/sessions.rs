@@ -118,9 +118,13 @@ pub async fn share(shell: &Shell) -> Result<ShareView, String> {
         } else {
             shotline_engine::share::DEFAULT_TTL
         };
-        let share =
-            shotline_engine::share::create(&journal, &session, None, ttl, Default::default())
-                .map_err(|e| e.to_string())?;
+        // A new share asks for what the config's [gallery] defaults say.
+        let settings = config
+            .gallery
+            .share_defaults(&config.library.path)
+            .map_err(|e| format!("[gallery]: {e}"))?;
+        let share = shotline_engine::share::create(&journal, &session, None, ttl, settings)
+            .map_err(|e| e.to_string())?;
         let start = Instant::now();
         loop {
             let now = journal

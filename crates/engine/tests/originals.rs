@@ -16,9 +16,14 @@ use common::gallery::{Relay, call, free_port, parse_link, studio_on};
 use common::{SESSION, Studio, bytes};
 use serde_json::{Value, json};
 
-/// A share of the session with `downloads`; its base URL, id, and a guest's token.
-fn share(studio: &Studio, downloads: &str) -> (String, String, String) {
-    let out = studio.shotline(&["share", "create", "--ttl", "30m", "--downloads", downloads]);
+/// A share of the session with `downloads` (else the config's default); its base URL,
+/// id, and a guest's token.
+fn share(studio: &Studio, downloads: Option<&str>) -> (String, String, String) {
+    let mut args = vec!["share", "create", "--ttl", "30m"];
+    if let Some(d) = downloads {
+        args.extend(["--downloads", d]);
+    }
+    let out = studio.shotline(&args);
     assert!(
         out.status.success(),
         "{}\n{}",
@@ -103,6 +108,10 @@ fn a_guest_gets_the_librarys_original_byte_for_byte_only_where_the_share_allows_
     let data = tempfile::tempdir().expect("relay data");
     let _relay = Relay::start(port, data.path());
     let mut studio = studio_on(port);
+    // Originals are the config's default for new shares.
+    let mut toml = std::fs::read_to_string(&studio.config).expect("config");
+    toml.push_str("\n[gallery]\ndownloads = \"originals\"\n");
+    std::fs::write(&studio.config, toml).expect("config");
     let raw = bytes(7, 3 * 1024 * 1024 + 11);
     std::fs::write(studio.hot.join("A_0001.NEF"), &raw).expect("frame");
     std::fs::write(studio.hot.join("B_0002.JPG"), bytes(8, 40_000)).expect("frame");
@@ -110,7 +119,7 @@ fn a_guest_gets_the_librarys_original_byte_for_byte_only_where_the_share_allows_
     studio.ready();
     studio.wait_for("two frames", Duration::from_secs(60), |s| s["shots"] == 2);
 
-    let (base, id, ana) = share(&studio, "originals");
+    let (base, id, ana) = share(&studio, None);
     let shown = frames(&base, &id, &ana, 2);
     let a = shown.iter().find(|(n, _)| n == "A_0001.NEF").expect("A").1;
     let original = format!("{base}/v1/shares/{id}/original/{a}");
@@ -148,7 +157,7 @@ fn a_guest_gets_the_librarys_original_byte_for_byte_only_where_the_share_allows_
         None,
     );
     assert_eq!((status, code(&body)), (404, "not_found".to_string()));
-    let (_, other, bea) = share(&studio, "web");
+    let (_, other, bea) = share(&studio, Some("web"));
     frames(&base, &other, &bea, 2);
     assert_eq!(get(&original, &bea, None).0, 403, "another share's guest");
     let (status, _, body) = get(
@@ -226,7 +235,7 @@ fn an_uploaded_frames_original_comes_from_the_cloud_by_a_presigned_address() {
         s["uploads"]["done"].as_u64() == Some(1)
     });
 
-    let (base, id, ana) = share(&studio, "originals");
+    let (base, id, ana) = share(&studio, Some("originals"));
     let c = frames(&base, &id, &ana, 1)[0].1;
     let original = format!("{base}/v1/shares/{id}/original/{c}");
     // The page asks for JSON: the address of the cloud copy.

@@ -33,7 +33,7 @@ pub struct Settings {
     /// Ask each guest to pick frames and send the selection: `20`, or `10-20`.
     #[arg(long, value_name = "N|MIN-MAX")]
     choose: Option<String>,
-    /// No selection asked for (`set` only).
+    /// No selection asked for (on `create`: not even the config's default).
     #[arg(long, conflicts_with = "choose")]
     no_choose: bool,
     /// Burn this text into the previews and thumbnails guests see, e.g. "© Studio".
@@ -51,7 +51,8 @@ pub struct Settings {
     /// Its opacity, in percent (5 to 100).
     #[arg(long, value_name = "PERCENT", default_value_t = 50)]
     watermark_opacity: u8,
-    /// Take the watermark off (`set` only): the share's previews are sent clean again.
+    /// Take the watermark off: the share's previews are sent clean again (on `create`:
+    /// not even the config's default).
     #[arg(long, conflicts_with_all = ["watermark", "watermark_logo"])]
     no_watermark: bool,
 }
@@ -147,7 +148,7 @@ pub fn run(config: &Config, action: Action) -> anyhow::Result<ExitCode> {
             title,
             settings,
         } => {
-            let settings = settings.for_create(&config.library.path)?;
+            let settings = settings.for_create(config)?;
             links::create(config, session, &ttl, title.as_deref(), settings)
         }
         Action::Set {
@@ -224,21 +225,43 @@ impl Settings {
         Ok(Some(mark))
     }
 
-    /// The settings of a new share.
-    fn for_create(
-        &self,
-        library: &std::path::Path,
-    ) -> anyhow::Result<shotline_engine::share::Settings> {
-        if self.no_pin || self.no_choose || self.no_watermark {
-            anyhow::bail!(
-                "--no-pin, --no-choose and --no-watermark are for `share set`: a new share has none unless asked"
-            );
+    /// The settings of a new share: those asked for, else the config's `[gallery]`
+    /// defaults (`--no-choose`, `--no-watermark`: not the default's).
+    fn for_create(&self, config: &Config) -> anyhow::Result<shotline_engine::share::Settings> {
+        let library = &config.library.path;
+        if self.no_pin {
+            anyhow::bail!("--no-pin is for `share set`: a new share has no PIN unless asked");
         }
+        let defaults = &config.gallery;
+        let choose = match self.choose()? {
+            Some(c) => Some(c),
+            None if self.no_choose => None,
+            None => defaults
+                .default_choose()
+                .map_err(|e| anyhow::anyhow!("[gallery] choose: {e}"))?,
+        };
+        let watermark = match self.watermark(library)? {
+            Some(w) => Some(w),
+            None if self.no_watermark => None,
+            None => {
+                let logo = defaults
+                    .watermark_logo
+                    .as_deref()
+                    .map(|p| {
+                        shotline_engine::share::keep_logo(library, "share", p)
+                            .map_err(|e| anyhow::anyhow!("[gallery] watermark_logo: {e}"))
+                    })
+                    .transpose()?;
+                defaults
+                    .default_watermark(logo)
+                    .map_err(|e| anyhow::anyhow!("[gallery] watermark: {e}"))?
+            }
+        };
         Ok(shotline_engine::share::Settings {
             pin_hash: self.pin_hash()?,
-            downloads: self.downloads()?.unwrap_or_default(),
-            choose: self.choose()?,
-            watermark: self.watermark(library)?,
+            downloads: self.downloads()?.unwrap_or(defaults.downloads),
+            choose,
+            watermark,
         })
     }
 }
