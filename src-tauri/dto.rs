@@ -136,6 +136,26 @@ pub struct UploadForm {
     pub key: String,
 }
 
+/// Email settings in Settings (`[notify.email]`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct EmailForm {
+    /// The SMTP server's host name.
+    pub server: String,
+    /// Its port (empty: the usual one for `tls`).
+    pub port: String,
+    /// `starttls`, `tls` or `none`.
+    pub tls: String,
+    /// The account (empty: none).
+    pub username: String,
+    /// The sender.
+    pub from: String,
+    /// Who is told, comma-separated.
+    pub to: String,
+    /// The comments' digest, `HH:MM` (empty: none).
+    pub digest_at: String,
+}
+
 /// Settings, as shown and as saved. Secrets are write-only: the form says whether one is
 /// stored, and a non-empty field replaces it.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -167,6 +187,12 @@ pub struct Settings {
     pub upload_secret: String,
     /// Whether upload keys are stored.
     pub upload_keys_stored: bool,
+    /// Email settings (`None`: no email).
+    pub email: Option<EmailForm>,
+    /// A new SMTP password (empty: keep the stored one).
+    pub smtp_password: String,
+    /// Whether an SMTP password is stored.
+    pub smtp_password_stored: bool,
     /// The app's own preferences.
     pub prefs: Prefs,
 }
@@ -213,7 +239,7 @@ pub struct ShareView {
     pub pin: bool,
     /// The watermark's text, if it has one.
     pub watermark: Option<String>,
-    /// What guests may download: `off` or `web`.
+    /// What guests may download: `off`, `web` or `originals`.
     pub downloads: String,
     /// "Choose N" as `20` or `10-20`, if asked.
     pub choose: Option<String>,

@@ -5,11 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use shotline_engine::Config;
+use shotline_engine::config::notify::{Email, MailTls};
 use shotline_engine::config::{Backup, HotFolder, Upload};
 use shotline_engine::engine::default_session;
 use shotline_engine::naming::{Fields, Template};
 
-use crate::dto::{BackupForm, FieldError, Settings, UploadForm};
+use crate::dto::{BackupForm, EmailForm, FieldError, Settings, UploadForm};
 use crate::prefs::Prefs;
 use crate::secrets::{self, Secret};
 
@@ -46,6 +47,22 @@ pub fn form(config: &Config, prefs: &Prefs) -> Settings {
         upload_access_key: String::new(),
         upload_secret: String::new(),
         upload_keys_stored: secrets::upload_credentials().is_some(),
+        email: config.notify.email.as_ref().map(|e| EmailForm {
+            server: e.server.clone(),
+            port: e.port.map(|p| p.to_string()).unwrap_or_default(),
+            tls: match e.tls {
+                MailTls::Starttls => "starttls",
+                MailTls::Tls => "tls",
+                MailTls::None => "none",
+            }
+            .into(),
+            username: e.username.clone().unwrap_or_default(),
+            from: e.from.clone(),
+            to: e.to.join(", "),
+            digest_at: e.digest_at.clone(),
+        }),
+        smtp_password: String::new(),
+        smtp_password_stored: Secret::SmtpPassword.get().is_some(),
         prefs: prefs.clone(),
     }
 }
@@ -77,6 +94,25 @@ pub fn save(
             "0 would alert at every reconnect. Write 1 or more minutes.",
         ));
     }
+    if let Some(email) = &form.email
+        && !email.port.trim().is_empty()
+        && email.port.trim().parse::<u16>().is_err()
+    {
+        errors.push(field(
+            "notify.email.port",
+            format!("`{}` is not a port. Write a number, e.g. 587, or leave it empty.", email.port.trim()),
+        ));
+    }
+    if let Some(email) = &form.email
+        && !email.username.trim().is_empty()
+        && form.smtp_password.trim().is_empty()
+        && Secret::SmtpPassword.get().is_none()
+    {
+        errors.push(field(
+            "notify.email.password",
+            "The account needs its password. Type it; it is kept in the keychain.",
+        ));
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -91,6 +127,11 @@ pub fn save(
             Secret::UploadSecret,
             form.upload_secret.trim(),
             "upload.keys",
+        ),
+        (
+            Secret::SmtpPassword,
+            form.smtp_password.as_str(),
+            "notify.email.password",
         ),
     ];
     for (secret, value, key) in secrets {
@@ -137,6 +178,34 @@ fn apply(config: &mut Config, form: &Settings) {
             Some(u)
         }
     };
+    config.notify.email = form.email.as_ref().map(|f| {
+        let old = config.notify.email.take();
+        let tls = match f.tls.trim() {
+            "tls" => MailTls::Tls,
+            "none" => MailTls::None,
+            _ => MailTls::Starttls,
+        };
+        let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        Email {
+            server: f.server.trim().to_string(),
+            port: f.port.trim().parse().ok(),
+            tls,
+            ca_file: old.as_ref().and_then(|o| o.ca_file.clone()),
+            username: text(&f.username),
+            from: f.from.trim().to_string(),
+            to: f
+                .to
+                .split([',', ';', '\n'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect(),
+            digest_at: f.digest_at.trim().to_string(),
+            expiry_warning: old
+                .map(|o| o.expiry_warning)
+                .unwrap_or_else(|| "24h".into()),
+        }
+    });
 }
 
 /// The form's hot folders, each keeping the poll interval it had.

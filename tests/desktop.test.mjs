@@ -8,8 +8,9 @@
 // QR code that open the gallery, its proofing — PIN, watermark, choose N, downloads, Extend — and Revoke that closes it); a drive pulled out raises a native notification (its `Notify`
 // call is seen on the session bus) and turns the tray to its error state; Settings refuses
 // a bad value with an error beside the field; a relay token goes to the keychain, never
-// into the config file; with cameras turned on in Settings, the virtual camera's settings
-// show with the values it takes, an aperture chosen is read back from the camera, and
+// into the config file, and so does an SMTP password (the account without it is
+// refused); with cameras turned on in Settings, the virtual camera's settings show with
+// the values it takes, an aperture chosen is read back from the camera, and
 // Capture (the button and F12) brings frames in.
 
 import { test, after } from "node:test";
@@ -358,6 +359,34 @@ test("a relay token saved in Settings is kept in the keychain, not in the config
   assert.equal(await js("return document.querySelector('input[name=relay_token]').value"), "", "a stored secret is never shown");
   const logs = driver.output;
   assert.ok(!logs.includes("token-not-for-files-42"), "nor in the log");
+});
+
+test("email in Settings: an account without its password is refused; the password goes to the keychain, the rest to [notify.email]", async () => {
+  if (await js("return document.getElementById('settings').hidden")) await click("#toggle-settings");
+  await until("the settings form", async () => js("return !document.getElementById('settings').hidden"));
+  await click("input[name=email_on]");
+  await type("input[name=email_server]", "127.0.0.1");
+  await js("const s = document.querySelector('select[name=email_tls]'); s.value = 'none'; s.dispatchEvent(new Event('change'));");
+  await type("input[name=email_username]", "studio");
+  await type("input[name=email_from]", "Shotline <studio@example.com>");
+  await type("input[name=email_to]", "producer@example.com, me@example.com");
+  await click("#save");
+  const message = await until("the password error", () => js(`return document.querySelector('[data-error-for="notify.email.password"]').textContent`));
+  assert.match(message, /password/);
+  assert.ok(!fs.readFileSync(config, "utf8").includes("notify.email"), "nothing saved");
+  await type("input[name=smtp_password]", "smtp-secret-77");
+  await click("#save");
+  await until("saved", async () => js("return !document.getElementById('saved').hidden"), 30000);
+  const saved = fs.readFileSync(config, "utf8");
+  assert.match(saved, /\[notify\.email\]/);
+  assert.match(saved, /producer@example\.com/);
+  assert.match(saved, /username = "studio"/);
+  assert.ok(!saved.includes("smtp-secret-77"), "the password is not in the config");
+  await click("#toggle-settings");
+  await click("#toggle-settings");
+  await until("the stored mark", async () => (await js("return document.getElementById('smtp-password-stored').textContent")).includes("keychain"));
+  assert.equal(await js("return document.querySelector('input[name=email_to]').value"), "producer@example.com, me@example.com");
+  assert.ok(!driver.output.includes("smtp-secret-77"), "nor in the log");
 });
 
 test("cameras on in Settings: the camera's settings with its values, an aperture read back, Capture and F12 bring frames", async () => {

@@ -87,6 +87,14 @@ impl Mailer {
             (Some(user), Some(password)) => {
                 builder.credentials(Credentials::new(user.clone(), password.clone()))
             }
+            // An account without its password would be sent without signing in: the
+            // server refuses it (or, worse, relays it as anyone's). Say what is missing.
+            (Some(user), None) => {
+                return Err(MailError::Smtp(format!(
+                    "[notify.email] username = {user:?} but no password: set {} (or save it in the window's settings)",
+                    shotline_protocol::env::SMTP_PASSWORD
+                )));
+            }
             _ => builder,
         };
         Ok(builder.build())

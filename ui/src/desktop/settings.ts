@@ -88,6 +88,7 @@ async function openSettings(): Promise<void> {
   input("upload_access_key").value = "";
   input("upload_secret").value = "";
   $("upload-keys-stored").textContent = s.upload_keys_stored ? "(stored in the keychain)" : "";
+  fillEmail(s);
   input("autostart").checked = s.prefs.autostart;
   input("relay_alert_minutes").value = String(s.prefs.relay_alert_minutes);
   const mutes = $("mutes");
@@ -104,6 +105,33 @@ async function openSettings(): Promise<void> {
   $("settings").hidden = false;
   $("overview").hidden = true;
   await showExample();
+}
+
+/** The Email fieldset from `s`. */
+function fillEmail(s: Settings): void {
+  input("email_on").checked = s.email !== null;
+  input("email_server").value = s.email?.server ?? "";
+  input("email_tls").value = s.email?.tls ?? "starttls";
+  input("email_port").value = s.email?.port ?? "";
+  input("email_username").value = s.email?.username ?? "";
+  input("smtp_password").value = "";
+  $("smtp-password-stored").textContent = s.smtp_password_stored ? "(stored in the keychain)" : "";
+  input("email_from").value = s.email?.from ?? "";
+  input("email_to").value = s.email?.to ?? "";
+  input("email_digest_at").value = s.email?.digest_at ?? "18:00";
+}
+
+function emailValue(): Settings["email"] {
+  if (!input("email_on").checked) return null;
+  return {
+    server: input("email_server").value,
+    port: input("email_port").value,
+    tls: input("email_tls").value,
+    username: input("email_username").value,
+    from: input("email_from").value,
+    to: input("email_to").value,
+    digest_at: input("email_digest_at").value,
+  };
 }
 
 function formValue(): Settings {
@@ -130,6 +158,8 @@ function formValue(): Settings {
       : null,
     upload_access_key: input("upload_access_key").value,
     upload_secret: input("upload_secret").value,
+    email: emailValue(),
+    smtp_password: input("smtp_password").value,
     prefs: { autostart: input("autostart").checked, muted, relay_alert_minutes: Number(input("relay_alert_minutes").value) || 0 },
   };
 }

@@ -39,7 +39,7 @@ pin: boolean,
  */
 watermark: string | null, 
 /**
- * What guests may download: `off` or `web`.
+ * What guests may download: `off`, `web` or `originals`.
  */
 downloads: string, 
 /**
