@@ -100,7 +100,10 @@ pub fn save(
     {
         errors.push(field(
             "notify.email.port",
-            format!("`{}` is not a port. Write a number, e.g. 587, or leave it empty.", email.port.trim()),
+            format!(
+                "`{}` is not a port. Write a number, e.g. 587, or leave it empty.",
+                email.port.trim()
+            ),
         ));
     }
     if let Some(email) = &form.email

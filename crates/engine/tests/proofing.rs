@@ -266,6 +266,18 @@ fn a_pin_protected_share_takes_a_selection_into_the_studios_files() {
         files[0].ends_with("A_0001.JPG") && files[1].ends_with("B_0002.JPG"),
         "the latest selection: {files:?}"
     );
+    // C, picked before and not now, loses the keyword; A keeps it, B gets it.
+    let start = Instant::now();
+    while subjects("C_0003.xmp") != Value::Null || subjects("B_0002.xmp") != json!("Client pick") {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "C still has {}, B has {}",
+            subjects("C_0003.xmp"),
+            subjects("B_0002.xmp")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(subjects("A_0001.xmp"), json!("Client pick"));
 
     // Who did what, for the studio.
     let out = studio.shotline(&["share", "activity", &id, "--format", "csv"]);

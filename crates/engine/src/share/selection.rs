@@ -4,7 +4,9 @@
 //! `<library>/.shotline/selections/<share>/<time>-<guest>.txt` (the file names in one
 //! line, comma-separated, for Lightroom's and Capture One's filename filter) and `.csv` —
 //! and the studio is told at once (a notification: the window's, the dashboard's). A
-//! crash anywhere in between does the rest again on the next round.
+//! frame the guest picked in an earlier selection and not in this one loses the keyword,
+//! unless another guest's latest selection still has it. A crash anywhere in between
+//! does the rest again on the next round.
 
 use std::path::{Path, PathBuf};
 
@@ -201,6 +203,17 @@ fn finish_one(
                 }
             }
         }
+        if let Some(keyword) = &marks.keyword {
+            for shot in dropped(journal, selection)? {
+                let Some(rel) = journal.shot(shot)?.and_then(|s| s.rel_path) else {
+                    continue;
+                };
+                let path = naming.path(&library.join(rel));
+                if let Err(e) = unmark(&path, keyword) {
+                    tracing::warn!("sidecar {}: {e}", path.display());
+                }
+            }
+        }
         let txt = export(library, selection, &files)
             .map_err(|e| crate::Error::io(library.join(".shotline").join("selections"), e))?;
         let who = selection.name.as_deref().unwrap_or("A guest");
@@ -253,6 +266,57 @@ fn finish_one(
         )?;
     }
     Ok(())
+}
+
+/// The frames `selection`'s guest picked in their previous selection of the share and not
+/// in this one, that no other guest's latest selection (of any share) has.
+fn dropped(journal: &Journal, selection: &Selection) -> crate::Result<Vec<i64>> {
+    let ours = journal.selections(&selection.share)?;
+    let Some(previous) = ours
+        .iter()
+        .filter(|s| s.sub == selection.sub && s.submitted_ms < selection.submitted_ms)
+        .max_by_key(|s| s.submitted_ms)
+    else {
+        return Ok(Vec::new());
+    };
+    let mut gone: Vec<i64> = previous
+        .frames
+        .iter()
+        .filter(|f| !selection.frames.contains(f))
+        .copied()
+        .collect();
+    if gone.is_empty() {
+        return Ok(gone);
+    }
+    for share in journal.shares()? {
+        let mut latest: std::collections::HashMap<String, &Selection> = Default::default();
+        let all = journal.selections(&share.id)?;
+        for s in &all {
+            latest.insert(s.sub.clone(), s);
+        }
+        for (sub, s) in latest {
+            if share.id == selection.share && sub == selection.sub {
+                continue;
+            }
+            gone.retain(|f| !s.frames.contains(f));
+        }
+    }
+    Ok(gone)
+}
+
+/// Take the pick `keyword` out of the sidecar at `path` (when there is one).
+fn unmark(path: &Path, keyword: &str) -> Result<(), sidecar::SidecarError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    sidecar::write_fields(
+        path,
+        &[sidecar::fields::Field {
+            ns: sidecar::fields::DC,
+            name: "subject",
+            value: sidecar::fields::Value::BagWithout(vec![keyword.to_string()]),
+        }],
+    )
 }
 
 /// Give the sidecar at `path` the pick keyword and label.

@@ -61,6 +61,8 @@ pub enum Value {
     Seq(Vec<String>),
     /// A set, added to what is there (`dc:subject`).
     Bag(Vec<String>),
+    /// A set, these taken out of what is there (a keyword no longer true).
+    BagWithout(Vec<String>),
     /// A language alternative, `x-default` (`dc:rights`).
     Alt(String),
     /// A structure of simple fields in the same namespace (`CreatorContactInfo`).
@@ -310,6 +312,14 @@ fn write_fields(w: &mut Writer<Vec<u8>>, xml: &str, plan: &Plan<'_>) -> Result<(
         close(w, &rdf(kind))
     };
     for (qname, field) in &plan.fields {
+        // A set left empty is left out (exiftool would read an empty bag as a blank).
+        if let Value::BagWithout(items) = &field.value
+            && keywords_in(xml, qname, &rdf("li"))
+                .iter()
+                .all(|k| items.contains(k))
+        {
+            continue;
+        }
         text(w, "\n   ")?;
         let prefix = qname.split_once(':').map_or("", |(p, _)| p);
         match &field.value {
@@ -345,6 +355,11 @@ fn write_fields(w: &mut Writer<Vec<u8>>, xml: &str, plan: &Plan<'_>) -> Result<(
                         all.push(item.clone());
                     }
                 }
+                list(w, "Bag", &all)?;
+            }
+            Value::BagWithout(items) => {
+                let mut all = keywords_in(xml, qname, &rdf("li"));
+                all.retain(|k| !items.contains(k));
                 list(w, "Bag", &all)?;
             }
             Value::Alt(t) => {

@@ -139,3 +139,27 @@ fn another_programs_sidecar_keeps_its_fields_and_keywords_are_added() {
     assert!(marked.contains("<purl:creator>"), "{marked}");
     assert_eq!(set(Some(&marked), &fields()).expect("again"), marked);
 }
+
+#[test]
+fn a_keyword_taken_out_leaves_the_others_and_an_emptied_set_goes() {
+    let without = |words: &[&str]| {
+        vec![Field {
+            ns: DC,
+            name: "subject",
+            value: Value::BagWithout(words.iter().map(|w| w.to_string()).collect()),
+        }]
+    };
+    let theirs = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
+   <dc:subject><rdf:Bag><rdf:li>hat</rdf:li><rdf:li>Client pick</rdf:li></rdf:Bag></dc:subject>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>"#;
+    let ours = set(Some(theirs), &without(&["Client pick"])).expect("set");
+    well_formed(&ours);
+    assert_eq!(keywords_in(&ours, "dc:subject", "rdf:li"), ["hat"]);
+    let none = set(Some(&ours), &without(&["hat"])).expect("set");
+    well_formed(&none);
+    assert!(!none.contains("subject"), "{none}");
+}
