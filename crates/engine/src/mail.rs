@@ -139,13 +139,16 @@ impl Mailer {
         if self.journal.mail_known(&key)? {
             return Ok(());
         }
-        let after = self
+        // Keyed on the journal's rows, not the relay's times: a comment collected after
+        // the last digest is in the next one, whenever it was given.
+        let after_row = self
             .journal
-            .meta("mail_digest_ms")?
+            .meta("mail_digest_row")?
             .and_then(|v| v.parse().ok())
-            .unwrap_or(at.timestamp_millis() - 86_400_000);
-        let until = at.timestamp_millis();
-        let comments = self.journal.comments_between(after, until)?;
+            .unwrap_or(0);
+        let (comments, last_row) = self
+            .journal
+            .comments_since(after_row, at.timestamp_millis() - 86_400_000)?;
         if !comments.is_empty() {
             let mut body = String::new();
             let mut share = "";
@@ -167,7 +170,7 @@ impl Mailer {
             self.journal.queue_mail(&key, &subject, body.trim_start())?;
         }
         self.journal
-            .set_meta("mail_digest_ms", &until.to_string())?;
+            .set_meta("mail_digest_row", &last_row.to_string())?;
         Ok(())
     }
 
@@ -338,10 +341,9 @@ mod tests {
         let answers = [
             comment(1, t - 7_200_000, "warmer, please"),
             comment(2, t - 3_600_000, "love this one"),
-            comment(3, t + 3_600_000, "tomorrow's"),
         ];
         journal
-            .record_answers(&share.id, &answers, 3)
+            .record_answers(&share.id, &answers, 2)
             .expect("answers");
         let mailer = Mailer::new(journal.clone(), email(), None);
         mailer
@@ -359,7 +361,26 @@ mod tests {
         assert_eq!(due[0].subject, "2 new comments from your clients");
         assert!(due[0].body.starts_with("Proofs\n"), "{}", due[0].body);
         assert!(due[0].body.contains("Ana: warmer, please"));
-        assert!(!due[0].body.contains("tomorrow's"));
+        // A comment given before the digest but brought in after it (this computer was
+        // off), and one given later: both in the next day's.
+        let later = [
+            comment(3, t - 1_800_000, "late but kept"),
+            comment(4, t + 3_600_000, "tomorrow's"),
+        ];
+        journal
+            .record_answers(&share.id, &later, 4)
+            .expect("answers");
+        mailer
+            .digest(at + chrono::Duration::days(1) + chrono::Duration::minutes(1))
+            .expect("digest");
+        let due = journal.mail_due(10).expect("due");
+        assert_eq!(due.len(), 2, "{due:?}");
+        let next = due
+            .iter()
+            .find(|m| m.body.contains("tomorrow's"))
+            .expect("next");
+        assert!(next.body.contains("late but kept"), "{}", next.body);
+        assert!(!next.body.contains("warmer"), "{}", next.body);
         assert!(email().problems().is_empty());
         let clear = Email {
             server: "smtp.example.com".into(),

@@ -96,24 +96,49 @@ impl Journal {
             .is_some())
     }
 
-    /// Comments given from `after_ms` (excluded) to `until_ms` (included), oldest first.
-    pub fn comments_between(&self, after_ms: i64, until_ms: i64) -> Result<Vec<DigestComment>> {
+    /// Comments recorded after the answer row `after_row` (the last digest's), by share
+    /// and time — so a comment that reached this computer late still comes in the next
+    /// digest; with no digest yet (`0`), those given after `after_ms`. And the row the
+    /// next digest starts after.
+    pub fn comments_since(
+        &self,
+        after_row: i64,
+        after_ms: i64,
+    ) -> Result<(Vec<DigestComment>, i64)> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT COALESCE(h.title, h.id), COALESCE(s.original, ''), COALESCE(a.name, a.sub), \
-             a.value, a.ts_ms FROM answers a JOIN shares h ON h.id = a.share \
+             a.value, a.ts_ms, a.rowid FROM answers a JOIN shares h ON h.id = a.share \
              LEFT JOIN shots s ON s.id = a.shot_id \
-             WHERE a.kind = 'comment' AND a.ts_ms > ?1 AND a.ts_ms <= ?2 ORDER BY a.ts_ms",
+             WHERE a.kind = 'comment' AND a.rowid > ?1 AND (?1 > 0 OR a.ts_ms > ?2) \
+             ORDER BY a.share, a.ts_ms",
         )?;
-        let rows = stmt.query_map(params![after_ms, until_ms], |r| {
-            Ok(DigestComment {
-                share: r.get(0)?,
-                file: r.get(1)?,
-                name: r.get(2)?,
-                text: r.get(3)?,
-                ts_ms: r.get(4)?,
-            })
+        let mut last = after_row;
+        let rows = stmt.query_map(params![after_row, after_ms], |r| {
+            Ok((
+                DigestComment {
+                    share: r.get(0)?,
+                    file: r.get(1)?,
+                    name: r.get(2)?,
+                    text: r.get(3)?,
+                    ts_ms: r.get(4)?,
+                },
+                r.get::<_, i64>(5)?,
+            ))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut comments = Vec::new();
+        for row in rows {
+            let (comment, rowid) = row?;
+            last = last.max(rowid);
+            comments.push(comment);
+        }
+        if last == after_row {
+            // Nothing new: the next digest starts after every answer kept so far.
+            last = conn.query_row("SELECT COALESCE(MAX(rowid), 0) FROM answers", [], |r| {
+                r.get(0)
+            })?;
+            last = last.max(after_row);
+        }
+        Ok((comments, last))
     }
 }
