@@ -239,6 +239,14 @@ pub struct ShareView {
     pub pin: bool,
     /// The watermark's text, if it has one.
     pub watermark: Option<String>,
+    /// Its logo's file name, if it has one.
+    pub watermark_logo: Option<String>,
+    /// Where it goes (`bottom-right` …, `tiled`).
+    pub watermark_position: String,
+    /// Its width, in percent of the picture's.
+    pub watermark_size: u8,
+    /// Its opacity, in percent.
+    pub watermark_opacity: u8,
     /// What guests may download: `off`, `web` or `originals`.
     pub downloads: String,
     /// "Choose N" as `20` or `10-20`, if asked.

@@ -15,6 +15,16 @@ use crate::shell::Shell;
 pub fn fill(journal: &Journal, share: &Share, view: &mut ShareView) -> Result<(), String> {
     view.pin = share.pin_hash.is_some();
     view.watermark = share.watermark.as_ref().and_then(|w| w.text.clone());
+    if let Some(w) = &share.watermark {
+        view.watermark_logo = w.logo.as_deref().map(|l| {
+            std::path::Path::new(l)
+                .file_name()
+                .map_or_else(|| l.to_string(), |n| n.to_string_lossy().into_owned())
+        });
+        view.watermark_position = w.position.as_str().into();
+        view.watermark_size = w.size;
+        view.watermark_opacity = w.opacity;
+    }
     view.downloads = share.downloads.as_str().to_string();
     view.choose = share.choose.map(|c| {
         if c.min == c.max {
@@ -82,7 +92,16 @@ pub struct Settings {
     pub pin: Option<String>,
     /// The watermark's text; empty: none.
     pub watermark: String,
-    /// `off` or `web`.
+    /// A new PNG logo's path; empty: none; absent: as it is.
+    #[serde(default)]
+    pub logo: Option<String>,
+    /// Where the watermark goes.
+    pub position: String,
+    /// Its width, in percent of the picture's (5 to 90).
+    pub size: u8,
+    /// Its opacity, in percent (5 to 100).
+    pub opacity: u8,
+    /// `off`, `web` or `originals`.
     pub downloads: String,
     /// `20`, `10-20`, or empty for none.
     pub choose: String,
@@ -90,34 +109,36 @@ pub struct Settings {
 
 /// Change share `id` as `settings` say.
 pub async fn apply(shell: &Shell, id: String, settings: Settings) -> Result<(), String> {
-    let (journal, _) = shell.journal().await.ok_or("the engine is not running")?;
+    let (journal, config) = shell.journal().await.ok_or("the engine is not running")?;
     tokio::task::spawn_blocking(move || {
         let share = journal
             .share(&id)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("no share {id}"))?;
-        // The dialog sets the text; a logo, position, size and opacity set from the CLI
-        // stay as they are.
-        let text = settings.watermark.trim();
+        // The dialog sets the text, the logo (a new one is copied under the library),
+        // where, how large and how opaque.
+        let text = Some(settings.watermark.trim())
+            .filter(|t| !t.is_empty())
+            .map(String::from);
         let current = share.watermark.clone();
-        let wanted = match (&current, text.is_empty()) {
-            (Some(w), true) if w.logo.is_some() => Some(Watermark {
-                text: None,
-                ..w.clone()
-            }),
-            (_, true) => None,
-            (Some(w), false) => Some(Watermark {
-                text: Some(text.to_string()),
-                ..w.clone()
-            }),
-            (None, false) => Some(Watermark {
-                text: Some(text.to_string()),
-                logo: None,
-                position: Position::BottomRight,
-                size: 25,
-                opacity: 50,
-            }),
+        let logo = match settings.logo.as_deref().map(str::trim) {
+            None => current.as_ref().and_then(|w| w.logo.clone()),
+            Some("") => None,
+            Some(path) => Some(shotline_engine::share::keep_logo(
+                &config.library.path,
+                &id,
+                std::path::Path::new(path),
+            )?),
         };
+        let position = Position::parse(&settings.position)
+            .ok_or_else(|| format!("{:?} is not a watermark position", settings.position))?;
+        let wanted = (text.is_some() || logo.is_some()).then(|| Watermark {
+            text,
+            logo,
+            position,
+            size: settings.size,
+            opacity: settings.opacity,
+        });
         if let Some(w) = &wanted {
             w.check()?;
         }

@@ -3,6 +3,7 @@
 //! session made in the journal, its link (made by the engine's gallery task on its relay)
 //! with a QR code to scan, and Revoke.
 
+use shotline_engine::preview::watermark::Position;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -73,6 +74,10 @@ fn view(
         expires_ms: share.expires_ms,
         pin: false,
         watermark: None,
+        watermark_logo: None,
+        watermark_position: Position::default().as_str().into(),
+        watermark_size: 25,
+        watermark_opacity: 50,
         downloads: String::new(),
         choose: None,
         selections: Vec::new(),

@@ -5,7 +5,9 @@
 //
 // A studio in a temporary folder: frames dropped into the hot folder appear in the window
 // verified on both drives; a new session takes the next frames and is shared (a link and
-// QR code that open the gallery, its proofing — PIN, watermark, choose N, downloads, Extend — and Revoke that closes it); a drive pulled out raises a native notification (its `Notify`
+// QR code that open the gallery, its proofing — PIN, watermark (text, logo, position, size,
+// opacity), choose N, downloads, Extend — and Revoke that closes it); a drive pulled out
+// raises a native notification (its `Notify`
 // call is seen on the session bus) and turns the tray to its error state; Settings refuses
 // a bad value with an error beside the field; a relay token goes to the keychain, never
 // into the config file, and so does an SMTP password (the account without it is
@@ -264,9 +266,27 @@ test("New session… takes the next frames; Share session… gives a link and QR
   await type("#share-watermark", "© Desk Studio");
   await type("#share-choose", "1");
   await js(`const s = document.getElementById('share-downloads'); s.value = 'web';`);
+  await js(`document.getElementById('share-watermark-position').value = 'tiled';`);
+  await type("#share-watermark-size", "30");
+  await type("#share-watermark-opacity", "70");
   await click("#apply-proofing");
   await until("applied", async () => (await js("return document.getElementById('share-status').textContent")).startsWith("Applied"));
   assert.equal(await js("return document.getElementById('share-error').textContent"), "");
+  // Read back from the journal (the dialog is drawn again from the share).
+  assert.equal(await js("return document.getElementById('share-watermark-position').value"), "tiled");
+  assert.equal(await js("return document.getElementById('share-watermark-size').value"), "30");
+  assert.equal(await js("return document.getElementById('share-watermark-opacity').value"), "70");
+  // A logo (the file picker is the system's: the path goes through the same command).
+  const shareId = new URL(page).pathname.split("/").pop();
+  const logo = path.join(path.dirname(new URL(import.meta.url).pathname), "..", "docs", "desktop-camera.png");
+  const applied = await jsAsync(
+    "const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('share_settings', { id: arguments[0], settings: { watermark: '© Desk Studio', logo: arguments[1], position: 'tiled', size: 30, opacity: 70, downloads: 'web', choose: '1' } }).then(() => done('ok'), (e) => done(String(e)));",
+    shareId,
+    logo,
+  );
+  assert.equal(applied, "ok");
+  await click("#apply-proofing");
+  await until("the logo shown", async () => /\.png$/.test(await js("return document.getElementById('share-logo-name').textContent")));
   await until("the link asks for the PIN", async () => {
     const res = await fetch(`${new URL(page).origin}/v1/blobs/${channel}/state.json`, { headers: { authorization: `Bearer ${token}` } });
     return res.status === 401 && (await res.json()).code === "pin_required";

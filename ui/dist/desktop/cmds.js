@@ -57,10 +57,10 @@ export async function onEngineEvent(handler) {
         handler: t.transformCallback((message) => handler(message.payload)),
     });
 }
-/** The native file picker for a CSV; the file, or null when cancelled. */
-export function pickFile(title) {
+/** The native file picker for a CSV (or a PNG); the file, or null when cancelled. */
+export function pickFile(title, kind = "CSV") {
     return tauri().invoke("plugin:dialog|open", {
-        options: { directory: false, multiple: false, title, filters: [{ name: "CSV", extensions: ["csv"] }] },
+        options: { directory: false, multiple: false, title, filters: [{ name: kind, extensions: [kind.toLowerCase()] }] },
     });
 }
 /** The native folder picker; the folder, or null when cancelled. */

@@ -47,6 +47,8 @@ async function startSession(ev) {
     }
 }
 let shown = null;
+/** A logo chosen in the dialog and not applied yet ("" : taken off). */
+let logo;
 /** The share's proofing settings, its guests' selections (each with Unlock) and its
  *  activity. */
 function renderProofing(share) {
@@ -61,6 +63,11 @@ function renderProofing(share) {
     $("share-no-pin").checked = false;
     $("share-no-pin").disabled = !share.pin;
     $("share-watermark").value = share.watermark ?? "";
+    logo = undefined;
+    $("share-logo-name").textContent = share.watermark_logo ?? "none";
+    $("share-watermark-position").value = share.watermark_position;
+    $("share-watermark-size").value = String(share.watermark_size);
+    $("share-watermark-opacity").value = String(share.watermark_opacity);
     $("share-downloads").value = share.downloads ?? "off";
     $("share-choose").value = share.choose ?? "";
     $("share-selections").replaceChildren(...share.selections.map((s) => {
@@ -86,6 +93,10 @@ async function applyProofing(ev) {
     const pin = $("share-pin").value.trim();
     const settings = {
         watermark: $("share-watermark").value,
+        logo,
+        position: $("share-watermark-position").value,
+        size: Number($("share-watermark-size").value) || 25,
+        opacity: Number($("share-watermark-opacity").value) || 50,
         downloads: $("share-downloads").value,
         choose: $("share-choose").value,
     };
@@ -100,6 +111,13 @@ async function applyProofing(ev) {
     catch (e) {
         $("share-error").textContent = String(e);
     }
+}
+async function pickLogo() {
+    const path = await cmds.pickFile("A logo for the watermark (PNG, with transparency)", "PNG");
+    if (!path)
+        return;
+    logo = path;
+    $("share-logo-name").textContent = `${path.split(/[\\/]/).pop() ?? path} (Apply to use it)`;
 }
 async function unlockSelection(id, guest, name) {
     try {
@@ -206,6 +224,11 @@ export function wireSessions(given) {
     $("revoke-share").addEventListener("click", () => void revokeShown());
     $("extend-share").addEventListener("click", () => void extendShare());
     $("proofing-form").addEventListener("submit", (ev) => void applyProofing(ev));
+    $("share-logo-pick").addEventListener("click", () => void pickLogo());
+    $("share-logo-clear").addEventListener("click", () => {
+        logo = "";
+        $("share-logo-name").textContent = "none (Apply to take it off)";
+    });
     $("close-share").addEventListener("click", () => $("share-dialog").close());
     window.addEventListener("hashchange", routeHash);
 }

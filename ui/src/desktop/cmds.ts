@@ -49,6 +49,11 @@ export const revokeShare = (id: string): Promise<void> => tauri().invoke("revoke
 export interface ProofingSettings {
   pin?: string;
   watermark: string;
+  /** A new PNG logo's path; "" takes the logo off; absent: as it is. */
+  logo?: string;
+  position: string;
+  size: number;
+  opacity: number;
   downloads: string;
   choose: string;
 }
@@ -88,10 +93,10 @@ export async function onEngineEvent(handler: (event: Event) => void): Promise<vo
   });
 }
 
-/** The native file picker for a CSV; the file, or null when cancelled. */
-export function pickFile(title: string): Promise<string | null> {
+/** The native file picker for a CSV (or a PNG); the file, or null when cancelled. */
+export function pickFile(title: string, kind: "CSV" | "PNG" = "CSV"): Promise<string | null> {
   return tauri().invoke("plugin:dialog|open", {
-    options: { directory: false, multiple: false, title, filters: [{ name: "CSV", extensions: ["csv"] }] },
+    options: { directory: false, multiple: false, title, filters: [{ name: kind, extensions: [kind.toLowerCase()] }] },
   });
 }
 

@@ -58,6 +58,8 @@ async function startSession(ev: SubmitEvent): Promise<void> {
 }
 
 let shown: ShareView | null = null;
+/** A logo chosen in the dialog and not applied yet ("" : taken off). */
+let logo: string | undefined;
 
 /** The share's proofing settings, its guests' selections (each with Unlock) and its
  *  activity. */
@@ -72,6 +74,11 @@ function renderProofing(share: ShareView | null): void {
   $<HTMLInputElement>("share-no-pin").checked = false;
   $<HTMLInputElement>("share-no-pin").disabled = !share.pin;
   $<HTMLInputElement>("share-watermark").value = share.watermark ?? "";
+  logo = undefined;
+  $("share-logo-name").textContent = share.watermark_logo ?? "none";
+  $<HTMLSelectElement>("share-watermark-position").value = share.watermark_position;
+  $<HTMLInputElement>("share-watermark-size").value = String(share.watermark_size);
+  $<HTMLInputElement>("share-watermark-opacity").value = String(share.watermark_opacity);
   $<HTMLSelectElement>("share-downloads").value = share.downloads ?? "off";
   $<HTMLInputElement>("share-choose").value = share.choose ?? "";
   $("share-selections").replaceChildren(
@@ -108,6 +115,10 @@ async function applyProofing(ev: SubmitEvent): Promise<void> {
   const pin = $<HTMLInputElement>("share-pin").value.trim();
   const settings: cmds.ProofingSettings = {
     watermark: $<HTMLInputElement>("share-watermark").value,
+    logo,
+    position: $<HTMLSelectElement>("share-watermark-position").value,
+    size: Number($<HTMLInputElement>("share-watermark-size").value) || 25,
+    opacity: Number($<HTMLInputElement>("share-watermark-opacity").value) || 50,
     downloads: $<HTMLSelectElement>("share-downloads").value,
     choose: $<HTMLInputElement>("share-choose").value,
   };
@@ -119,6 +130,13 @@ async function applyProofing(ev: SubmitEvent): Promise<void> {
   } catch (e) {
     $("share-error").textContent = String(e);
   }
+}
+
+async function pickLogo(): Promise<void> {
+  const path = await cmds.pickFile("A logo for the watermark (PNG, with transparency)", "PNG");
+  if (!path) return;
+  logo = path;
+  $("share-logo-name").textContent = `${path.split(/[\\/]/).pop() ?? path} (Apply to use it)`;
 }
 
 async function unlockSelection(id: string, guest: string, name: string): Promise<void> {
@@ -220,6 +238,11 @@ export function wireSessions(given: Hooks): void {
   $("revoke-share").addEventListener("click", () => void revokeShown());
   $("extend-share").addEventListener("click", () => void extendShare());
   $("proofing-form").addEventListener("submit", (ev) => void applyProofing(ev as SubmitEvent));
+  $("share-logo-pick").addEventListener("click", () => void pickLogo());
+  $("share-logo-clear").addEventListener("click", () => {
+    logo = "";
+    $("share-logo-name").textContent = "none (Apply to take it off)";
+  });
   $("close-share").addEventListener("click", () => $<HTMLDialogElement>("share-dialog").close());
   window.addEventListener("hashchange", routeHash);
 }

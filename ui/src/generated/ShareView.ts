@@ -39,6 +39,22 @@ pin: boolean,
  */
 watermark: string | null, 
 /**
+ * Its logo's file name, if it has one.
+ */
+watermark_logo: string | null, 
+/**
+ * Where it goes (`bottom-right` …, `tiled`).
+ */
+watermark_position: string, 
+/**
+ * Its width, in percent of the picture's.
+ */
+watermark_size: number, 
+/**
+ * Its opacity, in percent.
+ */
+watermark_opacity: number, 
+/**
  * What guests may download: `off`, `web` or `originals`.
  */
 downloads: string, 

@@ -36,6 +36,18 @@ impl Position {
     pub fn parse(name: &str) -> Option<Self> {
         serde_json::from_value(serde_json::Value::String(name.trim().to_string())).ok()
     }
+
+    /// Its name, as [`Position::parse`] reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Position::BottomRight => "bottom-right",
+            Position::BottomLeft => "bottom-left",
+            Position::TopRight => "top-right",
+            Position::TopLeft => "top-left",
+            Position::Center => "center",
+            Position::Tiled => "tiled",
+        }
+    }
 }
 
 /// A share's watermark, as the journal keeps it.
