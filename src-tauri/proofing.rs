@@ -132,7 +132,7 @@ pub async fn apply(shell: &Shell, id: String, settings: Settings) -> Result<(), 
         };
         let position = Position::parse(&settings.position)
             .ok_or_else(|| format!("{:?} is not a watermark position", settings.position))?;
-        let wanted = (text.is_some() || logo.is_some()).then(|| Watermark {
+        let wanted = (text.is_some() || logo.is_some()).then_some(Watermark {
             text,
             logo,
             position,

@@ -19,9 +19,9 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort, sleep, start, stopAll, until as untilFor, webdriver } from "./desktop-support.mjs";
 
 const bin = process.env.SHOTLINE_DESKTOP_BIN;
 const driverBin = process.env.TAURI_DRIVER ?? "tauri-driver";
@@ -45,41 +45,7 @@ fs.writeFileSync(config, [
   `[relay]`, `listen = "127.0.0.1:0"`, ``,
 ].join("\n"));
 
-const children = [];
-// Each helper leads a process group of its own (detached), so what it starts (tauri-driver
-// starts WebKitWebDriver, which starts the app) is stopped with it by that group's id.
-function start(cmd, args, opts = {}) {
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], detached: true, ...opts });
-  child.output = "";
-  child.stdout.on("data", (d) => { child.output += d; });
-  child.stderr.on("data", (d) => { child.output += d; });
-  children.push(child);
-  return child;
-}
-// Stop the helpers (after the WebDriver session has closed the app) and let go of their
-// pipes even if a grandchild still holds one.
-function stopAll() {
-  for (const c of children.reverse()) {
-    try { process.kill(-c.pid, "SIGTERM"); } catch { /* the group is gone already */ }
-    c.stdout.destroy();
-    c.stderr.destroy();
-  }
-}
-
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer();
-  s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, check, ms = 60000) {
-  const start = Date.now();
-  let last;
-  while (Date.now() - start < ms) {
-    try { last = await check(); if (last) return last; } catch (e) { last = e; }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})\napp: ${driver?.output?.slice(-4000)}`);
-}
+const until = (what, check, ms = 60000) => untilFor(what, check, ms, () => driver?.output); // the app's output on a timeout
 
 start("dunst", []);
 // A Secret Service for the keychain, unlocked (as a desktop login does).
@@ -117,54 +83,20 @@ const nativePort = await freePort();
 const driver = start(driverBin, ["--port", String(port), "--native-port", String(nativePort)], { env: appEnv });
 const base = `http://127.0.0.1:${port}`;
 
-async function wd(method, url, body) {
-  const res = await fetch(base + url, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${url}: ${JSON.stringify(json.value)}`);
-  return json.value;
-}
+const { wd, js, jsAsync, find, click, type, screenshot, bindSession } = webdriver(base, shots);
 
 await until("tauri-driver", async () => (await fetch(`${base}/status`)).ok, 20000);
 const session = await wd("POST", "/session", {
   capabilities: { alwaysMatch: { "tauri:options": { application: bin } } },
 });
 const sid = session.sessionId;
+bindSession(sid);
 after(async () => {
   try { await wd("DELETE", `/session/${sid}`); } catch { /* the app may be gone */ }
   stopAll();
   // The studio's folders (the large frame's copies among them) go with the run.
   fs.rmSync(root, { recursive: true, force: true });
 });
-
-const js = (script, ...args) => wd("POST", `/session/${sid}/execute/sync`, { script, args });
-/** An async script: it calls its last argument with the result. */
-const jsAsync = (script, ...args) => wd("POST", `/session/${sid}/execute/async`, { script, args });
-const find = async (css) => {
-  const el = await wd("POST", `/session/${sid}/element`, { using: "css selector", value: css });
-  return Object.values(el)[0];
-};
-// Scrolled to the middle first: the window's sticky header would cover an element the
-// driver scrolls only just into view, and the click would land on the header.
-const click = async (css) => {
-  const id = await find(css);
-  await js("const e = document.querySelector(arguments[0]); (e.closest('select') ?? e).scrollIntoView({ block: 'center' });", css);
-  return wd("POST", `/session/${sid}/element/${id}/click`, {});
-};
-async function type(css, text) {
-  const id = await find(css);
-  await wd("POST", `/session/${sid}/element/${id}/clear`, {});
-  await wd("POST", `/session/${sid}/element/${id}/value`, { text });
-}
-async function screenshot(name) {
-  if (!shots) return;
-  const png = await wd("GET", `/session/${sid}/screenshot`);
-  fs.mkdirSync(shots, { recursive: true });
-  fs.writeFileSync(path.join(shots, name), Buffer.from(png, "base64"));
-}
 
 // A small real JPEG (a 1×1 white pixel) with its own comment, so each frame differs.
 function jpeg(tag) {

@@ -1,10 +1,10 @@
 //! One run of the engine: take the library's lock, open the journal, finish what a previous
 //! run left, then run the hot folders, ingest and backup services until shutdown.
 
-use crate::upload::Uploader;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use shotline_protocol::Level;
 use tokio::sync::{Notify, mpsc, watch};
@@ -18,8 +18,9 @@ use crate::relay_client::{self, RelayStatus, RelayTarget};
 use crate::session::{Session, SwitchError};
 use crate::source::HotFolders;
 use crate::source::camera::{self, CameraControl};
+use crate::upload::Uploader;
+pub use crate::viewer::{Snapshot, Viewer};
 use crate::{Bus, Config, Error, Result};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// An engine ready to start: folders prepared, library locked, journal open.
 #[derive(Debug)]
@@ -52,47 +53,6 @@ pub struct Running {
     _lock: File,
 }
 
-/// A cheap handle for reading a running engine's state off the async runtime.
-#[derive(Debug, Clone)]
-pub struct Viewer {
-    config: Config,
-    journal: Arc<Journal>,
-    paused: Arc<AtomicBool>,
-}
-
-/// Everything a window shows of a running engine, read in one go.
-#[derive(Debug, Clone)]
-pub struct Snapshot {
-    /// Shots, targets (probed now), uploads, cameras.
-    pub status: crate::status::Status,
-    /// The latest frames with each copy's state.
-    pub recent: Vec<crate::journal::RecentShot>,
-    /// Whether backups and uploads are paused.
-    pub paused: bool,
-}
-
-impl Viewer {
-    /// Read the status and the `recent` latest frames. Blocking (SQLite, and a probe of
-    /// every target): call it from `spawn_blocking`.
-    pub fn snapshot(&self, recent: usize) -> Result<Snapshot> {
-        Ok(Snapshot {
-            status: crate::status::status_of(&self.config, Some(&self.journal))?,
-            recent: self.journal.recent_shots(recent)?,
-            paused: self.paused.load(Ordering::Relaxed),
-        })
-    }
-
-    /// The running config.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The journal of the run.
-    pub fn journal(&self) -> &Arc<Journal> {
-        &self.journal
-    }
-}
-
 /// Today's date, the default session name.
 pub fn default_session() -> String {
     chrono::Local::now().format("%Y-%m-%d").to_string()
@@ -120,7 +80,7 @@ impl Engine {
             return Err(Error::Locked(config.library.path.clone()));
         }
         let journal = Arc::new(Journal::open(&journal_path)?);
-        journal.ensure_jobs(&target_names(&config))?;
+        journal.ensure_jobs(&config.target_names())?;
         // For other processes (`shotline share create`): the session being shot.
         journal.set_meta("session", &session)?;
         Ok(Self {
@@ -227,7 +187,7 @@ impl Engine {
             self.config.library.path.clone(),
             self.config.naming(),
             self.session.clone(),
-            target_names(&self.config),
+            self.config.target_names(),
             self.bus.clone(),
         )
         .with_stationery(crate::ingest::Stationery {
@@ -435,8 +395,4 @@ impl Running {
         let _ = self.relay_stop.send(true);
         while self.relay_tasks.join_next().await.is_some() {}
     }
-}
-
-fn target_names(config: &Config) -> Vec<String> {
-    config.backup.iter().map(|b| b.name.clone()).collect()
 }

@@ -13,9 +13,9 @@
 //!   re-reading from disk, with [`platform`] primitives for fsync, rename and cache control.
 //! - [`bus`]: every state change is an event ([`shotline_protocol::Event`]) for the UIs,
 //!   and through [`relay_client`]'s durable outbox for the relay.
-//! - [`engine`]: starts and stops these services for one run; [`relay_setup`] picks the
-//!   relay (configured, or embedded in this process); [`launch`] is the start-up sequence
-//!   the `shotline` binary and the desktop app share.
+//! - [`engine`]: starts and stops these services for one run ([`viewer`]: its state for a
+//!   window); [`relay_setup`] picks the relay (configured, or embedded in this process);
+//!   [`launch`] is the start-up sequence the `shotline` binary and the desktop app share.
 //! - [`upload`]: frames to an S3-compatible bucket.
 //! - [`thumbnail`]: previews for a window's frame list, from bytes already in the frame.
 //! - [`preview`]: the live gallery's previews of every stored frame, made off the copy
@@ -59,6 +59,7 @@ pub mod system;
 pub mod thumbnail;
 pub mod upload;
 pub mod verify;
+pub mod viewer;
 
 pub use bus::Bus;
 pub use config::{Config, ConfigError};

@@ -86,6 +86,11 @@ impl Config {
         Template::parse(&self.library.naming).unwrap_or_default()
     }
 
+    /// The backup targets' names, in order.
+    pub fn target_names(&self) -> Vec<String> {
+        self.backup.iter().map(|b| b.name.clone()).collect()
+    }
+
     /// The relay listen address, parsed. Validation guarantees it parses.
     pub fn relay_listen(&self) -> Option<SocketAddr> {
         self.relay.listen.parse().ok()

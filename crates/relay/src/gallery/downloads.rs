@@ -13,8 +13,6 @@
 //! is recorded in the share's activity for the studio. A share set to `originals` serves
 //! these too; its originals come from the engine ([`originals`](super::originals)).
 
-use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
 use axum::body::{Body, Bytes};
@@ -25,8 +23,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shotline_protocol::gallery::Downloads;
 use shotline_protocol::relay::ErrorCode;
-use tokio::sync::Semaphore;
 
+use super::slots::Slots;
 use crate::access::shares::{ShareRecord, ShareState};
 use crate::auth::{Claims, now_secs};
 use crate::http::{Remote, error_response, unavailable};
@@ -42,64 +40,6 @@ pub const MAX_ZIPS_PER_ADDRESS: usize = 2;
 pub const ZIP_TIME: std::time::Duration = std::time::Duration::from_secs(600);
 
 static ZIPS: LazyLock<Slots> = LazyLock::new(|| Slots::new(MAX_ZIPS, MAX_ZIPS_PER_ADDRESS));
-
-/// Places for long requests (a ZIP being written, a wait for an original): so many on the
-/// node, so many for one address.
-pub(super) struct Slots {
-    total: Semaphore,
-    per_address: usize,
-    by_address: std::sync::Mutex<HashMap<Option<IpAddr>, usize>>,
-}
-
-/// One place taken, given back when dropped.
-pub(super) struct Slot {
-    slots: &'static Slots,
-    address: Option<IpAddr>,
-    _permit: tokio::sync::SemaphorePermit<'static>,
-}
-
-impl Slots {
-    /// `total` places, `per_address` of them for one address.
-    pub(super) fn new(total: usize, per_address: usize) -> Self {
-        Self {
-            total: Semaphore::new(total),
-            per_address,
-            by_address: Default::default(),
-        }
-    }
-
-    /// A place for `address`, if there is one.
-    pub(super) fn take(&'static self, address: Option<IpAddr>) -> Option<Slot> {
-        let mut by = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
-        let n = by.entry(address).or_default();
-        if *n >= self.per_address {
-            return None;
-        }
-        let permit = self.total.try_acquire().ok()?;
-        *n += 1;
-        Some(Slot {
-            slots: self,
-            address,
-            _permit: permit,
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut by = self
-            .slots
-            .by_address
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = by.get_mut(&self.address) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                by.remove(&self.address);
-            }
-        }
-    }
-}
 
 /// `?token=` and, for a ZIP, `frames=`.
 #[derive(Debug, Deserialize)]

@@ -16,6 +16,8 @@
 //! - `GET /v1/shares` (any token): the open shares whose channel the token covers —
 //!   `{"shares":[{"id","channel","title","exp"}]}` — so the studio's dashboard can show
 //!   their answers.
+//! - Downloads of frames ([`downloads`], [`zip`]) and originals ([`originals`]), with
+//!   [`slots`] for their long requests.
 //! - `GET /g/{id}`: the gallery page ([`page`]); 410 with a page saying so once the share
 //!   is closed or expired, 404 for a share the relay never heard of.
 
@@ -28,6 +30,7 @@ pub mod logs;
 pub mod originals;
 pub mod page;
 pub mod pin;
+pub mod slots;
 pub mod zip;
 
 use std::sync::Arc;

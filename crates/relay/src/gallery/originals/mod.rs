@@ -23,10 +23,12 @@
 //!
 //! Each download is recorded in the share's activity.
 //!
-//! - [`store`]: the area, one node's.
+//! - [`store`]: the area.
+//! - [`local`]: one node's, in files.
 //! - [`cluster`]: the area in Redis.
 
 pub mod cluster;
+pub mod local;
 pub mod store;
 
 use std::sync::{Arc, LazyLock};
@@ -42,7 +44,8 @@ use serde_json::json;
 use shotline_protocol::gallery::Downloads;
 use shotline_protocol::relay::ErrorCode;
 
-use super::downloads::{DownloadQuery, Slots, allowed, attachment, record, shown};
+use super::downloads::{DownloadQuery, allowed, attachment, record, shown};
+use super::slots::Slots;
 use crate::auth::Role;
 use crate::http::{Remote, TokenQuery, authenticate, error_response, unavailable};
 use store::{Kept, PutError};

@@ -1,0 +1,357 @@
+//! One node's originals: files under `--data/originals` (or a folder of the system's
+//! temporary one without `--data`), indexed in memory; what a run kept is for that run.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use axum::body::{Body, Bytes};
+use futures_util::Stream;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::store::{
+    BodyStream, KEPT_FOR, Kept, MAX_WANTED, Pieces, PutError, WANTED_FOR, Wanted, now_ms,
+};
+use crate::backend::Unavailable;
+
+/// What is kept for a frame.
+#[derive(Debug, Clone)]
+pub(super) enum Entry {
+    /// A presigned address.
+    Url(String),
+    File {
+        /// Its name.
+        name: String,
+        /// Where it is.
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug)]
+struct Held {
+    entry: Entry,
+    size: u64,
+    until_ms: u64,
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    /// (share, frame) → what is kept.
+    kept: HashMap<(String, i64), Held>,
+    /// Bytes of files kept or being written.
+    total: u64,
+    /// (share, frame) → the wait.
+    wanted: HashMap<(String, i64), Wanted>,
+    /// Names given to files (unique).
+    next: u64,
+}
+
+impl Index {
+    /// Forget what has expired; the files to remove.
+    fn prune(&mut self, now: u64) -> Vec<PathBuf> {
+        let mut gone = Vec::new();
+        self.kept.retain(|_, held| {
+            if held.until_ms > now {
+                return true;
+            }
+            if let Entry::File { path, .. } = &held.entry {
+                gone.push(path.clone());
+            }
+            self.total -= held.size;
+            false
+        });
+        let since = now.saturating_sub(WANTED_FOR.as_millis() as u64);
+        self.wanted.retain(|_, w| w.asked_ms >= since);
+        gone
+    }
+
+    fn remove(&mut self, key: &(String, i64)) -> Option<PathBuf> {
+        let held = self.kept.remove(key)?;
+        self.total -= held.size;
+        match held.entry {
+            Entry::File { path, .. } => Some(path),
+            Entry::Url(_) => None,
+        }
+    }
+}
+
+/// One node's originals.
+#[derive(Debug)]
+pub struct Local {
+    dir: PathBuf,
+    limit: u64,
+    index: Mutex<Index>,
+}
+
+fn remove_files(paths: Vec<PathBuf>) {
+    for path in paths {
+        // A file being downloaded stays readable to its reader (on Unix) until it is
+        // done; where it cannot be removed yet, the next start empties the folder.
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+impl Local {
+    fn lock(&self) -> MutexGuard<'_, Index> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn new(dir: PathBuf, limit: u64) -> Self {
+        Self {
+            dir,
+            limit,
+            index: Mutex::default(),
+        }
+    }
+
+    pub(super) fn want(&self, wanted: Wanted) -> bool {
+        let mut index = self.lock();
+        let gone = index.prune(wanted.asked_ms);
+        let key = (wanted.share.clone(), wanted.frame);
+        let fits = index.wanted.contains_key(&key) || index.wanted.len() < MAX_WANTED;
+        if fits {
+            index.wanted.entry(key).or_insert(wanted);
+        }
+        drop(index);
+        remove_files(gone);
+        fits
+    }
+
+    pub(super) fn wanted(&self) -> Vec<Wanted> {
+        let mut index = self.lock();
+        let gone = index.prune(now_ms());
+        let mut list: Vec<Wanted> = index.wanted.values().cloned().collect();
+        drop(index);
+        remove_files(gone);
+        list.sort_by_key(|w| w.asked_ms);
+        list
+    }
+
+    /// Keep `entry` (`size` bytes already counted in `total`) for `ttl_ms`.
+    pub(super) fn put(&self, share: &str, frame: i64, entry: Entry, ttl_ms: u64, size: u64) {
+        let key = (share.to_string(), frame);
+        let mut index = self.lock();
+        let old = index.remove(&key);
+        index.wanted.remove(&key);
+        index.kept.insert(
+            key,
+            Held {
+                entry,
+                size,
+                until_ms: now_ms() + ttl_ms,
+            },
+        );
+        drop(index);
+        remove_files(old.into_iter().collect());
+    }
+
+    pub(super) async fn put_file(
+        &self,
+        share: &str,
+        frame: i64,
+        name: &str,
+        size: u64,
+        body: BodyStream,
+    ) -> Result<(), PutError> {
+        let path = {
+            let mut index = self.lock();
+            let gone = index.prune(now_ms());
+            remove_files(gone);
+            if size > self.limit {
+                return Err(PutError::TooLarge(format!(
+                    "an original of {size} bytes is larger than originals_limit ({})",
+                    self.limit
+                )));
+            }
+            if index.total + size > self.limit {
+                return Err(PutError::Full(format!(
+                    "the originals kept for downloads fill originals_limit ({} bytes) until they expire",
+                    self.limit
+                )));
+            }
+            index.total += size;
+            index.next += 1;
+            self.dir.join(format!("{}.orig", index.next))
+        };
+        let written = async {
+            let mut file = tokio::fs::File::create(&path)
+                .await
+                .map_err(|e| PutError::Unavailable(format!("keeping an original: {e}")))?;
+            let mut pieces = Pieces::new(body, size, 1 << 20);
+            while let Some(piece) = pieces.next().await {
+                file.write_all(&piece?)
+                    .await
+                    .map_err(|e| PutError::Unavailable(format!("keeping an original: {e}")))?;
+            }
+            file.flush()
+                .await
+                .map_err(|e| PutError::Unavailable(format!("keeping an original: {e}")))
+        }
+        .await;
+        if let Err(e) = written {
+            self.lock().total -= size;
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(e);
+        }
+        let entry = Entry::File {
+            name: name.to_string(),
+            path,
+        };
+        self.put(share, frame, entry, KEPT_FOR.as_millis() as u64, size);
+        Ok(())
+    }
+
+    pub(super) async fn get(&self, share: &str, frame: i64) -> Result<Option<Kept>, Unavailable> {
+        let (entry, size) = {
+            let index = self.lock();
+            match index.kept.get(&(share.to_string(), frame)) {
+                Some(held) if held.until_ms > now_ms() => (held.entry.clone(), held.size),
+                _ => return Ok(None),
+            }
+        };
+        match entry {
+            Entry::Url(url) => Ok(Some(Kept::Url(url))),
+            Entry::File { name, path } => {
+                let file = match tokio::fs::File::open(&path).await {
+                    Ok(file) => file,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(Unavailable(format!("reading an original: {e}"))),
+                };
+                Ok(Some(Kept::File {
+                    name,
+                    size,
+                    body: Body::from_stream(read_stream(file)),
+                }))
+            }
+        }
+    }
+
+    pub(super) fn drop_share(&self, share: &str) {
+        let mut index = self.lock();
+        let keys: Vec<(String, i64)> = index
+            .kept
+            .keys()
+            .filter(|(s, _)| s == share)
+            .cloned()
+            .collect();
+        let gone: Vec<PathBuf> = keys.iter().filter_map(|k| index.remove(k)).collect();
+        index.wanted.retain(|(s, _), _| s != share);
+        drop(index);
+        remove_files(gone);
+    }
+}
+
+/// `file` as a stream of pieces of up to 256 KiB.
+fn read_stream(file: tokio::fs::File) -> impl Stream<Item = std::io::Result<Bytes>> + Send {
+    futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 256 << 10];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::store::Originals;
+    use super::*;
+
+    fn body(bytes: &'static [u8], split: usize) -> BodyStream {
+        let parts: Vec<Result<Bytes, axum::Error>> = bytes
+            .chunks(split)
+            .map(|c| Ok(Bytes::from_static(c)))
+            .collect();
+        Box::pin(futures_util::stream::iter(parts))
+    }
+
+    async fn read(kept: Option<Kept>) -> Vec<u8> {
+        match kept {
+            Some(Kept::File { body, .. }) => axum::body::to_bytes(body, usize::MAX)
+                .await
+                .expect("read")
+                .to_vec(),
+            _ => panic!("no file kept"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_is_kept_whole_within_the_limit_and_a_wait_ends_when_it_comes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let area = Originals::open(Some(dir.path()), None, 20).expect("open");
+        assert!(area.want("s1", "st:gallery:s1", 7).await.expect("want"));
+        assert_eq!(area.wanted().await.expect("wanted").len(), 1);
+        area.put_file("s1", 7, "A.NEF", 10, body(b"0123456789", 3))
+            .await
+            .expect("kept");
+        assert!(area.wanted().await.expect("wanted").is_empty(), "answered");
+        assert_eq!(
+            read(area.get("s1", 7).await.expect("get")).await,
+            b"0123456789"
+        );
+        // A second file does not fit beside the first: refused, the first untouched.
+        let full = area
+            .put_file("s1", 8, "B.NEF", 11, body(b"0123456789a", 4))
+            .await;
+        assert!(matches!(full, Err(PutError::Full(_))), "{full:?}");
+        // A body shorter or longer than it said is refused and its space given back.
+        let short = area.put_file("s1", 9, "C.NEF", 5, body(b"0123", 2)).await;
+        assert!(matches!(short, Err(PutError::Body(_))), "{short:?}");
+        let long = area.put_file("s1", 9, "C.NEF", 3, body(b"0123", 2)).await;
+        assert!(matches!(long, Err(PutError::Body(_))), "{long:?}");
+        area.put_file("s1", 9, "C.NEF", 10, body(b"abcdefghij", 10))
+            .await
+            .expect("the space of the cut ones is free again");
+        assert!(area.get("s2", 7).await.expect("get").is_none());
+        area.drop_share("s1").await.expect("drop");
+        assert!(area.get("s1", 7).await.expect("get").is_none());
+        let Originals::Local(local) = &area else {
+            unreachable!()
+        };
+        assert_eq!(local.lock().total, 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("originals"))
+                .expect("dir")
+                .count(),
+            0,
+            "no file left behind"
+        );
+    }
+
+    #[tokio::test]
+    async fn waits_are_bounded_and_a_url_expires_with_its_signature() {
+        let area = Originals::open(None, None, 1000).expect("open");
+        for frame in 0..MAX_WANTED as i64 {
+            assert!(area.want("s", "c", frame).await.expect("want"));
+        }
+        assert!(
+            !area.want("s", "c", -1).await.expect("want"),
+            "one too many"
+        );
+        assert!(
+            area.want("s", "c", 3).await.expect("want"),
+            "asked again: no new wait"
+        );
+        area.put_url(
+            "s",
+            1,
+            "https://bucket/a?X-Amz-Signature=1",
+            now_ms() + 60_000,
+        )
+        .await
+        .expect("url");
+        assert!(matches!(
+            area.get("s", 1).await.expect("get"),
+            Some(Kept::Url(u)) if u.ends_with("=1")
+        ));
+        area.put_url("s", 2, "https://bucket/b", now_ms().saturating_sub(1))
+            .await
+            .expect("url");
+        assert!(area.get("s", 2).await.expect("get").is_none(), "expired");
+    }
+}
