@@ -61,7 +61,7 @@ impl Originals {
         }
     }
 
-    /// Answer every wait not tried in the last [`RETRY`]; how many were answered.
+    /// Answer every wait not tried in the last 30 s; how many were answered.
     pub fn round(&mut self) -> Result<usize, RelayError> {
         let wanted = self.relay.originals_wanted()?;
         self.tried.retain(|_, at| at.elapsed() < RETRY);
