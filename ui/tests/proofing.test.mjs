@@ -64,9 +64,13 @@ test("a PIN-protected share: the prompt, picks up to the limit, a locked selecti
     const studioToken = relayToken("publisher", "studio:*");
     const bytesOf = async (path) =>
       Buffer.from(await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${studioToken}` } })).arrayBuffer());
-    const shared = await (await fetch(`${base}/v1/blobs/studio:gallery:${id}/state.json`, {
-      headers: { authorization: `Bearer ${studioToken}` },
-    })).json();
+    // The thumbnails come first, the 2048 px previews after.
+    const shared = await until("the previews", async () => {
+      const state = await (await fetch(`${base}/v1/blobs/studio:gallery:${id}/state.json`, {
+        headers: { authorization: `Bearer ${studioToken}` }, cache: "no-store",
+      })).json();
+      return state.frames.every((f) => f.preview) ? state : undefined;
+    });
     const one = shared.frames.find((f) => f.name === "IMG_0001.JPG");
     const clean = await bytesOf(`/v1/blobs/studio:camera/${one.frame}-2048.jpg`);
     const marked = await bytesOf(one.preview);

@@ -1,8 +1,9 @@
 //! `cargo xtask bench gallery`, part 2: `shotline run` with its embedded relay, a share,
 //! and 200 guests on the share's link over WebSocket; frames dropped into the hot folder
-//! at a shooting pace. Per frame and guest: stored (the frame's `time`) → `gallery_frame`
-//! received, and → its thumbnail's bytes fetched from the relay; p50/p99 and anything
-//! missing.
+//! at a shooting pace. Per frame and guest: stored (the frame's `time`) → its first
+//! `gallery_frame` received, → its thumbnail's bytes fetched from the relay, and → the
+//! `gallery_frame` that brings its 2048 px preview (the engine sends the thumbnail first);
+//! p50/p99 and anything missing.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,6 +34,8 @@ pub fn print_live(live: &Live) -> anyhow::Result<()> {
     let (b50, b99) = percentiles(&live.thumb_ms);
     println!("  stored -> gallery_frame at every guest   p50 {a50:>7.1} ms   p99 {a99:>7.1} ms");
     println!("  stored -> thumbnail bytes at every guest p50 {b50:>7.1} ms   p99 {b99:>7.1} ms");
+    let (c50, c99) = percentiles(&live.preview_ms);
+    println!("  stored -> 2048 px preview at every guest p50 {c50:>7.1} ms   p99 {c99:>7.1} ms");
     println!(
         "  missing: {} gallery_frame, {} thumbnails (of {})",
         live.missing_events,
@@ -50,6 +53,7 @@ pub fn print_live(live: &Live) -> anyhow::Result<()> {
 pub struct Live {
     event_ms: Vec<f64>,
     thumb_ms: Vec<f64>,
+    preview_ms: Vec<f64>,
     missing_events: usize,
     missing_thumbs: usize,
 }
@@ -122,8 +126,9 @@ pub fn live(bin: &Path, root: &Path, jpegs: &[PathBuf]) -> anyhow::Result<Live> 
     runtime.block_on(guests(&host, token, &channel, &staging, &hot, jpegs))
 }
 
-/// One guest's record: per frame (stored → event ms, stored → thumbnail ms).
-type Seen = Vec<(f64, Option<f64>)>;
+/// One guest's record: per frame (stored → first event ms, stored → thumbnail ms,
+/// stored → the event with the 2048 px preview ms).
+type Seen = Vec<(f64, Option<f64>, Option<f64>)>;
 
 async fn guests(
     host: &str,
@@ -189,8 +194,11 @@ async fn guests(
     let mut live = Live::default();
     for seen in records.iter() {
         live.missing_events += LIVE_FRAMES.saturating_sub(seen.len());
-        for (event, thumb) in seen {
+        for (event, thumb, preview) in seen {
             live.event_ms.push(*event);
+            if let Some(p) = preview {
+                live.preview_ms.push(*p);
+            }
             match thumb {
                 Some(t) => live.thumb_ms.push(*t),
                 None => live.missing_thumbs += 1,
@@ -203,12 +211,15 @@ async fn guests(
     Ok(live)
 }
 
-/// Until `LIVE_FRAMES` frames came: each `gallery_frame`'s delay, then its thumbnail's,
-/// into `records[slot]` as they come.
+/// Until every one of `LIVE_FRAMES` frames came with its preview: each frame's first
+/// `gallery_frame`'s delay, its thumbnail's, and the delay of the one that brings its
+/// preview, into `records[slot]`.
 async fn guest(mut ws: Ws, host: &str, token: &str, records: &Mutex<Vec<Seen>>, slot: usize) {
-    let mut seen = 0;
+    // Frame id → its place in this guest's record.
+    let mut frames = std::collections::HashMap::new();
+    let mut previews = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(LIVE_FRAMES as u64 * 4 + 60);
-    while seen < LIVE_FRAMES {
+    while previews < LIVE_FRAMES {
         let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, ws.next()).await else {
             break;
         };
@@ -223,12 +234,29 @@ async fn guest(mut ws: Ws, host: &str, token: &str, records: &Mutex<Vec<Seen>>, 
         if frame["type"] != "event" || event["type"] != "gallery_frame" {
             continue;
         }
-        let time = event["payload"]["time"].as_f64().unwrap_or(received);
-        let thumb = match event["payload"]["thumbnail"].as_str() {
-            Some(path) => fetch(host, path, token).await.ok().map(|_| now_ms() - time),
-            None => None,
+        let payload = &event["payload"];
+        let time = payload["time"].as_f64().unwrap_or(received);
+        let id = payload["frame"].as_i64().unwrap_or_default();
+        let has_preview = payload["preview"].is_string();
+        let at = match frames.get(&id) {
+            Some(at) => *at,
+            None => {
+                let thumb = match payload["thumbnail"].as_str() {
+                    Some(path) => fetch(host, path, token).await.ok().map(|_| now_ms() - time),
+                    None => None,
+                };
+                let mut all = records.lock().await;
+                all[slot].push((received - time, thumb, None));
+                frames.insert(id, all[slot].len() - 1);
+                all[slot].len() - 1
+            }
         };
-        records.lock().await[slot].push((received - time, thumb));
-        seen += 1;
+        if has_preview {
+            let mut all = records.lock().await;
+            if all[slot][at].2.is_none() {
+                all[slot][at].2 = Some(received - time);
+                previews += 1;
+            }
+        }
     }
 }

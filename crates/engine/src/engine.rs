@@ -140,7 +140,7 @@ impl Engine {
                 self.upload_credentials.clone(),
             ) {
                 Ok(uploader) => {
-                    cloud = Some(uploader.client());
+                    cloud = upload.presign_for_guests().then(|| uploader.client());
                     tasks.spawn(uploader.with_pause(paused.clone()).run(shutdown_rx.clone()));
                 }
                 Err(why) => self.bus.notify(

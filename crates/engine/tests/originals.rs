@@ -3,8 +3,8 @@
 //! the guest gets the library's file byte for byte — or, once the frame is in the cloud
 //! bucket (a real `s3s-fs`, which checks signatures), a presigned address of it that
 //! serves the same bytes and stops working when tampered with. A share that allows only
-//! web size, a frame the share does not show, and another share's guest are refused; every
-//! original served is in the share's activity.
+//! web size, a frame the share does not show, and another share's guest are refused; the
+//! page's one-use ticket works once; every original served is in the share's activity.
 
 mod common;
 #[allow(dead_code)]
@@ -145,9 +145,19 @@ fn a_guest_gets_the_librarys_original_byte_for_byte_only_where_the_share_allows_
         .unwrap_or_default()
         .to_string();
     assert!(disposition.contains("A_0001.NEF"), "{disposition}");
-    // Asked again (a retry, another device): served from the relay's area.
-    let (status, _, again) = get(&original, &ana, Some("application/json"));
-    assert_eq!((status, again.len()), (200, raw.len()));
+    // Asked again by the page (JSON): from the relay's area, by a one-use ticket the page
+    // opens (so the browser saves the file as it comes; no token in the address).
+    let (status, _, body) = get(&original, &ana, Some("application/json"));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let ticket = serde_json::from_slice::<Value>(&body).expect("json")["url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    assert!(ticket.contains("?ticket="), "{ticket}");
+    let (status, _, again) = get(&format!("{base}{ticket}"), "", None);
+    assert_eq!(status, 200);
+    assert!(again == raw, "the ticket's file, byte for byte");
+    assert_eq!(get(&format!("{base}{ticket}"), "", None).0, 401, "used up");
 
     // Refused: no token, a frame the share does not show, another share's guest.
     assert_eq!(get(&original, "", None).0, 401);
@@ -215,7 +225,7 @@ fn an_uploaded_frames_original_comes_from_the_cloud_by_a_presigned_address() {
     let mut studio = studio_on(port);
     let mut text = std::fs::read_to_string(&studio.config).expect("config");
     text.push_str(&format!(
-        "\n[upload]\nendpoint = \"{}\"\nregion = \"us-east-1\"\nbucket = \"proofs\"\nkey = \"{{studio}}/{{session}}/{{name}}\"\n",
+        "\n[upload]\nendpoint = \"{}\"\nregion = \"us-east-1\"\nbucket = \"proofs\"\nkey = \"{{studio}}/{{session}}/{{name}}\"\npresign_for_guests = true\n",
         server.endpoint()
     ));
     std::fs::write(&studio.config, text).expect("config");

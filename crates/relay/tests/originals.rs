@@ -119,7 +119,7 @@ async fn originals_go_from_the_engine_to_a_guest_on_any_node(backend: Backend) {
 
     // A presigned address for frame 2: the page gets it as JSON, a link as a redirect.
     let url = "https://bucket.example/B.NEF?X-Amz-Signature=abc";
-    let presigned = json!({"url": url, "expires": now_secs() + 900}).to_string();
+    let presigned = json!({"url": url, "expires_in": 900}).to_string();
     let (status, _) = http(
         &a,
         "PUT",

@@ -239,7 +239,7 @@ function connect(): void {
         if (grid.add(event.payload, true)) counted();
         decorate(event.payload.frame);
         applyFilters();
-        viewer.refresh();
+        viewer.refresh(event.payload);
       } else {
         const answered = answers.apply({ id: frame.id, ts: frame.ts, event } as Entry);
         if (answered !== undefined) refreshFrame(answered);

@@ -4,6 +4,7 @@
 // pressed, this guest's pick when a selection is asked for, every guest's marks, and the
 // comment thread — always as text.
 
+import type { GalleryFrame } from "../generated/GalleryFrame";
 import type { Answers } from "./answers.js";
 import { $ } from "./dom.js";
 import { PLACEHOLDER, type Grid } from "./grid.js";
@@ -25,6 +26,8 @@ export class Viewer {
   private readonly dialog = $<HTMLDialogElement>("viewer");
   private readonly image = $<HTMLImageElement>("viewer-image");
   private current?: number;
+  /** The 2048 px preview asked for the open frame. */
+  private shownPreview?: string;
   private touchX?: number;
 
   constructor(private readonly parts: ViewerParts) {
@@ -127,9 +130,18 @@ export class Viewer {
     $("comments").replaceChildren(...items);
   }
 
-  /** Newer frames arrived: the position text changes. */
-  refresh(): void {
-    if (this.current !== undefined) this.position();
+  /** A frame arrived (a newer one: the position text changes; the open one's 2048 px
+   *  preview, sent after its thumbnail: it replaces the thumbnail). */
+  refresh(arrived?: GalleryFrame): void {
+    if (this.current === undefined) return;
+    this.position();
+    const id = this.current;
+    const large = arrived?.frame === id ? arrived.preview : undefined;
+    if (!large || large === this.shownPreview) return;
+    this.shownPreview = large;
+    void this.parts.loadBlob(large).then((url) => {
+      if (url && this.current === id) this.image.src = url;
+    });
   }
 
   private step(by: number): void {
@@ -160,6 +172,7 @@ export class Viewer {
     const thumb = frame.thumbnail ? this.parts.cached(frame.thumbnail) : undefined;
     this.image.src = thumb ?? PLACEHOLDER;
     const large = frame.preview;
+    this.shownPreview = large ?? undefined;
     if (!large) return;
     void this.parts.loadBlob(large).then((url) => {
       if (url && this.current === id) this.image.src = url;

@@ -49,18 +49,7 @@ pub(super) fn apply(
 }
 
 fn upload(config: &mut Config) -> &mut Upload {
-    config.upload.get_or_insert_with(|| Upload {
-        endpoint: String::new(),
-        region: super::default_region(),
-        bucket: String::new(),
-        key: super::default_key(),
-        path_style: None,
-        after_backups: 0,
-        concurrency: super::default_concurrency(),
-        part_size: super::default_part_size(),
-        public_url: None,
-        bandwidth: None,
-    })
+    config.upload.get_or_insert_with(Upload::default)
 }
 
 fn backups(value: &OsString, cwd: &std::path::Path) -> Vec<Backup> {

@@ -12,6 +12,7 @@ pub mod gallery;
 mod load;
 pub mod metadata;
 pub mod notify;
+mod upload;
 mod validate;
 
 use std::fmt;
@@ -26,6 +27,7 @@ pub use gallery::Gallery;
 pub use load::Loaded;
 pub use metadata::Metadata;
 pub use notify::Notify;
+pub use upload::Upload;
 pub use validate::{check_folders, prepare_folders};
 
 /// The commented default configuration, as `shotline config default` prints it.
@@ -209,78 +211,6 @@ impl Relay {
     }
 }
 
-/// `[upload]`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Upload {
-    /// S3-compatible endpoint URL.
-    pub endpoint: String,
-    /// Region (`auto` for R2).
-    #[serde(default = "default_region")]
-    pub region: String,
-    /// Bucket name.
-    pub bucket: String,
-    /// Object key template.
-    #[serde(default = "default_key")]
-    pub key: String,
-    /// Path-style URLs (`endpoint/bucket/key`); default: on, except for AWS endpoints.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path_style: Option<bool>,
-    /// Upload a frame only once it is verified on this many backup targets (0: at once).
-    #[serde(default)]
-    pub after_backups: u32,
-    /// Frames uploaded at the same time.
-    #[serde(default = "default_concurrency")]
-    pub concurrency: usize,
-    /// Part size of multipart uploads, also the size from which they are used (`32MB`;
-    /// at least 5 MiB, as S3 requires).
-    #[serde(default = "default_part_size")]
-    pub part_size: String,
-    /// Upload bandwidth limit over all uploads, e.g. `"20MB/s"`; absent: none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bandwidth: Option<String>,
-    /// Public base URL of the bucket, for links in `upload_complete` events.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_url: Option<String>,
-}
-
-impl Default for Upload {
-    /// Empty endpoint and bucket (not valid until filled in); the documented defaults.
-    fn default() -> Self {
-        Self {
-            endpoint: String::new(),
-            region: default_region(),
-            bucket: String::new(),
-            key: default_key(),
-            path_style: None,
-            after_backups: 0,
-            concurrency: default_concurrency(),
-            part_size: default_part_size(),
-            bandwidth: None,
-            public_url: None,
-        }
-    }
-}
-
-impl Upload {
-    /// Whether to use path-style URLs.
-    pub fn path_style(&self) -> bool {
-        self.path_style
-            .unwrap_or_else(|| !self.endpoint.contains("amazonaws.com"))
-    }
-
-    /// [`Upload::bandwidth`] in bytes per second (validated by `config check`).
-    pub fn bandwidth_bytes(&self) -> Option<u64> {
-        let text = self.bandwidth.as_deref()?;
-        parse_size(text.trim().trim_end_matches("/s")).filter(|b| *b > 0)
-    }
-
-    /// [`Upload::part_size`] in bytes (validated by `config check`; 8 MiB if unreadable).
-    pub fn part_size_bytes(&self) -> u64 {
-        parse_size(&self.part_size).unwrap_or(32 << 20)
-    }
-}
-
 /// `8MB`, `16 MiB`, `5242880`: a size in bytes (KB/MB/GB are powers of 1024 here, as
 /// S3's part limits are).
 pub fn parse_size(text: &str) -> Option<u64> {
@@ -298,22 +228,6 @@ pub fn parse_size(text: &str) -> Option<u64> {
         _ => return None,
     };
     number.checked_mul(factor)
-}
-
-fn default_concurrency() -> usize {
-    4
-}
-
-fn default_part_size() -> String {
-    "32MB".into()
-}
-
-fn default_region() -> String {
-    "auto".into()
-}
-
-fn default_key() -> String {
-    "{studio}/{session}/{name}".into()
 }
 
 impl Default for Config {

@@ -1,5 +1,5 @@
-//! The live gallery in the journal: each frame's previews, the shares (a session opened
-//! to guests, with its link), and which frames each share has published.
+//! The live gallery in the journal: the shares (a session opened to guests, with its
+//! link), and which frames each share has published (each frame's previews: `previews`).
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -10,15 +10,6 @@ use crate::preview::watermark::Watermark;
 
 use super::{Journal, now_ms};
 use crate::Result;
-
-/// A stored frame still without previews.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NeedsPreview {
-    /// The shot.
-    pub shot_id: i64,
-    /// Its path in the library.
-    pub rel_path: String,
-}
 
 /// One share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -89,8 +80,10 @@ pub struct ShareFrame {
     pub name: String,
     /// When it was stored, ms since the epoch.
     pub stored_ms: i64,
-    /// Upright size, when its previews were made.
+    /// Upright size, when its thumbnail was made.
     pub size: Option<(u32, u32)>,
+    /// Its 2048 px preview is made too (the thumbnail comes first).
+    pub preview_made: bool,
     /// The share's watermark version it was sent with (0: none ever set).
     pub version: i64,
 }
@@ -126,45 +119,6 @@ fn share(r: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
 }
 
 impl Journal {
-    /// Up to `limit` stored frames without previews, oldest first.
-    pub fn needs_preview(&self, limit: usize) -> Result<Vec<NeedsPreview>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT s.id, s.rel_path FROM shots s LEFT JOIN previews p ON p.shot_id = s.id \
-             WHERE s.state = 'stored' AND s.rel_path IS NOT NULL AND p.shot_id IS NULL \
-             ORDER BY s.id LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok(NeedsPreview {
-                shot_id: r.get(0)?,
-                rel_path: r.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// `shot`'s previews are made (upright `width` × `height`), or could not be (`error`).
-    pub fn preview_done(
-        &self,
-        shot: i64,
-        size: Option<(u32, u32)>,
-        error: Option<&str>,
-    ) -> Result<()> {
-        self.conn().execute(
-            "INSERT OR REPLACE INTO previews (shot_id, state, width, height, error, made_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                shot,
-                if size.is_some() { "made" } else { "none" },
-                size.map(|s| s.0),
-                size.map(|s| s.1),
-                error,
-                now_ms()
-            ],
-        )?;
-        Ok(())
-    }
-
     /// Keep a new share.
     pub fn create_share(&self, share: &Share) -> Result<()> {
         self.conn().execute(
@@ -255,16 +209,19 @@ impl Journal {
         Ok(())
     }
 
-    /// Frames of `share`'s session with their previews done (made or not) and not yet
-    /// published to it, oldest first.
+    /// Frames of `share`'s session with their thumbnails done (made or not) and not yet
+    /// published to it (or published before the share's watermark changed, or before
+    /// their 2048 px preview was made), oldest first.
     pub fn frames_to_publish(&self, share: &str, limit: usize) -> Result<Vec<ShareFrame>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT s.id, s.original, s.stored_ms, p.width, p.height, h.watermark_version \
+            "SELECT s.id, s.original, s.stored_ms, p.width, p.height, h.watermark_version, \
+             p.state = 'made' \
              FROM shares h JOIN shots s ON s.session = h.session AND s.state = 'stored' \
              JOIN previews p ON p.shot_id = s.id \
              LEFT JOIN share_frames f ON f.share = h.id AND f.shot_id = s.id \
-             WHERE h.id = ?1 AND (f.shot_id IS NULL OR f.version < h.watermark_version) \
+             WHERE h.id = ?1 AND (f.shot_id IS NULL OR f.version < h.watermark_version \
+               OR (p.state = 'made' AND f.preview = 0)) \
              ORDER BY s.id LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![share, limit as i64], frame)?;
@@ -276,7 +233,7 @@ impl Journal {
     pub fn previews_for_studio(&self, within_ms: i64, limit: usize) -> Result<Vec<ShareFrame>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT s.id, s.original, s.stored_ms, p.width, p.height, 0 FROM previews p \
+            "SELECT s.id, s.original, s.stored_ms, p.width, p.height, 0, 1 FROM previews p \
              INDEXED BY previews_for_studio JOIN shots s ON s.id = p.shot_id \
              WHERE p.state = 'made' AND p.studio_ms IS NULL AND s.stored_ms >= ?1 \
              ORDER BY p.shot_id DESC LIMIT ?2",
@@ -294,13 +251,20 @@ impl Journal {
         Ok(())
     }
 
-    /// `shot` is published to `share`.
-    pub fn frame_published(&self, share: &str, shot: i64, version: i64) -> Result<()> {
+    /// `shot` is published to `share` (with its 2048 px preview, or its thumbnail only).
+    pub fn frame_published(
+        &self,
+        share: &str,
+        shot: i64,
+        version: i64,
+        preview: bool,
+    ) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO share_frames (share, shot_id, published_ms, version) VALUES (?1, ?2, ?3, ?4) \
+            "INSERT INTO share_frames (share, shot_id, published_ms, version, preview) \
+             VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (share, shot_id) DO UPDATE SET published_ms = excluded.published_ms, \
-             version = MAX(version, excluded.version)",
-            params![share, shot, now_ms(), version],
+             version = MAX(version, excluded.version), preview = excluded.preview",
+            params![share, shot, now_ms(), version, preview],
         )?;
         Ok(())
     }
@@ -309,7 +273,8 @@ impl Journal {
     pub fn share_frames(&self, share: &str) -> Result<Vec<ShareFrame>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT s.id, s.original, s.stored_ms, p.width, p.height, f.version FROM share_frames f \
+            "SELECT s.id, s.original, s.stored_ms, p.width, p.height, f.version, \
+             p.state = 'made' AND f.preview = 1 FROM share_frames f \
              JOIN shots s ON s.id = f.shot_id LEFT JOIN previews p ON p.shot_id = s.id \
              WHERE f.share = ?1 ORDER BY s.id",
         )?;
@@ -343,5 +308,6 @@ fn frame(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShareFrame> {
         stored_ms: r.get::<_, Option<i64>>(2)?.unwrap_or_default(),
         size: w.zip(h).map(|(w, h)| (w as u32, h as u32)),
         version: r.get(5)?,
+        preview_made: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
     })
 }

@@ -8,7 +8,8 @@
 //! - `outbox`: events waiting for the relay, each with a unique id.
 //! - `camera`: card files and camera status.
 //! - `camera_requests`: requests from other processes for the camera thread.
-//! - `gallery`: previews, shares and what each share published.
+//! - `gallery`: shares and what each share published.
+//! - `previews`: each frame's thumbnail, then its 2048 px preview.
 //! - `answers`: the guests' answers to each share, and the sidecars written from them.
 //! - `proof`: what is sealed into which ASC MHL generation, and the repairs made.
 //! - `report`: the read-only summaries `status` and the UI show.
@@ -22,6 +23,7 @@ mod jobs;
 mod mail;
 mod originals;
 mod outbox;
+mod previews;
 mod proof;
 mod proofing;
 mod report;
@@ -41,11 +43,12 @@ use crate::Result;
 pub use answers::{Answer, Feedback, Marks};
 pub use camera::{CardFile, CardState};
 pub use camera_requests::{CameraAction, CameraRequest, RequestState};
-pub use gallery::{NeedsPreview, Share, ShareFrame};
+pub use gallery::{Share, ShareFrame};
 pub use jobs::{Job, JobState};
 pub use mail::{DigestComment, Mail};
 pub use originals::Original;
 pub use outbox::Outgoing;
+pub use previews::{NeedsPreview, Stage};
 pub use proof::{Repair, ReportFrame, Seal, Unsealed};
 pub use proofing::{Activity, Selection, ShareChange};
 pub use report::{RecentShot, Report, TargetReport};

@@ -293,6 +293,10 @@ CREATE TABLE selections (
     PRIMARY KEY (share, submit_id)
 );
 "#,
+    // The thumbnail first, the 2048 px preview after: whether a share has sent it.
+    r#"
+ALTER TABLE share_frames ADD COLUMN preview INTEGER NOT NULL DEFAULT 1;
+"#,
 ];
 
 /// Bring the schema up to date in one transaction that holds SQLite's write lock: two

@@ -360,3 +360,58 @@ fn a_frames_likes_cost_in_proportion_to_them() {
     let (one, two) = (steps(1, 300), steps(2, 600));
     assert!(two < one * 3, "{one} steps for 300 likes, {two} for 600");
 }
+
+#[test]
+fn thumbnails_come_first_and_a_share_sends_a_frame_again_for_its_preview() {
+    let (_dir, j) = journal();
+    let targets: Vec<String> = Vec::new();
+    let a = reserve(&j, "/in/a.jpg", "a.jpg");
+    j.mark_stored(a.id, 10, "h1", &targets).expect("stored");
+    let b = reserve(&j, "/in/b.jpg", "b.jpg");
+    j.mark_stored(b.id, 10, "h2", &targets).expect("stored");
+    let stages = |j: &Journal| -> Vec<(i64, Stage)> {
+        j.needs_preview(10)
+            .expect("due")
+            .iter()
+            .map(|n| (n.shot_id, n.stage))
+            .collect()
+    };
+    assert_eq!(
+        stages(&j),
+        [(a.id, Stage::Thumbnail), (b.id, Stage::Thumbnail)]
+    );
+    j.thumbnail_done(a.id, (300, 200)).expect("thumb");
+    assert_eq!(
+        stages(&j),
+        [(b.id, Stage::Thumbnail), (a.id, Stage::Preview)],
+        "every thumbnail before a preview"
+    );
+    let share = crate::share::create(
+        &j,
+        "s1",
+        None,
+        std::time::Duration::from_secs(3600),
+        Default::default(),
+    )
+    .expect("share");
+    let due = j.frames_to_publish(&share.id, 10).expect("due");
+    assert_eq!(due.len(), 1, "a's thumbnail is made");
+    assert!(!due[0].preview_made);
+    j.frame_published(&share.id, a.id, 0, false).expect("sent");
+    assert!(j.frames_to_publish(&share.id, 10).expect("due").is_empty());
+    j.preview_done(a.id, Some((300, 200)), None)
+        .expect("preview");
+    let again = j.frames_to_publish(&share.id, 10).expect("due");
+    assert_eq!(
+        (again.len(), again[0].preview_made),
+        (1, true),
+        "sent again with its preview"
+    );
+    j.frame_published(&share.id, a.id, 0, true).expect("sent");
+    assert!(j.frames_to_publish(&share.id, 10).expect("due").is_empty());
+    assert!(j.share_frames(&share.id).expect("frames")[0].preview_made);
+    // A preview that fails after its thumbnail: the thumbnail stays, nothing is retried.
+    j.thumbnail_done(b.id, (300, 200)).expect("thumb");
+    j.preview_failed(b.id, "gone").expect("failed");
+    assert!(stages(&j).is_empty());
+}

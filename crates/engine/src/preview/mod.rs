@@ -1,5 +1,6 @@
 //! Previews of every stored frame, made off the copy path (backups never wait for them):
-//! a JPEG of long edge 2048 px and a thumbnail of 400 px, EXIF orientation applied. From a
+//! a thumbnail of 400 px first (from an eighth-scale decode: guests see the frame in a
+//! fraction of the time), then a JPEG of long edge 2048 px, EXIF orientation applied. From a
 //! JPEG, decoded at reduced scale; from a RAW file, its largest embedded JPEG. A frame with
 //! nothing to show gets none (the gallery shows a placeholder with its name).
 //!
@@ -70,8 +71,22 @@ pub fn make(path: &Path) -> Result<Previews, PreviewError> {
     make_from(&bytes)
 }
 
-/// The previews of a frame's bytes.
-pub fn make_from(bytes: &[u8]) -> Result<Previews, PreviewError> {
+/// The picture in a frame's bytes: the JPEG (the frame, or the largest inside a RAW), the
+/// orientation to turn it upright, and its upright size.
+struct Source<'a> {
+    jpeg: &'a [u8],
+    turn: u16,
+    width: u32,
+    height: u32,
+}
+
+impl Source<'_> {
+    fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+}
+
+fn source(bytes: &[u8]) -> Result<Source<'_>, PreviewError> {
     let jpeg = if bytes.starts_with(&[0xFF, 0xD8]) {
         bytes
     } else {
@@ -89,14 +104,55 @@ pub fn make_from(bytes: &[u8]) -> Result<Previews, PreviewError> {
     } else {
         (u32::from(w), u32::from(h))
     };
-    let decoded = image::orient(image::decode(jpeg, PREVIEW_EDGE)?, turn);
+    Ok(Source {
+        jpeg,
+        turn,
+        width,
+        height,
+    })
+}
+
+/// A frame's thumbnail and its upright size.
+#[derive(Debug, Clone)]
+pub struct Thumbnail {
+    /// The thumbnail JPEG (long edge 400 at most).
+    pub thumbnail: Vec<u8>,
+    /// The frame's width, upright.
+    pub width: u32,
+    /// Its height, upright.
+    pub height: u32,
+}
+
+/// The thumbnail of a frame's bytes, from the smallest decode that gives it (an eighth
+/// of a 24 MP frame's pixels): a fraction of the preview's work, so it goes first.
+pub fn thumbnail_from(bytes: &[u8]) -> Result<Thumbnail, PreviewError> {
+    let src = source(bytes)?;
+    let decoded = image::orient(image::decode(src.jpeg, THUMB_EDGE)?, src.turn);
+    Ok(Thumbnail {
+        thumbnail: image::encode(&image::fit(&decoded, THUMB_EDGE)?, 78)?,
+        width: src.width,
+        height: src.height,
+    })
+}
+
+/// The 2048 px preview of a frame's bytes.
+pub fn preview_from(bytes: &[u8]) -> Result<Vec<u8>, PreviewError> {
+    let src = source(bytes)?;
+    let decoded = image::orient(image::decode(src.jpeg, PREVIEW_EDGE)?, src.turn);
+    image::encode(&image::fit(&decoded, PREVIEW_EDGE)?, 82)
+}
+
+/// The previews of a frame's bytes (both at once: the thumbnail from the preview).
+pub fn make_from(bytes: &[u8]) -> Result<Previews, PreviewError> {
+    let src = source(bytes)?;
+    let decoded = image::orient(image::decode(src.jpeg, PREVIEW_EDGE)?, src.turn);
     let large = image::fit(&decoded, PREVIEW_EDGE)?;
     let small = image::fit(&large, THUMB_EDGE)?;
     Ok(Previews {
         preview: image::encode(&large, 82)?,
         thumbnail: image::encode(&small, 78)?,
-        width,
-        height,
+        width: src.width,
+        height: src.height,
     })
 }
 
@@ -116,15 +172,19 @@ pub fn store(
     previews: &Previews,
 ) -> std::io::Result<(PathBuf, PathBuf)> {
     let (preview, thumb) = paths(library, shot);
-    if let Some(dir) = preview.parent() {
+    store_one(&preview, &previews.preview)?;
+    store_one(&thumb, &previews.thumbnail)?;
+    Ok((preview, thumb))
+}
+
+/// Keep one of a shot's pictures at `path` (one of [`paths`]), whole or not at all.
+pub fn store_one(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    for (path, bytes) in [(&preview, &previews.preview), (&thumb, &previews.thumbnail)] {
-        let partial = crate::copy::partial_path(path);
-        std::fs::write(&partial, bytes)?;
-        std::fs::rename(&partial, path)?;
-    }
-    Ok((preview, thumb))
+    let partial = crate::copy::partial_path(path);
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(&partial, path)
 }
 
 #[cfg(test)]
@@ -151,5 +211,13 @@ mod tests {
             make_from(b"not a picture"),
             Err(PreviewError::NoPicture)
         ));
+        // The thumbnail alone, first: the same size, from a smaller decode.
+        let first = thumbnail_from(&raw).expect("thumbnail");
+        assert_eq!((first.width, first.height), (3000, 2000));
+        assert_eq!(embedded::size(&first.thumbnail), Some((400, 267)));
+        assert_eq!(
+            embedded::size(&preview_from(&raw).expect("preview")),
+            Some((2048, 1365))
+        );
     }
 }

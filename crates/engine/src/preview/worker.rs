@@ -1,6 +1,7 @@
 //! The engine's preview task: previews for every stored frame, one at a time on a
-//! blocking thread, woken when a frame is stored (and every few seconds, for frames an
-//! earlier run stored). A frame that cannot be shown is recorded as such and not tried
+//! blocking thread — every thumbnail due before the next 2048 px preview, so a burst
+//! reaches guests as thumbnails first — woken when a frame is stored (and every few
+//! seconds, for frames an earlier run stored). A frame that cannot be shown is recorded as such and not tried
 //! again; the gallery shows a placeholder with its name.
 
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
-use crate::journal::Journal;
+use crate::journal::{Journal, NeedsPreview, Stage};
 
 /// Frames taken per round.
 const BATCH: usize = 16;
@@ -43,30 +44,62 @@ pub async fn run(
             }
             continue;
         }
+        // Every thumbnail due first; then one preview, and the thumbnails of frames
+        // stored meanwhile before the next.
+        let mut previews_done = 0;
         for item in due {
             if *shutdown.borrow() {
                 return;
             }
-            let (journal, library) = (journal.clone(), library.clone());
-            let _ = tokio::task::spawn_blocking(move || {
-                let path = library.join(&item.rel_path);
-                let outcome = super::make(&path).and_then(|p| {
-                    super::store(&library, item.shot_id, &p)?;
-                    Ok((p.width, p.height))
-                });
-                let recorded = match outcome {
-                    Ok(size) => journal.preview_done(item.shot_id, Some(size), None),
-                    Err(e) => {
-                        tracing::info!("no preview of {}: {e}", item.rel_path);
-                        journal.preview_done(item.shot_id, None, Some(&e.to_string()))
-                    }
-                };
-                if let Err(e) = recorded {
-                    tracing::warn!("previews: {e}");
+            if item.stage == Stage::Preview {
+                if previews_done == 1 {
+                    break;
                 }
-            })
-            .await;
+                previews_done += 1;
+            }
+            let (journal, library) = (journal.clone(), library.clone());
+            let _ = tokio::task::spawn_blocking(move || make(&journal, &library, &item)).await;
             made.notify_one();
         }
+    }
+}
+
+/// Make what `item` needs next, and record it.
+fn make(journal: &Journal, library: &std::path::Path, item: &NeedsPreview) {
+    let path = library.join(&item.rel_path);
+    let (preview, thumb) = super::paths(library, item.shot_id);
+    let bytes = std::fs::read(&path).map_err(super::PreviewError::from);
+    let recorded = match item.stage {
+        Stage::Thumbnail => {
+            let made = bytes.and_then(|b| super::thumbnail_from(&b)).and_then(|t| {
+                super::store_one(&thumb, &t.thumbnail)?;
+                Ok((t.width, t.height))
+            });
+            match made {
+                Ok(size) => journal.thumbnail_done(item.shot_id, size),
+                Err(e) => {
+                    tracing::info!("no preview of {}: {e}", item.rel_path);
+                    journal.preview_done(item.shot_id, None, Some(&e.to_string()))
+                }
+            }
+        }
+        Stage::Preview => {
+            let made = bytes
+                .and_then(|b| Ok((super::preview_from(&b)?, super::source(&b)?.size())))
+                .and_then(|(p, size)| {
+                    super::store_one(&preview, &p)?;
+                    Ok(size)
+                });
+            match made {
+                Ok(size) => journal.preview_done(item.shot_id, Some(size), None),
+                Err(e) => {
+                    tracing::info!("no 2048 px preview of {}: {e}", item.rel_path);
+                    journal.preview_failed(item.shot_id, &e.to_string())
+                }
+            }
+        }
+    };
+    if let Err(e) = recorded {
+        tracing::warn!("previews: {e}");
     }
 }

@@ -19,8 +19,9 @@ use crate::upload::s3;
 
 /// How long a presigned address is good for.
 pub const PRESIGNED_FOR: Duration = Duration::from_secs(15 * 60);
-/// An original tried is not tried again for this long (the relay keeps the wait).
-const RETRY: Duration = Duration::from_secs(30);
+/// An original tried is not tried again for this long (the relay keeps the wait; a guest
+/// waits 25 s, so a failed first try still has a second within it).
+const RETRY: Duration = Duration::from_secs(5);
 /// Files go to the relay at this rate at least, or the transfer is cut off.
 const SLOWEST: u64 = 256 << 10;
 
@@ -31,6 +32,8 @@ pub enum Answered {
     Url,
     /// The file, this many bytes.
     File(u64),
+    /// The file is to be sent (after every address).
+    Later,
     /// Nothing: the share does not allow originals, or does not show the frame.
     Refused(&'static str),
 }
@@ -45,7 +48,8 @@ pub struct Originals {
 }
 
 impl Originals {
-    /// Answer from `library` (and the `cloud` bucket, when uploads are set up).
+    /// Answer from `library` (and the `cloud` bucket, when uploads are set up and guests can
+    /// reach it).
     pub fn new(
         journal: Arc<Journal>,
         library: PathBuf,
@@ -61,29 +65,57 @@ impl Originals {
         }
     }
 
-    /// Answer every wait not tried in the last 30 s; how many were answered.
+    /// Answer every wait not tried in the last 5 s: the cloud's addresses first (they
+    /// take no time), then the files one at a time, each only if a guest still waits
+    /// for it. How many were answered.
     pub fn round(&mut self) -> Result<usize, RelayError> {
         let wanted = self.relay.originals_wanted()?;
         self.tried.retain(|_, at| at.elapsed() < RETRY);
         let mut answered = 0;
+        let mut files = Vec::new();
         for (share, frame) in wanted {
             if self.tried.contains_key(&(share.clone(), frame)) {
                 continue;
             }
             self.tried.insert((share.clone(), frame), Instant::now());
-            match self.answer(&share, frame) {
-                Ok(Answered::Refused(why)) => {
-                    tracing::info!(share, frame, why, "an original not sent");
-                }
-                Ok(_) => answered += 1,
-                Err(e) => tracing::warn!(share, frame, "an original not sent: {e:#}"),
+            match self.answer(&share, frame, false) {
+                Ok(Answered::Later) => files.push((share, frame)),
+                outcome => answered += self.report(&share, frame, outcome),
             }
+        }
+        for (n, (share, frame)) in files.into_iter().enumerate() {
+            // A file can take a while: the next one only if someone still waits for it.
+            if n > 0
+                && !self
+                    .relay
+                    .originals_wanted()?
+                    .contains(&(share.clone(), frame))
+            {
+                continue;
+            }
+            let outcome = self.answer(&share, frame, true);
+            answered += self.report(&share, frame, outcome);
         }
         Ok(answered)
     }
 
-    /// Answer the wait for `frame` of `share`.
-    pub fn answer(&self, share: &str, frame: i64) -> anyhow::Result<Answered> {
+    fn report(&self, share: &str, frame: i64, outcome: anyhow::Result<Answered>) -> usize {
+        match outcome {
+            Ok(Answered::Refused(why)) => {
+                tracing::info!(share, frame, why, "an original not sent");
+                0
+            }
+            Ok(_) => 1,
+            Err(e) => {
+                tracing::warn!(share, frame, "an original not sent: {e:#}");
+                0
+            }
+        }
+    }
+
+    /// Answer the wait for `frame` of `share`: with the cloud's address when it can be;
+    /// with the file when `files` (else [`Answered::Later`]).
+    pub fn answer(&self, share: &str, frame: i64, files: bool) -> anyhow::Result<Answered> {
         let Some(known) = self.journal.share(share)? else {
             return Ok(Answered::Refused("no such share"));
         };
@@ -101,10 +133,12 @@ impl Originals {
             .to_string();
         if let (Some(cloud), Some(key)) = (&self.cloud, &original.cloud_key) {
             let url = cloud.presigned_get(key, &name, PRESIGNED_FOR);
-            let expires = crate::journal::now_ms() as u64 / 1000 + PRESIGNED_FOR.as_secs();
             self.relay
-                .put_original_url(share, frame, url.as_str(), expires)?;
+                .put_original_url(share, frame, url.as_str(), PRESIGNED_FOR.as_secs())?;
             return Ok(Answered::Url);
+        }
+        if !files {
+            return Ok(Answered::Later);
         }
         let path = self.library.join(&original.rel_path);
         let file =

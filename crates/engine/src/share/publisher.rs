@@ -1,7 +1,8 @@
 //! The engine's gallery task: for every share in the journal, make its link (a guest
 //! token minted on the relay through `POST /v1/tokens`), tell the relay it is open (or
-//! that it closed), and send it each frame of its session once the frame's previews are
-//! made: the preview and thumbnail into the relay's blob store, then a `gallery_frame`
+//! that it closed), and send it each frame of its session once the frame's thumbnail is
+//! made (and again once its 2048 px preview is): the pictures into the relay's blob
+//! store, then a `gallery_frame`
 //! on the share's channel (through the durable outbox), then the share's state. Runs on
 //! a blocking thread a round at a time; woken when a preview is made, a share is made or
 //! revoked (checked every second), and retried with backoff while the relay is away.
@@ -172,8 +173,12 @@ impl Publisher {
                 continue;
             };
             self.bus.publish(Event::GalleryFrame(event));
-            self.journal
-                .frame_published(&share.id, frame.shot_id, frame.version)?;
+            self.journal.frame_published(
+                &share.id,
+                frame.shot_id,
+                frame.version,
+                frame.preview_made,
+            )?;
             sent += 1;
         }
         if sent > 0 || !fresh.contains(&share.id) {
@@ -208,10 +213,13 @@ impl Publisher {
         let mut event = gallery_frame(share, channel, frame);
         if frame.size.is_some() {
             let (preview, thumb) = crate::preview::paths(&self.library, frame.shot_id);
-            for (path, edge) in [
-                (&preview, crate::preview::PREVIEW_EDGE),
-                (&thumb, crate::preview::THUMB_EDGE),
-            ] {
+            // The thumbnail first (the frame shows at once), the preview once it is made
+            // (the frame is sent again then, and the page swaps it in).
+            let mut pictures = vec![(&thumb, crate::preview::THUMB_EDGE)];
+            if frame.preview_made {
+                pictures.push((&preview, crate::preview::PREVIEW_EDGE));
+            }
+            for (path, edge) in pictures {
                 let name = blob_name(frame.shot_id, edge, frame.version);
                 match std::fs::read(path) {
                     Ok(bytes) => {
@@ -304,7 +312,7 @@ fn gallery_frame(share: &str, channel: &str, frame: &ShareFrame) -> GalleryFrame
         width,
         height,
         time: frame.stored_ms.max(0) as u64,
-        preview: address(crate::preview::PREVIEW_EDGE),
+        preview: address(crate::preview::PREVIEW_EDGE).filter(|_| frame.preview_made),
         thumbnail: address(crate::preview::THUMB_EDGE),
     }
 }

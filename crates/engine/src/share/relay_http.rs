@@ -226,13 +226,13 @@ impl RelayHttp {
             .unwrap_or_default())
     }
 
-    /// `frame` of `share`'s original is at the presigned `url` until `expires` (seconds).
+    /// `frame` of `share`'s original is at the presigned `url` for `expires_in` seconds.
     pub fn put_original_url(
         &self,
         share: &str,
         frame: i64,
         url: &str,
-        expires: u64,
+        expires_in: u64,
     ) -> Result<(), RelayError> {
         let response = self
             .agent
@@ -240,7 +240,7 @@ impl RelayHttp {
             .header("authorization", &self.auth())
             .header("content-type", "application/json")
             .send(
-                json!({"url": url, "expires": expires})
+                json!({"url": url, "expires_in": expires_in})
                     .to_string()
                     .as_bytes(),
             );

@@ -48,6 +48,9 @@ pub struct DownloadQuery {
     pub(super) token: Option<String>,
     #[serde(default)]
     frames: Option<String>,
+    /// A one-use ticket for an original (its page opens this address).
+    #[serde(default)]
+    pub(super) ticket: Option<String>,
 }
 
 /// The open share `id` that allows downloads, and the caller's claims; or the refusal.

@@ -34,12 +34,12 @@ impl Slots {
     /// A place for `address`, if there is one.
     pub fn take(&'static self, address: Option<IpAddr>) -> Option<Slot> {
         let mut by = self.by_address.lock().unwrap_or_else(|p| p.into_inner());
-        let n = by.entry(address).or_default();
-        if *n >= self.per_address {
+        if by.get(&address).is_some_and(|n| *n >= self.per_address) {
             return None;
         }
+        // The node's place first: an address is only counted once it has one.
         let permit = self.total.try_acquire().ok()?;
-        *n += 1;
+        *by.entry(address).or_default() += 1;
         Some(Slot {
             slots: self,
             address,

@@ -7,7 +7,8 @@ use axum::body::{Body, Bytes};
 use redis::Script;
 
 use super::store::{
-    BodyStream, KEPT_FOR, Kept, MAX_WANTED, Pieces, PutError, WANTED_FOR, Wanted, now_ms,
+    BodyStream, KEPT_FOR, Kept, MAX_WANTED, MAX_WANTED_PER_SHARE, Pieces, PutError, SHARE_PART,
+    WANTED_FOR, Wanted, now_ms,
 };
 use crate::backend::Unavailable;
 use crate::gallery::blobs::LazyRedis;
@@ -37,14 +38,45 @@ local function forget(m)
 end
 "#;
 
+/// Room for a file of `size` (expired files' room taken back first), within the area and
+/// the share's part of it.
 const RESERVE: &str = r#"
-local member, size, chunks, now, limit, expires = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local member, size, chunks, now, limit, expires, share, part = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', 'shotline:orig:space', '-inf', now)) do forget(m) end
 local total = tonumber(redis.call('GET', 'shotline:orig:total') or '0')
 if total + size > limit then return 0 end
+local mine = 0
+for _, m in ipairs(redis.call('ZRANGE', 'shotline:orig:space', 0, -1)) do
+  if string.sub(m, 1, #share + 1) == share .. '/' then
+    local rec = redis.call('HGET', 'shotline:orig:sizes', m)
+    if rec then mine = mine + tonumber(string.match(rec, '^(%d+)')) end
+  end
+end
+if mine + size > part then return 0 end
 redis.call('ZADD', 'shotline:orig:space', expires, member)
 redis.call('HSET', 'shotline:orig:sizes', member, size .. ' ' .. chunks)
 redis.call('INCRBY', 'shotline:orig:total', size)
+return 1
+"#;
+
+/// A guest waits (stale waits dropped first; at most so many, so many per share); asked
+/// again, the wait starts again.
+const WANT: &str = r#"
+local field, value, since, most, per_share, share = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local all = redis.call('HGETALL', 'shotline:orig:wanted')
+local count, mine, known = 0, 0, false
+for i = 1, #all, 2 do
+  local asked = tonumber(string.match(all[i + 1], '^(%d+)') or '0')
+  if asked < since then
+    redis.call('HDEL', 'shotline:orig:wanted', all[i])
+  else
+    count = count + 1
+    if string.sub(all[i], 1, #share + 1) == share .. '/' then mine = mine + 1 end
+    if all[i] == field then known = true end
+  end
+end
+if not known and (count >= most or mine >= per_share) then return 0 end
+redis.call('HSET', 'shotline:orig:wanted', field, value)
 return 1
 "#;
 
@@ -56,7 +88,16 @@ return 1
 /// `<share>/<frame>` answered: its file (meta) in place of any earlier one, whose space is
 /// taken back; the wait forgotten.
 const COMMIT: &str = r#"
-local id, meta, ttl, member = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local id, meta, ttl, member, chunks, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+-- Its room taken back meanwhile (expired during a slow upload, or the share closed):
+-- its chunks go too, and it is not kept.
+if not redis.call('ZSCORE', 'shotline:orig:space', member) then
+  for i = 0, chunks - 1 do redis.call('DEL', 'shotline:orig:chunk:' .. member .. ':' .. i) end
+  return 0
+end
+-- Every chunk, the file and its room expire together, from now.
+for i = 0, chunks - 1 do redis.call('PEXPIRE', 'shotline:orig:chunk:' .. member .. ':' .. i, ttl) end
+redis.call('ZADD', 'shotline:orig:space', now + ttl, member)
 local old = redis.call('GET', 'shotline:orig:meta:' .. id)
 redis.call('SET', 'shotline:orig:meta:' .. id, meta, 'PX', ttl)
 if old then
@@ -92,6 +133,7 @@ pub struct RedisOriginals {
     release: Script,
     commit: Script,
     drop: Script,
+    want: Script,
 }
 
 impl RedisOriginals {
@@ -105,35 +147,29 @@ impl RedisOriginals {
             release: with(RELEASE),
             commit: with(COMMIT),
             drop: with(DROP),
+            want: Script::new(WANT),
         })
     }
 
     pub(super) async fn want(&self, w: &Wanted) -> Result<bool, Unavailable> {
         let field = format!("{}/{}", w.share, w.frame);
         let value = format!("{} {}", w.asked_ms, w.channel);
-        self.redis
+        let since = w.asked_ms.saturating_sub(WANTED_FOR.as_millis() as u64);
+        let kept: u64 = self
+            .redis
             .run(async |c| {
-                let n: usize = redis::cmd("HLEN")
-                    .arg("shotline:orig:wanted")
-                    .query_async(c)
-                    .await?;
-                if n >= MAX_WANTED {
-                    let known: bool = redis::cmd("HEXISTS")
-                        .arg("shotline:orig:wanted")
-                        .arg(&field)
-                        .query_async(c)
-                        .await?;
-                    return Ok(known);
-                }
-                let _: usize = redis::cmd("HSETNX")
-                    .arg("shotline:orig:wanted")
+                self.want
                     .arg(&field)
                     .arg(&value)
-                    .query_async(c)
-                    .await?;
-                Ok(true)
+                    .arg(since)
+                    .arg(MAX_WANTED)
+                    .arg(MAX_WANTED_PER_SHARE)
+                    .arg(&w.share)
+                    .invoke_async(c)
+                    .await
             })
-            .await
+            .await?;
+        Ok(kept == 1)
     }
 
     pub(super) async fn wanted(&self) -> Result<Vec<Wanted>, Unavailable> {
@@ -186,6 +222,7 @@ impl RedisOriginals {
         url: &str,
         ttl_ms: u64,
     ) -> Result<(), Unavailable> {
+        // (`ttl_ms` 0: already too old to hand out; only the wait is answered.)
         let id = format!("{share}/{frame}");
         self.redis
             .run(async |c| {
@@ -216,10 +253,10 @@ impl RedisOriginals {
         size: u64,
         body: BodyStream,
     ) -> Result<(), PutError> {
-        if size > self.limit {
+        let part = self.limit / SHARE_PART;
+        if size > part {
             return Err(PutError::TooLarge(format!(
-                "an original of {size} bytes is larger than originals_limit ({})",
-                self.limit
+                "an original of {size} bytes is larger than a share's part of originals_limit ({part})"
             )));
         }
         let id = format!("{share}/{frame}");
@@ -238,13 +275,15 @@ impl RedisOriginals {
                     .arg(now)
                     .arg(self.limit)
                     .arg(now + ttl)
+                    .arg(share)
+                    .arg(self.limit / SHARE_PART)
                     .invoke_async(c)
                     .await
             })
             .await?;
         if reserved == 0 {
             return Err(PutError::Full(format!(
-                "the originals kept for downloads fill originals_limit ({} bytes) until they expire",
+                "the originals kept for downloads fill originals_limit ({} bytes; a share {part}) until they expire",
                 self.limit
             )));
         }
@@ -271,29 +310,33 @@ impl RedisOriginals {
         }
         .await;
         let meta = format!("{version} {size} {n} {name}");
-        let done = match written {
-            Ok(()) => {
-                self.redis
-                    .run(async |c| {
-                        self.commit
-                            .arg(&id)
-                            .arg(&meta)
-                            .arg(ttl)
-                            .arg(&member)
-                            .invoke_async::<u64>(c)
-                            .await
-                    })
+        if let Err(e) = written {
+            let _ = self
+                .redis
+                .run(async |c| self.release.arg(&member).invoke_async::<u64>(c).await)
+                .await;
+            return Err(e);
+        }
+        let committed: u64 = self
+            .redis
+            .run(async |c| {
+                self.commit
+                    .arg(&id)
+                    .arg(&meta)
+                    .arg(ttl)
+                    .arg(&member)
+                    .arg(n)
+                    .arg(now_ms())
+                    .invoke_async(c)
                     .await
-            }
-            Err(e) => {
-                let _ = self
-                    .redis
-                    .run(async |c| self.release.arg(&member).invoke_async::<u64>(c).await)
-                    .await;
-                return Err(e);
-            }
-        };
-        done.map(drop).map_err(PutError::from)
+            })
+            .await?;
+        if committed == 0 {
+            return Err(PutError::Full(
+                "the original's room was taken back while it was sent (it took longer than it is kept, or the share closed)".into(),
+            ));
+        }
+        Ok(())
     }
 
     pub(super) async fn get(&self, share: &str, frame: i64) -> Result<Option<Kept>, Unavailable> {
@@ -349,6 +392,41 @@ impl RedisOriginals {
             }));
         }
         Ok(url.map(Kept::Url))
+    }
+
+    pub(super) async fn ticket(
+        &self,
+        ticket: &str,
+        share: &str,
+        frame: i64,
+    ) -> Result<(), Unavailable> {
+        self.redis
+            .run(async |c| {
+                redis::cmd("SET")
+                    .arg(format!("shotline:orig:ticket:{ticket}"))
+                    .arg(format!("{share}/{frame}"))
+                    .arg("PX")
+                    .arg(super::store::TICKET_FOR.as_millis() as u64)
+                    .query_async::<()>(c)
+                    .await
+            })
+            .await
+    }
+
+    pub(super) async fn redeem(&self, ticket: &str) -> Result<Option<(String, i64)>, Unavailable> {
+        let value: Option<String> = self
+            .redis
+            .run(async |c| {
+                redis::cmd("GETDEL")
+                    .arg(format!("shotline:orig:ticket:{ticket}"))
+                    .query_async(c)
+                    .await
+            })
+            .await?;
+        Ok(value.and_then(|v| {
+            let (share, frame) = v.rsplit_once('/')?;
+            Some((share.to_string(), frame.parse().ok()?))
+        }))
     }
 
     pub(super) async fn drop_share(&self, share: &str) -> Result<(), Unavailable> {

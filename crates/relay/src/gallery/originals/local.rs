@@ -10,7 +10,8 @@ use futures_util::Stream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::store::{
-    BodyStream, KEPT_FOR, Kept, MAX_WANTED, Pieces, PutError, WANTED_FOR, Wanted, now_ms,
+    BodyStream, KEPT_FOR, Kept, MAX_TICKETS, MAX_WANTED, MAX_WANTED_PER_SHARE, Pieces, PutError,
+    SHARE_PART, TICKET_FOR, WANTED_FOR, Wanted, now_ms,
 };
 use crate::backend::Unavailable;
 
@@ -40,34 +41,45 @@ struct Index {
     kept: HashMap<(String, i64), Held>,
     /// Bytes of files kept or being written.
     total: u64,
+    /// Of them, each share's.
+    by_share: HashMap<String, u64>,
     /// (share, frame) → the wait.
     wanted: HashMap<(String, i64), Wanted>,
     /// Names given to files (unique).
     next: u64,
+    /// Ticket → share, frame, until (ms).
+    tickets: HashMap<String, (String, i64, u64)>,
 }
 
 impl Index {
     /// Forget what has expired; the files to remove.
     fn prune(&mut self, now: u64) -> Vec<PathBuf> {
-        let mut gone = Vec::new();
-        self.kept.retain(|_, held| {
-            if held.until_ms > now {
-                return true;
-            }
-            if let Entry::File { path, .. } = &held.entry {
-                gone.push(path.clone());
-            }
-            self.total -= held.size;
-            false
-        });
+        let expired: Vec<(String, i64)> = self
+            .kept
+            .iter()
+            .filter(|(_, held)| held.until_ms <= now)
+            .map(|(key, _)| key.clone())
+            .collect();
+        let gone = expired.iter().filter_map(|key| self.remove(key)).collect();
         let since = now.saturating_sub(WANTED_FOR.as_millis() as u64);
         self.wanted.retain(|_, w| w.asked_ms >= since);
         gone
     }
 
+    /// `size` bytes of `share`'s taken (or given back, negative).
+    fn count(&mut self, share: &str, size: i128) {
+        let apply = |n: u64| (i128::from(n) + size).max(0) as u64;
+        self.total = apply(self.total);
+        let mine = self.by_share.entry(share.to_string()).or_default();
+        *mine = apply(*mine);
+        if *mine == 0 {
+            self.by_share.remove(share);
+        }
+    }
+
     fn remove(&mut self, key: &(String, i64)) -> Option<PathBuf> {
         let held = self.kept.remove(key)?;
-        self.total -= held.size;
+        self.count(&key.0, -i128::from(held.size));
         match held.entry {
             Entry::File { path, .. } => Some(path),
             Entry::Url(_) => None,
@@ -108,13 +120,35 @@ impl Local {
         let mut index = self.lock();
         let gone = index.prune(wanted.asked_ms);
         let key = (wanted.share.clone(), wanted.frame);
-        let fits = index.wanted.contains_key(&key) || index.wanted.len() < MAX_WANTED;
+        let of_share = index.wanted.keys().filter(|(s, _)| *s == key.0).count();
+        let fits = index.wanted.contains_key(&key)
+            || (index.wanted.len() < MAX_WANTED && of_share < MAX_WANTED_PER_SHARE);
         if fits {
-            index.wanted.entry(key).or_insert(wanted);
+            // Asked again: the wait starts again.
+            index.wanted.insert(key, wanted);
         }
         drop(index);
         remove_files(gone);
         fits
+    }
+
+    pub(super) fn ticket(&self, ticket: &str, share: &str, frame: i64) -> bool {
+        let now = now_ms();
+        let mut index = self.lock();
+        index.tickets.retain(|_, t| t.2 > now);
+        if index.tickets.len() >= MAX_TICKETS {
+            return false;
+        }
+        let until = now + TICKET_FOR.as_millis() as u64;
+        index
+            .tickets
+            .insert(ticket.to_string(), (share.to_string(), frame, until));
+        true
+    }
+
+    pub(super) fn redeem(&self, ticket: &str) -> Option<(String, i64)> {
+        let (share, frame, until) = self.lock().tickets.remove(ticket)?;
+        (until > now_ms()).then_some((share, frame))
     }
 
     pub(super) fn wanted(&self) -> Vec<Wanted> {
@@ -127,12 +161,13 @@ impl Local {
         list
     }
 
-    /// Keep `entry` (`size` bytes already counted in `total`) for `ttl_ms`.
+    /// Keep `entry` (`size` bytes) for `ttl_ms`.
     pub(super) fn put(&self, share: &str, frame: i64, entry: Entry, ttl_ms: u64, size: u64) {
         let key = (share.to_string(), frame);
         let mut index = self.lock();
         let old = index.remove(&key);
         index.wanted.remove(&key);
+        index.count(share, i128::from(size));
         index.kept.insert(
             key,
             Held {
@@ -157,46 +192,50 @@ impl Local {
             let mut index = self.lock();
             let gone = index.prune(now_ms());
             remove_files(gone);
-            if size > self.limit {
+            let part = self.limit / SHARE_PART;
+            if size > part {
                 return Err(PutError::TooLarge(format!(
-                    "an original of {size} bytes is larger than originals_limit ({})",
-                    self.limit
+                    "an original of {size} bytes is larger than a share's part of originals_limit ({part})"
                 )));
             }
-            if index.total + size > self.limit {
+            if index.total + size > self.limit
+                || index.by_share.get(share).copied().unwrap_or(0) + size > part
+            {
                 return Err(PutError::Full(format!(
-                    "the originals kept for downloads fill originals_limit ({} bytes) until they expire",
+                    "the originals kept for downloads fill originals_limit ({} bytes; a share {part}) until they expire",
                     self.limit
                 )));
             }
-            index.total += size;
+            index.count(share, i128::from(size));
             index.next += 1;
             self.dir.join(format!("{}.orig", index.next))
         };
-        let written = async {
-            let mut file = tokio::fs::File::create(&path)
+        // Given back however the write ends (an error, or the request dropped).
+        let mut taken = Taken {
+            local: self,
+            share,
+            size,
+            path: Some(path.clone()),
+        };
+        let mut file = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| PutError::Unavailable(format!("keeping an original: {e}")))?;
+        let mut pieces = Pieces::new(body, size, 1 << 20);
+        while let Some(piece) = pieces.next().await {
+            file.write_all(&piece?)
                 .await
                 .map_err(|e| PutError::Unavailable(format!("keeping an original: {e}")))?;
-            let mut pieces = Pieces::new(body, size, 1 << 20);
-            while let Some(piece) = pieces.next().await {
-                file.write_all(&piece?)
-                    .await
-                    .map_err(|e| PutError::Unavailable(format!("keeping an original: {e}")))?;
-            }
-            file.flush()
-                .await
-                .map_err(|e| PutError::Unavailable(format!("keeping an original: {e}")))
         }
-        .await;
-        if let Err(e) = written {
-            self.lock().total -= size;
-            let _ = tokio::fs::remove_file(&path).await;
-            return Err(e);
-        }
+        file.flush()
+            .await
+            .map_err(|e| PutError::Unavailable(format!("keeping an original: {e}")))?;
+        taken.path = None;
         let entry = Entry::File {
             name: name.to_string(),
             path,
         };
+        // The bytes now belong to the entry.
+        self.lock().count(share, -i128::from(size));
         self.put(share, frame, entry, KEPT_FOR.as_millis() as u64, size);
         Ok(())
     }
@@ -241,6 +280,24 @@ impl Local {
     }
 }
 
+/// Space taken for a file being written: given back, and the file removed, unless it was
+/// kept.
+struct Taken<'a> {
+    local: &'a Local,
+    share: &'a str,
+    size: u64,
+    path: Option<PathBuf>,
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            self.local.lock().count(self.share, -i128::from(self.size));
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// `file` as a stream of pieces of up to 256 KiB.
 fn read_stream(file: tokio::fs::File) -> impl Stream<Item = std::io::Result<Bytes>> + Send {
     futures_util::stream::unfold(Some(file), |file| async move {
@@ -261,6 +318,7 @@ fn read_stream(file: tokio::fs::File) -> impl Stream<Item = std::io::Result<Byte
 mod tests {
     use super::super::store::Originals;
     use super::*;
+    use futures_util::StreamExt;
 
     fn body(bytes: &'static [u8], split: usize) -> BodyStream {
         let parts: Vec<Result<Bytes, axum::Error>> = bytes
@@ -283,7 +341,7 @@ mod tests {
     #[tokio::test]
     async fn a_file_is_kept_whole_within_the_limit_and_a_wait_ends_when_it_comes() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let area = Originals::open(Some(dir.path()), None, 20).expect("open");
+        let area = Originals::open(Some(dir.path()), None, 80).expect("open");
         assert!(area.want("s1", "st:gallery:s1", 7).await.expect("want"));
         assert_eq!(area.wanted().await.expect("wanted").len(), 1);
         area.put_file("s1", 7, "A.NEF", 10, body(b"0123456789", 3))
@@ -294,11 +352,17 @@ mod tests {
             read(area.get("s1", 7).await.expect("get")).await,
             b"0123456789"
         );
-        // A second file does not fit beside the first: refused, the first untouched.
+        // A share takes a quarter of the area at most: a second file of s1 does not fit,
+        // another share's does.
         let full = area
             .put_file("s1", 8, "B.NEF", 11, body(b"0123456789a", 4))
             .await;
         assert!(matches!(full, Err(PutError::Full(_))), "{full:?}");
+        area.put_file("s2", 8, "B.NEF", 11, body(b"0123456789a", 4))
+            .await
+            .expect("another share's part");
+        let large = area.put_file("s3", 1, "L.NEF", 21, body(&[0; 21], 7)).await;
+        assert!(matches!(large, Err(PutError::TooLarge(_))), "{large:?}");
         // A body shorter or longer than it said is refused and its space given back.
         let short = area.put_file("s1", 9, "C.NEF", 5, body(b"0123", 2)).await;
         assert!(matches!(short, Err(PutError::Body(_))), "{short:?}");
@@ -307,8 +371,20 @@ mod tests {
         area.put_file("s1", 9, "C.NEF", 10, body(b"abcdefghij", 10))
             .await
             .expect("the space of the cut ones is free again");
+        // A request dropped halfway (the sender gone) gives its space back too.
+        let stalled: BodyStream = Box::pin(
+            futures_util::stream::iter([Ok(Bytes::from_static(b"01234"))])
+                .chain(futures_util::stream::pending()),
+        );
+        let cut = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            area.put_file("s4", 1, "D.NEF", 10, stalled),
+        )
+        .await;
+        assert!(cut.is_err(), "still waiting for the rest");
         assert!(area.get("s2", 7).await.expect("get").is_none());
         area.drop_share("s1").await.expect("drop");
+        area.drop_share("s2").await.expect("drop");
         assert!(area.get("s1", 7).await.expect("get").is_none());
         let Originals::Local(local) = &area else {
             unreachable!()
@@ -326,32 +402,50 @@ mod tests {
     #[tokio::test]
     async fn waits_are_bounded_and_a_url_expires_with_its_signature() {
         let area = Originals::open(None, None, 1000).expect("open");
-        for frame in 0..MAX_WANTED as i64 {
+        for frame in 0..MAX_WANTED_PER_SHARE as i64 {
             assert!(area.want("s", "c", frame).await.expect("want"));
         }
         assert!(
             !area.want("s", "c", -1).await.expect("want"),
-            "one too many"
+            "one too many for a share"
         );
         assert!(
             area.want("s", "c", 3).await.expect("want"),
             "asked again: no new wait"
         );
-        area.put_url(
-            "s",
-            1,
-            "https://bucket/a?X-Amz-Signature=1",
-            now_ms() + 60_000,
-        )
-        .await
-        .expect("url");
+        for share in 1..MAX_WANTED / MAX_WANTED_PER_SHARE {
+            for frame in 0..MAX_WANTED_PER_SHARE as i64 {
+                let share = format!("s{share}");
+                assert!(area.want(&share, "c", frame).await.expect("want"));
+            }
+        }
+        assert!(
+            !area.want("t", "c", 1).await.expect("want"),
+            "one too many in all"
+        );
+        let hour = std::time::Duration::from_secs(3600);
+        area.put_url("s", 1, "https://bucket/a?X-Amz-Signature=1", hour)
+            .await
+            .expect("url");
         assert!(matches!(
             area.get("s", 1).await.expect("get"),
             Some(Kept::Url(u)) if u.ends_with("=1")
         ));
-        area.put_url("s", 2, "https://bucket/b", now_ms().saturating_sub(1))
+        let minute = std::time::Duration::from_secs(60);
+        area.put_url("s", 2, "https://bucket/b", minute)
             .await
             .expect("url");
-        assert!(area.get("s", 2).await.expect("get").is_none(), "expired");
+        assert!(
+            area.get("s", 2).await.expect("get").is_none(),
+            "not handed out in its last minute"
+        );
+        // A ticket works once, for its frame.
+        let ticket = area.ticket("s", 1).await.expect("ticket").expect("room");
+        assert_eq!(
+            area.redeem(&ticket).await.expect("redeem"),
+            Some(("s".to_string(), 1))
+        );
+        assert_eq!(area.redeem(&ticket).await.expect("redeem"), None);
+        assert_eq!(area.redeem("../../etc").await.expect("redeem"), None);
     }
 }

@@ -3,9 +3,11 @@
 //! the engine, which answers with the file or a presigned address of its cloud copy.
 //!
 //! - `GET /v1/shares/{id}/original/{frame}` (any token of the share's channel): the
-//!   frame's original as an attachment, or a `302` to its presigned cloud address (asked
-//!   with `Accept: application/json`: `{"url"}`, for a page that fetches with its token
-//!   and then opens the address, which a bucket without CORS still serves). When
+//!   frame's original as an attachment, or a `302` to its presigned cloud address. Asked
+//!   with `Accept: application/json` (the page, which fetches with its token): `{"url"}`,
+//!   the cloud address or `?ticket=T` on this one — a one-use ticket good for a minute —
+//!   which the page then opens, so the browser saves the file as it comes and no token
+//!   goes into an address (a bucket without CORS serves it too). When
 //!   neither is here yet the request waits up to [`WAIT`] for the engine, then answers
 //!   `unavailable` (503, `Retry-After`): the studio's computer may be off, and the wait
 //!   is kept for [`WANTED_FOR`](store::WANTED_FOR) so a retry finds it sent. At most
@@ -18,8 +20,9 @@
 //!   channel): the file, with its `Content-Length` (kept for
 //!   [`KEPT_FOR`](store::KEPT_FOR) within `originals_limit`; a file that does not fit
 //!   is refused with `overloaded` until others expire); or, as `application/json`,
-//!   `{"url": "https://…", "expires": <seconds>}`, a presigned address of the studio's
-//!   cloud copy.
+//!   `{"url": "https://…", "expires_in": <seconds>}`, a presigned address of the studio's
+//!   cloud copy, good for that long (handed out until a minute before). Only for an open
+//!   share that allows originals.
 //!
 //! Each download is recorded in the share's activity.
 //!
@@ -111,6 +114,68 @@ fn serve(kept: Kept, frame: i64, headers: &HeaderMap) -> Response {
     }
 }
 
+/// `kept` for a guest: a page (asking for JSON) gets the address to open — the cloud's,
+/// or a ticket's on this relay; anything else gets the file or the redirect.
+async fn answer(
+    state: &crate::State,
+    id: &str,
+    frame: i64,
+    kept: Kept,
+    headers: &HeaderMap,
+) -> Response {
+    if !wants_json(headers) || matches!(kept, Kept::Url(_)) {
+        return serve(kept, frame, headers);
+    }
+    match state.originals.ticket(id, frame).await {
+        Ok(Some(ticket)) => (
+            [(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            )],
+            Json(json!({ "url": format!("/v1/shares/{id}/original/{frame}?ticket={ticket}") })),
+        )
+            .into_response(),
+        Ok(None) => error_response(
+            ErrorCode::Overloaded,
+            "many originals are being downloaded right now: try again in a minute",
+        ),
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// The file of a ticket (once, for its share and frame, while the share allows it).
+async fn redeem(state: &crate::State, id: &str, frame: i64, ticket: &str) -> Response {
+    let refused = || {
+        error_response(
+            ErrorCode::Unauthorized,
+            "this download address was used or is too old: download the original again from the gallery",
+        )
+    };
+    match state.originals.redeem(ticket).await {
+        Ok(Some((share, f))) if share == id && f == frame => {}
+        Ok(_) => return refused(),
+        Err(e) => return unavailable(&e),
+    }
+    let open = state.access.share(id).await.is_some_and(|s| {
+        s.state(crate::auth::now_secs()) == crate::access::shares::ShareState::Open
+            && s.downloads == Downloads::Originals
+    });
+    if !open {
+        return error_response(
+            ErrorCode::Forbidden,
+            "this gallery no longer offers originals",
+        );
+    }
+    match state.originals.get(id, frame).await {
+        Ok(Some(kept)) => serve(kept, frame, &HeaderMap::new()),
+        Ok(None) => error_response(
+            ErrorCode::NotFound,
+            "the original is no longer kept: download it again from the gallery",
+        ),
+        Err(e) => unavailable(&e),
+    }
+}
+
 fn wants_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
@@ -126,6 +191,9 @@ pub async fn get(
     Remote(remote): Remote,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(ticket) = q.ticket.as_deref() {
+        return redeem(&state, &id, frame, ticket).await;
+    }
     let (share, claims) = match allowed(&state, &id, &headers, q.token.as_deref()).await {
         Ok(ok) => ok,
         Err(response) => return response,
@@ -147,7 +215,7 @@ pub async fn get(
     match state.originals.get(&id, frame).await {
         Ok(Some(kept)) => {
             record(&state, &share, &claims, what).await;
-            return serve(kept, frame, &headers);
+            return answer(&state, &id, frame, kept, &headers).await;
         }
         Ok(None) => {}
         Err(e) => return unavailable(&e),
@@ -177,7 +245,7 @@ pub async fn get(
         match state.originals.get(&id, frame).await {
             Ok(Some(kept)) => {
                 record(&state, &share, &claims, what).await;
-                return serve(kept, frame, &headers);
+                return answer(&state, &id, frame, kept, &headers).await;
             }
             Ok(None) if tokio::time::Instant::now() < deadline => {}
             Ok(None) => break,
@@ -234,7 +302,7 @@ pub struct PutQuery {
 #[serde(deny_unknown_fields)]
 struct Presigned {
     url: String,
-    expires: u64,
+    expires_in: u64,
 }
 
 /// `PUT /v1/shares/{id}/original/{frame}`.
@@ -250,6 +318,14 @@ pub async fn put(
     };
     if let Err(response) = super::publisher(&state, &headers, q.token.as_deref(), &share.channel) {
         return response;
+    }
+    if share.state(crate::auth::now_secs()) != crate::access::shares::ShareState::Open
+        || share.downloads != Downloads::Originals
+    {
+        return error_response(
+            ErrorCode::Forbidden,
+            "this share is closed or does not allow originals",
+        );
     }
     let json = headers
         .get(header::CONTENT_TYPE)
@@ -270,7 +346,7 @@ pub async fn put(
             Err(e) => {
                 return error_response(
                     ErrorCode::BadJson,
-                    format!(r#"expected {{"url": "https://…", "expires": <seconds>}}: {e}"#),
+                    format!(r#"expected {{"url": "https://…", "expires_in": <seconds>}}: {e}"#),
                 );
             }
         };
@@ -284,7 +360,7 @@ pub async fn put(
                 &id,
                 frame,
                 &presigned.url,
-                presigned.expires.saturating_mul(1000),
+                Duration::from_secs(presigned.expires_in),
             )
             .await
         {

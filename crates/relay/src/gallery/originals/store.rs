@@ -25,6 +25,15 @@ pub const KEPT_FOR: Duration = Duration::from_secs(15 * 60);
 pub const WANTED_FOR: Duration = Duration::from_secs(5 * 60);
 /// Originals waited for at once, over every share, at most (more: `overloaded`).
 pub const MAX_WANTED: usize = 1000;
+/// Of them, for one share (a guest asking for every frame at once cannot fill the list
+/// for the others, nor make the engine send a whole session).
+pub const MAX_WANTED_PER_SHARE: usize = 20;
+/// One share's files take at most this part of `originals_limit` (1/4).
+pub const SHARE_PART: u64 = 4;
+/// A ticket for an original works this long, once.
+pub const TICKET_FOR: Duration = Duration::from_secs(60);
+/// Tickets open at once on a node, at most.
+pub const MAX_TICKETS: usize = 10_000;
 /// One original, at most (a 150 MP raw file is about 200 MB).
 pub const MAX_ORIGINAL: u64 = 1 << 30;
 
@@ -143,16 +152,17 @@ impl Originals {
         }
     }
 
-    /// Keep the presigned `url` (good until `until_ms`) for `frame` of `share`.
+    /// Keep the presigned `url` (good for `good_for`) for `frame` of `share`: handed out
+    /// until a minute before it stops working, [`KEPT_FOR`] at most.
     pub async fn put_url(
         &self,
         share: &str,
         frame: i64,
         url: &str,
-        until_ms: u64,
+        good_for: Duration,
     ) -> Result<(), Unavailable> {
-        let ttl = until_ms
-            .saturating_sub(now_ms())
+        let ttl = (good_for.as_millis() as u64)
+            .saturating_sub(60_000)
             .min(KEPT_FOR.as_millis() as u64);
         match self {
             Originals::Local(local) => {
@@ -188,6 +198,31 @@ impl Originals {
         match self {
             Originals::Local(local) => local.get(share, frame).await,
             Originals::Redis(redis) => redis.get(share, frame).await,
+        }
+    }
+
+    /// A one-use ticket for `frame` of `share`'s original, good for [`TICKET_FOR`]: the
+    /// page opens its address, so the browser saves the file as it comes (a fetch would
+    /// hold all of it in memory), and no token goes into an address.
+    pub async fn ticket(&self, share: &str, frame: i64) -> Result<Option<String>, Unavailable> {
+        let ticket = format!("{:032x}", rand::random::<u128>());
+        match self {
+            Originals::Local(local) => Ok(local.ticket(&ticket, share, frame).then_some(ticket)),
+            Originals::Redis(redis) => redis
+                .ticket(&ticket, share, frame)
+                .await
+                .map(|()| Some(ticket)),
+        }
+    }
+
+    /// The share and frame of `ticket`, once (it is used up).
+    pub async fn redeem(&self, ticket: &str) -> Result<Option<(String, i64)>, Unavailable> {
+        if ticket.len() != 32 || !ticket.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        match self {
+            Originals::Local(local) => Ok(local.redeem(ticket)),
+            Originals::Redis(redis) => redis.redeem(ticket).await,
         }
     }
 
