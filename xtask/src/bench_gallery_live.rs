@@ -36,6 +36,30 @@ pub fn print_live(live: &Live) -> anyhow::Result<()> {
     println!("  stored -> thumbnail bytes at every guest p50 {b50:>7.1} ms   p99 {b99:>7.1} ms");
     let (c50, c99) = percentiles(&live.preview_ms);
     println!("  stored -> 2048 px preview at every guest p50 {c50:>7.1} ms   p99 {c99:>7.1} ms");
+    let share = |v: &[f64], over: f64| {
+        v.iter().filter(|t| **t > over).count() as f64 * 100.0 / v.len().max(1) as f64
+    };
+    println!(
+        "  thumbnails over 500 ms: {:.1} %, over 1 s: {:.1} %",
+        share(&live.thumb_ms, 500.0),
+        share(&live.thumb_ms, 1000.0)
+    );
+    // A frame late for every guest is 5 % of the samples: say which.
+    let slow: Vec<String> = live
+        .thumb_by_frame
+        .iter()
+        .enumerate()
+        .filter_map(|(n, t)| {
+            let (p50, _) = percentiles(t);
+            (p50 > 2.0 * b50).then(|| format!("frame {} ({p50:.0} ms)", n + 1))
+        })
+        .collect();
+    if !slow.is_empty() {
+        println!(
+            "  thumbnail late for every guest (p50 over 2x): {}",
+            slow.join(", ")
+        );
+    }
     println!(
         "  missing: {} gallery_frame, {} thumbnails (of {})",
         live.missing_events,
@@ -54,6 +78,8 @@ pub struct Live {
     event_ms: Vec<f64>,
     thumb_ms: Vec<f64>,
     preview_ms: Vec<f64>,
+    /// Per frame, in the order shot: stored → thumbnail at each guest.
+    thumb_by_frame: Vec<Vec<f64>>,
     missing_events: usize,
     missing_thumbs: usize,
 }
@@ -194,7 +220,13 @@ async fn guests(
     let mut live = Live::default();
     for seen in records.iter() {
         live.missing_events += LIVE_FRAMES.saturating_sub(seen.len());
-        for (event, thumb, preview) in seen {
+        for (n, (event, thumb, preview)) in seen.iter().enumerate() {
+            if live.thumb_by_frame.len() <= n {
+                live.thumb_by_frame.resize(n + 1, Vec::new());
+            }
+            if let Some(t) = thumb {
+                live.thumb_by_frame[n].push(*t);
+            }
             live.event_ms.push(*event);
             if let Some(p) = preview {
                 live.preview_ms.push(*p);

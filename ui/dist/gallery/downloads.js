@@ -56,7 +56,8 @@ function dispositionName(header) {
 }
 /**
  * The original of `frame`: the studio's computer sends it on request, which can take a
- * while; a cloud copy's address is opened as a download.
+ * while. The relay answers with an address to open (the cloud copy's, or a one-use
+ * ticket's on the relay), so the browser saves the file as it comes.
  */
 export async function downloadOriginal(frame, name) {
     const error = $("answer-error");

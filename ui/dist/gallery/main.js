@@ -218,7 +218,7 @@ function connect() {
                     counted();
                 decorate(event.payload.frame);
                 applyFilters();
-                viewer.refresh();
+                viewer.refresh(event.payload);
             }
             else {
                 const answered = answers.apply({ id: frame.id, ts: frame.ts, event });

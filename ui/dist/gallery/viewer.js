@@ -108,10 +108,21 @@ export class Viewer {
         });
         $("comments").replaceChildren(...items);
     }
-    /** Newer frames arrived: the position text changes. */
-    refresh() {
-        if (this.current !== undefined)
-            this.position();
+    /** A frame arrived (a newer one: the position text changes; the open one's 2048 px
+     *  preview, sent after its thumbnail: it replaces the thumbnail). */
+    refresh(arrived) {
+        if (this.current === undefined)
+            return;
+        this.position();
+        const id = this.current;
+        const large = arrived?.frame === id ? arrived.preview : undefined;
+        if (!large || large === this.shownPreview)
+            return;
+        this.shownPreview = large;
+        void this.parts.loadBlob(large).then((url) => {
+            if (url && this.current === id)
+                this.image.src = url;
+        });
     }
     step(by) {
         if (this.current === undefined)
@@ -142,6 +153,7 @@ export class Viewer {
         const thumb = frame.thumbnail ? this.parts.cached(frame.thumbnail) : undefined;
         this.image.src = thumb ?? PLACEHOLDER;
         const large = frame.preview;
+        this.shownPreview = large ?? undefined;
         if (!large)
             return;
         void this.parts.loadBlob(large).then((url) => {

@@ -138,3 +138,12 @@ pub(super) fn is_still_being_written(_code: Option<i32>) -> bool {
 pub(super) fn is_mount_point(path: &Path) -> io::Result<bool> {
     super::posix::is_mount_point_by_device(path)
 }
+
+/// `pthread_set_qos_class_self_np(QOS_CLASS_UTILITY)`: the scheduler (CPU and I/O) puts
+/// the thread behind interactive and default work.
+pub(super) fn background_thread() {
+    // SAFETY: takes two plain values and changes only the calling thread.
+    unsafe {
+        libc::pthread_set_qos_class_self_np(libc::qos_class_t::QOS_CLASS_UTILITY, 0);
+    }
+}

@@ -11,6 +11,7 @@
 //! | [`rename_noreplace`] | `renameat2(NOREPLACE)` | `renamex_np(RENAME_EXCL)` | `MoveFileExW` |
 //! | [`is_mount_point`] | mount table | device numbers | `GetVolumePathNameW` |
 //! | [`is_still_being_written`] | never | never | sharing violation |
+//! | [`background_thread`] | nice 10, `ioprio` idle | QoS utility | below normal |
 //!
 //! Where a file system refuses a primitive and a weaker one stands in, the weakening is
 //! logged (once per kind) and kept in [`fallbacks`].
@@ -98,6 +99,13 @@ static FALLBACKS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
 /// "verified through the OS cache: the volume refuses unbuffered reads".
 pub fn fallbacks() -> Vec<&'static str> {
     FALLBACKS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Lower the calling thread's CPU (and, where the OS has it, I/O) priority, for work
+/// nothing waits on (the gallery's 2048 px previews): the copies, the relay and the
+/// window come first. Best effort; the thread keeps it for its life.
+pub fn background_thread() {
+    imp::background_thread();
 }
 
 /// True when a file system is mounted exactly at `path`.

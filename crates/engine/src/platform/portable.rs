@@ -45,3 +45,6 @@ pub(super) fn is_still_being_written(_code: Option<i32>) -> bool {
 pub(super) fn is_mount_point(path: &Path) -> io::Result<bool> {
     super::posix::is_mount_point_by_device(path)
 }
+
+/// Nothing: no portable spelling.
+pub(super) fn background_thread() {}

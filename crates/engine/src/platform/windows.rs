@@ -230,6 +230,17 @@ pub(super) fn is_disk_full_code(code: Option<i32>) -> bool {
     matches!(code, Some(c) if DISK_FULL.contains(&c))
 }
 
+/// `SetThreadPriority(GetCurrentThread(), THREAD_PRIORITY_BELOW_NORMAL)`.
+pub(super) fn background_thread() {
+    use windows_sys::Win32::System::Threading::{
+        GetCurrentThread, SetThreadPriority, THREAD_PRIORITY_BELOW_NORMAL,
+    };
+    // SAFETY: the pseudo-handle of the calling thread needs no closing.
+    unsafe {
+        SetThreadPriority(GetCurrentThread(), THREAD_PRIORITY_BELOW_NORMAL);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
-//! The engine's preview task: previews for every stored frame, one at a time on a
-//! blocking thread — every thumbnail due before the next 2048 px preview, so a burst
+//! The engine's preview task: previews for every stored frame, one at a time — every
+//! thumbnail due before the next 2048 px preview, which is made at background priority,
+//! so a burst
 //! reaches guests as thumbnails first — woken when a frame is stored (and every few
 //! seconds, for frames an earlier run stored). A frame that cannot be shown is recorded as such and not tried
 //! again; the gallery shows a placeholder with its name.
@@ -23,6 +24,7 @@ pub async fn run(
     made: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let maker = Maker::start(journal.clone(), library.clone());
     loop {
         let due = {
             let journal = journal.clone();
@@ -57,10 +59,61 @@ pub async fn run(
                 }
                 previews_done += 1;
             }
-            let (journal, library) = (journal.clone(), library.clone());
-            let _ = tokio::task::spawn_blocking(move || make(&journal, &library, &item)).await;
+            maker.make(item).await;
             made.notify_one();
         }
+    }
+}
+
+/// Where previews are made: thumbnails on the runtime's blocking threads, 2048 px previews
+/// on a thread of their own at background priority (the copies, the relay, the window and
+/// the next thumbnails come first), or beside the thumbnails if it cannot be started.
+struct Maker {
+    journal: Arc<Journal>,
+    library: PathBuf,
+    thread: Option<std::sync::mpsc::Sender<(NeedsPreview, tokio::sync::oneshot::Sender<()>)>>,
+}
+
+impl Maker {
+    fn start(journal: Arc<Journal>, library: PathBuf) -> Self {
+        let (tx, rx) =
+            std::sync::mpsc::channel::<(NeedsPreview, tokio::sync::oneshot::Sender<()>)>();
+        let (j, l) = (journal.clone(), library.clone());
+        let started = std::thread::Builder::new()
+            .name("shotline-previews".into())
+            .spawn(move || {
+                crate::platform::background_thread();
+                for (item, done) in rx {
+                    make(&j, &l, &item);
+                    let _ = done.send(());
+                }
+            });
+        if let Err(e) = &started {
+            tracing::warn!("previews: no thread of their own ({e}); made beside the rest");
+        }
+        Self {
+            journal,
+            library,
+            thread: started.ok().map(|_| tx),
+        }
+    }
+
+    /// Make what `item` needs: a thumbnail at once (a guest waits for it), a 2048 px
+    /// preview on the background thread.
+    async fn make(&self, item: NeedsPreview) {
+        if let Some(thread) = self
+            .thread
+            .as_ref()
+            .filter(|_| item.stage == Stage::Preview)
+        {
+            let (done, finished) = tokio::sync::oneshot::channel();
+            if thread.send((item, done)).is_ok() {
+                let _ = finished.await;
+            }
+            return;
+        }
+        let (journal, library) = (self.journal.clone(), self.library.clone());
+        let _ = tokio::task::spawn_blocking(move || make(&journal, &library, &item)).await;
     }
 }
 

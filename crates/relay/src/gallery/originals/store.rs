@@ -91,7 +91,7 @@ pub struct Wanted {
 /// The originals area.
 pub enum Originals {
     /// This node's.
-    Local(Local),
+    Local(Box<Local>),
     /// A cluster's.
     Redis(Box<RedisOriginals>),
 }
@@ -127,7 +127,7 @@ impl Originals {
         };
         let _ = std::fs::remove_dir_all(&folder);
         std::fs::create_dir_all(&folder)?;
-        Ok(Originals::Local(Local::new(folder, limit)))
+        Ok(Originals::Local(Box::new(Local::new(folder, limit))))
     }
 
     /// A guest waits for `frame` of `share` (on `channel`): the engine is told.
