@@ -194,10 +194,18 @@ export class Grid {
             this.running += 1;
             void this.load(path)
                 .then((url) => {
-                if (url)
+                if (url) {
                     tile.image.src = url;
-                else
+                }
+                else if (!tile.retried) {
+                    // Once more in a moment: the relay node may not have heard of it yet.
+                    tile.retried = true;
+                    tile.loaded = false;
+                    window.setTimeout(() => this.want(tile), 2000);
+                }
+                else {
                     this.placeholder(tile);
+                }
             })
                 .finally(() => {
                 this.running -= 1;

@@ -20,6 +20,8 @@ interface Tile {
   item: HTMLLIElement;
   image: HTMLImageElement;
   loaded: boolean;
+  /** Its thumbnail failed once and is asked again (a node just told of it). */
+  retried?: boolean;
   badges?: HTMLSpanElement;
   pick: HTMLButtonElement;
 }
@@ -222,8 +224,16 @@ export class Grid {
       this.running += 1;
       void this.load(path)
         .then((url) => {
-          if (url) tile.image.src = url;
-          else this.placeholder(tile);
+          if (url) {
+            tile.image.src = url;
+          } else if (!tile.retried) {
+            // Once more in a moment: the relay node may not have heard of it yet.
+            tile.retried = true;
+            tile.loaded = false;
+            window.setTimeout(() => this.want(tile), 2000);
+          } else {
+            this.placeholder(tile);
+          }
         })
         .finally(() => {
           this.running -= 1;

@@ -161,7 +161,11 @@ impl Publisher {
         } else {
             self.watermark(share)
         };
-        let mut sent = 0;
+        // The pictures first, then the state naming them, then the events: a guest on
+        // any node may fetch what an event names (a node that did not take the publish
+        // knows the pictures from the state only). Marked sent last, so a crash in
+        // between sends them again (pages show a frame once).
+        let mut ready = Vec::new();
         for frame in &due {
             // Sent with the watermark read with the share (a change meanwhile sends it
             // again next round).
@@ -169,9 +173,17 @@ impl Publisher {
                 version: share.watermark_version,
                 ..frame.clone()
             };
-            let Some(event) = self.send_frame(&share.id, &channel, &frame, mark.as_ref())? else {
-                continue;
-            };
+            if let Some(event) = self.send_frame(&share.id, &channel, &frame, mark.as_ref())? {
+                ready.push((frame, event));
+            }
+        }
+        let sent = ready.len();
+        if sent > 0 {
+            let shown: Vec<GalleryFrame> = ready.iter().map(|(_, e)| e.clone()).collect();
+            self.put_state_with(share, &channel, &shown)?;
+            fresh.insert(share.id.clone());
+        }
+        for (frame, event) in ready {
             self.bus.publish(Event::GalleryFrame(event));
             self.journal.frame_published(
                 &share.id,
@@ -179,9 +191,8 @@ impl Publisher {
                 frame.version,
                 frame.preview_made,
             )?;
-            sent += 1;
         }
-        if sent > 0 || !fresh.contains(&share.id) {
+        if !fresh.contains(&share.id) {
             self.put_state(share, &channel)?;
             fresh.insert(share.id.clone());
         }
@@ -256,12 +267,26 @@ impl Publisher {
 
     /// Every frame sent so far, as `state.json`.
     fn put_state(&self, share: &Share, channel: &str) -> Result<(), ShareError> {
-        let frames: Vec<GalleryFrame> = self
+        self.put_state_with(share, channel, &[])
+    }
+
+    /// Every frame sent so far and `sending` (in place of what was sent of them before),
+    /// as `state.json`.
+    fn put_state_with(
+        &self,
+        share: &Share,
+        channel: &str,
+        sending: &[GalleryFrame],
+    ) -> Result<(), ShareError> {
+        let mut frames: Vec<GalleryFrame> = self
             .journal
             .share_frames(&share.id)?
             .iter()
             .map(|f| gallery_frame(&share.id, channel, f))
+            .filter(|f| !sending.iter().any(|s| s.frame == f.frame))
             .collect();
+        frames.extend(sending.iter().cloned());
+        frames.sort_by_key(|f| f.frame);
         let state = json!({
             "share": share.id,
             "title": share.title,

@@ -122,7 +122,7 @@ impl Shown {
         channel: &str,
         name: &str,
     ) -> Result<bool, Unavailable> {
-        let fresh = {
+        let wait = {
             let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
             match known.get(channel) {
                 Some(k) => {
@@ -133,13 +133,16 @@ impl Shown {
                     if fresh && k.listed.contains(name) {
                         return Ok(true);
                     }
-                    k.read.is_some_and(|r| r.elapsed() < Duration::from_secs(1))
+                    k.read
+                        .and_then(|r| Duration::from_secs(1).checked_sub(r.elapsed()))
                 }
-                None => false,
+                None => None,
             }
         };
-        if fresh {
-            return Ok(false);
+        // Read at most once a second; a picture named just after a read (by a
+        // `gallery_frame` another node took) waits for the next read, not a refusal.
+        if let Some(wait) = wait {
+            tokio::time::sleep(wait).await;
         }
         self.reread(blobs, channel).await?;
         let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
