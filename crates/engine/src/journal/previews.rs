@@ -97,3 +97,80 @@ impl Journal {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{NewShot, Shot};
+    use shotline_protocol::ShotSource;
+
+    fn reserve(j: &Journal, source: &str, name: &str) -> Shot {
+        let original = source.rsplit('/').next().unwrap_or(source);
+        let shot = NewShot {
+            session: "s1",
+            source: ShotSource::HotFolder,
+            source_path: source,
+            size: 10,
+            mtime_ns: 5,
+            original,
+        };
+        j.reserve(&shot, |_, _| name.into(), |_| false)
+            .expect("reserve")
+    }
+
+    #[test]
+    fn thumbnails_come_first_and_a_share_sends_a_frame_again_for_its_preview() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let j = Journal::open(&dir.path().join("j.sqlite")).expect("open");
+        let targets: Vec<String> = Vec::new();
+        let a = reserve(&j, "/in/a.jpg", "a.jpg");
+        j.mark_stored(a.id, 10, "h1", &targets).expect("stored");
+        let b = reserve(&j, "/in/b.jpg", "b.jpg");
+        j.mark_stored(b.id, 10, "h2", &targets).expect("stored");
+        let stages = |j: &Journal| -> Vec<(i64, Stage)> {
+            j.needs_preview(10)
+                .expect("due")
+                .iter()
+                .map(|n| (n.shot_id, n.stage))
+                .collect()
+        };
+        assert_eq!(
+            stages(&j),
+            [(a.id, Stage::Thumbnail), (b.id, Stage::Thumbnail)]
+        );
+        j.thumbnail_done(a.id, (300, 200)).expect("thumb");
+        assert_eq!(
+            stages(&j),
+            [(b.id, Stage::Thumbnail), (a.id, Stage::Preview)],
+            "every thumbnail before a preview"
+        );
+        let share = crate::share::create(
+            &j,
+            "s1",
+            None,
+            std::time::Duration::from_secs(3600),
+            Default::default(),
+        )
+        .expect("share");
+        let due = j.frames_to_publish(&share.id, 10).expect("due");
+        assert_eq!(due.len(), 1, "a's thumbnail is made");
+        assert!(!due[0].preview_made);
+        j.frame_published(&share.id, a.id, 0, false).expect("sent");
+        assert!(j.frames_to_publish(&share.id, 10).expect("due").is_empty());
+        j.preview_done(a.id, Some((300, 200)), None)
+            .expect("preview");
+        let again = j.frames_to_publish(&share.id, 10).expect("due");
+        assert_eq!(
+            (again.len(), again[0].preview_made),
+            (1, true),
+            "sent again with its preview"
+        );
+        j.frame_published(&share.id, a.id, 0, true).expect("sent");
+        assert!(j.frames_to_publish(&share.id, 10).expect("due").is_empty());
+        assert!(j.share_frames(&share.id).expect("frames")[0].preview_made);
+        // A preview that fails after its thumbnail: the thumbnail stays, nothing is retried.
+        j.thumbnail_done(b.id, (300, 200)).expect("thumb");
+        j.preview_failed(b.id, "gone").expect("failed");
+        assert!(stages(&j).is_empty());
+    }
+}

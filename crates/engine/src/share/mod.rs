@@ -27,6 +27,7 @@ pub mod originals;
 pub mod publisher;
 pub mod relay_http;
 pub mod selection;
+mod state;
 mod studio;
 
 use std::time::Duration;

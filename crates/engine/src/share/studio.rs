@@ -4,7 +4,8 @@
 
 use shotline_protocol::{Event, FramePreview};
 
-use super::publisher::{BATCH, Publisher, ShareError, blob_name};
+use super::publisher::{BATCH, Publisher, ShareError};
+use super::state::blob_name;
 
 /// Frames stored longer ago than this are not sent to the studio's dashboard.
 const STUDIO_WITHIN_MS: i64 = 24 * 3600 * 1000;

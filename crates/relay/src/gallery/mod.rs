@@ -53,7 +53,7 @@ pub const MAX_TITLE: usize = 200;
 
 /// A publisher's (or admin's) claims for `channel`, or the refusal.
 #[allow(clippy::result_large_err)]
-fn publisher(
+pub(super) fn publisher(
     state: &crate::State,
     headers: &HeaderMap,
     query: Option<&str>,
