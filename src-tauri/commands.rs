@@ -92,6 +92,49 @@ pub async fn camera_set(
     shell.camera_set(port, name, value).await
 }
 
+/// The next live view picture after `after`, as raw bytes: its number (8 bytes,
+/// big-endian), then the JPEG; empty when none came within 2 s. Asking counts the window
+/// as watching, so live view runs while the panel is open.
+#[tauri::command]
+pub async fn live_frame(shell: Shared<'_>, after: u64) -> Result<tauri::ipc::Response, String> {
+    Ok(tauri::ipc::Response::new(
+        crate::liveview::next_picture(&shell, after).await?,
+    ))
+}
+
+/// The window closed its live view panel.
+#[tauri::command]
+pub async fn live_stop(shell: Shared<'_>) -> Result<(), String> {
+    crate::liveview::stop(&shell).await;
+    Ok(())
+}
+
+/// Drive the focus (`near 1`…`far 3`, `auto`); the camera's answer.
+#[tauri::command]
+pub async fn camera_focus(
+    shell: Shared<'_>,
+    port: Option<String>,
+    drive: String,
+) -> Result<String, String> {
+    shell.camera_focus(port, &drive).await
+}
+
+/// The current session's layout overlay, if it has one.
+#[tauri::command]
+pub fn overlay(shell: Shared<'_>) -> Result<Option<crate::liveview::Overlay>, String> {
+    crate::liveview::overlay(shell.config_file(), &shell.session())
+}
+
+/// Set or clear (no path) the current session's layout overlay.
+#[tauri::command]
+pub fn set_overlay(
+    shell: Shared<'_>,
+    path: Option<String>,
+    opacity: f64,
+) -> Result<Option<crate::liveview::Overlay>, String> {
+    crate::liveview::set_overlay(shell.config_file(), &shell.session(), path, opacity)
+}
+
 /// Open the library folder in the file manager.
 #[tauri::command]
 pub fn open_library<R: Runtime>(app: AppHandle<R>) -> Result<(), String> {

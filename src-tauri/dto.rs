@@ -251,6 +251,8 @@ pub struct ShareView {
     pub downloads: String,
     /// "Choose N" as `20` or `10-20`, if asked.
     pub choose: Option<String>,
+    /// Guests see the studio's live view.
+    pub live: bool,
     /// Each guest's latest selection.
     pub selections: Vec<SelectionView>,
     /// What happened on the share, newest first (at most 50).

@@ -4,6 +4,7 @@
 //! - [`shell`]: the engine's lifecycle and every call the window and tray make.
 //! - [`sessions`]: the session being shot, "New session…", and "Share session…".
 //! - [`shotlist`]: the shot list panel: items, views, the barcode field.
+//! - [`liveview`]: the live view panel: pictures, focus, the layout overlay.
 //! - [`view`]: the window's view model, from the engine's snapshot.
 //! - [`settings`]: the Settings form, checked by the config's rules and saved.
 //! - [`commands`]: the window's commands, one line or two over the shell.
@@ -18,6 +19,7 @@
 pub mod commands;
 pub mod dto;
 pub mod health;
+pub mod liveview;
 pub mod notify;
 pub mod prefs;
 pub mod proofing;
@@ -50,6 +52,11 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, shell: Arc<Shell>) -> tauri:
         commands::save_settings,
         commands::capture,
         commands::camera_set,
+        commands::live_frame,
+        commands::live_stop,
+        commands::camera_focus,
+        commands::overlay,
+        commands::set_overlay,
         commands::open_library,
         commands::open_dashboard,
         commands::transfer_report,

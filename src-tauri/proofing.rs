@@ -26,6 +26,7 @@ pub fn fill(journal: &Journal, share: &Share, view: &mut ShareView) -> Result<()
         view.watermark_opacity = w.opacity;
     }
     view.downloads = share.downloads.as_str().to_string();
+    view.live = share.live;
     view.choose = share.choose.map(|c| {
         if c.min == c.max {
             c.max.to_string()
@@ -105,6 +106,9 @@ pub struct Settings {
     pub downloads: String,
     /// `20`, `10-20`, or empty for none.
     pub choose: String,
+    /// Guests see the studio's live view.
+    #[serde(default)]
+    pub live: bool,
 }
 
 /// Change share `id` as `settings` say.
@@ -161,6 +165,7 @@ pub async fn apply(shell: &Shell, id: String, settings: Settings) -> Result<(), 
             choose: (choose != share.choose).then_some(choose),
             expires_ms: None,
             watermark: (current != wanted).then_some(wanted),
+            live: (settings.live != share.live).then_some(settings.live),
         };
         if change != ShareChange::default() {
             journal

@@ -80,6 +80,7 @@ fn view(
         watermark_opacity: 50,
         downloads: String::new(),
         choose: None,
+        live: false,
         selections: Vec::new(),
         activity: Vec::new(),
     };

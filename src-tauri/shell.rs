@@ -159,6 +159,29 @@ impl Shell {
             .ok_or_else(|| "cameras are off (Settings → Cameras)".into())
     }
 
+    /// Live view's pictures, while the engine runs with cameras on.
+    pub async fn live_feed(&self) -> Result<shotline_engine::live::LiveFeed, String> {
+        self.live
+            .lock()
+            .await
+            .as_ref()
+            .filter(|l| l.launched.running.camera().is_some())
+            .map(|l| l.launched.running.live())
+            .ok_or_else(|| "cameras are off (Settings → Cameras)".into())
+    }
+
+    /// Drive the focus of the camera on `port` (or the first); the camera's answer.
+    pub async fn camera_focus(&self, port: Option<String>, drive: &str) -> Result<String, String> {
+        let drive = shotline_engine::live::Focus::parse(drive)?;
+        let control = self.camera().await?;
+        control.focus(port, drive).await.map_err(|e| e.to_string())
+    }
+
+    /// The engine's config file (the window's own files live beside it).
+    pub fn config_file(&self) -> &std::path::Path {
+        &self.config_file
+    }
+
     /// Fire the first connected camera.
     pub async fn capture(&self) -> Result<String, String> {
         let control = self.camera().await?;

@@ -69,8 +69,9 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("answers") => crate::bench_answers::bench(),
         Some("hostile") => crate::bench_hostile::bench(),
         Some("downloads") => crate::bench_downloads::bench(),
+        Some("liveview") => crate::bench_liveview::bench(),
         _ => bail!(
-            "usage: cargo xtask bench <backup | burst | seal | gallery | answers | hostile | downloads | relay [1000,5000 [floor,relay,relay-socketio,socketio [ROUNDS]]] | upload | camera | desktop>"
+            "usage: cargo xtask bench <backup | burst | seal | gallery | answers | hostile | downloads | liveview | relay [1000,5000 [floor,relay,relay-socketio,socketio [ROUNDS]]] | upload | camera | desktop>"
         ),
     }
 }

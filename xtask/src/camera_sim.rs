@@ -7,6 +7,10 @@
 //! --with-camlibs=ptp2`, `make`, `make install`. It prints the environment a process
 //! needs to see the virtual camera: `IOLIBS` (a folder with only `vusb.so`), `CAMLIBS`,
 //! `LD_LIBRARY_PATH` and `PKG_CONFIG_PATH` (for building the `gphoto2` crate against it).
+//!
+//! The patches in `xtask/patches` (`libgphoto2-*.patch`, in name order) are applied to the
+//! source before it is built: live view and focus for the virtual camera. A build made
+//! with other patches (a stamp in the prefix names them) is built again.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,6 +23,7 @@ const VERSION: &str = "2.5.31";
 const PORT_VERSION: &str = "0.12.2";
 const BUILD_DEPS: &[&str] = &[
     "build-essential",
+    "patch",
     "pkg-config",
     "libltdl-dev",
     "libexif-dev",
@@ -55,10 +60,44 @@ pub fn ensure() -> anyhow::Result<()> {
     }
     let prefix = prefix();
     let vusb = prefix.join("iolibs").join("vusb.so");
-    if !vusb.is_file() {
+    let stamp = prefix.join("shotline-patches");
+    let wanted = patches_stamp()?;
+    if !vusb.is_file() || std::fs::read_to_string(&stamp).ok().as_deref() != Some(&wanted) {
         build(&prefix)?;
+        std::fs::write(&stamp, wanted)?;
     }
     Ok(())
+}
+
+/// The patches applied to libgphoto2's source, in order.
+fn patches() -> anyhow::Result<Vec<PathBuf>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("patches");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.starts_with("libgphoto2-") && n.ends_with(".patch")
+            })
+        })
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// Names and a digest (FNV-1a, 64 bits) of the patches: what a build was made with.
+fn patches_stamp() -> anyhow::Result<String> {
+    let mut stamp = String::new();
+    for patch in patches()? {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in std::fs::read(&patch)? {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        let name = patch.file_name().unwrap_or_default().to_string_lossy();
+        stamp.push_str(&format!("{name} {hash:016x}\n"));
+    }
+    Ok(stamp)
 }
 
 /// Build it unless it is there; print the environment.
@@ -140,6 +179,15 @@ fn build(prefix: &Path) -> anyhow::Result<()> {
             .current_dir(&work),
     )?;
     let source = work.join(format!("libgphoto2-{VERSION}"));
+    for patch in patches()? {
+        eprintln!("xtask camera-sim: applying {}", patch.display());
+        sys::status(
+            Command::new("patch")
+                .args(["-p1", "--forward", "--batch", "-i"])
+                .arg(&patch)
+                .current_dir(&source),
+        )?;
+    }
     eprintln!("xtask camera-sim: building libgphoto2 {VERSION} with the virtual camera");
     sys::status(
         Command::new("./configure")

@@ -23,6 +23,7 @@ mod bench_gallery;
 mod bench_gallery_live;
 mod bench_hostile;
 mod bench_http;
+mod bench_liveview;
 mod bench_relay;
 mod bench_relay_floor;
 mod bench_relay_servers;

@@ -46,6 +46,7 @@ pub struct Running {
     relay_tasks: JoinSet<()>,
     relay_stop: watch::Sender<bool>,
     camera: Option<(CameraControl, Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
+    live: crate::live::LiveFeed,
     journal: Arc<Journal>,
     config: Config,
     session: Session,
@@ -195,11 +196,22 @@ impl Engine {
             naming: crate::sidecar::Naming::parse(&self.config.gallery.sidecar).unwrap_or_default(),
         });
         let (candidates, rx) = mpsc::unbounded_channel();
+        let live = crate::live::LiveFeed::new();
         let camera = if self.config.camera.enabled {
-            self.start_camera(camera::default_driver(), candidates.clone())
+            self.start_camera(camera::default_driver(), candidates.clone(), live.clone())
         } else {
             None
         };
+        if let Some(target) = &relay
+            && camera.is_some()
+        {
+            tasks.spawn(crate::live::uplink::run(
+                live.clone(),
+                target.clone(),
+                format!("{}:live", self.config.studio.id),
+                shutdown_rx.clone(),
+            ));
+        }
         tasks.spawn(crate::ingest::queue::run(
             ingest,
             rx,
@@ -232,6 +244,7 @@ impl Engine {
             relay_tasks,
             relay_stop,
             camera,
+            live,
             journal: self.journal,
             config: self.config,
             session: self.session,
@@ -282,6 +295,7 @@ impl Engine {
         &self,
         driver: Box<dyn camera::driver::Driver>,
         candidates: mpsc::UnboundedSender<Candidate>,
+        live: crate::live::LiveFeed,
     ) -> Option<(CameraControl, Arc<AtomicBool>, std::thread::JoinHandle<()>)> {
         if !camera::SUPPORTED {
             tracing::info!("camera: this build has no libgphoto2; hot folders only");
@@ -295,6 +309,7 @@ impl Engine {
             library: self.config.library.path.clone(),
             config: self.config.camera.clone(),
             candidates,
+            live,
         };
         match camera::spawn(driver, ctx, stop.clone()) {
             Ok((control, handle)) => Some((control, stop, handle)),
@@ -337,6 +352,11 @@ impl Running {
     /// The camera thread's controls (capture, settings); `None` when cameras are off.
     pub fn camera(&self) -> Option<CameraControl> {
         self.camera.as_ref().map(|c| c.0.clone())
+    }
+
+    /// Live view's pictures, for a window that shows them.
+    pub fn live(&self) -> crate::live::LiveFeed {
+        self.live.clone()
     }
 
     /// The journal of this run.

@@ -23,6 +23,8 @@
 //!   answers back; [`sidecar`]: guests' ratings and labels in XMP sidecars, and the
 //!   studio's metadata ([`stationery`]) written into them as each frame arrives;
 //!   [`mail`]: the studio told by mail (selections, the comments' digest, shares ending).
+//! - [`live`]: the camera's live view while someone watches, focus drives, and the
+//!   pictures' way to the relay.
 //! - [`session`]: the session being shot, switched without a restart.
 //! - [`config`] and [`paths`]: settings and where things live.
 //! - [`verify`] and [`status`]: the read-only checks behind `shotline verify` and `status`.
@@ -39,6 +41,7 @@ pub mod hash;
 pub mod ingest;
 pub mod journal;
 pub mod launch;
+pub mod live;
 pub mod mail;
 pub mod metadata;
 pub mod naming;

@@ -20,22 +20,6 @@ use serde_json::Value;
 const WAIT: Duration = Duration::from_secs(60);
 const FRAME: usize = 150_000;
 
-/// libgphoto2 with the virtual camera, as `cargo xtask camera-sim` installs it.
-fn sim() -> PathBuf {
-    let prefix = std::env::var_os("SHOTLINE_CAMERA_SIM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-                .join(".cache/shotline/libgphoto2")
-        });
-    assert!(
-        prefix.join("iolibs/vusb.so").is_file(),
-        "the virtual camera is not built at {}: run `cargo xtask camera-sim` (cargo xtask test does)",
-        prefix.display()
-    );
-    prefix
-}
-
 /// A studio with cameras on, pointed at a virtual camera whose card is `card`.
 fn camera_studio(card_files: &[(&str, u64)]) -> (Studio, PathBuf) {
     let mut studio = Studio::with_backup("b1");
@@ -45,20 +29,7 @@ fn camera_studio(card_files: &[(&str, u64)]) -> (Studio, PathBuf) {
     for (name, seed) in card_files {
         fs::write(card.join(name), bytes(*seed, FRAME)).expect("card file");
     }
-    let prefix = sim();
-    for (key, value) in [
-        ("IOLIBS", prefix.join("iolibs")),
-        ("CAMLIBS", prefix.join("lib/libgphoto2/2.5.31")),
-        ("LD_LIBRARY_PATH", prefix.join("lib")),
-        ("VCAMERADIR", vcam),
-    ] {
-        studio
-            .env
-            .push((key.into(), value.to_string_lossy().into_owned()));
-    }
-    studio
-        .env
-        .push(("SHOTLINE_CAMERA_ENABLED".into(), "true".into()));
+    common::camera::use_camera(&mut studio, &vcam);
     (studio, card)
 }
 

@@ -369,6 +369,27 @@ pub struct CameraStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<CameraSetting>>"))]
     pub settings: Vec<CameraSetting>,
+    /// Live view, once someone asked for it on this camera.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub live: Option<LiveView>,
+}
+
+/// Live view on a camera.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct LiveView {
+    /// Pictures are coming.
+    pub on: bool,
+    /// Why it stopped or cannot start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub message: Option<String>,
+    /// The camera's answer to the last focus drive (`focused`, `moved near 2`, `at the
+    /// near end of the lens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub focus: Option<String>,
 }
 
 /// One of a camera's key settings, as the camera reports it.
@@ -512,6 +533,11 @@ mod tests {
                     choices: vec!["f/2.8".into(), "f/4".into()],
                     readonly: false,
                 }],
+                live: Some(LiveView {
+                    on: true,
+                    message: None,
+                    focus: Some("focused".into()),
+                }),
             }),
             Event::UploadProgress(UploadProgress {
                 shot_id: 1,

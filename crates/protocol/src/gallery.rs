@@ -235,6 +235,9 @@ pub struct ShareOptions {
     /// Whether the link asks for a PIN.
     #[serde(default)]
     pub pin: bool,
+    /// Whether the page shows the studio's live view (`GET /v1/shares/{id}/live`).
+    #[serde(default)]
+    pub live: bool,
 }
 
 /// The event types a guest may publish.

@@ -17,7 +17,7 @@ pub mod retry;
 
 pub use event::{
     BackupProgress, BackupVerified, CameraSetting, CameraState, CameraStatus, DiskSpace, Event,
-    FramePreview, Level, LibrarySpace, Notification, QueueStatus, ShotCaptured, ShotItem,
+    FramePreview, Level, LibrarySpace, LiveView, Notification, QueueStatus, ShotCaptured, ShotItem,
     ShotSource, ShotStored, SpaceState, SystemStatus, TargetState, TargetStatus, UploadComplete,
     UploadProgress,
 };

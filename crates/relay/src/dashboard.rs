@@ -26,6 +26,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../ui/dist/dashboard/main.js"),
     ),
     (
+        "dashboard/live.js",
+        JS,
+        include_str!("../../../ui/dist/dashboard/live.js"),
+    ),
+    (
         "dashboard/connection.js",
         JS,
         include_str!("../../../ui/dist/dashboard/connection.js"),
@@ -94,6 +99,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "gallery/downloads.js",
         JS,
         include_str!("../../../ui/dist/gallery/downloads.js"),
+    ),
+    (
+        "gallery/live.js",
+        JS,
+        include_str!("../../../ui/dist/gallery/live.js"),
     ),
     (
         "gallery/gallery.css",

@@ -15,6 +15,7 @@
 //! - [`admin`]: `POST /v1/tokens` and the admin API; [`cors`]: the origins allow-list.
 //! - [`socketio`]: the Socket.IO endpoint, bridged onto the hub.
 //! - [`gallery`]: the live gallery's shares, previews and page (`/g/{share}`).
+//! - [`live`]: the camera's live view, a volatile stream to dashboards and guests.
 //! - [`dashboard`]: the live dashboard page at `/` and every page's assets, built from
 //!   `ui/` and embedded.
 //! - [`tls`]: optional TLS with rustls.
@@ -33,6 +34,7 @@ pub mod dashboard;
 pub mod gallery;
 pub mod http;
 pub mod hub;
+pub mod live;
 pub mod outbox;
 pub mod queue;
 pub mod rate;
@@ -70,6 +72,8 @@ pub struct State {
     pub answers: gallery::answers::Answers,
     /// The gallery's PIN checks.
     pub pins: gallery::pin::Pins,
+    /// Live view streams.
+    pub live: Arc<live::Live>,
     /// Settings.
     pub config: Config,
     /// Open WebSocket connections.
@@ -127,6 +131,9 @@ pub fn router(state: Arc<State>) -> Router {
                 .layer(DefaultBodyLimit::disable()),
         )
         .route("/v1/originals/wanted", get(gallery::originals::wanted))
+        .route("/v1/shares/{share}/live", get(live::share_view))
+        .route("/v1/live/{channel}", get(live::view))
+        .route("/v1/live/{channel}/publish", get(live::publish))
         .route(
             "/v1/shares/{share}/download.zip",
             get(gallery::downloads::zip),
@@ -235,6 +242,8 @@ pub async fn run(
             guest: config.guest_answers,
         },
     )?;
+    let live = live::Live::new(config.redis.as_deref())?;
+    let live_task = tokio::spawn(live.clone().run());
     let follower = tokio::spawn(hub.clone().follow());
     let access_task = tokio::spawn(access.clone().run());
     let sweeper = tokio::spawn(access.clone().sweep());
@@ -245,6 +254,7 @@ pub async fn run(
         originals,
         answers,
         pins: gallery::pin::Pins::default(),
+        live,
         config,
         connections: AtomicU64::new(0),
         polls_waiting: AtomicU64::new(0),
@@ -288,6 +298,7 @@ pub async fn run(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     follower.abort();
+    live_task.abort();
     access_task.abort();
     sweeper.abort();
     served

@@ -7,6 +7,7 @@
 // Every panel is a region named by its heading. The link
 // carries a subscriber token (`?token=`); the studio comes from `?studio=` or the token's
 // channels.
+import { liveState, wireLive } from "./live.js";
 import { RelayConnection } from "./connection.js";
 import { AnswersPanel, el } from "./answers.js";
 import { alert, markRead, renderMuted, renderUnread } from "./alerts.js";
@@ -272,6 +273,8 @@ function renderCameras() {
             item.append(el("div", "camera-settings muted", settings.join(" · ")));
         if (camera.message)
             item.append(el("div", "message", camera.message));
+        if (camera.live)
+            liveState(camera.live.on ? `Live from ${camera.model}` : camera.live.message ?? "Live view is off.");
         list.append(item);
     }
 }
@@ -593,6 +596,7 @@ function start() {
     const studio = studioOf(params, token);
     $("studio").textContent = studio;
     document.title = `${studio} · Shotline`;
+    wireLive(studio, token);
     const channels = ["camera", "backup", "upload", "alerts", "status"].map((c) => `${studio}:${c}`);
     const connection = new RelayConnection(window.location.origin, token, channels, {
         snapshot: (_channel, events) => {

@@ -18,6 +18,22 @@ export const namingExample = (template) => tauri().invoke("naming_example", { te
 export const capture = () => tauri().invoke("capture");
 /** Set a camera's key setting; resolves to "name = value as the camera reads it back". */
 export const cameraSet = (port, name, value) => tauri().invoke("camera_set", { port, name, value });
+/** The next live view picture after number `after`: its number and JPEG, or null when none
+ * came within 2 s. Asking counts the window as watching. */
+export async function liveFrame(after) {
+    const raw = await tauri().invoke("live_frame", { after });
+    const buf = raw instanceof ArrayBuffer ? raw : new Uint8Array(raw).buffer;
+    if (buf.byteLength <= 8)
+        return null;
+    const seq = Number(new DataView(buf).getBigUint64(0));
+    return { seq, jpeg: new Blob([buf.slice(8)], { type: "image/jpeg" }) };
+}
+export const liveStop = () => tauri().invoke("live_stop");
+/** Drive the focus (`near 1`…`far 3`, `auto`); resolves to the camera's answer. */
+export const cameraFocus = (drive, port) => tauri().invoke("camera_focus", { drive, port: port ?? null });
+export const overlay = () => tauri().invoke("overlay");
+/** Set (a PNG's path) or clear (null) the session's layout overlay. */
+export const setOverlay = (path, opacity) => tauri().invoke("set_overlay", { path, opacity });
 export const openLibrary = () => tauri().invoke("open_library");
 export const openDashboard = () => tauri().invoke("open_dashboard");
 export const transferReport = () => tauri().invoke("transfer_report");

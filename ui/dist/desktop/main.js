@@ -14,6 +14,7 @@ import { progress, renderProgress } from "./progress.js";
 import { wireSettings } from "./settings.js";
 import { loadSessions, routeHash, wireSessions } from "./sessions.js";
 import { loadShotlist, wireShotlist } from "./shotlist.js";
+import { renderLiveView, sessionChanged, wireLiveView } from "./liveview.js";
 /** Each frame's thumbnail as a `data:` URL, when it was asked for, and how often. */
 const thumbs = new Map();
 const THUMB_RETRY_MS = 4000;
@@ -111,6 +112,9 @@ function render(s) {
             cameras.append(el("div", { class: "muted" }, c.message));
     }
     renderCameraControls($("camera-controls"), s.cameras, () => void refresh());
+    // The newest frame (frames come newest first) under the overlay while live view is off.
+    const newest = s.frames.length > 0 ? thumbs.get(s.frames[0].id)?.url ?? null : null;
+    renderLiveView(s.cameras, newest);
     const targets = $("targets");
     targets.className = "card";
     targets.replaceChildren(el("strong", {}, "Backup drives"));
@@ -168,10 +172,12 @@ async function start() {
         refresh: async () => {
             await refresh();
             await loadShotlist();
+            sessionChanged();
         },
         session: () => current?.session ?? "",
     });
     wireShotlist();
+    wireLiveView();
     routeHash();
     void loadSessions().catch(() => undefined);
     let pending = null;

@@ -70,6 +70,7 @@ function renderProofing(share) {
     $("share-watermark-opacity").value = String(share.watermark_opacity);
     $("share-downloads").value = share.downloads ?? "off";
     $("share-choose").value = share.choose ?? "";
+    $("share-live").checked = share.live;
     $("share-selections").replaceChildren(...share.selections.map((s) => {
         const unlock = el("button", { type: "button" }, "Unlock");
         unlock.setAttribute("aria-label", `Unlock ${s.name}'s selection`);
@@ -99,6 +100,7 @@ async function applyProofing(ev) {
         opacity: Number($("share-watermark-opacity").value) || 50,
         downloads: $("share-downloads").value,
         choose: $("share-choose").value,
+        live: $("share-live").checked,
     };
     if ($("share-no-pin").checked)
         settings.pin = "";

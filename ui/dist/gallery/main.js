@@ -12,6 +12,7 @@ import { Answers } from "./answers.js";
 import { $ } from "./dom.js";
 import { answer, applyFilters, wireControls } from "./controls.js";
 import { configureDownloads } from "./downloads.js";
+import { configureLive, wireLive } from "./live.js";
 import { Selection } from "./picks.js";
 import { become, channel, exchange as exchangeToken, explain, forget, linkToken, mySub, refusedForGood, share, storedGuest, token, wantsPin, } from "./session.js";
 import { Viewer } from "./viewer.js";
@@ -100,6 +101,7 @@ async function loadState() {
                 showExpiry(state.expires);
                 selection.configure(state.options?.choose);
                 configureDownloads(state.options?.downloads);
+                configureLive(state.options?.live);
                 for (const frame of state.frames ?? []) {
                     grid.add(frame, false);
                     decorate(frame.frame);
@@ -358,6 +360,7 @@ function start() {
         }
         void exchange(name.slice(0, 64));
     });
+    wireLive();
     wireControls({
         answers,
         grid,

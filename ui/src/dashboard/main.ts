@@ -8,6 +8,7 @@
 // carries a subscriber token (`?token=`); the studio comes from `?studio=` or the token's
 // channels.
 
+import { liveState, wireLive } from "./live.js";
 import type { Event } from "../generated/Event";
 import type { CameraStatus } from "../generated/CameraStatus";
 import type { TargetStatus } from "../generated/TargetStatus";
@@ -297,6 +298,7 @@ function renderCameras(): void {
     const settings = (camera.settings ?? []).map((s) => `${SETTING_LABELS[s.name] ?? s.label} ${s.value}`);
     if (settings.length > 0) item.append(el("div", "camera-settings muted", settings.join(" · ")));
     if (camera.message) item.append(el("div", "message", camera.message));
+    if (camera.live) liveState(camera.live.on ? `Live from ${camera.model}` : camera.live.message ?? "Live view is off.");
     list.append(item);
   }
 }
@@ -622,6 +624,7 @@ function start(): void {
   const studio = studioOf(params, token);
   $("studio").textContent = studio;
   document.title = `${studio} · Shotline`;
+  wireLive(studio, token);
   const channels = ["camera", "backup", "upload", "alerts", "status"].map((c) => `${studio}:${c}`);
   const connection = new RelayConnection(window.location.origin, token, channels, {
     snapshot: (_channel, events) => {

@@ -9,6 +9,7 @@ import type { FieldError } from "../generated/FieldError";
 import type { SessionsView } from "../generated/SessionsView";
 import type { ShareView } from "../generated/ShareView";
 import type { ShotlistView } from "../generated/ShotlistView";
+import type { Overlay } from "../generated/Overlay";
 
 interface TauriInternals {
   invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T>;
@@ -36,6 +37,23 @@ export const capture = (): Promise<string> => tauri().invoke("capture");
 /** Set a camera's key setting; resolves to "name = value as the camera reads it back". */
 export const cameraSet = (port: string, name: string, value: string): Promise<string> =>
   tauri().invoke("camera_set", { port, name, value });
+/** The next live view picture after number `after`: its number and JPEG, or null when none
+ * came within 2 s. Asking counts the window as watching. */
+export async function liveFrame(after: number): Promise<{ seq: number; jpeg: Blob } | null> {
+  const raw = await tauri().invoke<ArrayBuffer | number[]>("live_frame", { after });
+  const buf = raw instanceof ArrayBuffer ? raw : new Uint8Array(raw).buffer;
+  if (buf.byteLength <= 8) return null;
+  const seq = Number(new DataView(buf).getBigUint64(0));
+  return { seq, jpeg: new Blob([buf.slice(8)], { type: "image/jpeg" }) };
+}
+export const liveStop = (): Promise<void> => tauri().invoke("live_stop");
+/** Drive the focus (`near 1`…`far 3`, `auto`); resolves to the camera's answer. */
+export const cameraFocus = (drive: string, port?: string): Promise<string> =>
+  tauri().invoke("camera_focus", { drive, port: port ?? null });
+export const overlay = (): Promise<Overlay | null> => tauri().invoke("overlay");
+/** Set (a PNG's path) or clear (null) the session's layout overlay. */
+export const setOverlay = (path: string | null, opacity: number): Promise<Overlay | null> =>
+  tauri().invoke("set_overlay", { path, opacity });
 export const openLibrary = (): Promise<void> => tauri().invoke("open_library");
 export const openDashboard = (): Promise<void> => tauri().invoke("open_dashboard");
 export const transferReport = (): Promise<string> => tauri().invoke("transfer_report");
@@ -56,6 +74,8 @@ export interface ProofingSettings {
   opacity: number;
   downloads: string;
   choose: string;
+  /** Guests see the studio's live view. */
+  live: boolean;
 }
 export const shareSettings = (id: string, settings: ProofingSettings): Promise<void> =>
   tauri().invoke("share_settings", { id, settings });

@@ -17,6 +17,7 @@ import { progress, renderProgress } from "./progress.js";
 import { wireSettings } from "./settings.js";
 import { loadSessions, routeHash, wireSessions } from "./sessions.js";
 import { loadShotlist, wireShotlist } from "./shotlist.js";
+import { renderLiveView, sessionChanged, wireLiveView } from "./liveview.js";
 
 /** Each frame's thumbnail as a `data:` URL, when it was asked for, and how often. */
 const thumbs = new Map<number, { url: string | null; at: number; tries: number; pending: boolean }>();
@@ -117,6 +118,9 @@ function render(s: Snapshot): void {
     if (c.message) cameras.append(el("div", { class: "muted" }, c.message));
   }
   renderCameraControls($("camera-controls"), s.cameras, () => void refresh());
+  // The newest frame (frames come newest first) under the overlay while live view is off.
+  const newest = s.frames.length > 0 ? thumbs.get(s.frames[0].id)?.url ?? null : null;
+  renderLiveView(s.cameras, newest);
   const targets = $("targets");
   targets.className = "card";
   targets.replaceChildren(el("strong", {}, "Backup drives"));
@@ -175,10 +179,12 @@ async function start(): Promise<void> {
     refresh: async () => {
       await refresh();
       await loadShotlist();
+      sessionChanged();
     },
     session: () => current?.session ?? "",
   });
   wireShotlist();
+  wireLiveView();
   routeHash();
   void loadSessions().catch(() => undefined);
   let pending: ReturnType<typeof setTimeout> | null = null;

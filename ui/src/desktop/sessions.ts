@@ -81,6 +81,7 @@ function renderProofing(share: ShareView | null): void {
   $<HTMLInputElement>("share-watermark-opacity").value = String(share.watermark_opacity);
   $<HTMLSelectElement>("share-downloads").value = share.downloads ?? "off";
   $<HTMLInputElement>("share-choose").value = share.choose ?? "";
+  $<HTMLInputElement>("share-live").checked = share.live;
   $("share-selections").replaceChildren(
     ...share.selections.map((s) => {
       const unlock = el("button", { type: "button" }, "Unlock");
@@ -121,6 +122,7 @@ async function applyProofing(ev: SubmitEvent): Promise<void> {
     opacity: Number($<HTMLInputElement>("share-watermark-opacity").value) || 50,
     downloads: $<HTMLSelectElement>("share-downloads").value,
     choose: $<HTMLInputElement>("share-choose").value,
+    live: $<HTMLInputElement>("share-live").checked,
   };
   if ($<HTMLInputElement>("share-no-pin").checked) settings.pin = "";
   else if (pin) settings.pin = pin;

@@ -15,6 +15,7 @@ import { Answers, type Entry } from "./answers.js";
 import { $ } from "./dom.js";
 import { answer, applyFilters, wireControls } from "./controls.js";
 import { configureDownloads } from "./downloads.js";
+import { configureLive, wireLive } from "./live.js";
 import { Selection } from "./picks.js";
 import {
   become,
@@ -124,6 +125,7 @@ async function loadState(): Promise<void> {
         showExpiry(state.expires);
         selection.configure(state.options?.choose);
         configureDownloads(state.options?.downloads);
+        configureLive(state.options?.live);
         for (const frame of state.frames ?? []) {
           grid.add(frame, false);
           decorate(frame.frame);
@@ -381,6 +383,7 @@ function start(): void {
     }
     void exchange(name.slice(0, 64));
   });
+  wireLive();
   wireControls({
     answers,
     grid,

@@ -17,4 +17,8 @@ choose: Choose | null,
 /**
  * Whether the link asks for a PIN.
  */
-pin: boolean, };
+pin: boolean, 
+/**
+ * Whether the page shows the studio's live view (`GET /v1/shares/{id}/live`).
+ */
+live: boolean, };

@@ -63,6 +63,10 @@ downloads: string,
  */
 choose: string | null, 
 /**
+ * Guests see the studio's live view.
+ */
+live: boolean, 
+/**
  * Each guest's latest selection.
  */
 selections: Array<SelectionView>, 

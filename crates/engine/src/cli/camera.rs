@@ -118,6 +118,22 @@ pub fn set(config: &Config, setting: &str, port: Option<&str>) -> anyhow::Result
     finish(service::request(&journal, port, &action, Duration::from_secs(30))?.1)
 }
 
+pub fn focus(
+    config: &Config,
+    direction: &str,
+    size: Option<u8>,
+    port: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let text = match size {
+        Some(size) => format!("{direction} {size}"),
+        None => direction.to_string(),
+    };
+    let drive = shotline_engine::live::Focus::parse(&text).map_err(anyhow::Error::msg)?;
+    let journal = running_journal(config)?;
+    let action = CameraAction::Focus(drive);
+    finish(service::request(&journal, port, &action, Duration::from_secs(30))?.1)
+}
+
 pub fn list(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
     let status = shotline_engine::status::status(config)?;
     if json {

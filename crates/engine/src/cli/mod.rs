@@ -206,6 +206,20 @@ enum CameraAction {
         #[arg(long, value_name = "PORT")]
         camera: Option<String>,
     },
+    /// Drive the focus: `near` or `far` by a step of size 1 (fine) to 3 (coarse), or
+    /// `auto`. Manual drives work while live view runs (the window or a viewer of the
+    /// relay's stream watches it); prints the camera's answer.
+    Focus {
+        /// near, far or auto
+        #[arg(value_name = "near|far|auto")]
+        direction: String,
+        /// Step size, 1 to 3 (near and far).
+        #[arg(value_name = "1-3")]
+        size: Option<u8>,
+        /// The camera's port (default: the first connected camera).
+        #[arg(long, value_name = "PORT")]
+        camera: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -260,6 +274,11 @@ pub fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
             CameraAction::Set { setting, camera } => {
                 camera::set(&load(file)?.config, &setting, camera.as_deref())
             }
+            CameraAction::Focus {
+                direction,
+                size,
+                camera,
+            } => camera::focus(&load(file)?.config, &direction, size, camera.as_deref()),
         },
         Command::Shotlist { action } => {
             let config = load(file)?.config;

@@ -105,6 +105,7 @@ impl Gallery {
             downloads: self.downloads,
             choose: self.default_choose()?,
             watermark: self.default_watermark(logo)?,
+            live: false,
         })
     }
 

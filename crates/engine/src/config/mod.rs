@@ -181,6 +181,26 @@ pub struct Camera {
     /// When another program holds a camera, unmount the desktop's gphoto2 volumes (gvfs)
     /// to free it, as tethering tools do.
     pub unmount_gvfs: bool,
+    /// Live view pictures per second, at most (1 to 60).
+    pub liveview_fps: u32,
+    /// Live view ends on the camera after this long with nobody watching (default 2
+    /// minutes: a viewer who reloads the page does not restart it).
+    #[serde(
+        default,
+        with = "duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub liveview_idle: Option<Duration>,
+}
+
+/// Live view ends after this long unwatched unless `[camera] liveview_idle` says otherwise.
+pub const DEFAULT_LIVEVIEW_IDLE: Duration = Duration::from_secs(120);
+
+impl Camera {
+    /// How long live view runs unwatched.
+    pub fn liveview_idle(&self) -> Duration {
+        self.liveview_idle.unwrap_or(DEFAULT_LIVEVIEW_IDLE)
+    }
 }
 
 /// `[relay]`
@@ -281,6 +301,8 @@ impl Default for Camera {
             enabled: true,
             delete_after_verified: 0,
             unmount_gvfs: false,
+            liveview_fps: 30,
+            liveview_idle: None,
         }
     }
 }

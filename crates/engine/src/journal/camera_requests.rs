@@ -1,4 +1,4 @@
-//! Requests from other processes (`shotline capture`, `shotline camera set`) that the
+//! Requests from other processes (`shotline capture`, `shotline camera set|focus`) that the
 //! running engine's camera thread carries out: queued in the journal, the thread woken by
 //! a bell file beside it, the answer written back for the asking process to read.
 
@@ -19,6 +19,8 @@ pub enum CameraAction {
         /// New value.
         value: String,
     },
+    /// Drive the focus (`shotline camera focus`).
+    Focus(crate::live::Focus),
 }
 
 impl CameraAction {
@@ -38,6 +40,7 @@ impl CameraAction {
         match self {
             CameraAction::Capture => ("capture", String::new()),
             CameraAction::Set { key, value } => ("set", format!("{key}={value}")),
+            CameraAction::Focus(drive) => ("focus", drive.to_string()),
         }
     }
 
@@ -46,6 +49,7 @@ impl CameraAction {
         match action {
             "capture" => Ok(CameraAction::Capture),
             "set" => Self::set_from(arg),
+            "focus" => crate::live::Focus::parse(arg).map(CameraAction::Focus),
             other => Err(format!("unknown action `{other}`")),
         }
     }

@@ -51,6 +51,8 @@ pub struct Share {
     /// When its link's token ends (the share cannot be extended past it).
     #[serde(skip)]
     pub link_exp_ms: Option<i64>,
+    /// Its guests see the studio's live view.
+    pub live: bool,
 }
 
 impl Share {
@@ -90,7 +92,7 @@ pub struct ShareFrame {
 
 const SHARE_COLUMNS: &str = "id, session, title, token, link, created_ms, expires_ms, revoked_ms, \
      registered, pin_hash, downloads, choose_min, choose_max, watermark, watermark_version, \
-     settings_version, link_exp_ms";
+     settings_version, link_exp_ms, live";
 
 fn share(r: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
     Ok(Share {
@@ -115,6 +117,7 @@ fn share(r: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
         watermark_version: r.get(14)?,
         settings_version: r.get(15)?,
         link_exp_ms: r.get(16)?,
+        live: r.get::<_, i64>(17)? != 0,
     })
 }
 
@@ -124,7 +127,7 @@ impl Journal {
         self.conn().execute(
             &format!(
                 "INSERT INTO shares ({SHARE_COLUMNS}) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
             ),
             params![
                 share.id,
@@ -146,7 +149,8 @@ impl Journal {
                     .and_then(|w| serde_json::to_string(w).ok()),
                 share.watermark_version,
                 share.settings_version,
-                share.link_exp_ms
+                share.link_exp_ms,
+                share.live as i64
             ],
         )?;
         Ok(())

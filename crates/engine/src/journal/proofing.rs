@@ -24,6 +24,8 @@ pub struct ShareChange {
     pub expires_ms: Option<i64>,
     /// A new watermark, or none: every frame is sent again.
     pub watermark: Option<Option<Watermark>>,
+    /// Share the studio's live view with its guests, or stop.
+    pub live: Option<bool>,
 }
 
 /// A selection a guest sent.
@@ -120,6 +122,12 @@ impl Journal {
                         .as_ref()
                         .and_then(|w| serde_json::to_string(w).ok())
                 ],
+            )?;
+        }
+        if let Some(live) = change.live {
+            tx.execute(
+                "UPDATE shares SET live = ?2 WHERE id = ?1",
+                params![id, live as i64],
             )?;
         }
         if let Some(expires) = change.expires_ms {

@@ -297,6 +297,9 @@ CREATE TABLE selections (
     r#"
 ALTER TABLE share_frames ADD COLUMN preview INTEGER NOT NULL DEFAULT 1;
 "#,
+    r#"
+ALTER TABLE shares ADD COLUMN live INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// Bring the schema up to date in one transaction that holds SQLite's write lock: two

@@ -220,6 +220,7 @@ fn record_likes(j: &Journal, likes: &[(&str, u64, i64, &str, i64, bool)]) {
                 watermark_version: 0,
                 settings_version: 0,
                 link_exp_ms: None,
+                live: false,
             })
             .expect("share");
         }

@@ -113,12 +113,21 @@ pub async fn deliver(
     }
 }
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Open the WebSocket with the token in `Authorization`; `None` when it cannot be had
 /// (logged when the relay gave a reason).
 async fn connect(target: &RelayTarget) -> Option<Ws> {
+    connect_to(&target.url, &target.token).await
+}
+
+/// Open a WebSocket at `url` of the relay with `token` in `Authorization`.
+pub(crate) async fn connect_to(url: &str, token: &str) -> Option<Ws> {
+    let target = RelayTarget {
+        url: url.to_string(),
+        token: token.to_string(),
+    };
     let mut request = match target.url.as_str().into_client_request() {
         Ok(request) => request,
         Err(e) => {

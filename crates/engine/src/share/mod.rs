@@ -106,6 +106,8 @@ pub struct Settings {
     pub choose: Option<Choose>,
     /// The watermark burned into what guests see.
     pub watermark: Option<Watermark>,
+    /// Guests see the studio's live view.
+    pub live: bool,
 }
 
 /// Keep a copy of the logo at `source` (checked to be a PNG the watermark can use) for
@@ -183,6 +185,7 @@ pub fn create(
         watermark_version: 0,
         settings_version: 0,
         link_exp_ms: None,
+        live: settings.live,
     };
     journal.create_share(&share)?;
     Ok(share)

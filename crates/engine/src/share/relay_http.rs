@@ -153,6 +153,7 @@ impl RelayHttp {
             "pin_hash": share.pin_hash,
             "downloads": share.downloads,
             "choose": share.choose,
+            "live": share.live,
         });
         let response = self
             .agent

@@ -41,6 +41,7 @@ impl Publisher {
                 downloads: share.downloads,
                 choose: share.choose,
                 pin: share.pin_hash.is_some(),
+                live: share.live,
             },
             "frames": frames,
         });

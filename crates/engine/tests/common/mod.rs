@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod camera;
 pub mod gallery;
 pub mod xmp;
 

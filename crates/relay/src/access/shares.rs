@@ -45,6 +45,9 @@ pub struct ShareRecord {
     /// "Choose N".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub choose: Option<shotline_protocol::gallery::Choose>,
+    /// Its guests see the studio's live view (`GET /v1/shares/{id}/live`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub live: bool,
 }
 
 /// A share's state at some moment.
@@ -255,6 +258,7 @@ mod tests {
             pin_set: None,
             downloads: Default::default(),
             choose: None,
+            live: false,
         };
         shares.put(record.clone(), now).expect("put");
         let guest = Claims::new(

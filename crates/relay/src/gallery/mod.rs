@@ -93,6 +93,9 @@ struct PutShare {
     downloads: shotline_protocol::gallery::Downloads,
     #[serde(default)]
     choose: Option<shotline_protocol::gallery::Choose>,
+    /// Guests see the studio's live view.
+    #[serde(default)]
+    live: bool,
 }
 
 /// `PUT /v1/shares/{id}`.
@@ -115,7 +118,7 @@ pub async fn put_share(
             return error_response(
                 ErrorCode::BadJson,
                 format!(
-                    r#"expected {{"channel": .., "exp": <seconds>, "title"?, "pin_hash"?, "downloads"?, "choose"?}}: {e}"#
+                    r#"expected {{"channel": .., "exp": <seconds>, "title"?, "pin_hash"?, "downloads"?, "choose"?, "live"?}}: {e}"#
                 ),
             );
         }
@@ -185,6 +188,7 @@ pub async fn put_share(
         pin: body.pin_hash,
         downloads: body.downloads,
         choose: body.choose,
+        live: body.live,
     };
     match state.access.put_share(record).await {
         Ok(forgotten) => {

@@ -72,7 +72,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
 
 impl Upgrade {
     /// Answer `101 Switching Protocols` and run `connection` on the upgraded stream.
-    pub(super) fn accept<F, Fut>(self, connection: F) -> Response
+    pub(crate) fn accept<F, Fut>(self, connection: F) -> Response
     where
         F: FnOnce(hyper::upgrade::Upgraded) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = ()> + Send + 'static,

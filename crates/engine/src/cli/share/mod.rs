@@ -55,6 +55,9 @@ pub struct Settings {
     /// not even the config's default).
     #[arg(long, conflicts_with_all = ["watermark", "watermark_logo"])]
     no_watermark: bool,
+    /// Show the studio's live view on the gallery page (`on`), or stop (`off`).
+    #[arg(long, value_name = "on|off")]
+    live: Option<String>,
 }
 
 /// `shotline share …`.
@@ -182,6 +185,15 @@ impl Settings {
         }
     }
 
+    fn live(&self) -> anyhow::Result<Option<bool>> {
+        match self.live.as_deref() {
+            None => Ok(None),
+            Some("on") => Ok(Some(true)),
+            Some("off") => Ok(Some(false)),
+            Some(other) => anyhow::bail!("--live {other:?}: write on or off"),
+        }
+    }
+
     fn choose(&self) -> anyhow::Result<Option<Choose>> {
         self.choose
             .as_deref()
@@ -262,6 +274,7 @@ impl Settings {
             downloads: self.downloads()?.unwrap_or(defaults.downloads),
             choose,
             watermark,
+            live: self.live()?.unwrap_or(false),
         })
     }
 }

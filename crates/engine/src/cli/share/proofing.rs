@@ -18,7 +18,7 @@ fn no_share(id: &str) -> anyhow::Result<ExitCode> {
 }
 
 /// `shotline share set ID [--pin P | --no-pin] [--downloads D] [--choose N | --no-choose]
-/// [--extend 3d]`.
+/// [--live on|off] [--extend 3d]`.
 pub fn set(
     config: &Config,
     id: &str,
@@ -50,6 +50,7 @@ pub fn set(
         } else {
             settings.watermark(&config.library.path)?.map(Some)
         },
+        live: settings.live()?,
     };
     if let Some(extend) = extend {
         let by = humantime::parse_duration(extend.trim())

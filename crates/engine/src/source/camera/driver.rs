@@ -117,6 +117,25 @@ pub trait Device: Send {
     fn delete(&mut self, file: &CardFile) -> DriverResult<()>;
     /// Set a configuration value (`iso`, `capturetarget`, `opcode`, …).
     fn set_config(&mut self, key: &str, value: &str) -> DriverResult<()>;
+    /// One live view picture (a JPEG), starting live view if it is off.
+    fn preview(&mut self) -> DriverResult<Vec<u8>> {
+        Err(DriverError::new(
+            Failure::NotSupported,
+            "this camera has no live view here",
+        ))
+    }
+    /// End live view (the sensor off, the mirror down).
+    fn end_preview(&mut self) -> DriverResult<()> {
+        Ok(())
+    }
+    /// Drive the focus; `Ok` with the camera's answer in words.
+    fn focus(&mut self, drive: crate::live::Focus) -> DriverResult<String> {
+        let _ = drive;
+        Err(DriverError::new(
+            Failure::NotSupported,
+            "this camera cannot be focused from here",
+        ))
+    }
 }
 
 /// No camera support in this build (Windows, or built without the `gphoto2` feature).

@@ -314,4 +314,50 @@ impl Device for GphotoCamera {
         set.map_err(error)?;
         self.camera.set_config(&widget).wait().map_err(error)
     }
+
+    fn preview(&mut self) -> DriverResult<Vec<u8>> {
+        let file = self.camera.capture_preview().wait().map_err(error)?;
+        let data = file.get_data(&self.camera).wait().map_err(error)?;
+        Ok(data.into_vec())
+    }
+
+    /// Through the `viewfinder` setting, which libgphoto2 has for cameras with live view
+    /// (Nikon, Canon EOS, Sony); a camera without it has nothing to end.
+    fn end_preview(&mut self) -> DriverResult<()> {
+        match self.set_config("viewfinder", "0") {
+            Err(e) if e.failure != Failure::Gone => {
+                tracing::debug!("camera: ending live view: {e}");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// libgphoto2's `manualfocusdrive` (a Nikon's lens steps, negative is nearer) and
+    /// `autofocusdrive`.
+    fn focus(&mut self, drive: crate::live::Focus) -> DriverResult<String> {
+        let result = match drive.steps() {
+            Some(steps) => self.set_config("manualfocusdrive", &steps.to_string()),
+            None => self.set_config("autofocusdrive", "1"),
+        };
+        match (result, drive) {
+            (Ok(()), crate::live::Focus::Auto) => Ok("focused".into()),
+            (Ok(()), _) => Ok(format!("moved {drive}")),
+            // libgphoto2 reports the lens's end as GP_ERROR_CAMERA_ERROR ("Camera could
+            // not complete operation") once the drive is done.
+            (Err(e), crate::live::Focus::Near(_) | crate::live::Focus::Far(_))
+                if e.message.contains("could not complete") =>
+            {
+                Ok(format!(
+                    "at the {} end of the lens",
+                    if matches!(drive, crate::live::Focus::Near(_)) {
+                        "near"
+                    } else {
+                        "far"
+                    }
+                ))
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
 }

@@ -108,6 +108,13 @@ impl CameraControl {
         .await
     }
 
+    /// Drive the focus of the camera on `port` (or the first connected one); resolves to
+    /// the camera's answer.
+    pub async fn focus(&self, port: Option<String>, drive: crate::live::Focus) -> Answer {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Focus { port, drive, reply }, rx).await
+    }
+
     /// Wake the camera thread from its idle wait, so it sees a stop at once.
     pub fn wake(&self) {
         let _ = self.tx.send(Command::Rung);

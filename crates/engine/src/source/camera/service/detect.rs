@@ -122,6 +122,7 @@ impl Service {
     }
 
     pub(super) fn disconnect(&mut self, i: usize, why: &str) {
+        self.live_lost(i);
         let slot = &mut self.slots[i];
         let had_device = slot.device.take().is_some();
         slot.downloads.clear();
@@ -166,6 +167,7 @@ impl Service {
             } else {
                 Vec::new()
             },
+            live: self.live.shown.clone().filter(|_| connected),
         };
         if slot.status.as_ref() == Some(&status) {
             return false;

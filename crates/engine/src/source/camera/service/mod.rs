@@ -8,9 +8,11 @@
 //! - `detect`: rescans, opening, busy and lost cameras, status events.
 //! - `frames`: downloads, reconciliation, captures answered, full cards, deletion.
 //! - `requests`: capture and config requests from this process and from others.
+//! - `live`: live view between the rest, and focus drives.
 
 mod detect;
 mod frames;
+mod live;
 mod requests;
 
 pub use requests::{request, statuses};
@@ -105,7 +107,17 @@ pub enum Command {
         /// Gets the outcome.
         reply: oneshot::Sender<Answer>,
     },
-    /// Another process queued a request in the journal and rang the bell.
+    /// Drive the focus.
+    Focus {
+        /// The camera; `None`: the first connected one.
+        port: Option<String>,
+        /// Which way and how far.
+        drive: crate::live::Focus,
+        /// Gets the camera's answer.
+        reply: oneshot::Sender<Answer>,
+    },
+    /// Someone started watching live view, or another process queued a request in the
+    /// journal and rang the bell.
     Rung,
 }
 
@@ -187,6 +199,8 @@ pub struct Context {
     pub config: config::Camera,
     /// Where downloaded frames go.
     pub candidates: mpsc::UnboundedSender<Candidate>,
+    /// Live view's pictures and viewers.
+    pub live: crate::live::LiveFeed,
 }
 
 /// The camera thread's state.
@@ -201,6 +215,8 @@ pub struct Service {
     requests_every: Duration,
     /// Rounds are quick until then (see [`QUICK_ROUND`]).
     quick_until: Option<Instant>,
+    /// Live view.
+    live: live::Live,
 }
 
 impl Service {
@@ -219,6 +235,7 @@ impl Service {
             disk_full: false,
             requests_every: REQUESTS_EVERY,
             quick_until: None,
+            live: live::Live::default(),
         }
     }
 
@@ -277,6 +294,7 @@ impl Service {
                 self.downloads(i);
                 self.housekeeping(i);
             }
+            self.live_view();
         }
     }
 
@@ -286,6 +304,9 @@ impl Service {
         let capturing = open.iter().any(|&i| !self.slots[i].captures.is_empty());
         if capturing {
             CAPTURE_ROUND
+        } else if self.live_wanted() {
+            // Pictures are due every few tens of ms; events are looked at in between.
+            QUICK_ROUND
         } else if shooting {
             QUICK_ROUND
         } else {

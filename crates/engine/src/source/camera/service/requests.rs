@@ -37,6 +37,7 @@ impl Service {
                 Ok(CameraAction::Set { key, value }) => {
                     self.set(r.port.as_deref(), &key, &value, reply)
                 }
+                Ok(CameraAction::Focus(drive)) => self.focus(r.port.as_deref(), drive, reply),
                 Err(why) => answer(&self.ctx.journal, reply, Err(CameraError::Failed(why))),
             }
         }
@@ -54,6 +55,9 @@ impl Service {
                 value,
                 reply,
             } => self.set(port.as_deref(), &key, &value, Reply::Channel(reply)),
+            Command::Focus { port, drive, reply } => {
+                self.focus(port.as_deref(), drive, Reply::Channel(reply))
+            }
             Command::Rung => self.journal_requests(),
         }
     }

@@ -48,6 +48,7 @@ impl Rig {
             library: dir.path().join("library"),
             config: config::Camera::default(),
             candidates: tx,
+            live: crate::live::LiveFeed::new(),
         };
         let (control, thread) =
             super::spawn(Box::new(FakeDriver(world.clone())), ctx, stop.clone()).expect("spawn");
