@@ -86,3 +86,14 @@ export function webdriver(base, shots) {
   const bindSession = (id) => { sid = id; };
   return { wd, js, jsAsync, find, click, type, screenshot, bindSession };
 }
+
+// A small real JPEG (a 1×1 white pixel) with its own comment, so each frame differs.
+export function jpeg(tag) {
+  const head = Buffer.from("ffd8ffe000104a46494600010100000100010000", "hex");
+  const comment = Buffer.concat([Buffer.from([0xff, 0xfe, 0, tag.length + 2]), Buffer.from(tag)]);
+  const body = Buffer.from(
+    "ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b080001000101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b5100002010303020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fbd3ffd9",
+    "hex",
+  );
+  return Buffer.concat([head, comment, body]);
+}

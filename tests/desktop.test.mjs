@@ -13,7 +13,10 @@
 // into the config file, and so does an SMTP password (the account without it is
 // refused); with cameras turned on in Settings, the virtual camera's settings show with
 // the values it takes, an aperture chosen is read back from the camera, and
-// Capture (the button and F12) brings frames in.
+// Capture (the button and F12) brings frames in; live view shows the camera's pictures
+// in the panel, the focus buttons get the camera's answers, the grid and the session's
+// layout overlay lie over the picture, and live view ends on the camera once the panel
+// stops watching.
 
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -21,7 +24,8 @@ import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, sleep, start, stopAll, until as untilFor, webdriver } from "./desktop-support.mjs";
+import { freePort, jpeg, sleep, start, stopAll, until as untilFor, webdriver } from "./desktop-support.mjs";
+import { liveView } from "./desktop-liveview.mjs";
 
 const bin = process.env.SHOTLINE_DESKTOP_BIN;
 const driverBin = process.env.TAURI_DRIVER ?? "tauri-driver";
@@ -41,7 +45,7 @@ fs.writeFileSync(config, [
   `[library]`, `path = ${JSON.stringify(dirs.library)}`, `naming = "{session}/{original}"`, `warn_below = "2MB"`, `critical_below = "1MB"`,
   `[[backup]]`, `name = "b1"`, `path = ${JSON.stringify(dirs.b1)}`,
   `[[backup]]`, `name = "b2"`, `path = ${JSON.stringify(dirs.b2)}`,
-  `[camera]`, `enabled = false`,
+  `[camera]`, `enabled = false`, `liveview_idle = "2s"`,
   `[relay]`, `listen = "127.0.0.1:0"`, ``,
 ].join("\n"));
 
@@ -97,17 +101,6 @@ after(async () => {
   // The studio's folders (the large frame's copies among them) go with the run.
   fs.rmSync(root, { recursive: true, force: true });
 });
-
-// A small real JPEG (a 1×1 white pixel) with its own comment, so each frame differs.
-function jpeg(tag) {
-  const head = Buffer.from("ffd8ffe000104a46494600010100000100010000", "hex");
-  const comment = Buffer.concat([Buffer.from([0xff, 0xfe, 0, tag.length + 2]), Buffer.from(tag)]);
-  const body = Buffer.from(
-    "ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b080001000101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b5100002010303020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fbd3ffd9",
-    "hex",
-  );
-  return Buffer.concat([head, comment, body]);
-}
 
 test("frames dropped into the hot folder appear in the window, verified on each drive", async () => {
   await until("the engine running", async () => (await js("return document.getElementById('summary').textContent")).startsWith("All is well"));
@@ -398,3 +391,6 @@ test("cameras on in Settings: the camera's settings with its values, an aperture
   assert.equal(new Set(taken).size, 2, `two frames: ${taken}`);
   assert.ok(!taken.includes("IMG_0001.JPG"), "what was on the card before is left alone");
 });
+
+test("live view: the camera's pictures, focus answered by the camera, a grid and the session's layout overlay", () =>
+  liveView({ js, jsAsync, click, until, screenshot, vcam, root, config }));

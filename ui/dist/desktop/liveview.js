@@ -45,6 +45,7 @@ function setRunning(on) {
     button.setAttribute("aria-pressed", String(on));
     if (on) {
         $("live-status").textContent = "Starting live view…";
+        void loadOverlay();
         void loop();
     }
     else {

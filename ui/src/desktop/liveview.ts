@@ -48,6 +48,7 @@ function setRunning(on: boolean): void {
   button.setAttribute("aria-pressed", String(on));
   if (on) {
     $("live-status").textContent = "Starting live view…";
+    void loadOverlay();
     void loop();
   } else {
     void cmds.liveStop();
