@@ -107,6 +107,9 @@ impl State {
     }
 }
 
+/// How long a stopping relay waits for its connections to close.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 /// The relay's routes over `state`.
 pub fn router(state: Arc<State>) -> Router {
     let routes = Router::new()
@@ -289,6 +292,21 @@ pub async fn run(
                 axum::serve(listener, app)
                     .with_graceful_shutdown(until_stopping)
                     .await
+            }
+        }
+    };
+    // A connection whose client stopped reading (an MJPEG viewer, say) would hold the
+    // graceful shutdown forever: after SHUTDOWN_GRACE, the relay stops without it.
+    let lingering = state.clone();
+    let serve = async move {
+        tokio::select! {
+            served = serve => served,
+            () = async {
+                lingering.stopping().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::warn!("some connections did not close in time; stopping without them");
+                Ok(())
             }
         }
     };

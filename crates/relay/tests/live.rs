@@ -61,6 +61,16 @@ async fn until_viewers(publisher: &mut Ws, n: u64) {
     while viewers(publisher).await != n {}
 }
 
+/// When the pictures were taken, as the publisher says.
+const STAMP: i64 = 1234;
+
+/// A stamp of now, as the engine sends it (a new viewer sees only a fresh picture at once).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 fn picture(k: u8) -> Vec<u8> {
     let mut jpeg = vec![0xff, 0xd8];
     jpeg.extend(std::iter::repeat_n(k, 1000 + usize::from(k)));
@@ -71,6 +81,8 @@ fn picture(k: u8) -> Vec<u8> {
 /// An MJPEG viewer over plain HTTP/1.1: the response's status and a reader of its parts.
 struct Mjpeg {
     body: BufReader<tokio::net::TcpStream>,
+    /// The `taken_ms` the next pictures were sent with.
+    stamp: i64,
 }
 
 impl Mjpeg {
@@ -79,9 +91,11 @@ impl Mjpeg {
             .await
             .expect("connect");
         let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-        tcp.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\n").as_bytes())
-            .await
-            .expect("write");
+        tcp.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\n").as_bytes(),
+        )
+        .await
+        .expect("write");
         let mut body = BufReader::new(tcp);
         let mut line = String::new();
         body.read_line(&mut line).await.expect("status");
@@ -110,7 +124,15 @@ impl Mjpeg {
             return Err((status, String::from_utf8_lossy(&text).into_owned()));
         }
         assert!(chunked, "a stream without a length");
-        Ok(Self { body })
+        Ok(Self { body, stamp: STAMP })
+    }
+
+    /// True once the stream ends within `secs`, whatever parts come before.
+    async fn ends(&mut self, secs: u64) -> bool {
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(secs), self.body.read_to_end(&mut rest))
+            .await
+            .is_ok()
     }
 
     /// The next part's picture (chunks carry whole parts).
@@ -133,7 +155,10 @@ impl Mjpeg {
                 head.starts_with("--shotline-live\r\nContent-Type: image/jpeg\r\n"),
                 "{head}"
             );
-            assert!(head.contains("X-Taken-Ms: 1234"), "{head}");
+            assert!(
+                head.contains(&format!("X-Taken-Ms: {}", self.stamp)),
+                "{head}"
+            );
             chunk[head_end..chunk.len() - 2].to_vec()
         })
         .await
@@ -156,8 +181,10 @@ async fn live_view_reaches_viewers_on_every_node(backend: Backend) {
         .expect("the stream");
     until_viewers(&mut publisher, 1).await;
     for k in 1..=3u8 {
+        let stamp = if k == 3 { now_ms() } else { STAMP };
+        mjpeg.stamp = stamp;
         publisher
-            .send(Message::text(json!({"taken_ms": 1234}).to_string()))
+            .send(Message::text(json!({"taken_ms": stamp}).to_string()))
             .await
             .expect("stamp");
         publisher
@@ -184,7 +211,10 @@ async fn live_view_reaches_viewers_on_every_node(backend: Backend) {
             _ => continue,
         }
     };
-    assert!(binary().await == picture(3), "the latest picture at once");
+    assert!(
+        binary().await == picture(3),
+        "the latest picture at once, while fresh"
+    );
     publisher
         .send(Message::binary(picture(9)))
         .await
@@ -292,9 +322,113 @@ async fn a_guest_sees_live_view_only_where_the_studio_shares_it(backend: Backend
         Err((403, body)) => assert!(body.contains("used"), "{body}"),
         other => panic!("a used ticket: {:?}", other.err()),
     }
+    // A share's ticket opens the share's address only (which looks at the share again),
+    // never the studio's own stream.
+    let (_, _, body) = http_with(
+        b,
+        "GET",
+        "/v1/shares/open1/live",
+        &[("authorization", &auth), ("accept", "application/json")],
+        None,
+    )
+    .await;
+    let answer: Value = serde_json::from_str(&body).expect("json");
+    let ticket = answer["url"]
+        .as_str()
+        .expect("url")
+        .rsplit('=')
+        .next()
+        .expect("ticket");
+    match Mjpeg::open(b, &format!("/v1/live/s:live?ticket={ticket}"), None).await {
+        Err((403, _)) => {}
+        other => panic!("a share's ticket on the studio's stream: {:?}", other.err()),
+    }
+}
+
+async fn a_revoked_token_or_an_admin_ends_a_stream(backend: Backend) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = nodes(backend, dir.path()).await;
+    let b = b.as_ref().unwrap_or(&a);
+    let admin = sign(&Claims::new(
+        Role::Admin,
+        vec!["*".into()],
+        Duration::from_secs(600),
+    ));
+    let viewer_of = |sub: &str| {
+        sign(&Claims {
+            sub: Some(sub.into()),
+            ..Claims::new(
+                Role::Subscriber,
+                vec!["s:*".into()],
+                Duration::from_secs(600),
+            )
+        })
+    };
+    let mut kept = Mjpeg::open(b, "/v1/live/s:live", Some(&viewer_of("dash-kept")))
+        .await
+        .expect("a stream");
+    let mut cut = Mjpeg::open(b, "/v1/live/s:live", Some(&viewer_of("dash-cut")))
+        .await
+        .expect("a stream");
+    // A ticket's stream is its token's: revoking the token ends it too.
+    let auth = format!("Bearer {}", viewer_of("dash-ticket"));
+    let (status, _, body) = http_with(
+        b,
+        "GET",
+        "/v1/live/s:live",
+        &[("authorization", &auth), ("accept", "application/json")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let url: Value = serde_json::from_str(&body).expect("json");
+    let mut ticketed = Mjpeg::open(b, url["url"].as_str().expect("url"), None)
+        .await
+        .expect("the ticket's stream");
+
+    let (status, body) = http(&a, "GET", "/v1/admin/connections", Some(&admin), None).await;
+    assert_eq!(status, 200);
+    let listed: Value = serde_json::from_str(&body).expect("json");
+    let live: Vec<&Value> = listed["connections"]
+        .as_array()
+        .expect("connections")
+        .iter()
+        .filter(|c| c["transport"] == "live")
+        .collect();
+    assert_eq!(live.len(), 3, "{listed}");
+    assert!(
+        live.iter().all(|c| c["channels"] == json!(["s:live"])),
+        "{listed}"
+    );
+
+    let (status, _) = http(
+        &a,
+        "POST",
+        "/v1/admin/disconnect",
+        Some(&admin),
+        Some(&json!({"sub": "dash-cut"}).to_string()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(cut.ends(10).await, "a disconnected viewer's stream ends");
+    let (status, _) = http(
+        &a,
+        "POST",
+        "/v1/admin/revoke",
+        Some(&admin),
+        Some(&json!({"sub": "dash-ticket"}).to_string()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        ticketed.ends(10).await,
+        "a revoked token's ticket stream ends"
+    );
+    assert!(!kept.ends(1).await, "the other viewer watches on");
 }
 
 on_both_backends!(
     live_view_reaches_viewers_on_every_node,
-    a_guest_sees_live_view_only_where_the_studio_shares_it
+    a_guest_sees_live_view_only_where_the_studio_shares_it,
+    a_revoked_token_or_an_admin_ends_a_stream
 );

@@ -2,8 +2,9 @@
 //! beside the event stream): the relay says how many watch (`{"viewers": N}`), and the
 //! latest picture goes out whenever one is new and someone watches. A picture still being
 //! sent when the next comes is not queued behind: the next send takes the latest. The
-//! connection comes back with backoff after any loss; meanwhile the relay's viewers count
-//! as none.
+//! connection comes back with backoff after any loss, after [`SILENCE`] without a word
+//! from the relay (it pings every 20 s), or a send that takes [`SEND_TIMEOUT`];
+//! meanwhile the relay's viewers count as none.
 
 use std::time::Duration;
 
@@ -17,6 +18,10 @@ use crate::relay_client::{RelayTarget, Ws, connect_to};
 
 /// First and longest pause between connection attempts.
 const RECONNECT: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(30));
+/// A relay silent this long is taken for gone (half-open connection).
+pub const SILENCE: Duration = Duration::from_secs(60);
+/// A send that takes longer drops the connection.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The publish address for `channel` on the relay whose event WebSocket is `events_url`.
 pub fn publish_url(events_url: &str, channel: &str) -> String {
@@ -57,10 +62,16 @@ async fn session(feed: &LiveFeed, ws: Ws, shutdown: &mut watch::Receiver<bool>) 
     let (mut out, mut incoming) = ws.split();
     let mut pictures = feed.subscribe();
     let mut viewers = 0usize;
+    let mut heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
+            () = tokio::time::sleep_until(heard + SILENCE) => {
+                tracing::info!("live view: the relay went silent; connecting again");
+                return;
+            }
             message = incoming.next() => match message {
                 Some(Ok(Message::Text(text))) => {
+                    heard = tokio::time::Instant::now();
                     if let Some(n) = serde_json::from_str::<serde_json::Value>(&text)
                         .ok()
                         .and_then(|v| v["viewers"].as_u64())
@@ -72,7 +83,7 @@ async fn session(feed: &LiveFeed, ws: Ws, shutdown: &mut watch::Receiver<bool>) 
                     }
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                Some(Ok(_)) => {}
+                Some(Ok(_)) => heard = tokio::time::Instant::now(),
             },
             changed = pictures.changed(), if viewers > 0 => {
                 if changed.is_err() {
@@ -82,14 +93,21 @@ async fn session(feed: &LiveFeed, ws: Ws, shutdown: &mut watch::Receiver<bool>) 
                     continue;
                 };
                 let stamp = serde_json::json!({ "taken_ms": picture.taken_ms }).to_string();
-                if out.send(Message::text(stamp)).await.is_err()
-                    || out.send(Message::Binary(picture.jpeg)).await.is_err()
-                {
-                    return;
+                let send = async {
+                    out.send(Message::text(stamp)).await?;
+                    out.send(Message::Binary(picture.jpeg)).await
+                };
+                tokio::select! {
+                    sent = tokio::time::timeout(SEND_TIMEOUT, send) => {
+                        if !matches!(sent, Ok(Ok(()))) {
+                            return;
+                        }
+                    }
+                    _ = shutdown.changed() => return,
                 }
             }
             _ = shutdown.changed() => {
-                let _ = out.close().await;
+                let _ = tokio::time::timeout(Duration::from_secs(1), out.close()).await;
                 return;
             }
         }

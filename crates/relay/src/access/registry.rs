@@ -23,6 +23,8 @@ pub enum Transport {
     Poll,
     /// `/socket.io/`.
     SocketIo,
+    /// A live view stream (`GET /v1/live/{channel}`, `GET /v1/shares/{id}/live`).
+    Live,
 }
 
 impl Transport {
@@ -33,6 +35,7 @@ impl Transport {
             Transport::Sse => "sse",
             Transport::Poll => "poll",
             Transport::SocketIo => "socketio",
+            Transport::Live => "live",
         }
     }
 }

@@ -17,9 +17,11 @@
 //!   and the studio shares its live view (`live` in the share); the stream of the studio's
 //!   `<studio>:live` channel.
 //!
-//! Viewers pass the connection gate like every connection; a stream ends when its token
-//! expires, after [`MAX_VIEW`], or when the relay stops; a guest's also within
-//! [`RECHECK`] of the share closing or no longer sharing live view.
+//! Viewers pass the connection gate and are registered like every connection (transport
+//! `live` in `/v1/admin/connections`): an admin's disconnect or a revoked token ends the
+//! stream; so do the token's expiry, [`MAX_VIEW`], and the relay stopping; a guest's also
+//! within [`RECHECK`] of the share closing or no longer sharing live view. A ticket
+//! carries the claims of the token it was asked with, so its stream is that token's.
 //!
 //! - [`streams`]: this node's streams and viewer counts.
 //! - [`cluster`]: across nodes through Redis.
@@ -47,7 +49,7 @@ use crate::ws::Upgrade;
 use streams::Streams;
 
 /// The largest picture the engine may send.
-pub const MAX_PICTURE: usize = 4 << 20;
+pub const MAX_PICTURE: usize = 1 << 20;
 /// A viewer's stream ends after this (it opens again: the page reloads its `<img>`).
 pub const MAX_VIEW: Duration = Duration::from_secs(3600);
 /// How often a guest's stream looks at its share again.
@@ -127,9 +129,46 @@ pub struct LiveQuery {
     ticket: Option<String>,
 }
 
-/// The key a ticket for `channel`'s stream is kept under (with the originals' tickets).
-fn ticket_key(channel: &str) -> String {
-    format!("live:{channel}")
+/// The key a ticket for the stream at `path` is kept under (with the originals' tickets):
+/// a share's ticket opens only the share's address, which looks at the share again.
+fn ticket_key(path: &str) -> String {
+    format!("live:{path}")
+}
+
+/// What a ticket keeps: its key, then the claims of the token it was asked with.
+fn ticket_value(path: &str, claims: &Claims) -> String {
+    let claims =
+        serde_json::to_string(claims).unwrap_or_else(|e| unreachable!("claims serialise: {e}"));
+    format!("{}\n{claims}", ticket_key(path))
+}
+
+/// Tickets one address may ask for a minute, at most.
+pub const TICKETS_PER_MINUTE: u32 = 30;
+/// Addresses the ticket limit remembers at once, at most.
+const TICKET_ADDRESSES: usize = 10_000;
+
+/// Whether `address` may have another ticket now (at most [`TICKETS_PER_MINUTE`]).
+fn ticket_allowed(address: &str) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static ASKED: LazyLock<Mutex<HashMap<String, (std::time::Instant, u32)>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    let mut asked = ASKED.lock().unwrap_or_else(|e| e.into_inner());
+    let minute = Duration::from_secs(60);
+    if asked.len() >= TICKET_ADDRESSES {
+        asked.retain(|_, (since, _)| since.elapsed() < minute);
+        if asked.len() >= TICKET_ADDRESSES {
+            return false;
+        }
+    }
+    let entry = asked
+        .entry(address.to_string())
+        .or_insert((std::time::Instant::now(), 0));
+    if entry.0.elapsed() >= minute {
+        *entry = (std::time::Instant::now(), 0);
+    }
+    entry.1 += 1;
+    entry.1 <= TICKETS_PER_MINUTE
 }
 
 /// The studio's live channel for a share's channel (`<studio>:gallery:<id>`).
@@ -180,11 +219,16 @@ pub async fn view(
     request: Request,
 ) -> Response {
     let (mut parts, _) = request.into_parts();
+    let path = format!("/v1/live/{channel}");
     let claims = if let Some(ticket) = q.ticket.as_deref() {
-        match redeem(&state, ticket, &channel).await {
+        let claims = match redeem(&state, ticket, &path).await {
             Ok(claims) => claims,
             Err(response) => return response,
+        };
+        if let Some((code, message)) = refuse(&claims, &channel, None) {
+            return error_response(code, message);
         }
+        claims
     } else {
         let claims = match authenticate(&state, &parts.headers, q.token.as_deref()) {
             Ok(claims) => claims,
@@ -194,7 +238,7 @@ pub async fn view(
             return error_response(code, message);
         }
         if wants_json(&parts.headers) {
-            return ticket(&state, &channel, &format!("/v1/live/{channel}")).await;
+            return ticket(&state, &path, &claims, &remote).await;
         }
         claims
     };
@@ -237,14 +281,15 @@ pub async fn share_view(
     };
     let claims = match (claims, q.ticket.as_deref()) {
         (Some(claims), _) if wants_json(&parts.headers) => {
-            drop(claims);
-            return ticket(&state, &channel, &format!("/v1/shares/{id}/live")).await;
+            return ticket(&state, &format!("/v1/shares/{id}/live"), &claims, &remote).await;
         }
         (Some(claims), _) => claims,
-        (None, Some(ticket)) => match redeem(&state, ticket, &channel).await {
-            Ok(claims) => claims,
-            Err(response) => return response,
-        },
+        (None, Some(ticket)) => {
+            match redeem(&state, ticket, &format!("/v1/shares/{id}/live")).await {
+                Ok(claims) => claims,
+                Err(response) => return response,
+            }
+        }
         (None, None) => unreachable!("a request without a ticket was authorised above"),
     };
     watch(&state, &channel, &claims, &remote, &mut parts, Some(id)).await
@@ -257,9 +302,18 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
-/// `{"url"}`: `path` with a one-use ticket for `channel`'s stream.
-async fn ticket(state: &crate::State, channel: &str, path: &str) -> Response {
-    match state.originals.ticket(&ticket_key(channel), 0).await {
+/// `{"url"}`: `path` with a one-use ticket for its stream, for `claims`; at most
+/// [`TICKETS_PER_MINUTE`] for one address.
+async fn ticket(state: &crate::State, path: &str, claims: &Claims, remote: &str) -> Response {
+    let address =
+        crate::access::gate::address(remote).map_or_else(|| remote.to_string(), |a| a.to_string());
+    if !ticket_allowed(&address) {
+        return error_response(
+            ErrorCode::RateLimited,
+            "too many live view addresses asked for from here: try again in a minute",
+        );
+    }
+    match state.originals.ticket(&ticket_value(path, claims), 0).await {
         Ok(Some(ticket)) => (
             [(header::CACHE_CONTROL, "private, no-store")],
             Json(json!({ "url": format!("{path}?ticket={ticket}") })),
@@ -273,19 +327,24 @@ async fn ticket(state: &crate::State, channel: &str, path: &str) -> Response {
     }
 }
 
-/// A ticket for `channel`'s stream, used up: the viewer it admits counts as a guest.
-async fn redeem(state: &crate::State, ticket: &str, channel: &str) -> Result<Claims, Response> {
-    match state.originals.redeem(ticket).await {
-        Ok(Some((key, _))) if key == ticket_key(channel) => Ok(Claims::new(
-            Role::Guest,
-            vec![channel.to_string()],
-            MAX_VIEW,
-        )),
-        Ok(_) => Err(error_response(
+/// A ticket for the stream at `path`, used up: the claims of the token it was asked with.
+async fn redeem(state: &crate::State, ticket: &str, path: &str) -> Result<Claims, Response> {
+    let kept = match state.originals.redeem(ticket).await {
+        Ok(kept) => kept,
+        Err(e) => return Err(unavailable(&e)),
+    };
+    let claims = kept.and_then(|(value, _)| {
+        let (key, claims) = value.split_once('\n')?;
+        (key == ticket_key(path))
+            .then(|| serde_json::from_str::<Claims>(claims).ok())
+            .flatten()
+    });
+    match claims {
+        Some(claims) if claims.exp > now_secs() => Ok(claims),
+        _ => Err(error_response(
             ErrorCode::Forbidden,
             "this ticket was used or has expired: ask for the stream again",
         )),
-        Err(e) => Err(unavailable(&e)),
     }
 }
 
@@ -315,8 +374,25 @@ async fn watch(
     let Some(stream) = state.live.streams.get(channel) else {
         return error_response(ErrorCode::Overloaded, "too many live streams on this relay");
     };
+    let kicked = Arc::new(crate::queue::Kick::default());
+    let registered = state.access.register(
+        state.next_conn(),
+        claims,
+        crate::access::registry::Transport::Live,
+        remote.to_string(),
+        kicked.clone(),
+    );
+    registered.subscribed(channel);
+    let held = serve::Held {
+        _admitted: admitted,
+        _registered: registered,
+        kicked,
+    };
     let viewer = stream.watch();
-    state.live.announce(channel, stream.local()).await;
+    // Told from a task of its own: a slow Redis never holds up the viewer's answer.
+    let live = state.live.clone();
+    let (told, count) = (channel.to_string(), stream.local());
+    tokio::spawn(async move { live.announce(&told, count).await });
     let until = tokio::time::Instant::now()
         + MAX_VIEW.min(Duration::from_secs(claims.exp.saturating_sub(now_secs())));
     let websocket = parts
@@ -330,9 +406,8 @@ async fn watch(
         };
         let state = state.clone();
         return ws.accept(move |upgraded| async move {
-            let _admitted = admitted;
-            serve::websocket(state, viewer, upgraded, until, share).await;
+            serve::websocket(state, viewer, held, upgraded, until, share).await;
         });
     }
-    serve::mjpeg(state.clone(), viewer, admitted, until, share)
+    serve::mjpeg(state.clone(), viewer, held, until, share)
 }

@@ -1,6 +1,8 @@
 //! The live loops: the engine's pictures in, each viewer's out (MJPEG or WebSocket). A
-//! viewer's loop waits for the next picture only once the last one is written, so a slow
-//! viewer skips pictures instead of queueing them.
+//! viewer's loop takes the next picture only once the last one is written, so a slow
+//! viewer skips pictures instead of queueing them (beyond what its connection's buffers
+//! hold). A WebSocket send that takes longer than [`SEND_TIMEOUT`] ends the viewer. A
+//! new viewer is shown the picture there only if it is fresh ([`FRESH`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,11 +21,38 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use super::MAX_PICTURE;
 use super::streams::{Picture, Stream, Viewer};
 use crate::access::gate::Admitted;
+use crate::access::registry::Registered;
+use crate::queue::Kick;
+
+/// What a viewer holds while it watches: its place at the gate and in the registry, and
+/// the kick an admin's disconnect or a revoked token triggers.
+pub(super) struct Held {
+    pub(super) _admitted: Admitted,
+    pub(super) _registered: Registered,
+    pub(super) kicked: Arc<Kick>,
+}
 
 /// The MJPEG parts' boundary.
 const BOUNDARY: &str = "shotline-live";
 /// Pings to a WebSocket viewer or publisher this often.
 const PING: Duration = Duration::from_secs(20);
+/// A WebSocket viewer whose send takes longer is ended (it stopped reading).
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// A picture older than this is not shown to a viewer who just came.
+pub const FRESH: Duration = Duration::from_secs(2);
+
+/// Follow `stream`'s pictures from now: the one there counts as new only while fresh.
+fn follow(stream: &Stream) -> tokio::sync::watch::Receiver<Option<Picture>> {
+    let mut pictures = stream.pictures();
+    let fresh = pictures
+        .borrow()
+        .as_ref()
+        .is_some_and(|p| super::streams::now_ms() - p.taken_ms < FRESH.as_millis() as i64);
+    if fresh {
+        pictures.mark_changed();
+    }
+    pictures
+}
 
 /// The engine's connection: pictures in, viewer counts out, until it closes, its token
 /// expires (`exp`, seconds) or the relay stops.
@@ -33,7 +62,9 @@ pub(super) async fn publisher(
     upgraded: hyper::upgrade::Upgraded,
     exp: u64,
 ) {
-    let config = WebSocketConfig::default().max_message_size(Some(MAX_PICTURE));
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_PICTURE))
+        .max_frame_size(Some(MAX_PICTURE));
     let mut socket =
         WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
     let mut viewers = stream.viewers();
@@ -41,16 +72,28 @@ pub(super) async fn publisher(
     let mut taken_ms: Option<i64> = None;
     let until = Instant::now() + Duration::from_secs(exp.saturating_sub(crate::auth::now_secs()));
     let mut ping = tokio::time::interval(PING);
+    // Pictures go to the other nodes from a task of their own, the latest one each time:
+    // a slow Redis delays nobody here.
+    let forwarder = state.live.cluster.as_ref().map(|_| {
+        let state = state.clone();
+        let stream = stream.clone();
+        tokio::spawn(async move {
+            let mut pictures = stream.pictures();
+            while pictures.changed().await.is_ok() {
+                let picture = pictures.borrow_and_update().clone();
+                if let (Some(picture), Some(cluster)) = (picture, &state.live.cluster)
+                    && stream.remote() > 0
+                {
+                    cluster.picture(&stream.channel, &picture).await;
+                }
+            }
+        })
+    });
     loop {
         tokio::select! {
             message = socket.next() => match message {
                 Some(Ok(Message::Binary(jpeg))) => {
-                    let picture = stream.put(jpeg, taken_ms.take());
-                    if stream.remote() > 0
-                        && let Some(cluster) = &state.live.cluster
-                    {
-                        cluster.picture(&stream.channel, &picture).await;
-                    }
+                    stream.put(jpeg, taken_ms.take());
                 }
                 Some(Ok(Message::Text(text))) => {
                     taken_ms = serde_json::from_str::<serde_json::Value>(&text)
@@ -66,13 +109,15 @@ pub(super) async fn publisher(
                 }
                 let n = *viewers.borrow_and_update();
                 let text = serde_json::json!({ "viewers": n }).to_string();
-                if socket.send(Message::text(text)).await.is_err() {
+                let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::text(text)));
+                if !matches!(sent.await, Ok(Ok(()))) {
                     break;
                 }
             }
             _ = ping.tick() => {
                 stream.recount();
-                if socket.send(Message::Ping(Bytes::new())).await.is_err() {
+                let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Bytes::new())));
+                if !matches!(sent.await, Ok(Ok(()))) {
                     break;
                 }
             }
@@ -80,7 +125,10 @@ pub(super) async fn publisher(
             _ = state.stopping() => break,
         }
     }
-    let _ = socket.close(None).await;
+    if let Some(forwarder) = forwarder {
+        forwarder.abort();
+    }
+    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.close(None)).await;
 }
 
 /// The next picture for a viewer: at once if one is there and unseen, else when it comes.
@@ -98,15 +146,17 @@ async fn next(pictures: &mut tokio::sync::watch::Receiver<Option<Picture>>) -> O
 pub(super) async fn websocket(
     state: Arc<crate::State>,
     viewer: Viewer,
+    held: Held,
     upgraded: hyper::upgrade::Upgraded,
     until: Instant,
     share: Option<String>,
 ) {
-    let config = WebSocketConfig::default().max_message_size(Some(64 << 10));
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(64 << 10))
+        .max_frame_size(Some(64 << 10));
     let mut socket =
         WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
-    let mut pictures = viewer.stream().pictures();
-    pictures.mark_changed();
+    let mut pictures = follow(viewer.stream());
     let mut ping = tokio::time::interval(PING);
     let mut recheck = tokio::time::interval(super::RECHECK);
     loop {
@@ -118,7 +168,8 @@ pub(super) async fn websocket(
             }
             picture = next(&mut pictures) => {
                 let Some(picture) = picture else { break };
-                if socket.send(Message::Binary(picture.jpeg)).await.is_err() {
+                let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Binary(picture.jpeg)));
+                if !matches!(sent.await, Ok(Ok(()))) {
                     break;
                 }
             }
@@ -127,16 +178,19 @@ pub(super) async fn websocket(
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
-                if socket.send(Message::Ping(Bytes::new())).await.is_err() {
+                let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Bytes::new())));
+                if !matches!(sent.await, Ok(Ok(()))) {
                     break;
                 }
             }
+            _ = held.kicked.wait() => break,
             _ = tokio::time::sleep_until(until) => break,
             _ = state.stopping() => break,
         }
     }
-    let _ = socket.close(None).await;
+    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.close(None)).await;
     drop(viewer);
+    drop(held);
 }
 
 /// One MJPEG part.
@@ -159,14 +213,13 @@ fn part(picture: &Picture) -> Bytes {
 pub(super) fn mjpeg(
     state: Arc<crate::State>,
     viewer: Viewer,
-    admitted: Admitted,
+    held: Held,
     until: Instant,
     share: Option<String>,
 ) -> Response {
-    let mut pictures = viewer.stream().pictures();
-    pictures.mark_changed();
+    let pictures = follow(viewer.stream());
     let recheck = tokio::time::interval(super::RECHECK);
-    let held = (state, viewer, admitted, pictures, recheck);
+    let held = (state, viewer, held, pictures, recheck);
     let body = futures_util::stream::unfold(held, move |mut held| {
         let share = share.clone();
         async move {
@@ -178,6 +231,7 @@ pub(super) fn mjpeg(
                         }
                     }
                     picture = next(&mut held.3) => break picture,
+                    _ = held.2.kicked.wait() => break None,
                     _ = tokio::time::sleep_until(until) => break None,
                     _ = held.0.stopping() => break None,
                 }

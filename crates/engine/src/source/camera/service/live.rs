@@ -17,12 +17,19 @@ use crate::source::camera::driver::Failure;
 
 /// After a failed picture, the next try waits this long.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
+/// After a camera said it is busy (it is writing a frame), the next try waits this long.
+const BUSY_RETRY: Duration = Duration::from_millis(300);
 
 /// Live view's state on the camera thread.
 #[derive(Debug)]
 pub(super) struct Live {
-    /// The camera streaming (its slot), while live view is on.
+    /// The camera streaming (its slot), while pictures come.
     pub(super) on: Option<usize>,
+    /// The camera put in live view (its slot), until live view is ended on it: a camera
+    /// whose pictures failed may still be in live view, with its sensor on.
+    started: Option<usize>,
+    /// A camera that has no live view (its slot): not asked again until it reconnects.
+    unsupported: Option<usize>,
     /// The status shown: `None` until live view was first asked for.
     pub(super) shown: Option<LiveView>,
     /// The last moment anyone watched.
@@ -35,6 +42,8 @@ impl Default for Live {
     fn default() -> Self {
         Self {
             on: None,
+            started: None,
+            unsupported: None,
             shown: None,
             seen: Instant::now(),
             next_at: Instant::now(),
@@ -50,7 +59,7 @@ impl Service {
 
     /// True while live view runs or is wanted: the rounds are then short.
     pub(super) fn live_wanted(&self) -> bool {
-        self.live.on.is_some() || self.ctx.live.viewers() > 0
+        self.live.on.is_some() || (self.ctx.live.viewers() > 0 && self.live.unsupported.is_none())
     }
 
     /// Take a picture when one is due; start and stop live view as viewers come and go.
@@ -58,9 +67,10 @@ impl Service {
         let now = Instant::now();
         if self.ctx.live.viewers() > 0 {
             self.live.seen = now;
-        } else if let Some(i) = self.live.on {
+        } else if let Some(i) = self.live.started {
             let idle = self.ctx.config.liveview_idle();
-            if now.duration_since(self.live.seen) >= idle {
+            let busy = !self.slots[i].captures.is_empty() || !self.slots[i].downloads.is_empty();
+            if now.duration_since(self.live.seen) >= idle && !busy {
                 self.end_live(
                     i,
                     format!(
@@ -76,6 +86,9 @@ impl Service {
         let Some(i) = self.live.on.or_else(|| self.pick(None).ok()) else {
             return;
         };
+        if self.live.unsupported == Some(i) {
+            return;
+        }
         let slot = &self.slots[i];
         // One pipe: the frames of a capture come first.
         if !slot.captures.is_empty() || !slot.downloads.is_empty() || now < self.live.next_at {
@@ -89,6 +102,7 @@ impl Service {
         match device.preview() {
             Ok(jpeg) => {
                 self.ctx.live.put(jpeg.into(), &model);
+                self.live.started = Some(i);
                 if self.live.on != Some(i) {
                     self.live.on = Some(i);
                     let focus = self.live.shown.as_ref().and_then(|s| s.focus.clone());
@@ -96,12 +110,19 @@ impl Service {
                 }
             }
             Err(e) if e.failure == Failure::Gone => self.disconnect(i, &format!("lost: {e}")),
+            // Writing a frame it just shot: the next picture in a moment.
+            Err(e) if e.failure == Failure::Busy => {
+                self.live.next_at = now + BUSY_RETRY;
+            }
             Err(e) => {
-                self.live.next_at = now + RETRY_AFTER;
                 self.live.on = None;
+                // The camera may have entered live view before it failed.
+                self.live.started = self.live.started.or(Some(i));
                 let why = if e.failure == Failure::NotSupported {
+                    self.live.unsupported = Some(i);
                     format!("{model} has no live view that Shotline can show: {e}")
                 } else {
+                    self.live.next_at = now + RETRY_AFTER;
                     format!("live view failed: {e}; trying again in 5 s")
                 };
                 tracing::warn!("camera: {why}");
@@ -113,6 +134,7 @@ impl Service {
     /// End live view on camera `i`, telling why.
     pub(super) fn end_live(&mut self, i: usize, why: String) {
         self.live.on = None;
+        self.live.started = None;
         if let Some(device) = self.slots[i].device.as_mut()
             && let Err(e) = device.end_preview()
         {
@@ -124,6 +146,12 @@ impl Service {
 
     /// The camera went away: live view is off.
     pub(super) fn live_lost(&mut self, i: usize) {
+        if self.live.started == Some(i) {
+            self.live.started = None;
+        }
+        if self.live.unsupported == Some(i) {
+            self.live.unsupported = None;
+        }
         if self.live.on == Some(i) {
             self.live.on = None;
             self.live.shown = Some(LiveView {
