@@ -253,6 +253,8 @@ pub struct ShareView {
     pub choose: Option<String>,
     /// Guests see the studio's live view.
     pub live: bool,
+    /// With a layout overlay over it.
+    pub live_overlay: bool,
     /// Each guest's latest selection.
     pub selections: Vec<SelectionView>,
     /// What happened on the share, newest first (at most 50).

@@ -87,6 +87,11 @@ fn data_url(path: &str) -> Result<String, String> {
     ))
 }
 
+/// Session `session`'s overlay PNG, if it has one.
+pub fn overlay_path(config_file: &Path, session: &str) -> Option<String> {
+    load(config_file).remove(session).map(|o| o.path)
+}
+
 /// The current session's overlay, with its picture; `None` when it has none.
 pub fn overlay(config_file: &Path, session: &str) -> Result<Option<Overlay>, String> {
     let Some(mut overlay) = load(config_file).remove(session) else {

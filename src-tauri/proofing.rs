@@ -27,6 +27,7 @@ pub fn fill(journal: &Journal, share: &Share, view: &mut ShareView) -> Result<()
     }
     view.downloads = share.downloads.as_str().to_string();
     view.live = share.live;
+    view.live_overlay = share.live_overlay.is_some();
     view.choose = share.choose.map(|c| {
         if c.min == c.max {
             c.max.to_string()
@@ -109,11 +110,15 @@ pub struct Settings {
     /// Guests see the studio's live view.
     #[serde(default)]
     pub live: bool,
+    /// With the session's layout overlay over it.
+    #[serde(default)]
+    pub live_overlay: bool,
 }
 
 /// Change share `id` as `settings` say.
 pub async fn apply(shell: &Shell, id: String, settings: Settings) -> Result<(), String> {
     let (journal, config) = shell.journal().await.ok_or("the engine is not running")?;
+    let config_file = shell.config_file().to_path_buf();
     tokio::task::spawn_blocking(move || {
         let share = journal
             .share(&id)
@@ -166,6 +171,23 @@ pub async fn apply(shell: &Shell, id: String, settings: Settings) -> Result<(), 
             expires_ms: None,
             watermark: (current != wanted).then_some(wanted),
             live: (settings.live != share.live).then_some(settings.live),
+            // The session's layout overlay (Live view → Layout overlay…), copied for the
+            // share when first asked for; taken off when not.
+            live_overlay: match (settings.live_overlay, &share.live_overlay) {
+                (true, None) => {
+                    let source = crate::liveview::overlay_path(&config_file, &share.session)
+                        .ok_or(
+                            "this session has no layout overlay: choose one in Live view first",
+                        )?;
+                    Some(Some(shotline_engine::share::keep_overlay(
+                        &config.library.path,
+                        &id,
+                        std::path::Path::new(&source),
+                    )?))
+                }
+                (false, Some(_)) => Some(None),
+                _ => None,
+            },
         };
         if change != ShareChange::default() {
             journal

@@ -81,6 +81,7 @@ fn view(
         downloads: String::new(),
         choose: None,
         live: false,
+        live_overlay: false,
         selections: Vec::new(),
         activity: Vec::new(),
     };

@@ -9,6 +9,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import { freePort, healthy, launchChromium, stop, tempDir } from "./support.mjs";
 import { guest, jpeg, relayToken, startRelay, studio, until } from "./gallery-support.mjs";
 
@@ -57,7 +59,9 @@ test("the dashboard and a sharing gallery show live view; other shares and guest
       const out = s.cli("share", "create", "--ttl", "30m", ...args).trim().split("\n");
       return { id: out[0], link: out[out.length - 1] };
     };
-    const sharing = make("--title", "On set", "--live", "on");
+    const cover = join(tempDir("shotline-live-overlay-"), "cover.png");
+    execFileSync("convert", ["-size", "320x240", "xc:none", "-fill", "none", "-stroke", "red", "-strokewidth", "6", "-draw", "rectangle 10,10 310,230", cover]);
+    const sharing = make("--title", "On set", "--live", "on", "--live-overlay", cover);
     const quiet = make("--title", "Proofs");
     assert.throws(() => s.cli("share", "create", "--live", "maybe"), /write on or off/);
 
@@ -79,6 +83,9 @@ test("the dashboard and a sharing gallery show live view; other shares and guest
     await until("the guest's live picture", () => showing(ana.page, "#live-stream"), 30_000);
     const src = await ana.page.locator("#live-stream").getAttribute("src");
     assert.match(src, new RegExp(`^/v1/shares/${sharing.id}/live\\?ticket=[0-9a-f]{32}$`));
+    // The studio's layout overlay lies over the picture.
+    await until("the layout overlay over the guest's picture", () =>
+      ana.page.locator("#live-overlay").evaluate((img) => !img.hidden && img.complete && img.naturalWidth === 320).catch(() => false));
     await until("two viewers", () => live.seen.viewers >= 2);
     assert.deepEqual(ana.errors, []);
 

@@ -238,6 +238,10 @@ pub struct ShareOptions {
     /// Whether the page shows the studio's live view (`GET /v1/shares/{id}/live`).
     #[serde(default)]
     pub live: bool,
+    /// The layout overlay over it: the address of a PNG blob of the share's channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub live_overlay: Option<String>,
 }
 
 /// The event types a guest may publish.

@@ -71,6 +71,7 @@ function renderProofing(share) {
     $("share-downloads").value = share.downloads ?? "off";
     $("share-choose").value = share.choose ?? "";
     $("share-live").checked = share.live;
+    $("share-live-overlay").checked = share.live_overlay;
     $("share-selections").replaceChildren(...share.selections.map((s) => {
         const unlock = el("button", { type: "button" }, "Unlock");
         unlock.setAttribute("aria-label", `Unlock ${s.name}'s selection`);
@@ -101,6 +102,7 @@ async function applyProofing(ev) {
         downloads: $("share-downloads").value,
         choose: $("share-choose").value,
         live: $("share-live").checked,
+        live_overlay: $("share-live-overlay").checked,
     };
     if ($("share-no-pin").checked)
         settings.pin = "";

@@ -101,7 +101,7 @@ async function loadState() {
                 showExpiry(state.expires);
                 selection.configure(state.options?.choose);
                 configureDownloads(state.options?.downloads);
-                configureLive(state.options?.live);
+                configureLive(state.options?.live, state.options?.live_overlay);
                 for (const frame of state.frames ?? []) {
                     grid.add(frame, false);
                     decorate(frame.frame);

@@ -76,6 +76,8 @@ export interface ProofingSettings {
   choose: string;
   /** Guests see the studio's live view. */
   live: boolean;
+  /** With this session's layout overlay over it. */
+  live_overlay: boolean;
 }
 export const shareSettings = (id: string, settings: ProofingSettings): Promise<void> =>
   tauri().invoke("share_settings", { id, settings });

@@ -82,6 +82,7 @@ function renderProofing(share: ShareView | null): void {
   $<HTMLSelectElement>("share-downloads").value = share.downloads ?? "off";
   $<HTMLInputElement>("share-choose").value = share.choose ?? "";
   $<HTMLInputElement>("share-live").checked = share.live;
+  $<HTMLInputElement>("share-live-overlay").checked = share.live_overlay;
   $("share-selections").replaceChildren(
     ...share.selections.map((s) => {
       const unlock = el("button", { type: "button" }, "Unlock");
@@ -123,6 +124,7 @@ async function applyProofing(ev: SubmitEvent): Promise<void> {
     downloads: $<HTMLSelectElement>("share-downloads").value,
     choose: $<HTMLInputElement>("share-choose").value,
     live: $<HTMLInputElement>("share-live").checked,
+    live_overlay: $<HTMLInputElement>("share-live-overlay").checked,
   };
   if ($<HTMLInputElement>("share-no-pin").checked) settings.pin = "";
   else if (pin) settings.pin = pin;

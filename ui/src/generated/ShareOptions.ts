@@ -21,4 +21,8 @@ pin: boolean,
 /**
  * Whether the page shows the studio's live view (`GET /v1/shares/{id}/live`).
  */
-live: boolean, };
+live: boolean, 
+/**
+ * The layout overlay over it: the address of a PNG blob of the share's channel.
+ */
+live_overlay?: string, };

@@ -67,6 +67,10 @@ choose: string | null,
  */
 live: boolean, 
 /**
+ * With a layout overlay over it.
+ */
+live_overlay: boolean, 
+/**
  * Each guest's latest selection.
  */
 selections: Array<SelectionView>, 

@@ -106,6 +106,7 @@ impl Gallery {
             choose: self.default_choose()?,
             watermark: self.default_watermark(logo)?,
             live: false,
+            live_overlay: None,
         })
     }
 

@@ -53,6 +53,8 @@ pub struct Share {
     pub link_exp_ms: Option<i64>,
     /// Its guests see the studio's live view.
     pub live: bool,
+    /// The layout overlay its guests see over live view: a PNG kept under the library.
+    pub live_overlay: Option<String>,
 }
 
 impl Share {
@@ -92,7 +94,7 @@ pub struct ShareFrame {
 
 const SHARE_COLUMNS: &str = "id, session, title, token, link, created_ms, expires_ms, revoked_ms, \
      registered, pin_hash, downloads, choose_min, choose_max, watermark, watermark_version, \
-     settings_version, link_exp_ms, live";
+     settings_version, link_exp_ms, live, live_overlay";
 
 fn share(r: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
     Ok(Share {
@@ -118,6 +120,7 @@ fn share(r: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
         settings_version: r.get(15)?,
         link_exp_ms: r.get(16)?,
         live: r.get::<_, i64>(17)? != 0,
+        live_overlay: r.get(18)?,
     })
 }
 
@@ -127,7 +130,7 @@ impl Journal {
         self.conn().execute(
             &format!(
                 "INSERT INTO shares ({SHARE_COLUMNS}) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
             ),
             params![
                 share.id,
@@ -150,7 +153,8 @@ impl Journal {
                 share.watermark_version,
                 share.settings_version,
                 share.link_exp_ms,
-                share.live as i64
+                share.live as i64,
+                share.live_overlay
             ],
         )?;
         Ok(())

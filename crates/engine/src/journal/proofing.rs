@@ -26,6 +26,8 @@ pub struct ShareChange {
     pub watermark: Option<Option<Watermark>>,
     /// Share the studio's live view with its guests, or stop.
     pub live: Option<bool>,
+    /// A layout overlay over it (a kept PNG), or none.
+    pub live_overlay: Option<Option<String>>,
 }
 
 /// A selection a guest sent.
@@ -122,6 +124,12 @@ impl Journal {
                         .as_ref()
                         .and_then(|w| serde_json::to_string(w).ok())
                 ],
+            )?;
+        }
+        if let Some(overlay) = &change.live_overlay {
+            tx.execute(
+                "UPDATE shares SET live_overlay = ?2 WHERE id = ?1",
+                params![id, overlay],
             )?;
         }
         if let Some(live) = change.live {

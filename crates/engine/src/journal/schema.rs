@@ -299,6 +299,7 @@ ALTER TABLE share_frames ADD COLUMN preview INTEGER NOT NULL DEFAULT 1;
 "#,
     r#"
 ALTER TABLE shares ADD COLUMN live INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE shares ADD COLUMN live_overlay TEXT;
 "#,
 ];
 

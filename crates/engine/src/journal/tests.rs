@@ -221,6 +221,7 @@ fn record_likes(j: &Journal, likes: &[(&str, u64, i64, &str, i64, bool)]) {
                 settings_version: 0,
                 link_exp_ms: None,
                 live: false,
+                live_overlay: None,
             })
             .expect("share");
         }

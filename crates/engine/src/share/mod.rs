@@ -108,6 +108,41 @@ pub struct Settings {
     pub watermark: Option<Watermark>,
     /// Guests see the studio's live view.
     pub live: bool,
+    /// The layout overlay they see over it ([`keep_overlay`]'s copy).
+    pub live_overlay: Option<String>,
+}
+
+/// The largest layout overlay shared with guests.
+pub const MAX_OVERLAY: u64 = 8 << 20;
+
+/// Keep a copy of the layout overlay at `source` (a PNG of at most [`MAX_OVERLAY`]) for
+/// share `id`'s guests, so it stays when the original moves; the copy's path.
+pub fn keep_overlay(
+    library: &std::path::Path,
+    id: &str,
+    source: &std::path::Path,
+) -> Result<String, String> {
+    let size = std::fs::metadata(source)
+        .map_err(|e| format!("{}: {e}", source.display()))?
+        .len();
+    if size > MAX_OVERLAY {
+        return Err(format!(
+            "{} is larger than 8 MB: export the layout smaller",
+            source.display()
+        ));
+    }
+    let bytes = std::fs::read(source).map_err(|e| format!("{}: {e}", source.display()))?;
+    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Err(format!(
+            "{} is not a PNG: a layout overlay is a PNG with transparency",
+            source.display()
+        ));
+    }
+    let dir = library.join(".shotline").join("overlays");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let copy = dir.join(format!("{id}-{:08x}.png", rand::random::<u32>()));
+    std::fs::write(&copy, bytes).map_err(|e| format!("{}: {e}", copy.display()))?;
+    Ok(copy.to_string_lossy().into_owned())
 }
 
 /// Keep a copy of the logo at `source` (checked to be a PNG the watermark can use) for
@@ -186,6 +221,7 @@ pub fn create(
         settings_version: 0,
         link_exp_ms: None,
         live: settings.live,
+        live_overlay: settings.live_overlay,
     };
     journal.create_share(&share)?;
     Ok(share)

@@ -41,6 +41,8 @@ pub struct Publisher {
     pub(super) bus: Bus,
     /// The relay refused the dashboard's previews this run.
     studio_refused: Arc<AtomicBool>,
+    /// Layout overlays sent this run (blob names: each kept copy has its own).
+    pub(super) overlays_sent: Arc<std::sync::Mutex<HashSet<String>>>,
 }
 
 /// What one round did.
@@ -73,6 +75,7 @@ impl Publisher {
             link,
             bus,
             studio_refused: Arc::default(),
+            overlays_sent: Arc::default(),
         }
     }
 

@@ -32,6 +32,10 @@ impl Publisher {
             .collect();
         frames.extend(sending.iter().cloned());
         frames.sort_by_key(|f| f.frame);
+        let live_overlay = match share.live_overlay.as_deref().filter(|_| share.live) {
+            Some(path) => self.put_overlay(channel, path),
+            None => None,
+        };
         let state = json!({
             "share": share.id,
             "title": share.title,
@@ -42,6 +46,7 @@ impl Publisher {
                 choose: share.choose,
                 pin: share.pin_hash.is_some(),
                 live: share.live,
+                live_overlay,
             },
             "frames": frames,
         });
@@ -52,6 +57,43 @@ impl Publisher {
             state.to_string().as_bytes(),
         )?;
         Ok(())
+    }
+}
+
+impl Publisher {
+    /// The share's layout overlay (the kept PNG at `path`) as a blob of `channel`, sent
+    /// once a run; its address, or `None` when it cannot be sent (logged: live view goes
+    /// on without it).
+    fn put_overlay(&self, channel: &str, path: &str) -> Option<String> {
+        let file = std::path::Path::new(path).file_name()?.to_string_lossy();
+        let name = format!("overlay-{file}");
+        let address = format!("/v1/blobs/{channel}/{name}");
+        let key = format!("{channel}/{name}");
+        let sent = self.overlays_sent.lock().unwrap_or_else(|e| e.into_inner());
+        if sent.contains(&key) {
+            return Some(address);
+        }
+        drop(sent);
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::warn!("share layout overlay {path}: {e}");
+                return None;
+            }
+        };
+        match self.relay.put_blob(channel, &name, "image/png", &bytes) {
+            Ok(_) => {
+                self.overlays_sent
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key);
+                Some(address)
+            }
+            Err(e) => {
+                tracing::warn!("share layout overlay: {e}");
+                None
+            }
+        }
     }
 }
 

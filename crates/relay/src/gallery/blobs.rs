@@ -26,7 +26,7 @@ pub use cluster::{LazyRedis, RedisBlobs};
 pub const MAX_BLOB: usize = 16 << 20;
 
 /// A blob's name: 1 to 100 of `A-Z a-z 0-9 _ . -`, not starting with a dot, ending in
-/// `.jpg`, `.jpeg` or `.json`.
+/// `.jpg`, `.jpeg`, `.png` (a share's layout overlay) or `.json`.
 pub fn valid_name(name: &str) -> bool {
     (1..=100).contains(&name.len())
         && !name.starts_with('.')
@@ -51,14 +51,15 @@ pub fn content_type(name: &str) -> Option<&'static str> {
     let ext = name.rsplit_once('.')?.1;
     match ext {
         "jpg" | "jpeg" => Some("image/jpeg"),
+        "png" => Some("image/png"),
         "json" => Some("application/json"),
         _ => None,
     }
 }
 
-/// True for a blob that never changes (a preview), false for a share's state.
+/// True for a blob that never changes (a preview, an overlay), false for a share's state.
 pub fn immutable(name: &str) -> bool {
-    content_type(name) == Some("image/jpeg")
+    matches!(content_type(name), Some("image/jpeg" | "image/png"))
 }
 
 /// The blob store.

@@ -256,7 +256,7 @@ fn blob_path(channel: &str, name: &str) -> Result<(), Response> {
     if !blobs::valid_name(name) {
         return Err(error_response(
             ErrorCode::BadFrame,
-            "blob names are 1 to 100 of A-Z a-z 0-9 _ . -, ending in .jpg or .json",
+            "blob names are 1 to 100 of A-Z a-z 0-9 _ . -, ending in .jpg, .png or .json",
         ));
     }
     Ok(())

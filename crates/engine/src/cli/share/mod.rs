@@ -58,6 +58,12 @@ pub struct Settings {
     /// Show the studio's live view on the gallery page (`on`), or stop (`off`).
     #[arg(long, value_name = "on|off")]
     live: Option<String>,
+    /// A layout overlay (a PNG with transparency) over the live view guests see.
+    #[arg(long, value_name = "PNG")]
+    live_overlay: Option<std::path::PathBuf>,
+    /// No layout overlay over the live view.
+    #[arg(long, conflicts_with = "live_overlay")]
+    no_live_overlay: bool,
 }
 
 /// `shotline share …`.
@@ -194,6 +200,17 @@ impl Settings {
         }
     }
 
+    /// The overlay asked for (copied under the library for share `id`), if any.
+    fn live_overlay(&self, library: &std::path::Path, id: &str) -> anyhow::Result<Option<String>> {
+        self.live_overlay
+            .as_deref()
+            .map(|p| {
+                shotline_engine::share::keep_overlay(library, id, p)
+                    .map_err(|e| anyhow::anyhow!("--live-overlay: {e}"))
+            })
+            .transpose()
+    }
+
     fn choose(&self) -> anyhow::Result<Option<Choose>> {
         self.choose
             .as_deref()
@@ -275,6 +292,7 @@ impl Settings {
             choose,
             watermark,
             live: self.live()?.unwrap_or(false),
+            live_overlay: self.live_overlay(library, "share")?,
         })
     }
 }

@@ -18,7 +18,7 @@ fn no_share(id: &str) -> anyhow::Result<ExitCode> {
 }
 
 /// `shotline share set ID [--pin P | --no-pin] [--downloads D] [--choose N | --no-choose]
-/// [--live on|off] [--extend 3d]`.
+/// [--live on|off] [--live-overlay PNG | --no-live-overlay] [--extend 3d]`.
 pub fn set(
     config: &Config,
     id: &str,
@@ -51,6 +51,11 @@ pub fn set(
             settings.watermark(&config.library.path)?.map(Some)
         },
         live: settings.live()?,
+        live_overlay: if settings.no_live_overlay {
+            Some(None)
+        } else {
+            settings.live_overlay(&config.library.path, id)?.map(Some)
+        },
     };
     if let Some(extend) = extend {
         let by = humantime::parse_duration(extend.trim())

@@ -48,6 +48,13 @@ fn read_state(bytes: Option<&[u8]>, channel: &str) -> (HashSet<i64>, HashSet<Str
             }
         }
     }
+    // The layout overlay over the live view, when the share shows one.
+    if let Some(name) = state["options"]["live_overlay"]
+        .as_str()
+        .and_then(|a| a.strip_prefix(&prefix))
+    {
+        names.insert(name.to_string());
+    }
     (frames, names)
 }
 
