@@ -33,6 +33,7 @@ fn main() {
             "camera_focus",
             "overlay",
             "set_overlay",
+            "set_overlay_opacity",
             "open_library",
             "open_dashboard",
             "transfer_report",

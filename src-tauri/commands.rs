@@ -119,20 +119,34 @@ pub async fn camera_focus(
     shell.camera_focus(port, &drive).await
 }
 
-/// The current session's layout overlay, if it has one.
+/// The current session's layout overlay, if it has one (read off the main thread).
 #[tauri::command]
-pub fn overlay(shell: Shared<'_>) -> Result<Option<crate::liveview::Overlay>, String> {
-    crate::liveview::overlay(shell.config_file(), &shell.session())
+pub async fn overlay(shell: Shared<'_>) -> Result<Option<crate::liveview::Overlay>, String> {
+    let (file, session) = (shell.config_file().to_path_buf(), shell.session());
+    tokio::task::spawn_blocking(move || crate::liveview::overlay(&file, &session))
+        .await
+        .map_err(|e| e.to_string())?
 }
 
 /// Set or clear (no path) the current session's layout overlay.
 #[tauri::command]
-pub fn set_overlay(
+pub async fn set_overlay(
     shell: Shared<'_>,
     path: Option<String>,
     opacity: f64,
 ) -> Result<Option<crate::liveview::Overlay>, String> {
-    crate::liveview::set_overlay(shell.config_file(), &shell.session(), path, opacity)
+    let (file, session) = (shell.config_file().to_path_buf(), shell.session());
+    tokio::task::spawn_blocking(move || {
+        crate::liveview::set_overlay(&file, &session, path, opacity)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// A new opacity for the current session's layout overlay.
+#[tauri::command]
+pub async fn set_overlay_opacity(shell: Shared<'_>, opacity: f64) -> Result<(), String> {
+    crate::liveview::set_opacity(shell.config_file(), &shell.session(), opacity)
 }
 
 /// Open the library folder in the file manager.

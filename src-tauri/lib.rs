@@ -57,6 +57,7 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, shell: Arc<Shell>) -> tauri:
         commands::camera_focus,
         commands::overlay,
         commands::set_overlay,
+        commands::set_overlay_opacity,
         commands::open_library,
         commands::open_dashboard,
         commands::transfer_report,

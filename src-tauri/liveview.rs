@@ -15,8 +15,8 @@ use crate::shell::Shell;
 
 /// How long a request for the next picture waits for one.
 const WAIT: Duration = Duration::from_secs(2);
-/// The largest overlay taken.
-const MAX_OVERLAY: u64 = 20 << 20;
+/// The largest overlay taken: what a share may show its guests too.
+const MAX_OVERLAY: u64 = shotline_engine::share::MAX_OVERLAY;
 
 /// The next live picture after `after`: 8 bytes of its number (big-endian), then the JPEG;
 /// empty when none came within [`WAIT`] (live view off, or starting).
@@ -67,15 +67,17 @@ fn load(config_file: &Path) -> BTreeMap<String, Overlay> {
 
 /// `path` as a PNG `data:` URL, or why it cannot be one.
 fn data_url(path: &str) -> Result<String, String> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| format!("{path}: {e}"))?
-        .len();
-    if size > MAX_OVERLAY {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_OVERLAY + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{path}: {e}"))?;
+    if bytes.len() as u64 > MAX_OVERLAY {
         return Err(format!(
-            "{path} is larger than 20 MB: export the layout smaller"
+            "{path} is larger than 8 MB: export the layout smaller"
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
     if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         return Err(format!(
             "{path} is not a PNG: a layout overlay is a PNG with transparency"
@@ -126,13 +128,27 @@ pub fn set_overlay(
             all.remove(session);
         }
     }
+    save(config_file, &all)?;
+    overlay(config_file, session)
+}
+
+/// Keep a new opacity for the current session's overlay (its picture is not read).
+pub fn set_opacity(config_file: &Path, session: &str, opacity: f64) -> Result<(), String> {
+    let mut all = load(config_file);
+    let Some(overlay) = all.get_mut(session) else {
+        return Err("this session has no layout overlay".into());
+    };
+    overlay.opacity = opacity.clamp(0.0, 1.0);
+    save(config_file, &all)
+}
+
+fn save(config_file: &Path, all: &BTreeMap<String, Overlay>) -> Result<(), String> {
     let file = store(config_file);
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
-    let json = serde_json::to_vec_pretty(&all).map_err(|e| e.to_string())?;
-    std::fs::write(&file, json).map_err(|e| format!("{}: {e}", file.display()))?;
-    overlay(config_file, session)
+    let json = serde_json::to_vec_pretty(all).map_err(|e| e.to_string())?;
+    std::fs::write(&file, json).map_err(|e| format!("{}: {e}", file.display()))
 }
 
 #[cfg(test)]
@@ -167,10 +183,19 @@ mod tests {
                 .path,
             png.display().to_string()
         );
+        set_opacity(&config, "s1", 0.25).expect("test value");
+        let kept = overlay(&config, "s1")
+            .expect("test value")
+            .expect("test value");
+        assert_eq!(kept.opacity, 0.25);
         assert_eq!(
             set_overlay(&config, "s1", None, 0.5).expect("test value"),
             None
         );
         assert_eq!(overlay(&config, "s1").expect("test value"), None);
+        assert!(
+            set_opacity(&config, "s1", 0.5).is_err(),
+            "no overlay, no opacity"
+        );
     }
 }

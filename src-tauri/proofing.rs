@@ -172,18 +172,24 @@ pub async fn apply(shell: &Shell, id: String, settings: Settings) -> Result<(), 
             watermark: (current != wanted).then_some(wanted),
             live: (settings.live != share.live).then_some(settings.live),
             // The session's layout overlay (Live view → Layout overlay…), copied for the
-            // share when first asked for; taken off when not.
-            live_overlay: match (settings.live_overlay, &share.live_overlay) {
-                (true, None) => {
-                    let source = crate::liveview::overlay_path(&config_file, &share.session)
-                        .ok_or(
-                            "this session has no layout overlay: choose one in Live view first",
-                        )?;
-                    Some(Some(shotline_engine::share::keep_overlay(
-                        &config.library.path,
-                        &id,
-                        std::path::Path::new(&source),
-                    )?))
+            // share on each Apply while ticked (it may have changed); taken off when not.
+            live_overlay: match (settings.live_overlay && settings.live, &share.live_overlay) {
+                (true, kept) => {
+                    match crate::liveview::overlay_path(&config_file, &share.session) {
+                        Some(source) => Some(Some(shotline_engine::share::keep_overlay(
+                            &config.library.path,
+                            &id,
+                            std::path::Path::new(&source),
+                        )?)),
+                        // The session's was taken off since: the share keeps its copy.
+                        None if kept.is_some() => None,
+                        None => {
+                            return Err(
+                                "this session has no layout overlay: choose one in Live view first"
+                                    .into(),
+                            );
+                        }
+                    }
                 }
                 (false, Some(_)) => Some(None),
                 _ => None,
@@ -193,6 +199,10 @@ pub async fn apply(shell: &Shell, id: String, settings: Settings) -> Result<(), 
             journal
                 .change_share(&id, &change)
                 .map_err(|e| e.to_string())?;
+            // The copy of a replaced or removed layout overlay goes.
+            if let (Some(_), Some(old)) = (&change.live_overlay, &share.live_overlay) {
+                let _ = std::fs::remove_file(old);
+            }
         }
         Ok(())
     })

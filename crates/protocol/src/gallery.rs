@@ -235,8 +235,10 @@ pub struct ShareOptions {
     /// Whether the link asks for a PIN.
     #[serde(default)]
     pub pin: bool,
-    /// Whether the page shows the studio's live view (`GET /v1/shares/{id}/live`).
-    #[serde(default)]
+    /// Whether the page shows the studio's live view (`GET /v1/shares/{id}/live`); absent
+    /// when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<bool>"))]
     pub live: bool,
     /// The layout overlay over it: the address of a PNG blob of the share's channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -2,24 +2,37 @@
 // one-use address of the studio's stream (`GET /v1/live/<studio>:live`, the dashboard's
 // token in the header, `Accept: application/json`) and shows it in a plain <img> (MJPEG).
 // Watching makes the engine run live view; closing stops it after the camera's idle time.
+// A stream that ends is asked for again while watching (one retry pending at most).
 let watching = false;
+/** Each watch's own number: what an earlier one still had under way is dropped. */
+let generation = 0;
+let retry;
 function $(id) {
     return document.getElementById(id);
 }
-async function open(studio, token) {
+function again(ms, mine, studio, token) {
+    window.clearTimeout(retry);
+    retry = window.setTimeout(() => {
+        if (watching && mine === generation)
+            void open(mine, studio, token);
+    }, ms);
+}
+async function open(mine, studio, token) {
     const note = $("live-note");
     const response = await fetch(`/v1/live/${encodeURIComponent(`${studio}:live`)}`, {
         headers: { authorization: `Bearer ${token}`, accept: "application/json" },
     }).catch(() => undefined);
-    if (!watching)
+    if (!watching || mine !== generation)
         return;
     if (!response || !response.ok) {
         const body = response ? (await response.json().catch(() => ({}))) : {};
         note.textContent = body.message ?? "The relay cannot be reached; trying again.";
-        window.setTimeout(() => void (watching && open(studio, token)), 5000);
+        again(5000, mine, studio, token);
         return;
     }
     const { url } = (await response.json());
+    if (!watching || mine !== generation)
+        return;
     note.textContent = "";
     const img = $("live-stream");
     img.hidden = false;
@@ -31,20 +44,21 @@ export function wireLive(studio, token) {
     const img = $("live-stream");
     button.addEventListener("click", () => {
         watching = !watching;
+        generation += 1;
+        window.clearTimeout(retry);
         button.textContent = watching ? "Stop watching" : "Watch live view";
-        button.setAttribute("aria-pressed", String(watching));
         if (watching) {
-            void open(studio, token);
+            void open(generation, studio, token);
         }
         else {
             img.removeAttribute("src");
             img.hidden = true;
+            $("live-note").textContent = "";
         }
     });
-    // The stream ends when live view stops or after an hour: ask again while watching.
     img.addEventListener("error", () => {
         if (watching)
-            window.setTimeout(() => void (watching && open(studio, token)), 3000);
+            again(3000, generation, studio, token);
     });
 }
 /** What the camera says about live view (on, or why it stopped), under the picture. */

@@ -34,6 +34,8 @@ export const cameraFocus = (drive, port) => tauri().invoke("camera_focus", { dri
 export const overlay = () => tauri().invoke("overlay");
 /** Set (a PNG's path) or clear (null) the session's layout overlay. */
 export const setOverlay = (path, opacity) => tauri().invoke("set_overlay", { path, opacity });
+/** Keep a new opacity for the session's overlay (its picture stays where it is). */
+export const setOverlayOpacity = (opacity) => tauri().invoke("set_overlay_opacity", { opacity });
 export const openLibrary = () => tauri().invoke("open_library");
 export const openDashboard = () => tauri().invoke("open_dashboard");
 export const transferReport = () => tauri().invoke("transfer_report");

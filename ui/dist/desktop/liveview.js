@@ -1,12 +1,16 @@
 // The live view panel: the camera's latest picture (asked for one at a time: the window
 // only ever shows the newest, and live view runs while the panel asks), focus drives with
 // the camera's answer, a grid (thirds, centre) and the session's layout overlay over the
-// picture, or over the last frame while live view is off.
+// picture, or over the last frame while live view is off. Errors go to the panel's alert
+// line, apart from the status the camera's state writes.
 import * as cmds from "./cmds.js";
 import { $ } from "./dom.js";
 let running = false;
+/** Each start's own number: a loop of an earlier start ends at its next turn. */
+let generation = 0;
 let seq = 0;
 let shown = null;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function show(url) {
     const img = $("live-picture");
     img.src = url;
@@ -15,53 +19,74 @@ function show(url) {
         URL.revokeObjectURL(shown);
     shown = url;
 }
-async function loop() {
-    while (running) {
+function alertLine(text) {
+    $("live-error").textContent = text;
+}
+async function loop(mine) {
+    const current = () => running && mine === generation;
+    while (current()) {
         // A hidden window does not watch: live view stops on the camera after its idle time.
         if (document.hidden) {
-            await new Promise((r) => setTimeout(r, 1000));
+            await sleep(1000);
             continue;
         }
         try {
             const picture = await cmds.liveFrame(seq);
-            if (!running)
+            if (!current())
                 break;
             if (picture) {
                 seq = picture.seq;
                 show(URL.createObjectURL(picture.jpeg));
                 $("live-picture").dataset.seq = String(seq);
+                alertLine("");
             }
         }
         catch (e) {
-            $("live-status").textContent = String(e);
-            await new Promise((r) => setTimeout(r, 2000));
+            if (!current())
+                break;
+            alertLine(String(e));
+            await sleep(2000);
         }
     }
 }
 function setRunning(on) {
     running = on;
-    const button = $("live-toggle");
-    button.textContent = on ? "Stop live view" : "Start live view";
-    button.setAttribute("aria-pressed", String(on));
+    generation += 1;
+    $("live-toggle").textContent = on ? "Stop live view" : "Start live view";
     if (on) {
-        $("live-status").textContent = "Starting live view…";
+        // The engine may have restarted (Settings saved): its pictures count from 1 again.
+        seq = 0;
+        setStatus("Starting live view…");
         void loadOverlay();
-        void loop();
+        void loop(generation);
     }
     else {
         void cmds.liveStop();
     }
 }
+function setStatus(text) {
+    const status = $("live-status");
+    if (status.textContent !== text)
+        status.textContent = text;
+}
 async function loadOverlay() {
-    const o = await cmds.overlay().catch(() => null);
     const img = $("live-overlay");
-    img.hidden = !o?.data_url;
-    if (o?.data_url) {
-        img.src = o.data_url;
-        img.style.opacity = String(o.opacity);
-        $("overlay-opacity").value = String(Math.round(o.opacity * 100));
+    try {
+        const o = await cmds.overlay();
+        img.hidden = !o?.data_url;
+        if (o?.data_url) {
+            img.src = o.data_url;
+            img.style.opacity = String(o.opacity);
+            $("overlay-opacity").value = String(Math.round(o.opacity * 100));
+        }
+        $("overlay-clear").hidden = !o;
     }
-    $("overlay-clear").hidden = !o;
+    catch (e) {
+        // Kept but unreadable (moved, deleted): say so, and let it be cleared.
+        img.hidden = true;
+        $("overlay-clear").hidden = false;
+        alertLine(`Layout overlay: ${String(e)}`);
+    }
 }
 /** Wire the panel's controls once. */
 export function wireLiveView() {
@@ -72,8 +97,14 @@ export function wireLiveView() {
             $("live-focus").textContent = `${drive}…`;
             void cmds
                 .cameraFocus(drive)
-                .then((said) => ($("live-focus").textContent = said))
-                .catch((e) => ($("live-focus").textContent = String(e)));
+                .then((said) => {
+                $("live-focus").textContent = said;
+                alertLine("");
+            })
+                .catch((e) => {
+                $("live-focus").textContent = "";
+                alertLine(String(e));
+            });
         });
     }
     $("live-grid").addEventListener("change", (e) => {
@@ -84,19 +115,30 @@ export function wireLiveView() {
             if (!path)
                 return;
             const opacity = Number($("overlay-opacity").value) / 100;
-            await cmds.setOverlay(path, opacity).catch((e) => ($("live-status").textContent = String(e)));
+            try {
+                await cmds.setOverlay(path, opacity);
+                alertLine("");
+            }
+            catch (e) {
+                alertLine(`Layout overlay: ${String(e)}`);
+            }
             await loadOverlay();
         });
     });
-    $("overlay-clear").addEventListener("click", () => void cmds.setOverlay(null, 0).then(loadOverlay));
+    $("overlay-clear").addEventListener("click", () => {
+        void cmds
+            .setOverlay(null, 0)
+            .then(() => alertLine(""))
+            .catch((e) => alertLine(String(e)))
+            .then(loadOverlay);
+    });
     $("overlay-opacity").addEventListener("input", (e) => {
         $("live-overlay").style.opacity = String(Number(e.target.value) / 100);
     });
+    // Kept when the slider is let go (not on every step of it).
     $("overlay-opacity").addEventListener("change", () => {
-        void cmds.overlay().then((o) => {
-            if (o)
-                void cmds.setOverlay(o.path, Number($("overlay-opacity").value) / 100);
-        });
+        const opacity = Number($("overlay-opacity").value) / 100;
+        void cmds.setOverlayOpacity(opacity).catch((e) => alertLine(String(e)));
     });
     window.addEventListener("beforeunload", () => void cmds.liveStop());
     void loadOverlay();
@@ -116,14 +158,13 @@ export function renderLiveView(cameras, lastFrame) {
         return;
     }
     const live = camera.live;
-    const status = $("live-status");
     if (running) {
-        status.textContent = live?.on ? `Live from ${camera.model}` : live?.message ?? "Starting live view…";
+        setStatus(live?.on ? `Live from ${camera.model}` : live?.message ?? "Starting live view…");
     }
     else {
-        status.textContent = live?.message ?? "Live view is off.";
+        setStatus(live?.message ?? "Live view is off.");
     }
-    if (live?.focus)
+    if (live?.focus && !$("live-focus").textContent?.endsWith("…"))
         $("live-focus").textContent = live.focus;
     if (!running && lastFrame && shown !== lastFrame)
         show(lastFrame);

@@ -2,47 +2,64 @@
 // asks the relay for a one-use address of the stream (`GET /v1/shares/<id>/live` with the
 // guest's token and `Accept: application/json`), which a plain <img> then shows as it comes
 // (MJPEG). No token goes into an address. The stream ends when live view stops or after
-// an hour; the page asks again while the guest watches. The studio's layout overlay, when
-// it shares one (a PNG blob of the share), lies over the picture.
+// an hour; the page asks again while the guest watches (one retry pending at most). The
+// studio's layout overlay, when it shares one (a PNG blob of the share), lies over the
+// picture.
 import { $ } from "./dom.js";
 import { explain, share, token } from "./session.js";
 let watching = false;
+/** Each watch's own number: what an earlier one still had under way is dropped. */
+let generation = 0;
+let retry;
 let overlayAddress;
 let overlayShown;
-/** The overlay's picture (fetched with the guest's token) over the stream. */
-async function showOverlay() {
-    const img = $("live-overlay");
-    if (!overlayAddress) {
-        img.hidden = true;
-        return;
-    }
-    if (overlayShown !== overlayAddress) {
-        const response = await fetch(overlayAddress, { headers: { authorization: `Bearer ${token()}` } }).catch(() => undefined);
-        if (!response?.ok)
-            return;
-        img.src = URL.createObjectURL(await response.blob());
-        overlayShown = overlayAddress;
-    }
-    img.hidden = !watching;
+function again(ms, mine) {
+    window.clearTimeout(retry);
+    retry = window.setTimeout(() => {
+        if (watching && mine === generation)
+            void open(mine);
+    }, ms);
 }
-async function open() {
+async function open(mine) {
     const img = $("live-stream");
     const status = $("live-note");
     const response = await fetch(`/v1/shares/${encodeURIComponent(share)}/live`, {
         headers: { authorization: `Bearer ${token()}`, accept: "application/json" },
     }).catch(() => undefined);
-    if (!watching)
+    if (!watching || mine !== generation)
         return;
     if (!response || !response.ok) {
         const body = response ? (await response.json().catch(() => ({}))) : {};
         status.textContent = explain(body.code, body.message ?? "Live view cannot be reached right now.");
-        window.setTimeout(() => void (watching && open()), 5000);
+        again(5000, mine);
         return;
     }
     const { url } = (await response.json());
+    if (!watching || mine !== generation)
+        return;
     status.textContent = "Live from the studio's camera: it shows as the photographer frames the next shot.";
     img.hidden = false;
     img.src = url;
+}
+/** The overlay's picture (fetched with the guest's token) over the stream. */
+async function showOverlay() {
+    const img = $("live-overlay");
+    const address = overlayAddress;
+    if (!address) {
+        img.hidden = true;
+        return;
+    }
+    if (overlayShown?.address !== address) {
+        const response = await fetch(address, { headers: { authorization: `Bearer ${token()}` } }).catch(() => undefined);
+        if (!response?.ok || overlayAddress !== address)
+            return;
+        const url = URL.createObjectURL(await response.blob());
+        if (overlayShown)
+            URL.revokeObjectURL(overlayShown.url);
+        overlayShown = { address, url };
+        img.src = url;
+    }
+    img.hidden = !watching;
 }
 /** Show "Watch live" when the share has live view (`live` in its options), with its
  * layout overlay (`live_overlay`, a blob's address) if any. */
@@ -55,12 +72,12 @@ export function configureLive(live = false, overlay) {
 }
 function toggle() {
     watching = !watching;
-    const button = $("live-toggle");
-    button.textContent = watching ? "Stop watching" : "Watch live";
-    button.setAttribute("aria-pressed", String(watching));
+    generation += 1;
+    window.clearTimeout(retry);
+    $("live-toggle").textContent = watching ? "Stop watching" : "Watch live";
     const img = $("live-stream");
     if (watching) {
-        void open();
+        void open(generation);
     }
     else {
         img.removeAttribute("src");
@@ -74,6 +91,6 @@ export function wireLive() {
     $("live-toggle").addEventListener("click", toggle);
     $("live-stream").addEventListener("error", () => {
         if (watching)
-            window.setTimeout(() => void (watching && open()), 3000);
+            again(3000, generation);
     });
 }

@@ -54,6 +54,9 @@ export const overlay = (): Promise<Overlay | null> => tauri().invoke("overlay");
 /** Set (a PNG's path) or clear (null) the session's layout overlay. */
 export const setOverlay = (path: string | null, opacity: number): Promise<Overlay | null> =>
   tauri().invoke("set_overlay", { path, opacity });
+/** Keep a new opacity for the session's overlay (its picture stays where it is). */
+export const setOverlayOpacity = (opacity: number): Promise<void> =>
+  tauri().invoke("set_overlay_opacity", { opacity });
 export const openLibrary = (): Promise<void> => tauri().invoke("open_library");
 export const openDashboard = (): Promise<void> => tauri().invoke("open_dashboard");
 export const transferReport = (): Promise<string> => tauri().invoke("transfer_report");

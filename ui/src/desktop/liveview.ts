@@ -1,15 +1,20 @@
 // The live view panel: the camera's latest picture (asked for one at a time: the window
 // only ever shows the newest, and live view runs while the panel asks), focus drives with
 // the camera's answer, a grid (thirds, centre) and the session's layout overlay over the
-// picture, or over the last frame while live view is off.
+// picture, or over the last frame while live view is off. Errors go to the panel's alert
+// line, apart from the status the camera's state writes.
 
 import type { CameraStatus } from "../generated/CameraStatus";
 import * as cmds from "./cmds.js";
 import { $ } from "./dom.js";
 
 let running = false;
+/** Each start's own number: a loop of an earlier start ends at its next turn. */
+let generation = 0;
 let seq = 0;
 let shown: string | null = null;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function show(url: string): void {
   const img = $<HTMLImageElement>("live-picture");
@@ -19,52 +24,72 @@ function show(url: string): void {
   shown = url;
 }
 
-async function loop(): Promise<void> {
-  while (running) {
+function alertLine(text: string): void {
+  $("live-error").textContent = text;
+}
+
+async function loop(mine: number): Promise<void> {
+  const current = (): boolean => running && mine === generation;
+  while (current()) {
     // A hidden window does not watch: live view stops on the camera after its idle time.
     if (document.hidden) {
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
       continue;
     }
     try {
       const picture = await cmds.liveFrame(seq);
-      if (!running) break;
+      if (!current()) break;
       if (picture) {
         seq = picture.seq;
         show(URL.createObjectURL(picture.jpeg));
         $("live-picture").dataset.seq = String(seq);
+        alertLine("");
       }
     } catch (e) {
-      $("live-status").textContent = String(e);
-      await new Promise((r) => setTimeout(r, 2000));
+      if (!current()) break;
+      alertLine(String(e));
+      await sleep(2000);
     }
   }
 }
 
 function setRunning(on: boolean): void {
   running = on;
-  const button = $<HTMLButtonElement>("live-toggle");
-  button.textContent = on ? "Stop live view" : "Start live view";
-  button.setAttribute("aria-pressed", String(on));
+  generation += 1;
+  $("live-toggle").textContent = on ? "Stop live view" : "Start live view";
   if (on) {
-    $("live-status").textContent = "Starting live view…";
+    // The engine may have restarted (Settings saved): its pictures count from 1 again.
+    seq = 0;
+    setStatus("Starting live view…");
     void loadOverlay();
-    void loop();
+    void loop(generation);
   } else {
     void cmds.liveStop();
   }
 }
 
+function setStatus(text: string): void {
+  const status = $("live-status");
+  if (status.textContent !== text) status.textContent = text;
+}
+
 async function loadOverlay(): Promise<void> {
-  const o = await cmds.overlay().catch(() => null);
   const img = $<HTMLImageElement>("live-overlay");
-  img.hidden = !o?.data_url;
-  if (o?.data_url) {
-    img.src = o.data_url;
-    img.style.opacity = String(o.opacity);
-    $<HTMLInputElement>("overlay-opacity").value = String(Math.round(o.opacity * 100));
+  try {
+    const o = await cmds.overlay();
+    img.hidden = !o?.data_url;
+    if (o?.data_url) {
+      img.src = o.data_url;
+      img.style.opacity = String(o.opacity);
+      $<HTMLInputElement>("overlay-opacity").value = String(Math.round(o.opacity * 100));
+    }
+    $("overlay-clear").hidden = !o;
+  } catch (e) {
+    // Kept but unreadable (moved, deleted): say so, and let it be cleared.
+    img.hidden = true;
+    $("overlay-clear").hidden = false;
+    alertLine(`Layout overlay: ${String(e)}`);
   }
-  $("overlay-clear").hidden = !o;
 }
 
 /** Wire the panel's controls once. */
@@ -76,8 +101,14 @@ export function wireLiveView(): void {
       $("live-focus").textContent = `${drive}…`;
       void cmds
         .cameraFocus(drive)
-        .then((said) => ($("live-focus").textContent = said))
-        .catch((e) => ($("live-focus").textContent = String(e)));
+        .then((said) => {
+          $("live-focus").textContent = said;
+          alertLine("");
+        })
+        .catch((e) => {
+          $("live-focus").textContent = "";
+          alertLine(String(e));
+        });
     });
   }
   $<HTMLSelectElement>("live-grid").addEventListener("change", (e) => {
@@ -87,18 +118,29 @@ export function wireLiveView(): void {
     void cmds.pickFile("Layout overlay (a PNG with transparency)", "PNG").then(async (path) => {
       if (!path) return;
       const opacity = Number($<HTMLInputElement>("overlay-opacity").value) / 100;
-      await cmds.setOverlay(path, opacity).catch((e) => ($("live-status").textContent = String(e)));
+      try {
+        await cmds.setOverlay(path, opacity);
+        alertLine("");
+      } catch (e) {
+        alertLine(`Layout overlay: ${String(e)}`);
+      }
       await loadOverlay();
     });
   });
-  $("overlay-clear").addEventListener("click", () => void cmds.setOverlay(null, 0).then(loadOverlay));
+  $("overlay-clear").addEventListener("click", () => {
+    void cmds
+      .setOverlay(null, 0)
+      .then(() => alertLine(""))
+      .catch((e) => alertLine(String(e)))
+      .then(loadOverlay);
+  });
   $<HTMLInputElement>("overlay-opacity").addEventListener("input", (e) => {
     $("live-overlay").style.opacity = String(Number((e.target as HTMLInputElement).value) / 100);
   });
+  // Kept when the slider is let go (not on every step of it).
   $<HTMLInputElement>("overlay-opacity").addEventListener("change", () => {
-    void cmds.overlay().then((o) => {
-      if (o) void cmds.setOverlay(o.path, Number($<HTMLInputElement>("overlay-opacity").value) / 100);
-    });
+    const opacity = Number($<HTMLInputElement>("overlay-opacity").value) / 100;
+    void cmds.setOverlayOpacity(opacity).catch((e) => alertLine(String(e)));
   });
   window.addEventListener("beforeunload", () => void cmds.liveStop());
   void loadOverlay();
@@ -119,12 +161,11 @@ export function renderLiveView(cameras: CameraStatus[], lastFrame: string | null
     return;
   }
   const live = camera.live;
-  const status = $("live-status");
   if (running) {
-    status.textContent = live?.on ? `Live from ${camera.model}` : live?.message ?? "Starting live view…";
+    setStatus(live?.on ? `Live from ${camera.model}` : live?.message ?? "Starting live view…");
   } else {
-    status.textContent = live?.message ?? "Live view is off.";
+    setStatus(live?.message ?? "Live view is off.");
   }
-  if (live?.focus) $("live-focus").textContent = live.focus;
+  if (live?.focus && !$("live-focus").textContent?.endsWith("…")) $("live-focus").textContent = live.focus;
   if (!running && lastFrame && shown !== lastFrame) show(lastFrame);
 }

@@ -19,9 +19,10 @@ choose: Choose | null,
  */
 pin: boolean, 
 /**
- * Whether the page shows the studio's live view (`GET /v1/shares/{id}/live`).
+ * Whether the page shows the studio's live view (`GET /v1/shares/{id}/live`); absent
+ * when not.
  */
-live: boolean, 
+live?: boolean, 
 /**
  * The layout overlay over it: the address of a PNG blob of the share's channel.
  */

@@ -128,12 +128,13 @@ impl LiveFeed {
         self.inner.frame.subscribe()
     }
 
-    /// A picture newer than `after`, waiting up to `wait` for one; counts the caller as
-    /// the window watching.
+    /// A picture other than number `after` (the one the window shows; a restarted engine
+    /// counts from 1 again), waiting up to `wait` for one; counts the caller as the
+    /// window watching.
     pub async fn next_for_window(&self, after: u64, wait: Duration) -> Option<LiveFrame> {
         self.window_watching();
         let mut rx = self.subscribe();
-        let newer = |f: &Option<LiveFrame>| f.as_ref().is_some_and(|f| f.seq > after);
+        let newer = |f: &Option<LiveFrame>| f.as_ref().is_some_and(|f| f.seq != after);
         let found = tokio::time::timeout(wait, rx.wait_for(newer)).await;
         match found {
             Ok(Ok(frame)) => frame.clone(),

@@ -85,10 +85,14 @@ pub fn set(
     }
     if change == ShareChange::default() {
         anyhow::bail!(
-            "nothing to change: give --pin, --no-pin, --downloads, --choose, --no-choose, --watermark, --watermark-logo, --no-watermark or --extend"
+            "nothing to change: give --pin, --no-pin, --downloads, --choose, --no-choose, --watermark, --watermark-logo, --no-watermark, --live, --live-overlay, --no-live-overlay or --extend"
         );
     }
     journal.change_share(id, &change)?;
+    // The copy of a replaced or removed layout overlay goes (the new one is kept).
+    if let (Some(_), Some(old)) = (&change.live_overlay, &share.live_overlay) {
+        let _ = std::fs::remove_file(old);
+    }
     let share = journal.share(id)?.unwrap_or(share);
     println!(
         "share {id}: {}, {}, downloads {}, {}, open until {}",
