@@ -19,7 +19,7 @@ const WAIT: Duration = Duration::from_secs(2);
 const MAX_OVERLAY: u64 = shotline_engine::share::MAX_OVERLAY;
 
 /// The next live picture after `after`: 8 bytes of its number (big-endian), then the JPEG;
-/// empty when none came within [`WAIT`] (live view off, or starting).
+/// empty when none came within 2 s (live view off, or starting).
 pub async fn next_picture(shell: &Shell, after: u64) -> Result<Vec<u8>, String> {
     let feed = shell.live_feed().await?;
     Ok(match feed.next_for_window(after, WAIT).await {

@@ -24,6 +24,7 @@ mod bench_gallery_live;
 mod bench_hostile;
 mod bench_http;
 mod bench_liveview;
+mod bench_liveview_relay;
 mod bench_relay;
 mod bench_relay_floor;
 mod bench_relay_servers;
@@ -73,7 +74,7 @@ fn main() -> ExitCode {
         "bench" => sys::setup().and_then(|()| bench::bench(&rest)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | run [--headless | ARGS] | test [ARGS] | ui | camera-sim | windows | bundle | lazy-webkit | bench <backup | burst | seal | relay | upload | camera | desktop>>"
+                "usage: cargo xtask <setup | run [--headless | ARGS] | test [ARGS] | ui | camera-sim | windows | bundle | lazy-webkit | bench <backup | burst | seal | relay | upload | camera | liveview | desktop>>"
             );
             return ExitCode::from(2);
         }
