@@ -141,6 +141,23 @@ fn gphoto2_frame(env: &[(&str, std::ffi::OsString)], out: &Path, i: usize) -> an
     Ok(ms)
 }
 
+/// Wait until the running engine (asked through `shotline`) has the virtual camera
+/// connected, 30 s at most.
+pub fn connected(shotline: &dyn Fn(&[&str]) -> Command) -> anyhow::Result<()> {
+    let start = Instant::now();
+    loop {
+        let out = shotline(&["camera", "list", "--json"]).output()?;
+        let cameras: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        if cameras[0]["state"] == "connected" {
+            return Ok(());
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            bail!("the virtual camera did not connect: {cameras}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Wait until the engine (`pid`, asked through `shotline`) has finished with the last frame
 /// (`queue_depth` 0: its backup copy verified) and is idle (no CPU tick over 50 ms, for at
 /// most 2 s).
@@ -217,19 +234,7 @@ fn interleaved(bin: &Path, root: &Path, env: &[(&str, std::ffi::OsString)]) -> a
         .spawn()
         .context("starting shotline run")?;
     let result = (|| {
-        let start = Instant::now();
-        loop {
-            let out = shotline(&["camera", "list", "--json"]).output()?;
-            let cameras: serde_json::Value =
-                serde_json::from_slice(&out.stdout).unwrap_or_default();
-            if cameras[0]["state"] == "connected" {
-                break;
-            }
-            if start.elapsed() > Duration::from_secs(30) {
-                bail!("the virtual camera did not connect: {cameras}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        connected(&shotline)?;
         let (mut ms, mut cli_ms) = (Vec::new(), Vec::new());
         // Per `shotline capture`: [start to queued, queued to fired, fired to stored,
         // stored to exit], ms.

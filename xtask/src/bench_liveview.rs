@@ -138,18 +138,7 @@ fn camera(bin: &Path, root: &Path) -> anyhow::Result<()> {
             }
             std::thread::sleep(Duration::from_millis(50));
         };
-        loop {
-            let out = shotline(&["camera", "list", "--json"]).output()?;
-            let cameras: serde_json::Value =
-                serde_json::from_slice(&out.stdout).unwrap_or_default();
-            if cameras[0]["state"] == "connected" {
-                break;
-            }
-            if start.elapsed() > Duration::from_secs(30) {
-                bail!("the virtual camera did not connect: {cameras}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        crate::bench_camera::connected(&shotline)?;
         let address = ready["relay"]["address"]
             .as_str()
             .context("address")?
